@@ -1,0 +1,204 @@
+"""One DAG per (cohort, stage), generated from the cohort YAML files.
+
+Parse time reads YAML files only: no database, no connection, no heavy import.
+The tasks call :mod:`mentorflow.runtime`, which imports the domain modules when
+a task runs.
+
+Schedules: time-based stages run on the cohort calendar (``EventsTimetable``);
+data-dependent stages are chained by Assets, so they run when their input is ready:
+
+    open ─┬─ intake (every intake_check_every_hours while the window is open)
+          └─ validate (window close) ──▶ Asset validated ──▶ match ──▶ Asset approved ──▶ kickoff
+    pulse (each cadence after kickoff) · midpoint (calendar) · closeout (calendar)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, Asset, task
+
+# The SDK's EventsTimetable cannot be serialized in Airflow 3.3.2 (its encoder drops
+# '_summary', which the core class requires on decode); the core class round-trips.
+from airflow.timetables.events import EventsTimetable
+
+from mentorflow.config import STAGES, CohortConfig, CohortConfigError, load_cohorts
+
+log = logging.getLogger(__name__)
+
+TAGS = ["mentorflow"]
+
+
+def dag_id(cohort: str, stage: str) -> str:
+    return f"mentorflow__{cohort}__{stage}"
+
+
+def asset(cohort: str, name: str) -> Asset:
+    return Asset(name=f"{cohort}.{name}", uri=f"mentorflow://{cohort}/{name}", group="mentorflow")
+
+
+def _pendulum(moment: dt.datetime) -> pendulum.DateTime:
+    return pendulum.instance(moment).in_timezone("UTC")
+
+
+def _events(config: CohortConfig, moments: list[dt.datetime], what: str) -> EventsTimetable:
+    return EventsTimetable(
+        event_dates=[_pendulum(config.at(m)) for m in moments],
+        restrict_to_events=False,
+        description=f"{what} ({len(moments)} event{'s' if len(moments) != 1 else ''})",
+    )
+
+
+def _intake_moments(config: CohortConfig) -> list[dt.datetime]:
+    cal = config.calendar
+    step = dt.timedelta(hours=cal.intake_check_every_hours)
+    opened, closed = config.at(cal.application_open), config.at(cal.application_close)
+    moments, moment = [], opened + step
+    while moment < closed:
+        moments.append(moment)
+        moment += step
+    return moments or [opened + (closed - opened) / 2]
+
+
+def _step(stage: str, step: str, *, first: bool = False, last: bool = False, outlets: list | None = None, **kw: Any):
+    """A task that runs ``mentorflow.runtime.run_step`` for one pipeline step."""
+
+    @task(task_id=step, outlets=outlets or [], **kw)
+    def _run(cohort_id: str, **context: Any) -> dict[str, Any]:
+        from mentorflow.runtime import run_step
+
+        return run_step(cohort_id, stage, step, context, first=first, last=last)
+
+    return _run
+
+
+def _common(config: CohortConfig, stage: str, schedule: Any, doc: str) -> dict[str, Any]:
+    start = _pendulum(config.at(config.calendar.application_open)) - dt.timedelta(days=1)
+    return dict(
+        dag_id=dag_id(config.cohort, stage),
+        schedule=schedule,
+        start_date=start,
+        catchup=True,
+        max_active_runs=1,
+        tags=[*TAGS, config.cohort, stage],
+        doc_md=f"**{config.name}**: {stage} stage. {doc}",
+        default_args={"retries": 2, "retry_delay": dt.timedelta(seconds=30)},
+        params={},
+    )
+
+
+def _approval(config: CohortConfig, propose_task_id: str, round_name: str):
+    from airflow.providers.standard.operators.hitl import ApprovalOperator
+
+    return ApprovalOperator(
+        task_id="committee_approval",
+        subject=f"{config.name}: approve the {round_name} matches?",
+        body="{{ ti.xcom_pull(task_ids='" + propose_task_id + "')['committee_text'] }}",
+        response_timeout=dt.timedelta(hours=config.committee.timeout_hours),
+        assigned_users=[{"id": u, "name": u} for u in config.committee.reviewers] or None,
+    )
+
+
+def build_cohort_dags(config: CohortConfig) -> dict[str, DAG]:
+    """The eight stage DAGs of one cohort, keyed by dag_id, in lifecycle order."""
+    c = config.cohort
+    cal = config.calendar
+    hitl = config.committee.review_mode == "hitl"
+    dags: dict[str, DAG] = {}
+
+    with DAG(**_common(config, "open", _events(config, [cal.application_open], "window opens"),
+                       "Import the roster, compute eligibility, email invitations.")) as d:
+        roster = _step("open", "import_roster", first=True, outlets=[asset(c, "roster")])(c)
+        roster >> _step("open", "send_invitations", last=True)(c)
+    dags[d.dag_id] = d
+
+    with DAG(**_common(config, "intake", _events(config, _intake_moments(config), "intake checks"),
+                       "Import collected applications, remind non-applicants, ask for missing answers.")) as d:
+        imported = _step("intake", "import_applications", first=True, outlets=[asset(c, "applications")])(c)
+        imported >> _step("intake", "send_reminders")(c) >> _step("intake", "send_gapfill", last=True)(c)
+    dags[d.dag_id] = d
+
+    with DAG(**_common(config, "validate", _events(config, [cal.application_close], "window closes"),
+                       "Freeze applications, run the quality gate, quarantine bad rows.")) as d:
+        _step("validate", "import_applications", first=True)(c) >> _step(
+            "validate", "validate_applications", last=True, outlets=[asset(c, "validated")])(c)
+    dags[d.dag_id] = d
+
+    with DAG(**_common(config, "match", [asset(c, "validated")],
+                       "Score and pair, then the committee approves.")) as d:
+        proposed = _step("match", "propose_matches", first=True)(c)
+        approve = _step("match", "approve_matches", last=True, outlets=[asset(c, "approved")])(c)
+        if hitl:
+            proposed >> _approval(config, "propose_matches", "initial") >> approve
+        else:
+            proposed >> approve
+    dags[d.dag_id] = d
+
+    with DAG(**_common(config, "kickoff", [asset(c, "approved")],
+                       "Introduce every approved pair by email.")) as d:
+        _step("kickoff", "send_kickoff", first=True, last=True, outlets=[asset(c, "active_pairs")])(c)
+    dags[d.dag_id] = d
+
+    with DAG(**_common(config, "pulse", _events(config, config.pulse_dates() or [cal.midpoint], "pulse surveys"),
+                       "Assess last period's pair health, then send this period's pulse survey.")) as d:
+        _step("pulse", "assess_health", first=True)(c) >> _step("pulse", "send_pulse", last=True)(c)
+    dags[d.dag_id] = d
+
+    with DAG(**_common(config, "midpoint", _events(config, [cal.midpoint], "midpoint"),
+                       "Re-match at-risk pairs and requesters; healthy pairs stay.")) as d:
+        proposed = _step("midpoint", "rematch", first=True)(c)
+        activate = _step("midpoint", "activate_rematches", last=True, outlets=[asset(c, "rematched")])(c)
+        if hitl:
+            proposed >> _approval(config, "rematch", "midpoint") >> activate
+        else:
+            proposed >> activate
+    dags[d.dag_id] = d
+
+    with DAG(**_common(config, "closeout", _events(config, [cal.close_out], "close-out"),
+                       "Evaluation survey, final health, HR report.")) as d:
+        survey = _step("closeout", "send_closeout_survey", first=True)(c)
+        survey >> _step("closeout", "assess_final_health")(c) >> _step("closeout", "complete_pairs")(c) >> _step(
+            "closeout", "build_hr_report", last=True, outlets=[asset(c, "hr_report")])(c)
+    dags[d.dag_id] = d
+
+    assert [k.rsplit("__", 1)[1] for k in dags] == list(STAGES)
+    return dags
+
+
+def _invalid_config_dag(error: CohortConfigError) -> DAG:
+    """A one-task DAG that shows (and fails with) a broken cohort file's problems, so the file is
+    visible in the Airflow UI while every other cohort keeps working."""
+    stem = error.path.stem.lower().replace("_", "-")
+    message = str(error)
+    with DAG(
+        dag_id=f"mentorflow__{stem}__invalid_config",
+        schedule=None,
+        start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+        tags=[*TAGS, "invalid-config"],
+        doc_md="**This cohort file is invalid and no stage DAGs were built.**\n\n" + "\n".join(
+            f"- {p}" for p in error.problems),
+        is_paused_upon_creation=True,
+    ) as d:
+
+        @task(task_id="report_invalid_config")
+        def report() -> None:
+            raise ValueError(message)
+
+        report()
+    return d
+
+
+def build_all() -> dict[str, DAG]:
+    """Every DAG for every cohort file, in a stable order (cohort file name, then stage)."""
+    configs, errors = load_cohorts()
+    dags: dict[str, DAG] = {}
+    for config in configs:
+        dags.update(build_cohort_dags(config))
+    for error in errors:
+        log.error("mentorflow: skipping invalid cohort file %s", error)
+        d = _invalid_config_dag(error)
+        dags[d.dag_id] = d
+    return dags

@@ -1,0 +1,70 @@
+"""Scripted participant behaviour for the demo and the lifecycle tests.
+
+Writes what the forms would write (pulse answers, close-out evaluations) straight
+into the program store, from a seeded random generator: most pairs do well, a few
+never meet, a few are one-sided, some stay silent, and one asks to end early.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from mentorflow.store import Store, evaluations, matches, pulse_responses
+
+COMMENTS = [
+    "Great conversations, very practical advice.",
+    "We keep rescheduling; hard to find time.",
+    "Helpful feedback on my presentation.",
+    "",
+    "Good start, want to set clearer goals.",
+]
+
+
+def pulse_answers(store: Store, cohort: str, period: str, seed: int, *, ask_to_end: int = 1) -> int:
+    """Answers from the partners of every active pair for one period; returns how many were written."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    now = dt.datetime.now(dt.timezone.utc)
+    active = sorted(store.rows(matches, cohort_id=cohort, status="active"), key=lambda m: m["match_id"])
+    for index, pair in enumerate(active):
+        behaviour = rng.choice(["good", "good", "good", "good", "no_meetings", "one_sided", "silent"],
+                               p=[0.2, 0.2, 0.2, 0.15, 0.08, 0.09, 0.08])
+        if behaviour == "silent":
+            continue
+        wants_end_pair = index < ask_to_end
+        for who in (pair["mentor_id"], pair["mentee_id"]):
+            unhappy = behaviour == "one_sided" and who == pair["mentee_id"]
+            meetings = 0 if behaviour == "no_meetings" else int(rng.integers(1, 4))
+            satisfaction = int(rng.integers(1, 3)) if unhappy or behaviour == "no_meetings" else int(rng.integers(4, 6))
+            rows.append({
+                "cohort_id": cohort, "period": period, "match_id": pair["match_id"], "respondent_id": who,
+                "meetings": meetings, "satisfaction": satisfaction,
+                "goal_progress": int(rng.integers(1, 3)) if unhappy else int(rng.integers(3, 6)),
+                "follow_through": int(rng.integers(2, 6)), "comment": str(rng.choice(COMMENTS)),
+                "wants_end": bool(wants_end_pair and who == pair["mentee_id"]), "submitted_at": now,
+            })
+    return store.upsert(pulse_responses, rows)
+
+
+def evaluations_for(store: Store, cohort: str, seed: int, *, response_rate: float = 0.85) -> int:
+    """Close-out evaluations from most participants of the cohort."""
+    rng = np.random.default_rng(seed)
+    now = dt.datetime.now(dt.timezone.utc)
+    rows = {}
+    for pair in store.rows(matches, cohort_id=cohort):
+        if pair["status"] not in ("active", "ended", "completed"):
+            continue
+        for who, role in ((pair["mentor_id"], "mentor"), (pair["mentee_id"], "mentee")):
+            if who in rows or rng.random() > response_rate:
+                continue
+            good = pair["status"] != "ended"
+            rows[who] = {
+                "cohort_id": cohort, "employee_id": who, "role": role,
+                "goals_met": int(rng.integers(3, 6)) if good else int(rng.integers(1, 3)),
+                "satisfaction": int(rng.integers(3, 6)) if good else int(rng.integers(1, 4)),
+                "recommend": int(rng.integers(6, 11)) if good else int(rng.integers(0, 7)),
+                "comment": str(rng.choice(COMMENTS)), "submitted_at": now,
+            }
+    return store.upsert(evaluations, list(rows.values()))
