@@ -119,7 +119,6 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None) -> int:
 
     from mentorflow import lifecycle, simulate
     from mentorflow.config import find_cohort
-    from mentorflow.pipeline import pulse_period
     from mentorflow.store import Store
 
     config = find_cohort(DEMO_COHORT)
@@ -129,22 +128,8 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None) -> int:
     print(f"• running {len(lifecycle.plan(config))} stage runs through Airflow (dag.test); "
           "the committee step is approved automatically")
 
-    answered: set[str] = set()
-
-    def participants_answer(item: lifecycle.PlannedRun) -> None:
-        # Before each run after a pulse survey went out, the pairs answer that survey (once).
-        if item.stage in ("pulse", "midpoint", "closeout") and config.pulse_dates():
-            period = pulse_period(config, item.moment - dt.timedelta(seconds=2))
-            if item.moment > config.pulse_dates()[0] and period not in answered:
-                answered.add(period)
-                written = simulate.pulse_answers(store, config.cohort, period, seed + int(period.split("-")[1]),
-                                                 ask_to_end=1 if period == "pulse-2" else 0)
-                print(f"        (participants answered {written} {period} check-ins)")
-        if item.stage == "closeout":
-            print(f"        (participants sent {simulate.evaluations_for(store, config.cohort, seed)} evaluations)")
-
     try:
-        lifecycle.run(config, dags, before=participants_answer)
+        lifecycle.run(config, dags, before=simulate.participants(config, store, seed))
     except lifecycle.StageFailed as exc:
         print(f"\nDEMO FAILED: {exc}\nAirflow task logs: {home / 'airflow' / 'logs'}", file=sys.stderr)
         return 1

@@ -68,3 +68,25 @@ def evaluations_for(store: Store, cohort: str, seed: int, *, response_rate: floa
                 "comment": str(rng.choice(COMMENTS)), "submitted_at": now,
             }
     return store.upsert(evaluations, list(rows.values()))
+
+
+def participants(config, store: Store, seed: int, say=print):
+    """A ``lifecycle.run`` hook: before each run that follows a pulse survey, the pairs answer that
+    survey (once per period; a partner asks to end in period 2), and before close-out they evaluate."""
+    from mentorflow.pipeline import pulse_period
+
+    answered: set[str] = set()
+    pulses = config.pulse_dates()
+
+    def before(item) -> None:
+        if item.stage in ("pulse", "midpoint", "closeout") and pulses and item.moment > pulses[0]:
+            period = pulse_period(config, item.moment - dt.timedelta(seconds=2))
+            if period not in answered:
+                answered.add(period)
+                written = pulse_answers(store, config.cohort, period, seed + int(period.split("-")[1]),
+                                        ask_to_end=1 if period == "pulse-2" else 0)
+                say(f"        (participants answered {written} {period} check-ins)")
+        if item.stage == "closeout":
+            say(f"        (participants sent {evaluations_for(store, config.cohort, seed)} evaluations)")
+
+    return before

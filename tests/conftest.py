@@ -1,0 +1,132 @@
+"""Shared fixtures. Every test runs against its own MENTORFLOW_HOME, cohorts folder and secret.
+
+Airflow reads its configuration once, at import: the session's AIRFLOW_HOME (a
+temporary SQLite metadata database) is set here, before anything imports Airflow.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="mentorflow-tests-"))
+os.environ.update({
+    "AIRFLOW_HOME": str(_SESSION_DIR / "airflow"),
+    "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+    "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+    "MENTORFLOW_SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
+})
+sys.path.insert(0, str(ROOT / "plugins"))
+
+PG_ADMIN_URL = os.environ.get("MENTORFLOW_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(autouse=True)
+def mentorflow_home(tmp_path, monkeypatch):
+    """Isolated runtime folders for each test."""
+    home = tmp_path / "home"
+    cohorts = tmp_path / "cohorts"
+    cohorts.mkdir()
+    monkeypatch.setenv("MENTORFLOW_HOME", str(home))
+    monkeypatch.setenv("MENTORFLOW_COHORTS_DIR", str(cohorts))
+    monkeypatch.delenv("MENTORFLOW_STORE_URL", raising=False)
+    return home
+
+
+@pytest.fixture
+def cohorts_dir(mentorflow_home):
+    return Path(os.environ["MENTORFLOW_COHORTS_DIR"])
+
+
+def _postgres_reachable() -> str | None:
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # the reason goes into the skip message
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for the session, dropped at the end."""
+    import sqlalchemy as sa
+
+    reason = _postgres_reachable()
+    if reason:
+        pytest.skip(reason)
+    name = f"mentorflow_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request, tmp_path):
+    """An empty program store on SQLite, then on PostgreSQL (same tests, both backends)."""
+    from mentorflow.store import Store
+
+    if request.param == "sqlite":
+        s = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    else:
+        s = Store(request.getfixturevalue("postgres_url"))
+        s.drop_all()
+    s.create_all()
+    yield s
+    if request.param == "postgresql":
+        s.drop_all()
+    s.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    """Airflow's metadata database for the session (SQLite), created once."""
+    out = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True,
+                         env=os.environ.copy())
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    return Path(os.environ["AIRFLOW_HOME"])
+
+
+def write_cohort(directory: Path, cohort: str = "test-cohort", **overrides) -> Path:
+    """A valid cohort YAML (compressed calendar in the past) with top-level overrides."""
+    import yaml
+
+    data = {
+        "cohort": cohort,
+        "name": "Test Cohort",
+        "program_type": "traditional",
+        "timezone": "UTC",
+        "calendar": {
+            "application_open": "2026-01-05T09:00:00", "application_close": "2026-01-05T09:20:00",
+            "kickoff": "2026-01-05T09:30:00", "midpoint": "2026-01-05T10:02:00", "close_out": "2026-01-05T10:40:00",
+            "pulse_cadence": "every 15 minutes", "reminder_after_days": 0.005, "intake_check_every_hours": 0.1,
+        },
+        "eligibility": {"min_tenure_days": 30},
+        "committee": {"review_mode": "hitl"},
+        "sources": {"roster_csv": "data/roster.csv", "applications_csv": "data/applications.csv"},
+    }
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    path = directory / f"{cohort}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path

@@ -1,0 +1,189 @@
+"""End to end: a small cohort runs every stage through Airflow (dag.test) and each stage's
+writes are checked in the program store, the outbox and the reports."""
+
+from __future__ import annotations
+
+import collections
+import email
+import re
+
+import pandas as pd
+import pytest
+from conftest import ROOT, write_cohort
+
+from mentorflow import lifecycle, paths, simulate
+from mentorflow.config import load_cohort
+from mentorflow.dag_factory import dag_id
+from mentorflow.store import (
+    Store,
+    applications,
+    email_ledger,
+    evaluations,
+    matches,
+    pair_health,
+    people,
+    quarantine,
+    stage_runs,
+)
+from mentorflow.synthetic import write_population
+
+pytestmark = [pytest.mark.airflow, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def completed_cohort(request, airflow_db, tmp_path_factory):
+    """A cohort of 90 people taken from window-open to close-out, once per store backend."""
+    base = tmp_path_factory.mktemp(f"lifecycle-{request.param}")
+    env = pytest.MonkeyPatch()
+    env.setenv("MENTORFLOW_HOME", str(base / "home"))
+    env.setenv("MENTORFLOW_COHORTS_DIR", str(base / "cohorts"))
+    (base / "cohorts").mkdir()
+    store_section = {"url": request.getfixturevalue("postgres_url")} if request.param == "postgresql" else {}
+    write_population(base / "cohorts" / "data", 90, seed=11)
+    config = load_cohort(write_cohort(base / "cohorts", store=store_section))
+    store = Store.for_cohort(config)
+    if request.param == "postgresql":
+        store.drop_all()
+        store.create_all()
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert bag.import_errors == {}
+    runs = lifecycle.run(config, bag.dags, before=simulate.participants(config, store, seed=3, say=lambda _: None),
+                         progress=lambda _: None)
+    yield config, store, runs, bag.dags
+    if request.param == "postgresql":
+        store.drop_all()
+    store.engine.dispose()
+    env.undo()
+
+
+@pytest.fixture(autouse=True)
+def mentorflow_home(completed_cohort):
+    """Overrides the per-test home: these tests read what the module's cohort run wrote."""
+    return paths.home()
+
+
+def _outbox(config) -> dict[str, list]:
+    found = collections.defaultdict(list)
+    for path in paths.outbox_dir(config.cohort).rglob("*.eml"):
+        found[path.relative_to(paths.outbox_dir(config.cohort)).parts[0]].append(path)
+    return found
+
+
+def test_every_stage_ran_and_recorded_success(completed_cohort):
+    config, store, runs, _ = completed_cohort
+    assert [r.stage for r, _ in runs][:3] == ["open", "intake", "intake"]
+    statuses = {(r["stage"], r["status"]) for r in store.rows(stage_runs, cohort_id=config.cohort)}
+    assert {s for s, status in statuses if status == "success"} == {
+        "open", "intake", "validate", "match", "kickoff", "pulse", "midpoint", "closeout"}
+    assert not [s for s in statuses if s[1] != "success"]
+
+
+def test_open_imported_the_roster_and_invited_exactly_the_eligible(completed_cohort):
+    config, store, _, _ = completed_cohort
+    roster = pd.read_csv(config.resolve(config.sources.roster_csv))
+    stored = store.frame(people, cohort_id=config.cohort)
+    assert len(stored) == len(roster)
+    on_pip = set(roster.loc[roster["on_pip"], "employee_id"])
+    assert not stored[stored["employee_id"].isin(on_pip)]["eligible"].any()
+    invited = {r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="invitation")}
+    assert invited == set(stored.loc[stored["eligible"].astype(bool), "employee_id"])
+    assert len(_outbox(config)["invitation"]) == len(invited)
+
+
+def test_intake_and_validate_kept_good_rows_and_quarantined_bad_ones_with_reasons(completed_cohort):
+    config, store, _, _ = completed_cohort
+    apps = store.frame(applications, cohort_id=config.cohort)
+    csv_rows = pd.read_csv(config.resolve(config.sources.applications_csv))
+    assert len(apps) == len(csv_rows)
+    assert set(apps["status"]) <= {"valid", "quarantined"}
+    held = store.rows(quarantine, cohort_id=config.cohort, gate="applications")
+    assert {q["record_key"] for q in held} == set(apps.loc[apps["status"] == "quarantined", "employee_id"])
+    assert all(q["reason"] for q in held)
+    # applicants with missing answers were asked to complete them
+    gapfill = {r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="gapfill")}
+    assert any("missing" in q["reason"] for q in held) and gapfill
+    assert (paths.reports_dir(config.cohort) / "dq-applications.html").exists()
+
+
+def test_matches_respect_the_hard_rules(completed_cohort):
+    config, store, _, _ = completed_cohort
+    pairs = store.frame(matches, cohort_id=config.cohort)
+    roster = store.frame(people, cohort_id=config.cohort).set_index("employee_id")
+    valid = set(store.frame(applications, cohort_id=config.cohort, status="valid")["employee_id"])
+    assert len(pairs) > 5
+    assert set(pairs["mentor_id"]) | set(pairs["mentee_id"]) <= valid
+    assert (pairs["mentor_id"] != pairs["mentee_id"]).all()
+    for pair in pairs.itertuples():
+        assert roster.at[pair.mentor_id, "level"] - roster.at[pair.mentee_id, "level"] >= 1
+        assert roster.at[pair.mentee_id, "manager_id"] != pair.mentor_id
+    initial = pairs[pairs["round"] == "initial"]
+    assert initial["mentee_id"].is_unique
+    assert initial.groupby("mentor_id").size().max() <= config.matching.rules.max_mentees_per_mentor
+
+
+def test_kickoff_emailed_both_partners_of_every_pair_exactly_once(completed_cohort):
+    config, store, _, _ = completed_cohort
+    initial = store.frame(matches, cohort_id=config.cohort, round="initial")
+    expected = set(initial["mentor_id"]) | set(initial["mentee_id"])
+    sent = [r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="kickoff")]
+    assert sorted(sent) == sorted(expected)
+    files = _outbox(config)["kickoff"]
+    assert len(files) == len(expected)
+    message = email.message_from_bytes(files[0].read_bytes())
+    assert message["Subject"].startswith("Meet your mentoring partner: ")
+    html = next(p for p in message.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
+    assert "Confidentiality agreement" in html and "First meeting agenda" in html
+
+
+def test_pulse_health_and_midpoint_rematch(completed_cohort):
+    config, store, _, _ = completed_cohort
+    health = store.frame(pair_health, cohort_id=config.cohort)
+    assert {"pulse-1", "pulse-2"} <= set(health["period"])
+    pairs = store.frame(matches, cohort_id=config.cohort)
+    ended = pairs[pairs["status"] == "ended"]
+    assert len(ended) >= 1 and ended["end_reason"].notna().all()
+    at_risk_mid = set(health[(health["period"] == "pulse-2") & (health["state"] == "At risk")]["match_id"])
+    assert at_risk_mid <= set(ended["match_id"])  # every at-risk pair was ended at the midpoint
+    healthy = set(health[(health["period"] == "pulse-2") & (health["state"] == "On track")]["match_id"])
+    assert healthy.isdisjoint(set(ended["match_id"]))  # healthy pairs were not touched
+    # never the same pair twice
+    assert not pairs.duplicated(["mentor_id", "mentee_id"]).any()
+    # only people in ended or new pairs heard about the re-match
+    rematch_notified = {r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="rematch")}
+    affected = set(ended["mentor_id"]) | set(ended["mentee_id"]) | set(
+        pairs.loc[pairs["round"] == "midpoint", "mentor_id"]) | set(pairs.loc[pairs["round"] == "midpoint", "mentee_id"])
+    assert rematch_notified and rematch_notified <= affected
+    assert len(_outbox(config)["at_risk"]) >= 1
+
+
+def test_closeout_completed_pairs_and_wrote_an_hr_report_matching_the_store(completed_cohort):
+    config, store, _, _ = completed_cohort
+    pairs = store.frame(matches, cohort_id=config.cohort)
+    assert set(pairs["status"]) <= {"completed", "ended"}
+    report = (paths.reports_dir(config.cohort) / "hr-report.html").read_text()
+    applied = store.count(applications, cohort_id=config.cohort)
+    assert re.search(rf"<td[^>]*>applied</td><td[^>]*>{applied}</td>", report)
+    assert store.count(evaluations, cohort_id=config.cohort) > 0
+    assert "@" not in report.split("<main>")[1]  # no email addresses (no person) in the HR report
+
+
+def test_every_ledger_send_has_exactly_one_outbox_file(completed_cohort):
+    config, store, _, _ = completed_cohort
+    sent = store.rows(email_ledger, cohort_id=config.cohort, status="sent")
+    files = [p for group in _outbox(config).values() for p in group]
+    assert len(files) == len(sent)
+    keys = {email.message_from_bytes(p.read_bytes())["X-Mentorflow-Key"] for p in files}
+    assert len(keys) == len(files)
+
+
+def test_rerunning_a_stage_sends_nothing_twice(completed_cohort):
+    config, store, _, dags = completed_cohort
+    before = store.count(email_ledger, cohort_id=config.cohort)
+    files_before = sum(len(v) for v in _outbox(config).values())
+    kickoff = lifecycle.plan(config)[[r.stage for r in lifecycle.plan(config)].index("kickoff")]
+    result = dags[dag_id(config.cohort, "kickoff")].test(logical_date=kickoff.moment)
+    assert str(result.state).endswith("success")
+    assert store.count(email_ledger, cohort_id=config.cohort) == before
+    assert sum(len(v) for v in _outbox(config).values()) == files_before

@@ -1,0 +1,74 @@
+import datetime as dt
+import json
+
+import pytest
+from conftest import write_cohort
+
+from mentorflow import paths
+from mentorflow.config import load_cohort
+from mentorflow.store import Store, applications, ddl, email_ledger, people, stage_runs
+
+
+@pytest.fixture
+def config(cohorts_dir):
+    return load_cohort(write_cohort(cohorts_dir))
+
+
+def _person(employee_id: str, **kw):
+    return {"cohort_id": "test-cohort", "employee_id": employee_id, "full_name": f"Person {employee_id}",
+            "email": f"{employee_id}@example.com", "level": 3, "on_pip": False,
+            "hire_date": dt.date(2020, 1, 2), **kw}
+
+
+def test_round_trip_keeps_types(store, config):
+    store.register_cohort(config)
+    store.upsert(people, [_person("E1", manager_id=None), _person("E2", manager_id="E1", on_pip=True)])
+    rows = {r["employee_id"]: r for r in store.rows(people, cohort_id="test-cohort")}
+    assert rows["E2"]["manager_id"] == "E1"
+    assert rows["E2"]["on_pip"] is True and rows["E1"]["on_pip"] is False
+    assert rows["E1"]["hire_date"] == dt.date(2020, 1, 2)
+    assert rows["E1"]["level"] == 3
+
+
+def test_upsert_updates_or_keeps_on_conflict(store, config):
+    store.register_cohort(config)
+    base = {"cohort_id": "test-cohort", "employee_id": "E1", "role": "mentee", "goals": "first", "source": "form",
+            "status": "received", "submitted_at": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)}
+    store.upsert(applications, [base])
+    store.upsert(applications, [{**base, "goals": "csv copy", "source": "csv"}], update=False)
+    assert store.rows(applications)[0]["goals"] == "first"
+    store.upsert(applications, [{**base, "goals": "edited"}])
+    assert store.rows(applications)[0]["goals"] == "edited"
+    assert store.count(applications, cohort_id="test-cohort") == 1
+
+
+def test_stage_runs_merge_step_summaries(store):
+    store.stage_started("c1", "open", "run-1")
+    store.stage_step_done("c1", "open", "run-1", "import_roster", {"people": 10, "committee_text": "x"}, last=False)
+    store.stage_step_done("c1", "open", "run-1", "send_invitations", {"invited": 9}, last=True)
+    run = store.last_stage_runs("c1")["open"]
+    assert run["status"] == "success" and run["finished_at"] is not None
+    assert json.loads(run["summary_json"]) == {"import_roster": {"people": 10}, "send_invitations": {"invited": 9}}
+    store.stage_started("c1", "open", "run-1")  # a retried first step starts the same run again
+    assert store.count(stage_runs, cohort_id="c1") == 1
+
+
+def test_bulk_upsert_of_many_rows(store):
+    rows = [{"cohort_id": "test-cohort", "person_id": f"P{i}", "template": "pulse", "period": "pulse-1",
+             "recipient": f"p{i}@example.com", "status": "pending", "backend": "outbox", "attempts": 0,
+             "updated_at": dt.datetime.now(dt.timezone.utc)} for i in range(12_000)]
+    assert store.upsert(email_ledger, rows) == 12_000
+    assert store.count(email_ledger, template="pulse") == 12_000
+
+
+def test_default_store_is_a_sqlite_file_in_mentorflow_home(mentorflow_home):
+    store = Store()
+    store.create_all()
+    assert store.dialect == "sqlite"
+    assert (mentorflow_home / "store.db").exists()
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_committed_ddl_matches_the_table_definitions(dialect):
+    committed = (paths.sql_dir() / f"schema.{dialect}.sql").read_text(encoding="utf-8")
+    assert committed == ddl(dialect), "run `mentorflow db ddl --write` and commit include/sql/"

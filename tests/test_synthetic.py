@@ -1,0 +1,54 @@
+import pandas as pd
+import pytest
+
+from mentorflow.eligibility import management_cycles
+from mentorflow.ingest import parse_applications, parse_roster, parse_skills
+from mentorflow.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS, generate_applications, generate_roster, write_population
+
+
+def test_same_seed_same_people_other_seed_other_people():
+    assert generate_roster(60, seed=5).equals(generate_roster(60, seed=5))
+    assert not generate_roster(60, seed=5)["full_name"].equals(generate_roster(60, seed=6)["full_name"])
+
+
+@pytest.mark.parametrize("size", [50, 2_000])
+def test_roster_follows_the_data_contract(size):
+    roster = generate_roster(size, seed=1)
+    assert list(roster.columns) == ROSTER_COLUMNS
+    assert len(roster) == size
+    assert roster["employee_id"].is_unique and roster["email"].str.lower().is_unique
+    tops = roster[roster["manager_id"] == ""]
+    assert len(tops) == 1  # a single-rooted tree
+    level = dict(zip(roster["employee_id"], roster["level"]))
+    assert all(level[m] > level[e] for e, m in zip(roster["employee_id"], roster["manager_id"]) if m)
+    assert management_cycles(roster.replace({"": None})) == []
+    assert roster["department"].nunique() >= 5 and roster["timezone"].nunique() >= 5
+
+
+def test_a_few_people_are_on_a_pip_and_some_answers_are_incomplete():
+    roster = generate_roster(3_000, seed=2)
+    assert 0 < (roster["on_pip"] == "true").sum() < 0.05 * len(roster)
+    apps = generate_applications(roster, seed=2)
+    assert list(apps.columns) == APPLICATION_COLUMNS
+    blank_goals = (apps["goals"] == "").sum()
+    assert 0 < blank_goals < 0.1 * len(apps)
+    assert set(apps["role"]) == {"mentor", "mentee", "both"}
+    mentors = apps[apps["role"] == "mentor"]
+    offered = mentors["skills_offered"].map(parse_skills)
+    assert all(1 <= lvl <= 5 for skills in offered for lvl in skills.values())
+
+
+def test_program_types_shape_the_roles():
+    roster = generate_roster(400, seed=3)
+    assert set(generate_applications(roster, 3, program_type="symbiotic")["role"]) == {"both"}
+    reverse = generate_applications(roster, 3, program_type="reverse").merge(roster[["employee_id", "level"]])
+    assert reverse.loc[reverse["role"] == "mentor", "level"].max() <= 2
+
+
+@pytest.mark.slow
+def test_one_hundred_thousand_people_round_trip_through_the_importer(tmp_path):
+    roster_path, apps_path = write_population(tmp_path, 100_000, seed=4)
+    rows, problems = parse_roster(roster_path)
+    assert len(rows) == 100_000 and problems == []
+    apps, app_problems = parse_applications(apps_path)
+    assert app_problems == [] and len(apps) == len(pd.read_csv(apps_path))
