@@ -119,6 +119,7 @@ def write_cohort(directory: Path, cohort: str = "test-cohort", **overrides) -> P
             "pulse_cadence": "every 15 minutes", "reminder_after_days": 0.005, "intake_check_every_hours": 0.1,
         },
         "eligibility": {"min_tenure_days": 30},
+        "health": {"reminder_after_days": 0.004},
         "committee": {"review_mode": "hitl"},
         "sources": {"roster_csv": "data/roster.csv", "applications_csv": "data/applications.csv"},
     }

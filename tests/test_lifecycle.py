@@ -187,3 +187,19 @@ def test_rerunning_a_stage_sends_nothing_twice(completed_cohort):
     assert str(result.state).endswith("success")
     assert store.count(email_ledger, cohort_id=config.cohort) == before
     assert sum(len(v) for v in _outbox(config).values()) == files_before
+
+
+def test_pulse_reminders_reach_only_partners_who_had_not_answered(completed_cohort):
+    config, store, _, _ = completed_cohort
+    from mentorflow.store import pulse_responses
+
+    reminded_any = False
+    for period in {r["period"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="pulse_reminder")}:
+        asked = {r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="pulse", period=period)}
+        reminded = {r["person_id"] for r in
+                    store.rows(email_ledger, cohort_id=config.cohort, template="pulse_reminder", period=period)}
+        answered = {r["respondent_id"] for r in store.rows(pulse_responses, cohort_id=config.cohort, period=period)}
+        assert reminded <= asked
+        assert reminded.isdisjoint(answered)
+        reminded_any = reminded_any or bool(reminded)
+    assert reminded_any

@@ -61,6 +61,7 @@ CREATE TABLE pair_health (
 	score FLOAT NOT NULL, 
 	state VARCHAR(20) NOT NULL, 
 	reasons TEXT NOT NULL, 
+	silent_streak INTEGER NOT NULL, 
 	PRIMARY KEY (cohort_id, period, match_id)
 );
 

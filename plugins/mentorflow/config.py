@@ -128,6 +128,33 @@ class Sender(_Strict):
         return value
 
 
+class HealthWeights(_Strict):
+    satisfaction: Weight = 0.35
+    goal_progress: Weight = 0.25
+    follow_through: Weight = 0.2
+    meetings: Weight = 0.2
+
+
+class Health(_Strict):
+    """Pair health: the formula's weights and the thresholds between states (see mentorflow.health)."""
+
+    weights: HealthWeights = HealthWeights()
+    on_track_at: float = Field(0.6, ge=0, le=1, description="score at or above this is On track")
+    at_risk_below: float = Field(0.4, ge=0, le=1, description="score below this is At risk")
+    meetings_planned: int = Field(2, ge=1, description="meetings a pair is expected to hold per period")
+    disagreement_points: int = Field(3, ge=1, le=4, description="satisfaction gap (1-5 scale) that counts as one-sided")
+    disagreement_penalty: float = Field(0.15, ge=0, le=1)
+    decline_drop: float = Field(0.25, ge=0, le=1, description="a drop this large since last period needs a check-in")
+    silent_periods_at_risk: int = Field(2, ge=1, description="consecutive periods without any answer that make a pair At risk")
+    reminder_after_days: float = Field(3, gt=0, description="remind partners who have not answered the pulse")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Health:
+        if self.at_risk_below > self.on_track_at:
+            raise ValueError(f"at_risk_below ({self.at_risk_below}) must not exceed on_track_at ({self.on_track_at})")
+        return self
+
+
 class Committee(_Strict):
     review_mode: Literal["hitl", "auto"] = "hitl"
     reviewers: list[str] = Field(default_factory=list, description="Airflow user names allowed to respond")
@@ -154,6 +181,7 @@ class CohortConfig(_Strict):
     eligibility: Eligibility = Eligibility()
     sender: Sender = Sender()
     committee: Committee = Committee()
+    health: Health = Health()
     sources: Sources
     store: Store = Store()
     forms_base_url: str = "http://127.0.0.1:8080/mentorflow"
@@ -200,6 +228,14 @@ class CohortConfig(_Strict):
                 return dates
             dates.append(moment)
             step += 1
+
+    def pulse_reminder_dates(self) -> list[dt.datetime]:
+        """When non-respondents are reminded: ``health.reminder_after_days`` after each pulse,
+        if that is before the next pulse (or close-out)."""
+        pulses = self.pulse_dates()
+        ends = pulses[1:] + [self.at(self.calendar.close_out)]
+        delay = dt.timedelta(days=self.health.reminder_after_days)
+        return [start + delay for start, end in zip(pulses, ends) if start + delay < end]
 
     def resolve(self, relative: str) -> Path:
         """A path from the YAML, relative to the YAML file's folder."""

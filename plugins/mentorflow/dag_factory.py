@@ -142,9 +142,20 @@ def build_cohort_dags(config: CohortConfig) -> dict[str, DAG]:
         _step("kickoff", "send_kickoff", first=True, last=True, outlets=[asset(c, "active_pairs")])(c)
     dags[d.dag_id] = d
 
-    with DAG(**_common(config, "pulse", _events(config, config.pulse_dates() or [cal.midpoint], "pulse surveys"),
-                       "Assess last period's pair health, then send this period's pulse survey.")) as d:
-        _step("pulse", "assess_health", first=True)(c) >> _step("pulse", "send_pulse", last=True)(c)
+    pulse_moments = sorted(config.pulse_dates() + config.pulse_reminder_dates()) or [cal.midpoint]
+    with DAG(**_common(config, "pulse", _events(config, pulse_moments, "pulse surveys and reminders"),
+                       "At a pulse date: assess last period's pair health, then send this period's survey. "
+                       "At a reminder date: remind partners who have not answered.")) as d:
+
+        @task.branch(task_id="survey_or_reminder")
+        def survey_or_reminder(cohort_id: str, **context: Any) -> str:
+            from mentorflow.runtime import pulse_branch
+
+            return pulse_branch(cohort_id, context)
+
+        branch = survey_or_reminder(c)
+        branch >> _step("pulse", "assess_health")(c) >> _step("pulse", "send_pulse", last=True)(c)
+        branch >> _step("pulse", "send_pulse_reminders", last=True)(c)
     dags[d.dag_id] = d
 
     with DAG(**_common(config, "midpoint", _events(config, [cal.midpoint], "midpoint"),

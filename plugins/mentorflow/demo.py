@@ -41,6 +41,8 @@ calendar:
   pulse_cadence: every 15 minutes
   reminder_after_days: 0.005      # about 7 minutes
   intake_check_every_hours: 0.1   # every 6 minutes
+health:
+  reminder_after_days: 0.004      # remind non-respondents about 6 minutes after each pulse
 matching:
   weights: {{skills: 0.4, goals: 0.2, personality: 0.15, preferences: 0.1, availability: 0.1, diversity: 0.05}}
   rules: {{max_mentees_per_mentor: 2, min_level_gap: 1}}

@@ -1,12 +1,22 @@
-"""Pair health from monthly pulse answers.
+"""Pair health from the monthly pulse: a documented, configurable formula.
 
-Formula (each input scaled to 0..1, answers averaged over both partners):
-    health = 0.35 * satisfaction + 0.25 * goal_progress + 0.2 * follow_through + 0.2 * met
-where ``met`` is 1 if the pair met at least once in the period. Penalties: 0.15
-when the partners' satisfaction differs by 3 or more points (one-sided), and a
-pair with no answer from either partner scores 0.3 ("silent"). A partner asking
-to end puts the pair At risk whatever the score.
-States: >= 0.6 On track, >= 0.4 Needs check-in, else At risk.
+For each pair and period, with the answers of both partners (1-5 scales scaled to 0..1):
+
+    score = w_s * satisfaction + w_g * goal_progress + w_f * follow_through + w_m * min(1, meetings / planned)
+
+averaged over the partners who answered (``meetings`` is the larger of the two reports, since
+both describe the same meetings). Then:
+
+- one-sided: if the partners' satisfaction differs by ``disagreement_points`` or more, subtract
+  ``disagreement_penalty``;
+- state: ``score >= on_track_at`` On track, ``score < at_risk_below`` At risk, else Needs check-in;
+- declining: a drop of ``decline_drop`` or more since the pair's previous period makes an
+  On track pair Needs check-in;
+- silence: a period with no answer from either partner is Needs check-in; ``silent_periods_at_risk``
+  silent periods in a row make it At risk;
+- a partner asking to end the pair makes it At risk whatever the score.
+
+Weights and thresholds come from the cohort YAML's ``health`` section (:class:`config.Health`).
 """
 
 from __future__ import annotations
@@ -14,39 +24,67 @@ from __future__ import annotations
 import pandas as pd
 
 ON_TRACK, CHECK_IN, AT_RISK = "On track", "Needs check-in", "At risk"
-SILENT_SCORE = 0.3
+STATES = (ON_TRACK, CHECK_IN, AT_RISK)
+COLUMNS = ["match_id", "mentor_id", "mentee_id", "score", "state", "reasons", "silent_streak"]
 
 
-def state_for(score: float, wants_end: bool = False) -> str:
-    if wants_end or score < 0.4:
-        return AT_RISK
-    return ON_TRACK if score >= 0.6 else CHECK_IN
+def _scaled(values: pd.Series) -> float:
+    return float(((values - 1) / 4).clip(0, 1).mean())
 
 
-def score_pairs(active: pd.DataFrame, responses: pd.DataFrame) -> pd.DataFrame:
-    """One row per active pair: match_id, mentor_id, mentee_id, score, state, reasons."""
+def score_answers(answers: pd.DataFrame, rules) -> tuple[float, list[str]]:
+    """Score and reasons for one pair-period from one or two partners' answers."""
+    w = rules.weights
+    met = min(1.0, float(answers["meetings"].max()) / rules.meetings_planned)
+    total = w.satisfaction + w.goal_progress + w.follow_through + w.meetings or 1.0
+    score = (w.satisfaction * _scaled(answers["satisfaction"]) + w.goal_progress * _scaled(answers["goal_progress"])
+             + w.follow_through * _scaled(answers["follow_through"]) + w.meetings * met) / total
+    reasons = []
+    if len(answers) >= 2 and answers["satisfaction"].max() - answers["satisfaction"].min() >= rules.disagreement_points:
+        score -= rules.disagreement_penalty
+        reasons.append("partners disagree on satisfaction")
+    if met == 0:
+        reasons.append("did not meet")
+    elif met < 1:
+        reasons.append(f"met {int(answers['meetings'].max())} of {rules.meetings_planned} planned times")
+    if len(answers) == 1:
+        reasons.append("only one partner answered")
+    if _scaled(answers["satisfaction"]) < 0.5:
+        reasons.append("low satisfaction")
+    return max(0.0, min(1.0, score)), reasons
+
+
+def score_pairs(active: pd.DataFrame, responses: pd.DataFrame, previous: pd.DataFrame | None, rules) -> pd.DataFrame:
+    """Health of every pair in ``active`` for one period.
+
+    ``previous`` is the same frame for the pair's previous period (for the trend and silence streak).
+    """
+    before = {} if previous is None or previous.empty else previous.set_index("match_id").to_dict("index")
+    by_match = {k: g for k, g in responses.groupby("match_id")} if len(responses) else {}
     rows = []
-    by_match = {k: g for k, g in responses.groupby("match_id")} if not responses.empty else {}
     for pair in active.itertuples():
         answers = by_match.get(pair.match_id)
+        last = before.get(pair.match_id)
         if answers is None or answers.empty:
-            rows.append((pair.match_id, pair.mentor_id, pair.mentee_id, SILENT_SCORE, AT_RISK, "no answer from either partner"))
+            streak = (int(last["silent_streak"]) if last else 0) + 1
+            state = AT_RISK if streak >= rules.silent_periods_at_risk else CHECK_IN
+            rows.append((pair.match_id, pair.mentor_id, pair.mentee_id, 0.0, state,
+                         f"no answer from either partner ({streak} period{'s' if streak > 1 else ''} in a row)", streak))
             continue
-        sat = (answers["satisfaction"] - 1) / 4
-        score = (0.35 * sat.mean() + 0.25 * ((answers["goal_progress"] - 1) / 4).mean()
-                 + 0.2 * ((answers["follow_through"] - 1) / 4).mean() + 0.2 * float((answers["meetings"] > 0).any()))
-        reasons = []
-        if len(answers) == 2 and answers["satisfaction"].max() - answers["satisfaction"].min() >= 3:
-            score -= 0.15
-            reasons.append("partners disagree on satisfaction")
-        if not (answers["meetings"] > 0).any():
-            reasons.append("did not meet")
-        if len(answers) == 1:
-            reasons.append("only one partner answered")
-        wants_end = bool(answers["wants_end"].astype(bool).any())
-        if wants_end:
+        score, reasons = score_answers(answers, rules)
+        if score >= rules.on_track_at:
+            state = ON_TRACK
+        elif score < rules.at_risk_below:
+            state = AT_RISK
+        else:
+            state = CHECK_IN
+        if last and last["score"] - score >= rules.decline_drop:
+            reasons.append(f"declined from {last['score']:.2f}")
+            if state == ON_TRACK:
+                state = CHECK_IN
+        if bool(answers["wants_end"].astype(bool).any()):
             reasons.append("a partner asked to end")
-        score = max(0.0, min(1.0, float(score)))
-        rows.append((pair.match_id, pair.mentor_id, pair.mentee_id, round(score, 4), state_for(score, wants_end),
-                     "; ".join(reasons) or "healthy"))
-    return pd.DataFrame(rows, columns=["match_id", "mentor_id", "mentee_id", "score", "state", "reasons"])
+            state = AT_RISK
+        rows.append((pair.match_id, pair.mentor_id, pair.mentee_id, round(score, 4), state,
+                     "; ".join(reasons) or "healthy", 0))
+    return pd.DataFrame(rows, columns=COLUMNS)

@@ -36,6 +36,7 @@ def plan(config: CohortConfig) -> list[PlannedRun]:
         PlannedRun(close + dt.timedelta(seconds=2), "kickoff", "kickoff emails"),
     ]
     runs += [PlannedRun(m, "pulse", f"pulse survey {i}") for i, m in enumerate(config.pulse_dates(), 1)]
+    runs += [PlannedRun(m, "pulse", f"pulse reminder {i}") for i, m in enumerate(config.pulse_reminder_dates(), 1)]
     runs += [PlannedRun(config.at(cal.midpoint), "midpoint", "midpoint review"),
              PlannedRun(config.at(cal.close_out), "closeout", "close-out")]
     return sorted(runs, key=lambda r: r.moment)

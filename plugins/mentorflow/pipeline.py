@@ -383,6 +383,21 @@ def send_pulse(config: CohortConfig, store: Store, period: str) -> dict[str, Any
     return {"period": period, "pairs": len(active), **_send(config, store, messages)}
 
 
+def send_pulse_reminders(config: CohortConfig, store: Store, period: str) -> dict[str, Any]:
+    """Remind each partner who was sent this period's survey and has not answered it."""
+    everyone = _people_index(store, config.cohort)
+    asked = {r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="pulse", period=period)
+             if r["status"] == "sent"}
+    answered = {r["respondent_id"] for r in store.rows(pulse_responses, cohort_id=config.cohort, period=period)}
+    partner_of = {}
+    for pair in store.rows(matches, cohort_id=config.cohort, status="active"):
+        partner_of[pair["mentor_id"]], partner_of[pair["mentee_id"]] = pair["mentee_id"], pair["mentor_id"]
+    due = sorted(p for p in asked - answered if p in partner_of)
+    messages = [_email(config, everyone[p], "pulse_reminder", period, partner=everyone[partner_of[p]], period=period,
+                       link=_link(config, p, "pulse", period)) for p in due]
+    return {"period": period, "reminded": len(due), **_send(config, store, messages)}
+
+
 def assess_health(config: CohortConfig, store: Store, period: str | None) -> dict[str, Any]:
     """Score every active pair for a closed period and alert ops about pairs at risk."""
     from mentorflow import health
@@ -394,11 +409,14 @@ def assess_health(config: CohortConfig, store: Store, period: str | None) -> dic
     surveyed = {r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="pulse", period=period)}
     active = active[active["mentor_id"].isin(surveyed) | active["mentee_id"].isin(surveyed)]
     responses = store.frame(pulse_responses, cohort_id=config.cohort, period=period)
-    scored = health.score_pairs(active, responses)
+    earlier = previous_period(config, period)
+    previous = store.frame(pair_health, cohort_id=config.cohort, period=earlier) if earlier else None
+    scored = health.score_pairs(active, responses, previous, config.health)
     if scored.empty:
         return {"period": period, "assessed": 0}
     scored["cohort_id"], scored["period"] = config.cohort, period
-    store.upsert(pair_health, scored[["cohort_id", "period", "match_id", "score", "state", "reasons"]].to_dict("records"))
+    store.upsert(pair_health, scored[["cohort_id", "period", "match_id", "score", "state", "reasons",
+                                      "silent_streak"]].to_dict("records"))
     at_risk = scored[scored["state"] == health.AT_RISK]
     sent = {}
     if not at_risk.empty:

@@ -55,6 +55,16 @@ def _final_assess(config: CohortConfig, store: Store, now: dt.datetime) -> dict[
     return pipeline.assess_health(config, store, pipeline.pulse_period(config, now))
 
 
+def pulse_branch(cohort_id: str, context: dict[str, Any]) -> str:
+    """The pulse DAG runs at survey dates and at reminder dates: pick the path for this run."""
+    config = find_cohort(cohort_id)
+    now = moment_of(context)
+    run_id = str(getattr(context.get("dag_run"), "run_id", None) or "manual")
+    Store.for_cohort(config).stage_started(cohort_id, "pulse", run_id)
+    reminders = {m.replace(microsecond=0) for m in config.pulse_reminder_dates()}
+    return "send_pulse_reminders" if now.replace(microsecond=0) in reminders else "assess_health"
+
+
 STEPS: dict[str, Callable[[CohortConfig, Store, dt.datetime], dict[str, Any]]] = {
     "import_roster": lambda c, s, now: pipeline.import_roster(c, s, now.date()),
     "send_invitations": lambda c, s, now: pipeline.send_invitations(c, s),
@@ -67,6 +77,7 @@ STEPS: dict[str, Callable[[CohortConfig, Store, dt.datetime], dict[str, Any]]] =
     "send_kickoff": lambda c, s, now: pipeline.send_kickoff(c, s),
     "assess_health": _pulse_assess,
     "send_pulse": lambda c, s, now: pipeline.send_pulse(c, s, pipeline.pulse_period(c, now)),
+    "send_pulse_reminders": lambda c, s, now: pipeline.send_pulse_reminders(c, s, pipeline.pulse_period(c, now)),
     "rematch": _with_committee_text("midpoint", _midpoint),
     "activate_rematches": lambda c, s, now: pipeline.activate_rematches(c, s),
     "send_closeout_survey": lambda c, s, now: pipeline.send_closeout_survey(c, s),

@@ -166,6 +166,7 @@ pair_health = sa.Table(
     sa.Column("score", sa.Float, nullable=False),
     sa.Column("state", sa.String(20), nullable=False),
     sa.Column("reasons", sa.Text, nullable=False),
+    sa.Column("silent_streak", sa.Integer, nullable=False, default=0),
 )
 
 evaluations = sa.Table(
