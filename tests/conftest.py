@@ -131,3 +131,37 @@ def write_cohort(directory: Path, cohort: str = "test-cohort", **overrides) -> P
     path = directory / f"{cohort}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def completed_cohort(request, airflow_db, tmp_path_factory):
+    """A cohort of 90 people taken from window-open to close-out, once per store backend."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from mentorflow import lifecycle, simulate
+    from mentorflow.config import load_cohort
+    from mentorflow.store import Store
+    from mentorflow.synthetic import write_population
+
+    base = tmp_path_factory.mktemp(f"lifecycle-{request.param}")
+    env = pytest.MonkeyPatch()
+    env.setenv("MENTORFLOW_HOME", str(base / "home"))
+    env.setenv("MENTORFLOW_COHORTS_DIR", str(base / "cohorts"))
+    (base / "cohorts").mkdir()
+    store_section = {"url": request.getfixturevalue("postgres_url")} if request.param == "postgresql" else {}
+    write_population(base / "cohorts" / "data", 90, seed=11)
+    config = load_cohort(write_cohort(base / "cohorts", store=store_section))
+    store = Store.for_cohort(config)
+    if request.param == "postgresql":
+        store.drop_all()
+        store.create_all()
+
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert bag.import_errors == {}
+    runs = lifecycle.run(config, bag.dags, before=simulate.participants(config, store, seed=3, say=lambda _: None),
+                         progress=lambda _: None)
+    yield config, store, runs, bag.dags
+    if request.param == "postgresql":
+        store.drop_all()
+    store.engine.dispose()
+    env.undo()

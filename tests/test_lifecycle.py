@@ -9,13 +9,10 @@ import re
 
 import pandas as pd
 import pytest
-from conftest import ROOT, write_cohort
 
-from mentorflow import lifecycle, paths, simulate
-from mentorflow.config import load_cohort
+from mentorflow import lifecycle, paths
 from mentorflow.dag_factory import dag_id
 from mentorflow.store import (
-    Store,
     applications,
     email_ledger,
     evaluations,
@@ -25,37 +22,8 @@ from mentorflow.store import (
     quarantine,
     stage_runs,
 )
-from mentorflow.synthetic import write_population
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def completed_cohort(request, airflow_db, tmp_path_factory):
-    """A cohort of 90 people taken from window-open to close-out, once per store backend."""
-    base = tmp_path_factory.mktemp(f"lifecycle-{request.param}")
-    env = pytest.MonkeyPatch()
-    env.setenv("MENTORFLOW_HOME", str(base / "home"))
-    env.setenv("MENTORFLOW_COHORTS_DIR", str(base / "cohorts"))
-    (base / "cohorts").mkdir()
-    store_section = {"url": request.getfixturevalue("postgres_url")} if request.param == "postgresql" else {}
-    write_population(base / "cohorts" / "data", 90, seed=11)
-    config = load_cohort(write_cohort(base / "cohorts", store=store_section))
-    store = Store.for_cohort(config)
-    if request.param == "postgresql":
-        store.drop_all()
-        store.create_all()
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(ROOT / "dags"))
-    assert bag.import_errors == {}
-    runs = lifecycle.run(config, bag.dags, before=simulate.participants(config, store, seed=3, say=lambda _: None),
-                         progress=lambda _: None)
-    yield config, store, runs, bag.dags
-    if request.param == "postgresql":
-        store.drop_all()
-    store.engine.dispose()
-    env.undo()
 
 
 @pytest.fixture(autouse=True)

@@ -426,8 +426,9 @@ def assess_health(config: CohortConfig, store: Store, period: str | None) -> dic
                  for r in at_risk.itertuples()]
         sent = _send(config, store, [_email(config, _ops_person(config), "at_risk", period, pairs=pairs, period=period)])
     counts = scored["state"].value_counts().to_dict()
+    report = reports.write_pulse_report(config, store, period)
     return {"period": period, "assessed": len(scored), **{k.lower().replace(" ", "_"): int(v) for k, v in counts.items()},
-            "alert": sent}
+            "alert": sent, "report": str(report)}
 
 
 # -- midpoint ---------------------------------------------------------------------------------
@@ -515,9 +516,12 @@ def complete_pairs(config: CohortConfig, store: Store) -> dict[str, Any]:
 
 
 def build_hr_report(config: CohortConfig, store: Store) -> dict[str, Any]:
-    html_path, csv_path = reports.write_hr_report(config, store)
+    from mentorflow import hr_report
+
+    files = hr_report.write(config, store)
     sent = _send(config, store, [_email(config, _ops_person(config, "hr"), "report_ready", "closeout",
-                                        report_path=str(html_path), min_cell=reports.MIN_CELL)])
-    return {"report": str(html_path), "csv": str(csv_path), "evaluations": store.count(evaluations, cohort_id=config.cohort),
-            "notice": sent}
+                                        report_path=str(files["html"]), min_cell=reports.MIN_CELL)])
+    return {"report": str(files["html"]), "pdf": str(files["pdf"]), "csv": sorted(str(p) for k, p in files.items()
+                                                                                if k not in ("html", "pdf")),
+            "evaluations": store.count(evaluations, cohort_id=config.cohort), "notice": sent}
 

@@ -1,8 +1,8 @@
 """Human-readable reports: data quality, proposed matches, and the HR close-out report.
 
 Reports are self-contained HTML (charts are inline SVG, no network) rendered from
-``include/templates/reports/``. HR-facing numbers are aggregated and any group
-smaller than :data:`MIN_CELL` people is suppressed.
+``include/templates/reports/``. The HR report lives in :mod:`mentorflow.hr_report`; any
+HR-facing group smaller than :data:`MIN_CELL` people is suppressed there.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pandas as pd
 
 from mentorflow import paths
 from mentorflow.emailing.render import environment
-from mentorflow.store import Store, applications, email_ledger, evaluations, matches, pair_health, people, unmatched
+from mentorflow.store import Store, email_ledger, matches, pair_health, people, unmatched
 
 MIN_CELL = 5
 
@@ -65,74 +65,38 @@ def _histogram(values: list[float], *, bins: int, low: float, high: float) -> li
     return [{"label": f"{low + i * width:.1f}", "count": c, "height": round(100 * c / top)} for i, c in enumerate(counts)]
 
 
-def suppress(count: int) -> str:
-    return str(count) if count >= MIN_CELL else f"<{MIN_CELL}"
-
-
-def hr_figures(config, store: Store) -> dict[str, Any]:
-    """Every number in the HR report, computed from the program store (suppression applied later)."""
+def pulse_figures(config, store: Store) -> list[dict[str, Any]]:
+    """Per pulse period: people asked, people who answered, and pairs in each health state."""
     cohort = config.cohort
-    roster = store.frame(people, cohort_id=cohort)
-    apps = store.frame(applications, cohort_id=cohort)
-    pairs = store.frame(matches, cohort_id=cohort)
-    evals = store.frame(evaluations, cohort_id=cohort)
+    asked = store.frame(email_ledger, cohort_id=cohort, template="pulse")
+    from mentorflow.store import pulse_responses
+
+    answered = store.frame(pulse_responses, cohort_id=cohort)
     health = store.frame(pair_health, cohort_id=cohort)
-    invited = store.count(email_ledger, cohort_id=cohort, template="invitation", status="sent")
-    participants = set(pairs["mentor_id"]) | set(pairs["mentee_id"]) if len(pairs) else set()
-    completed = pairs[pairs["status"] == "completed"] if len(pairs) else pairs
-    funnel = [
-        ("invited", invited),
-        ("applied", len(apps)),
-        ("valid", int((apps["status"] == "valid").sum()) if len(apps) else 0),
-        ("matched", len(participants)),
-        ("active at close", len(set(completed["mentor_id"]) | set(completed["mentee_id"])) if len(completed) else 0),
-        ("evaluated", len(evals)),
-    ]
-    by_department = []
-    if len(apps):
-        merged = apps.merge(roster[["employee_id", "department"]], on="employee_id", how="left")
-        for dept, group in sorted(merged.groupby("department"), key=lambda kv: str(kv[0])):
-            matched = group["employee_id"].isin(participants).sum()
-            by_department.append({"department": dept, "applied": len(group), "matched": int(matched)})
-    satisfaction = evals["satisfaction"].mean() if len(evals) else None
-    nps = None
-    if len(evals):
-        promoters, detractors = (evals["recommend"] >= 9).mean(), (evals["recommend"] <= 6).mean()
-        nps = round(100 * (promoters - detractors))
-    health_over_time = []
-    if len(health):
-        for period, group in sorted(health.groupby("period"), key=lambda kv: int(str(kv[0]).split("-")[1])):
-            counts = group["state"].value_counts()
-            health_over_time.append({"period": period, **{s: int(counts.get(s, 0)) for s in ("On track", "Needs check-in", "At risk")}})
-    return {
-        "funnel": funnel,
-        "by_department": by_department,
-        "pairs_total": len(pairs),
-        "pairs_rematched": int((pairs["round"] == "midpoint").sum()) if len(pairs) else 0,
-        "mean_match_score": round(float(pairs["score"].mean()), 3) if len(pairs) else None,
-        "evaluations": len(evals),
-        "goals_met_rate": round(float((evals["goals_met"] >= 4).mean()), 3) if len(evals) else None,
-        "satisfaction": round(float(satisfaction), 2) if satisfaction is not None else None,
-        "nps": nps,
-        "health_over_time": health_over_time,
-    }
+    periods = sorted(set(asked["period"]) if len(asked) else set(), key=lambda p: int(str(p).split("-")[1]))
+    rows = []
+    for period in periods:
+        n_asked = int((asked["period"] == period).sum())
+        n_answered = int(answered.loc[answered["period"] == period, "respondent_id"].nunique()) if len(answered) else 0
+        states = health.loc[health["period"] == period, "state"].value_counts() if len(health) else pd.Series(dtype=int)
+        counts = {s: int(states.get(s, 0)) for s in ("On track", "Needs check-in", "At risk")}
+        total = sum(counts.values())
+        rows.append({"period": period, "asked": n_asked, "answered": n_answered,
+                     "response_rate": n_answered / n_asked if n_asked else 0.0, "assessed": total, **counts,
+                     "bars": {s: round(100 * c / total) if total else 0 for s, c in counts.items()}})
+    return rows
 
 
-def write_hr_report(config, store: Store) -> tuple[Path, Path]:
-    figures = hr_figures(config, store)
-    top = max((n for _, n in figures["funnel"]), default=1) or 1
-    funnel = [{"stage": s, "count": suppress(n), "width": round(100 * n / top) if n >= MIN_CELL else 0}
-              for s, n in figures["funnel"]]
-    departments = [
-        {"department": d["department"], "applied": suppress(d["applied"]), "matched": suppress(d["matched"]),
-         "rate": f"{100 * d['matched'] / d['applied']:.0f}%" if d["applied"] >= MIN_CELL and d["matched"] >= MIN_CELL else "suppressed"}
-        for d in figures["by_department"]
-    ]
-    small_evals = figures["evaluations"] < MIN_CELL
-    html = _write(config, "hr-report.html", "hr_report.html",
-                  {"f": figures, "funnel": funnel, "departments": departments, "small_evals": small_evals,
-                   "min_cell": MIN_CELL}, store, "hr-report")
-    csv_path = html.with_name("hr-report-departments.csv")
-    pd.DataFrame(departments, columns=["department", "applied", "matched", "rate"]).to_csv(csv_path, index=False)
-    store.record_report(config.cohort, "hr-report-csv", str(csv_path))
-    return html, csv_path
+def write_pulse_report(config, store: Store, period: str) -> Path:
+    """The monthly pulse report for program ops (names of at-risk pairs, never their comments)."""
+    everyone = {p["employee_id"]: p for p in store.rows(people, cohort_id=config.cohort)}
+    pairs = {m["match_id"]: m for m in store.rows(matches, cohort_id=config.cohort)}
+    at_risk = []
+    for row in store.rows(pair_health, cohort_id=config.cohort, period=period):
+        if row["state"] == "At risk" and row["match_id"] in pairs:
+            pair = pairs[row["match_id"]]
+            at_risk.append({**row, "mentor": everyone[pair["mentor_id"]]["full_name"],
+                            "mentee": everyone[pair["mentee_id"]]["full_name"]})
+    return _write(config, "pulse-report.html", "pulse.html",
+                  {"periods": pulse_figures(config, store), "latest": period,
+                   "at_risk": sorted(at_risk, key=lambda r: r["score"])}, store, "pulse-report")

@@ -1,0 +1,161 @@
+"""The HR report: every number equals an independent recomputation from the program store,
+small cells are suppressed, the HTML renders with its charts in Chromium, the PDF says the same."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from mentorflow import paths
+from mentorflow.hr_report import figures, publishable
+from mentorflow.reports import MIN_CELL
+
+pytestmark = [pytest.mark.airflow, pytest.mark.slow]
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(autouse=True)
+def mentorflow_home(completed_cohort):
+    return paths.home()
+
+
+def sql(store, query: str, **params):
+    with store.engine.connect() as conn:
+        return conn.execute(sa.text(query), params).scalar()
+
+
+def recomputed_funnel(store, cohort: str) -> dict[str, int]:
+    """The funnel in plain SQL, independent of the report code."""
+    paired = "status IN ('approved','active','ended','completed')"
+    people_in = ("SELECT COUNT(*) FROM (SELECT mentor_id AS p FROM matches WHERE cohort_id=:c AND {w} "
+                 "UNION SELECT mentee_id FROM matches WHERE cohort_id=:c AND {w}) AS x")
+    met = f"{paired} AND match_id IN (SELECT match_id FROM pulse_responses WHERE cohort_id=:c AND meetings > 0)"
+    return {
+        "invited": sql(store, "SELECT COUNT(*) FROM email_ledger WHERE cohort_id=:c AND template='invitation' AND status='sent'", c=cohort),
+        "applied": sql(store, "SELECT COUNT(*) FROM applications WHERE cohort_id=:c", c=cohort),
+        "valid": sql(store, "SELECT COUNT(*) FROM applications WHERE cohort_id=:c AND status='valid'", c=cohort),
+        "matched": sql(store, people_in.format(w=paired), c=cohort),
+        "active": sql(store, people_in.format(w=met), c=cohort),
+        "completed": sql(store, people_in.format(w="status='completed'"), c=cohort),
+        "evaluated": sql(store, "SELECT COUNT(*) FROM evaluations WHERE cohort_id=:c", c=cohort),
+    }
+
+
+def shown(n: int) -> str:
+    return str(n) if n >= MIN_CELL else f"<{MIN_CELL}"
+
+
+def test_funnel_in_html_and_csv_equals_sql_recomputation(completed_cohort):
+    config, store, _, _ = completed_cohort
+    expected = recomputed_funnel(store, config.cohort)
+    assert expected["applied"] >= expected["valid"] >= expected["matched"] > 0
+    html = (paths.reports_dir(config.cohort) / "hr-report.html").read_text()
+    for stage, n in expected.items():
+        assert re.search(rf'class="funnel-{stage}">{re.escape(shown(n))}<', html), stage
+    with (paths.reports_dir(config.cohort) / "hr-report-funnel.csv").open() as handle:
+        assert {r["stage"]: r["people"] for r in csv.DictReader(handle)} == {k: shown(v) for k, v in expected.items()}
+
+
+def test_outcomes_equal_sql_recomputation(completed_cohort):
+    config, store, _, _ = completed_cohort
+    n = sql(store, "SELECT COUNT(*) FROM evaluations WHERE cohort_id=:c", c=config.cohort)
+    mean_sat = sql(store, "SELECT AVG(satisfaction * 1.0) FROM evaluations WHERE cohort_id=:c", c=config.cohort)
+    promoters = sql(store, "SELECT COUNT(*) FROM evaluations WHERE cohort_id=:c AND recommend >= 9", c=config.cohort)
+    detractors = sql(store, "SELECT COUNT(*) FROM evaluations WHERE cohort_id=:c AND recommend <= 6", c=config.cohort)
+    with (paths.reports_dir(config.cohort) / "hr-report-outcomes.csv").open() as handle:
+        overall = next(r for r in csv.DictReader(handle) if r["group"] == "all")
+    assert overall["respondents"] == shown(n)
+    assert overall["satisfaction"] == f"{float(mean_sat):.2f}"
+    assert overall["nps"] == f"{round(100 * (promoters - detractors) / n):+d}"
+
+
+def test_fairness_rows_equal_sql_and_small_groups_are_suppressed(completed_cohort):
+    config, store, _, _ = completed_cohort
+    with (paths.reports_dir(config.cohort) / "hr-report-by-department.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows
+    for row in rows:
+        applied = sql(store, "SELECT COUNT(*) FROM applications a JOIN people p ON p.cohort_id=a.cohort_id AND "
+                             "p.employee_id=a.employee_id WHERE a.cohort_id=:c AND p.department=:d",
+                      c=config.cohort, d=row["department"])
+        assert row["applied"] == shown(applied)
+        if applied < MIN_CELL:
+            assert row["match_rate"] == "suppressed"
+
+
+def test_suppression_hides_every_small_group_and_small_mean():
+    raw = {
+        "funnel": [("invited", 40), ("applied", 4)], "pairs_total": 3, "mean_match_score": 0.5,
+        "median_meetings": 2.0, "score_histogram": [{"label": "0.5", "count": 3, "height": 100}],
+        "groups": {"department": [{"department": "Legal", "applied": 3, "matched": 2},
+                                  {"department": "Eng", "applied": 30, "matched": 4}]},
+        "outcomes": {"all": {"n": 4, "goals_met_rate": 0.75, "satisfaction": 4.5, "nps": 50}},
+        "mentor_effectiveness": [4.0, 2.0], "health": [], "comparison": [],
+        "rematch": {"initial": {"pairs": 3, "completed": 3, "mentee_n": 2, "mentee_goals_met_rate": 1.0,
+                                "mentee_satisfaction": 5.0, "mentee_nps": 100},
+                    "midpoint": {"pairs": 0, "completed": 0, "mentee_n": 0, "mentee_goals_met_rate": None,
+                                 "mentee_satisfaction": None, "mentee_nps": None}, "ended": 1},
+    }
+    view = publishable(raw)
+    assert [r["count"] for r in view["funnel"]] == ["40", "<5"]
+    legal, eng = view["groups"]["department"]
+    assert (legal["applied"], legal["matched"], legal["match_rate"]) == ("<5", "<5", "suppressed")
+    assert (eng["applied"], eng["matched"], eng["match_rate"]) == ("30", "<5", "suppressed")
+    assert view["outcomes"]["all"] == {"respondents": "<5", "goals_met": "suppressed", "satisfaction": "suppressed",
+                                       "nps": "suppressed"}
+    assert view["effectiveness"] is None and view["score_histogram"] == []
+    assert view["mean_match_score"] == "suppressed"
+
+
+def test_no_comment_and_no_name_reaches_the_report(completed_cohort):
+    config, store, _, _ = completed_cohort
+    html = (paths.reports_dir(config.cohort) / "hr-report.html").read_text()
+    with store.engine.connect() as conn:
+        comments = [r[0] for r in conn.execute(sa.text("SELECT comment FROM evaluations WHERE comment <> ''"))]
+        names = [r[0] for r in conn.execute(sa.text("SELECT full_name FROM people"))]
+    assert comments and not any(c in html for c in comments)
+    assert not any(n in html for n in names)
+
+
+def test_pdf_carries_the_same_numbers(completed_cohort):
+    from pypdf import PdfReader
+
+    config, store, _, _ = completed_cohort
+    text = "\n".join(page.extract_text() for page in PdfReader(paths.reports_dir(config.cohort) / "hr-report.pdf").pages)
+    view = publishable(figures(config, store))
+    for row in view["funnel"]:
+        assert row["stage"] in text and row["count"] in text
+    assert view["outcomes"]["all"]["satisfaction"] in text and view["mean_match_score"] in text
+    for row in view["groups"]["department"]:
+        assert f"{row['group']} {row['applied']} {row['matched']} {row['match_rate']}" in " ".join(text.split())
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed (Debian package chromium)")
+def test_html_renders_offline_in_chromium_with_every_chart_visible(completed_cohort, request):
+    from playwright.sync_api import sync_playwright
+
+    config, _, _, _ = completed_cohort
+    report = paths.reports_dir(config.cohort) / "hr-report.html"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        requests = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(report.as_uri())
+        charts = page.locator("svg[role=img]")
+        assert charts.count() >= 3  # funnel, score histogram, health over time
+        for i in range(charts.count()):
+            box = charts.nth(i).bounding_box()
+            assert box and box["width"] > 100 and box["height"] > 50
+            assert charts.nth(i).locator("rect").count() > 0
+        page.screenshot(path=str(SCREENSHOTS / f"hr-report-{request.node.callspec.id}.png"), full_page=True)
+        browser.close()
+    assert [u for u in requests if not u.startswith("file://")] == []  # self-contained: no network at all
