@@ -171,3 +171,15 @@ def test_pulse_reminders_reach_only_partners_who_had_not_answered(completed_coho
         assert reminded.isdisjoint(answered)
         reminded_any = reminded_any or bool(reminded)
     assert reminded_any
+
+
+def test_cohort_status_shows_the_store_and_airflow_runs(completed_cohort, capsys):
+    from mentorflow.cli import main
+
+    config, _, _, _ = completed_cohort
+    assert main(["cohort", "status", config.cohort]) == 0
+    lines = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()
+             if line.strip() and line.split()[0] in ("open", "match", "closeout")}
+    for stage in ("open", "match", "closeout"):
+        store_state, airflow_state = lines[stage][1], lines[stage][4]
+        assert store_state == "success" and airflow_state.endswith("success"), lines[stage]

@@ -32,6 +32,7 @@ CREATE TABLE evaluations (
 	goals_met INTEGER NOT NULL, 
 	satisfaction INTEGER NOT NULL, 
 	recommend INTEGER NOT NULL, 
+	valuable_topics TEXT, 
 	comment TEXT, 
 	submitted_at DATETIME NOT NULL, 
 	PRIMARY KEY (cohort_id, employee_id)
@@ -45,6 +46,7 @@ CREATE TABLE matches (
 	mentee_id VARCHAR(64) NOT NULL, 
 	score FLOAT NOT NULL, 
 	explanation TEXT NOT NULL, 
+	components_json TEXT, 
 	status VARCHAR(20) NOT NULL, 
 	created_at DATETIME NOT NULL, 
 	ended_at DATETIME, 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from mentorflow import paths
 from mentorflow.reports import MIN_CELL, _histogram, _write, pulse_figures
 from mentorflow.store import (
     Store,
@@ -195,9 +196,21 @@ def publishable(f: dict[str, Any]) -> dict[str, Any]:
 
 def write(config, store: Store) -> dict[str, Path]:
     """HTML, PDF and CSV files of the report; returns their paths by kind."""
+    from mentorflow import feedback
+
     view = publishable(figures(config, store))
-    html = _write(config, "hr-report.html", "hr_report.html", {"v": view, "min_cell": MIN_CELL}, store, "hr-report")
-    out = {"html": html}
+    suggestion = feedback.suggest_weights(feedback.pair_outcomes(store, config.cohort),
+                                          config.matching.weights.model_dump())
+    weights_file = feedback.write_suggestion(suggestion, config.cohort,
+                                             paths.reports_dir(config.cohort) / "suggested-weights.yaml")
+    store.record_report(config.cohort, "suggested-weights", str(weights_file))
+    learning = {"verdict": suggestion.verdict, "file": weights_file.name, "rows": [
+        {"component": c, "current": f"{suggestion.current[c]:.3f}", "suggested": f"{suggestion.suggested[c]:.3f}",
+         "correlation": f"{suggestion.correlations[c]:+.2f}" if c in suggestion.correlations else "no evidence"}
+        for c in suggestion.current]}
+    html = _write(config, "hr-report.html", "hr_report.html", {"v": view, "learning": learning, "min_cell": MIN_CELL},
+                  store, "hr-report")
+    out = {"html": html, "weights": weights_file}
     for name, rows in _tables(view).items():
         path = html.with_name(f"hr-report-{name}.csv")
         with path.open("w", newline="", encoding="utf-8") as handle:

@@ -34,6 +34,9 @@ from mentorflow.store import (
 )
 
 
+COMPONENTS = ("skills", "goals", "personality", "preferences", "availability", "diversity")
+
+
 class GateFailure(RuntimeError):
     """A hard data-quality failure: the stage stops and nothing downstream runs."""
 
@@ -297,7 +300,9 @@ def _replace_proposal(config: CohortConfig, store: Store, round_name: str, resul
         if len(result.pairs):
             conn.execute(matches.insert(), [
                 {"cohort_id": config.cohort, "round": round_name, "mentor_id": r.mentor_id, "mentee_id": r.mentee_id,
-                 "score": float(r.score), "explanation": r.explanation, "status": "proposed", "created_at": now}
+                 "score": float(r.score), "explanation": r.explanation, "status": "proposed", "created_at": now,
+                 "components_json": json.dumps({c: round(float(getattr(r, c)), 4) for c in COMPONENTS
+                                                if c in result.pairs.columns})}
                 for r in result.pairs.itertuples()
             ])
         if len(result.unmatched):
@@ -331,17 +336,31 @@ def approve_matches(config: CohortConfig, store: Store, round_name: str = "initi
 
 
 def _pair_emails(config: CohortConfig, store: Store, pair: dict[str, Any], template: str, period: str,
-                 everyone: dict, apps: dict) -> list[OutgoingEmail]:
+                 everyone: dict, apps: dict, past: list | None = None) -> list[OutgoingEmail]:
+    """Both partners' emails about a pair; a mentee's also suggests topics that past mentees with
+    similar wants found valuable (``past`` from :func:`discovery.history`)."""
+    from mentorflow import discovery
+
     mentor, mentee = everyone[pair["mentor_id"]], everyone[pair["mentee_id"]]
     reasons = [r.strip() for r in pair["explanation"].split(";") if r.strip()]
+    symbiotic = config.program_type.value == "symbiotic"
     out = []
     for me, partner, role in ((mentor, mentee, "mentor"), (mentee, mentor, "mentee")):
-        if config.program_type.value == "symbiotic":
-            role = "mentor and mentee (you learn from each other)"
-        out.append(_email(config, me, template, period, partner=partner, my_role=role, reasons=reasons,
-                          my_goals=(apps.get(me["employee_id"]) or {}).get("goals"),
-                          partner_goals=(apps.get(partner["employee_id"]) or {}).get("goals"), resources=[]))
+        mine = apps.get(me["employee_id"]) or {}
+        learns = symbiotic or role == "mentee"
+        found = discovery.suggest(set(ingest.parse_skills(mine.get("skills_wanted"))), past or []) if learns else []
+        out.append(_email(config, me, template, period, partner=partner, reasons=reasons,
+                          my_role="mentor and mentee (you learn from each other)" if symbiotic else role,
+                          my_goals=mine.get("goals"), partner_goals=(apps.get(partner["employee_id"]) or {}).get("goals"),
+                          resources=discovery.described(found)))
     return out
+
+
+def _past_cohorts(config: CohortConfig, store: Store) -> list[str]:
+    """The cohorts to learn from: those named in the YAML, else every other cohort in the store."""
+    from mentorflow.store import cohorts
+
+    return config.previous_cohorts or sorted(r["cohort_id"] for r in store.rows(cohorts) if r["cohort_id"] != config.cohort)
 
 
 def send_kickoff(config: CohortConfig, store: Store) -> dict[str, Any]:
@@ -349,7 +368,11 @@ def send_kickoff(config: CohortConfig, store: Store) -> dict[str, Any]:
     everyone = _people_index(store, config.cohort)
     apps = {a["employee_id"]: a for a in store.rows(applications, cohort_id=config.cohort)}
     approved = store.rows(matches, cohort_id=config.cohort, round="initial", status="approved")
-    messages = [m for pair in approved for m in _pair_emails(config, store, pair, "kickoff", "kickoff", everyone, apps)]
+    from mentorflow import discovery
+
+    past = discovery.history(store, _past_cohorts(config, store))
+    messages = [m for pair in approved
+                for m in _pair_emails(config, store, pair, "kickoff", "kickoff", everyone, apps, past)]
     counts = _send(config, store, messages)
     with store.engine.begin() as conn:
         conn.execute(matches.update().where(matches.c.cohort_id == config.cohort, matches.c.status == "approved",
@@ -522,6 +545,7 @@ def build_hr_report(config: CohortConfig, store: Store) -> dict[str, Any]:
     sent = _send(config, store, [_email(config, _ops_person(config, "hr"), "report_ready", "closeout",
                                         report_path=str(files["html"]), min_cell=reports.MIN_CELL)])
     return {"report": str(files["html"]), "pdf": str(files["pdf"]), "csv": sorted(str(p) for k, p in files.items()
-                                                                                if k not in ("html", "pdf")),
+                                                                                if k not in ("html", "pdf", "weights")),
+            "suggested_weights": str(files["weights"]),
             "evaluations": store.count(evaluations, cohort_id=config.cohort), "notice": sent}
 

@@ -52,6 +52,11 @@ def evaluations_for(store: Store, cohort: str, seed: int, *, response_rate: floa
     """Close-out evaluations from most participants of the cohort."""
     rng = np.random.default_rng(seed)
     now = dt.datetime.now(dt.timezone.utc)
+    from mentorflow.ingest import parse_skills
+    from mentorflow.store import applications
+    from mentorflow.synthetic import SKILLS
+
+    wanted = {a["employee_id"]: list(parse_skills(a["skills_wanted"])) for a in store.rows(applications, cohort_id=cohort)}
     rows = {}
     for pair in store.rows(matches, cohort_id=cohort):
         if pair["status"] not in ("active", "ended", "completed"):
@@ -66,6 +71,9 @@ def evaluations_for(store: Store, cohort: str, seed: int, *, response_rate: floa
                 "satisfaction": int(rng.integers(3, 6)) if good else int(rng.integers(1, 4)),
                 "recommend": int(rng.integers(6, 11)) if good else int(rng.integers(0, 7)),
                 "comment": str(rng.choice(COMMENTS)), "submitted_at": now,
+                # what a partnership turns out to be about: the skill asked for, and often its neighbour
+                "valuable_topics": ";".join(sorted({s for w in wanted.get(who, []) if w in SKILLS
+                                                    for s in (w, SKILLS[(SKILLS.index(w) + 1) % len(SKILLS)])})),
             }
     return store.upsert(evaluations, list(rows.values()))
 

@@ -110,6 +110,7 @@ matches = sa.Table(
     sa.Column("mentee_id", sa.String(64), nullable=False),
     sa.Column("score", sa.Float, nullable=False),
     sa.Column("explanation", sa.Text, nullable=False),
+    sa.Column("components_json", sa.Text, comment="score components (0..1) behind the score"),
     sa.Column("status", sa.String(20), nullable=False),
     _ts("created_at", nullable=False, default=_now),
     _ts("ended_at"),
@@ -178,6 +179,7 @@ evaluations = sa.Table(
     sa.Column("goals_met", sa.Integer, nullable=False),
     sa.Column("satisfaction", sa.Integer, nullable=False),
     sa.Column("recommend", sa.Integer, nullable=False),
+    sa.Column("valuable_topics", sa.Text, comment="topics the partnership turned out to be valuable for, ';'-joined"),
     sa.Column("comment", sa.Text),
     _ts("submitted_at", nullable=False, default=_now),
 )

@@ -116,6 +116,7 @@ def propose(inp: MatchInput) -> MatchResult:
         load[mentor] += 1
         busy |= {mentor, mentee} if inp.program_type == "symbiotic" else set()
         pairs.append((mentor, mentee, round(score, 4), reasons[:3] or ["best available mentor"]))
+    skills = {(m, e): s for s, m, e, _ in candidates}
 
     unmatched = []
     matched_people = set(assigned) | {m for m in mentors if load.get(m, 0)}
@@ -127,7 +128,8 @@ def propose(inp: MatchInput) -> MatchResult:
         unmatched.append((mentee, reason))
     return MatchResult(
         pairs=pd.DataFrame(
-            [(m, e, s, "; ".join(r)) for m, e, s, r in pairs], columns=["mentor_id", "mentee_id", "score", "explanation"]
+            [(m, e, s, "; ".join(r), skills.get((m, e), s)) for m, e, s, r in pairs],
+            columns=["mentor_id", "mentee_id", "score", "explanation", "skills"],
         ),
         unmatched=pd.DataFrame(unmatched, columns=["employee_id", "reason"]),
     )

@@ -1,0 +1,80 @@
+from mentorflow.discovery import MIN_REPORTS, described, resources, suggest
+
+PAST = [
+    ({"negotiation"}, {"negotiation", "conflict resolution"}),
+    ({"negotiation", "sql"}, {"conflict resolution", "sql"}),
+    ({"negotiation"}, {"public speaking"}),
+    ({"python"}, {"python", "sql", "data analysis"}),
+    ({"python"}, {"data analysis"}),
+]
+
+
+def test_suggests_what_similar_mentees_found_valuable_but_this_one_did_not_ask_for():
+    assert suggest({"negotiation"}, PAST) == ["conflict resolution"]
+    assert suggest({"python"}, PAST) == ["data analysis"]
+
+
+def test_topics_already_wanted_and_topics_from_a_single_person_are_not_suggested():
+    # 'sql' was reported by two mentees, but only one of them shares a want with this mentee
+    assert suggest({"negotiation", "conflict resolution"}, PAST) == []
+    assert "public speaking" not in suggest({"negotiation"}, PAST)  # reported once: below MIN_REPORTS
+    assert MIN_REPORTS >= 2
+
+
+def test_no_overlap_no_suggestion():
+    assert suggest({"budgeting"}, PAST) == []
+
+
+def test_every_catalogue_skill_has_a_starting_point():
+    from mentorflow.synthetic import SKILLS
+
+    assert set(SKILLS) <= set(resources())
+    assert described(["negotiation", "unknown topic"])[0].startswith("negotiation: ")
+    assert described(["unknown topic"]) == ["unknown topic"]
+
+
+def test_kickoff_of_the_next_cohort_carries_what_the_last_one_learned(cohorts_dir):
+    """Two cohorts through the pipeline functions: the second cohort's mentees are told about topics
+    the first cohort's similar mentees found valuable, and only topics they did not ask for."""
+    import datetime as dt
+    import email
+    import email.policy
+
+    from conftest import write_cohort
+
+    from mentorflow import paths, pipeline, simulate
+    from mentorflow.config import load_cohort
+    from mentorflow.ingest import parse_skills
+    from mentorflow.store import Store, applications, matches
+    from mentorflow.synthetic import write_population
+
+    write_population(cohorts_dir / "data", 160, seed=21)
+    first = load_cohort(write_cohort(cohorts_dir, "first-cohort", committee={"review_mode": "auto"}))
+    second = load_cohort(write_cohort(cohorts_dir, "second-cohort", previous_cohorts=["first-cohort"]))
+    store = Store.for_cohort(first)
+    today = dt.date(2026, 1, 5)
+    for config in (first, second):
+        pipeline.import_roster(config, store, today)
+        pipeline.import_applications(config, store)
+        pipeline.validate_applications(config, store)
+        pipeline.propose_matches(config, store)
+        pipeline.approve_matches(config, store)
+        if config is first:
+            pipeline.send_kickoff(config, store)
+            pipeline.complete_pairs(config, store)
+            simulate.evaluations_for(store, config.cohort, seed=1, response_rate=1.0)
+    pipeline.send_kickoff(second, store)
+
+    wanted = {a["employee_id"]: set(parse_skills(a["skills_wanted"])) for a in store.rows(applications, cohort_id="second-cohort")}
+    mentees = {m["mentee_id"] for m in store.rows(matches, cohort_id="second-cohort")}
+    suggested = 0
+    for path in (paths.outbox_dir("second-cohort") / "kickoff").rglob("*.eml"):
+        person = path.stem
+        text = email.message_from_bytes(path.read_bytes(), policy=email.policy.default).get_body(("plain",)).get_content()
+        section = text.split("Resources for your goals:")[1] if "Resources for your goals:" in text else ""
+        if person not in mentees:
+            continue
+        topics = [line[2:].split(":")[0] for line in section.strip().splitlines() if line.startswith("- ")]
+        assert not set(topics) & wanted[person]  # never what the mentee already asked for
+        suggested += bool(topics)
+    assert suggested > 0
