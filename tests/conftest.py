@@ -121,7 +121,8 @@ def write_cohort(directory: Path, cohort: str = "test-cohort", **overrides) -> P
         "eligibility": {"min_tenure_days": 30},
         "health": {"reminder_after_days": 0.004},
         "committee": {"review_mode": "hitl"},
-        "sources": {"roster_csv": "data/roster.csv", "applications_csv": "data/applications.csv"},
+        "sources": {"roster_csv": "data/roster.csv", "applications_csv": "data/applications.csv",
+                    "closeout_roster_csv": "data/roster-closeout.csv"},
     }
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(data.get(key), dict):

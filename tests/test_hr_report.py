@@ -93,6 +93,8 @@ def test_fairness_rows_equal_sql_and_small_groups_are_suppressed(completed_cohor
 def test_suppression_hides_every_small_group_and_small_mean():
     raw = {
         "funnel": [("invited", 40), ("applied", 4)], "pairs_total": 3, "mean_match_score": 0.5,
+        "careers": {"participants": {"people": 4, "retained": 4, "promoted": 2},
+                    "non-participants": {"people": 40, "retained": 36, "promoted": 3}},
         "median_meetings": 2.0, "score_histogram": [{"label": "0.5", "count": 3, "height": 100}],
         "groups": {"department": [{"department": "Legal", "applied": 3, "matched": 2},
                                   {"department": "Eng", "applied": 30, "matched": 4}]},
@@ -112,6 +114,9 @@ def test_suppression_hides_every_small_group_and_small_mean():
                                        "nps": "suppressed"}
     assert view["effectiveness"] is None and view["score_histogram"] == []
     assert view["mean_match_score"] == "suppressed"
+    assert view["careers"] == [
+        {"group": "participants", "people": "<5", "retention": "suppressed", "promotion": "suppressed"},
+        {"group": "non-participants", "people": "40", "retention": "90%", "promotion": "suppressed"}]
 
 
 def test_no_comment_and_no_name_reaches_the_report(completed_cohort):
@@ -159,3 +164,28 @@ def test_html_renders_offline_in_chromium_with_every_chart_visible(completed_coh
         page.screenshot(path=str(SCREENSHOTS / f"hr-report-{request.node.callspec.id}.png"), full_page=True)
         browser.close()
     assert [u for u in requests if not u.startswith("file://")] == []  # self-contained: no network at all
+
+
+def test_retention_and_promotion_equal_a_recomputation_from_the_closeout_export(completed_cohort):
+    import datetime as dt
+
+    config, store, _, _ = completed_cohort
+    export = {r["employee_id"]: r for r in csv.DictReader(config.resolve(config.sources.closeout_roster_csv).open())}
+    kickoff = config.at(config.calendar.kickoff).date()
+    with store.engine.connect() as conn:
+        eligible = {r[0] for r in conn.execute(sa.text(
+            "SELECT employee_id FROM people WHERE cohort_id=:c AND eligible"), {"c": config.cohort})}
+        paired = {r[0] for r in conn.execute(sa.text(
+            "SELECT mentor_id FROM matches WHERE cohort_id=:c UNION SELECT mentee_id FROM matches WHERE cohort_id=:c"),
+            {"c": config.cohort})}
+    expected = {}
+    for group, members in (("participants", eligible & paired), ("non-participants", eligible - paired)):
+        rows = [export[p] for p in members if p in export]
+        retained = sum(r["employment_status"] == "active" for r in rows)
+        promoted = sum(bool(r["last_promotion_date"]) and dt.date.fromisoformat(r["last_promotion_date"]) >= kickoff
+                       for r in rows)
+        pct = lambda part: f"{100 * part / len(rows):.0f}%" if len(rows) >= MIN_CELL and part >= MIN_CELL else "suppressed"
+        expected[group] = {"group": group, "people": shown(len(rows)), "retention": pct(retained), "promotion": pct(promoted)}
+    with (paths.reports_dir(config.cohort) / "hr-report-careers.csv").open() as handle:
+        assert {r["group"]: r for r in csv.DictReader(handle)} == expected
+    assert 'id="careers"' in (paths.reports_dir(config.cohort) / "hr-report.html").read_text()

@@ -164,6 +164,8 @@ class Committee(_Strict):
 class Sources(_Strict):
     roster_csv: str = Field(..., description="HRIS export per the data contract (relative to the YAML file)")
     applications_csv: str | None = Field(None, description="applications collected elsewhere (optional)")
+    closeout_roster_csv: str | None = Field(
+        None, description="HRIS export at close-out with employment_status and last_promotion_date (optional)")
 
 
 class Store(_Strict):

@@ -59,6 +59,7 @@ committee:
 sources:
   roster_csv: {roster}
   applications_csv: {apps}
+  closeout_roster_csv: {roster.parent / "roster-closeout.csv"}
 forms_base_url: http://127.0.0.1:8080/mentorflow
 """
 

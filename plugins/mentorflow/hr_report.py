@@ -5,6 +5,9 @@ applies small-cell suppression (no group under :data:`MIN_CELL` people is shown,
 rate or mean over fewer than that many people); the writers only ever see the suppressed
 view. No free-text comment appears, so nothing is attributed to a person.
 
+Retention and promotion (participants against eligible non-participants) appear when a
+close-out roster export carries ``employment_status`` and ``last_promotion_date``.
+
 Funnel definitions: invited = invitation sent; applied = an application on file; valid =
 passed the quality gate; matched = in any approved pair; active = in a pair whose pulse
 answers report at least one meeting; completed = in a pair still running at close-out;
@@ -19,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from mentorflow import paths
+from mentorflow import ingest, paths
 from mentorflow.reports import MIN_CELL, _histogram, _write, pulse_figures
 from mentorflow.store import (
     Store,
@@ -103,6 +106,7 @@ def figures(config, store: Store) -> dict[str, Any]:
                 **{f"mentee_{k}": v for k, v in outcome.items()}}
 
     return {
+        "careers": careers(config, roster, matched),
         "funnel": funnel,
         "groups": groups,
         "pairs_total": len(pairs),
@@ -116,6 +120,30 @@ def figures(config, store: Store) -> dict[str, Any]:
         "health": pulse_figures(config, store),
         "comparison": comparison(store),
     }
+
+
+def careers(config, roster: pd.DataFrame, participants: set[str]) -> dict[str, dict[str, int]] | None:
+    """Retention and promotion since kickoff, participants against eligible non-participants,
+    when a close-out roster export carries them (``sources.closeout_roster_csv``)."""
+    if not config.sources.closeout_roster_csv or roster.empty:
+        return None
+    path = config.resolve(config.sources.closeout_roster_csv)
+    if not path.exists():
+        return None
+    rows, _ = ingest.parse_outcome_roster(path)
+    outcome = pd.DataFrame(rows).set_index("employee_id") if rows else pd.DataFrame()
+    kickoff = config.at(config.calendar.kickoff).date()
+    eligible = roster[roster["eligible"].astype(bool)]
+    groups = {"participants": eligible[eligible["employee_id"].isin(participants)],
+              "non-participants": eligible[~eligible["employee_id"].isin(participants)]}
+    result = {}
+    for name, group in groups.items():
+        known = outcome.reindex(group["employee_id"]).dropna(subset=["still_employed"]) if len(outcome) else outcome
+        promoted = known["last_promotion_date"].map(lambda d: d is not None and not pd.isna(d) and d >= kickoff) \
+            if len(known) else pd.Series(dtype=bool)
+        result[name] = {"people": len(known), "retained": int(known["still_employed"].astype(bool).sum()) if len(known) else 0,
+                        "promoted": int(promoted.sum())}
+    return result
 
 
 def comparison(store: Store) -> list[dict[str, Any]]:
@@ -181,7 +209,12 @@ def publishable(f: dict[str, Any]) -> dict[str, Any]:
                         "goals_met": mean(r["goals_met_rate"], r["n"], "{:.0%}"),
                         "satisfaction": mean(r["satisfaction"], r["n"]), "nps": mean(r["nps"], r["n"], "{:+d}")}
                        for r in f["comparison"]]
+    careers_view = None
+    if f["careers"]:
+        careers_view = [{"group": g, "people": count(c["people"]), "retention": rate(c["retained"], c["people"]),
+                         "promotion": rate(c["promoted"], c["people"])} for g, c in f["careers"].items()]
     return {
+        "careers": careers_view,
         "funnel": funnel, "groups": groups, "outcomes": outcomes, "effectiveness": effectiveness, "health": health,
         "rematch": rematch, "comparison": comparison_rows,
         "pairs_total": count(f["pairs_total"]),
@@ -231,6 +264,8 @@ def _tables(view: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
               "outcomes": [{"group": role, **o} for role, o in view["outcomes"].items()],
               "health": [{k: v for k, v in h.items() if k != "bars"} for h in view["health"]],
               "comparison": view["comparison"]}
+    if view["careers"]:
+        tables["careers"] = view["careers"]
     for grouping, rows in view["groups"].items():
         tables[f"by-{grouping}"] = [{grouping: r["group"], **{k: v for k, v in r.items() if k != "group"}} for r in rows]
     return tables
@@ -283,7 +318,9 @@ def _write_pdf(config, view: dict[str, Any], path: Path) -> None:
         ax.set_title("Funnel")
         pdf.savefig(fig)
         plt.close(fig)
-        table_page(pdf, "Outcomes and health", [("Outcomes", tables["outcomes"]), ("Pair health by period", tables["health"]),
+        table_page(pdf, "Outcomes and health", [("Outcomes", tables["outcomes"]),
+                                                 ("Retention and promotion since kickoff", tables.get("careers", [])),
+                                                 ("Pair health by period", tables["health"]),
                                                  ("Cohort over cohort", tables["comparison"])])
         table_page(pdf, "Fairness: match rate by group",
                    [(f"By {g}", tables[f"by-{g}"]) for g in GROUPINGS if f"by-{g}" in tables])

@@ -173,3 +173,24 @@ def parse_skills(text: str | None) -> dict[str, int]:
 
 def parse_ids(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(";") if part.strip()]
+
+
+def parse_outcome_roster(path: Path) -> tuple[list[dict[str, Any]], list[RowProblem]]:
+    """employee_id, still_employed and last_promotion_date from a close-out roster export."""
+    rows, _ = _read(path, ["employee_id", "employment_status", "last_promotion_date"])
+    good, bad = [], []
+    for line, row in rows:
+        key = row.get("employee_id", "")
+        status = row["employment_status"].lower()
+        try:
+            if status not in {"active", "left"}:
+                raise ValueError(f"employment_status: {row['employment_status']!r} must be active or left")
+            try:
+                promoted = dt.date.fromisoformat(row["last_promotion_date"]) if row["last_promotion_date"] else None
+            except ValueError:
+                raise ValueError(f"last_promotion_date: {row['last_promotion_date']!r} is not a date (YYYY-MM-DD)") from None
+            good.append({"employee_id": key, "still_employed": status == "active", "last_promotion_date": promoted})
+        except ValueError as exc:
+            column, _, message = str(exc).partition(": ")
+            bad.append(RowProblem(path.name, line, key, column, message, row))
+    return good, bad

@@ -96,5 +96,28 @@ def participants(config, store: Store, seed: int, say=print):
                 say(f"        (participants answered {written} {period} check-ins)")
         if item.stage == "closeout":
             say(f"        (participants sent {evaluations_for(store, config.cohort, seed)} evaluations)")
+            if config.sources.closeout_roster_csv:
+                written = closeout_roster(store, config.cohort, config.resolve(config.sources.closeout_roster_csv), seed,
+                                          config.at(config.calendar.kickoff).date())
+                say(f"        (HR exported the close-out roster: {written} people)")
 
     return before
+
+
+def closeout_roster(store: Store, cohort: str, path, seed: int, kickoff: dt.date) -> int:
+    """An HRIS export at close-out: some people left and some were promoted since kickoff,
+    participants a little more often promoted and less often gone (as studies of mentoring report)."""
+    from mentorflow.store import people
+
+    rng = np.random.default_rng(seed)
+    paired = {p for m in store.rows(matches, cohort_id=cohort) for p in (m["mentor_id"], m["mentee_id"])}
+    lines = ["employee_id,employment_status,last_promotion_date"]
+    everyone = store.rows(people, cohort_id=cohort)
+    for person in everyone:
+        inside = person["employee_id"] in paired
+        left = rng.random() < (0.04 if inside else 0.10)
+        promoted = rng.random() < (0.25 if inside else 0.08)
+        when = (kickoff + dt.timedelta(days=int(rng.integers(1, 60)))).isoformat() if promoted else ""
+        lines.append(f"{person['employee_id']},{'left' if left else 'active'},{when}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return len(everyone)
