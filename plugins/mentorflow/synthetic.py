@@ -169,7 +169,10 @@ def generate_applications(
         wants = r in ("mentee", "both")
         skills_offered = _skill_list(rng, int(rng.integers(2, 6)), 3, 5) if offers else ""
         skills_wanted = _skill_list(rng, int(rng.integers(1, 4)), 1, 4) if wants else ""
-        a, b = rng.choice(SKILLS, 2, replace=False)
+        # goals name the skills a person wants (or, for a mentor only, one they offer and one new one)
+        named = [item.split(":")[0] for item in (skills_wanted or skills_offered).split(";") if item]
+        extra = [s for s in rng.choice(SKILLS, 3, replace=False) if s not in named]
+        a, b = (named + extra)[:2]
         goal = str(rng.choice(GOAL_TEMPLATES)).format(a=a, b=b)
         tipi = rng.integers(1, 8, 10)
         preferred = ";".join(rng.choice(all_ids, int(rng.integers(0, 3)), replace=False)) if wants else ""
