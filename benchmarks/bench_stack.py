@@ -10,7 +10,7 @@ calendar starts when the stack is up, so the scheduler's timetables fire for rea
 clock is set by the calendar (about 4.5 minutes), not by the work. The table therefore compares
 the time each stage run took once started (DAG run start to end, committee wait included on the
 distributed side) and, for the stack, how late each run started after it was due.
-Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; takes about 7 minutes.
+Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; takes about 9 minutes.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,9 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "tests")]
 
 from conftest import write_cohort  # noqa: E402  (tests/ helpers; sets a throw-away AIRFLOW_HOME)
-from integration.cohort_run import drive, live_cohort_overrides  # noqa: E402
+from integration.cohort_run import drive, event_latency, live_cohort_overrides  # noqa: E402
 from integration.stack import Stack  # noqa: E402
 
+EVENTS = 5  # form-style triggers after close-out, one after another
 STAGES = ("open", "intake", "validate", "match", "kickoff", "pulse", "midpoint", "closeout")
 
 
@@ -41,7 +43,7 @@ def embedded(workdir: Path, roster: Path, applications: Path, seed: int) -> dict
         "AIRFLOW_HOME": str(workdir / "airflow"), "MENTORFLOW_HOME": str(workdir / "home"),
         "MENTORFLOW_COHORTS_DIR": str(workdir / "cohorts"), "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
     })
     os.environ.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
     (workdir / "cohorts").mkdir(parents=True)
@@ -94,10 +96,12 @@ def distributed(workdir: Path, roster: Path, applications: Path, seed: int) -> d
                 began, ended = (dt.datetime.fromisoformat(r[k]) for k in ("start_date", "end_date"))
                 per_stage[stage].append((ended - began).total_seconds())
                 lag[stage].append((began - dt.datetime.fromisoformat(r["run_after"])).total_seconds())
+        events = [event_latency(stack, "mentorflow__bench-stack__kickoff", {"event": "rematch_request", "n": n})
+                  for n in range(EVENTS)]
         store.engine.dispose()
         setup = {"metadata migrate (PostgreSQL)": stack.timings["airflow db migrate"],
                  "start 5 components": stack.timings["start components"]}
-        return {"setup": setup, "stages": per_stage, "lag": lag, "wall": run.seconds}
+        return {"setup": setup, "stages": per_stage, "lag": lag, "wall": run.seconds, "events": events}
     finally:
         stack.stop()
         stack.drop_databases()
@@ -130,6 +134,11 @@ def main() -> int:
     print(f"{'all stages':<15}{total_e:>12.1f}{total_d:>10.1f}{total_d / total_e:>8.1f}")
     print(f"\nwall clock: embedded {emb['wall']:.0f}s (calendar in the past), "
           f"stack {dis['wall']:.0f}s (set by the live calendar)")
+    running = sorted(e.to_running_s for e in dis["events"])
+    finished = sorted(e.to_finished_s for e in dis["events"])
+    print(f"form event (POST dagRuns with conf) → task running: median {statistics.median(running):.1f}s, "
+          f"max {running[-1]:.1f}s; → run finished: median {statistics.median(finished):.1f}s, "
+          f"max {finished[-1]:.1f}s ({len(running)} events; embedded has no event path)")
     for label, seconds in {**emb["setup"], **dis["setup"]}.items():
         print(f"setup: {label:<32}{seconds:>7.1f}s")
     return 0

@@ -119,6 +119,16 @@ def test_dockerfile_installs_requirements_with_the_constraints_file():
     assert f"-r {target}/requirements.txt" in install and f"-c {target}/constraints.txt" in install
 
 
+def test_image_build_copies_existing_files_and_no_secrets():
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    for line in re.findall(r"^COPY\s+(.*)$", text, re.M):
+        sources = [part for part in line.split() if not part.startswith("--")][:-1]
+        for source in sources:
+            assert (ROOT / source).exists(), f"Dockerfile copies {source}, which does not exist"
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    assert {".env", ".venv", "var", ".git"} <= set(ignored)
+
+
 def test_service_images_are_pinned(services):
     for name in ("postgres", "redis", "mailpit"):
         image = services[name]["image"]

@@ -18,8 +18,6 @@ from typing import Any
 
 from integration.stack import STORE_CONN_ID, Stack, StackError
 
-TERMINAL_FAILURE = {"failed", "upstream_failed"}
-
 
 def live_cohort_overrides(start: dt.datetime, roster: Path, applications: Path) -> dict[str, Any]:
     """``write_cohort`` overrides for a cohort that runs in about five minutes from ``start``.
@@ -111,6 +109,35 @@ def drive(stack: Stack, config, store, *, expected_dags: int = 8, timeout_s: flo
         time.sleep(0.5)
     result.seconds = time.monotonic() - started
     return result
+
+
+@dataclass(frozen=True)
+class EventLatency:
+    run_id: str
+    conf: dict[str, Any]
+    to_running_s: float
+    to_finished_s: float
+    state: str
+
+
+def event_latency(stack: Stack, dag_id: str, conf: dict[str, Any], timeout_s: float = 180) -> EventLatency:
+    """Trigger a run the way the forms app will (``POST …/dagRuns`` with ``conf``) and time it from the call:
+    until a task runs (the event reached a worker) and until the run ends."""
+    posted = time.monotonic()
+    created = stack.trigger(dag_id, conf=conf)
+    run_id = created["dag_run_id"]
+    to_running = None
+    while True:
+        if to_running is None and {ti["state"] for ti in stack.task_instances(dag_id, run_id)} & {"running", "success"}:
+            to_running = time.monotonic() - posted
+        state = next(r["state"] for r in stack.dag_runs(dag_id) if r["dag_run_id"] == run_id)
+        if state in ("success", "failed"):
+            finished = time.monotonic() - posted
+            return EventLatency(run_id, created["conf"], to_running if to_running is not None else finished,
+                                finished, state)
+        if time.monotonic() - posted > timeout_s:
+            raise StackError(f"{dag_id} run {run_id} still {state} after {timeout_s:.0f}s\n{stack.log_tails()}")
+        time.sleep(0.2)
 
 
 def _crash_worker_if_running(stack: Stack, dag_id: str, runs: dict[str, list[dict]], say) -> dict[str, Any] | None:
