@@ -18,13 +18,11 @@ from integration.cohort_run import event_latency
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow]
 
 STAGES = ("open", "intake", "validate", "match", "kickoff", "pulse", "midpoint", "closeout")
+PER_PAIR_TEMPLATES = {"kickoff", "pulse", "rematch"}  # one message per pair, keyed per person (see the crash test)
 
 
 def _dag(config, stage: str) -> str:
     return f"mentorflow__{config.cohort}__{stage}"
-
-
-PER_PAIR_TEMPLATES = {"kickoff", "pulse", "rematch"}
 
 
 def _people_with_several_pairs(store, cohort: str) -> set[str]:
