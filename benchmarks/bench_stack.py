@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -111,6 +112,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=60)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, outbox, stores)")
     args = parser.parse_args()
 
     from mentorflow.synthetic import write_population
@@ -118,10 +120,14 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="mentorflow-bench-stack-"))
     roster, applications = write_population(workdir / "data", args.people, seed=args.seed)
     print(f"bench_stack: {args.people} people, seed {args.seed}, work in {workdir}")
-    print("• embedded (dag.test, SQLite) …", flush=True)
-    emb = embedded(workdir / "embedded", roster, applications, args.seed)
-    print("• distributed (CeleryExecutor, PostgreSQL, Redis; live calendar ~4.5 min) …", flush=True)
-    dis = distributed(workdir / "distributed", roster, applications, args.seed)
+    try:
+        print("• embedded (dag.test, SQLite) …", flush=True)
+        emb = embedded(workdir / "embedded", roster, applications, args.seed)
+        print("• distributed (CeleryExecutor, PostgreSQL, Redis; live calendar ~4.5 min) …", flush=True)
+        dis = distributed(workdir / "distributed", roster, applications, args.seed)
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     print(f"\n{'stage':<10}{'runs':>5}{'embedded s':>12}{'stack s':>10}{'ratio':>8}{'stack start lag s':>19}")
     total_e = total_d = 0.0
