@@ -10,7 +10,16 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 MAX_TEXT = 2000
 SKILL_ROWS = 5
@@ -47,8 +56,16 @@ PULSE_OUTCOMES: dict[str, str] = {
     "end": "I would like to end this partnership",
 }
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]
-SkillName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+def _storable(value: str) -> str:
+    """Refuse text no store can keep (PostgreSQL rejects NUL) instead of failing on save."""
+    if "\x00" in value:
+        raise ValueError("contains a character that cannot be stored (NUL)")
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT), AfterValidator(_storable)]
+SkillName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
+                      AfterValidator(_storable)]
 EmployeeId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
                                               pattern=r"^[A-Za-z0-9._-]+$")]
 Rating5 = Annotated[int, Field(ge=1, le=5)]
@@ -79,7 +96,8 @@ class ApplicationAnswers(_Answers):
     prior_experience: Text = ""
     skills_offered: list[Skill] = Field(default_factory=list, max_length=SKILL_ROWS)
     skills_wanted: list[Skill] = Field(default_factory=list, max_length=SKILL_ROWS)
-    goals: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+    goals: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT),
+                     AfterValidator(_storable)]
     preferred_traits: Text = ""
     tipi: Annotated[list[Tipi], Field(min_length=10, max_length=10)]
     capacity: Annotated[int, Field(ge=0, le=10)] | None = None
