@@ -169,7 +169,7 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
             partnerships=context.partnerships, deadline=deadlines.describe(closes, config), notice=notice,
             saved=saved, rematch_link=rematch_link, tipi_items=models.TIPI_ITEMS, tipi_scale=models.TIPI_SCALE,
             rematch_reasons=models.REMATCH_REASONS, pulse_outcomes=models.PULSE_OUTCOMES,
-            skill_rows=models.SKILL_ROWS, partner_rows=models.PARTNER_ROWS, period=grant.period,
+            field_label=models.field_label, skill_rows=models.SKILL_ROWS, partner_rows=models.PARTNER_ROWS, period=grant.period,
         )
         response.set_cookie(security.CSRF_COOKIE, nonce, httponly=True, samesite="strict",
                             secure=request.url.scheme == "https", path="/")
@@ -182,6 +182,8 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
                           context.partnerships[0].match_id)
             values = models.prefill(form, service.stored_pair_answer(config, store, grant, chosen))
             values["match_id"] = str(chosen)
+            if form == "pulse":
+                values.setdefault("outcome", "continue")
             return values
         return models.prefill(form, context.stored)
 

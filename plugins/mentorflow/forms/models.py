@@ -63,6 +63,27 @@ def _storable(value: str) -> str:
     return value
 
 
+# short names of the questions, for the error summary at the top of a page
+FIELD_LABELS: dict[str, str] = {
+    "role": "Role", "motivation": "Why you want to take part", "prior_experience": "Mentoring experience",
+    "skills_offered": "Skills you can offer", "skills_wanted": "Skills you want to develop", "goals": "Goals",
+    "preferred_traits": "Partner traits", "capacity": "Number of mentees", "hours_per_month": "Hours a month",
+    "preferred_partners": "Preferred partners", "avoid_partners": "People to avoid", "consent": "Confidentiality",
+    "match_id": "Partnership", "meetings": "Meetings this month", "satisfaction": "Satisfaction",
+    "goal_progress": "Progress on goals", "follow_through": "Follow-through", "comment": "Comment",
+    "outcome": "How to go on", "reason": "Reason", "goals_met": "Goals met", "recommend": "Recommendation",
+    **{f"tipi_{i}": f"Personality question {i}" for i in range(1, 11)},
+}
+
+
+def field_label(name: str) -> str:
+    """'skills_wanted-3-level' -> 'Skills you want to develop (row 4)'."""
+    base, _, rest = name.partition("-")
+    row = rest.split("-")[0] if rest else ""
+    label = FIELD_LABELS.get(base, base.replace("_", " ").capitalize())
+    return f"{label} (row {int(row) + 1})" if row.isdigit() else label
+
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT), AfterValidator(_storable)]
 SkillName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
                       AfterValidator(_storable)]
