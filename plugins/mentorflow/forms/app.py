@@ -92,9 +92,6 @@ class _Registry:
                 self._stores[url] = Store.for_cohort(config)
             return self._stores[url]
 
-    def stores(self) -> list[Store]:
-        return list(self._stores.values())
-
 
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(

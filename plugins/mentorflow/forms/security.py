@@ -46,6 +46,7 @@ class RateLimiter:
 
     burst: float = 10
     per_minute: float = 6
+    max_links: int = 100_000  # buckets kept; full ones are forgotten first
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -55,6 +56,8 @@ class RateLimiter:
         now = time.monotonic() if now is None else now
         rate = self.per_minute / 60.0
         with self._lock:
+            if key not in self._buckets and len(self._buckets) >= self.max_links:
+                self._forget_full(now, rate)
             level, seen = self._buckets.get(key, (self.burst, now))
             level = min(self.burst, level + (now - seen) * rate)
             if level >= 1:
@@ -62,3 +65,9 @@ class RateLimiter:
                 return True, 0.0
             self._buckets[key] = (level, now)
             return False, (1 - level) / rate if rate > 0 else float("inf")
+
+    def _forget_full(self, now: float, rate: float) -> None:
+        """Drop buckets that have refilled (they behave exactly like new ones), else the oldest half."""
+        full = [k for k, (level, seen) in self._buckets.items() if level + (now - seen) * rate >= self.burst]
+        for key in full or sorted(self._buckets, key=lambda k: self._buckets[k][1])[: len(self._buckets) // 2]:
+            del self._buckets[key]
