@@ -313,3 +313,39 @@ def test_a_flagged_pulse_and_a_rematch_request_queue_triage_events_with_their_an
     assert store.rows(pulse_responses, respondent_id="E2")[0]["wants_end"] is True
     assert all(e["attempts"] >= 1 and "unreachable" in e["last_error"] for e in store.rows(form_events)
                if e["requester_id"] == "E2")
+
+
+def test_links_in_the_pipeline_emails_open_their_forms_where_airflow_mounts_the_app(world):
+    """Invitation, gap-fill, pulse and close-out emails link to pages that open, below /mentorflow."""
+    import email
+    import email.policy
+
+    from fastapi import FastAPI
+
+    from mentorflow import paths, pipeline
+
+    config, store = world.config, Store(world.store_url)
+    store.upsert(applications, [{"cohort_id": COHORT, "employee_id": "E3", "role": "mentee", "goals": "",
+                                 "source": "csv", "status": "received", "submitted_at": dt.datetime.now(dt.timezone.utc)}])
+    pipeline.send_invitations(config, store)
+    pipeline.send_gapfill(config, store)
+    pipeline.send_pulse(config, store, "pulse-1")
+    pipeline.send_closeout_survey(config, store)
+    airflow_like = FastAPI()
+    airflow_like.mount("/mentorflow", create_app(FormsSettings(airflow=events.AirflowClient("http://127.0.0.1:9"))))
+    opened: dict[str, str] = {}
+    with TestClient(airflow_like, base_url="http://127.0.0.1:8080") as client:
+        for eml in sorted(paths.outbox_dir(COHORT).rglob("*.eml")):
+            text = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default).get_body(
+                ("plain",)).get_content()
+            link = re.search(r"(http://127\.0\.0\.1:8080/mentorflow/forms/\S+)", text).group(1)
+            page = client.get(link)
+            assert page.status_code == 200, (eml, page.text[:300])
+            assert client.get(link.split("?")[0].rsplit("/", 1)[0] + "/assets/forms.css").status_code == 200
+            opened[link.split("/forms/")[1].split("?")[0]] = link
+        page = client.get(opened["closeout"]).text
+        action = re.search(r'<form method="post" action="([^"]+)"', page).group(1).replace("&amp;", "&")
+        posted = client.post(opened["closeout"].rsplit("/", 1)[0] + "/" + action,  # resolved as a browser would
+                             data={**GOOD_CLOSEOUT, "csrf_token": csrf_of(page)}, follow_redirects=False)
+    assert set(opened) == {"application", "gapfill", "pulse", "closeout"}
+    assert posted.status_code == 303
