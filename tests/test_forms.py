@@ -349,3 +349,23 @@ def test_links_in_the_pipeline_emails_open_their_forms_where_airflow_mounts_the_
                              data={**GOOD_CLOSEOUT, "csrf_token": csrf_of(page)}, follow_redirects=False)
     assert set(opened) == {"application", "gapfill", "pulse", "closeout"}
     assert posted.status_code == 303
+
+
+def test_the_plugin_is_cheap_to_import_and_mounts_the_app_lazily():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    probe = ("import json, sys; import mentorflow_plugin as p; "
+             "print(json.dumps({'loaded': sorted(m for m in sys.modules if m.startswith('mentorflow.')), "
+             "'apps': [{k: (v if isinstance(v, str) else type(v).__name__) for k, v in d.items()} "
+             "for d in p.MentorflowPlugin.fastapi_apps]}))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "plugins")})
+    assert out.returncode == 0, out.stderr[-2000:]
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert found["loaded"] == []  # nothing of the domain package (nor the forms app) at plugin load
+    assert found["apps"] == [{"app": "LazyASGIApp", "url_prefix": "/mentorflow", "name": "mentorflow forms"}]
