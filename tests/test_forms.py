@@ -369,3 +369,18 @@ def test_the_plugin_is_cheap_to_import_and_mounts_the_app_lazily():
     found = json.loads(out.stdout.strip().splitlines()[-1])
     assert found["loaded"] == []  # nothing of the domain package (nor the forms app) at plugin load
     assert found["apps"] == [{"app": "LazyASGIApp", "url_prefix": "/mentorflow", "name": "mentorflow forms"}]
+
+
+def test_an_unreachable_store_gets_a_clear_503_not_a_crash(cohorts_dir, tmp_path):
+    world = make_world(cohorts_dir, f"sqlite:///{tmp_path / 'forms.db'}")
+    link = world.link("E1", "closeout")
+    with client_for() as before:
+        page = before.get(link)
+        cookies = dict(before.cookies)
+    for leftover in tmp_path.glob("forms.db*"):
+        leftover.unlink()
+    (tmp_path / "forms.db").mkdir()  # the store file is now a directory: every query fails
+    with client_for() as client:
+        client.cookies.update(cookies)
+        response = client.post(link, data={**GOOD_CLOSEOUT, "csrf_token": csrf_of(page.text)})
+    assert response.status_code == 503 and "nothing was saved" in response.text

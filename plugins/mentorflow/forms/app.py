@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from sqlalchemy import exc as sa_exc
 from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 
@@ -237,6 +238,12 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
         if match_id is not None:
             target += f"&match_id={match_id}"
         return RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
+
+    @app.exception_handler(sa_exc.DBAPIError)
+    async def store_unavailable(request: Request, exc: sa_exc.DBAPIError) -> Response:
+        log.error("mentorflow forms: program store error: %s", exc)
+        return refusal(request, Refusal(503, "The program's database cannot be reached right now, so nothing "
+                                             "was saved. Please try again in a few minutes."), wants_json(request))
 
     # -- routes ----------------------------------------------------------------------------------
 
