@@ -384,3 +384,13 @@ def test_an_unreachable_store_gets_a_clear_503_not_a_crash(cohorts_dir, tmp_path
         client.cookies.update(cookies)
         response = client.post(link, data={**GOOD_CLOSEOUT, "csrf_token": csrf_of(page.text)})
     assert response.status_code == 503 and "nothing was saved" in response.text
+
+
+def test_a_link_only_ever_writes_its_own_persons_answers(world, client):
+    """The person comes from the signed link alone: naming someone else in the post changes nothing."""
+    assert submit(client, world.link("E1", "application"), {**GOOD_APPLICATION, "employee_id": "E2"}).status_code == 303
+    api = client.post(f"/api/forms/closeout?token={world.token('E1', 'closeout')}",
+                      json={"goals_met": 4, "satisfaction": 5, "recommend": 8, "employee_id": "E2"})
+    assert api.status_code == 422 and "employee_id" in api.json()["errors"]
+    store = Store(world.store_url)
+    assert [r["employee_id"] for r in store.rows(applications)] == ["E1"] and store.count(evaluations) == 0
