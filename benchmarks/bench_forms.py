@@ -157,7 +157,7 @@ def run_backend(name: str, store_url: str, args: argparse.Namespace) -> dict[str
     ids = [r["employee_id"] for r in rows]
     exactly_once = len(ids) == len(set(ids)) == len(accepted) and set(ids) == set(accepted)
     answers_kept = all(r["goals"] == f"goal of {r['employee_id']}" and r["source"] == "form" for r in rows)
-    result = {
+    result = {  # a submission is a GET of the form and its POST; latencies are the POSTs'
         "submissions/s": len(latencies) / seconds, "p50 ms": 1000 * statistics.median(latencies),
         "p99 ms": 1000 * percentile(latencies, 0.99), "healthz/s": len(floor) / floor_seconds,
         "healthz p50 ms": 1000 * statistics.median(floor), "healthz p99 ms": 1000 * percentile(floor, 0.99),
