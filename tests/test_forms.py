@@ -394,3 +394,29 @@ def test_a_link_only_ever_writes_its_own_persons_answers(world, client):
     assert api.status_code == 422 and "employee_id" in api.json()["errors"]
     store = Store(world.store_url)
     assert [r["employee_id"] for r in store.rows(applications)] == ["E1"] and store.count(evaluations) == 0
+
+
+def test_forms_serve_runs_the_app_alone_under_uvicorn(world):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = closed_port()
+    server = subprocess.Popen([sys.executable, "-m", "mentorflow.cli", "forms", "serve", "--host", "127.0.0.1",
+                               "--port", str(port)], env={**os.environ, "PYTHONPATH": "plugins"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}{world.link('E1', 'application')}", timeout=2)
+                break
+            except httpx.HTTPError:
+                assert server.poll() is None, "mentorflow forms serve exited"
+                time.sleep(0.2)
+        assert page.status_code == 200 and "Apply to the mentoring program" in page.text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -44,7 +44,7 @@ def _stored(world) -> int:
     return sum(store.count(t) for t in (applications, pulse_responses, evaluations))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(form=st.sampled_from(FORMS), posted=fields, base=st.booleans())
 def test_any_html_post_gets_a_page_never_a_server_error(fuzz_world, form, posted, base):
     world, client = fuzz_world
@@ -64,7 +64,7 @@ def test_any_html_post_gets_a_page_never_a_server_error(fuzz_world, form, posted
         assert _stored(world) >= before
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(form=st.sampled_from(FORMS), body=json_bodies)
 def test_any_json_body_gets_saved_or_field_errors(fuzz_world, form, body):
     world, client = fuzz_world
@@ -75,7 +75,7 @@ def test_any_json_body_gets_saved_or_field_errors(fuzz_world, form, body):
         assert isinstance(response.json()["errors"], dict) and response.json()["errors"]
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(form=st.text(st.characters(blacklist_categories=("Cs",)), max_size=20),
        token=st.text(st.characters(blacklist_categories=("Cs",)), max_size=200))
 def test_any_token_or_form_name_is_refused_cleanly(fuzz_world, form, token):
