@@ -420,3 +420,11 @@ def test_forms_serve_runs_the_app_alone_under_uvicorn(world):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_role_problems_show_up_together_with_field_problems():
+    fields = {**GOOD_APPLICATION, "role": "mentor", "skills_offered-0-name": "", "skills_offered-0-level": "",
+              "tipi_2": "", "capacity": "0"}
+    with pytest.raises(models.FieldErrors) as caught:
+        models.parse("application", fields)
+    assert set(caught.value.errors) == {"tipi_2", "skills_offered", "capacity"}

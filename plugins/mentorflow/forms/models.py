@@ -136,19 +136,9 @@ class ApplicationAnswers(_Answers):
 
     @model_validator(mode="after")
     def _role_needs(self) -> ApplicationAnswers:
-        problems = []
-        if self.role in ("mentor", "both"):
-            if not self.skills_offered:
-                problems.append(("skills_offered", "mentors name at least one skill they can offer"))
-            if not self.capacity:
-                problems.append(("capacity", "mentors can take at least one mentee"))
-        if self.role in ("mentee", "both") and not self.skills_wanted:
-            problems.append(("skills_wanted", "mentees name at least one skill they want to develop"))
-        overlap = set(self.preferred_partners) & set(self.avoid_partners)
-        if overlap:
-            problems.append(("avoid_partners", f"{', '.join(sorted(overlap))} is also a preferred partner"))
+        problems = role_problems(self.model_dump())
         if problems:
-            raise FieldErrors(dict(problems))
+            raise FieldErrors(problems)
         return self
 
     def store_row(self) -> dict[str, Any]:
@@ -161,6 +151,24 @@ class ApplicationAnswers(_Answers):
         for column in ("preferred_partners", "avoid_partners"):
             row[column] = ";".join(getattr(self, column))
         return row
+
+
+def role_problems(data: Mapping[str, Any]) -> dict[str, str]:
+    """What a role needs beyond each field being valid; also run on partly invalid input, so a
+    person sees every problem at once rather than one round at a time."""
+    role = data.get("role")
+    problems: dict[str, str] = {}
+    if role in ("mentor", "both"):
+        if not data.get("skills_offered"):
+            problems["skills_offered"] = "mentors name at least one skill they can offer"
+        if not data.get("capacity") or str(data["capacity"]).strip() in ("0", ""):
+            problems["capacity"] = "mentors can take at least one mentee"
+    if role in ("mentee", "both") and not data.get("skills_wanted"):
+        problems["skills_wanted"] = "mentees name at least one skill they want to develop"
+    overlap = set(data.get("preferred_partners") or []) & set(data.get("avoid_partners") or [])
+    if overlap:
+        problems["avoid_partners"] = f"{', '.join(sorted(map(str, overlap)))} is also a preferred partner"
+    return problems
 
 
 class PulseAnswers(_Answers):
@@ -292,7 +300,11 @@ def parse(form: str, fields: Mapping[str, str]) -> _Answers:
     try:
         return MODELS[form].model_validate(data)
     except (ValidationError, FieldErrors) as exc:
-        raise FieldErrors(field_errors(exc, where)) from None
+        errors = field_errors(exc, where)
+        if MODELS[form] is ApplicationAnswers:
+            for key, message in role_problems(data).items():
+                errors.setdefault(key, message)
+        raise FieldErrors(errors) from None
 
 
 def parse_json(form: str, payload: Any) -> _Answers:
