@@ -140,3 +140,12 @@ def test_events_reach_the_triage_dag_and_none_is_lost_while_airflow_is_down(airf
     message = email.message_from_bytes(sent[0].read_bytes(), policy=email.policy.default)
     assert message["To"].endswith("mentoring-ops@example.com>") or "mentoring-ops@example.com" in message["To"]
     assert "Person 2 asked to end the partnership" in message["Subject"]
+
+
+def test_the_triage_dag_is_manual_unpaused_and_runs_one_step(cohorts_dir, tmp_path):
+    from mentorflow.dag_factory import build_all
+
+    make_world(cohorts_dir, f"sqlite:///{tmp_path / 'forms.db'}")
+    dag = build_all()[f"mentorflow__{COHORT}__triage"]
+    assert dag.schedule is None
+    assert dag.is_paused_upon_creation is False and [t.task_id for t in dag.tasks] == ["record_triage"]

@@ -169,7 +169,8 @@ def build_cohort_dags(config: CohortConfig) -> dict[str, DAG]:
 
     with DAG(**{**_common(config, "triage", None, "Record a participant's wish to end or re-match a pair "
                           "and email ops (triggered by the forms app with conf {match_id, reason, requester})."),
-                "catchup": False, "max_active_runs": 16}) as d:
+                # unpaused from the start: a triggered run of a paused DAG would wait unseen
+                "catchup": False, "max_active_runs": 16, "is_paused_upon_creation": False}) as d:
         _step("triage", "record_triage", first=True, last=True)(c)
     dags[d.dag_id] = d
 
