@@ -286,7 +286,7 @@ def _message(item: Mapping[str, Any]) -> str:
         return "please choose one of the options"
     if kind in ("less_than_equal", "greater_than_equal"):
         bound = (item.get("ctx") or {}).get("le" if kind == "less_than_equal" else "ge")
-        return f"must be {'at most' if kind == 'less_than_equal' else 'at least'} {bound}"
+        return f"must be {'at most' if kind == 'less_than_equal' else 'at least'} {bound:g}"
     if kind in ("string_too_long", "too_long"):
         return f"too long: at most {(item.get('ctx') or {}).get('max_length')} characters"
     if kind == "extra_forbidden":
