@@ -428,3 +428,14 @@ def test_role_problems_show_up_together_with_field_problems():
     with pytest.raises(models.FieldErrors) as caught:
         models.parse("application", fields)
     assert set(caught.value.errors) == {"tipi_2", "skills_offered", "capacity"}
+
+
+def test_served_alone_the_app_keeps_retrying_pending_events(world):
+    import time
+
+    settings = FormsSettings(airflow=events.AirflowClient(f"http://127.0.0.1:{closed_port()}"), retry_seconds=0.2)
+    with client_for(settings) as client:  # entering the client runs the app's lifespan, as uvicorn does
+        assert submit(client, world.link("E1", "rematch"), GOOD_REMATCH).status_code == 303
+        time.sleep(1.5)
+    attempts = Store(world.store_url).rows(form_events)[0]["attempts"]
+    assert attempts >= 3  # one after the submission, then one every 0.2 s while Airflow stays down

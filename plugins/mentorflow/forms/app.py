@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import asyncio
+import contextlib
 import logging
+import os
 import threading
 import urllib.parse
 from collections.abc import Callable
@@ -23,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from sqlalchemy import exc as sa_exc
 from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from sqlalchemy import exc as sa_exc
 
 from mentorflow import paths, tokens
 from mentorflow.config import CohortConfig, CohortConfigError, find_cohort
@@ -58,6 +61,9 @@ class FormsSettings:
     limiter: security.RateLimiter = field(default_factory=security.RateLimiter)
     airflow: events.AirflowClient = field(default_factory=events.AirflowClient.from_env)
     deliver_events: bool = True
+    # served alone, the app also retries pending events this often (0: never); mounted inside
+    # Airflow it gets no lifespan, so use `mentorflow forms deliver-events` from cron there
+    retry_seconds: float = field(default_factory=lambda: float(os.environ.get("MENTORFLOW_EVENTS_RETRY_SECONDS", 120)))
 
 
 class Refusal(Exception):
@@ -106,7 +112,29 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
     registry = _Registry()
     env = _environment()
     delivering = threading.Lock()
-    app = FastAPI(title="mentorflow forms", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+
+    def deliver_everywhere() -> None:
+        from mentorflow.config import load_cohorts
+
+        for config in load_cohorts()[0]:
+            deliver(registry.store(config), config.cohort)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        from starlette.concurrency import run_in_threadpool
+
+        async def retry_forever() -> None:
+            while True:
+                await asyncio.sleep(settings.retry_seconds)
+                await run_in_threadpool(deliver_everywhere)
+
+        retrying = asyncio.create_task(retry_forever()) if settings.retry_seconds > 0 else None
+        yield
+        if retrying:
+            retrying.cancel()
+
+    app = FastAPI(title="mentorflow forms", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
+                  lifespan=lifespan)
     app.state.settings, app.state.registry = settings, registry
 
     # -- helpers ---------------------------------------------------------------------------------
