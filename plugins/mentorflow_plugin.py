@@ -1,7 +1,33 @@
-"""Airflow plugin entry point for mentorflow (the participant forms app mounts here)."""
+"""Airflow plugin entry point for mentorflow: mounts the participant forms app at /mentorflow.
+
+Cheap to import (the plugin manager loads it in every Airflow process): the forms app is
+imported on its first request, not here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
 
 
+class LazyASGIApp:
+    """An ASGI app that imports ``module:attribute`` on first use and hands every call to it."""
+
+    def __init__(self, target: str):
+        self.target = target
+        self._app: Any = None
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if self._app is None:
+            module, _, attribute = self.target.partition(":")
+            self._app = getattr(importlib.import_module(module), attribute)
+        await self._app(scope, receive, send)
+
+
 class MentorflowPlugin(AirflowPlugin):
     name = "mentorflow"
+    fastapi_apps = [
+        {"app": LazyASGIApp("mentorflow.forms.app:app"), "url_prefix": "/mentorflow", "name": "mentorflow forms"},
+    ]

@@ -8,7 +8,7 @@ import textwrap
 
 from conftest import ROOT, write_cohort
 
-from mentorflow.config import STAGES
+from mentorflow.dag_factory import DAG_STAGES
 
 # Parsing runs in a fresh interpreter whose Airflow metadata database points at a closed port
 # and whose connection lookups raise: any access at parse time becomes an import error.
@@ -47,7 +47,7 @@ def test_every_cohort_gets_eight_stage_dags_in_stable_order(cohorts_dir):
         write_cohort(cohorts_dir, name, store={"conn_id": "mentorflow_store"})
     result = parse(cohorts_dir)
     assert result["errors"] == {}
-    expected = [f"mentorflow__{c}__{s}" for c in ("alpha-cohort", "beta-cohort", "gamma-cohort") for s in STAGES]
+    expected = [f"mentorflow__{c}__{s}" for c in ("alpha-cohort", "beta-cohort", "gamma-cohort") for s in DAG_STAGES]
     assert sorted(result["dag_ids"]) == sorted(expected)
     # a generous bound: parsing must never need a database round-trip or heavy imports
     assert result["seconds"] < 30, result["seconds"]
@@ -59,7 +59,7 @@ def test_factory_order_is_stable_and_follows_the_lifecycle(cohorts_dir):
     for name in ("beta-cohort", "alpha-cohort"):
         write_cohort(cohorts_dir, name)
     first, second = list(build_all()), list(build_all())
-    assert first == second == [f"mentorflow__{c}__{s}" for c in ("alpha-cohort", "beta-cohort") for s in STAGES]
+    assert first == second == [f"mentorflow__{c}__{s}" for c in ("alpha-cohort", "beta-cohort") for s in DAG_STAGES]
 
 
 def test_time_stages_use_timetables_and_data_stages_use_assets(cohorts_dir):
@@ -86,6 +86,6 @@ def test_a_broken_cohort_file_shows_up_without_breaking_the_others(cohorts_dir):
     result = parse(cohorts_dir)
     assert result["errors"] == {}
     assert sorted(d for d in result["dag_ids"] if d.startswith("mentorflow__good-cohort__")) == sorted(
-        f"mentorflow__good-cohort__{s}" for s in STAGES)
+        f"mentorflow__good-cohort__{s}" for s in DAG_STAGES)
     assert "mentorflow__bad-cohort__invalid_config" in result["dag_ids"]
     assert not any(d.startswith("mentorflow__bad-cohort__") and not d.endswith("invalid_config") for d in result["dag_ids"])

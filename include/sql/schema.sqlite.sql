@@ -38,6 +38,25 @@ CREATE TABLE evaluations (
 	PRIMARY KEY (cohort_id, employee_id)
 );
 
+CREATE TABLE form_events (
+	event_id INTEGER NOT NULL, 
+	cohort_id VARCHAR(64) NOT NULL, 
+	dedupe_key VARCHAR(200) NOT NULL, 
+	match_id INTEGER NOT NULL, 
+	reason VARCHAR(40) NOT NULL, 
+	requester_id VARCHAR(64) NOT NULL, 
+	status VARCHAR(12) NOT NULL, 
+	attempts INTEGER NOT NULL, 
+	last_error TEXT, 
+	dag_run_id VARCHAR(250), 
+	created_at DATETIME NOT NULL, 
+	delivered_at DATETIME, 
+	PRIMARY KEY (event_id), 
+	UNIQUE (dedupe_key)
+);
+
+CREATE INDEX ix_form_events_cohort_id ON form_events (cohort_id);
+
 CREATE TABLE matches (
 	match_id INTEGER NOT NULL, 
 	cohort_id VARCHAR(64) NOT NULL, 
@@ -98,6 +117,16 @@ CREATE TABLE quarantine (
 
 CREATE INDEX ix_quarantine_cohort_id ON quarantine (cohort_id);
 
+CREATE TABLE rematch_requests (
+	cohort_id VARCHAR(64) NOT NULL, 
+	match_id INTEGER NOT NULL, 
+	requester_id VARCHAR(64) NOT NULL, 
+	reason VARCHAR(40) NOT NULL, 
+	comment TEXT, 
+	submitted_at DATETIME NOT NULL, 
+	PRIMARY KEY (cohort_id, match_id, requester_id)
+);
+
 CREATE TABLE reports (
 	id INTEGER NOT NULL, 
 	cohort_id VARCHAR(64) NOT NULL, 
@@ -118,6 +147,16 @@ CREATE TABLE stage_runs (
 	started_at DATETIME NOT NULL, 
 	finished_at DATETIME, 
 	PRIMARY KEY (cohort_id, stage, run_id)
+);
+
+CREATE TABLE triage_requests (
+	cohort_id VARCHAR(64) NOT NULL, 
+	run_id VARCHAR(250) NOT NULL, 
+	match_id INTEGER NOT NULL, 
+	reason VARCHAR(40) NOT NULL, 
+	requester_id VARCHAR(64) NOT NULL, 
+	received_at DATETIME NOT NULL, 
+	PRIMARY KEY (cohort_id, run_id)
 );
 
 CREATE TABLE unmatched (

@@ -259,6 +259,7 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--home", help="output folder (default: var/demo)")
     demo.set_defaults(func=cmd_demo)
+    from mentorflow import cli_forms; cli_forms.register(sub)  # noqa: E702
     return p
 
 

@@ -30,6 +30,9 @@ from mentorflow.config import STAGES, CohortConfig, CohortConfigError, load_coho
 log = logging.getLogger(__name__)
 
 TAGS = ["mentorflow"]
+# DAGs started by events rather than the calendar, built after the lifecycle stages
+EVENT_STAGES: tuple[str, ...] = ("triage",)
+DAG_STAGES: tuple[str, ...] = (*STAGES, *EVENT_STAGES)
 
 
 def dag_id(cohort: str, stage: str) -> str:
@@ -103,7 +106,7 @@ def _approval(config: CohortConfig, propose_task_id: str, round_name: str):
 
 
 def build_cohort_dags(config: CohortConfig) -> dict[str, DAG]:
-    """The eight stage DAGs of one cohort, keyed by dag_id, in lifecycle order."""
+    """The eight stage DAGs of one cohort in lifecycle order, then its event-triggered DAGs, keyed by dag_id."""
     c = config.cohort
     cal = config.calendar
     hitl = config.committee.review_mode == "hitl"
@@ -175,7 +178,14 @@ def build_cohort_dags(config: CohortConfig) -> dict[str, DAG]:
             "closeout", "build_hr_report", last=True, outlets=[asset(c, "hr_report")])(c)
     dags[d.dag_id] = d
 
-    assert [k.rsplit("__", 1)[1] for k in dags] == list(STAGES)
+    with DAG(**{**_common(config, "triage", None, "Record a participant's wish to end or re-match a pair "
+                          "and email ops (triggered by the forms app with conf {match_id, reason, requester})."),
+                # unpaused from the start: a triggered run of a paused DAG would wait unseen
+                "catchup": False, "max_active_runs": 16, "is_paused_upon_creation": False}) as d:
+        _step("triage", "record_triage", first=True, last=True)(c)
+    dags[d.dag_id] = d
+
+    assert [k.rsplit("__", 1)[1] for k in dags] == list(DAG_STAGES)
     return dags
 
 

@@ -30,6 +30,7 @@ from mentorflow.store import (
     people,
     pulse_responses,
     quarantine,
+    triage_requests,
     unmatched,
 )
 
@@ -549,3 +550,29 @@ def build_hr_report(config: CohortConfig, store: Store) -> dict[str, Any]:
             "suggested_weights": str(files["weights"]),
             "evaluations": store.count(evaluations, cohort_id=config.cohort), "notice": sent}
 
+
+
+# -- triage (triggered by the forms app through Airflow's REST API) ----------------------------
+
+TRIAGE_WISHES = {"rematch": "be re-matched with a new partner", "end": "end the partnership"}
+
+
+def record_triage(config: CohortConfig, store: Store, conf: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """Record a participant's wish to end or re-match a pair and email ops once about it."""
+    import hashlib
+
+    match_id, reason, requester = conf.get("match_id"), conf.get("reason"), conf.get("requester")
+    pair = store.rows(matches, cohort_id=config.cohort, match_id=match_id) if isinstance(match_id, int) else []
+    if not pair or reason not in TRIAGE_WISHES or not isinstance(requester, str):
+        raise GateFailure(f"triage run {run_id}: conf must be {{match_id: a pair of {config.cohort}, reason: "
+                          f"{' | '.join(TRIAGE_WISHES)}, requester: employee id}}; got {conf!r}")
+    store.upsert(triage_requests, [{"cohort_id": config.cohort, "run_id": run_id, "match_id": match_id,
+                                    "reason": reason, "requester_id": requester,
+                                    "received_at": dt.datetime.now(dt.timezone.utc)}])
+    everyone = _people_index(store, config.cohort)
+    name = lambda pid: everyone.get(pid, {}).get("full_name", pid)  # noqa: E731
+    period = "triage-" + hashlib.sha256(run_id.encode()).hexdigest()[:12]
+    sent = _send(config, store, [_email(config, _ops_person(config), "triage", period, match_id=match_id,
+                                        wish=TRIAGE_WISHES[reason], requester_name=name(requester),
+                                        mentor_name=name(pair[0]["mentor_id"]), mentee_name=name(pair[0]["mentee_id"]))])
+    return {"match_id": match_id, "reason": reason, **sent}

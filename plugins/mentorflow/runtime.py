@@ -87,6 +87,12 @@ STEPS: dict[str, Callable[[CohortConfig, Store, dt.datetime], dict[str, Any]]] =
 }
 
 
+# steps of DAGs triggered with a conf (``mentorflow__<cohort>__triage``, from the forms app)
+TRIGGERED_STEPS: dict[str, Callable[[CohortConfig, Store, dict[str, Any], str], dict[str, Any]]] = {
+    "record_triage": pipeline.record_triage,
+}
+
+
 def run_step(cohort_id: str, stage: str, step: str, context: dict[str, Any], *, first: bool = False,
              last: bool = False) -> dict[str, Any]:
     """Run a step; a hard gate failure fails the task without retries."""
@@ -98,7 +104,11 @@ def run_step(cohort_id: str, stage: str, step: str, context: dict[str, Any], *, 
         store.stage_started(cohort_id, stage, run_id)
     log.info("mentorflow %s/%s/%s at %s (store: %s)", cohort_id, stage, step, now.isoformat(), store.dialect)
     try:
-        summary = STEPS[step](config, store, now)
+        if step in TRIGGERED_STEPS:
+            conf = dict(getattr(context.get("dag_run"), "conf", None) or {})
+            summary = TRIGGERED_STEPS[step](config, store, conf, run_id)
+        else:
+            summary = STEPS[step](config, store, now)
     except pipeline.GateFailure as exc:
         from airflow.sdk.exceptions import AirflowFailException
 

@@ -206,6 +206,47 @@ reports = sa.Table(
     _ts("created_at", nullable=False, default=_now),
 )
 
+# -- participant forms (mentorflow.forms) -------------------------------------------------------
+
+rematch_requests = sa.Table(
+    "rematch_requests",
+    metadata,
+    sa.Column("cohort_id", sa.String(64), primary_key=True),
+    sa.Column("match_id", sa.Integer, primary_key=True),
+    sa.Column("requester_id", sa.String(64), primary_key=True),
+    sa.Column("reason", sa.String(40), nullable=False),
+    sa.Column("comment", sa.Text),
+    _ts("submitted_at", nullable=False, default=_now),
+)
+
+form_events = sa.Table(
+    "form_events",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("cohort_id", sa.String(64), nullable=False, index=True),
+    sa.Column("dedupe_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("match_id", sa.Integer, nullable=False),
+    sa.Column("reason", sa.String(40), nullable=False),
+    sa.Column("requester_id", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False, default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+    sa.Column("dag_run_id", sa.String(250)),
+    _ts("created_at", nullable=False, default=_now),
+    _ts("delivered_at"),
+)
+
+triage_requests = sa.Table(
+    "triage_requests",
+    metadata,
+    sa.Column("cohort_id", sa.String(64), primary_key=True),
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("match_id", sa.Integer, nullable=False),
+    sa.Column("reason", sa.String(40), nullable=False),
+    sa.Column("requester_id", sa.String(64), nullable=False),
+    _ts("received_at", nullable=False, default=_now),
+)
+
 
 def default_url() -> str:
     return os.environ.get("MENTORFLOW_STORE_URL") or f"sqlite:///{paths.home() / 'store.db'}"

@@ -7,12 +7,14 @@ or moved to another person or form.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from mentorflow import paths
 
@@ -55,17 +57,27 @@ def issue(grant: FormGrant) -> str:
     return _serializer().dumps({"c": grant.cohort_id, "p": grant.person_id, "f": grant.form, "t": grant.period})
 
 
-def verify(token: str, *, form: str, max_age_seconds: float) -> FormGrant:
-    """The grant inside a token for ``form``, or :class:`TokenError` (forged, expired, other form)."""
+def verify(token: str, *, form: str, max_age_seconds: float | Callable[[FormGrant], float],
+           now: dt.datetime | None = None) -> FormGrant:
+    """The grant inside a token for ``form``, or :class:`TokenError` (forged, expired, other form).
+
+    ``max_age_seconds`` may depend on the grant (a link lives until its form's deadline), hence
+    the callable; ``now`` lets the forms app and tests run on their own clock.
+    """
     try:
-        data = _serializer().loads(token, max_age=max_age_seconds)
-    except SignatureExpired:
-        raise TokenError("This link has expired. Ask the program team for a new one.") from None
+        data, issued = _serializer().loads(token, return_timestamp=True)
     except BadSignature:
         raise TokenError("This link is not valid.") from None
-    if not isinstance(data, dict) or data.get("f") != form:
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("c", "p", "f")):
+        raise TokenError("This link is not valid.")
+    if data["f"] != form:
         raise TokenError("This link is not valid for this form.")
-    return FormGrant(data["c"], data["p"], data["f"], data.get("t", ""))
+    grant = FormGrant(data["c"], data["p"], data["f"], str(data.get("t", "")))
+    limit = max_age_seconds(grant) if callable(max_age_seconds) else max_age_seconds
+    moment = now or dt.datetime.now(dt.timezone.utc)
+    if (moment - issued).total_seconds() > limit:
+        raise TokenError("This link has expired. Ask the program team for a new one.")
+    return grant
 
 
 def link(base_url: str, grant: FormGrant) -> str:

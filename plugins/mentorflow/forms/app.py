@@ -1,0 +1,336 @@
+"""The participant forms web app (FastAPI).
+
+Routes (below the mount point, ``/mentorflow`` inside Airflow's API server):
+
+- ``GET  /forms/{form}?token=…``      the form, prefilled with earlier answers
+- ``POST /forms/{form}?token=…``      an HTML form post (CSRF field + cookie); answers
+  ``application/json`` instead of a page when the client asks for it (``Accept``)
+- ``POST /api/forms/{form}?token=…``  the same form as a JSON body; 422 with field errors
+
+Served alone: ``mentorflow forms serve`` or ``uvicorn mentorflow.forms.app:app``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import asyncio
+import contextlib
+import logging
+import os
+import threading
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import BackgroundTasks, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from sqlalchemy import exc as sa_exc
+
+from mentorflow import paths, tokens
+from mentorflow.config import CohortConfig, CohortConfigError, find_cohort
+from mentorflow.forms import deadlines, events, models, security, service
+from mentorflow.store import Store
+
+log = logging.getLogger("mentorflow.forms")
+
+TITLES = {
+    "application": "Apply to the mentoring program",
+    "gapfill": "Complete your application",
+    "pulse": "Monthly check-in",
+    "rematch": "Ask for a different partner",
+    "closeout": "End-of-program evaluation",
+}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "Referrer-Policy": "no-referrer",  # the link token is in the URL
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+@dataclass
+class FormsSettings:
+    """What the app runs on; tests and the benchmark swap the clock, limits and Airflow client."""
+
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
+    limiter: security.RateLimiter = field(default_factory=security.RateLimiter)
+    airflow: events.AirflowClient = field(default_factory=events.AirflowClient.from_env)
+    deliver_events: bool = True
+    # served alone, the app also retries pending events this often (0: never); mounted inside
+    # Airflow it gets no lifespan, so use `mentorflow forms deliver-events` from cron there
+    retry_seconds: float = field(default_factory=lambda: float(os.environ.get("MENTORFLOW_EVENTS_RETRY_SECONDS", 120)))
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, message: str):
+        self.status, self.message = status, message
+        super().__init__(message)
+
+
+class _Registry:
+    """Cohort configs (re-read when their file changes) and one store per URL."""
+
+    def __init__(self) -> None:
+        self._configs: dict[str, tuple[float, CohortConfig]] = {}
+        self._stores: dict[str, Store] = {}
+        self._lock = threading.Lock()
+
+    def config(self, cohort_id: str) -> CohortConfig:
+        cached = self._configs.get(cohort_id)
+        if cached:
+            path = cached[1].source_path
+            if path is not None and path.exists() and path.stat().st_mtime == cached[0]:
+                return cached[1]
+        config = find_cohort(cohort_id)
+        self._configs[cohort_id] = (config.source_path.stat().st_mtime if config.source_path else 0.0, config)
+        return config
+
+    def store(self, config: CohortConfig) -> Store:
+        from mentorflow.store import url_for
+
+        url = url_for(config.store)
+        with self._lock:
+            if url not in self._stores:
+                self._stores[url] = Store.for_cohort(config)
+            return self._stores[url]
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(paths.templates_dir())),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+
+
+def create_app(settings: FormsSettings | None = None) -> FastAPI:
+    settings = settings or FormsSettings()
+    registry = _Registry()
+    env = _environment()
+    delivering = threading.Lock()
+
+    def deliver_everywhere() -> None:
+        from mentorflow.config import load_cohorts
+
+        for config in load_cohorts()[0]:
+            deliver(registry.store(config), config.cohort)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        from starlette.concurrency import run_in_threadpool
+
+        async def retry_forever() -> None:
+            while True:
+                await asyncio.sleep(settings.retry_seconds)
+                await run_in_threadpool(deliver_everywhere)
+
+        retrying = asyncio.create_task(retry_forever()) if settings.retry_seconds > 0 else None
+        yield
+        if retrying:
+            retrying.cancel()
+
+    app = FastAPI(title="mentorflow forms", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
+                  lifespan=lifespan)
+    app.state.settings, app.state.registry = settings, registry
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def grant_for(form: str, token: str | None) -> tuple[tokens.FormGrant, CohortConfig, Store]:
+        if form not in tokens.FORMS:
+            raise Refusal(404, "There is no such form.")
+        if not token:
+            raise Refusal(403, "This page needs the personal link from your email.")
+
+        def max_age(grant: tokens.FormGrant) -> float:
+            try:
+                return deadlines.token_max_age(registry.config(grant.cohort_id), grant.form, grant.period)
+            except CohortConfigError:
+                raise tokens.TokenError("This link is not valid.") from None
+
+        try:
+            grant = tokens.verify(token, form=form, max_age_seconds=max_age, now=settings.clock())
+        except tokens.TokenError as exc:
+            raise Refusal(403, str(exc)) from None
+        config = registry.config(grant.cohort_id)
+        return grant, config, registry.store(config)
+
+    def check_deadline(config: CohortConfig, grant: tokens.FormGrant) -> dt.datetime:
+        closes = deadlines.deadline(config, grant.form, grant.period)
+        if settings.clock() >= closes:
+            raise Refusal(410, f"This form closed on {deadlines.describe(closes, config)}. "
+                               "Your earlier answers (if any) are kept. Contact the program team if you need help.")
+        return closes
+
+    def wants_json(request: Request) -> bool:
+        accept = request.headers.get("accept", "")
+        return "application/json" in accept and "text/html" not in accept
+
+    def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        html = env.get_template(f"forms/{template}").render(**context)
+        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+    def refusal(request: Request, exc: Refusal, as_json: bool) -> Response:
+        if as_json:
+            return JSONResponse({"error": exc.message}, status_code=exc.status, headers=SECURITY_HEADERS)
+        return page("refused.html", exc.status, title="This link cannot be used", message=exc.message)
+
+    def render_form(request: Request, form: str, token: str, config: CohortConfig, grant: tokens.FormGrant,
+                    context: service.FormContext, values: dict[str, str], errors: dict[str, str], *,
+                    status: int = 200, notice: str | None = None, saved: bool = False) -> HTMLResponse:
+        nonce = request.cookies.get(security.CSRF_COOKIE) or security.new_csrf_nonce()
+        closes = deadlines.deadline(config, form, grant.period)
+        rematch_link = None
+        if form == "pulse" and saved:
+            rematch_link = "rematch?token=" + urllib.parse.quote(
+                tokens.issue(tokens.FormGrant(config.cohort, grant.person_id, "rematch", grant.period)))
+        response = page(
+            f"{'application' if form == 'gapfill' else form}.html", status,
+            form=form, title=TITLES[form], cohort=config, person=context.person, token=token,
+            action=f"{form}?token={urllib.parse.quote(token)}", values=values, errors=errors,
+            csrf_field=security.CSRF_FIELD, csrf_value=security.csrf_field(nonce, token),
+            partnerships=context.partnerships, deadline=deadlines.describe(closes, config), notice=notice,
+            saved=saved, rematch_link=rematch_link, tipi_items=models.TIPI_ITEMS, tipi_scale=models.TIPI_SCALE,
+            rematch_reasons=models.REMATCH_REASONS, pulse_outcomes=models.PULSE_OUTCOMES,
+            field_label=models.field_label, skill_rows=models.SKILL_ROWS, partner_rows=models.PARTNER_ROWS, period=grant.period,
+        )
+        response.set_cookie(security.CSRF_COOKIE, nonce, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https", path="/")
+        return response
+
+    def stored_values(form: str, config: CohortConfig, store: Store, grant: tokens.FormGrant,
+                      context: service.FormContext, match_id: str | None) -> dict[str, str]:
+        if form in ("pulse", "rematch"):
+            chosen = next((p.match_id for p in context.partnerships if str(p.match_id) == match_id),
+                          context.partnerships[0].match_id)
+            values = models.prefill(form, service.stored_pair_answer(config, store, grant, chosen))
+            values["match_id"] = str(chosen)
+            if form == "pulse":
+                values.setdefault("outcome", "continue")
+            return values
+        return models.prefill(form, context.stored)
+
+    def deliver(store: Store, cohort_id: str) -> None:
+        if not delivering.acquire(blocking=False):
+            return  # another request is delivering; it picks up this event too, or the next one will
+        try:
+            events.deliver_pending(store, settings.airflow, cohort_id=cohort_id)
+        except Exception:  # delivery must never break a submission; the outbox keeps the event
+            log.exception("mentorflow: event delivery failed; events stay in the outbox")
+        finally:
+            delivering.release()
+
+    def submit(request: Request, form: str, token: str | None, background: BackgroundTasks,
+               fields: dict[str, str] | None, payload: Any, as_json: bool) -> Response:
+        try:
+            grant, config, store = grant_for(form, token)
+            check_deadline(config, grant)
+            context = service.load(config, store, grant)
+        except Refusal as exc:
+            return refusal(request, exc, as_json)
+        except service.NotAvailable as exc:
+            return refusal(request, Refusal(403, str(exc)), as_json)
+        allowed, wait = settings.limiter.allow(token or "")
+        if not allowed:
+            message = f"Too many submissions from this link. Please wait {int(wait) + 1} seconds and try again."
+            if as_json or fields is None:
+                return JSONResponse({"error": message}, status_code=429, headers={"Retry-After": str(int(wait) + 1)})
+            response = render_form(request, form, token, config, grant, context, fields, {}, status=429,
+                                   notice=message)
+            response.headers["Retry-After"] = str(int(wait) + 1)
+            return response
+        if fields is not None and not security.csrf_ok(request.cookies.get(security.CSRF_COOKIE), token,
+                                                       fields.get(security.CSRF_FIELD)):
+            return refusal(request, Refusal(403, "This form could not be checked (it was open too long, or it "
+                                                 "came from another site). Nothing was saved: reload the page "
+                                                 "from your email link and submit again."), as_json)
+        try:
+            answers = models.parse(form, fields) if fields is not None else models.parse_json(form, payload)
+            match_id = getattr(answers, "match_id", None)
+            if match_id is not None and match_id not in {p.match_id for p in context.partnerships}:
+                raise models.FieldErrors({"match_id": "please choose one of your own partnerships"})
+        except models.FieldErrors as exc:
+            if as_json or fields is None:
+                return JSONResponse({"errors": exc.errors}, status_code=422, headers=SECURITY_HEADERS)
+            visible = {k: v for k, v in fields.items() if k != security.CSRF_FIELD}
+            return render_form(request, form, token, config, grant, context, visible, exc.errors, status=422)
+        queued = service.save(config, store, grant, context, answers)
+        if settings.deliver_events:
+            background.add_task(deliver, store, config.cohort)
+        if as_json or fields is None:
+            return JSONResponse({"status": "saved", "form": form, "event_queued": queued}, headers=SECURITY_HEADERS)
+        target = f"{form}?token={urllib.parse.quote(token)}&saved=1"
+        if match_id is not None:
+            target += f"&match_id={match_id}"
+        return RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
+
+    @app.exception_handler(sa_exc.DBAPIError)
+    async def store_unavailable(request: Request, exc: sa_exc.DBAPIError) -> Response:
+        log.error("mentorflow forms: program store error: %s", exc)
+        return refusal(request, Refusal(503, "The program's database cannot be reached right now, so nothing "
+                                             "was saved. Please try again in a few minutes."), wants_json(request))
+
+    # -- routes ----------------------------------------------------------------------------------
+
+    @app.get("/forms/assets/forms.css", include_in_schema=False)
+    def stylesheet() -> Response:
+        css = Path(paths.templates_dir() / "forms" / "forms.css").read_text(encoding="utf-8")
+        return PlainTextResponse(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/forms/{form}", response_class=HTMLResponse)
+    def show(request: Request, form: str, token: str | None = None, saved: int = 0,
+             match_id: str | None = None) -> Response:
+        as_json = wants_json(request)
+        try:
+            grant, config, store = grant_for(form, token)
+            check_deadline(config, grant)
+            context = service.load(config, store, grant)
+        except Refusal as exc:
+            return refusal(request, exc, as_json)
+        except service.NotAvailable as exc:
+            return refusal(request, Refusal(403, str(exc)), as_json)
+        values = stored_values(form, config, store, grant, context, match_id)
+        if as_json:
+            return JSONResponse({"form": form, "answers": values}, headers=SECURITY_HEADERS)
+        return render_form(request, form, token, config, grant, context, values, {}, saved=bool(saved))
+
+    @app.post("/forms/{form}")
+    async def post_form(request: Request, form: str, background: BackgroundTasks,
+                        token: str | None = None) -> Response:
+        fields = await _form_fields(request)
+        return await _in_thread(submit, request, form, token, background, fields, None, wants_json(request))
+
+    @app.post("/api/forms/{form}")
+    async def post_api(request: Request, form: str, background: BackgroundTasks, token: str | None = None) -> Response:
+        if "application/json" not in request.headers.get("content-type", ""):
+            return JSONResponse({"error": "send the answers as a JSON object (Content-Type: application/json)"},
+                                status_code=415)
+        try:
+            payload = json.loads(await request.body() or b"null")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return JSONResponse({"errors": {"body": "not valid JSON"}}, status_code=422)
+        return await _in_thread(submit, request, form, token, background, None, payload, True)
+
+    return app
+
+
+async def _form_fields(request: Request) -> dict[str, str]:
+    """The posted fields (last value wins), as plain strings; uploads are not accepted."""
+    data = await request.form()
+    return {key: value for key, value in data.items() if isinstance(value, str)}
+
+
+async def _in_thread(fn: Callable, *args: Any) -> Any:
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(fn, *args)
+
+
+app = create_app()

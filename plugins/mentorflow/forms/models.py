@@ -1,0 +1,354 @@
+"""What each form accepts, as pydantic models, and how an HTML form's flat fields map onto them.
+
+The same models validate HTML posts and JSON API posts, so the two can never disagree.
+Errors come back keyed by the HTML field name, so each one is shown beside its field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+MAX_TEXT = 2000
+SKILL_ROWS = 5
+PARTNER_ROWS = 3
+
+# Ten-Item Personality Inventory (Gosling, Rentfrow & Swann, 2003; public domain).
+# "I see myself as: ..." rated 1 (disagree strongly) to 7 (agree strongly).
+TIPI_ITEMS: tuple[str, ...] = (
+    "Extraverted, enthusiastic.",
+    "Critical, quarrelsome.",
+    "Dependable, self-disciplined.",
+    "Anxious, easily upset.",
+    "Open to new experiences, complex.",
+    "Reserved, quiet.",
+    "Sympathetic, warm.",
+    "Disorganized, careless.",
+    "Calm, emotionally stable.",
+    "Conventional, uncreative.",
+)
+TIPI_SCALE: tuple[str, ...] = (
+    "Disagree strongly", "Disagree moderately", "Disagree a little", "Neither agree nor disagree",
+    "Agree a little", "Agree moderately", "Agree strongly",
+)
+REMATCH_REASONS: dict[str, str] = {
+    "schedule": "We cannot find time to meet",
+    "goals": "My partner cannot help with my goals",
+    "chemistry": "We do not work well together",
+    "role_change": "My role or situation changed",
+    "other": "Something else (tell us below if you like)",
+}
+PULSE_OUTCOMES: dict[str, str] = {
+    "continue": "Continue as we are",
+    "rematch": "I would like a different partner",
+    "end": "I would like to end this partnership",
+}
+
+def _storable(value: str) -> str:
+    """Refuse text no store can keep (PostgreSQL rejects NUL) instead of failing on save."""
+    if "\x00" in value:
+        raise ValueError("contains a character that cannot be stored (NUL)")
+    return value
+
+
+# short names of the questions, for the error summary at the top of a page
+FIELD_LABELS: dict[str, str] = {
+    "role": "Role", "motivation": "Why you want to take part", "prior_experience": "Mentoring experience",
+    "skills_offered": "Skills you can offer", "skills_wanted": "Skills you want to develop", "goals": "Goals",
+    "preferred_traits": "Partner traits", "capacity": "Number of mentees", "hours_per_month": "Hours a month",
+    "preferred_partners": "Preferred partners", "avoid_partners": "People to avoid", "consent": "Confidentiality",
+    "match_id": "Partnership", "meetings": "Meetings this month", "satisfaction": "Satisfaction",
+    "goal_progress": "Progress on goals", "follow_through": "Follow-through", "comment": "Comment",
+    "outcome": "How to go on", "reason": "Reason", "goals_met": "Goals met", "recommend": "Recommendation",
+    **{f"tipi_{i}": f"Personality question {i}" for i in range(1, 11)},
+}
+
+
+def field_label(name: str) -> str:
+    """'skills_wanted-3-level' -> 'Skills you want to develop (row 4)'."""
+    base, _, rest = name.partition("-")
+    row = rest.split("-")[0] if rest else ""
+    label = FIELD_LABELS.get(base, base.replace("_", " ").capitalize())
+    return f"{label} (row {int(row) + 1})" if row.isdigit() else label
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT), AfterValidator(_storable)]
+SkillName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
+                      AfterValidator(_storable)]
+EmployeeId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
+                                              pattern=r"^[A-Za-z0-9._-]+$")]
+Rating5 = Annotated[int, Field(ge=1, le=5)]
+Tipi = Annotated[int, Field(ge=1, le=7)]
+
+
+class _Answers(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Skill(_Answers):
+    name: SkillName
+    level: Annotated[int, Field(ge=1, le=5)]
+
+    @field_validator("name")
+    @classmethod
+    def _no_separators(cls, value: str) -> str:
+        if re.search(r"[;:]", value):
+            raise ValueError("a skill name cannot contain ';' or ':'")
+        return value
+
+
+class ApplicationAnswers(_Answers):
+    """A full application (also the gap-fill form, prefilled with what the person gave before)."""
+
+    role: Literal["mentor", "mentee", "both"]
+    motivation: Text = ""
+    prior_experience: Text = ""
+    skills_offered: list[Skill] = Field(default_factory=list, max_length=SKILL_ROWS)
+    skills_wanted: list[Skill] = Field(default_factory=list, max_length=SKILL_ROWS)
+    goals: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT),
+                     AfterValidator(_storable)]
+    preferred_traits: Text = ""
+    tipi: Annotated[list[Tipi], Field(min_length=10, max_length=10)]
+    capacity: Annotated[int, Field(ge=0, le=10)] | None = None
+    hours_per_month: Annotated[float, Field(ge=0.5, le=40)]
+    preferred_partners: list[EmployeeId] = Field(default_factory=list, max_length=PARTNER_ROWS)
+    avoid_partners: list[EmployeeId] = Field(default_factory=list, max_length=PARTNER_ROWS)
+    consent: bool
+
+    @field_validator("consent")
+    @classmethod
+    def _consented(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("please agree to the confidentiality terms to take part")
+        return value
+
+    @model_validator(mode="after")
+    def _role_needs(self) -> ApplicationAnswers:
+        problems = role_problems(self.model_dump())
+        if problems:
+            raise FieldErrors(problems)
+        return self
+
+    def store_row(self) -> dict[str, Any]:
+        """The applications row (data-contract encodings: skills 'name:level;…', partners 'id;…')."""
+        row = self.model_dump(exclude={"tipi", "consent", "skills_offered", "skills_wanted",
+                                       "preferred_partners", "avoid_partners"})
+        row.update({f"tipi_{i}": value for i, value in enumerate(self.tipi, 1)})
+        for column in ("skills_offered", "skills_wanted"):
+            row[column] = ";".join(f"{s.name}:{s.level}" for s in getattr(self, column))
+        for column in ("preferred_partners", "avoid_partners"):
+            row[column] = ";".join(getattr(self, column))
+        return row
+
+
+def role_problems(data: Mapping[str, Any]) -> dict[str, str]:
+    """What a role needs beyond each field being valid; also run on partly invalid input, so a
+    person sees every problem at once rather than one round at a time."""
+    role = data.get("role")
+    problems: dict[str, str] = {}
+    if role in ("mentor", "both"):
+        if not data.get("skills_offered"):
+            problems["skills_offered"] = "mentors name at least one skill they can offer"
+        if not data.get("capacity") or str(data["capacity"]).strip() in ("0", ""):
+            problems["capacity"] = "mentors can take at least one mentee"
+    if role in ("mentee", "both") and not data.get("skills_wanted"):
+        problems["skills_wanted"] = "mentees name at least one skill they want to develop"
+    overlap = set(data.get("preferred_partners") or []) & set(data.get("avoid_partners") or [])
+    if overlap:
+        problems["avoid_partners"] = f"{', '.join(sorted(map(str, overlap)))} is also a preferred partner"
+    return problems
+
+
+class PulseAnswers(_Answers):
+    match_id: int
+    meetings: Annotated[int, Field(ge=0, le=31)]
+    satisfaction: Rating5
+    goal_progress: Rating5
+    follow_through: Rating5
+    comment: Text = ""
+    outcome: Literal["continue", "rematch", "end"] = "continue"
+
+
+class RematchAnswers(_Answers):
+    match_id: int
+    reason: Literal["schedule", "goals", "chemistry", "role_change", "other"]
+    comment: Text = ""
+
+
+class CloseoutAnswers(_Answers):
+    goals_met: Rating5
+    satisfaction: Rating5
+    recommend: Annotated[int, Field(ge=0, le=10)]
+    comment: Text = ""
+
+
+MODELS: dict[str, type[_Answers]] = {
+    "application": ApplicationAnswers,
+    "gapfill": ApplicationAnswers,
+    "pulse": PulseAnswers,
+    "rematch": RematchAnswers,
+    "closeout": CloseoutAnswers,
+}
+
+
+class FieldErrors(ValueError):
+    """Problems keyed by HTML field name (``skills_offered-0-level``, ``tipi_3``, ``goals`` ...)."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+# -- HTML form fields <-> model input -----------------------------------------------------------
+
+
+def _rows(fields: Mapping[str, str], prefix: str, count: int, keys: tuple[str, ...]) -> list[tuple[int, dict]]:
+    """Non-empty repeated rows (``prefix-<i>-<key>``), with their row index."""
+    rows = []
+    for i in range(count):
+        row = {k: (fields.get(f"{prefix}-{i}-{k}") or "").strip() for k in keys}
+        if any(row.values()):
+            rows.append((i, row))
+    return rows
+
+
+def model_input(form: str, fields: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Turn flat HTML fields into model input, and a map from model location to field name."""
+    data: dict[str, Any] = {}
+    where: dict[str, str] = {}
+    if MODELS[form] is ApplicationAnswers:
+        for key in ("role", "motivation", "prior_experience", "goals", "preferred_traits"):
+            if fields.get(key) not in (None, ""):
+                data[key] = fields[key]
+        for key in ("capacity", "hours_per_month"):
+            if (fields.get(key) or "").strip():
+                data[key] = fields[key].strip()
+        data["tipi"] = [fields.get(f"tipi_{i}") or None for i in range(1, 11)]
+        for i in range(10):
+            where[f"tipi.{i}"] = f"tipi_{i + 1}"
+        for column in ("skills_offered", "skills_wanted"):
+            rows = _rows(fields, column, SKILL_ROWS, ("name", "level"))
+            data[column] = [{"name": r["name"], "level": r["level"] or None} for _, r in rows]
+            for position, (index, _) in enumerate(rows):
+                where[f"{column}.{position}.name"] = f"{column}-{index}-name"
+                where[f"{column}.{position}.level"] = f"{column}-{index}-level"
+        for column in ("preferred_partners", "avoid_partners"):
+            filled = [(i, (fields.get(f"{column}-{i}") or "").strip()) for i in range(PARTNER_ROWS)]
+            filled = [(i, v) for i, v in filled if v]
+            data[column] = [v for _, v in filled]
+            for position, (index, _) in enumerate(filled):
+                where[f"{column}.{position}"] = f"{column}-{index}"
+        data["consent"] = fields.get("consent") in ("yes", "on", "true", "1")
+        return data, where
+    for key in MODELS[form].model_fields:
+        value = fields.get(key)
+        if value is not None and value.strip() != "":
+            data[key] = value
+    return data, where
+
+
+def field_errors(error: ValidationError | FieldErrors, where: Mapping[str, str]) -> dict[str, str]:
+    """Validation problems as {field name: plain-words message}; the first problem per field wins."""
+    if isinstance(error, FieldErrors):
+        return dict(error.errors)
+    out: dict[str, str] = {}
+    for item in error.errors():
+        ctx_error = (item.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, FieldErrors):
+            for key, message in ctx_error.errors.items():
+                out.setdefault(key, message)
+            continue
+        location = ".".join(str(p) for p in item["loc"])
+        name = where.get(location) or (str(item["loc"][0]) if item["loc"] else "form")
+        out.setdefault(name, _message(item))
+    return out
+
+
+def _message(item: Mapping[str, Any]) -> str:
+    kind = item["type"]
+    if kind == "missing" or (kind in ("int_type", "float_type", "bool_type") and item.get("input") is None):
+        return "please answer this question"
+    if kind in ("int_parsing", "float_parsing"):
+        return "please enter a number"
+    if kind == "literal_error":
+        return "please choose one of the options"
+    if kind in ("less_than_equal", "greater_than_equal"):
+        bound = (item.get("ctx") or {}).get("le" if kind == "less_than_equal" else "ge")
+        return f"must be {'at most' if kind == 'less_than_equal' else 'at least'} {bound:g}"
+    if kind in ("string_too_long", "too_long"):
+        return f"too long: at most {(item.get('ctx') or {}).get('max_length')} characters"
+    if kind == "extra_forbidden":
+        return "this form has no such field"
+    return str(item["msg"]).removeprefix("Value error, ")
+
+
+def parse(form: str, fields: Mapping[str, str]) -> _Answers:
+    """Validated answers from HTML fields, or :class:`FieldErrors` keyed by field name."""
+    data, where = model_input(form, fields)
+    try:
+        return MODELS[form].model_validate(data)
+    except (ValidationError, FieldErrors) as exc:
+        errors = field_errors(exc, where)
+        if MODELS[form] is ApplicationAnswers:
+            for key, message in role_problems(data).items():
+                errors.setdefault(key, message)
+        raise FieldErrors(errors) from None
+
+
+def parse_json(form: str, payload: Any) -> _Answers:
+    """Validated answers from a JSON body, or :class:`FieldErrors` keyed by the JSON location."""
+    if not isinstance(payload, dict):
+        raise FieldErrors({"body": "expected a JSON object"})
+    try:
+        return MODELS[form].model_validate(payload)
+    except (ValidationError, FieldErrors) as exc:
+        if isinstance(exc, FieldErrors):
+            raise
+        errors: dict[str, str] = {}
+        for item in exc.errors():
+            ctx_error = (item.get("ctx") or {}).get("error")
+            if isinstance(ctx_error, FieldErrors):
+                errors.update({k: v for k, v in ctx_error.errors.items() if k not in errors})
+                continue
+            errors.setdefault(".".join(str(p) for p in item["loc"]) or "body", _message(item))
+        raise FieldErrors(errors) from None
+
+
+def prefill(form: str, row: Mapping[str, Any] | None) -> dict[str, str]:
+    """HTML field values from a stored row (gap-fill shows what the person gave before)."""
+    if not row:
+        return {}
+    values: dict[str, str] = {}
+    if MODELS[form] is ApplicationAnswers:
+        for key in ("role", "motivation", "prior_experience", "goals", "preferred_traits"):
+            values[key] = str(row.get(key) or "")
+        for key in ("capacity", "hours_per_month"):
+            value = row.get(key)
+            values[key] = "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
+        for i in range(1, 11):
+            values[f"tipi_{i}"] = "" if row.get(f"tipi_{i}") is None else str(row[f"tipi_{i}"])
+        for column in ("skills_offered", "skills_wanted"):
+            parts = [p for p in (row.get(column) or "").split(";") if p.strip()]
+            for i, part in enumerate(parts[:SKILL_ROWS]):
+                name, _, level = part.partition(":")
+                values[f"{column}-{i}-name"], values[f"{column}-{i}-level"] = name.strip(), level.strip()
+        for column in ("preferred_partners", "avoid_partners"):
+            for i, value in enumerate([p for p in (row.get(column) or "").split(";") if p.strip()][:PARTNER_ROWS]):
+                values[f"{column}-{i}"] = value.strip()
+        return values
+    for key in MODELS[form].model_fields:
+        if row.get(key) is not None:
+            values[key] = str(row[key])
+    return values

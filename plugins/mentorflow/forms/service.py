@@ -1,0 +1,159 @@
+"""Reading what a form needs and saving answers, one transaction per submission.
+
+Pure of HTTP: the app (and the benchmark, and tests) call these with a cohort, a store and a
+verified grant. Everything written by one submission (the answer and any triage event) commits
+together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from mentorflow.config import CohortConfig
+from mentorflow.forms import events
+from mentorflow.forms.models import ApplicationAnswers, CloseoutAnswers, PulseAnswers, RematchAnswers
+from mentorflow.store import (
+    Store,
+    applications,
+    evaluations,
+    form_events,
+    matches,
+    people,
+    pulse_responses,
+    rematch_requests,
+)
+from mentorflow.tokens import FormGrant
+
+PARTNERED = ("active",)
+
+
+class NotAvailable(LookupError):
+    """The form cannot be shown to this person now; the message is safe to show them."""
+
+
+@dataclass
+class Partnership:
+    match_id: int
+    partner_name: str
+    my_role: str
+
+
+@dataclass
+class FormContext:
+    person: dict[str, Any]
+    partnerships: list[Partnership] = field(default_factory=list)
+    stored: dict[str, Any] | None = None
+
+
+def load(config: CohortConfig, store: Store, grant: FormGrant) -> FormContext:
+    """The person behind a grant, their partnerships (for pair forms) and their earlier answers."""
+    found = store.rows(people, cohort_id=config.cohort, employee_id=grant.person_id)
+    if not found:
+        # same words as a forged link: nothing about who is or is not in the cohort leaks
+        raise NotAvailable("This link is not valid.")
+    context = FormContext(person=found[0])
+    if grant.form in ("application", "gapfill"):
+        if not context.person["eligible"]:
+            raise NotAvailable("This program is not open to you this time. The program team can tell you why.")
+        rows = store.rows(applications, cohort_id=config.cohort, employee_id=grant.person_id)
+        context.stored = rows[0] if rows else None
+        return context
+    context.partnerships = partnerships(config, store, grant.person_id,
+                                        ("active", "ended", "completed") if grant.form == "closeout" else PARTNERED)
+    if not context.partnerships:
+        raise NotAvailable("You have no partnership this form is about. If that is wrong, tell the program team.")
+    if grant.form == "closeout":
+        rows = store.rows(evaluations, cohort_id=config.cohort, employee_id=grant.person_id)
+        context.stored = rows[0] if rows else None
+    return context
+
+
+def partnerships(config: CohortConfig, store: Store, person_id: str, statuses: tuple[str, ...]) -> list[Partnership]:
+    stmt = sa.select(matches).where(
+        matches.c.cohort_id == config.cohort, matches.c.status.in_(statuses),
+        sa.or_(matches.c.mentor_id == person_id, matches.c.mentee_id == person_id)).order_by(matches.c.match_id)
+    with store.engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    names = {p["employee_id"]: p["full_name"] for p in store.rows(people, cohort_id=config.cohort)} if rows else {}
+    out = []
+    for row in rows:
+        mine = "mentor" if row["mentor_id"] == person_id else "mentee"
+        partner = row["mentee_id"] if mine == "mentor" else row["mentor_id"]
+        out.append(Partnership(row["match_id"], names.get(partner, "your partner"), mine))
+    return out
+
+
+def stored_pair_answer(config: CohortConfig, store: Store, grant: FormGrant, match_id: int) -> dict[str, Any] | None:
+    """Earlier pulse or re-match answer about one partnership (shown again for correction)."""
+    if grant.form == "pulse":
+        rows = store.rows(pulse_responses, cohort_id=config.cohort, period=grant.period, match_id=match_id,
+                          respondent_id=grant.person_id)
+        if not rows:
+            return None
+        row = dict(rows[0])
+        flagged = store.rows(form_events, dedupe_key=_pulse_key(config, grant, match_id))
+        row["outcome"] = flagged[0]["reason"] if flagged and row["wants_end"] else "continue"
+        return row
+    rows = store.rows(rematch_requests, cohort_id=config.cohort, match_id=match_id, requester_id=grant.person_id)
+    return rows[0] if rows else None
+
+
+def _pulse_key(config: CohortConfig, grant: FormGrant, match_id: int) -> str:
+    return f"pulse:{config.cohort}:{grant.period}:{match_id}:{grant.person_id}"
+
+
+def _upsert(conn: sa.Connection, store: Store, table: sa.Table, row: dict[str, Any]) -> None:
+    if store.dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    keys = [c.name for c in table.primary_key.columns]
+    stmt = insert(table).values(**row)
+    conn.execute(stmt.on_conflict_do_update(index_elements=keys,
+                                            set_={k: stmt.excluded[k] for k in row if k not in keys}))
+
+
+def save(config: CohortConfig, store: Store, grant: FormGrant, context: FormContext, answers: Any) -> bool:
+    """Store one submission in one transaction; True when it queued a triage event."""
+    now = dt.datetime.now(dt.timezone.utc)
+    base = {"cohort_id": config.cohort}
+    queued = False
+    with store.engine.begin() as conn:
+        if isinstance(answers, ApplicationAnswers):
+            _upsert(conn, store, applications, {**base, "employee_id": grant.person_id, **answers.store_row(),
+                                                "source": "form", "status": "received", "submitted_at": now})
+        elif isinstance(answers, CloseoutAnswers):
+            role = "/".join(sorted({p.my_role for p in context.partnerships}))
+            _upsert(conn, store, evaluations, {**base, "employee_id": grant.person_id,
+                                               "role": "both" if "/" in role else role,
+                                               **answers.model_dump(), "submitted_at": now})
+        elif isinstance(answers, PulseAnswers):
+            _upsert(conn, store, pulse_responses, {
+                **base, "period": grant.period, "match_id": answers.match_id, "respondent_id": grant.person_id,
+                "meetings": answers.meetings, "satisfaction": answers.satisfaction,
+                "goal_progress": answers.goal_progress, "follow_through": answers.follow_through,
+                "comment": answers.comment, "wants_end": answers.outcome != "continue", "submitted_at": now})
+            if answers.outcome != "continue":
+                events.outbox_insert(conn, store, cohort_id=config.cohort, match_id=answers.match_id,
+                                     reason=answers.outcome, requester_id=grant.person_id,
+                                     dedupe_key=_pulse_key(config, grant, answers.match_id))
+                # a changed wish (end <-> rematch) before delivery is what ops should see
+                conn.execute(form_events.update().where(
+                    form_events.c.dedupe_key == _pulse_key(config, grant, answers.match_id),
+                    form_events.c.status == "pending").values(reason=answers.outcome))
+                queued = True
+        elif isinstance(answers, RematchAnswers):
+            _upsert(conn, store, rematch_requests, {**base, "match_id": answers.match_id,
+                                                    "requester_id": grant.person_id, "reason": answers.reason,
+                                                    "comment": answers.comment, "submitted_at": now})
+            events.outbox_insert(conn, store, cohort_id=config.cohort, match_id=answers.match_id, reason="rematch",
+                                 requester_id=grant.person_id,
+                                 dedupe_key=f"rematch:{config.cohort}:{answers.match_id}:{grant.person_id}")
+            queued = True
+        else:  # pragma: no cover - MODELS and this function list the same forms
+            raise TypeError(f"no storage for {type(answers).__name__}")
+    return queued

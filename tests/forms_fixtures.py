@@ -1,0 +1,85 @@
+"""Shared set-up for the forms tests: a cohort whose forms are open now, people and pairs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from conftest import write_cohort
+
+from mentorflow import tokens
+from mentorflow.config import load_cohort
+from mentorflow.store import Store, matches, people
+
+COHORT = "forms-cohort"
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+@dataclass
+class FormsWorld:
+    config_path: Path
+    store_url: str
+    opened: dt.datetime
+
+    @property
+    def config(self):
+        return load_cohort(self.config_path)
+
+    def token(self, person: str, form: str, period: str = "") -> str:
+        return tokens.issue(tokens.FormGrant(COHORT, person, form, period or _default_period(form)))
+
+    def link(self, person: str, form: str, period: str = "") -> str:
+        """The path of a form link below the app root, as the emails build it."""
+        return f"/forms/{form}?token={self.token(person, form, period)}"
+
+
+def _default_period(form: str) -> str:
+    return {"pulse": "pulse-1", "closeout": "closeout"}.get(form, "window")
+
+
+def make_world(cohorts_dir: Path, store_url: str, *, now: dt.datetime | None = None, **overrides) -> FormsWorld:
+    """A cohort whose application window is open at ``now`` (default: the real clock), with people
+    E1..E6 (E6 not eligible) and two active pairs: E1 mentors E2, E3 mentors E4 (match ids 1, 2)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    start = (now - dt.timedelta(days=1)).replace(tzinfo=None, microsecond=0)
+    calendar = {
+        "application_open": start.isoformat(), "application_close": (start + dt.timedelta(days=10)).isoformat(),
+        "kickoff": (start + dt.timedelta(days=11)).isoformat(), "midpoint": (start + dt.timedelta(days=60)).isoformat(),
+        "close_out": (start + dt.timedelta(days=120)).isoformat(), "pulse_cadence": "every 14 days",
+        "reminder_after_days": 3, "intake_check_every_hours": 24,
+    }
+    path = write_cohort(cohorts_dir, COHORT, calendar=calendar, store={"url": store_url}, **overrides)
+    config = load_cohort(path)
+    store = Store(store_url)
+    store.create_all()
+    store.register_cohort(config)
+    store.upsert(people, [
+        {"cohort_id": COHORT, "employee_id": f"E{i}", "full_name": f"Person {i}", "email": f"p{i}@example.com",
+         "department": "Eng", "job_title": "Engineer", "level": 5 - (i % 2) * 2, "manager_id": None,
+         "location": "Berlin", "timezone": "Europe/Berlin", "hire_date": dt.date(2020, 1, 1), "on_pip": False,
+         "eligible": i != 6, "eligibility_reason": "ok" if i != 6 else "tenure"}
+        for i in range(1, 7)
+    ])
+    with store.engine.begin() as conn:
+        for mentor, mentee in (("E1", "E2"), ("E3", "E4")):
+            conn.execute(matches.insert().values(cohort_id=COHORT, round="initial", mentor_id=mentor, mentee_id=mentee,
+                                                 score=0.8, explanation="skills", status="active",
+                                                 created_at=now))
+    store.engine.dispose()
+    return FormsWorld(path, store_url, config.at(config.calendar.application_open))
+
+
+GOOD_APPLICATION = {
+    "role": "both", "motivation": "Grow", "prior_experience": "None yet",
+    "skills_offered-0-name": "python", "skills_offered-0-level": "4",
+    "skills_wanted-0-name": "leadership", "skills_wanted-0-level": "3",
+    "goals": "Lead a team", "preferred_traits": "Patient",
+    **{f"tipi_{i}": str((i % 7) + 1) for i in range(1, 11)},
+    "capacity": "2", "hours_per_month": "4", "preferred_partners-0": "E3", "avoid_partners-0": "E5",
+    "consent": "yes",
+}
+GOOD_PULSE = {"match_id": "1", "meetings": "2", "satisfaction": "4", "goal_progress": "3", "follow_through": "5",
+              "comment": "Going well", "outcome": "continue"}
+GOOD_REMATCH = {"match_id": "1", "reason": "schedule", "comment": "We never find time"}
+GOOD_CLOSEOUT = {"goals_met": "4", "satisfaction": "5", "recommend": "9", "comment": "Great"}

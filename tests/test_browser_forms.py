@@ -1,0 +1,192 @@
+"""Every form filled and submitted in headless Chromium (Playwright, JavaScript off), against the
+app served by uvicorn on loopback: field errors appear beside their fields, answers are kept,
+saved answers come back. A screenshot of each page goes to test-output/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from forms_fixtures import make_world
+
+from mentorflow.forms import events
+from mentorflow.forms.app import FormsSettings, create_app
+from mentorflow.store import Store, applications, evaluations, form_events, pulse_responses, rematch_requests
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "test-output" / "screenshots"
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
+    pytest.mark.slow,
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def served(cohorts_dir, tmp_path):
+    """The world, and the forms app under uvicorn on a free loopback port (in a thread)."""
+    import uvicorn
+
+    world = make_world(cohorts_dir, f"sqlite:///{tmp_path / 'forms.db'}")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(FormsSettings(airflow=events.AirflowClient("http://127.0.0.1:9")))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        assert thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    yield world, f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(browser):
+    # no JavaScript: the forms must work without it; a phone-sized screen
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    yield context.new_page()
+    context.close()
+
+
+def shot(page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 5000
+    return path
+
+
+def error_beside(page, field_id: str) -> str:
+    """The error text tied to a control through aria-describedby."""
+    control = page.locator(f"#{field_id}")
+    assert control.get_attribute("aria-invalid") == "true"
+    assert f"{field_id}-error" in (control.get_attribute("aria-describedby") or "")
+    return page.locator(f"#{field_id}-error").inner_text()
+
+
+def test_application_errors_then_saves_and_gapfill_shows_it_again(served, page):
+    world, base = served
+    page.goto(base + world.link("E1", "application"))
+    assert page.title().startswith("Apply to the mentoring program")
+    page.check("input[name=role][value=both]")
+    page.fill("#motivation", "I like teaching")
+    page.fill("#skills_offered-0-name", "python")
+    page.select_option("#skills_offered-0-level", "4")
+    page.fill("#goals", "Lead a small team")
+    page.fill("#hours_per_month", "100")          # too many
+    for i in range(1, 10):                        # tipi_10 left unanswered
+        page.select_option(f"#tipi_{i}", str(i % 7 + 1))
+    page.fill("#preferred_partners-0", "E3")
+    shot(page, "application-filled")
+    page.click("button[type=submit]")
+    assert "Please check" in page.locator("#error-summary").inner_text()
+    assert "at most 40" in error_beside(page, "hours_per_month")
+    assert "please answer" in error_beside(page, "tipi_10")
+    assert "agree" in page.locator("#consent-error").inner_text()
+    # everything else typed is kept
+    assert page.input_value("#motivation") == "I like teaching" and page.input_value("#skills_offered-0-name") == "python"
+    assert page.input_value("#skills_offered-0-level") == "4" and page.input_value("#preferred_partners-0") == "E3"
+    assert page.is_checked("input[name=role][value=both]")
+    shot(page, "application-errors")
+
+    page.fill("#hours_per_month", "6")
+    page.select_option("#tipi_10", "2")
+    page.fill("#capacity", "2")
+    page.fill("#skills_wanted-0-name", "public speaking")
+    page.select_option("#skills_wanted-0-level", "3")
+    page.check("#consent")
+    page.click("button[type=submit]")
+    assert "your answers are saved" in page.locator(".success").inner_text()
+    shot(page, "application-saved")
+    row = Store(world.store_url).rows(applications, employee_id="E1")[0]
+    assert (row["role"], row["hours_per_month"], row["tipi_10"], row["skills_wanted"]) == ("both", 6.0, 2,
+                                                                                         "public speaking:3")
+
+    page.goto(base + world.link("E1", "gapfill"))
+    assert page.input_value("#goals") == "Lead a small team"
+    page.fill("#goals", "Lead a team of five")
+    page.check("#consent")
+    page.click("button[type=submit]")
+    assert page.locator(".success").count() == 1
+    shot(page, "gapfill-saved")
+    assert Store(world.store_url).rows(applications, employee_id="E1")[0]["goals"] == "Lead a team of five"
+
+
+def test_pulse_with_errors_then_flagging_leads_to_the_rematch_request(served, page):
+    world, base = served
+    page.goto(base + world.link("E2", "pulse"))
+    page.fill("#meetings", "-2")
+    page.check("input[name=satisfaction][value='2']")
+    page.fill("#comment", "We keep cancelling")
+    page.click("button[type=submit]")
+    assert "at least 0" in page.locator("#meetings-error").inner_text()
+    assert "please answer" in page.locator("#goal_progress-error").inner_text()
+    assert page.input_value("#comment") == "We keep cancelling"
+    assert page.is_checked("input[name=satisfaction][value='2']")
+    shot(page, "pulse-errors")
+    page.fill("#meetings", "1")
+    page.check("input[name=goal_progress][value='2']")
+    page.check("input[name=follow_through][value='1']")
+    page.check("input[name=outcome][value=rematch]")
+    page.click("button[type=submit]")
+    assert "your answers are saved" in page.locator(".success").inner_text()
+    shot(page, "pulse-saved")
+    store = Store(world.store_url)
+    assert store.rows(pulse_responses, respondent_id="E2")[0]["wants_end"] is True
+    assert [e["reason"] for e in store.rows(form_events)] == ["rematch"]
+
+    page.click("text=Ask for a re-match")
+    assert page.title().startswith("Ask for a different partner")
+    page.click("button[type=submit]")
+    assert "please answer" in page.locator("#reason-error").inner_text()
+    shot(page, "rematch-errors")
+    page.check("input[name=reason][value=chemistry]")
+    page.fill("#comment", "Different working styles")
+    page.click("button[type=submit]")
+    assert "program team has been told" in page.content()
+    shot(page, "rematch-saved")
+    assert store.rows(rematch_requests)[0]["reason"] == "chemistry"
+
+
+def test_closeout_errors_then_saves(served, page):
+    world, base = served
+    page.goto(base + world.link("E1", "closeout"))
+    page.check("input[name=goals_met][value='4']")
+    page.fill("#comment", "Worth it")
+    page.click("button[type=submit]")
+    assert "please answer" in page.locator("#recommend-error").inner_text()
+    assert page.input_value("#comment") == "Worth it" and page.is_checked("input[name=goals_met][value='4']")
+    shot(page, "closeout-errors")
+    page.check("input[name=satisfaction][value='5']")
+    page.check("input[name=recommend][value='9']")
+    page.click("button[type=submit]")
+    assert page.locator(".success").count() == 1
+    shot(page, "closeout-saved")
+    row = Store(world.store_url).rows(evaluations)[0]
+    assert (row["goals_met"], row["satisfaction"], row["recommend"], row["role"]) == (4, 5, 9, "mentor")
+
+
+def test_a_bad_link_shows_a_plain_refusal(served, page):
+    world, base = served
+    page.goto(base + "/forms/pulse?token=forged")
+    assert "This link is not valid." in page.locator("[role=alert]").inner_text()
+    shot(page, "refused")
