@@ -39,7 +39,7 @@ def history(store: Store, cohorts: list[str]) -> list[tuple[set[str], set[str]]]
         sa.select(applications.c.skills_wanted, evaluations.c.valuable_topics)
         .join(evaluations, sa.and_(evaluations.c.cohort_id == applications.c.cohort_id,
                                    evaluations.c.employee_id == applications.c.employee_id))
-        .where(applications.c.cohort_id.in_(cohorts), evaluations.c.role == "mentee")
+        .where(applications.c.cohort_id.in_(cohorts), evaluations.c.role.in_(["mentee", "both"]))
     )
     with store.engine.connect() as conn:
         return [(set(parse_skills(wanted)), topics(valuable)) for wanted, valuable in conn.execute(stmt)]

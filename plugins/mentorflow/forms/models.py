@@ -71,6 +71,7 @@ FIELD_LABELS: dict[str, str] = {
     "preferred_partners": "Preferred partners", "avoid_partners": "People to avoid", "consent": "Confidentiality",
     "match_id": "Partnership", "meetings": "Meetings this month", "satisfaction": "Satisfaction",
     "goal_progress": "Progress on goals", "follow_through": "Follow-through", "comment": "Comment",
+    "valuable_topics": "Topics that turned out valuable",
     "outcome": "How to go on", "reason": "Reason", "goals_met": "Goals met", "recommend": "Recommendation",
     **{f"tipi_{i}": f"Personality question {i}" for i in range(1, 11)},
 }
@@ -191,6 +192,7 @@ class CloseoutAnswers(_Answers):
     goals_met: Rating5
     satisfaction: Rating5
     recommend: Annotated[int, Field(ge=0, le=10)]
+    valuable_topics: Text = ""
     comment: Text = ""
 
 
