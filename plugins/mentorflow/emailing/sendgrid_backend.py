@@ -159,12 +159,16 @@ class SendGridBackend:
     name = "sendgrid"
 
     def __init__(self, api_key: str, host: str = DEFAULT_HOST, *, policy: RetryPolicy | None = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time):
+                 batch_size: int = MAX_PERSONALIZATIONS, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.time):
         from sendgrid import SendGridAPIClient
 
         if not api_key:
             raise ProviderConfigError("SendGrid needs an API key (connection password or MENTORFLOW_SENDGRID_API_KEY)")
+        if not 1 <= batch_size <= MAX_PERSONALIZATIONS:
+            raise ValueError(f"SendGrid batch_size must be 1..{MAX_PERSONALIZATIONS}, got {batch_size}")
         self.host = host.rstrip("/")
+        self.batch_size = batch_size
         self.policy = policy or RetryPolicy()
         self._client = SendGridAPIClient(api_key, host=self.host)
         self._client.client.timeout = self.policy.timeout
@@ -172,7 +176,7 @@ class SendGridBackend:
         self.api_calls = 0
 
     def batches(self, messages: list[OutgoingEmail]) -> list[list[OutgoingEmail]]:
-        return plan_requests(messages)
+        return plan_requests(messages, max_personalizations=self.batch_size)
 
     def send(self, messages: list[OutgoingEmail]) -> list[SendResult]:
         results: dict[int, SendResult] = {}

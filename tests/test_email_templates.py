@@ -1,0 +1,128 @@
+"""Email templates: every one renders in both formats, escapes participants' text, and the kickoff
+carries what seed 002 asks of a first meeting; the layout holds in headless Chromium at phone width."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mentorflow.emailing import samples
+from mentorflow.emailing.render import render_email
+
+ISSUE_TEMPLATES = {"invitation", "reminder", "gapfill", "kickoff", "pulse", "pulse_reminder", "at_risk", "rematch",
+                   "closeout", "report_ready"}
+
+
+def test_the_template_list_is_exactly_the_issue_s_list():
+    assert set(samples.template_names()) == ISSUE_TEMPLATES
+
+
+@pytest.mark.parametrize("template", sorted(ISSUE_TEMPLATES))
+def test_each_template_renders_html_and_text_in_the_one_layout(template):
+    ctx = samples.context(template)
+    subject, html, text = render_email(template, ctx)
+    assert subject and "\n" not in subject and "{" not in subject
+    assert html.startswith("<!DOCTYPE html>") and ctx["cohort"]["name"] in html
+    assert "mailto:" + ctx["ops_email"] in html  # the base layout's footer
+    assert not re.search(r"<[a-z/][^>]*>", text), "plain text must carry no markup"
+    assert ctx["person"]["full_name"] in text or template in ("at_risk", "report_ready")
+    if "link" in ctx:
+        assert ctx["link"] in text and f'href="{ctx["link"]}"' in html
+
+
+def test_participant_text_is_escaped_in_html_and_kept_verbatim_in_text():
+    ctx = samples.context("kickoff")
+    ctx["my_goals"] = '<script>alert("x")</script> & grow'
+    ctx["partner"] = {**ctx["partner"], "full_name": "Ann <b>O'Neil</b>"}
+    subject, html, text = render_email("kickoff", ctx)
+    assert "<script>" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; grow" in html
+    assert "<b>O" not in html and "Ann &lt;b&gt;O&#39;Neil&lt;/b&gt;" in html
+    assert '<script>alert("x")</script> & grow' in text
+    assert subject == "Meet your mentoring partner: Ann <b>O'Neil</b>"  # the subject is a header, not HTML
+
+
+def _kickoff(**changes) -> tuple[str, str]:
+    ctx = {**samples.context("kickoff"), **changes}
+    _, html, text = render_email("kickoff", ctx)
+    return html, text
+
+
+def test_kickoff_introduces_both_sides_with_reasons_goals_and_resources():
+    ctx = samples.context("kickoff")
+    html, text = _kickoff()
+    for value in [ctx["partner"]["full_name"], ctx["partner"]["email"], ctx["my_goals"], ctx["partner_goals"],
+                  *ctx["reasons"], *ctx["resources"]]:
+        assert value in text
+    html_no_resources, text_no_resources = _kickoff(resources=[], my_goals=None)
+    assert "Ask the program team (mentoring-ops@example.com)" in text_no_resources
+    assert "not stated yet: bring one to the first meeting" in text_no_resources
+
+
+def test_kickoff_follows_seed_002_on_confidentiality_trust_and_the_first_meeting():
+    _, text = _kickoff()
+    agenda = text.split("FIRST MEETING AGENDA")[1]
+    items = re.findall(r"^\d\. (.+)$", agenda, flags=re.M)
+    assert len(items) == 6
+    # seed 002: agree on confidentiality first, discuss what trust means at the beginning,
+    # follow through (or say so first), match words with behaviour, expect and repair mistakes
+    assert "Confidentiality" in items[1] and "Trust: what it means for you both" in items[2]
+    conf = text.split("CONFIDENTIALITY AGREEMENT")[1].split("BUILDING TRUST")[0]
+    assert "not shared elsewhere" in conf and "think out loud" in conf
+    trust = text.split("BUILDING TRUST")[1].split("FIRST MEETING AGENDA")[0]
+    assert "bring it up first" in trust and "Match your words with what you do" in trust and "re-earned" in trust
+
+
+def test_kickoff_speaks_to_each_role_and_to_symbiotic_pairs():
+    mentor_html, mentor = _kickoff(my_role="mentor")
+    _, mentee = _kickoff(my_role="mentee")
+    symbiotic_ctx = samples.context("kickoff")
+    symbiotic_ctx["cohort"] = {**symbiotic_ctx["cohort"], "program_type": "symbiotic"}
+    _, _, symbiotic = render_email("kickoff", {**symbiotic_ctx, "my_role": "mentor and mentee (you learn from each other)"})
+    assert "your mentee's growth" in mentor and "your mentee's growth" in mentor_html.replace("&#39;", "'")
+    assert "let your guard down" in mentee and "let your guard down" not in mentor
+    assert "You share the roles" in symbiotic and "what you can offer" in symbiotic
+    assert "learn from, and can offer to, the other" in symbiotic.split("FIRST MEETING AGENDA")[1]
+
+
+def test_pulse_reminder_names_partner_period_and_closing_date():
+    ctx = samples.context("pulse_reminder")
+    subject, html, text = render_email("pulse_reminder", ctx)
+    assert ctx["period"] in subject
+    assert ctx["partner"]["full_name"] in text and ctx["closes"] in html and "does not see them" in text
+
+
+def test_at_risk_alert_lists_undeliverable_addresses_when_given():
+    ctx = samples.context("at_risk")
+    _, html, text = render_email("at_risk", ctx)
+    row = ctx["undeliverable"][0]
+    assert row["recipient"] in text and row["last_error"] in text and row["recipient"] in html
+    _, _, without = render_email("at_risk", {k: v for k, v in ctx.items() if k != "undeliverable"})
+    assert "could not be delivered" not in without
+
+
+@pytest.mark.slow
+def test_every_template_fits_a_phone_screen_in_chromium(tmp_path):
+    """Rendered by real headless Chromium at 375 px: nothing wider than the screen, body text readable."""
+    from playwright.sync_api import sync_playwright
+
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"]
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+            page = browser.new_page(viewport={"width": 375, "height": 800})
+            widths = {}
+            for template in sorted(ISSUE_TEMPLATES):
+                path = tmp_path / f"{template}.html"
+                path.write_text(samples.sample_email(template).html, encoding="utf-8")
+                page.goto(path.as_uri())
+                widths[template] = page.evaluate("document.documentElement.scrollWidth")
+                font = page.evaluate("parseFloat(getComputedStyle(document.querySelector('p')).fontSize)")
+                assert font >= 14, f"{template}: body text {font}px"
+            browser.close()
+    except Exception as exc:
+        if "Executable doesn't exist" in str(exc):
+            pytest.skip(f"Debian's chromium is not installed: {exc}")
+        raise
+    assert widths == {t: 375 for t in ISSUE_TEMPLATES}
