@@ -148,6 +148,7 @@ class FakeSendGrid:
     @staticmethod
     def _answer(handler, record, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         record["outcome"] = status
+        record["headers"] = dict(headers or {})
         data = json.dumps(body).encode() if body is not None else b""
         handler.send_response(status)
         for name, value in (headers or {}).items():
@@ -295,3 +296,65 @@ class SmtpCatcher:
 
     def __exit__(self, *exc):
         self._controller.stop()
+
+
+# -- a sender process that dies mid-send (for the crash tests) ----------------------------------
+
+CRASH_EXIT_CODE = 17
+
+
+def kickoff_messages(count: int, cohort_id: str = "crash-cohort", first: int = 1) -> list:
+    """``count`` rendered kickoff emails for distinct people (the same on every call)."""
+    from mentorflow.emailing.samples import sample_email
+
+    return [sample_email("kickoff", n, cohort_id) for n in range(first, first + count)]
+
+
+def run_crashing_sender(store_url: str, sendgrid_url: str, api_key: str, count: int, batch_size: int,
+                        crash_on_batch: int, moment: str) -> int:
+    """Run ``send_once`` in a child process that exits hard (``os._exit``) on batch ``crash_on_batch``,
+    ``moment`` 'before-call' (claimed, nothing sent) or 'after-accept' (SendGrid answered 202, ledger not
+    yet written). Returns the child's exit code."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.run(
+        [sys.executable, __file__, store_url, sendgrid_url, api_key, str(count), str(batch_size),
+         str(crash_on_batch), moment],
+        env={**__import__("os").environ, "PYTHONPATH": f"{root / 'plugins'}:{root / 'tests'}"},
+        capture_output=True, text=True, timeout=120,
+    ).returncode
+
+
+def _crashing_sender_main(argv: list[str]) -> None:
+    import os
+
+    from mentorflow.emailing.ledger import send_once
+    from mentorflow.emailing.sendgrid_backend import SendGridBackend
+    from mentorflow.store import Store
+
+    store_url, sendgrid_url, api_key, count, batch_size, crash_on_batch, moment = argv
+    crash_on_batch_number = int(crash_on_batch)
+
+    class DiesMidSend(SendGridBackend):
+        batch_number = 0
+
+        def send(self, messages):
+            self.batch_number += 1
+            if self.batch_number == crash_on_batch_number and moment == "before-call":
+                os._exit(CRASH_EXIT_CODE)
+            results = super().send(messages)
+            if self.batch_number == crash_on_batch_number and moment == "after-accept":
+                os._exit(CRASH_EXIT_CODE)
+            return results
+
+    send_once(Store(store_url), DiesMidSend(api_key, sendgrid_url, batch_size=int(batch_size)),
+              kickoff_messages(int(count)))
+
+
+if __name__ == "__main__":
+    import sys
+
+    _crashing_sender_main(sys.argv[1:])

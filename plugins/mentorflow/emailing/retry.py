@@ -17,12 +17,19 @@ class ProviderConfigError(RuntimeError):
     """The provider refuses us as a sender (bad key, no permission): no message can go through."""
 
 
+class ProviderBusy(RuntimeError):
+    """The provider stays unavailable (retries used up, or asked to wait too long): stop this run.
+
+    The ledger puts the batch back in the queue; the task's retry resumes with it.
+    """
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_tries: int = 6  # per provider request, counting the first
     base_delay: float = 0.5  # seconds; doubles on each try (5xx, dropped connection)
     max_delay: float = 30.0
-    max_rate_wait: float = 120.0  # a 429 asking us to wait longer gives up this run (the ledger retries later)
+    max_rate_wait: float = 120.0  # a 429 asking us to wait longer stops this run (the task retry resumes)
     timeout: float = 60.0  # per HTTP request / SMTP command
 
     def backoff(self, try_number: int, rng: random.Random | None = None) -> float:

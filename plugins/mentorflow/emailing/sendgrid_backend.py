@@ -14,9 +14,11 @@ whose own part is larger goes alone in a request, without substitutions), a requ
 each message's ledger key (``mf_key``), so ops can find and fold a duplicate.
 
 Failures: 429 waits as long as ``Retry-After`` and ``X-RateLimit-Reset`` ask (the later of the
-two), 5xx and dropped connections back off exponentially; a 400 that names personalizations
-marks those recipients permanently failed and sends the rest again; any other 4xx fails the
-batch permanently; 401/403 stop the task (no email can go through with that key).
+two), 5xx and dropped connections back off exponentially; when retries run out or the wait is
+too long, the run stops (``ProviderBusy``) and the task retry resumes from the ledger. A 400
+that names personalizations marks those recipients permanently failed and sends the rest again;
+any other 4xx fails the batch permanently; 401/403 stop the task (no email can go through with
+that key).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mentorflow.emailing.message import OutgoingEmail, SendResult
-from mentorflow.emailing.retry import ProviderConfigError, RetryPolicy, describe_wait, rate_limit_wait
+from mentorflow.emailing.retry import ProviderBusy, ProviderConfigError, RetryPolicy, describe_wait, rate_limit_wait
 
 log = logging.getLogger("mentorflow.email")
 
@@ -194,13 +196,16 @@ class SendGridBackend:
                         results[i] = SendResult(m.key, False, error=f"SendGrid 400: {named[position]}", permanent=True)
                 remaining = [item for position, item in enumerate(remaining) if position not in named]
                 continue
-            permanent = status == "permanent"
-            results.update((i, SendResult(m.key, False, error=detail, permanent=permanent)) for i, m in remaining)
+            results.update((i, SendResult(m.key, False, error=detail, permanent=True)) for i, m in remaining)
             break
         return [results[i] for i in range(len(messages))]
 
     def _post(self, payload: dict[str, Any]) -> tuple[str, Any]:
-        """('ok', x-message-id) | ('bad_personalizations', {index: reason}) | ('permanent'|'transient', reason)."""
+        """('ok', x-message-id) | ('bad_personalizations', {index: reason}) | ('permanent', reason).
+
+        Raises :class:`ProviderBusy` when SendGrid stays unavailable, so the run stops instead of
+        spending every remaining batch's retries on an outage or a rate limit.
+        """
         from python_http_client.exceptions import HTTPError
 
         last_error = "no attempt"
@@ -217,7 +222,7 @@ class SendGridBackend:
                     if wait is None:
                         wait = self.policy.backoff(try_number)
                     elif wait > self.policy.max_rate_wait:
-                        return "transient", f"SendGrid 429: {describe_wait(wait, self._clock())}"
+                        raise ProviderBusy(f"SendGrid 429: {describe_wait(wait, self._clock())}")
                 elif code >= 500:
                     wait = self.policy.backoff(try_number)
                 elif code in (401, 403):
@@ -236,4 +241,4 @@ class SendGridBackend:
             if try_number < self.policy.max_tries:
                 log.warning("SendGrid try %d failed (%s); next in %.1fs", try_number, last_error, wait)
                 self._sleep(wait)
-        return "transient", f"{last_error} (after {self.policy.max_tries} tries)"
+        raise ProviderBusy(f"{last_error} (after {self.policy.max_tries} tries)")
