@@ -1,13 +1,15 @@
 """SMTP backend (smtplib): an Airflow connection's server, or the compose stack's mail catcher.
 
 One connection per batch, one transaction per message. A recipient the server refuses with
-a 5xx reply is a permanent failure (recorded, never retried); 4xx replies are transient. A
-dropped connection is reopened with exponential backoff and the message tried again. Every
+a 5xx reply is a permanent failure (recorded, never retried); 4xx replies are transient (the
+task retry sends them). A dropped connection is reopened with exponential backoff and the
+message tried again; a server that stays unreachable stops the run (``ProviderBusy``). Every
 copy of one ledger key carries the same ``Message-ID``.
 """
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import smtplib
 import time
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 
 from mentorflow.emailing.backends import chunked, stable_message_id, to_mime
 from mentorflow.emailing.message import OutgoingEmail, SendResult
-from mentorflow.emailing.retry import ProviderConfigError, RetryPolicy
+from mentorflow.emailing.retry import ProviderBusy, ProviderConfigError, RetryPolicy
 
 log = logging.getLogger("mentorflow.email")
 
@@ -77,7 +79,7 @@ class SmtpBackend:
         """Send one message, reconnecting after dropped connections; returns the live connection."""
         domain = message.from_email.rsplit("@", 1)[-1]
         message_id = stable_message_id(message, domain)
-        data = to_mime(message, message_id).as_bytes()
+        data = to_mime(message, message_id).as_bytes(policy=email.policy.SMTP)  # CRLF line ends on the wire
         last_error = "no attempt"
         for try_number in range(1, self.policy.max_tries + 1):
             try:
@@ -109,7 +111,9 @@ class SmtpBackend:
                 log.warning("SMTP try %d for %s failed (%s); next in %.1fs", try_number, message.key.message_key,
                             last_error, wait)
                 self._sleep(wait)
-        return server, SendResult(message.key, False, error=f"{last_error} (after {self.policy.max_tries} tries)")
+        if server is not None:
+            server.close()
+        raise ProviderBusy(f"{last_error} (after {self.policy.max_tries} tries)")
 
 
 def _text(reply: bytes | str) -> str:
