@@ -19,7 +19,7 @@ from mentorflow import eligibility, ingest, paths, reports, tokens
 from mentorflow.config import CohortConfig
 from mentorflow.emailing import LedgerKey, OutgoingEmail, render_email
 from mentorflow.emailing.delivery import backend_for
-from mentorflow.emailing.ledger import send_once
+from mentorflow.emailing.ledger import send_once, undeliverable
 from mentorflow.store import (
     Store,
     applications,
@@ -406,7 +406,8 @@ def assess_health(config: CohortConfig, store: Store, period: str | None) -> dic
         pairs = [{"match_id": int(r.match_id), "score": float(r.score), "reasons": r.reasons,
                   "mentor_name": everyone[r.mentor_id]["full_name"], "mentee_name": everyone[r.mentee_id]["full_name"]}
                  for r in at_risk.itertuples()]
-        sent = _send(config, store, [_email(config, _ops_person(config), "at_risk", period, pairs=pairs, period=period)])
+        sent = _send(config, store, [_email(config, _ops_person(config), "at_risk", period, pairs=pairs, period=period,
+                                            undeliverable=undeliverable(store, config.cohort))])
     counts = scored["state"].value_counts().to_dict()
     return {"period": period, "assessed": len(scored), **{k.lower().replace(" ", "_"): int(v) for k, v in counts.items()},
             "alert": sent}

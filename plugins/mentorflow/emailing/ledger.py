@@ -54,11 +54,12 @@ class DeliveryIncomplete(RuntimeError):
 
 
 def send_once(store: Store, backend: EmailBackend, messages: Iterable[OutgoingEmail], *,
-              max_attempts: int = MAX_ATTEMPTS, raise_on_transient: bool = True) -> dict[str, Any]:
+              max_attempts: int = MAX_ATTEMPTS) -> dict[str, Any]:
     """Deliver each message whose key is not yet settled; returns counts and the undeliverable ones.
 
-    Raises :class:`DeliveryIncomplete` after recording everything when transient failures remain
-    (unless ``raise_on_transient`` is false), so the task is retried and resumes where it stopped.
+    Raises :class:`DeliveryIncomplete` after recording everything when transient failures remain,
+    so the task is retried and resumes where it stopped. A backend's own exception (provider down,
+    key refused) puts its batch back in the queue with the reason and propagates.
     """
     unique = _unique_by_key(list(messages))
     counts: dict[str, Any] = {"sent": 0, "skipped": 0, "failed": 0, "retry": 0, "resent_after_crash": 0}
@@ -95,7 +96,7 @@ def send_once(store: Store, backend: EmailBackend, messages: Iterable[OutgoingEm
     summary = {**counts, "undeliverable": failures[:REPORTED_FAILURES]}
     if len(failures) > REPORTED_FAILURES:
         summary["undeliverable_not_listed"] = len(failures) - REPORTED_FAILURES
-    if counts["retry"] and raise_on_transient:
+    if counts["retry"]:
         raise DeliveryIncomplete(summary)
     return summary
 
