@@ -334,3 +334,13 @@ def test_send_rate_is_not_slowed_by_waits_when_nothing_fails(sqlite_store):
         backend = SendGridBackend(fake.api_key, fake.url, policy=FAST, sleep=slept.append, clock=time.time)
         send_once(sqlite_store, backend, messages(20))
     assert slept == [] and backend.api_calls == 1
+
+
+def test_dags_of_a_sendgrid_cohort_parse_without_looking_up_the_connection(cohorts_dir):
+    """The parse runs with connection look-ups patched to raise: the sender's connection is a task-time read."""
+    from conftest import write_cohort
+    from test_dag_integrity import parse
+
+    write_cohort(cohorts_dir, sender={"backend": "sendgrid", "conn_id": "mail_sendgrid"})
+    parsed = parse(cohorts_dir)
+    assert parsed["errors"] == {} and len(parsed["dag_ids"]) == 8
