@@ -256,11 +256,13 @@ def free_port() -> int:
 
 class SmtpCatcher:
     """aiosmtpd on 127.0.0.1: ``refuse`` maps an address to a reply ('550 ...' or '451 ...');
-    ``drop_data_times`` closes the connection during DATA that many times (the message is not kept)."""
+    ``drop_data_times`` closes the connection during DATA that many times (the message is not kept);
+    once it holds ``drop_after`` messages, every further DATA closes the connection (an outage)."""
 
-    def __init__(self, refuse: dict[str, str] | None = None, drop_data_times: int = 0):
+    def __init__(self, refuse: dict[str, str] | None = None, drop_data_times: int = 0, drop_after: int | None = None):
         self.refuse = {k.lower(): v for k, v in (refuse or {}).items()}
         self.drop_data_times = drop_data_times
+        self.drop_after = drop_after
         self.messages: list[email.message.EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.connections = 0
@@ -278,8 +280,9 @@ class SmtpCatcher:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        if self.drop_data_times > 0:
-            self.drop_data_times -= 1
+        outage = self.drop_after is not None and len(self.messages) >= self.drop_after
+        if self.drop_data_times > 0 or outage:
+            self.drop_data_times -= not outage
             server.transport.close()
             return "421 closing"
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))

@@ -168,6 +168,20 @@ def test_invalid_addresses_are_reported_once_and_everyone_else_gets_one_email(st
         assert len(fake.requests) == 2
 
 
+def test_an_outage_after_a_400_keeps_the_refused_recipients_reported(sqlite_store):
+    sent = messages(6)
+    sent[2] = dataclasses.replace(sent[2], to_email="not-an-address")
+    policy = dataclasses.replace(FAST, max_tries=2)
+    with FakeSendGrid(plan=[Fault(), Fault(status=500), Fault(status=500)]) as fake:
+        with pytest.raises(ProviderBusy, match="SendGrid 500"):
+            send_once(sqlite_store, sendgrid(fake, policy=policy), sent)
+        status = {r["person_id"]: r["status"] for r in sqlite_store.rows(email_ledger)}
+        assert [status[m.key.person_id] for m in sent] == ["retry", "retry", "failed", "retry", "retry", "retry"]
+        send_once(sqlite_store, sendgrid(fake), sent)
+        assert_each_delivered_once_as_rendered(fake, sent[:2] + sent[3:])
+        assert [r["recipient"] for r in undeliverable(sqlite_store, "crash-cohort")] == ["not-an-address"]
+
+
 def test_a_400_naming_no_recipient_fails_the_batch_permanently_without_retry(sqlite_store):
     sent = [dataclasses.replace(m, from_email="not-an-address") for m in messages(5)]
     with FakeSendGrid() as fake:

@@ -122,3 +122,16 @@ def test_backend_for_smtp_uses_the_airflow_connection_else_the_mail_catcher_sett
                  for m in kickoff_messages(2)]
         send_once(sqlite_store, backend_for(plain), other)
         assert len(catcher.messages) == 4
+
+
+def test_an_outage_mid_batch_keeps_what_was_delivered_and_queues_only_the_rest(store):
+    sent = kickoff_messages(8)
+    with SmtpCatcher(drop_after=3) as catcher:
+        with pytest.raises(ProviderBusy, match="after 3 tries"):
+            send_once(store, smtp(catcher), sent)  # one batch of 8: the server goes away after 3
+        status = {r["person_id"]: r["status"] for r in store.rows(email_ledger)}
+        assert [status[m.key.person_id] for m in sent] == ["sent"] * 3 + ["retry"] * 5
+        catcher.drop_after = None
+        summary = send_once(store, smtp(catcher), sent)
+        assert summary["sent"] == 5 and summary["skipped"] == 3
+        assert received_keys(catcher) == collections.Counter({m.key.message_key: 1 for m in sent})

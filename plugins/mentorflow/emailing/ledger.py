@@ -83,9 +83,11 @@ def send_once(store: Store, backend: EmailBackend, messages: Iterable[OutgoingEm
         _claim(store, batch, attempt_id)
         try:
             results = backend.send(batch)
-        except Exception as exc:  # the batch goes back to the queue with the reason, then the task fails
-            _record(store, [SendResult(m.key, False, error=f"{type(exc).__name__}: {exc}") for m in batch],
-                    attempt_id, max_attempts)
+        except Exception as exc:  # what is unsettled goes back to the queue with the reason; the task fails
+            settled = getattr(exc, "settled", [])
+            done = {r.key for r in settled}
+            _record(store, settled + [SendResult(m.key, False, error=f"{type(exc).__name__}: {exc}")
+                                      for m in batch if m.key not in done], attempt_id, max_attempts)
             raise
         for result in _record(store, results, attempt_id, max_attempts):
             counts[result] += 1

@@ -20,8 +20,13 @@ class ProviderConfigError(RuntimeError):
 class ProviderBusy(RuntimeError):
     """The provider stays unavailable (retries used up, or asked to wait too long): stop this run.
 
-    The ledger puts the batch back in the queue; the task's retry resumes with it.
+    ``settled`` carries the results the batch already has (messages delivered or refused before the
+    outage), so the ledger records them and only queues the rest again for the task's retry.
     """
+
+    def __init__(self, reason: str, settled: list | None = None):
+        super().__init__(reason)
+        self.settled = list(settled or [])
 
 
 @dataclass(frozen=True)

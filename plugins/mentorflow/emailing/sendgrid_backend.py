@@ -185,7 +185,10 @@ class SendGridBackend:
         remaining = list(enumerate(messages))
         while remaining:
             batch = [m for _, m in remaining]
-            status, detail = self._post(build_payload(batch))
+            try:
+                status, detail = self._post(build_payload(batch))
+            except ProviderBusy as exc:  # keep the recipients a 400 already refused
+                raise ProviderBusy(str(exc), settled=list(results.values())) from None
             if status == "ok":
                 results.update((i, SendResult(m.key, True, message_id=detail)) for i, m in remaining)
                 break

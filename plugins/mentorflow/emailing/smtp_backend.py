@@ -53,6 +53,8 @@ class SmtpBackend:
             for message in messages:
                 server, result = self._deliver(server, message)
                 results.append(result)
+        except ProviderBusy as exc:
+            raise ProviderBusy(str(exc), settled=results) from None
         finally:
             if server is not None:
                 try:
