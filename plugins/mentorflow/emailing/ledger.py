@@ -94,7 +94,8 @@ def send_once(store: Store, backend: EmailBackend, messages: Iterable[OutgoingEm
         transient = [r.error for r in results if not r.ok and not r.permanent]
         if transient:
             counts["last_transient_error"] = transient[-1]
-    failures = undeliverable(store, unique[0].key.cohort_id, keys=[m.key for m in unique])
+    keys = [m.key for m in unique]
+    failures = [row for cohort in sorted({k.cohort_id for k in keys}) for row in undeliverable(store, cohort, keys=keys)]
     summary = {**counts, "undeliverable": failures[:REPORTED_FAILURES]}
     if len(failures) > REPORTED_FAILURES:
         summary["undeliverable_not_listed"] = len(failures) - REPORTED_FAILURES

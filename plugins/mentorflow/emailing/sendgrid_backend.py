@@ -192,14 +192,15 @@ class SendGridBackend:
             if status == "ok":
                 results.update((i, SendResult(m.key, True, message_id=detail)) for i, m in remaining)
                 break
-            if status == "bad_personalizations":
-                named: dict[int, str] = detail
+            named: dict[int, str] = detail if status == "bad_personalizations" else {}
+            if named and max(named) < len(remaining):
                 for position, (i, m) in enumerate(remaining):
                     if position in named:
                         results[i] = SendResult(m.key, False, error=f"SendGrid 400: {named[position]}", permanent=True)
                 remaining = [item for position, item in enumerate(remaining) if position not in named]
                 continue
-            results.update((i, SendResult(m.key, False, error=detail, permanent=True)) for i, m in remaining)
+            reason = detail if status == "permanent" else f"SendGrid 400 naming unknown personalizations: {detail}"
+            results.update((i, SendResult(m.key, False, error=reason, permanent=True)) for i, m in remaining)
             break
         return [results[i] for i in range(len(messages))]
 
