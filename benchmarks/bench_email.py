@@ -72,7 +72,7 @@ def main() -> int:
     print(f"batched send (ledger+API)   {send_time:.2f} s, {calls} API calls "
           f"({'within' if calls <= CALL_TARGET else 'OVER'} the target of {CALL_TARGET})")
     print(f"total (render + send)       {total:.2f} s, {args.emails / total:,.0f} emails/s")
-    print(f"baseline: one call a email  {baseline_calls:,} calls for {args.baseline_emails:,} emails in "
+    print(f"baseline (1 call per email) {baseline_calls:,} calls for {args.baseline_emails:,} emails in "
           f"{baseline_send:.2f} s ({per_email * 1000:.2f} ms/email); for {args.emails:,}: "
           f"{args.emails:,} calls, ~{baseline_total:.1f} s total")
     print(f"ratio                       {args.emails / calls:,.0f}x fewer API calls, "
