@@ -200,6 +200,7 @@ def test_a_refused_api_key_stops_the_task_and_loses_no_one(sqlite_store):
         assert len(fake.requests) == 1 and not fake.delivered
         rows = sqlite_store.rows(email_ledger)
         assert {r["status"] for r in rows} == {"retry"} and all("401" in r["last_error"] for r in rows)
+        assert {r["attempts"] for r in rows} == {0}  # our key, not the messages: no attempt is used up
         send_once(sqlite_store, sendgrid(fake), sent)
         assert_each_delivered_once_as_rendered(fake, sent)
 

@@ -35,6 +35,7 @@ import sqlalchemy as sa
 
 from mentorflow.emailing.backends import EmailBackend
 from mentorflow.emailing.message import LedgerKey, OutgoingEmail, SendResult
+from mentorflow.emailing.retry import ProviderConfigError
 from mentorflow.store import Store, email_ledger
 
 log = logging.getLogger("mentorflow.email")
@@ -86,8 +87,11 @@ def send_once(store: Store, backend: EmailBackend, messages: Iterable[OutgoingEm
         except Exception as exc:  # what is unsettled goes back to the queue with the reason; the task fails
             settled = getattr(exc, "settled", [])
             done = {r.key for r in settled}
-            _record(store, settled + [SendResult(m.key, False, error=f"{type(exc).__name__}: {exc}")
-                                      for m in batch if m.key not in done], attempt_id, max_attempts)
+            unsettled = [SendResult(m.key, False, error=f"{type(exc).__name__}: {exc}") for m in batch
+                         if m.key not in done]
+            _record(store, settled, attempt_id, max_attempts)
+            # a refused key or login is our configuration, not the message: it costs no attempt
+            _record(store, unsettled, attempt_id, max_attempts, refund=isinstance(exc, ProviderConfigError))
             raise
         for result in _record(store, results, attempt_id, max_attempts):
             counts[result] += 1
@@ -185,8 +189,12 @@ def _claim(store: Store, batch: list[OutgoingEmail], attempt_id: str) -> None:
         conn.execute(stmt, [{**_key_params(m.key), "k_now": now} for m in batch])
 
 
-def _record(store: Store, results: list[SendResult], attempt_id: str, max_attempts: int) -> list[str]:
-    """Write each result on rows this attempt still holds; returns the outcome of each."""
+def _record(store: Store, results: list[SendResult], attempt_id: str, max_attempts: int, *,
+            refund: bool = False) -> list[str]:
+    """Write each result on rows this attempt still holds; returns the outcome of each.
+
+    ``refund`` gives the attempt back (the provider never judged these messages).
+    """
     table = email_ledger
     now = _now()
     attempts = {k: r["attempts"] for k, r in _ledger_rows(store, [r.key for r in results]).items()}
@@ -196,7 +204,7 @@ def _record(store: Store, results: list[SendResult], attempt_id: str, max_attemp
             status, error = SENT, None
         elif result.permanent:
             status, error = FAILED, result.error
-        elif attempts.get(result.key, 0) >= max_attempts:
+        elif attempts.get(result.key, 0) >= max_attempts and not refund:
             status, error = FAILED, f"gave up after {max_attempts} attempts: {result.error}"
         else:
             status, error = RETRY, result.error
@@ -205,7 +213,8 @@ def _record(store: Store, results: list[SendResult], attempt_id: str, max_attemp
                        "k_error": error, "k_now": now, "k_attempt": attempt_id})
     stmt = (table.update().where(_key_filter(), table.c.attempt_id == sa.bindparam("k_attempt"))
             .values(status=sa.bindparam("k_status"), message_id=sa.bindparam("k_message_id"),
-                    last_error=sa.bindparam("k_error"), updated_at=sa.bindparam("k_now")))
+                    last_error=sa.bindparam("k_error"), updated_at=sa.bindparam("k_now"),
+                    attempts=table.c.attempts - int(refund)))
     if params:
         with store.engine.begin() as conn:
             conn.execute(stmt, params)
