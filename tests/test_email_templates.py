@@ -15,19 +15,20 @@ ISSUE_TEMPLATES = {"invitation", "reminder", "gapfill", "kickoff", "pulse", "pul
                    "closeout", "report_ready"}
 
 
-def test_the_template_list_is_exactly_the_issue_s_list():
-    assert set(samples.template_names()) == ISSUE_TEMPLATES
+def test_every_template_the_issue_names_exists():
+    assert ISSUE_TEMPLATES <= set(samples.template_names())
 
 
-@pytest.mark.parametrize("template", sorted(ISSUE_TEMPLATES))
+@pytest.mark.parametrize("template", samples.template_names())
 def test_each_template_renders_html_and_text_in_the_one_layout(template):
+    """Every template in the folder, so a new one without sample data fails here."""
     ctx = samples.context(template)
     subject, html, text = render_email(template, ctx)
     assert subject and "\n" not in subject and "{" not in subject
     assert html.startswith("<!DOCTYPE html>") and ctx["cohort"]["name"] in html
     assert "mailto:" + ctx["ops_email"] in html  # the base layout's footer
     assert not re.search(r"<[a-z/][^>]*>", text), "plain text must carry no markup"
-    assert ctx["person"]["full_name"] in text or template in ("at_risk", "report_ready")
+    assert ctx["person"]["full_name"] in text or ctx["person"]["employee_id"].startswith("__")  # ops, HR
     if "link" in ctx:
         assert ctx["link"] in text and f'href="{ctx["link"]}"' in html
 
@@ -114,7 +115,7 @@ def test_every_template_fits_a_phone_screen_in_chromium(tmp_path):
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
             page = browser.new_page(viewport={"width": 375, "height": 800})
             widths = {}
-            for template in sorted(ISSUE_TEMPLATES):
+            for template in samples.template_names():
                 path = tmp_path / f"{template}.html"
                 path.write_text(samples.sample_email(template).html, encoding="utf-8")
                 page.goto(path.as_uri())
@@ -126,4 +127,4 @@ def test_every_template_fits_a_phone_screen_in_chromium(tmp_path):
         if "Executable doesn't exist" in str(exc):
             pytest.skip(f"Debian's chromium is not installed: {exc}")
         raise
-    assert widths == {t: 375 for t in ISSUE_TEMPLATES}
+    assert widths == {t: 375 for t in samples.template_names()}

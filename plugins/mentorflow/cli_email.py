@@ -18,7 +18,10 @@ def cmd_templates(args: argparse.Namespace) -> int:
     from mentorflow.emailing.render import render_email
 
     for name in samples.template_names():
-        subject, _, _ = render_email(name, samples.context(name))
+        try:
+            subject, _, _ = render_email(name, samples.context(name))
+        except KeyError:
+            subject = "(no sample data yet: add it to mentorflow/emailing/samples.py)"
         print(f"{name:<16} {subject}")
     return 0
 

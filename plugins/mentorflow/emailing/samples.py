@@ -63,9 +63,14 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
                                        "template": "pulse", "period": "pulse-2",
                                        "last_error": "SMTP 550 for old.address@example.com: mailbox unavailable"}]},
         "report_ready": {"report_path": "reports/spring-2027/hr-report.html", "min_cell": 5},
+        # the forms app's notice to ops when a participant asks to end or re-match a pair
+        "triage": {"match_id": 12, "wish": "be re-matched with a new partner", "requester_name": "Alex Morgan",
+                   "mentor_name": "Priya Natarajan", "mentee_name": "Alex Morgan"},
     }
-    if template in ("at_risk", "report_ready"):
-        base = ops if template == "at_risk" else {**ops, "person": {**ops["person"], "employee_id": "__hr__"}}
+    if template in ("at_risk", "triage"):
+        base = ops
+    elif template == "report_ready":
+        base = {**ops, "person": {**ops["person"], "employee_id": "__hr__"}}
     if template not in extra:
         raise KeyError(f"no sample data for email template {template!r}; known: {', '.join(sorted(extra))}")
     return {**base, **extra[template]}
