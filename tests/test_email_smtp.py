@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import json
 
 import pytest
 from email_fixtures import SmtpCatcher, free_port, kickoff_messages
@@ -109,8 +108,8 @@ def test_backend_for_smtp_uses_the_airflow_connection_else_the_mail_catcher_sett
     from mentorflow.emailing.delivery import backend_for
 
     with SmtpCatcher() as catcher:
-        monkeypatch.setenv("AIRFLOW_CONN_MAIL_SMTP", json.dumps({"conn_type": "smtp", "host": "127.0.0.1",
-                                                                 "port": catcher.port}))
+        # the URI form, as the compose stack defines its mail catcher's connection
+        monkeypatch.setenv("AIRFLOW_CONN_MAIL_SMTP", f"smtp://127.0.0.1:{catcher.port}")
         config = load_cohort(write_cohort(cohorts_dir, sender={"backend": "smtp", "conn_id": "mail_smtp"}))
         backend = backend_for(config)
         assert backend.settings == SmtpSettings(host="127.0.0.1", port=catcher.port)
