@@ -36,7 +36,7 @@ def test_each_template_renders_html_and_text_in_the_one_layout(template):
 def test_participant_text_is_escaped_in_html_and_kept_verbatim_in_text():
     ctx = samples.context("kickoff")
     ctx["my_goals"] = '<script>alert("x")</script> & grow'
-    ctx["partner"] = {**ctx["partner"], "full_name": "Ann <b>O'Neil</b>"}
+    ctx["partners"][0]["partner"] = {**ctx["partners"][0]["partner"], "full_name": "Ann <b>O'Neil</b>"}
     subject, html, text = render_email("kickoff", ctx)
     assert "<script>" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; grow" in html
     assert "<b>O" not in html and "Ann &lt;b&gt;O&#39;Neil&lt;/b&gt;" in html
@@ -44,25 +44,39 @@ def test_participant_text_is_escaped_in_html_and_kept_verbatim_in_text():
     assert subject == "Meet your mentoring partner: Ann <b>O'Neil</b>"  # the subject is a header, not HTML
 
 
-def _kickoff(**changes) -> tuple[str, str]:
+def _kickoff(partners: list[dict] | None = None, **changes) -> tuple[str, str, str]:
     ctx = {**samples.context("kickoff"), **changes}
-    _, html, text = render_email("kickoff", ctx)
-    return html, text
+    if partners is not None:
+        ctx["partners"] = partners
+    return render_email("kickoff", ctx)
 
 
-def test_kickoff_introduces_both_sides_with_reasons_goals_and_resources():
+def test_kickoff_introduces_the_partner_with_reasons_goals_and_resources():
     ctx = samples.context("kickoff")
-    html, text = _kickoff()
-    for value in [ctx["partner"]["full_name"], ctx["partner"]["email"], ctx["my_goals"], ctx["partner_goals"],
-                  *ctx["reasons"], *ctx["resources"]]:
+    (mine,) = ctx["partners"]
+    _, html, text = _kickoff()
+    for value in [mine["partner"]["full_name"], mine["partner"]["email"], ctx["my_goals"], mine["partner_goals"],
+                  *mine["reasons"], *ctx["resources"]]:
         assert value in text and str(escape(value)) in html
-    _, text_no_resources = _kickoff(resources=[], my_goals=None)
+    _, _, text_no_resources = _kickoff(resources=[], my_goals=None)
     assert "Ask the program team (mentoring-ops@example.com)" in text_no_resources
     assert "not stated yet: bring one to the first meeting" in text_no_resources
 
 
+def test_a_mentor_of_two_gets_one_kickoff_introducing_both():
+    first, second = samples.partnership(1, "mentor"), samples.partnership(2, "mentor")
+    second["reasons"] = ["Bo wants SQL, which you offer at 5/5"]
+    subject, html, text = _kickoff([first, second])
+    assert subject == "Meet your mentoring partners: Priya Natarajan 1 and Priya Natarajan 2"
+    one, two = text.split("YOUR PARTNER 1 OF 2: ")[1].split("YOUR PARTNER 2 OF 2: ")
+    assert one.startswith("Priya Natarajan 1") and first["reasons"][0] in one and second["reasons"][0] not in one
+    assert two.startswith("Priya Natarajan 2") and second["reasons"][0] in two.split("YOUR GOALS")[0]
+    assert text.count("As the mentor, make your intentions clear") == 1  # one role, one note
+    assert "Your partner 2 of 2: Priya Natarajan 2" in html
+
+
 def test_kickoff_follows_seed_002_on_confidentiality_trust_and_the_first_meeting():
-    _, text = _kickoff()
+    _, _, text = _kickoff()
     agenda = text.split("FIRST MEETING AGENDA")[1]
     items = re.findall(r"^\d\. (.+)$", agenda, flags=re.M)
     assert len(items) == 6
@@ -76,15 +90,26 @@ def test_kickoff_follows_seed_002_on_confidentiality_trust_and_the_first_meeting
 
 
 def test_kickoff_speaks_to_each_role_and_to_symbiotic_pairs():
-    mentor_html, mentor = _kickoff(my_role="mentor")
-    _, mentee = _kickoff(my_role="mentee")
+    _, mentor_html, mentor = _kickoff([samples.partnership(1, "mentor")])
+    _, _, mentee = _kickoff([samples.partnership(1, "mentee")])
+    _, _, both = _kickoff([samples.partnership(1, "mentor"), samples.partnership(2, "mentee")])
     symbiotic_ctx = samples.context("kickoff")
     symbiotic_ctx["cohort"] = {**symbiotic_ctx["cohort"], "program_type": "symbiotic"}
-    _, _, symbiotic = render_email("kickoff", {**symbiotic_ctx, "my_role": "mentor and mentee (you learn from each other)"})
+    symbiotic_ctx["partners"] = [samples.partnership(1, "mentor and mentee (you learn from each other)")]
+    _, _, symbiotic = render_email("kickoff", symbiotic_ctx)
     assert "your mentee's growth" in mentor and "your mentee's growth" in mentor_html.replace("&#39;", "'")
     assert "let your guard down" in mentee and "let your guard down" not in mentor
+    assert "your mentee's growth" in both and "let your guard down" in both
     assert "You share the roles" in symbiotic and "what you can offer" in symbiotic
     assert "learn from, and can offer to, the other" in symbiotic.split("FIRST MEETING AGENDA")[1]
+
+
+def test_rematch_names_the_new_partner_or_says_none_was_found():
+    ctx = samples.context("rematch")
+    _, _, text = render_email("rematch", ctx)
+    assert ctx["partners"][0]["partner"]["full_name"] in text and ctx["partners"][0]["reasons"][0] in text
+    _, _, alone = render_email("rematch", {**ctx, "partners": []})
+    assert "could not find a new partner" in alone and "Your new partner" not in alone
 
 
 def test_pulse_reminder_names_partner_period_and_closing_date():

@@ -330,18 +330,23 @@ def approve_matches(config: CohortConfig, store: Store, round_name: str = "initi
 # -- kickoff ----------------------------------------------------------------------------------
 
 
-def _pair_emails(config: CohortConfig, store: Store, pair: dict[str, Any], template: str, period: str,
+def _pair_emails(config: CohortConfig, pairs: list[dict[str, Any]], template: str, period: str,
                  everyone: dict, apps: dict) -> list[OutgoingEmail]:
-    mentor, mentee = everyone[pair["mentor_id"]], everyone[pair["mentee_id"]]
-    reasons = [r.strip() for r in pair["explanation"].split(";") if r.strip()]
-    out = []
-    for me, partner, role in ((mentor, mentee, "mentor"), (mentee, mentor, "mentee")):
-        if config.program_type.value == "symbiotic":
-            role = "mentor and mentee (you learn from each other)"
-        out.append(_email(config, me, template, period, partner=partner, my_role=role, reasons=reasons,
-                          my_goals=(apps.get(me["employee_id"]) or {}).get("goals"),
-                          partner_goals=(apps.get(partner["employee_id"]) or {}).get("goals"), resources=[]))
-    return out
+    """One email per person introducing every partner ``pairs`` gives them (a mentor of two mentees gets one)."""
+    def goals(person_id: str) -> str | None:
+        return (apps.get(person_id) or {}).get("goals")
+
+    partners: dict[str, list[dict[str, Any]]] = {}
+    for pair in pairs:
+        reasons = [r.strip() for r in pair["explanation"].split(";") if r.strip()]
+        for me, partner, role in ((pair["mentor_id"], pair["mentee_id"], "mentor"),
+                                  (pair["mentee_id"], pair["mentor_id"], "mentee")):
+            if config.program_type.value == "symbiotic":
+                role = "mentor and mentee (you learn from each other)"
+            partners.setdefault(me, []).append({"partner": everyone[partner], "my_role": role, "reasons": reasons,
+                                                "partner_goals": goals(partner)})
+    return [_email(config, everyone[me], template, period, partners=mine, my_goals=goals(me), resources=[])
+            for me, mine in partners.items()]
 
 
 def send_kickoff(config: CohortConfig, store: Store) -> dict[str, Any]:
@@ -349,7 +354,7 @@ def send_kickoff(config: CohortConfig, store: Store) -> dict[str, Any]:
     everyone = _people_index(store, config.cohort)
     apps = {a["employee_id"]: a for a in store.rows(applications, cohort_id=config.cohort)}
     approved = store.rows(matches, cohort_id=config.cohort, round="initial", status="approved")
-    messages = [m for pair in approved for m in _pair_emails(config, store, pair, "kickoff", "kickoff", everyone, apps)]
+    messages = _pair_emails(config, approved, "kickoff", "kickoff", everyone, apps)
     counts = _send(config, store, messages)
     with store.engine.begin() as conn:
         conn.execute(matches.update().where(matches.c.cohort_id == config.cohort, matches.c.status == "approved",
@@ -464,13 +469,13 @@ def activate_rematches(config: CohortConfig, store: Store) -> dict[str, Any]:
     apps = {a["employee_id"]: a for a in store.rows(applications, cohort_id=config.cohort)}
     new_pairs = store.rows(matches, cohort_id=config.cohort, round="midpoint", status="approved")
     ended = store.rows(matches, cohort_id=config.cohort, status="ended")
-    messages = [m for pair in new_pairs for m in _pair_emails(config, store, pair, "rematch", "midpoint", everyone, apps)]
+    messages = _pair_emails(config, new_pairs, "rematch", "midpoint", everyone, apps)
     rehomed = {p["mentor_id"] for p in new_pairs} | {p["mentee_id"] for p in new_pairs}
     left_alone = {p for m in ended for p in (m["mentor_id"], m["mentee_id"])} - rehomed
     still_active = {p for m in store.rows(matches, cohort_id=config.cohort, status="active")
                     for p in (m["mentor_id"], m["mentee_id"])}
     for person in sorted(left_alone - still_active):
-        messages.append(_email(config, everyone[person], "rematch", "midpoint", partner=None, reasons=[]))
+        messages.append(_email(config, everyone[person], "rematch", "midpoint", partners=[]))
     counts = _send(config, store, messages)
     with store.engine.begin() as conn:
         conn.execute(matches.update().where(matches.c.cohort_id == config.cohort, matches.c.round == "midpoint",

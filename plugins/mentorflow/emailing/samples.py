@@ -28,15 +28,22 @@ def partner(number: int = 1) -> dict[str, Any]:
             "level": 5}
 
 
-def _pair_context(number: int) -> dict[str, Any]:
+def partnership(number: int = 1, role: str = "mentee") -> dict[str, Any]:
+    """One partner the reader gains, as the pipeline describes it."""
     return {
         "partner": partner(number),
-        "my_role": "mentee",
+        "my_role": role,
         "reasons": ["Priya offers 3 of the 4 skills you want to grow: stakeholder communication (4/5), "
                     "SQL (5/5), negotiation (4/5)", "You both named moving into a team-lead role as a goal",
                     f"Similar working styles; your calendars overlap {2 + number % 3} hours a week"],
-        "my_goals": f"Lead my first cross-team project by the midpoint (goal {number})",
         "partner_goals": "Practise coaching someone outside my own team",
+    }
+
+
+def _kickoff_context(number: int) -> dict[str, Any]:
+    return {
+        "partners": [partnership(number)],
+        "my_goals": f"Lead my first cross-team project by the midpoint (goal {number})",
         "resources": ["Internal course: Leading without authority (4 short sessions)",
                       "Reading: 'The Coaching Habit' (library, 3 copies)"],
     }
@@ -52,11 +59,11 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
         "invitation": {"deadline": DEADLINE, "link": LINK},
         "reminder": {"deadline": DEADLINE, "link": LINK},
         "gapfill": {"missing": ["your goals for the program", "all ten personality questions"], "link": LINK},
-        "kickoff": _pair_context(number),
+        "kickoff": _kickoff_context(number),
         "pulse": {"partner": partner(number), "period": "pulse-2", "link": LINK},
         "pulse_reminder": {"partner": partner(number), "period": "pulse-2", "link": LINK,
                            "closes": "Friday 14 May 2027"},
-        "rematch": {"partner": partner(number), "reasons": _pair_context(number)["reasons"][:2]},
+        "rematch": {"partners": [partnership(number)]},
         "closeout": {"link": LINK},
         "at_risk": {"pairs": pair_risk, "period": "pulse-2",
                     "undeliverable": [{"person_id": "E00042", "recipient": "old.address@example.com",
