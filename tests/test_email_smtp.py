@@ -134,3 +134,15 @@ def test_an_outage_mid_batch_keeps_what_was_delivered_and_queues_only_the_rest(s
         summary = send_once(store, smtp(catcher), sent)
         assert summary["sent"] == 5 and summary["skipped"] == 3
         assert received_keys(catcher) == collections.Counter({m.key.message_key: 1 for m in sent})
+
+
+def test_message_ids_fit_the_ledger_even_for_the_longest_keys():
+    from mentorflow.emailing.backends import stable_message_id
+    from mentorflow.emailing.message import LedgerKey
+
+    message = kickoff_messages(1)[0]
+    longest = dataclasses.replace(message, key=LedgerKey("c" * 50, "p" * 64, "t" * 40, "q" * 40))
+    ids = {stable_message_id(m, "mail.example.com") for m in (longest, longest)}
+    (only,) = ids  # stable
+    assert len(only) <= 200 and only.endswith("@mail.example.com>")
+    assert stable_message_id(message, "example.com") == "<crash-cohort-E00001-kickoff-sample@example.com>"

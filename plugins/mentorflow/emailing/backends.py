@@ -8,6 +8,7 @@ overwrites rather than duplicates.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -41,8 +42,14 @@ def chunked(items: list[T], size: int) -> Iterator[list[T]]:
 
 
 def stable_message_id(message: OutgoingEmail, domain: str) -> str:
-    """The same Message-ID for every copy of one ledger key, so a resend can be recognised."""
-    return f"<{_safe(message.key.message_key)}@{domain}>"
+    """The same Message-ID for every copy of one ledger key, so a resend can be recognised.
+
+    Readable when it fits the ledger's ``message_id`` column (200), else a digest of the key.
+    """
+    readable = f"<{_safe(message.key.message_key)}@{domain}>"
+    if len(readable) <= 200:
+        return readable
+    return f"<{hashlib.sha256(message.key.message_key.encode()).hexdigest()}@{domain[:120]}>"
 
 
 def to_mime(message: OutgoingEmail, message_id: str | None = None) -> EmailMessage:
