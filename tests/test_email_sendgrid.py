@@ -246,6 +246,19 @@ def test_an_answer_lost_after_acceptance_resends_that_batch_only(sqlite_store):
         assert set(ledger_status(sqlite_store).values()) == {"sent"}
 
 
+def test_an_answer_slower_than_the_timeout_counts_as_lost(sqlite_store):
+    """SendGrid accepts after our timeout: the retry sends the batch again (the documented window)."""
+    sent = messages(20)
+    policy = dataclasses.replace(FAST, timeout=0.5)
+    with FakeSendGrid(plan=[Fault(delay=1.0)]) as fake:
+        summary = send_once(sqlite_store, sendgrid(fake, batch_size=10, policy=policy), sent)
+        time.sleep(1.0)  # let the slow request finish on the server
+        assert summary["sent"] == 20
+        counts = fake.keys()
+        assert {k for k, n in counts.items() if n == 2} == {m.key.message_key for m in sent[:10]}
+        assert {counts[m.key.message_key] for m in sent[10:]} == {1}
+
+
 @pytest.mark.parametrize("moment", ["before-call", "after-accept"])
 def test_a_sender_killed_mid_send_skips_no_one_on_retry(store, moment):
     """The child process dies hard on its 2nd batch of 10: before calling SendGrid, or after SendGrid
