@@ -263,7 +263,9 @@ class SmtpCatcher:
     ``drop_data_times`` closes the connection during DATA that many times (the message is not kept);
     once it holds ``drop_after`` messages, every further DATA closes the connection (an outage)."""
 
-    def __init__(self, refuse: dict[str, str] | None = None, drop_data_times: int = 0, drop_after: int | None = None):
+    def __init__(self, refuse: dict[str, str] | None = None, drop_data_times: int = 0, drop_after: int | None = None,
+                 credentials: tuple[str, str] | None = None):
+        self.credentials = credentials  # when set, AUTH with exactly these is required before MAIL
         self.refuse = {k.lower(): v for k, v in (refuse or {}).items()}
         self.drop_data_times = drop_data_times
         self.drop_after = drop_after
@@ -297,9 +299,19 @@ class SmtpCatcher:
         from aiosmtpd.controller import Controller
 
         self.port = free_port()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        auth = {}
+        if self.credentials:
+            auth = {"authenticator": self._authenticate, "auth_required": True, "auth_require_tls": False}
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **auth)
         self._controller.start()
         return self
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult
+
+        given = (auth_data.login.decode(), auth_data.password.decode())
+        ok = given == self.credentials
+        return AuthResult(success=ok, handled=ok)  # not handled: aiosmtpd answers 535 itself
 
     def __exit__(self, *exc):
         self._controller.stop()

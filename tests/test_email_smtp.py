@@ -146,3 +146,20 @@ def test_message_ids_fit_the_ledger_even_for_the_longest_keys():
     (only,) = ids  # stable
     assert len(only) <= 200 and only.endswith("@mail.example.com>")
     assert stable_message_id(message, "example.com") == "<crash-cohort-E00001-kickoff-sample@example.com>"
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # loopback test server, no TLS
+def test_login_from_the_connection_is_used_and_a_refused_login_stops_the_task(sqlite_store, monkeypatch):
+    from mentorflow.emailing.delivery import smtp_settings
+    from mentorflow.emailing.retry import ProviderConfigError
+
+    sent = kickoff_messages(3)
+    with SmtpCatcher(credentials=("mentoring", "s3cret")) as catcher:
+        monkeypatch.setenv("AIRFLOW_CONN_MAIL_AUTH", f"smtp://mentoring:wrong@127.0.0.1:{catcher.port}")
+        with pytest.raises(ProviderConfigError, match="refused login 'mentoring'"):
+            send_once(sqlite_store, SmtpBackend(smtp_settings("mail_auth"), policy=FAST), sent)
+        assert not catcher.messages
+        assert {(r["status"], r["attempts"]) for r in sqlite_store.rows(email_ledger)} == {("retry", 0)}
+        monkeypatch.setenv("AIRFLOW_CONN_MAIL_AUTH", f"smtp://mentoring:s3cret@127.0.0.1:{catcher.port}")
+        send_once(sqlite_store, SmtpBackend(smtp_settings("mail_auth"), policy=FAST), sent)
+        assert received_keys(catcher) == collections.Counter({m.key.message_key: 1 for m in sent})
