@@ -20,6 +20,7 @@ CREATE TABLE email_ledger (
 	backend VARCHAR(12) NOT NULL, 
 	message_id VARCHAR(200), 
 	attempts INTEGER NOT NULL, 
+	attempt_id VARCHAR(32), 
 	last_error TEXT, 
 	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	PRIMARY KEY (cohort_id, person_id, template, period)

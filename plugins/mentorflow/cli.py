@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from mentorflow import paths
+from mentorflow import cli_email, cli_forms
 from mentorflow.config import STAGES, CohortConfigError, cohort_files, find_cohort, load_cohort, load_cohorts
 
 NEW_COHORT = """\
@@ -259,7 +260,8 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--home", help="output folder (default: var/demo)")
     demo.set_defaults(func=cmd_demo)
-    from mentorflow import cli_forms; cli_forms.register(sub)  # noqa: E702
+    cli_email.register(sub)
+    cli_forms.register(sub)
     return p
 
 

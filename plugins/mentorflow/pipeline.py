@@ -19,7 +19,7 @@ from mentorflow import eligibility, ingest, paths, reports, tokens
 from mentorflow.config import CohortConfig
 from mentorflow.emailing import LedgerKey, OutgoingEmail, render_email
 from mentorflow.emailing.delivery import backend_for
-from mentorflow.emailing.ledger import send_once
+from mentorflow.emailing.ledger import send_once, undeliverable
 from mentorflow.store import (
     Store,
     applications,
@@ -336,25 +336,38 @@ def approve_matches(config: CohortConfig, store: Store, round_name: str = "initi
 # -- kickoff ----------------------------------------------------------------------------------
 
 
-def _pair_emails(config: CohortConfig, store: Store, pair: dict[str, Any], template: str, period: str,
+def _pair_emails(config: CohortConfig, pairs: list[dict[str, Any]], template: str, period: str,
                  everyone: dict, apps: dict, past: list | None = None) -> list[OutgoingEmail]:
-    """Both partners' emails about a pair; a mentee's also suggests topics that past mentees with
-    similar wants found valuable (``past`` from :func:`discovery.history`)."""
+    """One email per person introducing every partner ``pairs`` gives them (a mentor of two mentees gets
+    one). Whoever learns in a pair is also told of topics that past mentees with similar wants found
+    valuable (``past`` from :func:`discovery.history`)."""
     from mentorflow import discovery
 
-    mentor, mentee = everyone[pair["mentor_id"]], everyone[pair["mentee_id"]]
-    reasons = [r.strip() for r in pair["explanation"].split(";") if r.strip()]
+    def goals(person_id: str) -> str | None:
+        return (apps.get(person_id) or {}).get("goals")
+
     symbiotic = config.program_type.value == "symbiotic"
-    out = []
-    for me, partner, role in ((mentor, mentee, "mentor"), (mentee, mentor, "mentee")):
-        mine = apps.get(me["employee_id"]) or {}
-        learns = symbiotic or role == "mentee"
-        found = discovery.suggest(set(ingest.parse_skills(mine.get("skills_wanted"))), past or []) if learns else []
-        out.append(_email(config, me, template, period, partner=partner, reasons=reasons,
-                          my_role="mentor and mentee (you learn from each other)" if symbiotic else role,
-                          my_goals=mine.get("goals"), partner_goals=(apps.get(partner["employee_id"]) or {}).get("goals"),
-                          resources=discovery.described(found)))
-    return out
+    partners: dict[str, list[dict[str, Any]]] = {}
+    learners: set[str] = set()
+    for pair in pairs:
+        reasons = [r.strip() for r in pair["explanation"].split(";") if r.strip()]
+        for me, partner, role in ((pair["mentor_id"], pair["mentee_id"], "mentor"),
+                                  (pair["mentee_id"], pair["mentor_id"], "mentee")):
+            if symbiotic or role == "mentee":
+                learners.add(me)
+            if symbiotic:
+                role = "mentor and mentee (you learn from each other)"
+            partners.setdefault(me, []).append({"partner": everyone[partner], "my_role": role, "reasons": reasons,
+                                                "partner_goals": goals(partner)})
+
+    def resources(person_id: str) -> list[str]:
+        if person_id not in learners or not past:
+            return []
+        wanted = set(ingest.parse_skills((apps.get(person_id) or {}).get("skills_wanted")))
+        return discovery.described(discovery.suggest(wanted, past))
+
+    return [_email(config, everyone[me], template, period, partners=mine, my_goals=goals(me), resources=resources(me))
+            for me, mine in partners.items()]
 
 
 def _past_cohorts(config: CohortConfig, store: Store) -> list[str]:
@@ -372,8 +385,7 @@ def send_kickoff(config: CohortConfig, store: Store) -> dict[str, Any]:
     from mentorflow import discovery
 
     past = discovery.history(store, _past_cohorts(config, store))
-    messages = [m for pair in approved
-                for m in _pair_emails(config, store, pair, "kickoff", "kickoff", everyone, apps, past)]
+    messages = _pair_emails(config, approved, "kickoff", "kickoff", everyone, apps, past)
     counts = _send(config, store, messages)
     with store.engine.begin() as conn:
         conn.execute(matches.update().where(matches.c.cohort_id == config.cohort, matches.c.status == "approved",
@@ -396,14 +408,28 @@ def previous_period(config: CohortConfig, period: str) -> str | None:
     return f"pulse-{number - 1}" if number > 1 else None
 
 
+def _partners_by_person(pairs: list[dict[str, Any]]) -> dict[str, list[str]]:
+    partners: dict[str, list[str]] = {}
+    for pair in pairs:
+        partners.setdefault(pair["mentor_id"], []).append(pair["mentee_id"])
+        partners.setdefault(pair["mentee_id"], []).append(pair["mentor_id"])
+    return partners
+
+
+def _pulse_closes(config: CohortConfig, period: str) -> str:
+    from mentorflow.forms.deadlines import deadline, describe
+
+    return describe(deadline(config, "pulse", period), config)
+
+
 def send_pulse(config: CohortConfig, store: Store, period: str) -> dict[str, Any]:
+    """One check-in email per person in an active pair, naming every partner they have."""
     everyone = _people_index(store, config.cohort)
     active = store.rows(matches, cohort_id=config.cohort, status="active")
-    messages = []
-    for pair in active:
-        for me, partner in ((pair["mentor_id"], pair["mentee_id"]), (pair["mentee_id"], pair["mentor_id"])):
-            messages.append(_email(config, everyone[me], "pulse", period, partner=everyone[partner], period=period,
-                                   link=_link(config, me, "pulse", period)))
+    closes = _pulse_closes(config, period)
+    messages = [_email(config, everyone[me], "pulse", period, partners=[everyone[p] for p in partners], period=period,
+                       closes=closes, link=_link(config, me, "pulse", period))
+                for me, partners in sorted(_partners_by_person(active).items())]
     return {"period": period, "pairs": len(active), **_send(config, store, messages)}
 
 
@@ -413,12 +439,11 @@ def send_pulse_reminders(config: CohortConfig, store: Store, period: str) -> dic
     asked = {r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="pulse", period=period)
              if r["status"] == "sent"}
     answered = {r["respondent_id"] for r in store.rows(pulse_responses, cohort_id=config.cohort, period=period)}
-    partner_of = {}
-    for pair in store.rows(matches, cohort_id=config.cohort, status="active"):
-        partner_of[pair["mentor_id"]], partner_of[pair["mentee_id"]] = pair["mentee_id"], pair["mentor_id"]
-    due = sorted(p for p in asked - answered if p in partner_of)
-    messages = [_email(config, everyone[p], "pulse_reminder", period, partner=everyone[partner_of[p]], period=period,
-                       link=_link(config, p, "pulse", period)) for p in due]
+    partners = _partners_by_person(store.rows(matches, cohort_id=config.cohort, status="active"))
+    due = sorted(p for p in asked - answered if p in partners)
+    closes = _pulse_closes(config, period)
+    messages = [_email(config, everyone[p], "pulse_reminder", period, partners=[everyone[q] for q in partners[p]],
+                       period=period, closes=closes, link=_link(config, p, "pulse", period)) for p in due]
     return {"period": period, "reminded": len(due), **_send(config, store, messages)}
 
 
@@ -448,7 +473,8 @@ def assess_health(config: CohortConfig, store: Store, period: str | None) -> dic
         pairs = [{"match_id": int(r.match_id), "score": float(r.score), "reasons": r.reasons,
                   "mentor_name": everyone[r.mentor_id]["full_name"], "mentee_name": everyone[r.mentee_id]["full_name"]}
                  for r in at_risk.itertuples()]
-        sent = _send(config, store, [_email(config, _ops_person(config), "at_risk", period, pairs=pairs, period=period)])
+        sent = _send(config, store, [_email(config, _ops_person(config), "at_risk", period, pairs=pairs, period=period,
+                                            undeliverable=undeliverable(store, config.cohort))])
     counts = scored["state"].value_counts().to_dict()
     report = reports.write_pulse_report(config, store, period)
     return {"period": period, "assessed": len(scored), **{k.lower().replace(" ", "_"): int(v) for k, v in counts.items()},
@@ -506,13 +532,13 @@ def activate_rematches(config: CohortConfig, store: Store) -> dict[str, Any]:
     apps = {a["employee_id"]: a for a in store.rows(applications, cohort_id=config.cohort)}
     new_pairs = store.rows(matches, cohort_id=config.cohort, round="midpoint", status="approved")
     ended = store.rows(matches, cohort_id=config.cohort, status="ended")
-    messages = [m for pair in new_pairs for m in _pair_emails(config, store, pair, "rematch", "midpoint", everyone, apps)]
+    messages = _pair_emails(config, new_pairs, "rematch", "midpoint", everyone, apps)
     rehomed = {p["mentor_id"] for p in new_pairs} | {p["mentee_id"] for p in new_pairs}
     left_alone = {p for m in ended for p in (m["mentor_id"], m["mentee_id"])} - rehomed
     still_active = {p for m in store.rows(matches, cohort_id=config.cohort, status="active")
                     for p in (m["mentor_id"], m["mentee_id"])}
     for person in sorted(left_alone - still_active):
-        messages.append(_email(config, everyone[person], "rematch", "midpoint", partner=None, reasons=[]))
+        messages.append(_email(config, everyone[person], "rematch", "midpoint", partners=[]))
     counts = _send(config, store, messages)
     with store.engine.begin() as conn:
         conn.execute(matches.update().where(matches.c.cohort_id == config.cohort, matches.c.round == "midpoint",

@@ -138,6 +138,7 @@ email_ledger = sa.Table(
     sa.Column("backend", sa.String(12), nullable=False),
     sa.Column("message_id", sa.String(200)),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("attempt_id", sa.String(32)),
     sa.Column("last_error", sa.Text),
     _ts("updated_at", nullable=False, default=_now),
 )

@@ -1,18 +1,22 @@
-"""Email backends behind one interface: ``send(messages) -> results``.
+"""Email backends behind one interface: ``batches(messages)`` then ``send(batch) -> results``.
 
-The outbox backend (default) writes one ``.eml`` file per message; its file name
-is derived from the ledger key, so a retried send overwrites rather than duplicates.
+A batch is what one provider call carries; the ledger claims and records one batch at a
+time, so a crash leaves at most one batch in doubt. The outbox backend (default) writes one
+``.eml`` file per message; its file name is derived from the ledger key, so a retried send
+overwrites rather than duplicates.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from pathlib import Path
-from typing import Protocol
+from collections.abc import Iterable, Iterator
+from typing import Protocol, TypeVar
 
 from mentorflow.emailing.message import OutgoingEmail, SendResult
 
@@ -20,7 +24,32 @@ from mentorflow.emailing.message import OutgoingEmail, SendResult
 class EmailBackend(Protocol):
     name: str
 
-    def send(self, messages: list[OutgoingEmail]) -> list[SendResult]: ...
+    def batches(self, messages: list[OutgoingEmail]) -> Iterable[list[OutgoingEmail]]:
+        """The messages grouped as the backend will hand them to its provider, one call per batch."""
+        ...
+
+    def send(self, messages: list[OutgoingEmail]) -> list[SendResult]:
+        """One result per message; transient failures are ``ok=False, permanent=False``."""
+        ...
+
+
+T = TypeVar("T")
+
+
+def chunked(items: list[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def stable_message_id(message: OutgoingEmail, domain: str) -> str:
+    """The same Message-ID for every copy of one ledger key, so a resend can be recognised.
+
+    Readable when it fits the ledger's ``message_id`` column (200), else a digest of the key.
+    """
+    readable = f"<{_safe(message.key.message_key)}@{domain}>"
+    if len(readable) <= 200:
+        return readable
+    return f"<{hashlib.sha256(message.key.message_key.encode()).hexdigest()}@{domain[:120]}>"
 
 
 def to_mime(message: OutgoingEmail, message_id: str | None = None) -> EmailMessage:
@@ -44,8 +73,12 @@ class OutboxBackend:
 
     name = "outbox"
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, batch_size: int = 500):
         self.directory = Path(directory)
+        self.batch_size = batch_size
+
+    def batches(self, messages: list[OutgoingEmail]) -> Iterator[list[OutgoingEmail]]:
+        return chunked(messages, self.batch_size)
 
     def path_for(self, message: OutgoingEmail) -> Path:
         key = message.key
@@ -56,7 +89,7 @@ class OutboxBackend:
         for message in messages:
             target = self.path_for(message)
             target.parent.mkdir(parents=True, exist_ok=True)
-            message_id = f"<{_safe(message.key.message_key)}@mentorflow.outbox>"
+            message_id = stable_message_id(message, "mentorflow.outbox")
             data = to_mime(message, message_id).as_bytes()
             fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
             with os.fdopen(fd, "wb") as handle:

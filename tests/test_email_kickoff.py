@@ -1,0 +1,46 @@
+"""The kickoff step through the outbox: one introduction per person, naming every partner they gain."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+
+from conftest import write_cohort
+
+from mentorflow import paths, pipeline
+from mentorflow.config import load_cohort
+from mentorflow.store import applications, email_ledger, matches, people
+
+
+def _person(employee_id: str, name: str) -> dict:
+    return {"cohort_id": "test-cohort", "employee_id": employee_id, "full_name": name,
+            "email": f"{employee_id.lower()}@example.com", "job_title": "Analyst", "department": "Finance",
+            "level": 3, "on_pip": False, "eligible": True, "hire_date": dt.date(2020, 1, 1)}
+
+
+def test_a_mentor_of_two_mentees_gets_one_kickoff_naming_both(store, cohorts_dir):
+    config = load_cohort(write_cohort(cohorts_dir))
+    store.register_cohort(config)
+    store.upsert(people, [_person("M1", "Mia Mentor"), _person("A1", "Ann Mentee"), _person("B1", "Bo Mentee")])
+    store.upsert(applications, [{"cohort_id": "test-cohort", "employee_id": pid, "role": role, "goals": goals,
+                                 "source": "form", "status": "valid", "submitted_at": dt.datetime.now(dt.timezone.utc)}
+                                for pid, role, goals in [("M1", "mentor", "coach two people"),
+                                                         ("A1", "mentee", "learn SQL"), ("B1", "mentee", "negotiate")]])
+    store.upsert(matches, [{"cohort_id": "test-cohort", "round": "initial", "mentor_id": "M1", "mentee_id": mentee,
+                            "score": 0.8, "explanation": why, "status": "approved",
+                            "created_at": dt.datetime.now(dt.timezone.utc)}
+                           for mentee, why in [("A1", "Mia offers SQL (5/5)"), ("B1", "Mia offers negotiation (4/5)")]])
+    summary = pipeline.send_kickoff(config, store)
+    assert summary["sent"] == 3 and summary["pairs"] == 2
+    assert sorted(r["person_id"] for r in store.rows(email_ledger, template="kickoff")) == ["A1", "B1", "M1"]
+    outbox = paths.outbox_dir("test-cohort") / "kickoff" / "kickoff"
+    mentor = email.message_from_bytes((outbox / "M1.eml").read_bytes(), policy=email.policy.default)
+    assert mentor["Subject"] == "Meet your mentoring partners: Ann Mentee and Bo Mentee"
+    text = mentor.get_body(("plain",)).get_content()
+    assert "Mia offers SQL (5/5)" in text and "Mia offers negotiation (4/5)" in text
+    assert "learn SQL" in text and "negotiate" in text and "coach two people" in text
+    mentee = email.message_from_bytes((outbox / "B1.eml").read_bytes(), policy=email.policy.default)
+    assert mentee["Subject"] == "Meet your mentoring partner: Mia Mentor"
+    assert "Mia offers SQL" not in mentee.get_body(("plain",)).get_content()
+    assert {m["status"] for m in store.rows(matches)} == {"active"}

@@ -1,0 +1,165 @@
+"""SMTP delivery through the ledger, against a real aiosmtpd server on loopback."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+
+import pytest
+from email_fixtures import SmtpCatcher, free_port, kickoff_messages
+
+from mentorflow.emailing.ledger import DeliveryIncomplete, send_once, undeliverable
+from mentorflow.emailing.retry import ProviderBusy, RetryPolicy
+from mentorflow.emailing.smtp_backend import SmtpBackend, SmtpSettings
+from mentorflow.store import Store, email_ledger
+
+FAST = RetryPolicy(base_delay=0.02, max_delay=0.1, timeout=5, max_tries=3)
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    store.create_all()
+    yield store
+    store.engine.dispose()
+
+
+def smtp(catcher: SmtpCatcher, **kw) -> SmtpBackend:
+    return SmtpBackend(SmtpSettings(host="127.0.0.1", port=catcher.port), policy=FAST, **kw)
+
+
+def received_keys(catcher: SmtpCatcher) -> collections.Counter:
+    return collections.Counter(m["X-Mentorflow-Key"] for m in catcher.messages)
+
+
+def test_each_message_arrives_once_with_both_parts_and_a_stable_message_id(store):
+    sent = kickoff_messages(12)
+    with SmtpCatcher() as catcher:
+        summary = send_once(store, smtp(catcher, batch_size=5), sent)
+        assert summary["sent"] == 12
+        assert received_keys(catcher) == collections.Counter({m.key.message_key: 1 for m in sent})
+        by_key = {m["X-Mentorflow-Key"]: m for m in catcher.messages}
+        for message in sent:
+            got = by_key[message.key.message_key]
+            assert got["Subject"] == message.subject and message.to_email in got["To"]
+            # on the wire every line ends in CRLF and a part ends with one; otherwise it is what was rendered
+            for subtype, rendered in (("plain", message.text), ("html", message.html)):
+                assert got.get_body((subtype,)).get_content().replace("\r\n", "\n").rstrip() == rendered.rstrip()
+            assert got["Message-ID"] == f"<{message.key.message_key.replace('/', '-')}@example.com>"
+        assert catcher.envelopes[0] == (sent[0].from_email, [sent[0].to_email])
+        assert catcher.connections == 3  # one connection per batch of 5
+        assert {r["message_id"] for r in store.rows(email_ledger)} == {m["Message-ID"] for m in catcher.messages}
+        send_once(store, smtp(catcher), sent)
+        assert len(catcher.messages) == 12
+
+
+def test_a_refused_recipient_is_recorded_as_permanent_and_the_rest_delivered(sqlite_store):
+    sent = kickoff_messages(6)
+    gone = sent[2].to_email
+    with SmtpCatcher(refuse={gone: "550 5.1.1 mailbox unavailable"}) as catcher:
+        summary = send_once(sqlite_store, smtp(catcher), sent)
+        assert summary["sent"] == 5 and summary["failed"] == 1
+        assert received_keys(catcher) == collections.Counter({m.key.message_key: 1 for m in sent if m is not sent[2]})
+        (row,) = undeliverable(sqlite_store, "crash-cohort")
+        assert row["recipient"] == gone and row["last_error"].startswith(f"SMTP 550 for {gone}: 5.1.1 mailbox")
+        catcher.refuse.clear()
+        send_once(sqlite_store, smtp(catcher), sent)  # a permanent failure is not retried
+        assert len(catcher.messages) == 5
+
+
+def test_a_temporary_refusal_fails_the_task_and_its_retry_sends_only_that_one(sqlite_store):
+    sent = kickoff_messages(6)
+    busy = sent[4].to_email
+    with SmtpCatcher(refuse={busy: "451 4.3.0 try again later"}) as catcher:
+        with pytest.raises(DeliveryIncomplete, match="1 message"):
+            send_once(sqlite_store, smtp(catcher), sent)
+        assert len(catcher.messages) == 5
+        catcher.refuse.clear()
+        summary = send_once(sqlite_store, smtp(catcher), sent)
+        assert summary == {**summary, "sent": 1, "skipped": 5}
+        assert received_keys(catcher) == collections.Counter({m.key.message_key: 1 for m in sent})
+
+
+def test_a_connection_dropped_during_data_is_reopened_and_the_message_sent_once(sqlite_store):
+    sent = kickoff_messages(4)
+    with SmtpCatcher(drop_data_times=1) as catcher:
+        summary = send_once(sqlite_store, smtp(catcher), sent)
+        assert summary["sent"] == 4
+        assert received_keys(catcher) == collections.Counter({m.key.message_key: 1 for m in sent})
+        assert catcher.connections == 2
+
+
+def test_an_unreachable_server_stops_the_run_and_loses_no_one(sqlite_store):
+    sent = kickoff_messages(3)
+    closed = SmtpBackend(SmtpSettings(host="127.0.0.1", port=free_port()), policy=FAST)
+    with pytest.raises(ProviderBusy, match="ConnectionRefusedError"):
+        send_once(sqlite_store, closed, sent)
+    assert {r["status"] for r in sqlite_store.rows(email_ledger)} == {"retry"}
+    with SmtpCatcher() as catcher:
+        send_once(sqlite_store, smtp(catcher), sent)
+        assert received_keys(catcher) == collections.Counter({m.key.message_key: 1 for m in sent})
+
+
+def test_backend_for_smtp_uses_the_airflow_connection_else_the_mail_catcher_settings(cohorts_dir, monkeypatch,
+                                                                                      sqlite_store):
+    from conftest import write_cohort
+
+    from mentorflow.config import load_cohort
+    from mentorflow.emailing.delivery import backend_for
+
+    with SmtpCatcher() as catcher:
+        # the URI form, as the compose stack defines its mail catcher's connection
+        monkeypatch.setenv("AIRFLOW_CONN_MAIL_SMTP", f"smtp://127.0.0.1:{catcher.port}")
+        config = load_cohort(write_cohort(cohorts_dir, sender={"backend": "smtp", "conn_id": "mail_smtp"}))
+        backend = backend_for(config)
+        assert backend.settings == SmtpSettings(host="127.0.0.1", port=catcher.port)
+        send_once(sqlite_store, backend, kickoff_messages(2))
+        assert len(catcher.messages) == 2
+        monkeypatch.setenv("MENTORFLOW_SMTP_PORT", str(catcher.port))
+        plain = load_cohort(write_cohort(cohorts_dir, "plain-smtp", sender={"backend": "smtp"}))
+        other = [dataclasses.replace(m, key=dataclasses.replace(m.key, cohort_id="plain-smtp"))
+                 for m in kickoff_messages(2)]
+        send_once(sqlite_store, backend_for(plain), other)
+        assert len(catcher.messages) == 4
+
+
+def test_an_outage_mid_batch_keeps_what_was_delivered_and_queues_only_the_rest(store):
+    sent = kickoff_messages(8)
+    with SmtpCatcher(drop_after=3) as catcher:
+        with pytest.raises(ProviderBusy, match="after 3 tries"):
+            send_once(store, smtp(catcher), sent)  # one batch of 8: the server goes away after 3
+        status = {r["person_id"]: r["status"] for r in store.rows(email_ledger)}
+        assert [status[m.key.person_id] for m in sent] == ["sent"] * 3 + ["retry"] * 5
+        catcher.drop_after = None
+        summary = send_once(store, smtp(catcher), sent)
+        assert summary["sent"] == 5 and summary["skipped"] == 3
+        assert received_keys(catcher) == collections.Counter({m.key.message_key: 1 for m in sent})
+
+
+def test_message_ids_fit_the_ledger_even_for_the_longest_keys():
+    from mentorflow.emailing.backends import stable_message_id
+    from mentorflow.emailing.message import LedgerKey
+
+    message = kickoff_messages(1)[0]
+    longest = dataclasses.replace(message, key=LedgerKey("c" * 50, "p" * 64, "t" * 40, "q" * 40))
+    ids = {stable_message_id(m, "mail.example.com") for m in (longest, longest)}
+    (only,) = ids  # stable
+    assert len(only) <= 200 and only.endswith("@mail.example.com>")
+    assert stable_message_id(message, "example.com") == "<crash-cohort-E00001-kickoff-sample@example.com>"
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # loopback test server, no TLS
+def test_login_from_the_connection_is_used_and_a_refused_login_stops_the_task(sqlite_store, monkeypatch):
+    from mentorflow.emailing.delivery import smtp_settings
+    from mentorflow.emailing.retry import ProviderConfigError
+
+    sent = kickoff_messages(3)
+    with SmtpCatcher(credentials=("mentoring", "s3cret")) as catcher:
+        monkeypatch.setenv("AIRFLOW_CONN_MAIL_AUTH", f"smtp://mentoring:wrong@127.0.0.1:{catcher.port}")
+        with pytest.raises(ProviderConfigError, match="refused login 'mentoring'"):
+            send_once(sqlite_store, SmtpBackend(smtp_settings("mail_auth"), policy=FAST), sent)
+        assert not catcher.messages
+        assert {(r["status"], r["attempts"]) for r in sqlite_store.rows(email_ledger)} == {("retry", 0)}
+        monkeypatch.setenv("AIRFLOW_CONN_MAIL_AUTH", f"smtp://mentoring:s3cret@127.0.0.1:{catcher.port}")
+        send_once(sqlite_store, SmtpBackend(smtp_settings("mail_auth"), policy=FAST), sent)
+        assert received_keys(catcher) == collections.Counter({m.key.message_key: 1 for m in sent})
