@@ -263,6 +263,7 @@ def _match_input(config: CohortConfig, store: Store, **extra: Any):
     return MatchInput(
         program_type=config.program_type.value, rules=config.matching.rules,
         people=roster[roster["eligible"].astype(bool)], applications=apps, previous_pairs=history,
+        roster=roster, weights=config.matching.weights,
         forbidden_pairs={tuple(p) for p in config.matching.forbids},
         locked_pairs=[tuple(p) for p in config.matching.locks], **extra,
     )
