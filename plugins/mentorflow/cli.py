@@ -259,6 +259,7 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--home", help="output folder (default: var/demo)")
     demo.set_defaults(func=cmd_demo)
+    __import__("mentorflow.cli_match").cli_match.register(sub)
     return p
 
 

@@ -32,9 +32,9 @@ def moment_of(context: dict[str, Any]) -> dt.datetime:
 
 
 def _with_committee_text(round_name: str, fn: Callable) -> Callable:
-    def step(config: CohortConfig, store: Store, now: dt.datetime) -> dict[str, Any]:
-        summary = fn(config, store, now)
-        summary["committee_text"] = pipeline.committee_summary(config, store, round_name)
+    def step(config: CohortConfig, store: Store, now: dt.datetime, *args: Any) -> dict[str, Any]:
+        summary = fn(config, store, now, *args)
+        summary["committee_text"] = pipeline.committee_summary(config, store, round_name, summary.get("notes", []))
         return summary
 
     return step
@@ -76,6 +76,13 @@ STEPS: dict[str, Callable[[CohortConfig, Store, dt.datetime], dict[str, Any]]] =
 }
 
 
+# steps that read an upstream answer from the task context: the committee's HITL response
+CONTEXT_STEPS: dict[str, Callable[[CohortConfig, Store, dt.datetime, dict[str, Any]], dict[str, Any]]] = {
+    "resolve_matches": _with_committee_text("initial", lambda c, s, now, context: pipeline.resolve_matches(
+        c, s, context["ti"].xcom_pull(task_ids="committee_approval"))),
+}
+
+
 def run_step(cohort_id: str, stage: str, step: str, context: dict[str, Any], *, first: bool = False,
              last: bool = False) -> dict[str, Any]:
     """Run a step; a hard gate failure fails the task without retries."""
@@ -87,7 +94,7 @@ def run_step(cohort_id: str, stage: str, step: str, context: dict[str, Any], *, 
         store.stage_started(cohort_id, stage, run_id)
     log.info("mentorflow %s/%s/%s at %s (store: %s)", cohort_id, stage, step, now.isoformat(), store.dialect)
     try:
-        summary = STEPS[step](config, store, now)
+        summary = STEPS[step](config, store, now) if step in STEPS else CONTEXT_STEPS[step](config, store, now, context)
     except pipeline.GateFailure as exc:
         from airflow.sdk.exceptions import AirflowFailException
 

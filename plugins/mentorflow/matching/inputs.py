@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # kept light: the DAG factory imports this package at parse time
+    import pandas as pd
 
+DEFAULT_TOP_K = 15
 COMPONENTS: tuple[str, ...] = ("skills", "goals", "personality", "preferences", "availability", "diversity")
 
 

@@ -19,7 +19,9 @@ Hard rules give a boolean mask over the same block. :func:`top_candidates` keeps
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -33,6 +35,7 @@ from mentorflow.ingest import parse_ids, parse_skills
 from mentorflow.matching.inputs import COMPONENTS
 
 MAX_SKILL_LEVEL = 5
+DENSE_VOCABULARY = 2048
 WORKDAY_HOURS = 8.0
 TRAITS = ("extraversion", "agreeableness", "conscientiousness", "emotional stability", "openness")
 _TIPI_MAX_DISTANCE = 6.0 * np.sqrt(len(TRAITS))
@@ -55,12 +58,15 @@ class Population:
     wanted: np.ndarray  # (n, S) wanted level, 0 = not wanted
     offered: np.ndarray  # (n, S) offered level, 0 = not offered
     text: sp.csr_matrix  # TF-IDF rows of goals + motivation (L2-normalised)
+    text_dense: np.ndarray | None  # the same as a dense array when the vocabulary is small (faster products)
     terms: np.ndarray  # TF-IDF vocabulary
     big5: np.ndarray  # (n, 5) trait scores 1-7
     ranked: sp.csr_matrix  # (n, n) 1/rank of j in i's preferred_partners
     preference: sp.csr_matrix  # ranked, symmetrised with max (either may have listed the other)
     is_mentor: np.ndarray
     is_mentee: np.ndarray
+    department_code: np.ndarray  # integer codes: comparing strings pair by pair is slow
+    location_code: np.ndarray
     # (n, 5S) blocks per wanted level: 1/|wanted| where wanted == level; and min(1, offered/level)
     want_by_level: np.ndarray
     offer_cover: np.ndarray
@@ -164,6 +170,9 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
         capacity=capacity.astype(np.int32),
         on_pip=row["on_pip"].fillna(False).astype(bool).to_numpy() if "on_pip" in row else np.zeros(n, bool),
         skill_names=names, wanted=wanted, offered=offered, text=text, terms=np.asarray(terms), big5=big_five(apps),
+        text_dense=text.toarray() if text.shape[1] <= DENSE_VOCABULARY else None,
+        department_code=pd.factorize(row["department"].fillna(""))[0].astype(np.int32) if n else np.zeros(0, np.int32),
+        location_code=pd.factorize(row["location"].fillna(""))[0].astype(np.int32) if n else np.zeros(0, np.int32),
         ranked=pref, preference=preference, is_mentor=is_mentor, is_mentee=np.isin(role, ["mentee", "both"]),
         want_by_level=want_by_level, offer_cover=offer_cover,
     )
@@ -187,7 +196,10 @@ def components(pop: Population, r: np.ndarray, c: np.ndarray, personality: str, 
     skills = skill_cover(pop, r, c)
     if symmetric:  # each teaches the other: both directions count equally
         skills = (skills + skill_cover(pop, c, r).T) / 2
-    goals = np.asarray((pop.text[r] @ pop.text[c].T).todense(), dtype=np.float32)
+    if pop.text_dense is not None:
+        goals = pop.text_dense[r] @ pop.text_dense[c].T
+    else:
+        goals = np.asarray((pop.text[r] @ pop.text[c].T).todense(), dtype=np.float32)
     a, b = pop.big5[r], pop.big5[c]
     sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
     distance = np.sqrt(np.maximum(sq, 0)) / _TIPI_MAX_DISTANCE
@@ -199,8 +211,8 @@ def components(pop: Population, r: np.ndarray, c: np.ndarray, personality: str, 
     apart = np.abs(pop.tz_offset[r][:, None] - pop.tz_offset[c][None, :])
     apart = np.minimum(apart, 24 - apart)
     overlap = np.maximum(0, WORKDAY_HOURS - apart) / WORKDAY_HOURS
-    diversity = 0.5 * (pop.department[r][:, None] != pop.department[c][None, :]) + 0.5 * (
-        pop.location[r][:, None] != pop.location[c][None, :])
+    diversity = 0.5 * (pop.department_code[r][:, None] != pop.department_code[c][None, :]) + 0.5 * (
+        pop.location_code[r][:, None] != pop.location_code[c][None, :])
     return {"skills": skills, "goals": goals, "personality": personality_score.astype(np.float32),
             "preferences": prefs, "availability": ((hours + overlap) / 2).astype(np.float32),
             "diversity": diversity.astype(np.float32)}
@@ -325,44 +337,65 @@ class Block:
     rules: BlockRules
 
 
+def score_block(pop: Population, relations: PairRules, r: np.ndarray, col_people: np.ndarray, col_pos: np.ndarray,
+                start: int, *, program_type: str, rules, w: np.ndarray) -> Block:
+    parts = components(pop, r, col_people, rules.personality, program_type == "symbiotic")
+    total = sum(w[i] * parts[name] for i, name in enumerate(COMPONENTS))
+    block_rule = block_rules(pop, relations, r, col_people, program_type, rules.min_level_gap, col_pos)
+    ok = block_rule.allowed & (total > rules.min_score)
+    return Block(start, r, np.where(ok, total, -np.inf).astype(np.float32), parts, block_rule)
+
+
+def _column_positions(pop: Population, col_people: np.ndarray) -> np.ndarray:
+    col_pos = np.full(len(pop.ids), -1, dtype=np.int64)
+    col_pos[col_people] = np.arange(len(col_people))
+    return col_pos
+
+
 def scored_blocks(pop: Population, relations: PairRules, row_people: np.ndarray, col_people: np.ndarray, *,
                   program_type: str, rules, weights, block: int = 1000):
     """Yield :class:`Block` after block, so no full rows × columns matrix is ever held."""
-    w = weight_vector(weights)
-    col_pos = np.full(len(pop.ids), -1, dtype=np.int64)
-    col_pos[col_people] = np.arange(len(col_people))
-    symmetric = program_type == "symbiotic"
+    w, col_pos = weight_vector(weights), _column_positions(pop, col_people)
     for start in range(0, len(row_people), block):
-        r = row_people[start:start + block]
-        parts = components(pop, r, col_people, rules.personality, symmetric)
-        total = sum(w[i] * parts[name] for i, name in enumerate(COMPONENTS))
-        block_rule = block_rules(pop, relations, r, col_people, program_type, rules.min_level_gap, col_pos)
-        ok = block_rule.allowed & (total > rules.min_score)
-        yield Block(start, r, np.where(ok, total, -np.inf).astype(np.float32), parts, block_rule)
+        yield score_block(pop, relations, row_people[start:start + block], col_people, col_pos, start,
+                          program_type=program_type, rules=rules, w=w)
 
 
 def top_candidates(pop: Population, relations: PairRules, row_people: np.ndarray, col_people: np.ndarray, *,
-                   program_type: str, rules, weights, k: int, block: int = 1000, progress=None) -> Candidates:
-    """Best ``k`` allowed columns per row (allowed: every hard rule holds and score > min_score)."""
+                   program_type: str, rules, weights, k: int, block: int = 1000, threads: int | None = None,
+                   progress=None) -> Candidates:
+    """Best ``k`` allowed columns per row (allowed: every hard rule holds and score > min_score).
+
+    Blocks are scored on a small thread pool: numpy releases the GIL in its products and ufuncs,
+    and each block reduces to its top k before the next is taken, so memory stays per block.
+    """
+    w, col_pos = weight_vector(weights), _column_positions(pop, col_people)
+
+    def best_of(start: int):
+        b = score_block(pop, relations, row_people[start:start + block], col_people, col_pos, start,
+                        program_type=program_type, rules=rules, w=w)
+        total = b.total
+        kk = min(k, total.shape[1])
+        if kk == 0:
+            return start, np.isfinite(total).sum(axis=1), None
+        top = np.argpartition(-total, kk - 1, axis=1)[:, :kk]
+        top_scores = np.take_along_axis(total, top, axis=1)
+        keep = np.isfinite(top_scores)
+        rr = np.broadcast_to(np.arange(len(b.people))[:, None], top.shape)[keep]
+        cc = top[keep]
+        parts = np.column_stack([b.parts[name][rr, cc] for name in COMPONENTS])
+        return start, np.isfinite(total).sum(axis=1), (rr + start, cc, top_scores[keep], parts)
+
     out_r, out_c, out_s, out_p = [], [], [], []
     allowed_count = np.zeros(len(row_people), dtype=np.int64)
-    for b in scored_blocks(pop, relations, row_people, col_people, program_type=program_type, rules=rules,
-                           weights=weights, block=block):
-        total = b.total
-        allowed_count[b.start:b.start + len(b.people)] = np.isfinite(total).sum(axis=1)
-        kk = min(k, total.shape[1])
-        if kk:
-            top = np.argpartition(-total, kk - 1, axis=1)[:, :kk]
-            top_scores = np.take_along_axis(total, top, axis=1)
-            keep = np.isfinite(top_scores)
-            rr = np.broadcast_to(np.arange(len(b.people))[:, None], top.shape)[keep]
-            cc = top[keep]
-            out_r.append(rr + b.start)
-            out_c.append(cc)
-            out_s.append(top_scores[keep])
-            out_p.append(np.column_stack([b.parts[name][rr, cc] for name in COMPONENTS]))
-        if progress:
-            progress(b.start + len(b.people), len(row_people))
+    starts = range(0, len(row_people), block)
+    with ThreadPoolExecutor(max_workers=threads or min(4, os.cpu_count() or 1)) as pool:
+        for start, count, kept in pool.map(best_of, starts):
+            allowed_count[start:start + len(count)] = count
+            if kept is not None:
+                out_r.append(kept[0]), out_c.append(kept[1]), out_s.append(kept[2]), out_p.append(kept[3])
+            if progress:
+                progress(start + len(count), len(row_people))
     if not out_r:
         empty = np.zeros(0, dtype=np.int64)
         return Candidates(empty, empty, np.zeros(0, np.float32), np.zeros((0, len(COMPONENTS)), np.float32),

@@ -13,11 +13,13 @@ CBC solves it as an LP; its duals then bound what pruning lost (:func:`pruning_g
 Symbiotic cohorts are a non-bipartite matching over people (edges i < j, each person in at most
 one pair); odd cycles break total unimodularity, so x is binary there.
 
-Fairness options (each keeps the main objective):
+Fairness options (lexicographic, each stage a model of the same shape, so still an LP):
 
-- ``cover``: first the largest number of matched mentees K, then the best score with Σ x ≥ K;
-- ``maxmin``: like ``cover``, plus a floor z under every matched mentee's score, maximised with
-  weight ``fairness_weight`` per mentee: z ≤ Σ_c s_rc x_rc + (1 − Σ_c x_rc)  (floor_r).
+- ``cover``: first the largest number K of matched mentees (maximise Σ x), then the best total
+  score subject to Σ x ≥ K (cover_at_least);
+- ``maxmin``: like ``cover``, but before the score stage raise the lowest matched score as far as
+  possible: the highest threshold τ such that pairs scoring ≥ τ still match K mentees (a binary
+  search over the distinct scores), then the best total score over pairs scoring ≥ τ.
 
 Independent connected components are solved as separate models (small ones bundled together).
 """
@@ -121,7 +123,7 @@ def _groups(keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
 
 
 def build_model(p: MatchingProblem, edges: np.ndarray, *, integral: bool, min_matched: int | None = None,
-                floor_weight: float = 0.0, objective: str = "score"):
+                objective: str = "score"):
     """The PuLP model over the given edges; returns (problem, x variables, row and col constraints)."""
     prob = pulp.LpProblem("mentor_matching", pulp.LpMaximize)
     cat = pulp.LpBinary if integral else pulp.LpContinuous
@@ -131,87 +133,75 @@ def build_model(p: MatchingProblem, edges: np.ndarray, *, integral: bool, min_ma
     x = [pulp.LpVariable(f"x_{i}_{j}", 0, None if cat == pulp.LpContinuous else 1, cat)
          for i, j in zip(r.tolist(), c.tolist())]
     weights = np.ones(len(edges)) if objective == "count" else s
-    total = pulp.LpAffineExpression(zip(x, weights.tolist()))
+    prob.setObjective(pulp.LpAffineExpression(zip(x, weights.tolist())))
     row_cons, col_cons = {}, {}
     if p.symmetric:
         people = np.concatenate([r, c])
         slots = np.concatenate([np.arange(len(edges))] * 2)
         for person, idx in _groups(people):
-            cons = pulp.LpConstraint(pulp.LpAffineExpression((x[e], 1) for e in slots[idx]), pulp.LpConstraintLE,
-                                     f"person_{person}", 1)
-            prob.addConstraint(cons)
-            row_cons[person] = cons
+            row_cons[person] = _at_most(prob, x, slots[idx], 1, f"person_{person}")
     else:
         for row, idx in _groups(r):
-            cons = pulp.LpConstraint(pulp.LpAffineExpression((x[e], 1) for e in idx), pulp.LpConstraintLE,
-                                     f"mentee_{row}", 1)
-            prob.addConstraint(cons)
-            row_cons[row] = cons
+            row_cons[row] = _at_most(prob, x, idx, 1, f"mentee_{row}")
         for col, idx in _groups(c):
-            cons = pulp.LpConstraint(pulp.LpAffineExpression((x[e], 1) for e in idx), pulp.LpConstraintLE,
-                                     f"mentor_{col}", int(p.col_capacity[col]))
-            prob.addConstraint(cons)
-            col_cons[col] = cons
+            col_cons[col] = _at_most(prob, x, idx, int(p.col_capacity[col]), f"mentor_{col}")
     locked = set(p.locked.tolist())
     for pos, e in enumerate(edges.tolist()):
         if e in locked:
             prob.addConstraint(x[pos] == 1, f"lock_{p.rows[e]}_{p.cols[e]}")
     if min_matched is not None:
         prob.addConstraint(pulp.lpSum(x) >= min_matched, "cover_at_least")
-    if floor_weight > 0:
-        z = pulp.LpVariable("lowest_score", 0, 1)
-        for row, idx in _groups(r):
-            matched = pulp.LpAffineExpression((x[e], 1) for e in idx)
-            scored = pulp.LpAffineExpression((x[e], float(s[e])) for e in idx)
-            prob.addConstraint(z <= scored + 1 - matched, f"floor_{row}")
-        total = total + floor_weight * len(row_cons) * z
-    prob.setObjective(total)
     return prob, x, row_cons, col_cons
+
+
+def _at_most(prob: pulp.LpProblem, x: list, slots, bound: int, name: str) -> pulp.LpConstraint:
+    cons = pulp.LpConstraint(pulp.LpAffineExpression((x[e], 1) for e in slots), pulp.LpConstraintLE, name, bound)
+    prob.addConstraint(cons)
+    return cons
 
 
 def _values(x: list) -> np.ndarray:
     return np.array([v.varValue or 0.0 for v in x])
 
 
-def solve(p: MatchingProblem, *, fairness: str = "none", fairness_weight: float = 1.0,
-          time_limit: float | None = None, decompose: bool = True, msg: bool = False) -> Solution:
+def solve(p: MatchingProblem, *, fairness: str = "none", time_limit: float | None = None, decompose: bool = True,
+          msg: bool = False) -> Solution:
     """Maximum-score matching of the candidate pairs (see the module docstring for the model)."""
     if fairness not in FAIRNESS:
         raise ValueError(f"fairness must be one of {', '.join(FAIRNESS)} (got {fairness!r})")
     seconds = {"build": 0.0, "solve": 0.0}
-    chosen = np.zeros(len(p.score), dtype=bool)
-    bundles, n_components = _bundles(p, decompose)
-    statuses = set()
-    row_dual, col_dual = np.zeros(p.n_rows), np.zeros(p.n_cols)
-    have_duals = not p.symmetric and fairness == "none" and len(p.locked) == 0
-    integral = p.symmetric or fairness != "none"
     solver = _cbc(time_limit, msg)
-    for edges in bundles:
-        if len(edges) == 0:
-            continue
-        min_matched = None
-        if fairness in ("cover", "maxmin"):
-            started = time.perf_counter()
-            prob, x, _, _ = build_model(p, edges, integral=integral, objective="count")
-            seconds["build"] += time.perf_counter() - started
-            started = time.perf_counter()
-            prob.solve(solver)
-            seconds["solve"] += time.perf_counter() - started
-            min_matched = int(round(pulp.value(prob.objective) or 0))
+    statuses: set[str] = set()
+
+    def run(edges: np.ndarray, **kw):
         started = time.perf_counter()
-        prob, x, row_cons, col_cons = build_model(p, edges, integral=integral, min_matched=min_matched,
-                                           floor_weight=fairness_weight if fairness == "maxmin" else 0.0)
+        prob, x, row_cons, col_cons = build_model(p, edges, integral=p.symmetric, **kw)
         seconds["build"] += time.perf_counter() - started
         started = time.perf_counter()
         prob.solve(solver)
         seconds["solve"] += time.perf_counter() - started
         statuses.add(pulp.LpStatus[prob.status])
         values = _values(x)
-        if not integral and np.any(np.abs(values - np.round(values)) > 1e-6):
-            # cannot happen for a vertex of a TU polytope; solve exactly rather than trust rounding
-            prob, x, _, _ = build_model(p, edges, integral=True)
+        if not p.symmetric and np.any(np.abs(values - np.round(values)) > 1e-6):
+            # a vertex of a totally unimodular polytope is integral; never trust rounding if not
+            prob, x, row_cons, col_cons = build_model(p, edges, integral=True, **kw)
             prob.solve(solver)
-            values, have_duals = _values(x), False
+            values, row_cons, col_cons = _values(x), {}, {}
+        return values, row_cons, col_cons
+
+    chosen = np.zeros(len(p.score), dtype=bool)
+    row_dual, col_dual = np.zeros(p.n_rows), np.zeros(p.n_cols)
+    have_duals = not p.symmetric and fairness == "none" and len(p.locked) == 0
+    bundles, n_components = _bundles(p, decompose)
+    for edges in bundles:
+        if len(edges) == 0:
+            continue
+        min_matched = None
+        if fairness != "none":
+            min_matched = int(round(run(edges, objective="count")[0].sum()))
+        if fairness == "maxmin":
+            edges = _bottleneck_edges(p, edges, min_matched, lambda e: int(round(run(e, objective="count")[0].sum())))
+        values, row_cons, col_cons = run(edges, min_matched=min_matched)
         chosen[edges] = values > 0.5
         if have_duals:
             for row, cons in row_cons.items():
@@ -222,6 +212,21 @@ def solve(p: MatchingProblem, *, fairness: str = "none", fairness_weight: float 
     return Solution(chosen=chosen, objective=float(p.score[chosen].sum()), status=status, seconds=seconds,
                     components=n_components, row_dual=row_dual if have_duals else None,
                     col_dual=col_dual if have_duals else None)
+
+
+def _bottleneck_edges(p: MatchingProblem, edges: np.ndarray, target: int, count) -> np.ndarray:
+    """Edges scoring at least the highest threshold that still lets ``target`` mentees match
+    (locked edges always stay)."""
+    locked = np.isin(edges, p.locked)
+    levels = np.unique(p.score[edges])
+    low, high = 0, len(levels) - 1  # levels[low] always feasible (every edge)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if count(edges[(p.score[edges] >= levels[mid]) | locked]) >= target:
+            low = mid
+        else:
+            high = mid - 1
+    return edges[(p.score[edges] >= levels[low]) | locked]
 
 
 def pruning_gap_bound(solution: Solution, blocks) -> float:
