@@ -98,9 +98,14 @@ def _tz_offsets(names: np.ndarray, moment: dt.datetime) -> np.ndarray:
     return np.array([offsets[n] for n in names], dtype=np.float32)
 
 
+def _column(apps: pd.DataFrame, name: str, default=None) -> pd.Series:
+    """A column of the applications, or ``default`` throughout when an optional answer is absent."""
+    return apps[name] if name in apps else pd.Series([default] * len(apps), index=apps.index, dtype=object)
+
+
 def big_five(apps: pd.DataFrame) -> np.ndarray:
     """TIPI scoring (Gosling et al. 2003): each trait is the mean of one item and one reversed item."""
-    tipi = np.column_stack([pd.to_numeric(apps.get(f"tipi_{i}"), errors="coerce").to_numpy(dtype=float)
+    tipi = np.column_stack([pd.to_numeric(_column(apps, f"tipi_{i}"), errors="coerce").to_numpy(dtype=float)
                             for i in range(1, 11)])
     tipi = np.where(np.isnan(tipi), 4.0, np.clip(tipi, 1, 7))
     rev = 8.0 - tipi
@@ -119,8 +124,8 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
     n = len(ids)
     row = roster.loc[ids] if n else roster.iloc[:0]
     role = apps["role"].astype(str).str.lower().to_numpy()
-    wanted_maps = [parse_skills(t) for t in apps["skills_wanted"].fillna("")] if n else []
-    offered_maps = [parse_skills(t) for t in apps["skills_offered"].fillna("")] if n else []
+    wanted_maps = [parse_skills(t) for t in _column(apps, "skills_wanted", "").fillna("")]
+    offered_maps = [parse_skills(t) for t in _column(apps, "skills_offered", "").fillna("")]
     names = sorted({s for m in wanted_maps + offered_maps for s in m})
     col = {s: j for j, s in enumerate(names)}
     wanted = np.zeros((n, len(names)), dtype=np.float32)
@@ -135,8 +140,8 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
     want_by_level = np.concatenate([(wanted == lv) / n_wanted for lv in levels], axis=1).astype(np.float32)
     offer_cover = np.concatenate([np.minimum(1.0, offered / lv) for lv in levels], axis=1).astype(np.float32)
 
-    texts = (apps.get("goals", pd.Series([""] * n)).fillna("").astype(str) + " . "
-             + apps.get("motivation", pd.Series([""] * n)).fillna("").astype(str)).tolist()
+    texts = (_column(apps, "goals", "").fillna("").astype(str) + " . "
+             + _column(apps, "motivation", "").fillna("").astype(str)).tolist()
     if any(t.strip(" .") for t in texts):
         vectorizer = TfidfVectorizer(analyzer=_terms, sublinear_tf=True, min_df=1)
         text = vectorizer.fit_transform(texts).astype(np.float32).tocsr()
@@ -146,7 +151,7 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
 
     index = {e: i for i, e in enumerate(ids)}
     pr, pc, pv = [], [], []
-    for i, listed in enumerate(apps.get("preferred_partners", pd.Series([""] * n)).fillna("")):
+    for i, listed in enumerate(_column(apps, "preferred_partners", "").fillna("")):
         for rank, other in enumerate(parse_ids(listed), 1):
             if other in index and index[other] != i:
                 pr.append(i), pc.append(index[other]), pv.append(1.0 / rank)
@@ -154,7 +159,7 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
     pref.sum_duplicates()
     preference = pref.maximum(pref.T).tocsr()
 
-    cap = pd.to_numeric(apps.get("capacity"), errors="coerce").fillna(1).to_numpy()
+    cap = pd.to_numeric(_column(apps, "capacity"), errors="coerce").fillna(1).to_numpy()
     is_mentor = np.isin(role, ["mentor", "both"])
     if program_type == "group":
         capacity = np.where(is_mentor, rules.group_size, 1)
@@ -166,7 +171,7 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
         department=row["department"].fillna("").astype(str).to_numpy(),
         location=row["location"].fillna("").astype(str).to_numpy(),
         tz_name=tz_names, tz_offset=_tz_offsets(tz_names, moment or dt.datetime.now(dt.timezone.utc)),
-        hours=pd.to_numeric(apps.get("hours_per_month"), errors="coerce").to_numpy(dtype=np.float32),
+        hours=pd.to_numeric(_column(apps, "hours_per_month"), errors="coerce").to_numpy(dtype=np.float32),
         capacity=capacity.astype(np.int32),
         on_pip=row["on_pip"].fillna(False).astype(bool).to_numpy() if "on_pip" in row else np.zeros(n, bool),
         skill_names=names, wanted=wanted, offered=offered, text=text, terms=np.asarray(terms), big5=big_five(apps),
