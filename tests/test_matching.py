@@ -17,7 +17,7 @@ from mentorflow.config import MatchingRules
 from mentorflow.eligibility import reporting_chain
 from mentorflow.ingest import parse_ids, parse_skills
 from mentorflow.matching import COMPONENTS, MatchInput, committee, fairness, propose, scoring
-from mentorflow.matching.solver import MatchingProblem, candidates_from_matrix, pruning_gap_bound, solve
+from mentorflow.matching.solver import candidates_from_matrix, pruning_gap_bound, solve
 
 PRUNING_TOLERANCE = 0.001  # top-k pruning (k = 15) loses at most 0.1% of the optimum's total score
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)

@@ -140,7 +140,7 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
                 filled += 1
             else:
                 reasons[row] = explain.unmatched_reason(
-                    pop, int(person), block.rules, i, block.total[i], residual, relations, cols, program_type=kind,
+                    pop, int(person), block.rules, i, block.total[i], relations, cols, program_type=kind,
                     min_level_gap=rules.min_level_gap, min_score=rules.min_score)
     timings["fill_and_explain"] = time.perf_counter() - started
 

@@ -91,7 +91,7 @@ def pair_reasons(pop: Population, row: int, col: int, parts: np.ndarray, weights
 
 
 def unmatched_reason(pop: Population, person: int, rules: BlockRules, row: int, total_row: np.ndarray,
-                     residual: np.ndarray, relations: PairRules, col_people: np.ndarray, *, program_type: str,
+                     relations: PairRules, col_people: np.ndarray, *, program_type: str,
                      min_level_gap: int, min_score: float) -> str:
     """The binding reason for one unmatched row, from its block's rule masks and scores."""
     partner = "partner" if program_type == "symbiotic" else "mentor"

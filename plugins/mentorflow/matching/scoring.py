@@ -49,7 +49,6 @@ class Population:
     level: np.ndarray
     department: np.ndarray
     location: np.ndarray
-    tz_name: np.ndarray
     tz_offset: np.ndarray  # hours east of UTC
     hours: np.ndarray  # hours per month, NaN when not given
     capacity: np.ndarray  # mentees a mentor takes (1 for non-mentors)
@@ -170,7 +169,7 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
         ids=ids, level=pd.to_numeric(row["level"], errors="coerce").fillna(0).to_numpy(dtype=np.int32),
         department=row["department"].fillna("").astype(str).to_numpy(),
         location=row["location"].fillna("").astype(str).to_numpy(),
-        tz_name=tz_names, tz_offset=_tz_offsets(tz_names, moment or dt.datetime.now(dt.timezone.utc)),
+        tz_offset=_tz_offsets(tz_names, moment or dt.datetime.now(dt.timezone.utc)),
         hours=pd.to_numeric(_column(apps, "hours_per_month"), errors="coerce").to_numpy(dtype=np.float32),
         capacity=capacity.astype(np.int32),
         on_pip=row["on_pip"].fillna(False).astype(bool).to_numpy() if "on_pip" in row else np.zeros(n, bool),
@@ -328,7 +327,6 @@ class Candidates:
     cols: np.ndarray
     score: np.ndarray
     parts: np.ndarray  # (edges, 6) component values
-    allowed_count: np.ndarray  # per row: how many columns were allowed and above min_score
 
 
 @dataclass
@@ -382,28 +380,25 @@ def top_candidates(pop: Population, relations: PairRules, row_people: np.ndarray
         total = b.total
         kk = min(k, total.shape[1])
         if kk == 0:
-            return start, np.isfinite(total).sum(axis=1), None
+            return start, len(b.people), None
         top = np.argpartition(-total, kk - 1, axis=1)[:, :kk]
         top_scores = np.take_along_axis(total, top, axis=1)
         keep = np.isfinite(top_scores)
         rr = np.broadcast_to(np.arange(len(b.people))[:, None], top.shape)[keep]
         cc = top[keep]
         parts = np.column_stack([b.parts[name][rr, cc] for name in COMPONENTS])
-        return start, np.isfinite(total).sum(axis=1), (rr + start, cc, top_scores[keep], parts)
+        return start, len(b.people), (rr + start, cc, top_scores[keep], parts)
 
     out_r, out_c, out_s, out_p = [], [], [], []
-    allowed_count = np.zeros(len(row_people), dtype=np.int64)
     starts = range(0, len(row_people), block)
     with ThreadPoolExecutor(max_workers=threads or min(4, os.cpu_count() or 1)) as pool:
-        for start, count, kept in pool.map(best_of, starts):
-            allowed_count[start:start + len(count)] = count
+        for start, size, kept in pool.map(best_of, starts):
             if kept is not None:
                 out_r.append(kept[0]), out_c.append(kept[1]), out_s.append(kept[2]), out_p.append(kept[3])
             if progress:
-                progress(start + len(count), len(row_people))
+                progress(start + size, len(row_people))
     if not out_r:
         empty = np.zeros(0, dtype=np.int64)
-        return Candidates(empty, empty, np.zeros(0, np.float32), np.zeros((0, len(COMPONENTS)), np.float32),
-                          allowed_count)
+        return Candidates(empty, empty, np.zeros(0, np.float32), np.zeros((0, len(COMPONENTS)), np.float32))
     return Candidates(np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_s),
-                      np.concatenate(out_p).astype(np.float32), allowed_count)
+                      np.concatenate(out_p).astype(np.float32))

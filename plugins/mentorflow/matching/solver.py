@@ -110,10 +110,11 @@ def _bundles(p: MatchingProblem, decompose: bool) -> tuple[list[np.ndarray], int
     return bundles, int(len(groups))
 
 
-def _cbc(time_limit: float | None, msg: bool) -> pulp.LpSolver:
-    if pulp.HiGHS().available():  # optional: highspy installed
-        return pulp.HiGHS(msg=msg, timeLimit=time_limit)
-    return pulp.PULP_CBC_CMD(msg=msg, timeLimit=time_limit)
+def _solver(time_limit: float | None, msg: bool, mip: bool) -> pulp.LpSolver:
+    """HiGHS when highspy is installed, else the CBC bundled with PuLP (LPs: simplex only, no branching)."""
+    if pulp.HiGHS().available():
+        return pulp.HiGHS(msg=msg, timeLimit=time_limit, mip=mip)
+    return pulp.PULP_CBC_CMD(msg=msg, timeLimit=time_limit, mip=mip)
 
 
 def _groups(keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
@@ -170,7 +171,7 @@ def solve(p: MatchingProblem, *, fairness: str = "none", time_limit: float | Non
     if fairness not in FAIRNESS:
         raise ValueError(f"fairness must be one of {', '.join(FAIRNESS)} (got {fairness!r})")
     seconds = {"build": 0.0, "solve": 0.0}
-    solver = _cbc(time_limit, msg)
+    solver = _solver(time_limit, msg, mip=p.symmetric)
     statuses: set[str] = set()
 
     def run(edges: np.ndarray, **kw):
@@ -185,7 +186,7 @@ def solve(p: MatchingProblem, *, fairness: str = "none", time_limit: float | Non
         if not p.symmetric and np.any(np.abs(values - np.round(values)) > 1e-6):
             # a vertex of a totally unimodular polytope is integral; never trust rounding if not
             prob, x, row_cons, col_cons = build_model(p, edges, integral=True, **kw)
-            prob.solve(solver)
+            prob.solve(_solver(time_limit, msg, mip=True))
             values, row_cons, col_cons = _values(x), {}, {}
         return values, row_cons, col_cons
 
