@@ -405,6 +405,12 @@ def send_pulse(config: CohortConfig, store: Store, period: str) -> dict[str, Any
     return {"period": period, "pairs": len(active), **_send(config, store, messages)}
 
 
+def _period_start(config: CohortConfig, period: str) -> dt.datetime:
+    dates = config.pulse_dates()
+    number = int(period.split("-")[1])
+    return dates[number - 1] if 0 < number <= len(dates) else config.at(config.calendar.kickoff)
+
+
 def assess_health(config: CohortConfig, store: Store, period: str | None) -> dict[str, Any]:
     """Score every active pair for a closed period and alert ops about pairs at risk."""
     from mentorflow import health
@@ -415,6 +421,9 @@ def assess_health(config: CohortConfig, store: Store, period: str | None) -> dic
     # only pairs that were asked about this period (a pair formed later has nothing to answer yet)
     surveyed = {r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="pulse", period=period)}
     active = active[active["mentor_id"].isin(surveyed) | active["mentee_id"].isin(surveyed)]
+    if len(active) and _period_start(config, period) < config.at(config.calendar.midpoint):
+        # a pair formed at the midpoint shares people with surveyed pairs but was not itself asked
+        active = active[active["round"] != "midpoint"]
     responses = store.frame(pulse_responses, cohort_id=config.cohort, period=period)
     scored = health.score_pairs(active, responses)
     if scored.empty:
