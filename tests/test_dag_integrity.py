@@ -75,7 +75,9 @@ def test_hitl_mode_adds_the_committee_step_and_auto_mode_does_not(cohorts_dir):
     write_cohort(cohorts_dir, "hitl-cohort", committee={"review_mode": "hitl"})
     write_cohort(cohorts_dir, "auto-cohort", committee={"review_mode": "auto"})
     tasks = parse(cohorts_dir)["tasks"]
-    assert sorted(tasks["mentorflow__hitl-cohort__match"]) == ["approve_matches", "committee_approval", "propose_matches"]
+    assert sorted(tasks["mentorflow__hitl-cohort__match"]) == [
+        "approve_matches", "approve_resolved_matches", "committee_approval", "committee_decision",
+        "committee_reapproval", "propose_matches", "resolve_matches"]
     assert "committee_approval" in tasks["mentorflow__hitl-cohort__midpoint"]
     assert "committee_approval" not in tasks["mentorflow__auto-cohort__match"]
 

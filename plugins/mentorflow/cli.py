@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from mentorflow import paths
-from mentorflow import cli_email, cli_forms
+from mentorflow import cli_email, cli_forms, cli_match
 from mentorflow.config import STAGES, CohortConfigError, cohort_files, find_cohort, load_cohort, load_cohorts
 
 NEW_COHORT = """\
@@ -262,6 +262,7 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
     cli_email.register(sub)
     cli_forms.register(sub)
+    cli_match.register(sub)
     return p
 
 

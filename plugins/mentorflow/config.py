@@ -95,6 +95,9 @@ class MatchingRules(_Strict):
     forbid_reporting_line: bool = True
     forbid_repeat_pairs: bool = True
     min_score: float = Field(0.0, ge=0, le=1, description="pairs scoring below this are never proposed")
+    fairness: Literal["none", "cover", "maxmin"] = Field(
+        "none", description="cover: match as many mentees as possible first; maxmin: then raise the lowest score")
+    top_k: int = Field(15, ge=1, le=500, description="candidate partners kept per mentee before solving")
 
 
 class Matching(_Strict):

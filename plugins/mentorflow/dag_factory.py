@@ -66,10 +66,11 @@ def _intake_moments(config: CohortConfig) -> list[dt.datetime]:
     return moments or [opened + (closed - opened) / 2]
 
 
-def _step(stage: str, step: str, *, first: bool = False, last: bool = False, outlets: list | None = None, **kw: Any):
+def _step(stage: str, step: str, *, first: bool = False, last: bool = False, outlets: list | None = None,
+          task_id: str | None = None, **kw: Any):
     """A task that runs ``mentorflow.runtime.run_step`` for one pipeline step."""
 
-    @task(task_id=step, outlets=outlets or [], **kw)
+    @task(task_id=task_id or step, outlets=outlets or [], **kw)
     def _run(cohort_id: str, **context: Any) -> dict[str, Any]:
         from mentorflow.runtime import run_step
 
@@ -93,16 +94,52 @@ def _common(config: CohortConfig, stage: str, schedule: Any, doc: str) -> dict[s
     )
 
 
-def _approval(config: CohortConfig, propose_task_id: str, round_name: str):
+def _committee_text(propose_task_id: str) -> str:
+    return "{{ ti.xcom_pull(task_ids='" + propose_task_id + "')['committee_text'] }}"
+
+
+def _reviewers(config: CohortConfig) -> dict[str, Any]:
+    return {"response_timeout": dt.timedelta(hours=config.committee.timeout_hours),
+            "assigned_users": [{"id": u, "name": u} for u in config.committee.reviewers] or None}
+
+
+def _approval(config: CohortConfig, propose_task_id: str, round_name: str, task_id: str = "committee_approval"):
     from airflow.providers.standard.operators.hitl import ApprovalOperator
 
-    return ApprovalOperator(
-        task_id="committee_approval",
-        subject=f"{config.name}: approve the {round_name} matches?",
-        body="{{ ti.xcom_pull(task_ids='" + propose_task_id + "')['committee_text'] }}",
-        response_timeout=dt.timedelta(hours=config.committee.timeout_hours),
-        assigned_users=[{"id": u, "name": u} for u in config.committee.reviewers] or None,
-    )
+    return ApprovalOperator(task_id=task_id, subject=f"{config.name}: approve the {round_name} matches?",
+                            body=_committee_text(propose_task_id), **_reviewers(config))
+
+
+def _review_with_resolve(config: CohortConfig, c: str, proposed, approve) -> None:
+    """Committee review of the initial matches: Approve, Reject, or Re-solve with locks and forbids,
+    then a second approval of the re-solved proposal (one re-solve round)."""
+    from airflow.providers.standard.operators.hitl import HITLOperator
+    from airflow.sdk import Param
+
+    from mentorflow.matching import committee
+
+    review = HITLOperator(
+        task_id="committee_approval", subject=f"{config.name}: approve the initial matches?",
+        body=_committee_text("propose_matches"), options=committee.OPTIONS, defaults=[committee.REJECT],
+        params={
+            "locks": Param("", type="string", title="Locks (Re-solve)",
+                           description="pairs that must be made: mentor_id:mentee_id;mentor_id:mentee_id"),
+            "forbids": Param("", type="string", title="Forbids (Re-solve)",
+                             description="pairs that must not be made: mentor_id:mentee_id;..."),
+        },
+        **_reviewers(config))
+
+    @task.branch(task_id="committee_decision")
+    def decide(**context: Any) -> list[str]:
+        answer = committee.decision(context["ti"].xcom_pull(task_ids="committee_approval"))
+        return {committee.APPROVE: ["approve_matches"], committee.RESOLVE: ["resolve_matches"]}.get(answer, [])
+
+    resolved = _step("match", "resolve_matches")(c)
+    approve_resolved = _step("match", "approve_matches", task_id="approve_resolved_matches", last=True,
+                             outlets=[asset(c, "approved")])(c)
+    branch = decide()
+    proposed >> review >> branch >> [approve, resolved]
+    resolved >> _approval(config, "resolve_matches", "re-solved initial", "committee_reapproval") >> approve_resolved
 
 
 def build_cohort_dags(config: CohortConfig) -> dict[str, DAG]:
@@ -135,7 +172,7 @@ def build_cohort_dags(config: CohortConfig) -> dict[str, DAG]:
         proposed = _step("match", "propose_matches", first=True)(c)
         approve = _step("match", "approve_matches", last=True, outlets=[asset(c, "approved")])(c)
         if hitl:
-            proposed >> _approval(config, "propose_matches", "initial") >> approve
+            _review_with_resolve(config, c, proposed, approve)
         else:
             proposed >> approve
     dags[d.dag_id] = d

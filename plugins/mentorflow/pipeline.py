@@ -20,6 +20,7 @@ from mentorflow.config import CohortConfig
 from mentorflow.emailing import LedgerKey, OutgoingEmail, render_email
 from mentorflow.emailing.delivery import backend_for
 from mentorflow.emailing.ledger import send_once, undeliverable
+from mentorflow.matching.inputs import COMPONENTS
 from mentorflow.store import (
     Store,
     applications,
@@ -33,9 +34,6 @@ from mentorflow.store import (
     triage_requests,
     unmatched,
 )
-
-
-COMPONENTS = ("skills", "goals", "personality", "preferences", "availability", "diversity")
 
 
 class GateFailure(RuntimeError):
@@ -258,7 +256,7 @@ def validate_applications(config: CohortConfig, store: Store) -> dict[str, Any]:
 # -- match ------------------------------------------------------------------------------------
 
 
-def _match_input(config: CohortConfig, store: Store, **extra: Any):
+def match_input(config: CohortConfig, store: Store, **extra: Any):
     from mentorflow.matching import MatchInput
 
     roster = store.frame(people, cohort_id=config.cohort)
@@ -267,6 +265,7 @@ def _match_input(config: CohortConfig, store: Store, **extra: Any):
     return MatchInput(
         program_type=config.program_type.value, rules=config.matching.rules,
         people=roster[roster["eligible"].astype(bool)], applications=apps, previous_pairs=history,
+        roster=roster, weights=config.matching.weights,
         forbidden_pairs={tuple(p) for p in config.matching.forbids},
         locked_pairs=[tuple(p) for p in config.matching.locks], **extra,
     )
@@ -281,18 +280,33 @@ def _previous_pairs(config: CohortConfig, store: Store) -> set[tuple[str, str]]:
         return {tuple(r) for r in conn.execute(stmt)}
 
 
-def propose_matches(config: CohortConfig, store: Store, round_name: str = "initial") -> dict[str, Any]:
+def propose_matches(config: CohortConfig, store: Store, round_name: str = "initial", *,
+                    locks: list[tuple[str, str]] = (), forbids: list[tuple[str, str]] = ()) -> dict[str, Any]:
+    """Propose the round's pairs; ``locks``/``forbids`` are the committee's additions to the YAML's."""
     from mentorflow.matching import propose
 
-    result = propose(_match_input(config, store))
-    _replace_proposal(config, store, round_name, result)
+    inp = match_input(config, store)
+    inp.locked_pairs = [*inp.locked_pairs, *locks]
+    inp.forbidden_pairs = inp.forbidden_pairs | set(forbids)
+    result = propose(inp)
+    replace_proposal(config, store, round_name, result)
     report = reports.write_match_report(config, store, round_name)
     return {"pairs": len(result.pairs), "unmatched": len(result.unmatched),
             "mean_score": round(float(result.pairs["score"].mean()), 4) if len(result.pairs) else 0.0,
-            "report": str(report)}
+            "notes": result.notes, "report": str(report)}
 
 
-def _replace_proposal(config: CohortConfig, store: Store, round_name: str, result) -> None:
+def resolve_matches(config: CohortConfig, store: Store, response: dict[str, Any] | None) -> dict[str, Any]:
+    """Solve the initial round again with the locks and forbids the committee entered."""
+    from mentorflow.matching import committee
+
+    locks, forbids, problems = committee.requested_changes(response)
+    summary = propose_matches(config, store, locks=locks, forbids=forbids)
+    summary["notes"] = problems + summary["notes"]
+    return {**summary, "committee_locks": [list(p) for p in locks], "committee_forbids": [list(p) for p in forbids]}
+
+
+def replace_proposal(config: CohortConfig, store: Store, round_name: str, result) -> None:
     now = dt.datetime.now(dt.timezone.utc)
     with store.engine.begin() as conn:
         conn.execute(matches.delete().where(matches.c.cohort_id == config.cohort, matches.c.round == round_name,
@@ -313,15 +327,21 @@ def _replace_proposal(config: CohortConfig, store: Store, round_name: str, resul
             ])
 
 
-def committee_summary(config: CohortConfig, store: Store, round_name: str = "initial") -> str:
-    """The text the committee reads in the approval step."""
+def committee_summary(config: CohortConfig, store: Store, round_name: str = "initial", notes: list[str] = ()) -> str:
+    """The text the committee reads in the approval step (with fairness flags and unmet locks)."""
     proposed = store.rows(matches, cohort_id=config.cohort, round=round_name, status="proposed")
     left = store.rows(unmatched, cohort_id=config.cohort, round=round_name)
     scores = [m["score"] for m in proposed]
+    roles = {a["employee_id"]: a["role"] for a in store.rows(applications, cohort_id=config.cohort)}
+    audit = reports.match_report_context(config, round_name, proposed, left, store.frame(people, cohort_id=config.cohort),
+                                         roles)["audit"]
     lines = [
         f"**{config.name}** ({round_name} round): {len(proposed)} proposed pairs, {len(left)} unmatched.",
         f"Mean score {sum(scores) / len(scores):.3f}, lowest {min(scores):.3f}." if scores else "No pairs proposed.",
+        *[f"Fairness: {flag}" for flag in audit.flags],
+        *[f"Note: {note}" for note in notes],
         f"Full report: {paths.reports_dir(config.cohort) / f'matches-{round_name}.html'}",
+        "Re-solve: enter pairs as mentor_id:mentee_id;... in locks (must pair) or forbids (never pair).",
     ]
     return "\n\n".join(lines)
 
@@ -447,6 +467,12 @@ def send_pulse_reminders(config: CohortConfig, store: Store, period: str) -> dic
     return {"period": period, "reminded": len(due), **_send(config, store, messages)}
 
 
+def _period_start(config: CohortConfig, period: str) -> dt.datetime:
+    dates = config.pulse_dates()
+    number = int(period.split("-")[1])
+    return dates[number - 1] if 0 < number <= len(dates) else config.at(config.calendar.kickoff)
+
+
 def assess_health(config: CohortConfig, store: Store, period: str | None) -> dict[str, Any]:
     """Score every active pair for a closed period and alert ops about pairs at risk."""
     from mentorflow import health
@@ -457,6 +483,9 @@ def assess_health(config: CohortConfig, store: Store, period: str | None) -> dic
     # only pairs that were asked about this period (a pair formed later has nothing to answer yet)
     surveyed = {r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="pulse", period=period)}
     active = active[active["mentor_id"].isin(surveyed) | active["mentee_id"].isin(surveyed)]
+    if len(active) and _period_start(config, period) < config.at(config.calendar.midpoint):
+        # a pair formed at the midpoint shares people with surveyed pairs but was not itself asked
+        active = active[active["round"] != "midpoint"]
     responses = store.frame(pulse_responses, cohort_id=config.cohort, period=period)
     earlier = previous_period(config, period)
     previous = store.frame(pair_health, cohort_id=config.cohort, period=earlier) if earlier else None
@@ -511,7 +540,7 @@ def rematch(config: CohortConfig, store: Store) -> dict[str, Any]:
                          .values(status="ended", ended_at=now, end_reason=why))
     former = {(m["mentor_id"], m["mentee_id"]) for m in store.rows(matches, cohort_id=config.cohort)}
     freed = {m["mentee_id"] for m in ending}
-    inp = _match_input(config, store, fixed_pairs=[(m["mentor_id"], m["mentee_id"]) for m in keep])
+    inp = match_input(config, store, fixed_pairs=[(m["mentor_id"], m["mentee_id"]) for m in keep])
     inp.forbidden_pairs |= former
     # only freed mentees look for a partner; everyone else keeps theirs
     inp.applications = inp.applications[inp.applications["role"].isin(["mentor", "both"]) |
@@ -520,7 +549,7 @@ def rematch(config: CohortConfig, store: Store) -> dict[str, Any]:
     result = propose(inp)
     result.pairs = result.pairs[result.pairs["mentee_id"].isin(freed)]
     result.unmatched = result.unmatched[result.unmatched["employee_id"].isin(freed)]
-    _replace_proposal(config, store, "midpoint", result)
+    replace_proposal(config, store, "midpoint", result)
     report = reports.write_match_report(config, store, "midpoint")
     return {"ended": len(ending), "kept": len(keep), "new_pairs": len(result.pairs),
             "still_unmatched": len(result.unmatched), "report": str(report)}
@@ -528,6 +557,7 @@ def rematch(config: CohortConfig, store: Store) -> dict[str, Any]:
 
 def activate_rematches(config: CohortConfig, store: Store) -> dict[str, Any]:
     """Activate approved midpoint pairs and tell everyone affected (and no one else)."""
+    approve_matches(config, store, "midpoint")  # this step runs only once the committee approved the round
     everyone = _people_index(store, config.cohort)
     apps = {a["employee_id"]: a for a in store.rows(applications, cohort_id=config.cohort)}
     new_pairs = store.rows(matches, cohort_id=config.cohort, round="midpoint", status="approved")

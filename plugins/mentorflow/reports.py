@@ -20,12 +20,15 @@ from mentorflow.store import Store, email_ledger, matches, pair_health, people, 
 MIN_CELL = 5
 
 
+def _render(config, template: str, context: dict[str, Any]) -> str:
+    return environment().get_template(f"reports/{template}").render(
+        cohort=config, generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), **context)
+
+
 def _write(config, name: str, template: str, context: dict[str, Any], store: Store, kind: str) -> Path:
     out = paths.reports_dir(config.cohort) / name
     out.parent.mkdir(parents=True, exist_ok=True)
-    html = environment().get_template(f"reports/{template}").render(
-        cohort=config, generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), **context)
-    out.write_text(html, encoding="utf-8")
+    out.write_text(_render(config, template, context), encoding="utf-8")
     store.record_report(config.cohort, kind, str(out))
     return out
 
@@ -42,18 +45,36 @@ def write_dq_report(config, store: Store, *, gate: str, checked: int, problems: 
                    "truncated": max(0, len(rows) - 500)}, store, f"dq-{gate}")
 
 
-def write_match_report(config, store: Store, round_name: str) -> Path:
-    everyone = {p["employee_id"]: p for p in store.rows(people, cohort_id=config.cohort)}
-    pairs = [m for m in store.rows(matches, cohort_id=config.cohort, round=round_name) if m["status"] in ("proposed", "approved", "active")]
+def match_report_context(config, round_name: str, pairs: list[dict], left: list[dict], roster: pd.DataFrame,
+                         roles: dict[str, str]) -> dict[str, Any]:
+    """What the proposed-matches report shows, including the fairness audit (groups under 5 suppressed)."""
+    from mentorflow.matching import fairness
+
+    everyone = {p["employee_id"]: p for p in roster.to_dict("records")}
     for pair in pairs:
         pair["mentor"], pair["mentee"] = everyone[pair["mentor_id"]], everyone[pair["mentee_id"]]
-    left = store.rows(unmatched, cohort_id=config.cohort, round=round_name)
     for row in left:
         row["person"] = everyone.get(row["employee_id"], {"full_name": row["employee_id"], "department": ""})
-    scores = [p["score"] for p in pairs]
-    return _write(config, f"matches-{round_name}.html", "matches.html",
-                  {"round": round_name, "pairs": sorted(pairs, key=lambda p: -p["score"]), "unmatched": left,
-                   "histogram": _histogram(scores, bins=10, low=0.0, high=1.0)}, store, f"matches-{round_name}")
+    symbiotic = config.program_type.value == "symbiotic"
+    seekers = [p["mentee_id"] for p in pairs] + [p["mentor_id"] for p in pairs if symbiotic] + [
+        r["employee_id"] for r in left if symbiotic or roles.get(r["employee_id"]) in ("mentee", "both")]
+    frame = pd.DataFrame(pairs, columns=["mentor_id", "mentee_id", "score"]) if pairs else pd.DataFrame(
+        columns=["mentor_id", "mentee_id", "score"])
+    return {"round": round_name, "pairs": sorted(pairs, key=lambda p: -p["score"]), "unmatched": left,
+            "histogram": _histogram([p["score"] for p in pairs], bins=10, low=0.0, high=1.0),
+            "audit": fairness.audit(roster, seekers, frame), "min_cell": MIN_CELL}
+
+
+def render_match_report(config, context: dict[str, Any]) -> str:
+    return _render(config, "matches.html", context)
+
+
+def write_match_report(config, store: Store, round_name: str) -> Path:
+    pairs = [m for m in store.rows(matches, cohort_id=config.cohort, round=round_name) if m["status"] in ("proposed", "approved", "active")]
+    left = store.rows(unmatched, cohort_id=config.cohort, round=round_name)
+    roles = {a["employee_id"]: a["role"] for a in store.rows(applications, cohort_id=config.cohort)}
+    context = match_report_context(config, round_name, pairs, left, store.frame(people, cohort_id=config.cohort), roles)
+    return _write(config, f"matches-{round_name}.html", "matches.html", context, store, f"matches-{round_name}")
 
 
 def _histogram(values: list[float], *, bins: int, low: float, high: float) -> list[dict[str, Any]]:

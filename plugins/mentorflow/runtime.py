@@ -32,9 +32,9 @@ def moment_of(context: dict[str, Any]) -> dt.datetime:
 
 
 def _with_committee_text(round_name: str, fn: Callable) -> Callable:
-    def step(config: CohortConfig, store: Store, now: dt.datetime) -> dict[str, Any]:
-        summary = fn(config, store, now)
-        summary["committee_text"] = pipeline.committee_summary(config, store, round_name)
+    def step(config: CohortConfig, store: Store, now: dt.datetime, *args: Any) -> dict[str, Any]:
+        summary = fn(config, store, now, *args)
+        summary["committee_text"] = pipeline.committee_summary(config, store, round_name, summary.get("notes", []))
         return summary
 
     return step
@@ -92,6 +92,12 @@ TRIGGERED_STEPS: dict[str, Callable[[CohortConfig, Store, dict[str, Any], str], 
     "record_triage": pipeline.record_triage,
 }
 
+# steps that read an upstream answer from the task context: the committee's HITL response
+CONTEXT_STEPS: dict[str, Callable[[CohortConfig, Store, dt.datetime, dict[str, Any]], dict[str, Any]]] = {
+    "resolve_matches": _with_committee_text("initial", lambda c, s, now, context: pipeline.resolve_matches(
+        c, s, context["ti"].xcom_pull(task_ids="committee_approval"))),
+}
+
 
 def run_step(cohort_id: str, stage: str, step: str, context: dict[str, Any], *, first: bool = False,
              last: bool = False) -> dict[str, Any]:
@@ -107,6 +113,8 @@ def run_step(cohort_id: str, stage: str, step: str, context: dict[str, Any], *, 
         if step in TRIGGERED_STEPS:
             conf = dict(getattr(context.get("dag_run"), "conf", None) or {})
             summary = TRIGGERED_STEPS[step](config, store, conf, run_id)
+        elif step in CONTEXT_STEPS:
+            summary = CONTEXT_STEPS[step](config, store, now, context)
         else:
             summary = STEPS[step](config, store, now)
     except pipeline.GateFailure as exc:

@@ -1,0 +1,194 @@
+"""Matching at scale: the engine against the exact optimum and against a naive dense PuLP model.
+
+    python benchmarks/bench_matching.py [--mentees 10000] [--mentors 5000] [--naive-limit 60] [--skip-naive]
+
+1. A synthetic traditional cohort (mentors are the most senior people, capacity 2, every hard
+   rule on: levels, reporting lines, avoid lists, PIP) goes through ``matching.propose`` end to
+   end (scoring, model, solve, fill, explanations, unmatched reasons, pruning certificate).
+   Prints wall time and peak memory (this process and the CBC child process).
+2. The exact optimum of the same instance: its unconstrained twin (forbidden pairs score 0, so
+   pairing them is worth the same as not pairing) solved by ``scipy.optimize.linear_sum_assignment``
+   on the capacity-expanded matrix. Prints the engine's objective as a fraction of it.
+3. The naive model: one PuLP variable per allowed pair, built with ``+=`` in Python loops, on
+   growing instances until one takes longer than ``--naive-limit`` seconds; prints the figures of
+   the largest that finished in time, next to the engine on that same instance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
+
+from mentorflow.config import MatchingRules, Weights  # noqa: E402
+from mentorflow.ingest import parse_ids  # noqa: E402
+from mentorflow.matching import MatchInput, propose, scoring  # noqa: E402
+from mentorflow.synthetic import _skill_list, generate_applications, generate_roster  # noqa: E402
+
+CAPACITY = 2
+
+
+def instance(mentees: int, mentors: int, seed: int = 5) -> MatchInput:
+    """``mentees`` + ``mentors`` people; the most senior become mentors (capacity 2)."""
+    roster = generate_roster(mentees + mentors, seed)
+    roster["on_pip"] = roster["on_pip"].eq("true")
+    apps = generate_applications(roster, seed, apply_rate=1.0, incomplete_rate=0.0)
+    apps = apps.set_index("employee_id").loc[roster["employee_id"]].reset_index()
+    rng = np.random.default_rng(seed)
+    order = np.lexsort((rng.random(len(roster)), -roster["level"].to_numpy()))
+    is_mentor = np.zeros(len(roster), dtype=bool)
+    is_mentor[order[:mentors]] = True
+    apps["role"] = np.where(is_mentor, "mentor", "mentee")
+    apps["capacity"] = np.where(is_mentor, CAPACITY, None)
+    apps.loc[is_mentor, "skills_offered"] = [_skill_list(rng, int(rng.integers(2, 6)), 3, 5) for _ in range(mentors)]
+    apps.loc[~is_mentor, "skills_wanted"] = [_skill_list(rng, int(rng.integers(1, 4)), 1, 4)
+                                             for _ in range(mentees)]
+    apps.loc[is_mentor, "skills_wanted"] = ""
+    apps.loc[~is_mentor, "skills_offered"] = ""
+    apps.loc[~is_mentor, "preferred_partners"] = [
+        ";".join(rng.choice(apps.loc[is_mentor, "employee_id"].to_numpy(), int(rng.integers(0, 3)), replace=False))
+        for _ in range(mentees)]
+    rules = MatchingRules(max_mentees_per_mentor=CAPACITY)
+    return MatchInput("traditional", rules, roster, apps, weights=Weights())
+
+
+def full_matrix(inp: MatchInput) -> tuple[np.ndarray, np.ndarray]:
+    """Every (mentee, mentor) score with forbidden pairs at -inf, and the mentors' capacities."""
+    pop = scoring.build_population(inp.people, inp.applications, inp.program_type, inp.rules)
+    avoid = {e: parse_ids(a) for e, a in zip(inp.applications["employee_id"], inp.applications["avoid_partners"])}
+    relations = scoring.relation_pairs(pop, avoid, inp.people, forbid_reporting_line=True, previous=set(), forbidden=set())
+    rows, cols = np.flatnonzero(pop.is_mentee), np.flatnonzero(pop.is_mentor)
+    matrix = np.empty((len(rows), len(cols)), dtype=np.float32)
+    for b in scoring.scored_blocks(pop, relations, rows, cols, program_type=inp.program_type, rules=inp.rules,
+                                   weights=inp.weights):
+        matrix[b.start:b.start + len(b.people)] = b.total
+    return matrix, pop.capacity[cols]
+
+
+def exact_optimum(matrix: np.ndarray, capacity: np.ndarray) -> float:
+    from scipy.optimize import linear_sum_assignment
+
+    twin = np.repeat(np.where(np.isfinite(matrix), matrix, 0.0).astype(np.float64), capacity, axis=1)
+    r, c = linear_sum_assignment(twin, maximize=True)
+    return float(twin[r, c].sum())
+
+
+def naive_dense(matrix: np.ndarray, capacity: np.ndarray) -> float:
+    """The textbook model: a variable per allowed pair, constraints summed in Python loops."""
+    import pulp
+
+    prob = pulp.LpProblem("naive", pulp.LpMaximize)
+    allowed = np.isfinite(matrix)
+    x = {(i, j): pulp.LpVariable(f"x_{i}_{j}", cat="Binary") for i, j in zip(*np.nonzero(allowed))}
+    prob += pulp.lpSum(float(matrix[i, j]) * v for (i, j), v in x.items())
+    for i in range(matrix.shape[0]):
+        prob += pulp.lpSum(x[i, j] for j in range(matrix.shape[1]) if allowed[i, j]) <= 1
+    for j in range(matrix.shape[1]):
+        prob += pulp.lpSum(x[i, j] for i in range(matrix.shape[0]) if allowed[i, j]) <= int(capacity[j])
+    prob.solve(pulp.PULP_CBC_CMD(msg=False))
+    return float(sum(matrix[i, j] for (i, j), v in x.items() if (v.varValue or 0) > 0.5))
+
+
+def _naive_child(mentees: int, mentors: int, queue) -> None:
+    matrix, capacity = full_matrix(instance(mentees, mentors))
+    _reset_peak()
+    started = time.perf_counter()
+    objective = naive_dense(matrix, capacity)
+    queue.put((time.perf_counter() - started, objective, _peak_mb(), exact_optimum(matrix, capacity)))
+
+
+def _reset_peak() -> None:
+    """Linux: restart this process's peak-RSS counter (VmHWM), so a figure covers one phase only."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _peak_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (CBC): wall time on a shared machine
+    counts other people's work too, CPU time does not."""
+    own, child = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + child.ru_utime + child.ru_stime
+
+
+def engine_run(inp: MatchInput) -> tuple[float, dict, float]:
+    _reset_peak()
+    started, cpu = time.perf_counter(), _cpu_seconds()
+    result = propose(inp, progress=lambda m: print("   ", m, flush=True) if not m.startswith("  scored") else None)
+    result.stats["cpu_seconds"] = round(_cpu_seconds() - cpu, 1)
+    return time.perf_counter() - started, result.stats, float(result.pairs["score"].sum())
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mentees", type=int, default=10_000)
+    ap.add_argument("--mentors", type=int, default=5_000)
+    ap.add_argument("--naive-limit", type=float, default=60.0)
+    ap.add_argument("--skip-naive", action="store_true")
+    args = ap.parse_args()
+    print(f"machine: {os.cpu_count()} cores; CBC bundled with PuLP")
+
+    print(f"\n[1] engine: {args.mentees:,} mentees × {args.mentors:,} mentors (capacity {CAPACITY}), all hard rules")
+    inp = instance(args.mentees, args.mentors)
+    seconds, stats, objective = engine_run(inp)
+    peak = _peak_mb()
+    print(f"    wall time {seconds:.1f} s, CPU time {stats['cpu_seconds']:.1f} s (this process + CBC; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    print(f"    phases (wall s): {stats['seconds']}")
+    print(f"    peak memory of this process during the run: {peak:.0f} MB (CBC runs as a separate process, not counted)")
+    print(f"    candidates {stats['candidates']:,}, components {stats['components']}, status {stats['status']}, "
+          f"LP objective {stats['lp_objective']:.4f}, {stats['filled_after_solve']} mentees placed by the fill step")
+
+    print("\n[2] exact optimum: linear_sum_assignment on the capacity-expanded unconstrained twin")
+    started = time.perf_counter()
+    matrix, capacity = full_matrix(inp)
+    optimum = exact_optimum(matrix, capacity)
+    print(f"    optimum {optimum:.4f} in {time.perf_counter() - started:.1f} s; engine objective {objective:.4f} "
+          f"= {100 * objective / optimum:.4f}% of the optimum")
+    del matrix
+
+    if not args.skip_naive:
+        print(f"\n[3] naive dense PuLP model, growing until one takes over {args.naive_limit:.0f} s")
+        best = None
+        for mentees in (200, 400, 600, 800, 1000, 1200, 1600, 2000):
+            queue = mp.get_context("spawn").Queue()
+            child_proc = mp.get_context("spawn").Process(target=_naive_child, args=(mentees, mentees // 2, queue))
+            child_proc.start()
+            child_proc.join(args.naive_limit + 120)  # the instance and its exact optimum take time too
+            if child_proc.is_alive():
+                child_proc.kill()
+                print(f"    {mentees:,} × {mentees // 2:,}: did not finish; stopping")
+                break
+            naive_s, naive_obj, n_peak, n_opt = queue.get()
+            print(f"    {mentees:,} × {mentees // 2:,}: {naive_s:.1f} s, objective {naive_obj:.4f} "
+                  f"= {100 * naive_obj / n_opt:.4f}% of the optimum, peak memory {n_peak:.0f} MB")
+            if naive_s > args.naive_limit:
+                break
+            best = (mentees, naive_s, naive_obj, n_opt)
+        if best:
+            mentees, naive_s, naive_obj, n_opt = best
+            eng_s, eng_stats, eng_obj = engine_run(instance(mentees, mentees // 2))
+            print(f"    largest naive size within {args.naive_limit:.0f} s: {mentees:,} × {mentees // 2:,}: naive "
+                  f"{naive_s:.1f} s vs engine {eng_s:.1f} s wall, {eng_stats['cpu_seconds']:.1f} s CPU "
+                  f"(×{naive_s / eng_s:.0f} faster); engine objective {100 * eng_obj / n_opt:.4f}% of the optimum")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""The matching run behind :func:`mentorflow.matching.propose`:
+
+1. :mod:`~mentorflow.matching.scoring` scores pairs block by block and keeps each mentee's best
+   ``top_k`` allowed partners (hard rules are masks, never penalties);
+2. :mod:`~mentorflow.matching.solver` solves the PuLP model over those candidates;
+3. mentees left without a partner while an allowed mentor still has room are placed (this only
+   adds score), and LP duals certify how much pruning could have lost;
+4. :mod:`~mentorflow.matching.explain` says why each pair was made and why anyone was not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from mentorflow.ingest import parse_ids
+from mentorflow.matching import explain, scoring
+from mentorflow.matching.inputs import COMPONENTS, DEFAULT_TOP_K, MatchInput, MatchResult
+from mentorflow.matching.solver import MatchingProblem, pruning_gap_bound, solve
+
+
+def _default_weights():
+    from mentorflow.config import Weights
+
+    return Weights()
+
+
+def _rule(rules, name: str, default):
+    return getattr(rules, name, default)
+
+
+def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
+            moment: dt.datetime | None = None, certify: bool = False) -> MatchResult:
+    """Propose pairs honouring every hard rule, with reasons; see the module docstring."""
+    say = progress or (lambda _: None)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    rules, kind = inp.rules, inp.program_type
+    weights = inp.weights or _default_weights()
+    symmetric = kind == "symbiotic"
+    pop = scoring.build_population(inp.people, inp.applications, kind, rules, moment)
+    index = pop.index
+    avoid = {e: parse_ids(a) for e, a in zip(inp.applications["employee_id"], inp.applications.get(
+        "avoid_partners", pd.Series([""] * len(inp.applications))).fillna(""))}
+    roster = inp.roster if inp.roster is not None else inp.people
+    relations = scoring.relation_pairs(pop, avoid, roster, forbid_reporting_line=_rule(rules, "forbid_reporting_line", True),
+                                       previous=set(inp.previous_pairs), forbidden=set(inp.forbidden_pairs))
+
+    # people in fixed pairs (midpoint: healthy pairs stay) use up capacity and look for no one
+    load = np.zeros(len(pop.ids), dtype=np.int64)
+    busy = np.zeros(len(pop.ids), dtype=bool)
+    for mentor, mentee in inp.fixed_pairs:
+        if mentor in index:
+            load[index[mentor]] += 1
+            busy[index[mentor]] |= symmetric
+        if mentee in index:
+            busy[index[mentee]] = True
+    everyone = np.arange(len(pop.ids))
+    if symmetric:
+        rows = cols = everyone[~busy]
+        capacity = np.ones(len(cols), dtype=np.int64)
+    else:
+        rows = everyone[pop.is_mentee & ~busy]
+        mentors = everyone[pop.is_mentor]
+        room = pop.capacity[mentors] - load[mentors]
+        cols, capacity = mentors[room > 0], room[room > 0]
+    timings["prepare"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    k = int(_rule(rules, "top_k", DEFAULT_TOP_K))
+    say(f"scoring {len(rows):,} × {len(cols):,} candidate pairs (keeping the best {k} per person) …")
+    common = dict(program_type=kind, rules=rules, weights=weights)
+    cand = scoring.top_candidates(pop, relations, rows, cols, k=k, **common,
+                                  progress=lambda done, total: say(f"  scored {done:,}/{total:,}"))
+    timings["score"] = time.perf_counter() - started
+
+    edges_r, edges_c, edges_s, edges_p = cand.rows, cand.cols, cand.score, cand.parts
+    if symmetric:  # rows and columns are the same people: one edge per unordered pair
+        a = rows[edges_r]
+        b = cols[edges_c]
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        _, first = np.unique(lo * len(pop.ids) + hi, return_index=True)
+        pos = np.full(len(pop.ids), -1)
+        pos[rows] = np.arange(len(rows))
+        edges_r, edges_c = pos[lo[first]], pos[hi[first]]
+        edges_s, edges_p = edges_s[first], edges_p[first]
+
+    notes: list[str] = []
+    locked, extra = _locks(inp, pop, relations, rows, cols, capacity, edges_r, edges_c, common, notes)
+    if extra:
+        edges_r = np.concatenate([edges_r, [e[0] for e in extra]]).astype(np.int64)
+        edges_c = np.concatenate([edges_c, [e[1] for e in extra]]).astype(np.int64)
+        edges_s = np.concatenate([edges_s, [e[2] for e in extra]]).astype(np.float32)
+        edges_p = np.vstack([edges_p, np.array([e[3] for e in extra], dtype=np.float32)])
+
+    problem = MatchingProblem(rows=edges_r, cols=edges_c, score=edges_s.astype(np.float64), n_rows=len(rows),
+                              n_cols=len(cols), col_capacity=capacity, locked=np.array(locked, dtype=np.int64),
+                              symmetric=symmetric)
+    fairness = str(_rule(rules, "fairness", "none"))
+    say(f"solving the model: {len(edges_s):,} candidate pairs, fairness {fairness} …")
+    started = time.perf_counter()
+    solution = solve(problem, fairness=fairness)
+    timings["solve"] = time.perf_counter() - started
+    timings.update({f"solve_{k_}": v for k_, v in solution.seconds.items()})
+    lp_objective = solution.objective
+
+    chosen = np.flatnonzero(solution.chosen)
+    pair_r, pair_c = list(edges_r[chosen]), list(edges_c[chosen])
+    pair_s, pair_p = list(edges_s[chosen]), list(edges_p[chosen])
+    pair_locked = [e in set(locked) for e in chosen.tolist()]
+
+    # fill: a mentee the pruned model left out takes any allowed mentor who still has room
+    started = time.perf_counter()
+    used = np.bincount(np.asarray(pair_c, dtype=np.int64), minlength=len(cols)) if pair_c else np.zeros(len(cols), int)
+    matched_rows = set(pair_r) | (set(pair_c) if symmetric else set())
+    residual = capacity - used
+    left = np.array([i for i in range(len(rows)) if i not in matched_rows], dtype=np.int64)
+    reasons: dict[int, str] = {}
+    filled = 0
+    for block in scoring.scored_blocks(pop, relations, rows[left], cols, **common):
+        for i, person in enumerate(block.people):
+            row = int(left[block.start + i])
+            if symmetric and row in matched_rows:
+                continue
+            open_cols = residual > 0
+            if symmetric:
+                open_cols &= ~np.isin(np.arange(len(cols)), list(matched_rows)) & (np.arange(len(cols)) != row)
+            options = np.where(open_cols, block.total[i], -np.inf)
+            best = int(np.argmax(options)) if len(options) else -1
+            if best >= 0 and np.isfinite(options[best]):
+                residual[best] -= 1
+                matched_rows |= {row, best} if symmetric else {row}
+                pair_r.append(row), pair_c.append(best), pair_s.append(float(options[best]))
+                pair_p.append(np.array([block.parts[n][i, best] for n in COMPONENTS], dtype=np.float32))
+                pair_locked.append(False)
+                filled += 1
+            else:
+                reasons[row] = explain.unmatched_reason(
+                    pop, int(person), block.rules, i, block.total[i], relations, cols, program_type=kind,
+                    min_level_gap=rules.min_level_gap, min_score=rules.min_score)
+    timings["fill_and_explain"] = time.perf_counter() - started
+
+    stats = {"participants": len(pop.ids), "rows": len(rows), "cols": len(cols), "candidates": len(edges_s),
+             "top_k": k, "components": solution.components, "status": solution.status,
+             "lp_objective": round(lp_objective, 6), "filled_after_solve": filled}
+    if certify and solution.row_dual is not None:
+        started = time.perf_counter()
+        say("certifying the pruning loss from the LP duals …")
+        stats["pruning_gap_bound"] = pruning_gap_bound(solution, (
+            (np.arange(b.start, b.start + len(b.people)), b.total)
+            for b in scoring.scored_blocks(pop, relations, rows, cols, **common)))
+        timings["certify"] = time.perf_counter() - started
+
+    w = scoring.weight_vector(weights)
+    personality = _rule(rules, "personality", "similarity")
+    records = []
+    for r, c, s, p, is_lock in zip(pair_r, pair_c, pair_s, pair_p, pair_locked):
+        mentee, mentor = int(rows[r]), int(cols[c])
+        why = explain.pair_reasons(pop, mentee, mentor, np.asarray(p), w, kind, personality)
+        if is_lock:
+            why = ["locked by the matching committee", *why][: explain.MAX_REASONS]
+        records.append({"mentor_id": pop.ids[mentor], "mentee_id": pop.ids[mentee], "score": round(float(s), 4),
+                        "explanation": "; ".join(why) or "best available partner",
+                        **{name: round(float(v), 4) for name, v in zip(COMPONENTS, p)}})
+    pairs = pd.DataFrame(records, columns=["mentor_id", "mentee_id", "score", "explanation", *COMPONENTS])
+    unmatched = _unmatched(pop, rows, cols, reasons, pairs, inp, relations, symmetric, common)
+    stats["objective"] = round(float(pairs["score"].sum()), 6) if len(pairs) else 0.0
+    stats["seconds"] = {k_: round(v, 3) for k_, v in timings.items()}
+    return MatchResult(pairs=pairs, unmatched=unmatched, notes=notes, stats=stats)
+
+
+def _locks(inp, pop, relations, rows, cols, capacity, edges_r, edges_c, common, notes):
+    """Edge indices of honoured committee locks (adding the pair if pruning dropped it); the rest
+    become notes naming the rule they would break."""
+    row_pos = {int(p): i for i, p in enumerate(rows)}
+    col_pos = {int(p): i for i, p in enumerate(cols)}
+    existing = {(int(r), int(c)): e for e, (r, c) in enumerate(zip(edges_r, edges_c))}
+    locked, extra, taken, load = [], [], set(), {}
+    index = pop.index
+    for mentor, mentee in inp.locked_pairs:
+        label = f"lock {mentor}:{mentee}"
+        if mentor not in index or mentee not in index:
+            notes.append(f"{label} not applied: {mentor if mentor not in index else mentee} has no valid application")
+            continue
+        a, b = index[mentee], index[mentor]
+        if inp.program_type == "symbiotic":
+            a, b = min(a, b), max(a, b)
+        if a not in row_pos or b not in col_pos:
+            notes.append(f"{label} not applied: not a mentee and a mentor with free capacity in this round")
+            continue
+        r, c = row_pos[a], col_pos[b]
+        if r in taken or (inp.program_type == "symbiotic" and (c in taken or r == c)):
+            notes.append(f"{label} not applied: the person is already in another locked pair")
+            continue
+        if load.get(c, 0) >= capacity[c]:
+            notes.append(f"{label} not applied: the mentor's capacity is used by other locks")
+            continue
+        block = next(scoring.scored_blocks(pop, relations, np.array([a]), np.array([b]), **common))
+        rule = block.rules
+        broken = [what for what, mask in (("self pair, PIP or wrong role", rule.basic), ("level rule", rule.level),
+                                          ("reporting line, avoid list, former pair or forbid", rule.relation),
+                                          ("skills rule of the program type", rule.teaches)) if not mask[0, 0]]
+        if broken:
+            notes.append(f"{label} not applied: it breaks the {broken[0]}")
+            continue
+        taken |= {r, c} if inp.program_type == "symbiotic" else {r}
+        load[c] = load.get(c, 0) + 1
+        if (r, c) in existing:
+            locked.append(existing[(r, c)])
+        else:
+            raw = float(sum(w * block.parts[n][0, 0] for w, n in zip(scoring.weight_vector(common["weights"]), COMPONENTS)))
+            locked.append(len(edges_r) + len(extra))
+            extra.append((r, c, raw, [float(block.parts[n][0, 0]) for n in COMPONENTS]))
+    return locked, extra
+
+
+def _unmatched(pop, rows, cols, reasons, pairs, inp, relations, symmetric, common) -> pd.DataFrame:
+    """Every participant without a partner in this round, with the binding reason."""
+    in_pairs = set(pairs["mentor_id"]) | set(pairs["mentee_id"])
+    fixed = {p for pair in inp.fixed_pairs for p in pair}
+    out = [(pop.ids[rows[r]], "mentee" if not symmetric else "partner", why) for r, why in sorted(reasons.items())
+           if pop.ids[rows[r]] not in in_pairs]
+    if not symmetric:
+        listed = {e for e, _, _ in out}
+        idle = [i for i, c in enumerate(cols) if pop.ids[c] not in in_pairs and pop.ids[c] not in fixed
+                and pop.ids[c] not in listed]
+        if idle:
+            allowed = np.zeros(len(idle), dtype=np.int64)
+            teaching = np.zeros(len(idle), dtype=np.int64)
+            for block in scoring.scored_blocks(pop, relations, rows, cols[idle], **common):
+                ok = block.rules.basic & block.rules.level & block.rules.relation & block.rules.teaches
+                allowed += ok.sum(axis=0)
+                teaching += (ok & (scoring.skill_overlap(pop, block.people, cols[idle]) > 0)).sum(axis=0)
+            out += [(pop.ids[cols[i]], "mentor", explain.idle_mentor_reason(int(a), int(t)))
+                    for i, a, t in zip(idle, allowed, teaching)]
+    return pd.DataFrame(out, columns=["employee_id", "role", "reason"])

@@ -1,0 +1,132 @@
+"""Plain-words reasons: why a pair was proposed, and why someone was left without a partner.
+
+Pair reasons come from the score components that contributed most (weight × value), each said
+with the facts behind it; an unmatched person's reason is the first rule that left them no
+partner, in the order: role and PIP, level rule, relationship rules, skills, minimum score, capacity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mentorflow.matching.inputs import COMPONENTS
+from mentorflow.matching.scoring import TRAITS, BlockRules, PairRules, Population
+
+MAX_REASONS = 3
+
+
+def _skills(pop: Population, wanter: int, offerer: int, who: tuple[str, str]) -> list[tuple[float, str, str]]:
+    """(coverage, skill, sentence) for every wanted skill the offerer offers, best covered first."""
+    out = []
+    for s in np.flatnonzero((pop.wanted[wanter] > 0) & (pop.offered[offerer] > 0)):
+        want, have, name = int(pop.wanted[wanter, s]), int(pop.offered[offerer, s]), pop.skill_names[s]
+        out.append((min(1.0, have / want), name, f"{who[0]} offers {name} at {have}, {who[1]} wants it at {want}"))
+    return sorted(out, key=lambda t: -t[0])
+
+
+def _shared_terms(pop: Population, a: int, b: int, top: int = 2) -> list[str]:
+    shared = pop.text[a].multiply(pop.text[b]).tocoo()
+    if not shared.nnz:
+        return []
+    order = np.argsort(-shared.data)
+    terms = [str(pop.terms[shared.col[i]]) for i in order]
+    # prefer the phrase over its words: drop a word already inside a chosen phrase
+    chosen: list[str] = []
+    for t in sorted(terms, key=lambda t: -len(t.split()))[: top * 3]:
+        if not any(t in c for c in chosen):
+            chosen.append(t)
+    return [t for t in terms if t in chosen][:top]
+
+
+def pair_reasons(pop: Population, row: int, col: int, parts: np.ndarray, weights: np.ndarray,
+                 program_type: str, personality: str = "similarity") -> list[str]:
+    """Up to three reasons, strongest first, each naming a real score component and its facts."""
+    symmetric = program_type == "symbiotic"
+    roles = ("a partner", "the other") if symmetric else ("mentor", "mentee")
+    said: list[tuple[float, str]] = []
+    value = dict(zip(COMPONENTS, parts.tolist()))
+    contribution = dict(zip(COMPONENTS, (parts * weights).tolist()))
+    if value["skills"] > 0:
+        facts = _skills(pop, row, col, roles)
+        back = _skills(pop, col, row, roles) if symmetric else []
+        if facts and back:  # symbiotic: both partners teach
+            said.append((contribution["skills"], f"each teaches the other: {facts[0][1]} one way, {back[0][1]} the other"))
+        elif facts:
+            also = f" (also covers {', '.join(n for _, n, _ in facts[1:3])})" if len(facts) > 1 else ""
+            said.append((contribution["skills"], facts[0][2] + also))
+    if value["goals"] > 0.05:
+        terms = _shared_terms(pop, row, col)
+        if terms:
+            said.append((contribution["goals"], "goals overlap on " + " and ".join(f"'{t}'" for t in terms)))
+    if value["preferences"] > 0:
+        for a, b, who in ((row, col, "mentee" if not symmetric else "one partner"),
+                          (col, row, "mentor" if not symmetric else "the other")):
+            rank = pop.ranked[a, b]
+            if rank:
+                said.append((contribution["preferences"], f"{who} ranked this partner as choice #{round(1 / rank)}"))
+    if value["personality"] >= 0.6:
+        gaps = np.abs(pop.big5[row] - pop.big5[col])
+        if personality == "complement":
+            said.append((contribution["personality"],
+                         f"complementary personalities (most different on {TRAITS[int(gaps.argmax())]})"))
+        else:
+            close = [TRAITS[i] for i in np.argsort(gaps)[:2]]
+            said.append((contribution["personality"], f"similar personalities (closest on {close[0]} and {close[1]})"))
+    if value["availability"] >= 0.5:
+        if pop.tz_offset[row] == pop.tz_offset[col]:
+            where = "same timezone"
+        else:
+            apart = abs(float(pop.tz_offset[row] - pop.tz_offset[col]))
+            where = f"working hours overlap about {max(0, 8 - min(apart, 24 - apart)):.0f} h a day"
+        hr, hc = pop.hours[row], pop.hours[col]
+        if np.isfinite(hr) and np.isfinite(hc) and min(hr, hc) / max(hr, hc) >= 0.75:
+            where += f", both plan about {max(hr, hc):.0f} h a month"
+        said.append((contribution["availability"], where))
+    if value["diversity"] > 0:
+        diff = [what for what, arr in (("departments", pop.department), ("locations", pop.location))
+                if arr[row] != arr[col]]
+        said.append((contribution["diversity"], "different " + " and ".join(diff) + " (a wider perspective)"))
+    said.sort(key=lambda t: -t[0])
+    return [text for _, text in said[:MAX_REASONS]]
+
+
+def unmatched_reason(pop: Population, person: int, rules: BlockRules, row: int, total_row: np.ndarray,
+                     relations: PairRules, col_people: np.ndarray, *, program_type: str,
+                     min_level_gap: int, min_score: float) -> str:
+    """The binding reason for one unmatched row, from its block's rule masks and scores."""
+    partner = "partner" if program_type == "symbiotic" else "mentor"
+    if pop.on_pip[person]:
+        return "on a performance improvement plan"
+    step = rules.basic[row]
+    if not step.any():
+        return f"no other eligible {partner} applied"
+    step = step & rules.level[row]
+    if not step.any():
+        if program_type == "reverse":
+            return "no eligible mentor is junior to them (reverse mentoring)"
+        return f"no eligible mentor is at least {min_level_gap} level(s) more senior"
+    step = step & rules.relation[row]
+    if not step.any():
+        hit = relations.rows == person
+        kinds = sorted({PairRules.RELATION[w] for w in relations.why[hit]})
+        return f"every {partner} who fits the level rule is excluded ({', '.join(kinds)})"
+    wanted = [pop.skill_names[s] for s in np.flatnonzero(pop.wanted[person] > 0)]
+    step = step & rules.teaches[row]
+    if not step.any():
+        if program_type == "symbiotic":
+            return "no eligible partner both offers what they want and wants what they offer"
+        return f"no eligible mentor offers {', '.join(wanted) or 'the wanted skills'}"
+    scored = step & np.isfinite(total_row)
+    if not scored.any():
+        if not (pop.offered[col_people[step]][:, pop.wanted[person] > 0] > 0).any() and wanted:
+            return f"no eligible {partner} offers {', '.join(wanted)}"
+        return f"no eligible {partner} scores above the minimum score {min_score:g}"
+    return f"capacity exhausted: all {int(scored.sum())} eligible {partner}s are taken by other pairs"
+
+
+def idle_mentor_reason(allowed_rows: int, teaching_rows: int) -> str:
+    if allowed_rows == 0:
+        return "no mentee fits the rules with this mentor (level, reporting line, avoid lists, former pairs)"
+    if teaching_rows == 0:
+        return "no eligible mentee wants a skill this mentor offers"
+    return f"all {allowed_rows} eligible mentees were matched with better-scoring mentors"

@@ -1,0 +1,36 @@
+"""What the matching engine takes and gives back (the interface the pipeline and the CLI use)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # kept light: the DAG factory imports this package at parse time
+    import pandas as pd
+
+DEFAULT_TOP_K = 15
+COMPONENTS: tuple[str, ...] = ("skills", "goals", "personality", "preferences", "availability", "diversity")
+
+
+@dataclass
+class MatchInput:
+    program_type: str
+    rules: object  # config.MatchingRules
+    people: pd.DataFrame  # eligible roster rows
+    applications: pd.DataFrame  # valid applications of eligible people
+    previous_pairs: set[tuple[str, str]] = field(default_factory=set)
+    fixed_pairs: list[tuple[str, str]] = field(default_factory=list)  # stay as they are (midpoint)
+    forbidden_pairs: set[tuple[str, str]] = field(default_factory=set)
+    locked_pairs: list[tuple[str, str]] = field(default_factory=list)
+    weights: object | None = None  # config.Weights; None means the defaults
+    # The whole roster, so that a reporting line through an ineligible manager still counts;
+    # None means ``people``.
+    roster: pd.DataFrame | None = None
+
+
+@dataclass
+class MatchResult:
+    pairs: pd.DataFrame  # mentor_id, mentee_id, score, explanation, and one column per score component
+    unmatched: pd.DataFrame  # employee_id, role, reason
+    notes: list[str] = field(default_factory=list)  # committee locks that could not be honoured, and why
+    stats: dict = field(default_factory=dict)  # objective, candidate counts, optimality gap bound, timings

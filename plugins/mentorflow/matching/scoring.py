@@ -1,0 +1,404 @@
+"""Pair scores and hard rules, vectorised over blocks of candidate pairs.
+
+A :class:`Population` holds every participant's answers as numpy arrays. The score of a
+(row, column) pair — mentee and mentor, or two partners in a symbiotic cohort — is the
+weighted mean of six components in [0, 1]:
+
+- ``skills``: how far the mentor's offered levels cover what the mentee wants (per wanted
+  skill ``min(1, offered / wanted)``, averaged over the wanted skills);
+- ``goals``: TF-IDF cosine similarity of goals and motivation texts;
+- ``personality``: Big Five from the TIPI answers, similarity (or complement) of the profiles;
+- ``preferences``: 1/rank when either lists the other in ``preferred_partners``;
+- ``availability``: monthly hours ratio and overlap of 9-to-5 working days across timezones;
+- ``diversity``: a different department and a different location.
+
+Hard rules give a boolean mask over the same block. :func:`top_candidates` keeps the best
+``k`` allowed columns of every row, never materialising the full matrix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+from mentorflow.eligibility import reporting_chain
+from mentorflow.ingest import parse_ids, parse_skills
+from mentorflow.matching.inputs import COMPONENTS
+
+MAX_SKILL_LEVEL = 5
+DENSE_VOCABULARY = 2048
+WORKDAY_HOURS = 8.0
+TRAITS = ("extraversion", "agreeableness", "conscientiousness", "emotional stability", "openness")
+_TIPI_MAX_DISTANCE = 6.0 * np.sqrt(len(TRAITS))
+
+
+@dataclass
+class Population:
+    """Every participant's answers as arrays (index = participant number)."""
+
+    ids: np.ndarray
+    level: np.ndarray
+    department: np.ndarray
+    location: np.ndarray
+    tz_offset: np.ndarray  # hours east of UTC
+    hours: np.ndarray  # hours per month, NaN when not given
+    capacity: np.ndarray  # mentees a mentor takes (1 for non-mentors)
+    on_pip: np.ndarray
+    skill_names: list[str]
+    wanted: np.ndarray  # (n, S) wanted level, 0 = not wanted
+    offered: np.ndarray  # (n, S) offered level, 0 = not offered
+    text: sp.csr_matrix  # TF-IDF rows of goals + motivation (L2-normalised)
+    text_dense: np.ndarray | None  # the same as a dense array when the vocabulary is small (faster products)
+    terms: np.ndarray  # TF-IDF vocabulary
+    big5: np.ndarray  # (n, 5) trait scores 1-7
+    ranked: sp.csr_matrix  # (n, n) 1/rank of j in i's preferred_partners
+    preference: sp.csr_matrix  # ranked, symmetrised with max (either may have listed the other)
+    is_mentor: np.ndarray
+    is_mentee: np.ndarray
+    department_code: np.ndarray  # integer codes: comparing strings pair by pair is slow
+    location_code: np.ndarray
+    # (n, 5S) blocks per wanted level: 1/|wanted| where wanted == level; and min(1, offered/level)
+    want_by_level: np.ndarray
+    offer_cover: np.ndarray
+
+    @property
+    def index(self) -> dict[str, int]:
+        return {e: i for i, e in enumerate(self.ids)}
+
+
+_WORD = re.compile(r"[a-z][a-z0-9+#-]+")
+
+
+def _terms(text: str) -> list[str]:
+    """Words and two-word phrases without stop words (a phrase never spans a removed word, so
+    'public speaking' is a term and 'close to newer' does not become 'close newer')."""
+    words = _WORD.findall(text.lower())
+    keep = [w not in ENGLISH_STOP_WORDS for w in words]
+    return [w for w, k in zip(words, keep) if k] + [
+        f"{a} {b}" for a, b, ka, kb in zip(words, words[1:], keep, keep[1:]) if ka and kb]
+
+
+def _tz_offsets(names: np.ndarray, moment: dt.datetime) -> np.ndarray:
+    offsets = {}
+    for name in set(names):
+        try:
+            offsets[name] = moment.astimezone(ZoneInfo(str(name))).utcoffset().total_seconds() / 3600
+        except Exception:  # unknown zone: treat as UTC rather than drop the person
+            offsets[name] = 0.0
+    return np.array([offsets[n] for n in names], dtype=np.float32)
+
+
+def _column(apps: pd.DataFrame, name: str, default=None) -> pd.Series:
+    """A column of the applications, or ``default`` throughout when an optional answer is absent."""
+    return apps[name] if name in apps else pd.Series([default] * len(apps), index=apps.index, dtype=object)
+
+
+def big_five(apps: pd.DataFrame) -> np.ndarray:
+    """TIPI scoring (Gosling et al. 2003): each trait is the mean of one item and one reversed item."""
+    tipi = np.column_stack([pd.to_numeric(_column(apps, f"tipi_{i}"), errors="coerce").to_numpy(dtype=float)
+                            for i in range(1, 11)])
+    tipi = np.where(np.isnan(tipi), 4.0, np.clip(tipi, 1, 7))
+    rev = 8.0 - tipi
+    return np.column_stack([
+        (tipi[:, 0] + rev[:, 5]) / 2, (rev[:, 1] + tipi[:, 6]) / 2, (tipi[:, 2] + rev[:, 7]) / 2,
+        (rev[:, 3] + tipi[:, 8]) / 2, (tipi[:, 4] + rev[:, 9]) / 2,
+    ]).astype(np.float32)
+
+
+def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str, rules,
+                     moment: dt.datetime | None = None) -> Population:
+    """Join applications with roster rows (participants = people with an application)."""
+    roster = people.drop_duplicates("employee_id").set_index("employee_id")
+    apps = apps[apps["employee_id"].isin(roster.index)].drop_duplicates("employee_id").reset_index(drop=True)
+    ids = apps["employee_id"].astype(str).to_numpy()
+    n = len(ids)
+    row = roster.loc[ids] if n else roster.iloc[:0]
+    role = apps["role"].astype(str).str.lower().to_numpy()
+    wanted_maps = [parse_skills(t) for t in _column(apps, "skills_wanted", "").fillna("")]
+    offered_maps = [parse_skills(t) for t in _column(apps, "skills_offered", "").fillna("")]
+    names = sorted({s for m in wanted_maps + offered_maps for s in m})
+    col = {s: j for j, s in enumerate(names)}
+    wanted = np.zeros((n, len(names)), dtype=np.float32)
+    offered = np.zeros((n, len(names)), dtype=np.float32)
+    for i, (w, o) in enumerate(zip(wanted_maps, offered_maps)):
+        for s, lv in w.items():
+            wanted[i, col[s]] = min(max(lv, 1), MAX_SKILL_LEVEL)
+        for s, lv in o.items():
+            offered[i, col[s]] = min(max(lv, 1), MAX_SKILL_LEVEL)
+    n_wanted = np.maximum((wanted > 0).sum(axis=1, keepdims=True), 1)
+    levels = np.arange(1, MAX_SKILL_LEVEL + 1, dtype=np.float32)
+    want_by_level = np.concatenate([(wanted == lv) / n_wanted for lv in levels], axis=1).astype(np.float32)
+    offer_cover = np.concatenate([np.minimum(1.0, offered / lv) for lv in levels], axis=1).astype(np.float32)
+
+    texts = (_column(apps, "goals", "").fillna("").astype(str) + " . "
+             + _column(apps, "motivation", "").fillna("").astype(str)).tolist()
+    if any(t.strip(" .") for t in texts):
+        vectorizer = TfidfVectorizer(analyzer=_terms, sublinear_tf=True, min_df=1)
+        text = vectorizer.fit_transform(texts).astype(np.float32).tocsr()
+        terms = vectorizer.get_feature_names_out()
+    else:
+        text, terms = sp.csr_matrix((n, 1), dtype=np.float32), np.array([""])
+
+    index = {e: i for i, e in enumerate(ids)}
+    pr, pc, pv = [], [], []
+    for i, listed in enumerate(_column(apps, "preferred_partners", "").fillna("")):
+        for rank, other in enumerate(parse_ids(listed), 1):
+            if other in index and index[other] != i:
+                pr.append(i), pc.append(index[other]), pv.append(1.0 / rank)
+    pref = sp.coo_matrix((pv, (pr, pc)), shape=(n, n), dtype=np.float32).tocsr()
+    pref.sum_duplicates()
+    preference = pref.maximum(pref.T).tocsr()
+
+    cap = pd.to_numeric(_column(apps, "capacity"), errors="coerce").fillna(1).to_numpy()
+    is_mentor = np.isin(role, ["mentor", "both"])
+    if program_type == "group":
+        capacity = np.where(is_mentor, rules.group_size, 1)
+    else:
+        capacity = np.where(is_mentor, np.clip(cap, 1, rules.max_mentees_per_mentor), 1)
+    tz_names = row["timezone"].fillna("UTC").astype(str).to_numpy() if n else np.array([], dtype=object)
+    return Population(
+        ids=ids, level=pd.to_numeric(row["level"], errors="coerce").fillna(0).to_numpy(dtype=np.int32),
+        department=row["department"].fillna("").astype(str).to_numpy(),
+        location=row["location"].fillna("").astype(str).to_numpy(),
+        tz_offset=_tz_offsets(tz_names, moment or dt.datetime.now(dt.timezone.utc)),
+        hours=pd.to_numeric(_column(apps, "hours_per_month"), errors="coerce").to_numpy(dtype=np.float32),
+        capacity=capacity.astype(np.int32),
+        on_pip=row["on_pip"].fillna(False).astype(bool).to_numpy() if "on_pip" in row else np.zeros(n, bool),
+        skill_names=names, wanted=wanted, offered=offered, text=text, terms=np.asarray(terms), big5=big_five(apps),
+        text_dense=text.toarray() if text.shape[1] <= DENSE_VOCABULARY else None,
+        department_code=pd.factorize(row["department"].fillna(""))[0].astype(np.int32) if n else np.zeros(0, np.int32),
+        location_code=pd.factorize(row["location"].fillna(""))[0].astype(np.int32) if n else np.zeros(0, np.int32),
+        ranked=pref, preference=preference, is_mentor=is_mentor, is_mentee=np.isin(role, ["mentee", "both"]),
+        want_by_level=want_by_level, offer_cover=offer_cover,
+    )
+
+
+# -- components over a block: rows r (index array) against columns c ------------------------------
+
+
+def skill_cover(pop: Population, wanters: np.ndarray, offerers: np.ndarray) -> np.ndarray:
+    """Mean over the wanter's skills of min(1, offered/wanted): one matrix product per wanted level."""
+    return pop.want_by_level[wanters] @ pop.offer_cover[offerers].T
+
+
+def skill_overlap(pop: Population, wanters: np.ndarray, offerers: np.ndarray) -> np.ndarray:
+    """How many of the wanter's skills the offerer offers at any level."""
+    return (pop.wanted[wanters] > 0).astype(np.float32) @ (pop.offered[offerers] > 0).astype(np.float32).T
+
+
+def components(pop: Population, r: np.ndarray, c: np.ndarray, personality: str, symmetric: bool) -> dict[str, np.ndarray]:
+    """The six score components of every (r[i], c[j]) pair, each a (len(r), len(c)) float32 matrix."""
+    skills = skill_cover(pop, r, c)
+    if symmetric:  # each teaches the other: both directions count equally
+        skills = (skills + skill_cover(pop, c, r).T) / 2
+    if pop.text_dense is not None:
+        goals = pop.text_dense[r] @ pop.text_dense[c].T
+    else:
+        goals = np.asarray((pop.text[r] @ pop.text[c].T).todense(), dtype=np.float32)
+    a, b = pop.big5[r], pop.big5[c]
+    sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
+    distance = np.sqrt(np.maximum(sq, 0)) / _TIPI_MAX_DISTANCE
+    personality_score = distance if personality == "complement" else 1 - distance
+    prefs = np.asarray(pop.preference[r][:, c].todense(), dtype=np.float32)
+    hr, hc = pop.hours[r][:, None], pop.hours[c][None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hours = np.where(np.isnan(hr) | np.isnan(hc), 0.5, np.minimum(hr, hc) / np.maximum(hr, hc))
+    apart = np.abs(pop.tz_offset[r][:, None] - pop.tz_offset[c][None, :])
+    apart = np.minimum(apart, 24 - apart)
+    overlap = np.maximum(0, WORKDAY_HOURS - apart) / WORKDAY_HOURS
+    diversity = 0.5 * (pop.department_code[r][:, None] != pop.department_code[c][None, :]) + 0.5 * (
+        pop.location_code[r][:, None] != pop.location_code[c][None, :])
+    return {"skills": skills, "goals": goals, "personality": personality_score.astype(np.float32),
+            "preferences": prefs, "availability": ((hours + overlap) / 2).astype(np.float32),
+            "diversity": diversity.astype(np.float32)}
+
+
+def weight_vector(weights) -> np.ndarray:
+    w = np.array([float(getattr(weights, name)) for name in COMPONENTS], dtype=np.float32)
+    return w / w.sum()
+
+
+# -- hard rules -----------------------------------------------------------------------------------
+
+
+@dataclass
+class PairRules:
+    """Hard rules that forbid specific pairs, as participant-index arrays (both orientations)."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    why: np.ndarray  # reason code per forbidden pair
+
+    RELATION = ("reporting line", "avoid list", "former pair", "committee forbid")
+
+
+def relation_pairs(pop: Population, apps_avoid: dict[str, list[str]], roster: pd.DataFrame, *,
+                   forbid_reporting_line: bool, previous: set[tuple[str, str]],
+                   forbidden: set[tuple[str, str]]) -> PairRules:
+    """Pairs ruled out by who the two people are to each other (never by their answers' scores)."""
+    index = pop.index
+    rows: list[int] = []
+    cols: list[int] = []
+    why: list[int] = []
+
+    def add(a: str, b: str, code: int) -> None:
+        if a in index and b in index and a != b:
+            rows.extend((index[a], index[b]))
+            cols.extend((index[b], index[a]))
+            why.extend((code, code))
+
+    if forbid_reporting_line and len(roster):
+        chains = reporting_chain(roster)
+        for person in pop.ids:
+            for boss in chains.get(person, ()):
+                add(person, boss, 0)
+    for person, avoided in apps_avoid.items():
+        for other in avoided:
+            add(person, other, 1)
+    for a, b in previous:
+        add(a, b, 2)
+    for a, b in forbidden:
+        add(a, b, 3)
+    return PairRules(np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), np.array(why, dtype=np.int8))
+
+
+def level_allowed(pop: Population, r: np.ndarray, c: np.ndarray, program_type: str, min_level_gap: int) -> np.ndarray:
+    """Level rule of the program type (rows want to learn from columns)."""
+    gap = pop.level[c][None, :] - pop.level[r][:, None]
+    if program_type in ("traditional", "group"):
+        return gap >= min_level_gap
+    if program_type == "reverse":
+        return gap < 0
+    return np.ones(gap.shape, dtype=bool)  # symbiotic: peers of any level
+
+
+def teaches(pop: Population, r: np.ndarray, c: np.ndarray, program_type: str) -> np.ndarray:
+    """Reverse: the junior mentor holds a wanted skill; symbiotic: each holds one the other wants."""
+    if program_type == "reverse":
+        return skill_overlap(pop, r, c) > 0
+    if program_type == "symbiotic":
+        return (skill_overlap(pop, r, c) > 0) & (skill_overlap(pop, c, r).T > 0)
+    return np.ones((len(r), len(c)), dtype=bool)
+
+
+@dataclass
+class BlockRules:
+    """Boolean masks of one block, in the order the rules are explained to the unmatched."""
+
+    basic: np.ndarray  # not self, partner in the right role, not on a PIP
+    level: np.ndarray
+    relation: np.ndarray
+    teaches: np.ndarray
+
+    @property
+    def allowed(self) -> np.ndarray:
+        return self.basic & self.level & self.relation & self.teaches
+
+
+def block_rules(pop: Population, relations: PairRules, r: np.ndarray, c: np.ndarray, program_type: str,
+                min_level_gap: int, col_pos: np.ndarray) -> BlockRules:
+    basic = (r[:, None] != c[None, :]) & ~pop.on_pip[r][:, None] & ~pop.on_pip[c][None, :]
+    relation = np.ones((len(r), len(c)), dtype=bool)
+    row_pos = np.full(len(pop.ids), -1, dtype=np.int64)
+    row_pos[r] = np.arange(len(r))
+    hit = (row_pos[relations.rows] >= 0) & (col_pos[relations.cols] >= 0)
+    relation[row_pos[relations.rows[hit]], col_pos[relations.cols[hit]]] = False
+    return BlockRules(basic, level_allowed(pop, r, c, program_type, min_level_gap), relation,
+                      teaches(pop, r, c, program_type))
+
+
+# -- candidates ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Candidates:
+    """The kept candidate pairs (positions into the row and column arrays) and what was pruned."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    score: np.ndarray
+    parts: np.ndarray  # (edges, 6) component values
+
+
+@dataclass
+class Block:
+    """Scores of one block of rows against every column; ``total`` is -inf where not allowed."""
+
+    start: int
+    people: np.ndarray  # participant index of each row in the block
+    total: np.ndarray
+    parts: dict[str, np.ndarray]
+    rules: BlockRules
+
+
+def score_block(pop: Population, relations: PairRules, r: np.ndarray, col_people: np.ndarray, col_pos: np.ndarray,
+                start: int, *, program_type: str, rules, w: np.ndarray) -> Block:
+    parts = components(pop, r, col_people, rules.personality, program_type == "symbiotic")
+    total = sum(w[i] * parts[name] for i, name in enumerate(COMPONENTS))
+    block_rule = block_rules(pop, relations, r, col_people, program_type, rules.min_level_gap, col_pos)
+    ok = block_rule.allowed & (total > rules.min_score)
+    return Block(start, r, np.where(ok, total, -np.inf).astype(np.float32), parts, block_rule)
+
+
+def _column_positions(pop: Population, col_people: np.ndarray) -> np.ndarray:
+    col_pos = np.full(len(pop.ids), -1, dtype=np.int64)
+    col_pos[col_people] = np.arange(len(col_people))
+    return col_pos
+
+
+def scored_blocks(pop: Population, relations: PairRules, row_people: np.ndarray, col_people: np.ndarray, *,
+                  program_type: str, rules, weights, block: int = 1000):
+    """Yield :class:`Block` after block, so no full rows × columns matrix is ever held."""
+    w, col_pos = weight_vector(weights), _column_positions(pop, col_people)
+    for start in range(0, len(row_people), block):
+        yield score_block(pop, relations, row_people[start:start + block], col_people, col_pos, start,
+                          program_type=program_type, rules=rules, w=w)
+
+
+def top_candidates(pop: Population, relations: PairRules, row_people: np.ndarray, col_people: np.ndarray, *,
+                   program_type: str, rules, weights, k: int, block: int = 1000, threads: int | None = None,
+                   progress=None) -> Candidates:
+    """Best ``k`` allowed columns per row (allowed: every hard rule holds and score > min_score).
+
+    Blocks are scored on a small thread pool: numpy releases the GIL in its products and ufuncs,
+    and each block reduces to its top k before the next is taken, so memory stays per block.
+    """
+    w, col_pos = weight_vector(weights), _column_positions(pop, col_people)
+
+    def best_of(start: int):
+        b = score_block(pop, relations, row_people[start:start + block], col_people, col_pos, start,
+                        program_type=program_type, rules=rules, w=w)
+        total = b.total
+        kk = min(k, total.shape[1])
+        if kk == 0:
+            return start, len(b.people), None
+        top = np.argpartition(-total, kk - 1, axis=1)[:, :kk]
+        top_scores = np.take_along_axis(total, top, axis=1)
+        keep = np.isfinite(top_scores)
+        rr = np.broadcast_to(np.arange(len(b.people))[:, None], top.shape)[keep]
+        cc = top[keep]
+        parts = np.column_stack([b.parts[name][rr, cc] for name in COMPONENTS])
+        return start, len(b.people), (rr + start, cc, top_scores[keep], parts)
+
+    out_r, out_c, out_s, out_p = [], [], [], []
+    starts = range(0, len(row_people), block)
+    with ThreadPoolExecutor(max_workers=threads or min(4, os.cpu_count() or 1)) as pool:
+        for start, size, kept in pool.map(best_of, starts):
+            if kept is not None:
+                out_r.append(kept[0]), out_c.append(kept[1]), out_s.append(kept[2]), out_p.append(kept[3])
+            if progress:
+                progress(start + size, len(row_people))
+    if not out_r:
+        empty = np.zeros(0, dtype=np.int64)
+        return Candidates(empty, empty, np.zeros(0, np.float32), np.zeros((0, len(COMPONENTS)), np.float32))
+    return Candidates(np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_s),
+                      np.concatenate(out_p).astype(np.float32))

@@ -1,0 +1,248 @@
+"""The assignment model: a pure function over candidate pairs, scores and capacities.
+
+Bipartite cohorts (traditional, reverse, group) solve a b-matching, mentees on the rows::
+
+    maximise    Σ_e s_e x_e                                   (total_match_score)
+    subject to  Σ_{e ∋ row r} x_e ≤ 1            for every mentee r     (mentee_r)
+                Σ_{e ∋ col c} x_e ≤ cap_c        for every mentor c     (mentor_c)
+                x_e = 1                          for every locked pair  (lock_r_c)
+                x_e ≥ 0   (x_e ≤ 1 follows from mentee_r)
+
+Its constraint matrix is totally unimodular, so the LP relaxation has an integral optimum and
+CBC solves it as an LP; its duals then bound what pruning lost (:func:`pruning_gap_bound`).
+Symbiotic cohorts are a non-bipartite matching over people (edges i < j, each person in at most
+one pair); odd cycles break total unimodularity, so x is binary there.
+
+Fairness options (lexicographic, each stage a model of the same shape, so still an LP):
+
+- ``cover``: first the largest number K of matched mentees (maximise Σ x), then the best total
+  score subject to Σ x ≥ K (cover_at_least);
+- ``maxmin``: like ``cover``, but before the score stage raise the lowest matched score as far as
+  possible: the highest threshold τ such that pairs scoring ≥ τ still match K mentees (a binary
+  search over the distinct scores), then the best total score over pairs scoring ≥ τ.
+
+Independent connected components are solved as separate models (small ones bundled together).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pulp
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+FAIRNESS = ("none", "cover", "maxmin")
+BUNDLE_EDGES = 50_000
+
+
+@dataclass(frozen=True)
+class MatchingProblem:
+    """Candidate pairs as parallel arrays; rows are mentees (or people, when ``symmetric``)."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    score: np.ndarray
+    n_rows: int
+    n_cols: int
+    col_capacity: np.ndarray
+    locked: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # edge indices
+    symmetric: bool = False  # rows and cols index the same people; edges have rows < cols
+
+
+@dataclass
+class Solution:
+    chosen: np.ndarray  # boolean per edge
+    objective: float
+    status: str
+    seconds: dict[str, float]
+    components: int
+    row_dual: np.ndarray | None = None  # LP duals (bipartite, no fairness term, no locks): see pruning_gap_bound
+    col_dual: np.ndarray | None = None
+
+
+def candidates_from_matrix(score: np.ndarray, col_capacity: np.ndarray, *, forbidden: np.ndarray | None = None,
+                           k: int | None = None, min_score: float = 0.0) -> MatchingProblem:
+    """A dense (mentees × mentors) score matrix pruned to each row's ``k`` best allowed columns."""
+    score = np.asarray(score, dtype=np.float64)
+    allowed = score > min_score
+    if forbidden is not None:
+        allowed &= ~forbidden
+    masked = np.where(allowed, score, -np.inf)
+    n_rows, n_cols = score.shape
+    kk = n_cols if k is None else min(k, n_cols)
+    top = np.argpartition(-masked, kk - 1, axis=1)[:, :kk] if kk else np.zeros((n_rows, 0), dtype=np.int64)
+    kept = np.take_along_axis(masked, top, axis=1)
+    ok = np.isfinite(kept)
+    rows = np.broadcast_to(np.arange(n_rows)[:, None], top.shape)[ok]
+    return MatchingProblem(rows=rows, cols=top[ok], score=kept[ok], n_rows=n_rows, n_cols=n_cols,
+                           col_capacity=np.asarray(col_capacity))
+
+
+def _node_keys(p: MatchingProblem) -> tuple[np.ndarray, np.ndarray, int]:
+    if p.symmetric:
+        return p.rows, p.cols, p.n_rows
+    return p.rows, p.cols + p.n_rows, p.n_rows + p.n_cols
+
+
+def _bundles(p: MatchingProblem, decompose: bool) -> tuple[list[np.ndarray], int]:
+    """Edge-index groups that share no person: one per large component, small ones bundled."""
+    if not decompose or len(p.score) == 0:
+        return [np.arange(len(p.score))], 1
+    a, b, n = _node_keys(p)
+    graph = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    count, label = connected_components(graph, directed=False)
+    edge_label = label[a]
+    order = np.argsort(edge_label, kind="stable")
+    splits = np.flatnonzero(np.diff(edge_label[order])) + 1
+    groups = np.split(order, splits)
+    bundles, current, size = [], [], 0
+    for g in sorted(groups, key=len, reverse=True):
+        if size + len(g) > BUNDLE_EDGES and current:
+            bundles.append(np.concatenate(current))
+            current, size = [], 0
+        current.append(g)
+        size += len(g)
+    if current:
+        bundles.append(np.concatenate(current))
+    return bundles, int(len(groups))
+
+
+def _solver(time_limit: float | None, msg: bool, mip: bool) -> pulp.LpSolver:
+    """HiGHS when highspy is installed, else the CBC bundled with PuLP (LPs: simplex only, no branching)."""
+    if pulp.HiGHS().available():
+        return pulp.HiGHS(msg=msg, timeLimit=time_limit, mip=mip)
+    return pulp.PULP_CBC_CMD(msg=msg, timeLimit=time_limit, mip=mip)
+
+
+def _groups(keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    order = np.argsort(keys, kind="stable")
+    bounds = np.flatnonzero(np.diff(keys[order])) + 1
+    return [(int(keys[g[0]]), g) for g in np.split(order, bounds) if len(g)]
+
+
+def build_model(p: MatchingProblem, edges: np.ndarray, *, integral: bool, min_matched: int | None = None,
+                objective: str = "score"):
+    """The PuLP model over the given edges; returns (problem, x variables, row and col constraints)."""
+    prob = pulp.LpProblem("mentor_matching", pulp.LpMaximize)
+    cat = pulp.LpBinary if integral else pulp.LpContinuous
+    r, c, s = p.rows[edges], p.cols[edges], p.score[edges]
+    # no explicit x ≤ 1: the mentee (person) constraints imply it, and the LP duals then carry the
+    # whole bound instead of hiding part of it in reduced costs of the variable bounds
+    x = [pulp.LpVariable(f"x_{i}_{j}", 0, None if cat == pulp.LpContinuous else 1, cat)
+         for i, j in zip(r.tolist(), c.tolist())]
+    weights = np.ones(len(edges)) if objective == "count" else s
+    prob.setObjective(pulp.LpAffineExpression(zip(x, weights.tolist())))
+    row_cons, col_cons = {}, {}
+    if p.symmetric:
+        people = np.concatenate([r, c])
+        slots = np.concatenate([np.arange(len(edges))] * 2)
+        for person, idx in _groups(people):
+            row_cons[person] = _at_most(prob, x, slots[idx], 1, f"person_{person}")
+    else:
+        for row, idx in _groups(r):
+            row_cons[row] = _at_most(prob, x, idx, 1, f"mentee_{row}")
+        for col, idx in _groups(c):
+            col_cons[col] = _at_most(prob, x, idx, int(p.col_capacity[col]), f"mentor_{col}")
+    locked = set(p.locked.tolist())
+    for pos, e in enumerate(edges.tolist()):
+        if e in locked:
+            prob.addConstraint(x[pos] == 1, f"lock_{p.rows[e]}_{p.cols[e]}")
+    if min_matched is not None:
+        prob.addConstraint(pulp.lpSum(x) >= min_matched, "cover_at_least")
+    return prob, x, row_cons, col_cons
+
+
+def _at_most(prob: pulp.LpProblem, x: list, slots, bound: int, name: str) -> pulp.LpConstraint:
+    cons = pulp.LpConstraint(pulp.LpAffineExpression((x[e], 1) for e in slots), pulp.LpConstraintLE, name, bound)
+    prob.addConstraint(cons)
+    return cons
+
+
+def _values(x: list) -> np.ndarray:
+    return np.array([v.varValue or 0.0 for v in x])
+
+
+def solve(p: MatchingProblem, *, fairness: str = "none", time_limit: float | None = None, decompose: bool = True,
+          msg: bool = False) -> Solution:
+    """Maximum-score matching of the candidate pairs (see the module docstring for the model)."""
+    if fairness not in FAIRNESS:
+        raise ValueError(f"fairness must be one of {', '.join(FAIRNESS)} (got {fairness!r})")
+    seconds = {"build": 0.0, "solve": 0.0}
+    solver = _solver(time_limit, msg, mip=p.symmetric)
+    statuses: set[str] = set()
+
+    def run(edges: np.ndarray, **kw):
+        started = time.perf_counter()
+        prob, x, row_cons, col_cons = build_model(p, edges, integral=p.symmetric, **kw)
+        seconds["build"] += time.perf_counter() - started
+        started = time.perf_counter()
+        prob.solve(solver)
+        seconds["solve"] += time.perf_counter() - started
+        statuses.add(pulp.LpStatus[prob.status])
+        values = _values(x)
+        if not p.symmetric and np.any(np.abs(values - np.round(values)) > 1e-6):
+            # a vertex of a totally unimodular polytope is integral; never trust rounding if not
+            prob, x, row_cons, col_cons = build_model(p, edges, integral=True, **kw)
+            prob.solve(_solver(time_limit, msg, mip=True))
+            values, row_cons, col_cons = _values(x), {}, {}
+        return values, row_cons, col_cons
+
+    chosen = np.zeros(len(p.score), dtype=bool)
+    row_dual, col_dual = np.zeros(p.n_rows), np.zeros(p.n_cols)
+    have_duals = not p.symmetric and fairness == "none" and len(p.locked) == 0
+    bundles, n_components = _bundles(p, decompose)
+    for edges in bundles:
+        if len(edges) == 0:
+            continue
+        min_matched = None
+        if fairness != "none":
+            min_matched = int(round(run(edges, objective="count")[0].sum()))
+        if fairness == "maxmin":
+            edges = _bottleneck_edges(p, edges, min_matched, lambda e: int(round(run(e, objective="count")[0].sum())))
+        values, row_cons, col_cons = run(edges, min_matched=min_matched)
+        chosen[edges] = values > 0.5
+        if have_duals:
+            for row, cons in row_cons.items():
+                row_dual[row] = abs(cons.pi or 0.0)
+            for col, cons in col_cons.items():
+                col_dual[col] = abs(cons.pi or 0.0)
+    status = "Optimal" if statuses <= {"Optimal"} else ",".join(sorted(statuses))
+    return Solution(chosen=chosen, objective=float(p.score[chosen].sum()), status=status, seconds=seconds,
+                    components=n_components, row_dual=row_dual if have_duals else None,
+                    col_dual=col_dual if have_duals else None)
+
+
+def _bottleneck_edges(p: MatchingProblem, edges: np.ndarray, target: int, count) -> np.ndarray:
+    """Edges scoring at least the highest threshold that still lets ``target`` mentees match
+    (locked edges always stay)."""
+    locked = np.isin(edges, p.locked)
+    levels = np.unique(p.score[edges])
+    low, high = 0, len(levels) - 1  # levels[low] always feasible (every edge)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if count(edges[(p.score[edges] >= levels[mid]) | locked]) >= target:
+            low = mid
+        else:
+            high = mid - 1
+    return edges[(p.score[edges] >= levels[low]) | locked]
+
+
+def pruning_gap_bound(solution: Solution, blocks) -> float:
+    """How much better the unpruned problem could possibly be, certified by LP duality.
+
+    ``blocks`` yields (row indices, scores of those rows against every column, -inf where not
+    allowed). The pruned LP's duals (u, v) satisfy u_r + v_c ≥ s_rc on kept pairs; raising each u_r
+    to max_c (s_rc − v_c) makes them feasible for every allowed pair, so
+
+        unpruned optimum ≤ Σ u' + Σ cap·v = objective + Σ_r max(0, max_c (s_rc − v_c) − u_r).
+    """
+    if solution.row_dual is None:
+        raise ValueError("no LP duals: the gap bound needs a bipartite solve without fairness term or locks")
+    excess = 0.0
+    for rows, scores in blocks:
+        reach = (np.asarray(scores, dtype=np.float64) - solution.col_dual[None, :]).max(axis=1)
+        excess += float(np.maximum(reach - solution.row_dual[rows], 0).sum())
+    return excess
