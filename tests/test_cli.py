@@ -1,4 +1,3 @@
-import pytest
 from conftest import write_cohort
 
 from mentorflow.cli import main

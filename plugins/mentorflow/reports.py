@@ -15,7 +15,7 @@ import pandas as pd
 
 from mentorflow import paths
 from mentorflow.emailing.render import environment
-from mentorflow.store import Store, email_ledger, matches, pair_health, people, unmatched
+from mentorflow.store import Store, applications, email_ledger, matches, pair_health, people, unmatched
 
 MIN_CELL = 5
 
