@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from mentorflow import paths
+from mentorflow import cli_quality, paths
 from mentorflow.config import STAGES, CohortConfigError, cohort_files, find_cohort, load_cohort, load_cohorts
 
 NEW_COHORT = """\
@@ -259,6 +259,7 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--home", help="output folder (default: var/demo)")
     demo.set_defaults(func=cmd_demo)
+    cli_quality.register(sub)
     return p
 
 

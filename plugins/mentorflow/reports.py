@@ -30,18 +30,6 @@ def _write(config, name: str, template: str, context: dict[str, Any], store: Sto
     return out
 
 
-def write_dq_report(config, store: Store, *, gate: str, checked: int, problems: list[tuple]) -> Path:
-    by_reason: dict[str, int] = {}
-    for _, reason, _, _ in problems:
-        family = reason.split(" (")[0].split(":")[0]
-        by_reason[family] = by_reason.get(family, 0) + 1
-    rows = [{"record_key": key, "reason": reason, "severity": severity} for key, reason, severity, _ in problems]
-    return _write(config, f"dq-{gate}.html", "dq.html",
-                  {"gate": gate, "checked": checked, "failed_rows": len({r["record_key"] for r in rows}),
-                   "by_reason": sorted(by_reason.items(), key=lambda kv: -kv[1]), "rows": rows[:500],
-                   "truncated": max(0, len(rows) - 500)}, store, f"dq-{gate}")
-
-
 def write_match_report(config, store: Store, round_name: str) -> Path:
     everyone = {p["employee_id"]: p for p in store.rows(people, cohort_id=config.cohort)}
     pairs = [m for m in store.rows(matches, cohort_id=config.cohort, round=round_name) if m["status"] in ("proposed", "approved", "active")]
@@ -71,11 +59,14 @@ def suppress(count: int) -> str:
 
 def hr_figures(config, store: Store) -> dict[str, Any]:
     """Every number in the HR report, computed from the program store (suppression applied later)."""
+    from mentorflow.quality.quarantine import without_held
+
     cohort = config.cohort
     roster = store.frame(people, cohort_id=cohort)
     apps = store.frame(applications, cohort_id=cohort)
     pairs = store.frame(matches, cohort_id=cohort)
-    evals = store.frame(evaluations, cohort_id=cohort)
+    # answers the close-out gate holds (open or rejected in the quarantine) are left out
+    evals = without_held(store, cohort, "closeout", store.frame(evaluations, cohort_id=cohort), "employee_id")
     health = store.frame(pair_health, cohort_id=cohort)
     invited = store.count(email_ledger, cohort_id=cohort, template="invitation", status="sent")
     participants = set(pairs["mentor_id"]) | set(pairs["mentee_id"]) if len(pairs) else set()
