@@ -69,10 +69,10 @@ def validate(name: str, frame: pd.DataFrame, specs: list[Spec]) -> list[Result]:
     gx, context = _context()
     batch_definition = (context.data_sources.add_pandas("mentorflow").add_dataframe_asset(name)
                         .add_batch_definition_whole_dataframe("whole"))
-    suite = context.suites.add(gx.ExpectationSuite(name=f"mentorflow.{name}"))
-    for index, spec in enumerate(specs):
-        suite.add_expectation(getattr(gx.expectations, spec.expectation)(**spec.kwargs, meta={"spec": index,
-                                                                                             "check": spec.check}))
+    # the whole suite at once: adding expectations one by one re-serializes the suite each time
+    suite = context.suites.add(gx.ExpectationSuite(name=f"mentorflow.{name}", expectations=[
+        getattr(gx.expectations, spec.expectation)(**spec.kwargs, meta={"spec": index, "check": spec.check})
+        for index, spec in enumerate(specs)]))
     definition = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch_definition,
                                                                             suite=suite))
     run = definition.run(batch_parameters={"dataframe": frame},

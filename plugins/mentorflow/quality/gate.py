@@ -178,14 +178,23 @@ def _describe(outcome: CheckOutcome) -> str:
 
 
 def _quarantine(store: Store, cohort: str, gate: str, problems: list[Problem], *, complete: bool) -> None:
+    """New problems become open rows; a problem seen before keeps its row (and its ops decision)."""
     now = dt.datetime.now(dt.timezone.utc)
-    store.upsert(quarantine, [
-        {"cohort_id": cohort, "gate": gate, "record_key": p.record_key, "reason": p.reason, "severity": p.severity,
-         "status": "open", "row_json": json.dumps(p.values, default=str), "created_at": now}
-        for p in problems
-    ], update=False)
-    current = {(p.record_key, p.reason) for p in problems}
     existing = store.rows(quarantine, cohort_id=cohort, gate=gate)
+    known = {(r["record_key"], r["reason"]) for r in existing}
+    new: dict[tuple[str, str], Problem] = {}
+    for p in problems:
+        if (p.record_key, p.reason) not in known:
+            new.setdefault((p.record_key, p.reason), p)
+    if new:
+        with store.engine.begin() as conn:
+            conn.execute(quarantine.insert(), [
+                {"cohort_id": cohort, "gate": gate, "record_key": p.record_key, "reason": p.reason,
+                 "severity": p.severity, "status": "open", "row_json": json.dumps(p.values, default=str),
+                 "created_at": now}
+                for p in new.values()
+            ])
+    current = {(p.record_key, p.reason) for p in problems}
     reopen = [r["id"] for r in existing if r["status"] == "fixed" and (r["record_key"], r["reason"]) in current]
     fixed = [r["id"] for r in existing if complete and r["status"] == "open"
              and (r["record_key"], r["reason"]) not in current]

@@ -129,14 +129,19 @@ def roster_batch(frame: pd.DataFrame, header: list[str], config: CohortConfig) -
 
 
 def roster_records(frame: pd.DataFrame) -> list[dict]:
-    """Rows that passed the roster gate, typed for the ``people`` table."""
+    """Rows that passed the roster gate (or that ops released), typed for the ``people`` table.
+
+    A released row keeps what can be stored: unreadable numbers and dates become empty."""
+    frame = frame[frame["employee_id"].notna()]
     text = frame[ROSTER_COLUMNS].astype(object).where(frame[ROSTER_COLUMNS].notna(), None)
+    hire = pd.to_datetime(frame["hire_date"], format="%Y-%m-%d", errors="coerce")
+    level = frame["level_number"].round()
     out = text.assign(
-        level=frame["level_number"].astype("int64"),
-        hire_date=[dt.date.fromisoformat(d) if d else None for d in text["hire_date"]],
+        level=[None if pd.isna(v) else int(v) for v in level],
+        hire_date=[None if pd.isna(d) else d.date() for d in hire],
         on_pip=frame["pip_key"].isin(TRUE).to_numpy(),
     )
-    for column in ("department", "job_title", "location"):
+    for column in ("full_name", "email", "department", "job_title", "location", "timezone"):
         out[column] = out[column].fillna("")
     return out.to_dict("records")
 
