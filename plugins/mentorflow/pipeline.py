@@ -84,7 +84,7 @@ def import_roster(config: CohortConfig, store: Store, today: dt.date) -> dict[st
     assessed = eligibility.assess(pd.DataFrame(rows), config.eligibility, today)
     assessed["cohort_id"] = config.cohort
     store.upsert(people, assessed.to_dict("records"))
-    return {"people": len(assessed), "eligible": int(assessed["eligible"].sum()),
+    return {"rows": gate.checked, "people": len(assessed), "eligible": int(assessed["eligible"].sum()),
             "quarantined_rows": stages.held_count(gate), "report": str(gate.report)}
 
 
@@ -114,7 +114,8 @@ def import_applications(config: CohortConfig, store: Store) -> dict[str, Any]:
                for r in rows]
     # keep what people submitted through the forms: the CSV only fills in who is missing
     store.upsert(applications, records, update=False)
-    return {"imported": len(records), "quarantined_rows": stages.held_count(gate), "report": str(gate.report)}
+    return {"rows": gate.checked, "imported": len(records), "quarantined_rows": stages.held_count(gate),
+            "report": str(gate.report)}
 
 
 def send_reminders(config: CohortConfig, store: Store, now: dt.datetime) -> dict[str, Any]:

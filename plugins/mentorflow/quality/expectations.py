@@ -31,11 +31,15 @@ class Spec:
     kwargs: dict[str, Any]
     reason: Callable[[dict[str, Any]], str]
     table_level: bool = False
+    needs_rows: bool = True  # False: only the frame's columns matter (header checks)
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(self.kwargs[k]) for k in ("column", "column_A", "column_B") if k in self.kwargs]
 
     @property
     def target(self) -> str:
-        columns = [str(self.kwargs[k]) for k in ("column", "column_A", "column_B") if k in self.kwargs]
-        return " / ".join(columns) or "table"
+        return " / ".join(self.columns) or "table"
 
 
 @dataclass
@@ -63,9 +67,23 @@ def _context():
 
 
 def validate(name: str, frame: pd.DataFrame, specs: list[Spec]) -> list[Result]:
-    """Validate ``frame`` against ``specs``; one :class:`Result` per spec, in order."""
-    if not specs:
-        return []
+    """Validate ``frame`` against ``specs``; one :class:`Result` per spec, in order.
+
+    GX copies the batch it validates, so each run sees only what its expectations read: header
+    checks an empty frame with every column, row checks only the columns they name (a wide export
+    with long free-text answers stays out of it).
+    """
+    header_specs = [s for s in specs if not s.needs_rows]
+    row_specs = [s for s in specs if s.needs_rows]
+    narrow = frame[list(dict.fromkeys([ROW, *(c for s in row_specs for c in s.columns)]))]
+    found = {}
+    for part, part_specs, data in (("header", header_specs, frame.iloc[:0]), ("rows", row_specs, narrow)):
+        if part_specs:
+            found.update(zip(map(id, part_specs), _run(f"{name}.{part}", data, part_specs)))
+    return [found[id(s)] for s in specs]
+
+
+def _run(name: str, frame: pd.DataFrame, specs: list[Spec]) -> list[Result]:
     gx, context = _context()
     batch_definition = (context.data_sources.add_pandas("mentorflow").add_dataframe_asset(name)
                         .add_batch_definition_whole_dataframe("whole"))
