@@ -93,12 +93,15 @@ def test_the_report_escapes_what_the_file_says(make_cohort):
     assert "<script>alert" not in report and "&lt;script&gt;alert(1)&lt;/script&gt;" in report
 
 
-def test_a_management_cycle_stops_the_open_stage_naming_check_count_and_rows(make_cohort):
+def test_a_management_cycle_stops_the_open_stage_naming_check_count_and_rows(make_cohort, caplog):
     roster = good_roster()
     cycle = management_cycle(roster)
     config, store = make_cohort(roster)
-    with pytest.raises(pipeline.GateFailure) as failure:
+    with caplog.at_level("INFO", logger="mentorflow"), pytest.raises(pipeline.GateFailure) as failure:
         pipeline.import_roster(config, store, OPENED)
+    [logged] = [r.getMessage() for r in caplog.records if "data-quality report" in r.getMessage()]
+    assert logged.startswith("mentorflow data-quality report for gate roster: ") and logged.split(": ", 1)[1] in str(
+        failure.value)
     message = str(failure.value)
     assert "roster.no_management_cycles" in message and f"failed for 3 of {len(roster)} rows" in message
     assert all(member in message for member in cycle) and "expect_column_values_to_be_null" in message
