@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mentorflow.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS, generate_applications, generate_roster
+from mentorflow.synthetic import generate_applications, generate_roster
 
 ROSTER_SIZE = 40
 
@@ -66,7 +66,8 @@ ROSTER_SOFT = [
                "manager_id 'E999999' is not in the roster"),
     Corruption("bad timezone", _set("timezone", "Mars/Olympus_Mons", 14), "roster.timezones",
                "timezone 'Mars/Olympus_Mons' is not an IANA timezone"),
-    Corruption("text where a number belongs", _set("level", "two", 15), "roster.numbers", "level 'two' is not a whole number"),
+    Corruption("text where a number belongs", _set("level", "two", 15), "roster.numbers",
+               "level 'two' is not a whole number"),
     Corruption("level out of range", _set("level", "99", 16), "roster.level_range", "level 99 is outside 0-20"),
     Corruption("invalid email", _set("email", "ada.example.com", 17), "roster.valid_emails", "is not an email address"),
     Corruption("blank name", _set("full_name", "", 18), "roster.required_fields", "full_name empty"),
@@ -95,7 +96,8 @@ APPLICATION_SOFT = [
 INTAKE_SOFT = [
     Corruption("text where numbers belong", _set("tipi_1", "seven", row=5), "intake.numbers",
                "tipi_1 'seven' is not a whole number"),
-    Corruption("unknown role", _set("role", "coach", row=6), "intake.roles", "role 'coach' must be mentor, mentee or both"),
+    Corruption("unknown role", _set("role", "coach", row=6), "intake.roles",
+               "role 'coach' must be mentor, mentee or both"),
     Corruption("unknown person", _set("employee_id", "E777777", row=7), "intake.known_people",
                "E777777 is not in this cohort's roster"),
 ]

@@ -25,8 +25,10 @@ def test_defaults_and_overrides(cohorts_dir):
     [
         ({"severity": {"roster.uniq_ids": "soft"}},
          "quality.severity: unknown expectation 'roster.uniq_ids' (did you mean 'roster.unique_ids'?)"),
-        ({"severity": {"roster.header": "soft"}}, "quality.severity: 'roster.header' checks the whole file and is always hard"),
-        ({"severity": {"roster.unique_ids": "fatal"}}, "quality.severity.roster.unique_ids: Input should be 'hard' or 'soft'"),
+        ({"severity": {"roster.header": "soft"}},
+         "quality.severity: 'roster.header' checks the whole file and is always hard"),
+        ({"severity": {"roster.unique_ids": "fatal"}},
+         "quality.severity.roster.unique_ids: Input should be 'hard' or 'soft'"),
         ({"level_range": [9, 1]}, "quality.level_range: the lowest level 9 is above the highest 1"),
         ({"severities": {}}, "quality.severities: is not a known setting"),
     ],

@@ -34,7 +34,8 @@ def make_cohort(cohorts_dir):
 
     def make(roster: pd.DataFrame | bytes, apps: pd.DataFrame | bytes | None = None, **overrides):
         data = cohorts_dir / "data"
-        for name, content, columns in (("roster.csv", roster, ROSTER_COLUMNS), ("applications.csv", apps, APPLICATION_COLUMNS)):
+        for name, content, columns in (("roster.csv", roster, ROSTER_COLUMNS),
+                                       ("applications.csv", apps, APPLICATION_COLUMNS)):
             if isinstance(content, bytes):
                 data.mkdir(exist_ok=True)
                 (data / name).write_bytes(content)
@@ -364,4 +365,27 @@ def test_pulse_answers_out_of_range_or_from_outsiders_never_reach_the_health_sco
     kept = stages.check_pulse(config, store, responses)
     assert list(kept["respondent_id"]) == [pair["mentor_id"]]
     reasons = sorted(r["reason"] for r in held(store, "pulse"))
-    assert reasons[0].startswith("pulse.respondent_in_pair: ") and reasons[1] == "pulse.value_ranges: satisfaction is 9, must be 1-5"
+    assert reasons[0].startswith("pulse.respondent_in_pair: ")
+    assert reasons[1] == "pulse.value_ranges: satisfaction is 9, must be 1-5"
+
+
+def test_closeout_evaluations_that_fail_the_gate_stay_out_of_the_hr_report(validated):
+    from mentorflow import reports
+    from mentorflow.store import evaluations, matches
+
+    config, store = validated()
+    pipeline.propose_matches(config, store)
+    pair = store.rows(matches)[0]
+    outsider = next(e for e in stored_ids(store) if e not in {m[k] for m in store.rows(matches)
+                                                              for k in ("mentor_id", "mentee_id")})
+    now = dt.datetime.now(dt.timezone.utc)
+    base = {"cohort_id": config.cohort, "role": "mentee", "goals_met": 4, "satisfaction": 4, "recommend": 9,
+            "comment": "", "submitted_at": now}
+    store.upsert(evaluations, [{**base, "employee_id": pair["mentee_id"]},
+                               {**base, "employee_id": pair["mentor_id"], "role": "mentor", "recommend": 11},
+                               {**base, "employee_id": outsider}])
+    summary = pipeline.build_hr_report(config, store)
+    reasons = sorted(r["reason"] for r in held(store, "closeout"))
+    assert reasons == [f"closeout.participant: {outsider} was in no pair of this cohort",
+                       "closeout.value_ranges: recommend is 11, must be 0-10"]
+    assert summary["report"] and reports.hr_figures(config, store)["evaluations"] == 1

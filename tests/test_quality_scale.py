@@ -35,7 +35,8 @@ IMPORT = textwrap.dedent("""
 
 def write_big_export(path, ids: list[str], bad_rows: dict[int, bytes]) -> int:
     """One application per person, each padded with a long motivation to reach 100 MB."""
-    filler = ("I want to learn how experienced colleagues think about their work. " * 70)[: TARGET_BYTES // len(ids) - 160]
+    sentence = "I want to learn how experienced colleagues think about their work. "
+    filler = (sentence * 70)[: TARGET_BYTES // len(ids) - 160]
     with open(path, "wb") as out:
         out.write((",".join(APPLICATION_COLUMNS) + "\n").encode())
         for number, employee_id in enumerate(ids):
@@ -62,7 +63,8 @@ def test_a_100mb_export_is_streamed_and_keeps_every_good_row(cohorts_dir, mentor
     ids = list(roster["employee_id"])
     bad = {
         10: f"{ids[10]},mentee,x,none,,python:2,Grow,curious,seven,1,1,1,1,1,1,1,1,1,,4,,\n".encode(),
-        20_000: f"{ids[20_000]},mentee,Ren\xe9e,none,,python:2,Grow,curious,1,1,1,1,1,1,1,1,1,1,,4,,\n".encode("latin-1"),
+        20_000: f"{ids[20_000]},mentee,Ren\xe9e,none,,python:2,Grow,curious,1,1,1,1,1,1,1,1,1,1,,4,,\n".encode(
+            "latin-1"),
     }
     (cohorts_dir / "data").mkdir()
     size = write_big_export(cohorts_dir / "data" / "applications.csv", ids, bad)

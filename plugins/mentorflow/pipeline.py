@@ -317,7 +317,8 @@ def assess_health(config: CohortConfig, store: Store, period: str | None) -> dic
     active = active[active["mentor_id"].isin(surveyed) | active["mentee_id"].isin(surveyed)]
     from mentorflow.quality import stages
 
-    responses = stages.check_pulse(config, store, store.frame(pulse_responses, cohort_id=config.cohort, period=period))
+    answers = store.frame(pulse_responses, cohort_id=config.cohort, period=period)
+    responses = stages.check_pulse(config, store, answers)
     scored = health.score_pairs(active, responses)
     if scored.empty:
         return {"period": period, "assessed": 0}

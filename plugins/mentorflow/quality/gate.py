@@ -115,10 +115,12 @@ def _problems(batch: Batch, result: Result, severity: str, rows: pd.DataFrame) -
 
 
 def _released(store: Store, cohort: str, gate: str) -> set[tuple[str, str]]:
-    return {(r["record_key"], r["reason"]) for r in store.rows(quarantine, cohort_id=cohort, gate=gate, status="released")}
+    released = store.rows(quarantine, cohort_id=cohort, gate=gate, status="released")
+    return {(r["record_key"], r["reason"]) for r in released}
 
 
-def run_gate(config: CohortConfig, store: Store, gate: str, batches: list[Batch], *, complete: bool = False) -> GateResult:
+def run_gate(config: CohortConfig, store: Store, gate: str, batches: list[Batch], *,
+             complete: bool = False) -> GateResult:
     """Validate every batch, quarantine what failed, write the report; raise on a hard failure.
 
     ``complete`` says the batches hold the whole population of the gate, so an open problem that no
@@ -201,4 +203,5 @@ def _quarantine(store: Store, cohort: str, gate: str, problems: list[Problem], *
     with store.engine.begin() as conn:
         for ids, status in ((reopen, "open"), (fixed, "fixed")):
             for start in range(0, len(ids), 900):
-                conn.execute(sa.update(quarantine).where(quarantine.c.id.in_(ids[start:start + 900])).values(status=status))
+                chunk = ids[start:start + 900]
+                conn.execute(sa.update(quarantine).where(quarantine.c.id.in_(chunk)).values(status=status))

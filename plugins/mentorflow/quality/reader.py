@@ -75,7 +75,7 @@ def read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
             values.append(texts + [None] * (width - len(texts)))
             rows.append(next(position))
             lines.append(line)
-        chunk = pd.DataFrame(values, columns=header, dtype="str") if values else pd.DataFrame(columns=header, dtype="str")
+        chunk = pd.DataFrame(values or None, columns=header, dtype="str")
         chunk[ROW], chunk[LINE] = pd.array(rows, dtype="int64"), pd.array(lines, dtype="int64")
         chunk["_bad_encoding"] = pd.array(bad, dtype="bool")
         chunk["_shape"] = pd.Series(shape, dtype="str")

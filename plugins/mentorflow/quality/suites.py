@@ -8,7 +8,6 @@ a gate validates; nothing here touches the store or the file system.
 
 from __future__ import annotations
 
-import datetime as dt
 import zoneinfo
 from functools import cache
 
@@ -51,7 +50,8 @@ def _header(check: str, required: list[str], header: list[str]) -> list[Spec]:
 def _file_rows(prefix: str) -> list[Spec]:
     return [
         Spec(f"{prefix}.encoding", "ExpectColumnValuesToBeInSet", {"column": "_bad_encoding", "value_set": [False]},
-             lambda r: f"line {r[LINE]} is not valid UTF-8 (undecodable bytes shown as \ufffd); export the file as UTF-8"),
+             lambda r: f"line {r[LINE]} is not valid UTF-8 (undecodable bytes shown as \ufffd); "
+                       "export the file as UTF-8"),
         _null(f"{prefix}.row_shape", "_shape"),
     ]
 
@@ -65,7 +65,8 @@ def _blank(series: pd.Series) -> pd.Series:
     return series.isna() | series.astype("str").str.strip().eq("")
 
 
-def _number_problems(frame: pd.DataFrame, whole: list[str], decimal: list[str]) -> tuple[dict[str, pd.Series], pd.Series]:
+def _number_problems(frame: pd.DataFrame, whole: list[str],
+                     decimal: list[str]) -> tuple[dict[str, pd.Series], pd.Series]:
     """Numbers parsed from text columns (missing when blank or not a number) and, per row, what was not a number."""
     parsed: dict[str, pd.Series] = {}
     problems = pd.Series("", index=frame.index, dtype="object")
@@ -101,8 +102,8 @@ def roster_batch(frame: pd.DataFrame, header: list[str], config: CohortConfig) -
     ids = set(out["employee_id"].dropna())
     out["manager_known"] = out["manager_id"].isna() | out["manager_id"].isin(ids)
     links = out[["employee_id", "manager_id"]].astype(object).where(out[["employee_id", "manager_id"]].notna(), None)
-    cycle_of = {member: " → ".join([*cycle, cycle[0]]) for cycle in management_cycles(links.dropna(subset=["employee_id"]))
-                for member in cycle}
+    cycles = management_cycles(links.dropna(subset=["employee_id"]))
+    cycle_of = {member: " → ".join([*cycle, cycle[0]]) for cycle in cycles for member in cycle}
     out["cycle"] = out["employee_id"].map(cycle_of).astype("object")
     hire = pd.to_datetime(out["hire_date"], format="%Y-%m-%d", errors="coerce")
     out["hire_date_ok"] = out["hire_date"].isna() | hire.notna()
@@ -128,7 +129,8 @@ def roster_batch(frame: pd.DataFrame, header: list[str], config: CohortConfig) -
         Spec("roster.hire_dates", "ExpectColumnValuesToBeInSet", {"column": "hire_date_ok", "value_set": [True]},
              lambda r: f"hire_date {r['hire_date']!r} is not a date (YYYY-MM-DD)"),
         Spec("roster.pip_flags", "ExpectColumnValuesToBeInSet",
-             {"column": "pip_key", "value_set": sorted(TRUE | FALSE)}, lambda r: f"on_pip {r['on_pip']!r} is not true/false"),
+             {"column": "pip_key", "value_set": sorted(TRUE | FALSE)},
+             lambda r: f"on_pip {r['on_pip']!r} is not true/false"),
     ]
     return Batch("roster", out, specs, "employee_id")
 
@@ -249,7 +251,8 @@ def applications_batch(apps: pd.DataFrame, people: pd.DataFrame, config: CohortC
         Spec("applications.one_per_person", "ExpectColumnValuesToBeUnique", {"column": "employee_id"},
              lambda r: f"{r['employee_id']} has more than one application"),
         _null("applications.required_answers", "missing_answers", lambda r, c: f"missing {r[c]}"),
-        *[Spec("applications.tipi_range", "ExpectColumnValuesToBeBetween", {"column": t, "min_value": 1, "max_value": 7},
+        *[Spec("applications.tipi_range", "ExpectColumnValuesToBeBetween",
+               {"column": t, "min_value": 1, "max_value": 7},
                lambda r, t=t: f"{t} is {r[t]:g}, must be 1-7") for t in TIPI],
         _null("applications.skill_levels", "bad_skill_levels", lambda r, c: f"skill levels must be 1-5 ({r[c]})"),
         Spec("applications.capacity", "ExpectColumnValuesToBeBetween", {"column": "mentor_capacity", "min_value": 1},
@@ -289,7 +292,8 @@ def allowed_load(apps: pd.DataFrame, config: CohortConfig) -> pd.Series:
     rules = config.matching.rules
     if config.program_type.value == "group":
         return pd.Series(rules.group_size, index=apps["employee_id"])
-    capacity = pd.to_numeric(apps["capacity"], errors="coerce").fillna(1).clip(lower=1, upper=rules.max_mentees_per_mentor)
+    capacity = (pd.to_numeric(apps["capacity"], errors="coerce").fillna(1)
+                .clip(lower=1, upper=rules.max_mentees_per_mentor))
     return pd.Series(capacity.to_numpy(), index=apps["employee_id"])
 
 
@@ -354,7 +358,8 @@ def pulse_batch(responses: pd.DataFrame, pairs: pd.DataFrame) -> Batch:
     out["in_pair"] = [(m, p) in members for m, p in zip(out["match_id"], out["respondent_id"])]
     out["person_period"] = out["respondent_id"] + "@" + out["period"]
     ranges = [("meetings", 0, 31), ("satisfaction", 1, 5), ("goal_progress", 1, 5), ("follow_through", 1, 5)]
-    specs = [Spec("pulse.value_ranges", "ExpectColumnValuesToBeBetween", {"column": c, "min_value": lo, "max_value": hi},
+    specs = [Spec("pulse.value_ranges", "ExpectColumnValuesToBeBetween",
+                  {"column": c, "min_value": lo, "max_value": hi},
                   lambda r, c=c, lo=lo, hi=hi: f"{c} is {r[c]}, must be {lo}-{hi}") for c, lo, hi in ranges]
     specs += [
         Spec("pulse.respondent_in_pair", "ExpectColumnValuesToBeInSet", {"column": "in_pair", "value_set": [True]},
@@ -370,7 +375,8 @@ def closeout_batch(evaluations: pd.DataFrame, pairs: pd.DataFrame) -> Batch:
     out[ROW] = np.arange(len(out))
     out["took_part"] = out["employee_id"].isin(set(pairs["mentor_id"]) | set(pairs["mentee_id"]))
     ranges = [("goals_met", 1, 5), ("satisfaction", 1, 5), ("recommend", 0, 10)]
-    specs = [Spec("closeout.value_ranges", "ExpectColumnValuesToBeBetween", {"column": c, "min_value": lo, "max_value": hi},
+    specs = [Spec("closeout.value_ranges", "ExpectColumnValuesToBeBetween",
+                  {"column": c, "min_value": lo, "max_value": hi},
                   lambda r, c=c, lo=lo, hi=hi: f"{c} is {r[c]}, must be {lo}-{hi}") for c, lo, hi in ranges]
     specs += [
         Spec("closeout.participant", "ExpectColumnValuesToBeInSet", {"column": "took_part", "value_set": [True]},
