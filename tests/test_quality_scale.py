@@ -83,5 +83,6 @@ def test_a_100mb_export_is_streamed_and_keeps_every_good_row(cohorts_dir, mentor
                       "export the file as UTF-8"],
     ])
     # streamed: the process never held many copies of the file (measured peak, not a timing)
+    print(f"peak RSS {summary['max_rss_mb']:.0f} MB importing a {size / 1e6:.0f} MB file")
     assert summary["max_rss_mb"] < 1500, summary["max_rss_mb"]
     store.engine.dispose()

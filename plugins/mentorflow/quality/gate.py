@@ -62,10 +62,11 @@ class CheckOutcome:
     problems: list[Problem] = field(default_factory=list)
     overridden: int = 0
     table_failure: str | None = None
+    error: str | None = None  # the expectation could not run: always stops the gate, whatever the severity
 
     @property
     def passed(self) -> bool:
-        return not self.problems and self.table_failure is None
+        return not self.problems and self.table_failure is None and self.error is None
 
 
 @dataclass
@@ -139,7 +140,7 @@ def run_gate(config: CohortConfig, store: Store, gate: str, batches: list[Batch]
             outcome.expectations.append(f"{_snake(result.spec.expectation)} on {result.spec.target}")
             outcome.checked = max(outcome.checked, result.element_count, len(batch.frame))
             if result.error:
-                outcome.table_failure = f"the expectation could not run: {result.error}"
+                outcome.error = f"the expectation could not run: {result.error}"
             elif result.spec.table_level and not result.success:
                 outcome.table_failure = result.spec.reason(result.observed)
             for problem in _problems(batch, result, severity, rows):
@@ -148,7 +149,7 @@ def run_gate(config: CohortConfig, store: Store, gate: str, batches: list[Batch]
                 else:
                     outcome.problems.append(problem)
     ordered = [outcomes[c] for c in CHECKS if c in outcomes]
-    hard = [o for o in ordered if o.severity == "hard" and not o.passed]
+    hard = [o for o in ordered if (o.severity == "hard" and not o.passed) or o.error]
     _quarantine(store, config.cohort, gate, [p for o in ordered for p in o.problems], complete=complete)
     from mentorflow.quality.report import write_report
 
@@ -170,8 +171,8 @@ def _snake(name: str) -> str:
 
 
 def _describe(outcome: CheckOutcome) -> str:
-    if outcome.table_failure:
-        return f"{outcome.check}: {outcome.table_failure}"
+    if outcome.error or outcome.table_failure:
+        return f"{outcome.check}: {outcome.error or outcome.table_failure}"
     rows = {(p.batch, p.row) for p in outcome.problems}
     sample = "; ".join(f"{'line ' + str(p.line) + ' ' if p.line else ''}{p.record_key}: "
                        f"{p.reason.removeprefix(outcome.check + ': ')}" for p in outcome.problems[:SAMPLE])

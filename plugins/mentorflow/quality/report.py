@@ -24,7 +24,8 @@ def write_report(config, store, gate: str, checked: int, outcomes: list[CheckOut
     problems = [p for o in outcomes for p in o.problems]
     held = {(p.batch, p.row) for p in problems if p.severity == "soft"}
     checks = [{"name": o.check, "means": CHECKS[o.check].means, "expectations": o.expectations,
-               "severity": o.severity, "checked": o.checked, "passed": o.passed, "table_failure": o.table_failure,
+               "severity": o.severity, "checked": o.checked, "passed": o.passed,
+               "table_failure": o.error or o.table_failure,
                "failed_rows": len({(p.batch, p.row) for p in o.problems}), "overridden": o.overridden}
               for o in outcomes]
     rows = [{"record_key": p.record_key, "line": p.line, "check": p.check,
