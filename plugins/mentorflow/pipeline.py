@@ -352,6 +352,7 @@ def rematch(config: CohortConfig, store: Store) -> dict[str, Any]:
     """
     from mentorflow import health
     from mentorflow.matching import propose
+    from mentorflow.quality import stages
 
     period = latest_assessed_period(store, config.cohort)
     states = {r["match_id"]: r["state"] for r in store.rows(pair_health, cohort_id=config.cohort, period=period)} if period else {}
@@ -376,6 +377,7 @@ def rematch(config: CohortConfig, store: Store) -> dict[str, Any]:
     result = propose(inp)
     result.pairs = result.pairs[result.pairs["mentee_id"].isin(freed)]
     result.unmatched = result.unmatched[result.unmatched["employee_id"].isin(freed)]
+    result = stages.check_proposal(config, store, result, inp, to_place=freed)
     _replace_proposal(config, store, "midpoint", result)
     report = reports.write_match_report(config, store, "midpoint")
     return {"ended": len(ending), "kept": len(keep), "new_pairs": len(result.pairs),

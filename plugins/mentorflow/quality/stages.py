@@ -83,12 +83,12 @@ def set_status(store: Store, cohort: str, by_status: dict[str, set[str]]) -> Non
                              .values(status=status))
 
 
-def check_proposal(config: CohortConfig, store: Store, proposal, inp):
+def check_proposal(config: CohortConfig, store: Store, proposal, inp, *, to_place: set[str] | None = None):
     """The proposal after the matches gate: soft failures drop the offending pairs, whose mentees
-    (and any mentee left without a reason) are listed as unmatched with the gate's reason."""
-    batches = suites.matches_batches(proposal.pairs, proposal.unmatched, inp.applications, inp.people, config,
-                                     previous_pairs=inp.previous_pairs, fixed_pairs=inp.fixed_pairs)
-    result = run_gate(config, store, "matches", batches, complete=True)
+    (and any mentee left without a reason) are listed as unmatched with the gate's reason.
+    ``to_place``: the mentees this round had to place (default: every valid mentee)."""
+    batches = suites.matches_batches(proposal.pairs, proposal.unmatched, inp, config, to_place=to_place)
+    result = run_gate(config, store, "matches", batches, complete=to_place is None)
     if not result.problems:
         return proposal
     pairs, mentees = batches

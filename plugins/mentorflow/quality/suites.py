@@ -297,27 +297,30 @@ def allowed_load(apps: pd.DataFrame, config: CohortConfig) -> pd.Series:
     return pd.Series(capacity.to_numpy(), index=apps["employee_id"])
 
 
-def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, apps: pd.DataFrame, people: pd.DataFrame,
-                    config: CohortConfig, *, previous_pairs: set[tuple[str, str]],
-                    fixed_pairs: list[tuple[str, str]] = ()) -> list[Batch]:
-    """The proposal's pairs (capacity, forbidden pairs) and the mentees it had to place (coverage)."""
+def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: CohortConfig, *,
+                    to_place: set[str] | None = None) -> list[Batch]:
+    """The proposal's pairs (capacity, forbidden pairs) and the mentees it had to place (coverage).
+
+    ``inp`` is the matcher's ``MatchInput``; ``to_place`` limits coverage to some mentees (the midpoint
+    re-matches only the freed ones)."""
     rules = config.matching.rules
+    apps, fixed_pairs = inp.applications, inp.fixed_pairs
     pairs = pairs.reset_index(drop=True).copy()
     pairs[ROW] = np.arange(len(pairs))
     pairs["pair"] = pairs["mentor_id"] + " → " + pairs["mentee_id"]
     mentors_all = pd.concat([pairs["mentor_id"], pd.Series([m for m, _ in fixed_pairs], dtype="object")])
     pairs["load"] = pairs["mentor_id"].map(mentors_all.value_counts()).astype("int64")
     pairs["allowed"] = pairs["mentor_id"].map(allowed_load(apps, config)).fillna(1).astype("int64")
-    forbids = {tuple(p) for p in config.matching.forbids}
+    committee = {tuple(p) for p in config.matching.forbids}
     avoid = {row.employee_id: set(parse_ids(row.avoid_partners)) for row in apps.itertuples()}
-    chains = reporting_chain(people) if rules.forbid_reporting_line else {}
+    chains = reporting_chain(inp.people) if rules.forbid_reporting_line else {}
 
     def why_forbidden(mentor: str, mentee: str) -> str | None:
         if mentor == mentee:
             return "a person paired with themselves"
-        if (mentor, mentee) in forbids:
+        if (mentor, mentee) in committee:
             return "the committee forbids this pair"
-        if (mentor, mentee) in previous_pairs:
+        if (mentor, mentee) in inp.previous_pairs or (mentor, mentee) in inp.forbidden_pairs:
             return "a former pair (repeat pairs are forbidden)"
         if mentee in avoid.get(mentor, ()) or mentor in avoid.get(mentee, ()):
             return "one partner asked to avoid the other"
@@ -334,7 +337,9 @@ def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, apps: pd.DataF
         _null("matches.no_forbidden_pair", "forbidden", lambda r, c: f"{r['pair']}: {r[c]}"),
     ]
     symbiotic = config.program_type.value == "symbiotic"
-    mentees = apps.loc[apps["role"].isin(["mentee", "both"]), ["employee_id"]].reset_index(drop=True)
+    wanting = apps["role"].isin(["mentee", "both"]) & (apps["employee_id"].isin(to_place) if to_place is not None
+                                                       else True)
+    mentees = apps.loc[wanting, ["employee_id"]].reset_index(drop=True)
     placed = set(pairs["mentee_id"]) | (set(pairs["mentor_id"]) if symbiotic else set())
     placed |= {m for _, m in fixed_pairs}
     reasons = unmatched.dropna(subset=["reason"])
