@@ -164,7 +164,7 @@ def test_a_row_that_is_not_utf8_is_quarantined_and_the_rest_kept(make_cohort, tm
     assert stored_ids(store) == set(roster["employee_id"]) - {victim}
 
 
-def test_a_released_roster_row_is_admitted_by_the_next_import(make_cohort):
+def test_a_released_roster_row_is_admitted_by_the_next_import(make_cohort, capsys):
     from mentorflow.cli import main
 
     roster = good_roster()
@@ -172,6 +172,9 @@ def test_a_released_roster_row_is_admitted_by_the_next_import(make_cohort):
     config, store = make_cohort(roster)
     pipeline.import_roster(config, store, OPENED)
     [row] = held(store, "roster")
+    assert main(["quarantine", "list", config.cohort, "--gate", "roster"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert listing[1].split()[:6] == [str(row["id"]), "roster", "open", "soft", orphan, "15"]
     assert main(["quarantine", "release", config.cohort, str(row["id"])]) == 0
     pipeline.import_roster(config, store, OPENED)
     assert orphan in stored_ids(store)

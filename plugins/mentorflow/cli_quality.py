@@ -10,6 +10,7 @@ What release and reject do for each gate is described in :mod:`mentorflow.qualit
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from mentorflow.quality.catalogue import GATES
@@ -35,9 +36,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     if store is None:
         return 1
     rows = list_rows(store, args.cohort, gate=args.gate, status=args.status)
-    print(f"{'id':>6}  {'gate':<12} {'status':<9} {'severity':<8} {'record':<16} reason")
+    print(f"{'id':>6}  {'gate':<12} {'status':<9} {'severity':<8} {'record':<16} {'line':>7}  reason")
     for r in rows:
-        print(f"{r['id']:>6}  {r['gate']:<12} {r['status']:<9} {r['severity']:<8} {r['record_key']:<16} {r['reason']}")
+        line = json.loads(r["row_json"] or "{}").get("_line") or ""
+        print(f"{r['id']:>6}  {r['gate']:<12} {r['status']:<9} {r['severity']:<8} {r['record_key']:<16} {line:>7}  "
+              f"{r['reason']}")
     print(f"{len(rows)} row(s)")
     return 0
 
