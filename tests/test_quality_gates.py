@@ -27,10 +27,16 @@ from mentorflow.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS
 OPENED = dt.date(2026, 1, 5)
 
 
+BOTH_STORES = pytest.mark.parametrize(
+    "make_cohort", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+
+
 @pytest.fixture
-def make_cohort(cohorts_dir):
-    """Write roster/applications CSVs and a cohort; returns (config, store)."""
+def make_cohort(request, cohorts_dir):
+    """Write roster/applications CSVs and a cohort; returns (config, store). SQLite unless a test asks
+    for both stores (``BOTH_STORES``)."""
     stores = []
+    backend = getattr(request, "param", "sqlite")
 
     def make(roster: pd.DataFrame | bytes, apps: pd.DataFrame | bytes | None = None, **overrides):
         data = cohorts_dir / "data"
@@ -42,13 +48,20 @@ def make_cohort(cohorts_dir):
             elif content is not None:
                 write_rows(data / name, content, columns)
         overrides.setdefault("eligibility", {"min_tenure_days": 0})
+        if backend == "postgresql":
+            overrides["store"] = {"url": request.getfixturevalue("postgres_url")}
         config = load_cohort(write_cohort(cohorts_dir, **overrides))
         store = Store.for_cohort(config)
+        if backend == "postgresql":
+            store.drop_all()
+            store.create_all()
         stores.append(store)
         return config, store
 
     yield make
     for store in stores:
+        if backend == "postgresql":
+            store.drop_all()
         store.engine.dispose()
 
 
@@ -69,6 +82,7 @@ def assert_caught(rows: list[dict], case, broken: list[str]) -> None:
     assert all(r["severity"] == "soft" and r["status"] == "open" for r in mine), mine
 
 
+@BOTH_STORES
 def test_roster_soft_problems_are_quarantined_with_reasons_and_good_rows_kept(make_cohort):
     roster = good_roster()
     broken = {case.name: case.corrupt(roster) for case in ROSTER_SOFT}
@@ -214,6 +228,7 @@ def test_good_applications_all_pass(make_cohort):
     assert store.count(quarantine) == 0
 
 
+@BOTH_STORES
 def test_each_bad_application_is_caught_at_its_gate_and_the_rest_go_on_to_matching(make_cohort):
     roster = good_roster()
     apps = good_applications(roster)
@@ -269,6 +284,7 @@ def test_an_applicant_on_a_performance_plan_is_held_by_the_eligibility_check(mak
     assert row["reason"] == "eligibility.pip: not eligible: on a performance improvement plan"
 
 
+@BOTH_STORES
 def test_release_makes_an_application_valid_and_reject_rules_it_out_for_good(make_cohort, capsys):
     from mentorflow.cli import main
 
