@@ -12,9 +12,11 @@ from fastapi.testclient import TestClient
 from forms_fixtures import GOOD_APPLICATION, GOOD_CLOSEOUT, GOOD_PULSE, GOOD_REMATCH, XSS, make_world
 from markupsafe import escape
 
-from mentorflow import paths, pipeline, reports
+from mentorflow import paths, pipeline
 from mentorflow.forms import events
 from mentorflow.forms.app import FormsSettings, create_app
+from mentorflow.quality.gate import CheckOutcome, Problem
+from mentorflow.quality.report import write_report
 from mentorflow.store import Store, applications, matches
 
 FREE_TEXT = {
@@ -91,6 +93,8 @@ def test_payloads_from_the_forms_are_escaped_in_emails_and_reports(world, client
     assert_escaped(open(summary["report"], encoding="utf-8").read(), SKILL_XSS)
 
     # data-quality reasons can quote typed values
-    dq = reports.write_dq_report(config, store, gate="applications", checked=1,
-                                 problems=[("E1", f"goals look odd: {XSS}", "soft", {})])
+    outcome = CheckOutcome("applications.required_answers", "soft", ["expect_column_values_to_be_in_set"], 1, [
+        Problem("applications", 0, "E1", 2, "applications.required_answers", f"goals look odd: {XSS}", "soft",
+                {"goals": XSS})])
+    dq = write_report(config, store, "applications", 1, [outcome], stopped=False)
     assert_escaped(dq.read_text(encoding="utf-8"), XSS)

@@ -18,8 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from mentorflow import paths
-from mentorflow import cli_email, cli_forms, cli_match
+from mentorflow import cli_email, cli_forms, cli_match, cli_quality, paths
 from mentorflow.config import STAGES, CohortConfigError, cohort_files, find_cohort, load_cohort, load_cohorts
 
 NEW_COHORT = """\
@@ -263,6 +262,7 @@ def parser() -> argparse.ArgumentParser:
     cli_email.register(sub)
     cli_forms.register(sub)
     cli_match.register(sub)
+    cli_quality.register(sub)
     return p
 
 

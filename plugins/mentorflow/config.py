@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mentorflow import paths
+from mentorflow.quality.catalogue import CHECKS, Severity
 
 STAGES: tuple[str, ...] = ("open", "intake", "validate", "match", "kickoff", "pulse", "midpoint", "closeout")
 
@@ -176,6 +177,40 @@ class Store(_Strict):
     conn_id: str | None = Field(None, description="Airflow connection id of a PostgreSQL program store")
 
 
+class Quality(_Strict):
+    """Data-quality gates: which expectation is hard (stops the stage) or soft (quarantines rows)."""
+
+    severity: dict[str, Severity] = Field(default_factory=dict, description="expectation name -> hard | soft")
+    level_range: tuple[int, int] = Field((0, 20), description="lowest and highest roster level accepted")
+
+    @field_validator("severity")
+    @classmethod
+    def _known(cls, value: dict[str, Severity]) -> dict[str, Severity]:
+        import difflib
+
+        problems = []
+        for name, severity in value.items():
+            if name not in CHECKS:
+                close = difflib.get_close_matches(name, list(CHECKS), n=1)
+                problems.append(f"unknown expectation {name!r}" + (f" (did you mean {close[0]!r}?)" if close else
+                                                                   " (see docs/quality.md for the names)"))
+            elif CHECKS[name].fixed and severity != "hard":
+                problems.append(f"{name!r} checks the whole file and is always hard")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    @field_validator("level_range")
+    @classmethod
+    def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if value[0] > value[1]:
+            raise ValueError(f"the lowest level {value[0]} is above the highest {value[1]}")
+        return value
+
+    def severity_of(self, name: str) -> Severity:
+        return self.severity.get(name, CHECKS[name].default)
+
+
 class CohortConfig(_Strict):
     cohort: str = Field(..., description="cohort id: lower-case letters, digits and dashes")
     name: str = Field(..., min_length=3)
@@ -189,6 +224,7 @@ class CohortConfig(_Strict):
     health: Health = Health()
     sources: Sources
     store: Store = Store()
+    quality: Quality = Quality()
     forms_base_url: str = "http://127.0.0.1:8080/mentorflow"
     previous_cohorts: list[str] = Field(default_factory=list, description="cohorts whose pairs must not repeat")
 

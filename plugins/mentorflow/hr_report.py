@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from mentorflow import ingest, paths
+from mentorflow.quality.quarantine import without_held
 from mentorflow.reports import MIN_CELL, _histogram, _write, pulse_figures
 from mentorflow.store import (
     Store,
@@ -58,7 +59,8 @@ def figures(config, store: Store) -> dict[str, Any]:
     apps = store.frame(applications, cohort_id=c)
     pairs = store.frame(matches, cohort_id=c)
     pairs = pairs[pairs["status"].isin(PAIRED)] if len(pairs) else pairs
-    evals = store.frame(evaluations, cohort_id=c)
+    # answers the close-out gate holds (open or rejected in the quarantine) are left out
+    evals = without_held(store, c, "closeout", store.frame(evaluations, cohort_id=c), "employee_id")
     answers = store.frame(pulse_responses, cohort_id=c)
 
     met_pairs = set(answers.loc[answers["meetings"] > 0, "match_id"]) if len(answers) else set()

@@ -30,7 +30,6 @@ from mentorflow.store import (
     pair_health,
     people,
     pulse_responses,
-    quarantine,
     triage_requests,
     unmatched,
 )
@@ -72,20 +71,6 @@ def _deadline(config: CohortConfig) -> str:
     return config.at(config.calendar.application_close).strftime("%A %d %B %Y, %H:%M %Z")
 
 
-def _quarantine(store: Store, cohort: str, gate: str, problems: list[tuple[str, str, str, dict]]) -> int:
-    """Record (record_key, reason, severity, row) problems; the same problem twice is one row."""
-    return store.upsert(
-        quarantine,
-        [
-            {"cohort_id": cohort, "gate": gate, "record_key": key or "(no id)", "reason": reason, "severity": severity,
-             "status": "open", "row_json": json.dumps(row, default=str),
-             "created_at": dt.datetime.now(dt.timezone.utc)}
-            for key, reason, severity, row in problems
-        ],
-        update=False,
-    )
-
-
 def _people_index(store: Store, cohort: str) -> dict[str, dict[str, Any]]:
     return {p["employee_id"]: p for p in store.rows(people, cohort_id=cohort)}
 
@@ -94,38 +79,16 @@ def _people_index(store: Store, cohort: str) -> dict[str, dict[str, Any]]:
 
 
 def import_roster(config: CohortConfig, store: Store, today: dt.date) -> dict[str, Any]:
-    """Load the HRIS roster, quarantine bad rows, check the manager tree, compute eligibility."""
+    """Load the HRIS roster through the roster gate (bad rows quarantined), then compute eligibility."""
+    from mentorflow.quality import stages
+
     store.register_cohort(config)
-    path = config.resolve(config.sources.roster_csv)
-    rows, problems = ingest.parse_roster(path)
-    _quarantine(store, config.cohort, "roster", [(p.record_key, str(p), "soft", p.row) for p in problems])
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        raise GateFailure(f"roster {path}: no valid rows (problems: {len(problems)}); nothing to import")
-    duplicated = frame[frame["employee_id"].duplicated(keep=False)]
-    if not duplicated.empty:
-        sample = ", ".join(sorted(set(duplicated["employee_id"]))[:5])
-        raise GateFailure(f"roster {path}: employee_id must be unique: {duplicated['employee_id'].nunique()} ids repeat (e.g. {sample})")
-    emails = frame["email"].str.lower()
-    dup_email = frame[emails.duplicated(keep=False)]
-    if not dup_email.empty:
-        _quarantine(store, config.cohort, "roster",
-                    [(r["employee_id"], f"email {r['email']!r} is used by another person (case-insensitive)", "soft", r)
-                     for r in dup_email.to_dict("records")])
-        frame = frame[~emails.duplicated(keep=False)]
-    cycles = eligibility.management_cycles(frame)
-    if cycles:
-        raise GateFailure(f"roster {path}: management cycle(s): " + "; ".join(" → ".join(c + c[:1]) for c in cycles[:3]))
-    known = set(frame["employee_id"])
-    orphan = frame[frame["manager_id"].notna() & ~frame["manager_id"].isin(known)]
-    if not orphan.empty:
-        _quarantine(store, config.cohort, "roster",
-                    [(r["employee_id"], f"manager_id {r['manager_id']!r} is not in the roster", "soft", r)
-                     for r in orphan.to_dict("records")])
-    assessed = eligibility.assess(frame, config.eligibility, today)
+    rows, gate = stages.check_roster(config, store, config.resolve(config.sources.roster_csv))
+    assessed = eligibility.assess(pd.DataFrame(rows), config.eligibility, today)
     assessed["cohort_id"] = config.cohort
     store.upsert(people, assessed.to_dict("records"))
-    return {"people": len(assessed), "eligible": int(assessed["eligible"].sum()), "quarantined_rows": len(problems) + len(dup_email) + len(orphan)}
+    return {"rows": gate.checked, "people": len(assessed), "eligible": int(assessed["eligible"].sum()),
+            "quarantined_rows": stages.held_count(gate), "report": str(gate.report)}
 
 
 def send_invitations(config: CohortConfig, store: Store) -> dict[str, Any]:
@@ -146,35 +109,16 @@ def import_applications(config: CohortConfig, store: Store) -> dict[str, Any]:
     """Applications collected elsewhere (a CSV per the data contract); form submissions win."""
     if not config.sources.applications_csv:
         return {"imported": 0, "note": "no applications_csv configured: applications arrive through the forms"}
-    path = config.resolve(config.sources.applications_csv)
-    rows, problems = ingest.parse_applications(path)
-    _quarantine(store, config.cohort, "intake", [(p.record_key, str(p), "soft", p.row) for p in problems])
-    known = {p["employee_id"] for p in store.rows(people, cohort_id=config.cohort)}
-    unknown = [r for r in rows if r["employee_id"] not in known]
-    _quarantine(store, config.cohort, "intake",
-                [(r["employee_id"], "employee_id is not in this cohort's roster", "soft", r) for r in unknown])
+    from mentorflow.quality import stages
+
+    rows, gate = stages.check_intake(config, store, config.resolve(config.sources.applications_csv))
     now = dt.datetime.now(dt.timezone.utc)
     records = [{**r, "cohort_id": config.cohort, "source": "csv", "status": "received", "submitted_at": now}
-               for r in rows if r["employee_id"] in known]
+               for r in rows]
     # keep what people submitted through the forms: the CSV only fills in who is missing
     store.upsert(applications, records, update=False)
-    return {"imported": len(records), "row_problems": len(problems), "unknown_people": len(unknown)}
-
-
-def missing_answers(app: dict[str, Any]) -> list[str]:
-    """Answers a role needs before matching, in plain words (drives gap-fill emails and validation)."""
-    missing = []
-    if not (app.get("goals") or "").strip():
-        missing.append("your goals for the program")
-    if app["role"] in ("mentee", "both") and not ingest.parse_skills(app.get("skills_wanted")):
-        missing.append("the skills you want to develop (with levels 1-5)")
-    if app["role"] in ("mentor", "both") and not ingest.parse_skills(app.get("skills_offered")):
-        missing.append("the skills you can offer (with levels 1-5)")
-    if any(app.get(f"tipi_{i}") in (None, "") or pd.isna(app.get(f"tipi_{i}")) for i in range(1, 11)):
-        missing.append("all ten personality questions")
-    if app["role"] in ("mentor", "both") and not app.get("capacity"):
-        missing.append("how many mentees you can take")
-    return missing
+    return {"rows": gate.checked, "imported": len(records), "quarantined_rows": stages.held_count(gate),
+            "report": str(gate.report)}
 
 
 def send_reminders(config: CohortConfig, store: Store, now: dt.datetime) -> dict[str, Any]:
@@ -194,13 +138,19 @@ def send_reminders(config: CohortConfig, store: Store, now: dt.datetime) -> dict
     return {"reminded": len(due), **_send(config, store, messages)}
 
 
-def send_gapfill(config: CohortConfig, store: Store) -> dict[str, Any]:
-    """Ask applicants with incomplete answers to complete them (once per distinct set of gaps)."""
+def send_gapfill(config: CohortConfig, store: Store, only: set[str] | None = None) -> dict[str, Any]:
+    """Ask applicants with incomplete answers to complete them (once per distinct set of gaps);
+    ``only`` limits it to these applicants (the validate stage: those quarantined for missing answers)."""
+    from mentorflow.quality.suites import answer_gaps
+
     everyone = _people_index(store, config.cohort)
+    apps = store.frame(applications, cohort_id=config.cohort)
+    apps = apps[apps["status"] != "rejected"]
+    if only is not None:
+        apps = apps[apps["employee_id"].isin(only)]
     messages = []
-    for app in store.rows(applications, cohort_id=config.cohort):
-        gaps = missing_answers(app)
-        person = everyone.get(app["employee_id"])
+    for employee_id, gaps in zip(apps["employee_id"], answer_gaps(apps) if len(apps) else []):
+        person = everyone.get(employee_id)
         if gaps and person:
             period = "gaps-" + "-".join(sorted(g.split()[1] for g in gaps))
             messages.append(_email(config, person, "gapfill", period, missing=gaps,
@@ -212,45 +162,16 @@ def send_gapfill(config: CohortConfig, store: Store) -> dict[str, Any]:
 
 
 def validate_applications(config: CohortConfig, store: Store) -> dict[str, Any]:
-    """Freeze applications, quarantine invalid ones with reasons, and write the data-quality report."""
-    everyone = _people_index(store, config.cohort)
-    apps = store.rows(applications, cohort_id=config.cohort)
-    problems: list[tuple[str, str, str, dict]] = []
-    status: dict[str, str] = {}
-    for app in apps:
-        reasons = []
-        person = everyone.get(app["employee_id"])
-        if person is None:
-            reasons.append("not in the roster")
-        elif not person["eligible"]:
-            reasons.append(f"not eligible: {person['eligibility_reason']}")
-        reasons += [f"missing {gap}" for gap in missing_answers(app)]
-        for i in range(1, 11):
-            value = app.get(f"tipi_{i}")
-            if value is not None and not 1 <= value <= 7:
-                reasons.append(f"tipi_{i} is {value}, must be 1-7")
-        for column in ("skills_offered", "skills_wanted"):
-            bad = {k: v for k, v in ingest.parse_skills(app.get(column)).items() if not 1 <= v <= 5}
-            if bad:
-                reasons.append(f"{column} levels must be 1-5 ({', '.join(f'{k}:{v}' for k, v in bad.items())})")
-        if app.get("capacity") is not None and app["capacity"] < 1:
-            reasons.append("capacity must be at least 1")
-        status[app["employee_id"]] = "quarantined" if reasons else "valid"
-        problems += [(app["employee_id"], reason, "soft", app) for reason in reasons]
-    _quarantine(store, config.cohort, "applications", problems)
-    with store.engine.begin() as conn:
-        for value in ("valid", "quarantined"):
-            ids = [k for k, v in status.items() if v == value]
-            for start in range(0, len(ids), 900):
-                conn.execute(applications.update()
-                             .where(applications.c.cohort_id == config.cohort,
-                                    applications.c.employee_id.in_(ids[start:start + 900]))
-                             .values(status=value))
-    valid = sum(1 for v in status.values() if v == "valid")
-    report = reports.write_dq_report(config, store, gate="applications", checked=len(apps), problems=problems)
-    if valid == 0:
-        raise GateFailure(f"applications: none of {len(apps)} applications is valid; see {report}")
-    return {"applications": len(apps), "valid": valid, "quarantined": len(apps) - valid, "report": str(report)}
+    """Freeze applications through the applications gate (invalid ones quarantined with reasons, the
+    report written) and ask the applicants quarantined for missing answers to complete them."""
+    from mentorflow.quality import stages
+
+    summary = stages.check_applications(config, store)
+    summary["gapfill"] = send_gapfill(config, store, only=summary.pop("incomplete"))
+    if summary["valid"] == 0:
+        raise GateFailure(f"applications: none of {summary['applications']} applications is valid; "
+                          f"see {summary['report']}")
+    return summary
 
 
 # -- match ------------------------------------------------------------------------------------
@@ -284,11 +205,12 @@ def propose_matches(config: CohortConfig, store: Store, round_name: str = "initi
                     locks: list[tuple[str, str]] = (), forbids: list[tuple[str, str]] = ()) -> dict[str, Any]:
     """Propose the round's pairs; ``locks``/``forbids`` are the committee's additions to the YAML's."""
     from mentorflow.matching import propose
+    from mentorflow.quality import stages
 
     inp = match_input(config, store)
     inp.locked_pairs = [*inp.locked_pairs, *locks]
     inp.forbidden_pairs = inp.forbidden_pairs | set(forbids)
-    result = propose(inp)
+    result = stages.check_proposal(config, store, propose(inp), inp)
     replace_proposal(config, store, round_name, result)
     report = reports.write_match_report(config, store, round_name)
     return {"pairs": len(result.pairs), "unmatched": len(result.unmatched),
@@ -486,7 +408,10 @@ def assess_health(config: CohortConfig, store: Store, period: str | None) -> dic
     if len(active) and _period_start(config, period) < config.at(config.calendar.midpoint):
         # a pair formed at the midpoint shares people with surveyed pairs but was not itself asked
         active = active[active["round"] != "midpoint"]
-    responses = store.frame(pulse_responses, cohort_id=config.cohort, period=period)
+    from mentorflow.quality import stages
+
+    answers = store.frame(pulse_responses, cohort_id=config.cohort, period=period)
+    responses = stages.check_pulse(config, store, answers)
     earlier = previous_period(config, period)
     previous = store.frame(pair_health, cohort_id=config.cohort, period=earlier) if earlier else None
     scored = health.score_pairs(active, responses, previous, config.health)
@@ -525,6 +450,7 @@ def rematch(config: CohortConfig, store: Store) -> dict[str, Any]:
     """
     from mentorflow import health
     from mentorflow.matching import propose
+    from mentorflow.quality import stages
 
     period = latest_assessed_period(store, config.cohort)
     states = {r["match_id"]: r["state"] for r in store.rows(pair_health, cohort_id=config.cohort, period=period)} if period else {}
@@ -549,6 +475,7 @@ def rematch(config: CohortConfig, store: Store) -> dict[str, Any]:
     result = propose(inp)
     result.pairs = result.pairs[result.pairs["mentee_id"].isin(freed)]
     result.unmatched = result.unmatched[result.unmatched["employee_id"].isin(freed)]
+    result = stages.check_proposal(config, store, result, inp, to_place=freed)
     replace_proposal(config, store, "midpoint", result)
     report = reports.write_match_report(config, store, "midpoint")
     return {"ended": len(ending), "kept": len(keep), "new_pairs": len(result.pairs),
@@ -597,6 +524,9 @@ def complete_pairs(config: CohortConfig, store: Store) -> dict[str, Any]:
 
 def build_hr_report(config: CohortConfig, store: Store) -> dict[str, Any]:
     from mentorflow import hr_report
+    from mentorflow.quality import stages
+
+    stages.check_closeout(config, store)
 
     files = hr_report.write(config, store)
     sent = _send(config, store, [_email(config, _ops_person(config, "hr"), "report_ready", "closeout",

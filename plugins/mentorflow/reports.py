@@ -33,18 +33,6 @@ def _write(config, name: str, template: str, context: dict[str, Any], store: Sto
     return out
 
 
-def write_dq_report(config, store: Store, *, gate: str, checked: int, problems: list[tuple]) -> Path:
-    by_reason: dict[str, int] = {}
-    for _, reason, _, _ in problems:
-        family = reason.split(" (")[0].split(":")[0]
-        by_reason[family] = by_reason.get(family, 0) + 1
-    rows = [{"record_key": key, "reason": reason, "severity": severity} for key, reason, severity, _ in problems]
-    return _write(config, f"dq-{gate}.html", "dq.html",
-                  {"gate": gate, "checked": checked, "failed_rows": len({r["record_key"] for r in rows}),
-                   "by_reason": sorted(by_reason.items(), key=lambda kv: -kv[1]), "rows": rows[:500],
-                   "truncated": max(0, len(rows) - 500)}, store, f"dq-{gate}")
-
-
 def match_report_context(config, round_name: str, pairs: list[dict], left: list[dict], roster: pd.DataFrame,
                          roles: dict[str, str]) -> dict[str, Any]:
     """What the proposed-matches report shows, including the fairness audit (groups under 5 suppressed)."""

@@ -1,0 +1,112 @@
+"""Run a list of expectations over a DataFrame with Great Expectations and say which rows failed.
+
+Great Expectations is imported here, inside the call, never at module import: it takes seconds
+to import and DAG parsing must stay light. Each run uses its own ephemeral context (in memory,
+analytics off, no progress bars), a pandas data source, an ``ExpectationSuite`` and a
+``ValidationDefinition``; rows are identified by the frame's ``_row`` column.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from mentorflow.quality.reader import ROW
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One GX expectation (class name and arguments) on behalf of a catalogue check.
+
+    ``reason`` turns one failing row (its values, computed columns included) into plain words;
+    for table-level expectations it receives GX's result instead.
+    """
+
+    check: str
+    expectation: str
+    kwargs: dict[str, Any]
+    reason: Callable[[dict[str, Any]], str]
+    table_level: bool = False
+    needs_rows: bool = True  # False: only the frame's columns matter (header checks)
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(self.kwargs[k]) for k in ("column", "column_A", "column_B") if k in self.kwargs]
+
+    @property
+    def target(self) -> str:
+        return " / ".join(self.columns) or "table"
+
+
+@dataclass
+class Result:
+    spec: Spec
+    success: bool
+    element_count: int
+    unexpected_rows: list[int] = field(default_factory=list)
+    observed: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def _context():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(), analytics_enabled=False,
+                               progress_bars=ProgressBarsConfig(globally=False))
+    return gx, gx.get_context(mode="ephemeral", project_config=config)
+
+
+def validate(name: str, frame: pd.DataFrame, specs: list[Spec]) -> list[Result]:
+    """Validate ``frame`` against ``specs``; one :class:`Result` per spec, in order.
+
+    GX copies the batch it validates, so each run sees only what its expectations read: header
+    checks an empty frame with every column, row checks only the columns they name (a wide export
+    with long free-text answers stays out of it).
+    """
+    header_specs = [s for s in specs if not s.needs_rows]
+    row_specs = [s for s in specs if s.needs_rows]
+    narrow = frame[list(dict.fromkeys([ROW, *(c for s in row_specs for c in s.columns)]))]
+    found = {}
+    for part, part_specs, data in (("header", header_specs, frame.iloc[:0]), ("rows", row_specs, narrow)):
+        if part_specs:
+            found.update(zip(map(id, part_specs), _run(f"{name}.{part}", data, part_specs)))
+    return [found[id(s)] for s in specs]
+
+
+def _run(name: str, frame: pd.DataFrame, specs: list[Spec]) -> list[Result]:
+    gx, context = _context()
+    batch_definition = (context.data_sources.add_pandas("mentorflow").add_dataframe_asset(name)
+                        .add_batch_definition_whole_dataframe("whole"))
+    # the whole suite at once: adding expectations one by one re-serializes the suite each time
+    suite = context.suites.add(gx.ExpectationSuite(name=f"mentorflow.{name}", expectations=[
+        getattr(gx.expectations, spec.expectation)(**spec.kwargs, meta={"spec": index, "check": spec.check})
+        for index, spec in enumerate(specs)]))
+    definition = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch_definition,
+                                                                            suite=suite))
+    run = definition.run(batch_parameters={"dataframe": frame},
+                         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW],
+                                        "return_unexpected_index_query": False})
+    results: list[Result | None] = [None] * len(specs)
+    for item in run.results:
+        index = int(item.expectation_config.meta["spec"])
+        info = item.result or {}
+        error = None
+        if item.exception_info and item.exception_info.get("raised_exception"):
+            error = str(item.exception_info.get("exception_message"))
+        results[index] = Result(
+            spec=specs[index], success=bool(item.success) and error is None,
+            element_count=int(info.get("element_count", len(frame))),
+            unexpected_rows=[int(r[ROW]) for r in info.get("unexpected_index_list") or []],
+            observed={k: info[k] for k in ("observed_value", "details") if k in info}, error=error,
+        )
+    return [r for r in results if r is not None]

@@ -1,0 +1,125 @@
+"""The gates as the pipeline calls them: one function per hand-off, returning what may go on.
+
+Each reads its input, builds the batches (:mod:`.suites`), runs the gate (:mod:`.gate`) and
+returns the rows that passed; hard failures have already raised ``GateFailure`` by then.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mentorflow.config import CohortConfig
+from mentorflow.quality import suites
+from mentorflow.quality.gate import GateResult, run_gate
+from mentorflow.quality.reader import UnreadableFile, read_csv
+from mentorflow.store import Store, applications, matches, people
+
+
+def _read(path: Path, gate: str):
+    try:
+        return read_csv(path)
+    except UnreadableFile as exc:
+        from mentorflow.pipeline import GateFailure
+
+        raise GateFailure(f"{gate} gate failed (hard): {exc}") from None
+
+
+def held_count(result: GateResult) -> int:
+    return len({(p.batch, p.row) for p in result.problems})
+
+
+def check_roster(config: CohortConfig, store: Store, path: Path) -> tuple[list[dict[str, Any]], GateResult]:
+    """The roster rows that passed the roster gate, typed for the ``people`` table."""
+    frame, header = _read(path, "roster")
+    batch = suites.roster_batch(frame, header, config)
+    result = run_gate(config, store, "roster", [batch], complete=True)
+    good = batch.frame[~batch.frame["_row"].isin(result.held_rows("roster"))]
+    if good.empty:
+        from mentorflow.pipeline import GateFailure
+
+        raise GateFailure(f"roster gate failed: none of the {len(frame)} rows of {path} passed; see {result.report}")
+    return suites.roster_records(good), result
+
+
+def check_intake(config: CohortConfig, store: Store, path: Path) -> tuple[list[dict[str, Any]], GateResult]:
+    """The applications of a CSV that passed the intake gate, typed for the ``applications`` table."""
+    frame, header = _read(path, "intake")
+    roster_ids = {r["employee_id"] for r in store.rows(people, cohort_id=config.cohort)}
+    batch = suites.intake_batch(frame, header, roster_ids)
+    result = run_gate(config, store, "intake", [batch], complete=True)
+    good = batch.frame[~batch.frame["_row"].isin(result.held_rows("applications"))]
+    return suites.application_records(good), result
+
+
+def check_applications(config: CohortConfig, store: Store) -> dict[str, Any]:
+    """Mark every stored application valid or quarantined (rejected ones stay rejected).
+
+    Returns counts, the report and ``incomplete``: who was held for missing answers (gap-fill).
+    """
+    apps = store.frame(applications, cohort_id=config.cohort)
+    undecided = apps[apps["status"] != "rejected"]
+    batch = suites.applications_batch(undecided, store.frame(people, cohort_id=config.cohort), config)
+    result = run_gate(config, store, "applications", [batch], complete=True)
+    held = batch.frame["_row"].isin(result.held_rows("applications"))
+    quarantined = set(batch.frame.loc[held, "employee_id"])
+    valid = set(batch.frame.loc[~held, "employee_id"])
+    set_status(store, config.cohort, {"quarantined": quarantined, "valid": valid})
+    return {"applications": len(apps), "valid": len(valid), "quarantined": len(quarantined),
+            "rejected": len(apps) - len(undecided), "report": str(result.report),
+            "incomplete": result.held_keys("applications.required_answers")}
+
+
+def set_status(store: Store, cohort: str, by_status: dict[str, set[str]]) -> None:
+    with store.engine.begin() as conn:
+        for status, ids in by_status.items():
+            ordered = sorted(ids)
+            for start in range(0, len(ordered), 900):
+                conn.execute(applications.update()
+                             .where(applications.c.cohort_id == cohort,
+                                    applications.c.employee_id.in_(ordered[start:start + 900]))
+                             .values(status=status))
+
+
+def check_proposal(config: CohortConfig, store: Store, proposal, inp, *, to_place: set[str] | None = None):
+    """The proposal after the matches gate: soft failures drop the offending pairs, whose mentees
+    (and any mentee left without a reason) are listed as unmatched with the gate's reason.
+    ``to_place``: the mentees this round had to place (default: every valid mentee)."""
+    batches = suites.matches_batches(proposal.pairs, proposal.unmatched, inp, config, to_place=to_place)
+    result = run_gate(config, store, "matches", batches, complete=to_place is None)
+    if not result.problems:
+        return proposal
+    pairs, mentees = batches
+    dropped = pairs.frame[pairs.frame["_row"].isin(result.held_rows("pairs"))]
+    reasons = {}
+    for problem in result.problems:
+        mentee = problem.values.get("mentee_id") or problem.values.get("employee_id")
+        reasons.setdefault(mentee, f"held by the data-quality gate ({problem.reason})")
+    proposal.pairs = proposal.pairs.drop(index=proposal.pairs.index[dropped["_row"].to_numpy()])
+    extra = pd.DataFrame(sorted(reasons.items()), columns=["employee_id", "reason"])
+    kept = proposal.unmatched[~proposal.unmatched["employee_id"].isin(reasons)]
+    proposal.unmatched = pd.concat([kept, extra], ignore_index=True)
+    return proposal
+
+
+def check_pulse(config: CohortConfig, store: Store, responses: pd.DataFrame) -> pd.DataFrame:
+    """The pulse answers that passed the pulse gate (held ones never reach the health score)."""
+    if responses.empty:
+        return responses
+    pairs = store.frame(matches, cohort_id=config.cohort)
+    batch = suites.pulse_batch(responses, pairs)
+    result = run_gate(config, store, "pulse", [batch])
+    return responses.reset_index(drop=True).drop(index=sorted(result.held_rows("responses")))
+
+
+def check_closeout(config: CohortConfig, store: Store) -> GateResult | None:
+    """Quarantine close-out evaluations that fail the close-out gate (the HR report leaves them out)."""
+    from mentorflow.store import evaluations
+
+    evals = store.frame(evaluations, cohort_id=config.cohort)
+    if evals.empty:
+        return None
+    pairs = store.frame(matches, cohort_id=config.cohort)
+    return run_gate(config, store, "closeout", [suites.closeout_batch(evals, pairs)], complete=True)

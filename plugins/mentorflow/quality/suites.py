@@ -1,0 +1,392 @@
+"""The suites of every gate: computed columns (pure pandas) and the expectations over them.
+
+Custom rules (management cycles, IANA timezones, per-role required answers, forbidden pairs)
+become computed columns here, and Great Expectations checks those columns, so GX produces every
+result and every unexpected row. Each function returns the :class:`~mentorflow.quality.gate.Batch`
+a gate validates; nothing here touches the store or the file system.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from mentorflow.config import CohortConfig
+from mentorflow.eligibility import management_cycles, reporting_chain
+from mentorflow.ingest import FALSE, ROLES, TRUE, parse_ids, parse_skills
+from mentorflow.quality.expectations import Spec
+from mentorflow.quality.gate import Batch
+from mentorflow.quality.reader import LINE, ROW
+from mentorflow.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS
+
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+TIPI = [f"tipi_{i}" for i in range(1, 11)]
+WHOLE_NUMBER_COLUMNS = [*TIPI, "capacity"]
+ROSTER_REQUIRED = ["employee_id", "full_name", "email", "level", "timezone"]
+INTAKE_REQUIRED_COLUMNS = ["employee_id", "role"]
+MAX_HOURS = 160
+
+
+@cache
+def iana_timezones() -> list[str]:
+    return sorted(zoneinfo.available_timezones())
+
+
+def _null(check: str, column: str, say=lambda r, c: r[c]) -> Spec:
+    """The computed column ``column`` holds the row's problem in words, or nothing."""
+    return Spec(check, "ExpectColumnValuesToBeNull", {"column": column}, lambda r: say(r, column))
+
+
+def _header(check: str, required: list[str], header: list[str]) -> list[Spec]:
+    found = ", ".join(header) if header else "nothing: the file is empty"
+    return [Spec(check, "ExpectTableColumnsToMatchSet", {"column_set": required, "exact_match": False},
+                 lambda o: f"the header lacks {', '.join(c for c in required if c not in header)} (found: {found})",
+                 table_level=True, needs_rows=False)]
+
+
+def _file_rows(prefix: str) -> list[Spec]:
+    return [
+        Spec(f"{prefix}.encoding", "ExpectColumnValuesToBeInSet", {"column": "_bad_encoding", "value_set": [False]},
+             lambda r: f"line {r[LINE]} is not valid UTF-8 (undecodable bytes shown as \ufffd); "
+                       "export the file as UTF-8"),
+        _null(f"{prefix}.row_shape", "_shape"),
+    ]
+
+
+def _whole_or_none(numbers: pd.Series) -> pd.Series:
+    """Python ints and None (object dtype), as the store wants them: pandas would turn them into floats and NaN."""
+    return pd.Series([None if pd.isna(v) else int(v) for v in numbers], index=numbers.index, dtype="object")
+
+
+def _blank(series: pd.Series) -> pd.Series:
+    return series.isna() | series.astype("str").str.strip().eq("")
+
+
+def _number_problems(frame: pd.DataFrame, whole: list[str],
+                     decimal: list[str]) -> tuple[dict[str, pd.Series], pd.Series]:
+    """Numbers parsed from text columns (missing when blank or not a number) and, per row, what was not a number."""
+    parsed: dict[str, pd.Series] = {}
+    problems = pd.Series("", index=frame.index, dtype="object")
+    for column in whole + decimal:
+        if column not in frame:
+            continue
+        text = frame[column]
+        number = pd.to_numeric(text, errors="coerce")
+        wrong = text.notna() & (number.isna() | ((number % 1 != 0) if column in whole else False))
+        if wrong.any():
+            problems[wrong] += f"{column} " + text[wrong].map(repr) + (" is not a whole number; " if column in whole
+                                                                       else " is not a number; ")
+        parsed[column] = number.where(~wrong)
+    return parsed, problems.str.rstrip("; ").replace("", None)
+
+
+# -- roster (open stage) ----------------------------------------------------------------------
+
+
+def roster_batch(frame: pd.DataFrame, header: list[str], config: CohortConfig) -> Batch:
+    specs = _header("roster.header", ROSTER_COLUMNS, header) + [
+        Spec("roster.not_empty", "ExpectTableRowCountToBeBetween", {"min_value": 1},
+             lambda o: "the file has a header but no data rows", table_level=True)]
+    if any(c not in header for c in ROSTER_COLUMNS):
+        return Batch("roster", frame, specs, "employee_id")
+    out = frame.copy()
+    out["missing_fields"] = pd.Series(
+        [", ".join(c for c, blank in zip(ROSTER_REQUIRED, flags) if blank) or None
+         for flags in zip(*(_blank(out[c]) for c in ROSTER_REQUIRED))], index=out.index, dtype="object")
+    out["email_key"] = out["email"].str.strip().str.lower()
+    parsed, out["not_numbers"] = _number_problems(out, ["level"], [])
+    out["level_number"] = parsed["level"]
+    ids = set(out["employee_id"].dropna())
+    out["manager_known"] = out["manager_id"].isna() | out["manager_id"].isin(ids)
+    links = out[["employee_id", "manager_id"]].astype(object).where(out[["employee_id", "manager_id"]].notna(), None)
+    cycles = management_cycles(links.dropna(subset=["employee_id"]))
+    cycle_of = {member: " → ".join([*cycle, cycle[0]]) for cycle in cycles for member in cycle}
+    out["cycle"] = out["employee_id"].map(cycle_of).astype("object")
+    hire = pd.to_datetime(out["hire_date"], format="%Y-%m-%d", errors="coerce")
+    out["hire_date_ok"] = out["hire_date"].isna() | hire.notna()
+    out["pip_key"] = out["on_pip"].str.lower()
+    low, high = config.quality.level_range
+    specs += _file_rows("roster") + [
+        _null("roster.required_fields", "missing_fields", lambda r, c: f"{r[c]} empty"),
+        Spec("roster.unique_ids", "ExpectColumnValuesToBeUnique", {"column": "employee_id"},
+             lambda r: f"employee_id {r['employee_id']} is on more than one row (this one at line {r[LINE]})"),
+        Spec("roster.unique_emails", "ExpectColumnValuesToBeUnique", {"column": "email_key"},
+             lambda r: f"email {r['email']!r} is used by another person (case-insensitive)"),
+        Spec("roster.valid_emails", "ExpectColumnValuesToMatchRegex", {"column": "email", "regex": EMAIL},
+             lambda r: f"email {r['email']!r} is not an email address"),
+        _null("roster.numbers", "not_numbers"),
+        Spec("roster.level_range", "ExpectColumnValuesToBeBetween",
+             {"column": "level_number", "min_value": low, "max_value": high},
+             lambda r: f"level {r['level_number']:g} is outside {low}-{high}"),
+        Spec("roster.known_managers", "ExpectColumnValuesToBeInSet", {"column": "manager_known", "value_set": [True]},
+             lambda r: f"manager_id {r['manager_id']!r} is not in the roster"),
+        _null("roster.no_management_cycles", "cycle", lambda r, c: f"in a management cycle: {r[c]}"),
+        Spec("roster.timezones", "ExpectColumnValuesToBeInSet", {"column": "timezone", "value_set": iana_timezones()},
+             lambda r: f"timezone {r['timezone']!r} is not an IANA timezone"),
+        Spec("roster.hire_dates", "ExpectColumnValuesToBeInSet", {"column": "hire_date_ok", "value_set": [True]},
+             lambda r: f"hire_date {r['hire_date']!r} is not a date (YYYY-MM-DD)"),
+        Spec("roster.pip_flags", "ExpectColumnValuesToBeInSet",
+             {"column": "pip_key", "value_set": sorted(TRUE | FALSE)},
+             lambda r: f"on_pip {r['on_pip']!r} is not true/false"),
+    ]
+    return Batch("roster", out, specs, "employee_id")
+
+
+def roster_records(frame: pd.DataFrame) -> list[dict]:
+    """Rows that passed the roster gate (or that ops released), typed for the ``people`` table.
+
+    A released row keeps what can be stored: unreadable numbers and dates become empty."""
+    frame = frame[frame["employee_id"].notna()]
+    text = frame[ROSTER_COLUMNS].astype(object).where(frame[ROSTER_COLUMNS].notna(), None)
+    hire = pd.to_datetime(frame["hire_date"], format="%Y-%m-%d", errors="coerce")
+    out = text.assign(
+        level=_whole_or_none(frame["level_number"].round()),
+        hire_date=[None if pd.isna(d) else d.date() for d in hire],
+        on_pip=frame["pip_key"].isin(TRUE).to_numpy(),
+    )
+    for column in ("full_name", "email", "department", "job_title", "location", "timezone"):
+        out[column] = out[column].fillna("")
+    return out.to_dict("records")
+
+
+# -- intake (applications CSV) ----------------------------------------------------------------
+
+
+def intake_batch(frame: pd.DataFrame, header: list[str], roster_ids: set[str]) -> Batch:
+    specs = _header("intake.header", INTAKE_REQUIRED_COLUMNS, header)
+    if any(c not in header for c in INTAKE_REQUIRED_COLUMNS):
+        return Batch("applications", frame, specs, "employee_id")
+    out = frame.copy()
+    out["role_key"] = out["role"].str.lower().fillna("(blank)")
+    out["in_roster"] = out["employee_id"].isin(roster_ids) | out["employee_id"].isna()
+    _, out["not_numbers"] = _number_problems(out, WHOLE_NUMBER_COLUMNS, ["hours_per_month"])
+    specs += _file_rows("intake") + [
+        Spec("intake.required_fields", "ExpectColumnValuesToNotBeNull", {"column": "employee_id"},
+             lambda r: "employee_id is empty"),
+        Spec("intake.known_people", "ExpectColumnValuesToBeInSet", {"column": "in_roster", "value_set": [True]},
+             lambda r: f"employee_id {r['employee_id']} is not in this cohort's roster"),
+        Spec("intake.one_per_person", "ExpectColumnValuesToBeUnique", {"column": "employee_id"},
+             lambda r: f"{r['employee_id']} applied more than once (this application at line {r[LINE]})"),
+        Spec("intake.roles", "ExpectColumnValuesToBeInSet", {"column": "role_key", "value_set": sorted(ROLES)},
+             lambda r: f"role {r['role']!r} must be mentor, mentee or both"),
+        _null("intake.numbers", "not_numbers"),
+    ]
+    return Batch("applications", out, specs, "employee_id")
+
+
+def application_records(frame: pd.DataFrame) -> list[dict]:
+    """Rows that passed the intake gate, typed for the ``applications`` table (blank answers stay blank)."""
+    parsed, _ = _number_problems(frame, WHOLE_NUMBER_COLUMNS, ["hours_per_month"])
+    out = pd.DataFrame(index=frame.index)
+    for column in APPLICATION_COLUMNS:
+        if column in parsed:
+            out[column] = (_whole_or_none(parsed[column]) if column in WHOLE_NUMBER_COLUMNS else
+                           pd.Series([None if pd.isna(v) else float(v) for v in parsed[column]], index=frame.index,
+                                     dtype="object"))
+        elif column in WHOLE_NUMBER_COLUMNS or column == "hours_per_month":
+            out[column] = None
+        else:
+            out[column] = frame[column].astype(object).where(frame[column].notna(), "") if column in frame else ""
+    out["role"] = frame["role"].str.lower().astype(object)
+    return out.to_dict("records")
+
+
+# -- applications (validate stage) -------------------------------------------------------------
+
+GAPS = {  # required answer -> (roles that need it, how the gap-fill email asks for it)
+    "goals": ({"mentor", "mentee", "both"}, "your goals for the program"),
+    "skills_wanted": ({"mentee", "both"}, "the skills you want to develop (with levels 1-5)"),
+    "skills_offered": ({"mentor", "both"}, "the skills you can offer (with levels 1-5)"),
+    "tipi": ({"mentor", "mentee", "both"}, "all ten personality questions"),
+    "capacity": ({"mentor", "both"}, "how many mentees you can take"),
+}
+
+
+def answer_gaps(apps: pd.DataFrame) -> pd.Series:
+    """Per application, the answers its role still needs, in the words the gap-fill email uses."""
+    blank = {
+        "goals": _blank(apps["goals"]),
+        "skills_wanted": apps["skills_wanted"].map(lambda s: not parse_skills(s)),
+        "skills_offered": apps["skills_offered"].map(lambda s: not parse_skills(s)),
+        "tipi": apps[TIPI].isna().any(axis=1),
+        "capacity": pd.to_numeric(apps["capacity"], errors="coerce").fillna(0).eq(0),
+    }
+    gaps = pd.Series([[] for _ in range(len(apps))], index=apps.index, dtype="object")
+    for answer, (roles, words) in GAPS.items():
+        needed = apps["role"].isin(roles) & blank[answer].astype(bool)
+        gaps[needed] = gaps[needed].map(lambda g, w=words: [*g, w])
+    return gaps
+
+
+def _bad_skill_levels(apps: pd.DataFrame) -> pd.Series:
+    def describe(offered: str | None, wanted: str | None) -> str | None:
+        bad = [f"{column} {name}:{level}" for column, text in (("skills_offered", offered), ("skills_wanted", wanted))
+               for name, level in parse_skills(text).items() if not 1 <= level <= 5]
+        return ", ".join(bad) or None
+
+    return pd.Series([describe(o, w) for o, w in zip(apps["skills_offered"], apps["skills_wanted"])],
+                     index=apps.index, dtype="object")
+
+
+def applications_batch(apps: pd.DataFrame, people: pd.DataFrame, config: CohortConfig) -> Batch:
+    """Stored applications joined with their roster rows: content checks and the cohort's eligibility rules."""
+    roster = people[["employee_id", "on_pip", "hire_date", "department", "level"]]
+    out = apps.merge(roster, on="employee_id", how="left").reset_index(drop=True)
+    out[ROW] = np.arange(len(out))
+    for column in TIPI + ["capacity", "hours_per_month", "level"]:
+        out[column] = pd.to_numeric(out[column], errors="coerce")
+    out["in_roster"] = out["employee_id"].isin(set(people["employee_id"]))
+    out["gaps"] = answer_gaps(out)
+    out["missing_answers"] = out["gaps"].map(lambda g: "; ".join(g) or None).astype("object")
+    out["bad_skill_levels"] = _bad_skill_levels(out)
+    out["mentor_capacity"] = out["capacity"].where(out["role"].isin(["mentor", "both"]))
+    rules = config.eligibility
+    specs = [
+        Spec("applications.known_people", "ExpectColumnValuesToBeInSet",
+             {"column": "in_roster", "value_set": [True]},
+             lambda r: f"{r['employee_id']} is not in this cohort's roster"),
+        Spec("applications.one_per_person", "ExpectColumnValuesToBeUnique", {"column": "employee_id"},
+             lambda r: f"{r['employee_id']} has more than one application"),
+        _null("applications.required_answers", "missing_answers", lambda r, c: f"missing {r[c]}"),
+        *[Spec("applications.tipi_range", "ExpectColumnValuesToBeBetween",
+               {"column": t, "min_value": 1, "max_value": 7},
+               lambda r, t=t: f"{t} is {r[t]:g}, must be 1-7") for t in TIPI],
+        _null("applications.skill_levels", "bad_skill_levels", lambda r, c: f"skill levels must be 1-5 ({r[c]})"),
+        Spec("applications.capacity", "ExpectColumnValuesToBeBetween", {"column": "mentor_capacity", "min_value": 1},
+             lambda r: f"capacity is {r['mentor_capacity']:g}, a mentor takes at least 1 mentee"),
+        Spec("applications.hours_range", "ExpectColumnValuesToBeBetween",
+             {"column": "hours_per_month", "min_value": 0, "max_value": MAX_HOURS, "strict_min": True},
+             lambda r: f"hours_per_month is {r['hours_per_month']:g}, must be above 0 and at most {MAX_HOURS}"),
+    ]
+    if rules.exclude_pip:
+        out["pip"] = out["on_pip"].astype("boolean")
+        specs.append(Spec("eligibility.pip", "ExpectColumnValuesToBeInSet", {"column": "pip", "value_set": [False]},
+                          lambda r: "not eligible: on a performance improvement plan"))
+    reference = pd.Timestamp(config.at(config.calendar.application_open).date())
+    out["tenure_days"] = (reference - pd.to_datetime(out["hire_date"], errors="coerce")).dt.days
+    specs.append(Spec("eligibility.tenure", "ExpectColumnValuesToBeBetween",
+                      {"column": "tenure_days", "min_value": rules.min_tenure_days},
+                      lambda r: f"not eligible: {r['tenure_days']:g} days in the company when the window opened, "
+                                f"fewer than {rules.min_tenure_days}"))
+    if rules.departments:
+        specs.append(Spec("eligibility.department", "ExpectColumnValuesToBeInSet",
+                          {"column": "department", "value_set": list(rules.departments)},
+                          lambda r: f"not eligible: department {r['department']!r} is not in this cohort"))
+    if rules.min_level is not None or rules.max_level is not None:
+        specs.append(Spec("eligibility.level", "ExpectColumnValuesToBeBetween",
+                          {"column": "level", "min_value": rules.min_level, "max_value": rules.max_level},
+                          lambda r: f"not eligible: level {r['level']:g} is outside "
+                                    f"{rules.min_level if rules.min_level is not None else '…'}-"
+                                    f"{rules.max_level if rules.max_level is not None else '…'}"))
+    return Batch("applications", out, specs, "employee_id")
+
+
+# -- matches (match stage) --------------------------------------------------------------------
+
+
+def allowed_load(apps: pd.DataFrame, config: CohortConfig) -> pd.Series:
+    """How many mentees each mentor may have, by employee_id: the rule the proposal must respect."""
+    rules = config.matching.rules
+    if config.program_type.value == "group":
+        return pd.Series(rules.group_size, index=apps["employee_id"])
+    capacity = (pd.to_numeric(apps["capacity"], errors="coerce").fillna(1)
+                .clip(lower=1, upper=rules.max_mentees_per_mentor))
+    return pd.Series(capacity.to_numpy(), index=apps["employee_id"])
+
+
+def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: CohortConfig, *,
+                    to_place: set[str] | None = None) -> list[Batch]:
+    """The proposal's pairs (capacity, forbidden pairs) and the mentees it had to place (coverage).
+
+    ``inp`` is the matcher's ``MatchInput``; ``to_place`` limits coverage to some mentees (the midpoint
+    re-matches only the freed ones)."""
+    rules = config.matching.rules
+    apps, fixed_pairs = inp.applications, inp.fixed_pairs
+    pairs = pairs.reset_index(drop=True).copy()
+    pairs[ROW] = np.arange(len(pairs))
+    pairs["pair"] = pairs["mentor_id"] + " → " + pairs["mentee_id"]
+    mentors_all = pd.concat([pairs["mentor_id"], pd.Series([m for m, _ in fixed_pairs], dtype="object")])
+    pairs["load"] = pairs["mentor_id"].map(mentors_all.value_counts()).astype("int64")
+    pairs["allowed"] = pairs["mentor_id"].map(allowed_load(apps, config)).fillna(1).astype("int64")
+    committee = {tuple(p) for p in config.matching.forbids}
+    avoid = {row.employee_id: set(parse_ids(row.avoid_partners)) for row in apps.itertuples()}
+    chains = reporting_chain(inp.people) if rules.forbid_reporting_line else {}
+
+    def why_forbidden(mentor: str, mentee: str) -> str | None:
+        if mentor == mentee:
+            return "a person paired with themselves"
+        if (mentor, mentee) in committee:
+            return "the committee forbids this pair"
+        if (mentor, mentee) in inp.previous_pairs or (mentor, mentee) in inp.forbidden_pairs:
+            return "a former pair (repeat pairs are forbidden)"
+        if mentee in avoid.get(mentor, ()) or mentor in avoid.get(mentee, ()):
+            return "one partner asked to avoid the other"
+        if mentor in chains.get(mentee, ()) or mentee in chains.get(mentor, ()):
+            return "the partners are in the same reporting line"
+        return None
+
+    pairs["forbidden"] = pd.Series([why_forbidden(m, e) for m, e in zip(pairs["mentor_id"], pairs["mentee_id"])],
+                                   index=pairs.index, dtype="object")
+    pair_specs = [
+        Spec("matches.capacity", "ExpectColumnPairValuesAToBeGreaterThanB",
+             {"column_A": "allowed", "column_B": "load", "or_equal": True},
+             lambda r: f"mentor {r['mentor_id']} has {r['load']} mentees, capacity {r['allowed']}"),
+        _null("matches.no_forbidden_pair", "forbidden", lambda r, c: f"{r['pair']}: {r[c]}"),
+    ]
+    symbiotic = config.program_type.value == "symbiotic"
+    wanting = apps["role"].isin(["mentee", "both"]) & (apps["employee_id"].isin(to_place) if to_place is not None
+                                                       else True)
+    mentees = apps.loc[wanting, ["employee_id"]].reset_index(drop=True)
+    placed = set(pairs["mentee_id"]) | (set(pairs["mentor_id"]) if symbiotic else set())
+    placed |= {m for _, m in fixed_pairs}
+    reasons = unmatched.dropna(subset=["reason"])
+    placed |= set(reasons.loc[reasons["reason"].str.strip() != "", "employee_id"])
+    mentees[ROW] = np.arange(len(mentees))
+    mentees["placed"] = mentees["employee_id"].isin(placed)
+    mentee_specs = [Spec("matches.every_mentee_placed", "ExpectColumnValuesToBeInSet",
+                         {"column": "placed", "value_set": [True]},
+                         lambda r: f"mentee {r['employee_id']} is neither matched nor given a reason")]
+    return [Batch("pairs", pairs, pair_specs, "pair"), Batch("mentees", mentees, mentee_specs, "employee_id")]
+
+
+# -- pulse and close-out answers --------------------------------------------------------------
+
+
+def pulse_batch(responses: pd.DataFrame, pairs: pd.DataFrame) -> Batch:
+    out = responses.reset_index(drop=True).copy()
+    out[ROW] = np.arange(len(out))
+    out["key"] = out["period"] + "/" + out["match_id"].astype(str) + "/" + out["respondent_id"]
+    members = {(m, p) for m, a, b in zip(pairs["match_id"], pairs["mentor_id"], pairs["mentee_id"]) for p in (a, b)}
+    out["in_pair"] = [(m, p) in members for m, p in zip(out["match_id"], out["respondent_id"])]
+    out["person_period"] = out["respondent_id"] + "@" + out["period"]
+    ranges = [("meetings", 0, 31), ("satisfaction", 1, 5), ("goal_progress", 1, 5), ("follow_through", 1, 5)]
+    specs = [Spec("pulse.value_ranges", "ExpectColumnValuesToBeBetween",
+                  {"column": c, "min_value": lo, "max_value": hi},
+                  lambda r, c=c, lo=lo, hi=hi: f"{c} is {r[c]}, must be {lo}-{hi}") for c, lo, hi in ranges]
+    specs += [
+        Spec("pulse.respondent_in_pair", "ExpectColumnValuesToBeInSet", {"column": "in_pair", "value_set": [True]},
+             lambda r: f"{r['respondent_id']} is not a partner of pair {r['match_id']}"),
+        Spec("pulse.one_per_person", "ExpectColumnValuesToBeUnique", {"column": "person_period"},
+             lambda r: f"{r['respondent_id']} answered more than once for {r['period']} (pair {r['match_id']})"),
+    ]
+    return Batch("responses", out, specs, "key")
+
+
+def closeout_batch(evaluations: pd.DataFrame, pairs: pd.DataFrame) -> Batch:
+    out = evaluations.reset_index(drop=True).copy()
+    out[ROW] = np.arange(len(out))
+    out["took_part"] = out["employee_id"].isin(set(pairs["mentor_id"]) | set(pairs["mentee_id"]))
+    ranges = [("goals_met", 1, 5), ("satisfaction", 1, 5), ("recommend", 0, 10)]
+    specs = [Spec("closeout.value_ranges", "ExpectColumnValuesToBeBetween",
+                  {"column": c, "min_value": lo, "max_value": hi},
+                  lambda r, c=c, lo=lo, hi=hi: f"{c} is {r[c]}, must be {lo}-{hi}") for c, lo, hi in ranges]
+    specs += [
+        Spec("closeout.participant", "ExpectColumnValuesToBeInSet", {"column": "took_part", "value_set": [True]},
+             lambda r: f"{r['employee_id']} was in no pair of this cohort"),
+        Spec("closeout.one_per_person", "ExpectColumnValuesToBeUnique", {"column": "employee_id"},
+             lambda r: f"{r['employee_id']} sent more than one evaluation"),
+    ]
+    return Batch("evaluations", out, specs, "employee_id")

@@ -1,0 +1,410 @@
+"""The data-quality gates catch each corrupted input at the right gate, with the right words, and keep
+every good row. Runs the real pipeline steps against a real program store and real Great Expectations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+from conftest import write_cohort
+from quality_fixtures import (
+    APPLICATION_SOFT,
+    INTAKE_SOFT,
+    ROSTER_SOFT,
+    good_applications,
+    good_roster,
+    management_cycle,
+    write_rows,
+)
+
+from mentorflow import paths, pipeline
+from mentorflow.config import load_cohort
+from mentorflow.store import Store, applications, email_ledger, people, quarantine, stage_runs
+from mentorflow.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS
+
+OPENED = dt.date(2026, 1, 5)
+
+
+BOTH_STORES = pytest.mark.parametrize(
+    "make_cohort", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+
+
+@pytest.fixture
+def make_cohort(request, cohorts_dir):
+    """Write roster/applications CSVs and a cohort; returns (config, store). SQLite unless a test asks
+    for both stores (``BOTH_STORES``)."""
+    stores = []
+    backend = getattr(request, "param", "sqlite")
+
+    def make(roster: pd.DataFrame | bytes, apps: pd.DataFrame | bytes | None = None, **overrides):
+        data = cohorts_dir / "data"
+        for name, content, columns in (("roster.csv", roster, ROSTER_COLUMNS),
+                                       ("applications.csv", apps, APPLICATION_COLUMNS)):
+            if isinstance(content, bytes):
+                data.mkdir(exist_ok=True)
+                (data / name).write_bytes(content)
+            elif content is not None:
+                write_rows(data / name, content, columns)
+        overrides.setdefault("eligibility", {"min_tenure_days": 0})
+        if backend == "postgresql":
+            overrides["store"] = {"url": request.getfixturevalue("postgres_url")}
+        config = load_cohort(write_cohort(cohorts_dir, **overrides))
+        store = Store.for_cohort(config)
+        if backend == "postgresql":
+            store.drop_all()
+            store.create_all()
+        stores.append(store)
+        return config, store
+
+    yield make
+    for store in stores:
+        if backend == "postgresql":
+            store.drop_all()
+        store.engine.dispose()
+
+
+def held(store: Store, gate: str, **where) -> list[dict]:
+    return [r for r in store.rows(quarantine, gate=gate, **where)]
+
+
+def stored_ids(store: Store) -> set[str]:
+    return {p["employee_id"] for p in store.rows(people)}
+
+
+# -- roster -----------------------------------------------------------------------------------
+
+
+def assert_caught(rows: list[dict], case, broken: list[str]) -> None:
+    mine = [r for r in rows if r["reason"].startswith(case.check + ": ") and case.words in r["reason"]]
+    assert {r["record_key"] for r in mine} == set(broken), (case.name, rows)
+    assert all(r["severity"] == "soft" and r["status"] == "open" for r in mine), mine
+
+
+@BOTH_STORES
+def test_roster_soft_problems_are_quarantined_with_reasons_and_good_rows_kept(make_cohort):
+    roster = good_roster()
+    broken = {case.name: case.corrupt(roster) for case in ROSTER_SOFT}
+    config, store = make_cohort(roster)
+    summary = pipeline.import_roster(config, store, OPENED)
+    rows = held(store, "roster")
+    for case in ROSTER_SOFT:
+        assert_caught(rows, case, broken[case.name])
+    every_broken = {e for ids in broken.values() for e in ids}
+    assert {r["record_key"] for r in rows} == every_broken
+    assert stored_ids(store) == set(roster["employee_id"]) - every_broken
+    assert summary["quarantined_rows"] == len(every_broken) and summary["people"] == len(roster) - len(every_broken)
+    report = (paths.reports_dir(config.cohort) / "dq-roster.html").read_text()
+    assert all(case.check in report for case in ROSTER_SOFT) and "Mars/Olympus_Mons" in report
+
+
+def test_the_report_escapes_what_the_file_says(make_cohort):
+    roster = good_roster()
+    roster.at[2, "timezone"] = "<script>alert(1)</script>"
+    config, store = make_cohort(roster)
+    pipeline.import_roster(config, store, OPENED)
+    report = (paths.reports_dir(config.cohort) / "dq-roster.html").read_text()
+    assert "<script>alert" not in report and "&lt;script&gt;alert(1)&lt;/script&gt;" in report
+
+
+def test_a_management_cycle_stops_the_open_stage_naming_check_count_and_rows(make_cohort, caplog):
+    roster = good_roster()
+    cycle = management_cycle(roster)
+    config, store = make_cohort(roster)
+    with caplog.at_level("INFO", logger="mentorflow"), pytest.raises(pipeline.GateFailure) as failure:
+        pipeline.import_roster(config, store, OPENED)
+    [logged] = [r.getMessage() for r in caplog.records if "data-quality report" in r.getMessage()]
+    assert logged.startswith("mentorflow data-quality report for gate roster: ") and logged.split(": ", 1)[1] in str(
+        failure.value)
+    message = str(failure.value)
+    assert "roster.no_management_cycles" in message and f"failed for 3 of {len(roster)} rows" in message
+    assert all(member in message for member in cycle) and "expect_column_values_to_be_null" in message
+    assert "dq/roster-" in message  # the report of this run
+    assert store.count(people) == 0  # nothing downstream ran
+
+
+def test_the_hard_failure_fails_the_airflow_task_and_records_the_stage(make_cohort):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from mentorflow.runtime import run_step
+
+    roster = good_roster()
+    roster.at[7, "employee_id"] = roster.at[6, "employee_id"]
+    config, store = make_cohort(roster)
+    with pytest.raises(AirflowFailException, match=r"roster.unique_ids .* failed for 2 of 40 rows"):
+        run_step(config.cohort, "open", "import_roster", {"run_id": "t1"}, first=True)
+    [run] = store.rows(stage_runs)
+    assert run["status"] == "failed" and "roster.unique_ids" in json.loads(run["summary_json"])["error"]
+    assert store.count(email_ledger) == 0
+
+
+def test_severity_comes_from_the_cohort_file(make_cohort):
+    roster = good_roster()
+    cycle = management_cycle(roster)
+    config, store = make_cohort(roster, quality={"severity": {"roster.no_management_cycles": "soft"}})
+    pipeline.import_roster(config, store, OPENED)
+    assert {r["record_key"] for r in held(store, "roster")} == set(cycle)
+    assert stored_ids(store) == set(roster["employee_id"]) - set(cycle)
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "roster.header: the header lacks employee_id, full_name"),
+        (b"id,name\n1,x\n", "roster.header: the header lacks employee_id"),
+        (",".join(ROSTER_COLUMNS).encode() + b"\n", "roster.not_empty: the file has a header but no data rows"),
+    ],
+    ids=["empty file", "wrong header", "header only"],
+)
+def test_whole_file_problems_stop_the_gate(make_cohort, content, words):
+    config, store = make_cohort(content)
+    with pytest.raises(pipeline.GateFailure, match=words.replace("(", r"\(")):
+        pipeline.import_roster(config, store, OPENED)
+    assert store.count(people) == 0
+
+
+def test_a_row_that_is_not_utf8_is_quarantined_and_the_rest_kept(make_cohort, tmp_path):
+    roster = good_roster()
+    write_rows(tmp_path / "r.csv", roster, ROSTER_COLUMNS)
+    lines = (tmp_path / "r.csv").read_bytes().split(b"\n")
+    victim = roster.at[8, "employee_id"]
+    lines[9] = lines[9].replace(b",", b",Ren\xe9e ", 1)  # latin-1 byte in the name of row 8 (line 10)
+    config, store = make_cohort(b"\n".join(lines))
+    pipeline.import_roster(config, store, OPENED)
+    [row] = held(store, "roster")
+    assert row["record_key"] == victim
+    assert row["reason"].startswith("roster.encoding: line 10 is not valid UTF-8")
+    assert stored_ids(store) == set(roster["employee_id"]) - {victim}
+
+
+def test_a_released_roster_row_is_admitted_by_the_next_import(make_cohort, capsys):
+    from mentorflow.cli import main
+
+    roster = good_roster()
+    [orphan] = ROSTER_SOFT[1].corrupt(roster)
+    config, store = make_cohort(roster)
+    pipeline.import_roster(config, store, OPENED)
+    [row] = held(store, "roster")
+    assert main(["quarantine", "list", config.cohort, "--gate", "roster"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert listing[1].split()[:6] == [str(row["id"]), "roster", "open", "soft", orphan, "15"]
+    assert main(["quarantine", "release", config.cohort, str(row["id"])]) == 0
+    pipeline.import_roster(config, store, OPENED)
+    assert orphan in stored_ids(store)
+    assert [r["status"] for r in held(store, "roster")] == ["released"]
+
+
+def test_a_problem_fixed_at_the_source_is_closed(make_cohort, cohorts_dir):
+    roster = good_roster()
+    ROSTER_SOFT[2].corrupt(roster)
+    config, store = make_cohort(roster)
+    pipeline.import_roster(config, store, OPENED)
+    write_rows(cohorts_dir / "data" / "roster.csv", good_roster(), ROSTER_COLUMNS)
+    pipeline.import_roster(config, store, OPENED)
+    assert [r["status"] for r in held(store, "roster")] == ["fixed"]
+    assert store.count(people) == len(roster)
+
+
+# -- applications -----------------------------------------------------------------------------
+
+
+def run_intake_and_validate(config, store) -> dict:
+    pipeline.import_roster(config, store, OPENED)
+    pipeline.import_applications(config, store)
+    return pipeline.validate_applications(config, store)
+
+
+def statuses(store: Store) -> dict[str, str]:
+    return {a["employee_id"]: a["status"] for a in store.rows(applications)}
+
+
+def test_good_applications_all_pass(make_cohort):
+    roster = good_roster()
+    apps = good_applications(roster)
+    config, store = make_cohort(roster, apps)
+    summary = run_intake_and_validate(config, store)
+    assert summary["valid"] == len(apps) and summary["quarantined"] == 0
+    assert store.count(quarantine) == 0
+
+
+@BOTH_STORES
+def test_each_bad_application_is_caught_at_its_gate_and_the_rest_go_on_to_matching(make_cohort):
+    roster = good_roster()
+    apps = good_applications(roster)
+    at_validate = {case.name: case.corrupt(apps) for case in APPLICATION_SOFT}
+    at_intake = {case.name: case.corrupt(apps) for case in INTAKE_SOFT}
+    config, store = make_cohort(roster, apps)
+    summary = run_intake_and_validate(config, store)
+    for case in INTAKE_SOFT:
+        assert_caught(held(store, "intake"), case, at_intake[case.name])
+    for case in APPLICATION_SOFT:
+        assert_caught(held(store, "applications"), case, at_validate[case.name])
+    never_stored = {e for ids in at_intake.values() for e in ids}
+    quarantined = {e for ids in at_validate.values() for e in ids}
+    assert statuses(store) == {e: ("quarantined" if e in quarantined else "valid")
+                               for e in apps["employee_id"] if e not in never_stored}
+    assert summary["valid"] == len(apps) - len(never_stored) - len(quarantined)
+    assert (paths.reports_dir(config.cohort) / "dq-intake.html").exists()
+
+
+def test_missing_answers_trigger_a_gapfill_email_from_the_validate_stage(make_cohort):
+    roster = good_roster()
+    apps = good_applications(roster)
+    [incomplete] = APPLICATION_SOFT[0].corrupt(apps)
+    config, store = make_cohort(roster, apps)
+    summary = run_intake_and_validate(config, store)
+    assert summary["gapfill"]["sent"] == 1
+    [sent] = store.rows(email_ledger, template="gapfill")
+    assert sent["person_id"] == incomplete and sent["period"] == "gaps-goals"
+
+
+def test_one_application_per_person_at_intake(make_cohort):
+    roster = good_roster()
+    apps = good_applications(roster)
+    twice = pd.concat([apps, apps.iloc[[3]]], ignore_index=True)
+    config, store = make_cohort(roster, twice)
+    pipeline.import_roster(config, store, OPENED)
+    pipeline.import_applications(config, store)
+    rows = held(store, "intake")
+    assert [r["record_key"] for r in rows] == [apps.at[3, "employee_id"]] * 2
+    assert {r["reason"].rsplit("line ", 1)[1] for r in rows} == {"5)", f"{len(twice) + 1})"}
+    assert store.count(applications) == len(apps) - 1
+
+
+def test_an_applicant_on_a_performance_plan_is_held_by_the_eligibility_check(make_cohort):
+    roster = good_roster()
+    apps = good_applications(roster)
+    on_plan = apps.at[6, "employee_id"]
+    roster.loc[roster["employee_id"] == on_plan, "on_pip"] = "true"
+    config, store = make_cohort(roster, apps)
+    run_intake_and_validate(config, store)
+    [row] = held(store, "applications")
+    assert row["record_key"] == on_plan
+    assert row["reason"] == "eligibility.pip: not eligible: on a performance improvement plan"
+
+
+@BOTH_STORES
+def test_release_makes_an_application_valid_and_reject_rules_it_out_for_good(make_cohort, capsys):
+    from mentorflow.cli import main
+
+    roster = good_roster()
+    apps = good_applications(roster)
+    [released] = APPLICATION_SOFT[2].corrupt(apps)
+    [rejected] = APPLICATION_SOFT[0].corrupt(apps)
+    config, store = make_cohort(roster, apps)
+    run_intake_and_validate(config, store)
+    ids = {r["record_key"]: r["id"] for r in held(store, "applications")}
+    assert main(["quarantine", "release", config.cohort, str(ids[released])]) == 0
+    assert main(["quarantine", "reject", config.cohort, str(ids[rejected])]) == 0
+    out = capsys.readouterr().out
+    assert f"application {released} is now valid (usable for matching)" in out
+    assert f"application {rejected} is now rejected" in out
+    pipeline.validate_applications(config, store)  # the override holds, the rejection stays
+    assert statuses(store)[released] == "valid" and statuses(store)[rejected] == "rejected"
+    assert main(["quarantine", "list", config.cohort, "--status", "released"]) == 0
+    listing = capsys.readouterr().out
+    assert released in listing and rejected not in listing and "1 row(s)" in listing
+    assert main(["quarantine", "release", config.cohort, "999999"]) == 1
+
+
+# -- matches, pulse ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def validated(make_cohort):
+    def make(**overrides):
+        roster = good_roster()
+        config, store = make_cohort(roster, good_applications(roster), **overrides)
+        run_intake_and_validate(config, store)
+        return config, store
+
+    return make
+
+
+def broken_proposal(config, store):
+    """A real proposal, then one mentor over capacity and one committee-forbidden pair."""
+    from mentorflow.matching import propose
+
+    inp = pipeline._match_input(config, store)
+    result = propose(inp)
+    mentor = result.pairs.iloc[0]
+    extra = inp.applications[(inp.applications["role"] == "mentee")
+                             & ~inp.applications["employee_id"].isin(result.pairs["mentee_id"])]["employee_id"]
+    over = [(mentor.mentor_id, m) for m in extra.iloc[:config.matching.rules.max_mentees_per_mentor]]
+    result.pairs = pd.concat([result.pairs, pd.DataFrame(
+        [{"mentor_id": a, "mentee_id": b, "score": 0.5, "explanation": "x"} for a, b in over])], ignore_index=True)
+    result.unmatched = result.unmatched[~result.unmatched["employee_id"].isin([b for _, b in over])]
+    return inp, result, mentor.mentor_id, [b for _, b in over]
+
+
+def test_the_match_gate_stops_a_proposal_over_capacity(validated):
+    from mentorflow.quality import stages
+
+    config, store = validated()
+    inp, result, mentor, _ = broken_proposal(config, store)
+    with pytest.raises(pipeline.GateFailure, match=rf"matches.capacity .* mentor {mentor} has \d mentees, capacity"):
+        stages.check_proposal(config, store, result, inp)
+
+
+def test_a_soft_match_gate_drops_the_offending_pairs_and_gives_their_mentees_a_reason(validated):
+    from mentorflow.quality import stages
+
+    config, store = validated(quality={"severity": {"matches.capacity": "soft"}})
+    inp, result, mentor, extra = broken_proposal(config, store)
+    before, dropped = len(result.pairs), int((result.pairs["mentor_id"] == mentor).sum())
+    checked = stages.check_proposal(config, store, result, inp)
+    assert dropped > 1 and len(checked.pairs) == before - dropped and mentor not in set(checked.pairs["mentor_id"])
+    reasons = dict(zip(checked.unmatched["employee_id"], checked.unmatched["reason"]))
+    assert all("held by the data-quality gate (matches.capacity" in reasons[m] for m in extra)
+
+
+def test_propose_matches_passes_the_match_gate(validated):
+    config, store = validated()
+    summary = pipeline.propose_matches(config, store)
+    assert summary["pairs"] > 0
+    assert (paths.reports_dir(config.cohort) / "dq-matches.html").exists()
+    assert held(store, "matches") == []
+
+
+def test_pulse_answers_out_of_range_or_from_outsiders_never_reach_the_health_score(validated):
+    from mentorflow.quality import stages
+    from mentorflow.store import matches
+
+    config, store = validated()
+    pipeline.propose_matches(config, store)
+    pair = store.rows(matches)[0]
+    base = {"cohort_id": config.cohort, "period": "pulse-1", "match_id": pair["match_id"], "meetings": 2,
+            "satisfaction": 4, "goal_progress": 4, "follow_through": 4, "comment": "", "wants_end": False}
+    responses = pd.DataFrame([
+        {**base, "respondent_id": pair["mentor_id"]},
+        {**base, "respondent_id": pair["mentee_id"], "satisfaction": 9},
+        {**base, "respondent_id": "E000001" if "E000001" not in (pair["mentor_id"], pair["mentee_id"]) else "E000002"},
+    ])
+    kept = stages.check_pulse(config, store, responses)
+    assert list(kept["respondent_id"]) == [pair["mentor_id"]]
+    reasons = sorted(r["reason"] for r in held(store, "pulse"))
+    assert reasons[0].startswith("pulse.respondent_in_pair: ")
+    assert reasons[1] == "pulse.value_ranges: satisfaction is 9, must be 1-5"
+
+
+def test_closeout_evaluations_that_fail_the_gate_stay_out_of_the_hr_report(validated):
+    from mentorflow import hr_report
+    from mentorflow.store import evaluations, matches
+
+    config, store = validated()
+    pipeline.propose_matches(config, store)
+    pair = store.rows(matches)[0]
+    outsider = next(e for e in stored_ids(store) if e not in {m[k] for m in store.rows(matches)
+                                                              for k in ("mentor_id", "mentee_id")})
+    now = dt.datetime.now(dt.timezone.utc)
+    base = {"cohort_id": config.cohort, "role": "mentee", "goals_met": 4, "satisfaction": 4, "recommend": 9,
+            "comment": "", "submitted_at": now}
+    store.upsert(evaluations, [{**base, "employee_id": pair["mentee_id"]},
+                               {**base, "employee_id": pair["mentor_id"], "role": "mentor", "recommend": 11},
+                               {**base, "employee_id": outsider}])
+    summary = pipeline.build_hr_report(config, store)
+    reasons = sorted(r["reason"] for r in held(store, "closeout"))
+    assert reasons == [f"closeout.participant: {outsider} was in no pair of this cohort",
+                       "closeout.value_ranges: recommend is 11, must be 0-10"]
+    assert summary["report"] and hr_report.figures(config, store)["outcomes"]["all"]["n"] == 1
