@@ -222,8 +222,10 @@ def _unmatched(pop, rows, cols, reasons, pairs, inp, relations, symmetric, commo
     """Every participant without a partner in this round, with the binding reason."""
     in_pairs = set(pairs["mentor_id"]) | set(pairs["mentee_id"])
     fixed = {p for pair in inp.fixed_pairs for p in pair}
+    # a 'both' applicant placed only as a mentor still needs a reason as a mentee
+    placed = in_pairs if symmetric else set(pairs["mentee_id"])
     out = [(pop.ids[rows[r]], "mentee" if not symmetric else "partner", why) for r, why in sorted(reasons.items())
-           if pop.ids[rows[r]] not in in_pairs]
+           if pop.ids[rows[r]] not in placed]
     if not symmetric:
         listed = {e for e, _, _ in out}
         idle = [i for i, c in enumerate(cols) if pop.ids[c] not in in_pairs and pop.ids[c] not in fixed
