@@ -323,19 +323,18 @@ def validated(make_cohort):
 
 
 def broken_proposal(config, store):
-    """A real proposal, then one mentor over capacity and one committee-forbidden pair."""
+    """A real proposal, then one mentor given more mentees than any capacity allows (taken from other pairs)."""
     from mentorflow.matching import propose
 
-    inp = pipeline._match_input(config, store)
+    inp = pipeline.match_input(config, store)
     result = propose(inp)
-    mentor = result.pairs.iloc[0]
-    extra = inp.applications[(inp.applications["role"] == "mentee")
-                             & ~inp.applications["employee_id"].isin(result.pairs["mentee_id"])]["employee_id"]
-    over = [(mentor.mentor_id, m) for m in extra.iloc[:config.matching.rules.max_mentees_per_mentor]]
-    result.pairs = pd.concat([result.pairs, pd.DataFrame(
-        [{"mentor_id": a, "mentee_id": b, "score": 0.5, "explanation": "x"} for a, b in over])], ignore_index=True)
-    result.unmatched = result.unmatched[~result.unmatched["employee_id"].isin([b for _, b in over])]
-    return inp, result, mentor.mentor_id, [b for _, b in over]
+    mentor = result.pairs.iloc[0].mentor_id
+    needed = config.matching.rules.max_mentees_per_mentor + 1 - int((result.pairs["mentor_id"] == mentor).sum())
+    moved_pairs = result.pairs[result.pairs["mentor_id"] != mentor].head(needed)
+    moved = list(moved_pairs["mentee_id"])
+    result.pairs = pd.concat([result.pairs.drop(moved_pairs.index), pd.DataFrame(
+        [{"mentor_id": mentor, "mentee_id": m, "score": 0.5, "explanation": "x"} for m in moved])], ignore_index=True)
+    return inp, result, mentor, moved
 
 
 def test_the_match_gate_stops_a_proposal_over_capacity(validated):
