@@ -2,7 +2,8 @@ import pandas as pd
 import pytest
 
 from mentorflow.eligibility import management_cycles
-from mentorflow.ingest import parse_applications, parse_roster, parse_skills
+from mentorflow.ingest import parse_skills
+from mentorflow.quality.reader import read_csv
 from mentorflow.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS, generate_applications, generate_roster, write_population
 
 
@@ -48,7 +49,8 @@ def test_program_types_shape_the_roles():
 @pytest.mark.slow
 def test_one_hundred_thousand_people_round_trip_through_the_importer(tmp_path):
     roster_path, apps_path = write_population(tmp_path, 100_000, seed=4)
-    rows, problems = parse_roster(roster_path)
-    assert len(rows) == 100_000 and problems == []
-    apps, app_problems = parse_applications(apps_path)
-    assert app_problems == [] and len(apps) == len(pd.read_csv(apps_path))
+    roster, header = read_csv(roster_path)
+    assert header == ROSTER_COLUMNS and len(roster) == 100_000
+    assert not roster["_bad_encoding"].any() and roster["_shape"].isna().all()
+    apps, app_header = read_csv(apps_path)
+    assert app_header == APPLICATION_COLUMNS and len(apps) == len(pd.read_csv(apps_path))

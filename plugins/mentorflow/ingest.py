@@ -1,8 +1,10 @@
-"""Reading the data contract's CSV files: keep every good row, name every bad one.
+"""Small readers of the data contract: skill and id lists, and the close-out roster export.
 
-A malformed row never aborts an import: it is returned as a :class:`RowProblem`
-(file, line, column, what is wrong) and the good rows go on. Whole-file problems
-(unreadable, not UTF-8, wrong header) raise :class:`ImportFileError`.
+The roster and applications imports are streamed and judged by the data-quality gates
+(:mod:`mentorflow.quality`); this module keeps the shared vocabulary (roles, booleans, list
+formats) and the optional close-out export, where a malformed row is returned as a
+:class:`RowProblem` (file, line, column, what is wrong) and the good rows go on. Whole-file
+problems (unreadable, not UTF-8, wrong header) raise :class:`ImportFileError`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mentorflow.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS
 
 ROLES = {"mentor", "mentee", "both"}
 TRUE = {"true", "yes", "1", "y", "t"}
@@ -65,99 +66,6 @@ def _read(path: Path, required: list[str]) -> tuple[list[tuple[int, dict[str, st
             cleaned["__extra__"] = extra
         rows.append((line, cleaned))
     return rows, header
-
-
-def _int(value: str, column: str, low: int | None = None, high: int | None = None) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValueError(f"{column}: {value!r} is not a whole number") from None
-    if (low is not None and number < low) or (high is not None and number > high):
-        raise ValueError(f"{column}: {number} is outside {low}–{high}")
-    return number
-
-
-def parse_roster(path: Path) -> tuple[list[dict[str, Any]], list[RowProblem]]:
-    """Roster rows typed per the data contract, and the rows that could not be typed."""
-    from zoneinfo import ZoneInfo
-
-    rows, _ = _read(path, ROSTER_COLUMNS)
-    good, bad = [], []
-    for line, row in rows:
-        key = row.get("employee_id", "")
-        try:
-            if "__extra__" in row:
-                raise ValueError(f"(row): {len(row['__extra__'])} more values than header columns")
-            if not key:
-                raise ValueError("employee_id: is empty")
-            if not row["full_name"]:
-                raise ValueError("full_name: is empty")
-            if "@" not in row["email"]:
-                raise ValueError(f"email: {row['email']!r} is not an email address")
-            try:
-                ZoneInfo(row["timezone"])
-            except Exception:
-                raise ValueError(f"timezone: {row['timezone']!r} is not an IANA timezone") from None
-            pip = row["on_pip"].lower()
-            if pip not in TRUE | FALSE:
-                raise ValueError(f"on_pip: {row['on_pip']!r} is not true/false")
-            try:
-                hire = dt.date.fromisoformat(row["hire_date"]) if row["hire_date"] else None
-            except ValueError:
-                raise ValueError(f"hire_date: {row['hire_date']!r} is not a date (YYYY-MM-DD)") from None
-            good.append({
-                "employee_id": key, "full_name": row["full_name"], "email": row["email"],
-                "department": row["department"], "job_title": row["job_title"],
-                "level": _int(row["level"], "level", 0, 100), "manager_id": row["manager_id"] or None,
-                "location": row["location"], "timezone": row["timezone"], "hire_date": hire,
-                "on_pip": pip in TRUE,
-            })
-        except ValueError as exc:
-            column, _, message = str(exc).partition(": ")
-            bad.append(RowProblem(path.name, line, key, column, message, row))
-    return good, bad
-
-
-def parse_applications(path: Path) -> tuple[list[dict[str, Any]], list[RowProblem]]:
-    """Application rows typed per the data contract. Blank answers stay blank (gap-fill asks for them);
-    answers of the wrong type are problems."""
-    rows, _ = _read(path, ["employee_id", "role"])
-    good, bad = [], []
-    for line, row in rows:
-        key = row.get("employee_id", "")
-        try:
-            if "__extra__" in row:
-                raise ValueError(f"(row): {len(row['__extra__'])} more values than header columns")
-            if not key:
-                raise ValueError("employee_id: is empty")
-            good.append(typed_application(row))
-        except ValueError as exc:
-            column, _, message = str(exc).partition(": ")
-            bad.append(RowProblem(path.name, line, key, column, message, row))
-    return good, bad
-
-
-def typed_application(row: dict[str, Any]) -> dict[str, Any]:
-    """One application with numbers as numbers; raises ValueError('column: message')."""
-    role = str(row.get("role") or "").lower()
-    if role not in ROLES:
-        raise ValueError(f"role: {row.get('role')!r} must be mentor, mentee or both")
-    out: dict[str, Any] = {"employee_id": str(row["employee_id"]), "role": role}
-    for column in APPLICATION_COLUMNS:
-        if column in {"employee_id", "role"}:
-            continue
-        value = row.get(column, "")
-        value = "" if value is None else str(value).strip()
-        if column.startswith("tipi_") or column == "capacity":
-            out[column] = _int(value, column) if value else None
-        elif column == "hours_per_month":
-            try:
-                out[column] = float(value) if value else None
-            except ValueError:
-                raise ValueError(f"hours_per_month: {value!r} is not a number") from None
-        else:
-            out[column] = value
-    return out
 
 
 def parse_skills(text: str | None) -> dict[str, int]:
