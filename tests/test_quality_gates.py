@@ -387,6 +387,28 @@ def test_pulse_answers_out_of_range_or_from_outsiders_never_reach_the_health_sco
     assert reasons[1] == "pulse.value_ranges: satisfaction is 9, must be 1-5"
 
 
+def test_a_mentor_of_two_answers_once_per_pair_and_a_repeat_about_one_pair_is_held(validated):
+    from mentorflow.quality import stages
+    from mentorflow.store import matches
+
+    config, store = validated()
+    pipeline.propose_matches(config, store)
+    by_mentor: dict[str, list] = {}
+    for pair in store.rows(matches):
+        by_mentor.setdefault(pair["mentor_id"], []).append(pair)
+    mentor, pairs = next((m, p) for m, p in by_mentor.items() if len(p) >= 2)
+    base = {"cohort_id": config.cohort, "period": "pulse-1", "respondent_id": mentor, "meetings": 2,
+            "satisfaction": 4, "goal_progress": 4, "follow_through": 4, "comment": "", "wants_end": False}
+    answers = pd.DataFrame([{**base, "match_id": pairs[0]["match_id"]}, {**base, "match_id": pairs[1]["match_id"]}])
+    assert len(stages.check_pulse(config, store, answers)) == 2
+    assert held(store, "pulse") == []
+    repeated = pd.concat([answers, answers.iloc[:1]], ignore_index=True)
+    kept = stages.check_pulse(config, store, repeated)
+    assert list(kept["match_id"]) == [pairs[1]["match_id"]]
+    assert [r["reason"] for r in held(store, "pulse")] == [
+        f"pulse.one_per_person: {mentor} answered more than once about pair {pairs[0]['match_id']} for pulse-1"]
+
+
 def test_closeout_evaluations_that_fail_the_gate_stay_out_of_the_hr_report(validated):
     from mentorflow import hr_report
     from mentorflow.store import evaluations, matches

@@ -70,7 +70,7 @@ _CHECKS = [
     # pulse and close-out answers, before health scores and the HR report use them
     Check("pulse.value_ranges", "pulse", "meetings 0-31; satisfaction, goal_progress, follow_through 1-5", "soft"),
     Check("pulse.respondent_in_pair", "pulse", "the respondent is the mentor or mentee of the pair", "soft"),
-    Check("pulse.one_per_person", "pulse", "one answer per person and period", "soft"),
+    Check("pulse.one_per_person", "pulse", "one answer per person, period and pair", "soft"),
     Check("closeout.value_ranges", "closeout", "goals_met and satisfaction 1-5, recommend 0-10", "soft"),
     Check("closeout.participant", "closeout", "the respondent took part in a pair of this cohort", "soft"),
     Check("closeout.one_per_person", "closeout", "one evaluation per person", "soft"),

@@ -361,7 +361,8 @@ def pulse_batch(responses: pd.DataFrame, pairs: pd.DataFrame) -> Batch:
     out["key"] = out["period"] + "/" + out["match_id"].astype(str) + "/" + out["respondent_id"]
     members = {(m, p) for m, a, b in zip(pairs["match_id"], pairs["mentor_id"], pairs["mentee_id"]) for p in (a, b)}
     out["in_pair"] = [(m, p) in members for m, p in zip(out["match_id"], out["respondent_id"])]
-    out["person_period"] = out["respondent_id"] + "@" + out["period"]
+    # a mentor with two mentees answers once per pair: the key is person, period and pair
+    out["person_period"] = out["respondent_id"] + "@" + out["period"] + "#" + out["match_id"].astype(str)
     ranges = [("meetings", 0, 31), ("satisfaction", 1, 5), ("goal_progress", 1, 5), ("follow_through", 1, 5)]
     specs = [Spec("pulse.value_ranges", "ExpectColumnValuesToBeBetween",
                   {"column": c, "min_value": lo, "max_value": hi},
@@ -370,7 +371,7 @@ def pulse_batch(responses: pd.DataFrame, pairs: pd.DataFrame) -> Batch:
         Spec("pulse.respondent_in_pair", "ExpectColumnValuesToBeInSet", {"column": "in_pair", "value_set": [True]},
              lambda r: f"{r['respondent_id']} is not a partner of pair {r['match_id']}"),
         Spec("pulse.one_per_person", "ExpectColumnValuesToBeUnique", {"column": "person_period"},
-             lambda r: f"{r['respondent_id']} answered more than once for {r['period']} (pair {r['match_id']})"),
+             lambda r: f"{r['respondent_id']} answered more than once about pair {r['match_id']} for {r['period']}"),
     ]
     return Batch("responses", out, specs, "key")
 
