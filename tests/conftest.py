@@ -117,6 +117,7 @@ def write_cohort(directory: Path, cohort: str = "test-cohort", **overrides) -> P
             "application_open": "2026-01-05T09:00:00", "application_close": "2026-01-05T09:20:00",
             "kickoff": "2026-01-05T09:30:00", "midpoint": "2026-01-05T10:02:00", "close_out": "2026-01-05T10:40:00",
             "pulse_cadence": "every 15 minutes", "reminder_after_days": 0.005, "intake_check_every_hours": 0.1,
+            "evaluation_days": 0.01,
         },
         "eligibility": {"min_tenure_days": 30},
         "health": {"reminder_after_days": 0.004},

@@ -242,7 +242,8 @@ def test_deadlines_follow_the_cohort_calendar(world):
     pulses = config.pulse_dates()
     assert deadlines.deadline(config, "pulse", "pulse-1") == pulses[1]
     assert deadlines.deadline(config, "pulse", f"pulse-{len(pulses)}") == config.at(config.calendar.close_out)
-    assert deadlines.deadline(config, "closeout") - config.at(config.calendar.close_out) == dt.timedelta(days=14)
+    assert deadlines.deadline(config, "closeout") - config.at(config.calendar.close_out) == dt.timedelta(
+        days=config.calendar.evaluation_days)
 
 
 # -- CSRF and rate limits -----------------------------------------------------------------------

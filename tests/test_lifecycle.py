@@ -183,3 +183,15 @@ def test_cohort_status_shows_the_store_and_airflow_runs(completed_cohort, capsys
     for stage in ("open", "match", "closeout"):
         store_state, airflow_state = lines[stage][1], lines[stage][4]
         assert store_state == "success" and airflow_state.endswith("success"), lines[stage]
+
+
+def test_closeout_reminders_reach_only_participants_who_had_not_evaluated(completed_cohort):
+    config, store, runs, _ = completed_cohort
+    assert [r.label for r, _ in runs if r.stage == "closeout"] == ["close-out survey", "close-out reminder", "HR report"]
+    asked = {r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="closeout")}
+    reminded = {r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="closeout_reminder")}
+    evaluated = {r["employee_id"] for r in store.rows(evaluations, cohort_id=config.cohort)}
+    participants = set(store.frame(matches, cohort_id=config.cohort)["mentor_id"]) | set(
+        store.frame(matches, cohort_id=config.cohort)["mentee_id"])
+    assert asked == participants
+    assert reminded and reminded == asked - evaluated

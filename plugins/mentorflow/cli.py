@@ -36,6 +36,7 @@ calendar:
   pulse_cadence: monthly            # monthly | weekly | every N minutes|hours|days
   reminder_after_days: 5
   intake_check_every_hours: 24
+  evaluation_days: 14               # close-out evaluation window: reminder halfway, HR report at the end
 matching:
   weights: {{skills: 0.35, goals: 0.2, personality: 0.15, preferences: 0.15, availability: 0.1, diversity: 0.05}}
   rules:

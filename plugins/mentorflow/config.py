@@ -48,6 +48,8 @@ class Calendar(_Strict):
     pulse_cadence: str = Field("monthly", description="monthly | weekly | 'every N minutes|hours|days'")
     reminder_after_days: float = Field(5, gt=0, description="remind non-respondents after this many days")
     intake_check_every_hours: float = Field(24, gt=0, description="how often intake sends reminders and gap-fills")
+    evaluation_days: float = Field(14, gt=0, description="the close-out evaluation stays open this long; "
+                                   "non-respondents are reminded halfway, the HR report is built at the end")
 
     @field_validator("pulse_cadence")
     @classmethod
@@ -277,6 +279,12 @@ class CohortConfig(_Strict):
         ends = pulses[1:] + [self.at(self.calendar.close_out)]
         delay = dt.timedelta(days=self.health.reminder_after_days)
         return [start + delay for start, end in zip(pulses, ends) if start + delay < end]
+
+    def closeout_dates(self) -> dict[str, dt.datetime]:
+        """The close-out stage's three runs: survey, reminder (halfway) and report (window closed)."""
+        start = self.at(self.calendar.close_out)
+        window = dt.timedelta(days=self.calendar.evaluation_days)
+        return {"survey": start, "reminder": start + window / 2, "report": start + window}
 
     def resolve(self, relative: str) -> Path:
         """A path from the YAML, relative to the YAML file's folder."""

@@ -208,11 +208,22 @@ def build_cohort_dags(config: CohortConfig) -> dict[str, DAG]:
             proposed >> activate
     dags[d.dag_id] = d
 
-    with DAG(**_common(config, "closeout", _events(config, [cal.close_out], "close-out"),
-                       "Evaluation survey, final health, HR report.")) as d:
-        survey = _step("closeout", "send_closeout_survey", first=True)(c)
-        survey >> _step("closeout", "assess_final_health")(c) >> _step("closeout", "complete_pairs")(c) >> _step(
-            "closeout", "build_hr_report", last=True, outlets=[asset(c, "hr_report")])(c)
+    closeout_moments = list(config.closeout_dates().values())
+    with DAG(**_common(config, "closeout", _events(config, closeout_moments, "close-out survey, reminder, report"),
+                       "At close-out: evaluation survey, final health, pairs completed. Halfway through the "
+                       "evaluation window: remind non-respondents. When it closes: the HR report.")) as d:
+
+        @task.branch(task_id="closeout_step")
+        def closeout_step(cohort_id: str, **context: Any) -> str:
+            from mentorflow.runtime import closeout_branch
+
+            return closeout_branch(cohort_id, context)
+
+        branch = closeout_step(c)
+        branch >> _step("closeout", "send_closeout_survey")(c) >> _step("closeout", "assess_final_health")(c) >> _step(
+            "closeout", "complete_pairs", last=True)(c)
+        branch >> _step("closeout", "send_closeout_reminders", last=True)(c)
+        branch >> _step("closeout", "build_hr_report", last=True, outlets=[asset(c, "hr_report")])(c)
     dags[d.dag_id] = d
 
     with DAG(**{**_common(config, "triage", None, "Record a participant's wish to end or re-match a pair "

@@ -41,6 +41,7 @@ calendar:
   pulse_cadence: every 15 minutes
   reminder_after_days: 0.005      # about 7 minutes
   intake_check_every_hours: 0.1   # every 6 minutes
+  evaluation_days: 0.01           # the close-out evaluation stays open about 14 minutes
 health:
   reminder_after_days: 0.004      # remind non-respondents about 6 minutes after each pulse
 matching:

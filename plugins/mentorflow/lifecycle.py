@@ -37,8 +37,11 @@ def plan(config: CohortConfig) -> list[PlannedRun]:
     ]
     runs += [PlannedRun(m, "pulse", f"pulse survey {i}") for i, m in enumerate(config.pulse_dates(), 1)]
     runs += [PlannedRun(m, "pulse", f"pulse reminder {i}") for i, m in enumerate(config.pulse_reminder_dates(), 1)]
+    closeout = config.closeout_dates()
     runs += [PlannedRun(config.at(cal.midpoint), "midpoint", "midpoint review"),
-             PlannedRun(config.at(cal.close_out), "closeout", "close-out")]
+             PlannedRun(closeout["survey"], "closeout", "close-out survey"),
+             PlannedRun(closeout["reminder"], "closeout", "close-out reminder"),
+             PlannedRun(closeout["report"], "closeout", "HR report")]
     return sorted(runs, key=lambda r: r.moment)
 
 

@@ -506,13 +506,34 @@ def activate_rematches(config: CohortConfig, store: Store) -> dict[str, Any]:
 # -- close-out --------------------------------------------------------------------------------
 
 
-def send_closeout_survey(config: CohortConfig, store: Store) -> dict[str, Any]:
+def _closeout_participants(config: CohortConfig, store: Store) -> list[str]:
+    return sorted({p for m in store.rows(matches, cohort_id=config.cohort)
+                   if m["status"] in ("active", "ended", "completed") for p in (m["mentor_id"], m["mentee_id"])})
+
+
+def _closeout_emails(config: CohortConfig, store: Store, template: str, people_ids: list[str]) -> list[OutgoingEmail]:
+    from mentorflow.forms.deadlines import deadline, describe
+
     everyone = _people_index(store, config.cohort)
-    participants = sorted({p for m in store.rows(matches, cohort_id=config.cohort)
-                           if m["status"] in ("active", "ended") for p in (m["mentor_id"], m["mentee_id"])})
-    messages = [_email(config, everyone[p], "closeout", "closeout", link=_link(config, p, "closeout", "closeout"))
-                for p in participants]
-    return {"participants": len(participants), **_send(config, store, messages)}
+    closes = describe(deadline(config, "closeout"), config)
+    return [_email(config, everyone[p], template, "closeout", closes=closes, link=_link(config, p, "closeout", "closeout"))
+            for p in people_ids]
+
+
+def send_closeout_survey(config: CohortConfig, store: Store) -> dict[str, Any]:
+    """The final evaluation, to every mentor and mentee who took part (ended pairs included)."""
+    participants = _closeout_participants(config, store)
+    return {"participants": len(participants),
+            **_send(config, store, _closeout_emails(config, store, "closeout", participants))}
+
+
+def send_closeout_reminders(config: CohortConfig, store: Store) -> dict[str, Any]:
+    """Remind participants who were sent the evaluation and have not answered it."""
+    asked = {r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="closeout")
+             if r["status"] == "sent"}
+    answered = {r["employee_id"] for r in store.rows(evaluations, cohort_id=config.cohort)}
+    due = sorted(asked - answered)
+    return {"reminded": len(due), **_send(config, store, _closeout_emails(config, store, "closeout_reminder", due))}
 
 
 def complete_pairs(config: CohortConfig, store: Store) -> dict[str, Any]:

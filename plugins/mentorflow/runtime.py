@@ -65,6 +65,18 @@ def pulse_branch(cohort_id: str, context: dict[str, Any]) -> str:
     return "send_pulse_reminders" if now.replace(microsecond=0) in reminders else "assess_health"
 
 
+def closeout_branch(cohort_id: str, context: dict[str, Any]) -> str:
+    """The close-out DAG runs three times: survey, reminder, report; pick the path for this run."""
+    config = find_cohort(cohort_id)
+    now = moment_of(context).replace(microsecond=0)
+    run_id = str(getattr(context.get("dag_run"), "run_id", None) or "manual")
+    Store.for_cohort(config).stage_started(cohort_id, "closeout", run_id)
+    dates = {name: moment.replace(microsecond=0) for name, moment in config.closeout_dates().items()}
+    if now >= dates["report"]:
+        return "build_hr_report"
+    return "send_closeout_reminders" if now >= dates["reminder"] else "send_closeout_survey"
+
+
 STEPS: dict[str, Callable[[CohortConfig, Store, dt.datetime], dict[str, Any]]] = {
     "import_roster": lambda c, s, now: pipeline.import_roster(c, s, now.date()),
     "send_invitations": lambda c, s, now: pipeline.send_invitations(c, s),
@@ -81,6 +93,7 @@ STEPS: dict[str, Callable[[CohortConfig, Store, dt.datetime], dict[str, Any]]] =
     "rematch": _with_committee_text("midpoint", _midpoint),
     "activate_rematches": lambda c, s, now: pipeline.activate_rematches(c, s),
     "send_closeout_survey": lambda c, s, now: pipeline.send_closeout_survey(c, s),
+    "send_closeout_reminders": lambda c, s, now: pipeline.send_closeout_reminders(c, s),
     "assess_final_health": _final_assess,
     "complete_pairs": lambda c, s, now: pipeline.complete_pairs(c, s),
     "build_hr_report": lambda c, s, now: pipeline.build_hr_report(c, s),

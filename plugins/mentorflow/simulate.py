@@ -80,7 +80,8 @@ def evaluations_for(store: Store, cohort: str, seed: int, *, response_rate: floa
 
 def participants(config, store: Store, seed: int, say=print):
     """A ``lifecycle.run`` hook: before each run that follows a pulse survey, the pairs answer that
-    survey (once per period; a partner asks to end in period 2), and before close-out they evaluate."""
+    survey (once per period; a partner asks to end in period 2); most participants evaluate the program
+    before the close-out reminder, and HR exports the close-out roster before the report."""
     from mentorflow.pipeline import pulse_period
 
     answered: set[str] = set()
@@ -94,12 +95,12 @@ def participants(config, store: Store, seed: int, say=print):
                 written = pulse_answers(store, config.cohort, period, seed + int(period.split("-")[1]),
                                         ask_to_end=1 if period == "pulse-2" else 0)
                 say(f"        (participants answered {written} {period} check-ins)")
-        if item.stage == "closeout":
+        if item.stage == "closeout" and item.label == "close-out reminder":
             say(f"        (participants sent {evaluations_for(store, config.cohort, seed)} evaluations)")
-            if config.sources.closeout_roster_csv:
-                written = closeout_roster(store, config.cohort, config.resolve(config.sources.closeout_roster_csv), seed,
-                                          config.at(config.calendar.kickoff).date())
-                say(f"        (HR exported the close-out roster: {written} people)")
+        if item.stage == "closeout" and item.label == "HR report" and config.sources.closeout_roster_csv:
+            written = closeout_roster(store, config.cohort, config.resolve(config.sources.closeout_roster_csv), seed,
+                                      config.at(config.calendar.kickoff).date())
+            say(f"        (HR exported the close-out roster: {written} people)")
 
     return before
 

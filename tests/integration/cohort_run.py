@@ -23,6 +23,7 @@ def live_cohort_overrides(start: dt.datetime, roster: Path, applications: Path) 
     """``write_cohort`` overrides for a cohort that runs in about five minutes from ``start``.
 
     open +0:30 · close +1:30 · kickoff +2:00 · pulse-1 +3:00 · midpoint +3:30 · pulse-2 +4:00 · close-out +4:30
+    · close-out reminder +5:00 · HR report +5:30
     """
     def at(seconds: int) -> str:
         return (start + dt.timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S")
@@ -33,6 +34,7 @@ def live_cohort_overrides(start: dt.datetime, roster: Path, applications: Path) 
             "midpoint": at(210), "close_out": at(270), "pulse_cadence": "every 1 minutes",
             "reminder_after_days": 0.0003,        # ~26 s: the intake check reminds non-applicants
             "intake_check_every_hours": 0.01,     # 36 s: one intake check inside the window
+            "evaluation_days": 0.0007,            # ~60 s: close-out reminder after ~30 s, HR report after ~60 s
         },
         "sources": {"roster_csv": str(roster), "applications_csv": str(applications)},
         "store": {"conn_id": STORE_CONN_ID},
@@ -79,8 +81,8 @@ def drive(stack: Stack, config, store, *, expected_dags: int = 8, timeout_s: flo
         failed = [(dag, r["dag_run_id"]) for dag, rs in runs.items() for r in rs if r["state"] == "failed"]
         if failed:
             raise StackError(f"DAG run(s) failed: {failed}\n{stack.log_tails()}")
-        if any(r["state"] == "success" for r in runs[closeout]):
-            break
+        if sum(r["state"] == "success" for r in runs[closeout]) >= len(config.closeout_dates()):
+            break  # survey, reminder and HR report runs all done
         for detail in stack.pending_approvals():
             answered = stack.answer(detail, "Approve")
             result.approvals.append({"dag_id": detail["task_instance"]["dag_id"], "created_at": detail["created_at"],

@@ -4,7 +4,7 @@
 - pulse ``pulse-N``: until the next pulse period starts (the pulse stage assesses period N then),
   the last one until ``close_out``;
 - re-match request: until ``close_out``;
-- close-out evaluation: until ``close_out`` + :data:`CLOSEOUT_GRACE_DAYS` days.
+- close-out evaluation: until ``close_out`` + ``calendar.evaluation_days`` (when the HR report is built).
 
 Links themselves expire :data:`TOKEN_SLACK` after their form's deadline (counted from the window
 opening, which is before any link is issued), so an old link cannot be replayed for ever.
@@ -16,7 +16,6 @@ import datetime as dt
 
 from mentorflow.config import CohortConfig
 
-CLOSEOUT_GRACE_DAYS = 14
 TOKEN_SLACK = dt.timedelta(days=7)
 
 
@@ -27,7 +26,7 @@ def deadline(config: CohortConfig, form: str, period: str = "") -> dt.datetime:
     if form == "rematch":
         return config.at(cal.close_out)
     if form == "closeout":
-        return config.at(cal.close_out) + dt.timedelta(days=CLOSEOUT_GRACE_DAYS)
+        return config.closeout_dates()["report"]
     if form == "pulse":
         dates = config.pulse_dates()
         number = _period_number(period)
