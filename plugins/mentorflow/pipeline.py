@@ -30,6 +30,7 @@ from mentorflow.store import (
     pair_health,
     people,
     pulse_responses,
+    rematch_requests,
     triage_requests,
     unmatched,
 )
@@ -454,7 +455,9 @@ def rematch(config: CohortConfig, store: Store) -> dict[str, Any]:
 
     period = latest_assessed_period(store, config.cohort)
     states = {r["match_id"]: r["state"] for r in store.rows(pair_health, cohort_id=config.cohort, period=period)} if period else {}
+    # a partner asked to end or re-match: in a pulse answer or through the re-match request form
     wants_end = {r["match_id"] for r in store.rows(pulse_responses, cohort_id=config.cohort) if r["wants_end"]}
+    wants_end |= {r["match_id"] for r in store.rows(rematch_requests, cohort_id=config.cohort)}
     active = store.rows(matches, cohort_id=config.cohort, status="active")
     ending = [m for m in active if states.get(m["match_id"]) == health.AT_RISK or m["match_id"] in wants_end]
     keep = [m for m in active if m not in ending]
