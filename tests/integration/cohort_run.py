@@ -49,6 +49,7 @@ class CohortRun:
     cohort: str
     approvals: list[dict[str, Any]] = field(default_factory=list)
     answered_periods: list[str] = field(default_factory=list)
+    form_event: FormEvent | None = None
     killed: dict[str, Any] | None = None
     worker_down_s: float = 0.0
     seconds: float = 0.0
@@ -88,6 +89,10 @@ def drive(stack: Stack, config, store, *, expected_dags: int = 8, timeout_s: flo
             result.approvals.append({"dag_id": detail["task_instance"]["dag_id"], "created_at": detail["created_at"],
                                      "responded_by": answered["responded_by"], "chosen": answered["chosen_options"]})
             say(f"committee approved {detail['task_instance']['dag_id']}")
+        kickoff_done = any(r["state"] == "success" for r in runs[f"mentorflow__{cohort}__kickoff"])
+        if kickoff_done and result.form_event is None:
+            result.form_event = submit_rematch_request(stack, config, store)
+            say(f"re-match request → triage running after {result.form_event.to_running_s:.1f}s")
         for run in runs[pulse]:
             period = pulse_period(config, dt.datetime.fromisoformat(run["logical_date"]))
             if run["state"] == "success" and period not in result.answered_periods:
@@ -120,6 +125,59 @@ class EventLatency:
     to_running_s: float
     to_finished_s: float
     state: str
+
+
+@dataclass
+class FormEvent:
+    """A participant's re-match request posted to the forms app inside the api-server, and how long
+    until the cohort's triage DAG was running and done."""
+
+    match_id: int
+    requester: str
+    status_code: int
+    to_running_s: float
+    to_finished_s: float
+    state: str
+
+
+def submit_rematch_request(stack: Stack, config, store, timeout_s: float = 120) -> FormEvent:
+    """Post a re-match request with a real signed link, as a participant's browser would (JSON client),
+    and time it until the triage run's task runs and until the run ends."""
+    import os
+
+    import httpx
+
+    from mentorflow import tokens
+    from mentorflow.store import matches
+
+    pair = sorted(store.rows(matches, cohort_id=config.cohort, status="active"), key=lambda m: m["match_id"])[0]
+    previous = os.environ.get("MENTORFLOW_SECRET_KEY")
+    os.environ["MENTORFLOW_SECRET_KEY"] = stack.secret_key
+    try:
+        token = tokens.issue(tokens.FormGrant(config.cohort, pair["mentee_id"], "rematch", ""))
+    finally:
+        os.environ["MENTORFLOW_SECRET_KEY"] = previous or ""
+    dag_id = f"mentorflow__{config.cohort}__triage"
+    posted = time.monotonic()
+    response = httpx.post(f"{stack.base_url}/mentorflow/api/forms/rematch", params={"token": token}, timeout=30,
+                          json={"match_id": pair["match_id"], "reason": "schedule", "comment": "integration test"})
+    if response.status_code != 200:
+        raise StackError(f"the forms app refused the re-match request: {response.status_code} {response.text[:300]}")
+    to_running = None
+    while True:
+        runs = [r for r in stack.dag_runs(dag_id) if (r.get("conf") or {}).get("match_id") == pair["match_id"]]
+        for run in runs:
+            if to_running is None and {ti["state"] for ti in stack.task_instances(dag_id, run["dag_run_id"])} & {
+                    "running", "success"}:
+                to_running = time.monotonic() - posted
+            if run["state"] in ("success", "failed"):
+                finished = time.monotonic() - posted
+                return FormEvent(pair["match_id"], pair["mentee_id"], response.status_code,
+                                 to_running if to_running is not None else finished, finished, run["state"])
+        if time.monotonic() - posted > timeout_s:
+            raise StackError(f"no finished {dag_id} run for pair {pair['match_id']} {timeout_s:.0f}s after the "
+                             f"form post (runs: {runs})\n{stack.log_tails()}")
+        time.sleep(0.3)
 
 
 def event_latency(stack: Stack, dag_id: str, conf: dict[str, Any], timeout_s: float = 180) -> EventLatency:

@@ -166,6 +166,10 @@ class Stack:
             "MENTORFLOW_HOME": str(self.home),
             "MENTORFLOW_COHORTS_DIR": str(self.cohorts_dir),
             "MENTORFLOW_SECRET_KEY": self._secrets["app"],
+            # the forms app (mounted in the api-server) delivers re-match events to this same Airflow
+            "MENTORFLOW_AIRFLOW_URL": self.base_url,
+            "MENTORFLOW_AIRFLOW_USERNAME": ADMIN_USER,
+            "MENTORFLOW_AIRFLOW_PASSWORD": self.password,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "plugins"), os.environ.get("PYTHONPATH")])),
         }
 
@@ -308,6 +312,11 @@ class Stack:
 
     def unpause(self, dag_id: str) -> None:
         self.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+
+    @property
+    def secret_key(self) -> str:
+        """The key the stack signs participants' form links with."""
+        return self._secrets["app"]
 
     def dag_runs(self, dag_id: str) -> list[dict[str, Any]]:
         return self.api("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100, "order_by": "run_after"})["dag_runs"]
