@@ -223,16 +223,23 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
         finally:
             delivering.release()
 
-    def submit(request: Request, form: str, token: str | None, background: BackgroundTasks,
-               fields: dict[str, str] | None, payload: Any, as_json: bool) -> Response:
+    def open_link(request: Request, form: str, token: str | None, as_json: bool) -> tuple | Response:
+        """(grant, config, store, context) for a valid, open link, else the refusal page or JSON."""
         try:
             grant, config, store = grant_for(form, token)
             check_deadline(config, grant)
-            context = service.load(config, store, grant)
+            return grant, config, store, service.load(config, store, grant)
         except Refusal as exc:
             return refusal(request, exc, as_json)
         except service.NotAvailable as exc:
             return refusal(request, Refusal(403, str(exc)), as_json)
+
+    def submit(request: Request, form: str, token: str | None, background: BackgroundTasks,
+               fields: dict[str, str] | None, payload: Any, as_json: bool) -> Response:
+        opened = open_link(request, form, token, as_json)
+        if isinstance(opened, Response):
+            return opened
+        grant, config, store, context = opened
         allowed, wait = settings.limiter.allow(token or "")
         if not allowed:
             message = f"Too many submissions from this link. Please wait {int(wait) + 1} seconds and try again."
@@ -288,14 +295,10 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
     def show(request: Request, form: str, token: str | None = None, saved: int = 0,
              match_id: str | None = None) -> Response:
         as_json = wants_json(request)
-        try:
-            grant, config, store = grant_for(form, token)
-            check_deadline(config, grant)
-            context = service.load(config, store, grant)
-        except Refusal as exc:
-            return refusal(request, exc, as_json)
-        except service.NotAvailable as exc:
-            return refusal(request, Refusal(403, str(exc)), as_json)
+        opened = open_link(request, form, token, as_json)
+        if isinstance(opened, Response):
+            return opened
+        grant, config, store, context = opened
         values = stored_values(form, config, store, grant, context, match_id)
         if as_json:
             return JSONResponse({"form": form, "answers": values}, headers=SECURITY_HEADERS)
