@@ -79,6 +79,19 @@ def _step(stage: str, step: str, *, first: bool = False, last: bool = False, out
     return _run
 
 
+def _branch(task_id: str, chooser: str):
+    """A branch task for stages that run at several kinds of moment: ``mentorflow.runtime.<chooser>``
+    picks the path from the run's moment."""
+
+    @task.branch(task_id=task_id)
+    def _choose(cohort_id: str, **context: Any) -> str:
+        from mentorflow import runtime
+
+        return getattr(runtime, chooser)(cohort_id, context)
+
+    return _choose
+
+
 def _common(config: CohortConfig, stage: str, schedule: Any, doc: str) -> dict[str, Any]:
     start = _pendulum(config.at(config.calendar.application_open)) - dt.timedelta(days=1)
     return dict(
@@ -186,14 +199,7 @@ def build_cohort_dags(config: CohortConfig) -> dict[str, DAG]:
     with DAG(**_common(config, "pulse", _events(config, pulse_moments, "pulse surveys and reminders"),
                        "At a pulse date: assess last period's pair health, then send this period's survey. "
                        "At a reminder date: remind partners who have not answered.")) as d:
-
-        @task.branch(task_id="survey_or_reminder")
-        def survey_or_reminder(cohort_id: str, **context: Any) -> str:
-            from mentorflow.runtime import pulse_branch
-
-            return pulse_branch(cohort_id, context)
-
-        branch = survey_or_reminder(c)
+        branch = _branch("survey_or_reminder", "pulse_branch")(c)
         branch >> _step("pulse", "assess_health")(c) >> _step("pulse", "send_pulse", last=True)(c)
         branch >> _step("pulse", "send_pulse_reminders", last=True)(c)
     dags[d.dag_id] = d
@@ -212,14 +218,7 @@ def build_cohort_dags(config: CohortConfig) -> dict[str, DAG]:
     with DAG(**_common(config, "closeout", _events(config, closeout_moments, "close-out survey, reminder, report"),
                        "At close-out: evaluation survey, final health, pairs completed. Halfway through the "
                        "evaluation window: remind non-respondents. When it closes: the HR report.")) as d:
-
-        @task.branch(task_id="closeout_step")
-        def closeout_step(cohort_id: str, **context: Any) -> str:
-            from mentorflow.runtime import closeout_branch
-
-            return closeout_branch(cohort_id, context)
-
-        branch = closeout_step(c)
+        branch = _branch("closeout_step", "closeout_branch")(c)
         branch >> _step("closeout", "send_closeout_survey")(c) >> _step("closeout", "assess_final_health")(c) >> _step(
             "closeout", "complete_pairs", last=True)(c)
         branch >> _step("closeout", "send_closeout_reminders", last=True)(c)
