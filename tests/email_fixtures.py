@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
+
 ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -377,3 +379,14 @@ if __name__ == "__main__":
     import sys
 
     _crashing_sender_main(sys.argv[1:])
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
+    """An empty program store in an SQLite file (the email tests' own, beside conftest's two-backend one)."""
+    from mentorflow.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    store.create_all()
+    yield store
+    store.engine.dispose()

@@ -37,14 +37,6 @@ def messages(count: int) -> list:
     return list(_rendered(count))
 
 
-@pytest.fixture
-def sqlite_store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
-    store.create_all()
-    yield store
-    store.engine.dispose()
-
-
 def sendgrid(fake: FakeSendGrid, **kw) -> SendGridBackend:
     return SendGridBackend(fake.api_key, fake.url, policy=kw.pop("policy", FAST), **kw)
 

@@ -11,17 +11,9 @@ from email_fixtures import SmtpCatcher, free_port, kickoff_messages
 from mentorflow.emailing.ledger import DeliveryIncomplete, send_once, undeliverable
 from mentorflow.emailing.retry import ProviderBusy, RetryPolicy
 from mentorflow.emailing.smtp_backend import SmtpBackend, SmtpSettings
-from mentorflow.store import Store, email_ledger
+from mentorflow.store import email_ledger
 
 FAST = RetryPolicy(base_delay=0.02, max_delay=0.1, timeout=5, max_tries=3)
-
-
-@pytest.fixture
-def sqlite_store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
-    store.create_all()
-    yield store
-    store.engine.dispose()
 
 
 def smtp(catcher: SmtpCatcher, **kw) -> SmtpBackend:

@@ -355,22 +355,25 @@ def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: C
 # -- pulse and close-out answers --------------------------------------------------------------
 
 
+
+def _range_specs(check: str, ranges: list[tuple[str, float, float]]) -> list[Spec]:
+    """One between-expectation per (column, low, high), all reported under ``check``."""
+    return [Spec(check, "ExpectColumnValuesToBeBetween", {"column": c, "min_value": lo, "max_value": hi},
+                 lambda r, c=c, lo=lo, hi=hi: f"{c} is {r[c]}, must be {lo}-{hi}") for c, lo, hi in ranges]
+
 def pulse_batch(responses: pd.DataFrame, pairs: pd.DataFrame) -> Batch:
     out = responses.reset_index(drop=True).copy()
     out[ROW] = np.arange(len(out))
     out["key"] = out["period"] + "/" + out["match_id"].astype(str) + "/" + out["respondent_id"]
     members = {(m, p) for m, a, b in zip(pairs["match_id"], pairs["mentor_id"], pairs["mentee_id"]) for p in (a, b)}
     out["in_pair"] = [(m, p) in members for m, p in zip(out["match_id"], out["respondent_id"])]
-    # a mentor with two mentees answers once per pair: the key is person, period and pair
-    out["person_period"] = out["respondent_id"] + "@" + out["period"] + "#" + out["match_id"].astype(str)
-    ranges = [("meetings", 0, 31), ("satisfaction", 1, 5), ("goal_progress", 1, 5), ("follow_through", 1, 5)]
-    specs = [Spec("pulse.value_ranges", "ExpectColumnValuesToBeBetween",
-                  {"column": c, "min_value": lo, "max_value": hi},
-                  lambda r, c=c, lo=lo, hi=hi: f"{c} is {r[c]}, must be {lo}-{hi}") for c, lo, hi in ranges]
+    specs = _range_specs("pulse.value_ranges", [("meetings", 0, 31), ("satisfaction", 1, 5),
+                                                ("goal_progress", 1, 5), ("follow_through", 1, 5)])
     specs += [
         Spec("pulse.respondent_in_pair", "ExpectColumnValuesToBeInSet", {"column": "in_pair", "value_set": [True]},
              lambda r: f"{r['respondent_id']} is not a partner of pair {r['match_id']}"),
-        Spec("pulse.one_per_person", "ExpectColumnValuesToBeUnique", {"column": "person_period"},
+        # a mentor with two mentees answers once per pair: unique per period, pair and person (the key)
+        Spec("pulse.one_per_person", "ExpectColumnValuesToBeUnique", {"column": "key"},
              lambda r: f"{r['respondent_id']} answered more than once about pair {r['match_id']} for {r['period']}"),
     ]
     return Batch("responses", out, specs, "key")
@@ -380,10 +383,7 @@ def closeout_batch(evaluations: pd.DataFrame, pairs: pd.DataFrame) -> Batch:
     out = evaluations.reset_index(drop=True).copy()
     out[ROW] = np.arange(len(out))
     out["took_part"] = out["employee_id"].isin(set(pairs["mentor_id"]) | set(pairs["mentee_id"]))
-    ranges = [("goals_met", 1, 5), ("satisfaction", 1, 5), ("recommend", 0, 10)]
-    specs = [Spec("closeout.value_ranges", "ExpectColumnValuesToBeBetween",
-                  {"column": c, "min_value": lo, "max_value": hi},
-                  lambda r, c=c, lo=lo, hi=hi: f"{c} is {r[c]}, must be {lo}-{hi}") for c, lo, hi in ranges]
+    specs = _range_specs("closeout.value_ranges", [("goals_met", 1, 5), ("satisfaction", 1, 5), ("recommend", 0, 10)])
     specs += [
         Spec("closeout.participant", "ExpectColumnValuesToBeInSet", {"column": "took_part", "value_set": [True]},
              lambda r: f"{r['employee_id']} was in no pair of this cohort"),
