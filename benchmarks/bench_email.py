@@ -21,9 +21,9 @@ sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "tests")]
 
 from email_fixtures import FakeSendGrid  # noqa: E402  (the loopback server of the tests)
 
-from mentorflow.emailing.ledger import send_once  # noqa: E402
-from mentorflow.emailing.samples import sample_email  # noqa: E402
-from mentorflow.emailing.sendgrid_backend import SendGridBackend  # noqa: E402
+from mentorflow.messaging.ledger import send_once  # noqa: E402
+from mentorflow.messaging.samples import sample_email  # noqa: E402
+from mentorflow.messaging.sendgrid_backend import SendGridBackend  # noqa: E402
 from mentorflow.store import Store  # noqa: E402
 
 CALL_TARGET = 20

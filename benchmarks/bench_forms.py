@@ -41,7 +41,7 @@ def prepare(home: Path, store_url: str, people_count: int) -> None:
     """A cohort whose application window is open now, with ``people_count`` eligible people."""
     import yaml
 
-    from mentorflow.config import load_cohort
+    from mentorflow.cohorts.config import load_cohort
     from mentorflow.store import Store, people
 
     start = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0) - dt.timedelta(days=1)
@@ -127,7 +127,7 @@ async def baseline(base: str, requests: int, clients: int) -> tuple[list[float],
 
 
 def run_backend(name: str, store_url: str, args: argparse.Namespace) -> dict[str, float]:
-    from mentorflow import tokens
+    from mentorflow.forms import tokens
     from mentorflow.store import Store, applications
 
     with tempfile.TemporaryDirectory(prefix="bench-forms-") as tmp:

@@ -38,7 +38,7 @@ def parse_time(cohorts: int, repeat: int) -> dict:
 
 
 def generation_rate(people: int) -> float:
-    from mentorflow.synthetic import generate_applications, generate_roster
+    from mentorflow.demo.synthetic import generate_applications, generate_roster
 
     started = time.monotonic()
     generate_applications(generate_roster(people, seed=1), seed=1)

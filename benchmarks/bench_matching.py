@@ -28,10 +28,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
-from mentorflow.config import MatchingRules, Weights  # noqa: E402
-from mentorflow.ingest import parse_ids  # noqa: E402
+from mentorflow.cohorts.config import MatchingRules, Weights  # noqa: E402
+from mentorflow.contract.parsing import parse_ids  # noqa: E402
 from mentorflow.matching import MatchInput, propose, scoring  # noqa: E402
-from mentorflow.synthetic import _skill_list, generate_applications, generate_roster  # noqa: E402
+from mentorflow.demo.synthetic import _skill_list, generate_applications, generate_roster  # noqa: E402
 
 CAPACITY = 2
 

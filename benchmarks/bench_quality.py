@@ -19,11 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
 import pandas as pd  # noqa: E402
 
-from mentorflow.config import parse_cohort  # noqa: E402
+from mentorflow.cohorts.config import parse_cohort  # noqa: E402
 from mentorflow.quality import suites  # noqa: E402
 from mentorflow.quality.expectations import Spec, validate  # noqa: E402
 from mentorflow.quality.reader import read_csv  # noqa: E402
-from mentorflow.synthetic import APPLICATION_COLUMNS, generate_applications, generate_roster  # noqa: E402
+from mentorflow.demo.synthetic import APPLICATION_COLUMNS, generate_applications, generate_roster  # noqa: E402
 
 COHORT = """
 cohort: bench-cohort
@@ -79,7 +79,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     config = parse_cohort(COHORT)
-    print(f"generating {args.applications:,} applications (mentorflow.synthetic, seed {args.seed}) …", flush=True)
+    print(f"generating {args.applications:,} applications (mentorflow.demo.synthetic, seed {args.seed}) …", flush=True)
     roster = generate_roster(int(args.applications / 0.6 * 1.03), args.seed)
     apps_csv = generate_applications(roster, args.seed).head(args.applications)
     n = len(apps_csv)

@@ -57,9 +57,10 @@ def embedded(workdir: Path, roster: Path, applications: Path, seed: int) -> dict
                    env=os.environ.copy())
     migrate_s = time.monotonic() - started
 
-    from mentorflow import lifecycle, simulate
-    from mentorflow.config import find_cohort
-    from mentorflow.demo import load_dags
+    from mentorflow.demo import lifecycle
+    from mentorflow.demo import simulate
+    from mentorflow.cohorts.config import find_cohort
+    from mentorflow.demo.run import load_dags
     from mentorflow.store import Store
 
     config = find_cohort("bench-embedded")
@@ -77,7 +78,7 @@ def embedded(workdir: Path, roster: Path, applications: Path, seed: int) -> dict
 
 def distributed(workdir: Path, roster: Path, applications: Path, seed: int) -> dict:
     """The lifecycle on the live stack; stage times from Airflow's own DAG run records."""
-    from mentorflow.config import load_cohort
+    from mentorflow.cohorts.config import load_cohort
     from mentorflow.store import Store
 
     stack = Stack(workdir)
@@ -115,7 +116,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, outbox, stores)")
     args = parser.parse_args()
 
-    from mentorflow.synthetic import write_population
+    from mentorflow.demo.synthetic import write_population
 
     workdir = Path(tempfile.mkdtemp(prefix="mentorflow-bench-stack-"))
     roster, applications = write_population(workdir / "data", args.people, seed=args.seed)

@@ -1,8 +1,8 @@
 """Airflow DAGs for every mentorflow cohort: one DAG per (cohort, stage), built from cohorts/*.yaml.
 
-Thin wiring only: see mentorflow.dag_factory (plugins/) for the schedule of each stage.
+Thin wiring only: see mentorflow.orchestration.dags (plugins/) for the schedule of each stage.
 """
 
-from mentorflow.dag_factory import build_all
+from mentorflow.orchestration.dags import build_all
 
 globals().update(build_all())

@@ -143,10 +143,11 @@ def completed_cohort(request, airflow_db, tmp_path_factory):
     """A cohort of 90 people taken from window-open to close-out, once per store backend."""
     from airflow.dag_processing.dagbag import DagBag
 
-    from mentorflow import lifecycle, simulate
-    from mentorflow.config import load_cohort
+    from mentorflow.demo import lifecycle
+    from mentorflow.demo import simulate
+    from mentorflow.cohorts.config import load_cohort
     from mentorflow.store import Store
-    from mentorflow.synthetic import write_population
+    from mentorflow.demo.synthetic import write_population
 
     base = tmp_path_factory.mktemp(f"lifecycle-{request.param}")
     env = pytest.MonkeyPatch()

@@ -326,7 +326,7 @@ CRASH_EXIT_CODE = 17
 
 def kickoff_messages(count: int, cohort_id: str = "crash-cohort", first: int = 1) -> list:
     """``count`` rendered kickoff emails for distinct people (the same on every call)."""
-    from mentorflow.emailing.samples import sample_email
+    from mentorflow.messaging.samples import sample_email
 
     return [sample_email("kickoff", n, cohort_id) for n in range(first, first + count)]
 
@@ -352,8 +352,8 @@ def run_crashing_sender(store_url: str, sendgrid_url: str, api_key: str, count: 
 def _crashing_sender_main(argv: list[str]) -> None:
     import os
 
-    from mentorflow.emailing.ledger import send_once
-    from mentorflow.emailing.sendgrid_backend import SendGridBackend
+    from mentorflow.messaging.ledger import send_once
+    from mentorflow.messaging.sendgrid_backend import SendGridBackend
     from mentorflow.store import Store
 
     store_url, sendgrid_url, api_key, count, batch_size, crash_on_batch, moment = argv

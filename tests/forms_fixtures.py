@@ -8,8 +8,8 @@ from pathlib import Path
 
 from conftest import write_cohort
 
-from mentorflow import tokens
-from mentorflow.config import load_cohort
+from mentorflow.forms import tokens
+from mentorflow.cohorts.config import load_cohort
 from mentorflow.store import Store, matches, people
 
 COHORT = "forms-cohort"

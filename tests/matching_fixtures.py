@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mentorflow.config import MatchingRules
+from mentorflow.cohorts.config import MatchingRules
 from mentorflow.matching import MatchInput
 
 SKILLS = ["negotiation", "public speaking", "sql", "python", "leadership", "budgeting"]

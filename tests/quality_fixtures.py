@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mentorflow.synthetic import generate_applications, generate_roster
+from mentorflow.demo.synthetic import generate_applications, generate_roster
 
 ROSTER_SIZE = 40
 

@@ -1,6 +1,6 @@
 from conftest import write_cohort
 
-from mentorflow.cli import main
+from mentorflow.cli.main import main
 
 
 def test_new_then_validate_then_list(cohorts_dir, capsys, tmp_path):
@@ -36,7 +36,7 @@ def test_generate_writes_both_files_with_progress(tmp_path, capsys):
 
 
 def test_status_reads_the_program_store(cohorts_dir, capsys):
-    from mentorflow.config import load_cohort
+    from mentorflow.cohorts.config import load_cohort
     from mentorflow.store import Store
 
     config = load_cohort(write_cohort(cohorts_dir, "status-cohort"))

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from conftest import write_cohort
 
-from mentorflow.config import CohortConfigError, load_cohort, load_cohorts, parse_cohort
+from mentorflow.cohorts.config import CohortConfigError, load_cohort, load_cohorts, parse_cohort
 
 
 def test_valid_cohort_loads_with_derived_pulse_dates(cohorts_dir):

@@ -8,7 +8,7 @@ import textwrap
 
 from conftest import ROOT, write_cohort
 
-from mentorflow.dag_factory import DAG_STAGES
+from mentorflow.orchestration.dags import DAG_STAGES
 
 # Parsing runs in a fresh interpreter whose Airflow metadata database points at a closed port
 # and whose connection lookups raise: any access at parse time becomes an import error.
@@ -54,7 +54,7 @@ def test_every_cohort_gets_eight_stage_dags_in_stable_order(cohorts_dir):
 
 
 def test_factory_order_is_stable_and_follows_the_lifecycle(cohorts_dir):
-    from mentorflow.dag_factory import build_all
+    from mentorflow.orchestration.dags import build_all
 
     for name in ("beta-cohort", "alpha-cohort"):
         write_cohort(cohorts_dir, name)

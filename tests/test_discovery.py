@@ -1,4 +1,4 @@
-from mentorflow.discovery import MIN_REPORTS, described, resources, suggest
+from mentorflow.outcomes.discovery import MIN_REPORTS, described, resources, suggest
 
 PAST = [
     ({"negotiation"}, {"negotiation", "conflict resolution"}),
@@ -26,7 +26,7 @@ def test_no_overlap_no_suggestion():
 
 
 def test_every_catalogue_skill_has_a_starting_point():
-    from mentorflow.synthetic import SKILLS
+    from mentorflow.demo.synthetic import SKILLS
 
     assert set(SKILLS) <= set(resources())
     assert described(["negotiation", "unknown topic"])[0].startswith("negotiation: ")
@@ -42,11 +42,13 @@ def test_kickoff_of_the_next_cohort_carries_what_the_last_one_learned(cohorts_di
 
     from conftest import write_cohort
 
-    from mentorflow import paths, pipeline, simulate
-    from mentorflow.config import load_cohort
-    from mentorflow.ingest import parse_skills
+    from mentorflow import settings as paths
+    from mentorflow.stages import pipeline
+    from mentorflow.demo import simulate
+    from mentorflow.cohorts.config import load_cohort
+    from mentorflow.contract.parsing import parse_skills
     from mentorflow.store import Store, applications, matches
-    from mentorflow.synthetic import write_population
+    from mentorflow.demo.synthetic import write_population
 
     write_population(cohorts_dir / "data", 160, seed=21)
     first = load_cohort(write_cohort(cohorts_dir, "first-cohort", committee={"review_mode": "auto"}))

@@ -8,12 +8,12 @@ import json
 from conftest import write_cohort
 from email_fixtures import SmtpCatcher, kickoff_messages
 
-from mentorflow.cli import main
-from mentorflow.config import load_cohort
-from mentorflow.emailing import samples
-from mentorflow.emailing.ledger import send_once
-from mentorflow.emailing.retry import RetryPolicy
-from mentorflow.emailing.smtp_backend import SmtpBackend, SmtpSettings
+from mentorflow.cli.main import main
+from mentorflow.cohorts.config import load_cohort
+from mentorflow.messaging import samples
+from mentorflow.messaging.ledger import send_once
+from mentorflow.messaging.retry import RetryPolicy
+from mentorflow.messaging.smtp_backend import SmtpBackend, SmtpSettings
 from mentorflow.store import Store
 
 

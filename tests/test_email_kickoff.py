@@ -8,8 +8,9 @@ import email.policy
 
 from conftest import write_cohort
 
-from mentorflow import paths, pipeline
-from mentorflow.config import load_cohort
+from mentorflow import settings as paths
+from mentorflow.stages import pipeline
+from mentorflow.cohorts.config import load_cohort
 from mentorflow.store import applications, email_ledger, matches, people
 
 

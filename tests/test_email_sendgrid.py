@@ -18,11 +18,11 @@ import pytest
 import sqlalchemy as sa
 from email_fixtures import CRASH_EXIT_CODE, FakeSendGrid, Fault, kickoff_messages, run_crashing_sender
 
-from mentorflow.dag_factory import DAG_STAGES
+from mentorflow.orchestration.dags import DAG_STAGES
 
-from mentorflow.emailing.ledger import send_once, undeliverable
-from mentorflow.emailing.retry import ProviderBusy, ProviderConfigError, RetryPolicy, rate_limit_wait
-from mentorflow.emailing.sendgrid_backend import SendGridBackend, build_payload, plan_requests
+from mentorflow.messaging.ledger import send_once, undeliverable
+from mentorflow.messaging.retry import ProviderBusy, ProviderConfigError, RetryPolicy, rate_limit_wait
+from mentorflow.messaging.sendgrid_backend import SendGridBackend, build_payload, plan_requests
 from mentorflow.store import Store, email_ledger
 
 FAST = RetryPolicy(base_delay=0.02, max_delay=0.1, timeout=5)
@@ -87,7 +87,7 @@ def test_each_request_shares_layout_once_and_carries_only_the_personal_part():
 
 
 def test_plan_keeps_templates_apart_and_an_address_once_per_request():
-    from mentorflow.emailing.samples import sample_email
+    from mentorflow.messaging.samples import sample_email
 
     kickoffs = messages(30)
     repeat = [dataclasses.replace(m, key=dataclasses.replace(m.key, period="again")) for m in kickoffs[:5]]
@@ -100,8 +100,8 @@ def test_plan_keeps_templates_apart_and_an_address_once_per_request():
 
 
 def test_an_email_whose_personal_part_is_too_big_goes_alone(sqlite_store):
-    from mentorflow.emailing.render import render_email
-    from mentorflow.emailing.samples import context
+    from mentorflow.messaging.render import render_email
+    from mentorflow.messaging.samples import context
 
     big_context = {**context("kickoff", 999), "my_goals": "grow " * 2500}
     subject, html, text = render_email("kickoff", big_context)
@@ -307,8 +307,8 @@ def test_backoff_doubles_up_to_the_cap():
 def test_backend_for_reads_the_airflow_connection_at_run_time(cohorts_dir, monkeypatch, sqlite_store):
     from conftest import write_cohort
 
-    from mentorflow.config import load_cohort
-    from mentorflow.emailing.delivery import backend_for
+    from mentorflow.cohorts.config import load_cohort
+    from mentorflow.messaging.delivery import backend_for
 
     config = load_cohort(write_cohort(cohorts_dir, sender={"backend": "sendgrid", "conn_id": "mail_sendgrid"}))
     with FakeSendGrid(api_key="SG.from-connection") as fake:
@@ -325,8 +325,8 @@ def test_backend_for_reads_the_airflow_connection_at_run_time(cohorts_dir, monke
 def test_backend_for_falls_back_to_environment_and_names_what_is_missing(cohorts_dir, monkeypatch):
     from conftest import write_cohort
 
-    from mentorflow.config import load_cohort
-    from mentorflow.emailing.delivery import backend_for
+    from mentorflow.cohorts.config import load_cohort
+    from mentorflow.messaging.delivery import backend_for
 
     config = load_cohort(write_cohort(cohorts_dir, sender={"backend": "sendgrid"}))
     monkeypatch.delenv("MENTORFLOW_SENDGRID_API_KEY", raising=False)

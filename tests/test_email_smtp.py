@@ -8,9 +8,9 @@ import dataclasses
 import pytest
 from email_fixtures import SmtpCatcher, free_port, kickoff_messages
 
-from mentorflow.emailing.ledger import DeliveryIncomplete, send_once, undeliverable
-from mentorflow.emailing.retry import ProviderBusy, RetryPolicy
-from mentorflow.emailing.smtp_backend import SmtpBackend, SmtpSettings
+from mentorflow.messaging.ledger import DeliveryIncomplete, send_once, undeliverable
+from mentorflow.messaging.retry import ProviderBusy, RetryPolicy
+from mentorflow.messaging.smtp_backend import SmtpBackend, SmtpSettings
 from mentorflow.store import email_ledger
 
 FAST = RetryPolicy(base_delay=0.02, max_delay=0.1, timeout=5, max_tries=3)
@@ -96,8 +96,8 @@ def test_backend_for_smtp_uses_the_airflow_connection_else_the_mail_catcher_sett
                                                                                       sqlite_store):
     from conftest import write_cohort
 
-    from mentorflow.config import load_cohort
-    from mentorflow.emailing.delivery import backend_for
+    from mentorflow.cohorts.config import load_cohort
+    from mentorflow.messaging.delivery import backend_for
 
     with SmtpCatcher() as catcher:
         # the URI form, as the compose stack defines its mail catcher's connection
@@ -129,8 +129,8 @@ def test_an_outage_mid_batch_keeps_what_was_delivered_and_queues_only_the_rest(s
 
 
 def test_message_ids_fit_the_ledger_even_for_the_longest_keys():
-    from mentorflow.emailing.backends import stable_message_id
-    from mentorflow.emailing.message import LedgerKey
+    from mentorflow.messaging.backends import stable_message_id
+    from mentorflow.messaging.message import LedgerKey
 
     message = kickoff_messages(1)[0]
     longest = dataclasses.replace(message, key=LedgerKey("c" * 50, "p" * 64, "t" * 40, "q" * 40))
@@ -142,8 +142,8 @@ def test_message_ids_fit_the_ledger_even_for_the_longest_keys():
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # loopback test server, no TLS
 def test_login_from_the_connection_is_used_and_a_refused_login_stops_the_task(sqlite_store, monkeypatch):
-    from mentorflow.emailing.delivery import smtp_settings
-    from mentorflow.emailing.retry import ProviderConfigError
+    from mentorflow.messaging.delivery import smtp_settings
+    from mentorflow.messaging.retry import ProviderConfigError
 
     sent = kickoff_messages(3)
     with SmtpCatcher(credentials=("mentoring", "s3cret")) as catcher:

@@ -8,8 +8,8 @@ import re
 import pytest
 from markupsafe import escape
 
-from mentorflow.emailing import samples
-from mentorflow.emailing.render import render_email
+from mentorflow.messaging import samples
+from mentorflow.messaging.render import render_email
 
 ISSUE_TEMPLATES = {"invitation", "reminder", "gapfill", "kickoff", "pulse", "pulse_reminder", "at_risk", "rematch",
                    "closeout", "report_ready"}

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from mentorflow.config import Weights
-from mentorflow.feedback import MIN_PAIRS, suggest_weights, write_suggestion
+from mentorflow.cohorts.config import Weights
+from mentorflow.outcomes.learning import MIN_PAIRS, suggest_weights, write_suggestion
 
 CURRENT = Weights().model_dump()
 

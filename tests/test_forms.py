@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from forms_fixtures import COHORT, GOOD_APPLICATION, GOOD_CLOSEOUT, GOOD_PULSE, GOOD_REMATCH, XSS, make_world
 
-from mentorflow import tokens
+from mentorflow.forms import tokens
 from mentorflow.forms import deadlines, events, models, security
 from mentorflow.forms.app import FormsSettings, create_app
 from mentorflow.store import Store, applications, evaluations, form_events, pulse_responses, rematch_requests
@@ -323,7 +323,8 @@ def test_links_in_the_pipeline_emails_open_their_forms_where_airflow_mounts_the_
 
     from fastapi import FastAPI
 
-    from mentorflow import paths, pipeline
+    from mentorflow import settings as paths
+    from mentorflow.stages import pipeline
 
     config, store = world.config, Store(world.store_url)
     store.upsert(applications, [{"cohort_id": COHORT, "employee_id": "E3", "role": "mentee", "goals": "",
@@ -406,7 +407,7 @@ def test_forms_serve_runs_the_app_alone_under_uvicorn(world):
     import httpx
 
     port = closed_port()
-    server = subprocess.Popen([sys.executable, "-m", "mentorflow.cli", "forms", "serve", "--host", "127.0.0.1",
+    server = subprocess.Popen([sys.executable, "-m", "mentorflow.cli.main", "forms", "serve", "--host", "127.0.0.1",
                                "--port", str(port)], env={**os.environ, "PYTHONPATH": "plugins"},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

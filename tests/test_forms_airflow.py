@@ -26,7 +26,8 @@ import pytest
 from fastapi.testclient import TestClient
 from forms_fixtures import COHORT, GOOD_PULSE, GOOD_REMATCH, make_world
 
-from mentorflow import cli, paths
+from mentorflow.cli import main as cli
+from mentorflow import settings as paths
 from mentorflow.forms import events
 from mentorflow.forms.app import FormsSettings, create_app
 from mentorflow.store import Store, form_events, triage_requests
@@ -128,7 +129,7 @@ def test_events_reach_the_triage_dag_and_none_is_lost_while_airflow_is_down(airf
     assert rest(url, f"/api/v2/dags/mentorflow__{COHORT}__triage/dagRuns").json()["total_entries"] == 2
 
     # the triage DAG records the request and emails ops (run here with dag.test, as the scheduler would)
-    from mentorflow.dag_factory import build_all
+    from mentorflow.orchestration.dags import build_all
 
     dag = build_all()[f"mentorflow__{COHORT}__triage"]
     result = dag.test(run_conf=run["conf"])
@@ -143,7 +144,7 @@ def test_events_reach_the_triage_dag_and_none_is_lost_while_airflow_is_down(airf
 
 
 def test_the_triage_dag_is_manual_unpaused_and_runs_one_step(cohorts_dir, tmp_path):
-    from mentorflow.dag_factory import build_all
+    from mentorflow.orchestration.dags import build_all
 
     make_world(cohorts_dir, f"sqlite:///{tmp_path / 'forms.db'}")
     dag = build_all()[f"mentorflow__{COHORT}__triage"]

@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from forms_fixtures import GOOD_APPLICATION, GOOD_CLOSEOUT, GOOD_PULSE, GOOD_REMATCH, XSS, make_world
 from markupsafe import escape
 
-from mentorflow import paths, pipeline
+from mentorflow import settings as paths
+from mentorflow.stages import pipeline
 from mentorflow.forms import events
 from mentorflow.forms.app import FormsSettings, create_app
 from mentorflow.quality.gate import CheckOutcome, Problem

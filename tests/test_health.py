@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from mentorflow.config import Health
-from mentorflow.health import AT_RISK, CHECK_IN, ON_TRACK, score_pairs
+from mentorflow.cohorts.config import Health
+from mentorflow.outcomes.health import AT_RISK, CHECK_IN, ON_TRACK, score_pairs
 
 RULES = Health()
 PAIRS = pd.DataFrame({"match_id": [1, 2, 3, 4, 5], "mentor_id": ["M1", "M2", "M3", "M4", "M5"],

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mentorflow.ingest import ImportFileError, parse_ids, parse_outcome_roster, parse_skills
+from mentorflow.contract.parsing import ImportFileError, parse_ids, parse_outcome_roster, parse_skills
 
 HEADER = "employee_id,employment_status,last_promotion_date\n"
 

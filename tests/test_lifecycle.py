@@ -10,8 +10,9 @@ import re
 import pandas as pd
 import pytest
 
-from mentorflow import lifecycle, paths
-from mentorflow.dag_factory import dag_id
+from mentorflow.demo import lifecycle
+from mentorflow import settings as paths
+from mentorflow.orchestration.dags import dag_id
 from mentorflow.store import (
     applications,
     email_ledger,
@@ -174,7 +175,7 @@ def test_pulse_reminders_reach_only_partners_who_had_not_answered(completed_coho
 
 
 def test_cohort_status_shows_the_store_and_airflow_runs(completed_cohort, capsys):
-    from mentorflow.cli import main
+    from mentorflow.cli.main import main
 
     config, _, _, _ = completed_cohort
     assert main(["cohort", "status", config.cohort]) == 0

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from matching_fixtures import random_instance
 from scipy.optimize import linear_sum_assignment
 
-from mentorflow.config import MatchingRules
-from mentorflow.eligibility import reporting_chain
-from mentorflow.ingest import parse_ids, parse_skills
+from mentorflow.cohorts.config import MatchingRules
+from mentorflow.roster.eligibility import reporting_chain
+from mentorflow.contract.parsing import parse_ids, parse_skills
 from mentorflow.matching import COMPONENTS, MatchInput, committee, fairness, propose, scoring
 from mentorflow.matching.solver import candidates_from_matrix, pruning_gap_bound, solve
 
@@ -105,7 +105,7 @@ def _full_matrix(inp: MatchInput) -> tuple[np.ndarray, np.ndarray]:
 
 
 def scoring_weights():
-    from mentorflow.config import Weights
+    from mentorflow.cohorts.config import Weights
 
     return Weights()
 
@@ -128,7 +128,7 @@ def test_engine_without_pruning_reaches_the_optimum_of_the_unconstrained_twin(se
 
 @pytest.mark.slow
 def test_top_k_pruning_loses_at_most_the_stated_tolerance_and_the_dual_bound_covers_the_loss():
-    from mentorflow.synthetic import generate_applications, generate_roster
+    from mentorflow.demo.synthetic import generate_applications, generate_roster
 
     roster = generate_roster(1500, 21)
     roster["on_pip"] = roster["on_pip"].eq("true")

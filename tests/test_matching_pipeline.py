@@ -6,10 +6,12 @@ import pandas as pd
 import pytest
 from conftest import write_cohort
 
-from mentorflow import cli, paths, pipeline
-from mentorflow.config import load_cohort
+from mentorflow.cli import main as cli
+from mentorflow import settings as paths
+from mentorflow.stages import pipeline
+from mentorflow.cohorts.config import load_cohort
 from mentorflow.store import matches, people, unmatched
-from mentorflow.synthetic import write_population
+from mentorflow.demo.synthetic import write_population
 
 
 @pytest.fixture

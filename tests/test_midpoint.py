@@ -4,10 +4,10 @@ import datetime as dt
 
 from conftest import write_cohort
 
-from mentorflow import pipeline
-from mentorflow.config import load_cohort
+from mentorflow.stages import pipeline
+from mentorflow.cohorts.config import load_cohort
 from mentorflow.store import Store, email_ledger, matches, rematch_requests
-from mentorflow.synthetic import write_population
+from mentorflow.demo.synthetic import write_population
 
 
 def test_a_rematch_request_from_the_form_ends_that_pair_and_no_other(cohorts_dir):

@@ -9,9 +9,9 @@ import sys
 import pytest
 from conftest import ROOT, write_cohort
 
-from mentorflow.config import CohortConfigError, load_cohort
-from mentorflow.dag_factory import DAG_STAGES
-from mentorflow.quality.catalogue import CHECKS, GATES
+from mentorflow.cohorts.config import CohortConfigError, load_cohort
+from mentorflow.orchestration.dags import DAG_STAGES
+from mentorflow.contract.checks import CHECKS, GATES
 
 
 def test_defaults_and_overrides(cohorts_dir):
@@ -47,7 +47,7 @@ def test_every_check_belongs_to_a_gate_and_has_a_catalogue_name():
 
 def test_parsing_the_dags_never_imports_great_expectations(cohorts_dir):
     write_cohort(cohorts_dir, "alpha-cohort", quality={"severity": {"roster.unique_emails": "hard"}})
-    probe = ("import sys; from mentorflow.dag_factory import build_all; dags = build_all(); "
+    probe = ("import sys; from mentorflow.orchestration.dags import build_all; dags = build_all(); "
              "print(len(dags), 'great_expectations' in sys.modules)")
     env = {**os.environ, "MENTORFLOW_COHORTS_DIR": str(cohorts_dir), "PYTHONPATH": str(ROOT / "plugins")}
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=180)

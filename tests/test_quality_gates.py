@@ -19,10 +19,11 @@ from quality_fixtures import (
     write_rows,
 )
 
-from mentorflow import paths, pipeline
-from mentorflow.config import load_cohort
+from mentorflow import settings as paths
+from mentorflow.stages import pipeline
+from mentorflow.cohorts.config import load_cohort
 from mentorflow.store import Store, applications, email_ledger, people, quarantine, stage_runs
-from mentorflow.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS
+from mentorflow.demo.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS
 
 OPENED = dt.date(2026, 1, 5)
 
@@ -127,7 +128,7 @@ def test_a_management_cycle_stops_the_open_stage_naming_check_count_and_rows(mak
 def test_the_hard_failure_fails_the_airflow_task_and_records_the_stage(make_cohort):
     from airflow.sdk.exceptions import AirflowFailException
 
-    from mentorflow.runtime import run_step
+    from mentorflow.orchestration.runtime import run_step
 
     roster = good_roster()
     roster.at[7, "employee_id"] = roster.at[6, "employee_id"]
@@ -179,7 +180,7 @@ def test_a_row_that_is_not_utf8_is_quarantined_and_the_rest_kept(make_cohort, tm
 
 
 def test_a_released_roster_row_is_admitted_by_the_next_import(make_cohort, capsys):
-    from mentorflow.cli import main
+    from mentorflow.cli.main import main
 
     roster = good_roster()
     [orphan] = ROSTER_SOFT[1].corrupt(roster)
@@ -286,7 +287,7 @@ def test_an_applicant_on_a_performance_plan_is_held_by_the_eligibility_check(mak
 
 @BOTH_STORES
 def test_release_makes_an_application_valid_and_reject_rules_it_out_for_good(make_cohort, capsys):
-    from mentorflow.cli import main
+    from mentorflow.cli.main import main
 
     roster = good_roster()
     apps = good_applications(roster)
@@ -410,7 +411,7 @@ def test_a_mentor_of_two_answers_once_per_pair_and_a_repeat_about_one_pair_is_he
 
 
 def test_closeout_evaluations_that_fail_the_gate_stay_out_of_the_hr_report(validated):
-    from mentorflow import hr_report
+    from mentorflow.reports import hr as hr_report
     from mentorflow.store import evaluations, matches
 
     config, store = validated()

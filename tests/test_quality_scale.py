@@ -11,7 +11,7 @@ import textwrap
 import pytest
 from conftest import ROOT, write_cohort
 
-from mentorflow.synthetic import APPLICATION_COLUMNS, generate_roster
+from mentorflow.demo.synthetic import APPLICATION_COLUMNS, generate_roster
 
 pytestmark = pytest.mark.slow
 
@@ -20,8 +20,8 @@ TARGET_BYTES = 100 * 1024 * 1024
 
 IMPORT = textwrap.dedent("""
     import json, resource, sys
-    from mentorflow import pipeline
-    from mentorflow.config import load_cohort
+    from mentorflow.stages import pipeline
+    from mentorflow.cohorts.config import load_cohort
     from mentorflow.store import Store, applications, quarantine
     config = load_cohort(sys.argv[1])
     store = Store.for_cohort(config)
@@ -49,7 +49,7 @@ def write_big_export(path, ids: list[str], bad_rows: dict[int, bytes]) -> int:
 
 
 def test_a_100mb_export_is_streamed_and_keeps_every_good_row(cohorts_dir, mentorflow_home):
-    from mentorflow.config import load_cohort
+    from mentorflow.cohorts.config import load_cohort
     from mentorflow.store import Store, people
 
     roster = generate_roster(PEOPLE, seed=3)

@@ -1,10 +1,10 @@
 import pandas as pd
 import pytest
 
-from mentorflow.eligibility import management_cycles
-from mentorflow.ingest import parse_skills
+from mentorflow.roster.eligibility import management_cycles
+from mentorflow.contract.parsing import parse_skills
 from mentorflow.quality.reader import read_csv
-from mentorflow.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS, generate_applications, generate_roster, write_population
+from mentorflow.demo.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS, generate_applications, generate_roster, write_population
 
 
 def test_same_seed_same_people_other_seed_other_people():

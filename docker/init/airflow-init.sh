@@ -14,7 +14,7 @@ echo "==> program store database ${MENTORFLOW_STORE_DB}"
 python "$(dirname "$0")/create_database.py" "${MENTORFLOW_STORE_DB}"
 
 echo "==> mentorflow db init"
-python -m mentorflow.cli db init --url "${MENTORFLOW_STORE_URL}"
+python -m mentorflow.cli.main db init --url "${MENTORFLOW_STORE_URL}"
 
 echo "==> admin login for the simple auth manager"
 python - <<'PY'

@@ -63,8 +63,8 @@ def drive(stack: Stack, config, store, *, expected_dags: int = 8, timeout_s: flo
           kill_worker_in: str | None = None, seed: int = 7, say: Callable[[str], None] = lambda _: None) -> CohortRun:
     """Run the cohort to close-out; ``kill_worker_in`` names a stage whose first running task is crashed
     with ``kill -9`` of the Celery worker's process group (the worker is restarted a few seconds later)."""
-    from mentorflow import simulate
-    from mentorflow.pipeline import pulse_period
+    from mentorflow.demo import simulate
+    from mentorflow.stages.pipeline import pulse_period
 
     cohort = config.cohort
     result = CohortRun(cohort)
@@ -147,7 +147,7 @@ def submit_rematch_request(stack: Stack, config, store, timeout_s: float = 120) 
 
     import httpx
 
-    from mentorflow import tokens
+    from mentorflow.forms import tokens
     from mentorflow.store import matches
 
     pair = sorted(store.rows(matches, cohort_id=config.cohort, status="active"), key=lambda m: m["match_id"])[0]

@@ -48,9 +48,9 @@ def stack():
 @pytest.fixture(scope="module")
 def live_cohort(stack) -> tuple[object, object, CohortRun]:
     """A small cohort run to close-out on the stack, with the worker crashed once during intake."""
-    from mentorflow.config import load_cohort
+    from mentorflow.cohorts.config import load_cohort
     from mentorflow.store import Store
-    from mentorflow.synthetic import write_population
+    from mentorflow.demo.synthetic import write_population
 
     roster, applications = write_population(stack.workdir / "data", PEOPLE, seed=11)
     stack.start_all()

@@ -30,8 +30,9 @@ from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import exc as sa_exc
 
-from mentorflow import paths, tokens
-from mentorflow.config import CohortConfig, CohortConfigError, find_cohort
+from mentorflow import settings as paths
+from mentorflow.forms import tokens
+from mentorflow.cohorts.config import CohortConfig, CohortConfigError, find_cohort
 from mentorflow.forms import deadlines, events, models, security, service
 from mentorflow.store import Store
 
@@ -114,7 +115,7 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
     delivering = threading.Lock()
 
     def deliver_everywhere() -> None:
-        from mentorflow.config import load_cohorts
+        from mentorflow.cohorts.config import load_cohorts
 
         for config in load_cohorts()[0]:
             deliver(registry.store(config), config.cohort)

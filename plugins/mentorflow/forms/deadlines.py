@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from mentorflow.config import CohortConfig
+from mentorflow.cohorts.config import CohortConfig
 
 TOKEN_SLACK = dt.timedelta(days=7)
 

@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from mentorflow import tokens
+from mentorflow.forms import tokens
 
 CSRF_COOKIE = "mf_csrf"
 CSRF_FIELD = "csrf_token"

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mentorflow.config import CohortConfig
+from mentorflow.cohorts.config import CohortConfig
 from mentorflow.forms import events
 from mentorflow.forms.models import ApplicationAnswers, CloseoutAnswers, PulseAnswers, RematchAnswers
 from mentorflow.store import (
@@ -26,7 +26,7 @@ from mentorflow.store import (
     pulse_responses,
     rematch_requests,
 )
-from mentorflow.tokens import FormGrant
+from mentorflow.forms.tokens import FormGrant
 
 PARTNERED = ("active",)
 

@@ -30,8 +30,8 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
-from mentorflow.eligibility import reporting_chain
-from mentorflow.ingest import parse_ids, parse_skills
+from mentorflow.roster.eligibility import reporting_chain
+from mentorflow.contract.parsing import parse_ids, parse_skills
 from mentorflow.matching.inputs import COMPONENTS
 
 MAX_SKILL_LEVEL = 5

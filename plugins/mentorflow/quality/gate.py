@@ -1,6 +1,6 @@
 """A gate: run the suites of one hand-off, apply each check's severity, quarantine, report.
 
-Hard failures stop the stage with :class:`mentorflow.pipeline.GateFailure` naming the check, how
+Hard failures stop the stage with :class:`mentorflow.stages.pipeline.GateFailure` naming the check, how
 many rows failed and a sample; soft failures put the rows in the ``quarantine`` table with their
 reasons and the caller goes on without them. A problem ops *released* (``mentorflow quarantine
 release``) is an override: the gate no longer holds that record for that exact reason.
@@ -18,8 +18,8 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from mentorflow.config import CohortConfig
-from mentorflow.quality.catalogue import CHECKS
+from mentorflow.cohorts.config import CohortConfig
+from mentorflow.contract.checks import CHECKS
 from mentorflow.quality.expectations import Result, Spec, validate
 from mentorflow.quality.reader import LINE, ROW
 from mentorflow.store import Store, quarantine
@@ -156,7 +156,7 @@ def run_gate(config: CohortConfig, store: Store, gate: str, batches: list[Batch]
     report = write_report(config, store, gate, checked, ordered, stopped=bool(hard))
     log.info("mentorflow data-quality report for gate %s: %s", gate, report)
     if hard:
-        from mentorflow.pipeline import GateFailure
+        from mentorflow.stages.pipeline import GateFailure
 
         raise GateFailure(f"{gate} gate failed (hard): " + " | ".join(_describe(o) for o in hard)
                           + f" | report: {report}")

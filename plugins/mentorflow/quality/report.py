@@ -11,8 +11,8 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mentorflow import reports
-from mentorflow.quality.catalogue import CHECKS
+from mentorflow.reports import matches as reports
+from mentorflow.contract.checks import CHECKS
 
 if TYPE_CHECKING:
     from mentorflow.quality.gate import CheckOutcome

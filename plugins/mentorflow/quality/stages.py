@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from mentorflow.config import CohortConfig
+from mentorflow.cohorts.config import CohortConfig
 from mentorflow.quality import suites
 from mentorflow.quality.gate import GateResult, run_gate
 from mentorflow.quality.reader import UnreadableFile, read_csv
@@ -22,7 +22,7 @@ def _read(path: Path, gate: str):
     try:
         return read_csv(path)
     except UnreadableFile as exc:
-        from mentorflow.pipeline import GateFailure
+        from mentorflow.stages.pipeline import GateFailure
 
         raise GateFailure(f"{gate} gate failed (hard): {exc}") from None
 
@@ -38,7 +38,7 @@ def check_roster(config: CohortConfig, store: Store, path: Path) -> tuple[list[d
     result = run_gate(config, store, "roster", [batch], complete=True)
     good = batch.frame[~batch.frame["_row"].isin(result.held_rows("roster"))]
     if good.empty:
-        from mentorflow.pipeline import GateFailure
+        from mentorflow.stages.pipeline import GateFailure
 
         raise GateFailure(f"roster gate failed: none of the {len(frame)} rows of {path} passed; see {result.report}")
     return suites.roster_records(good), result

@@ -14,13 +14,13 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from mentorflow.config import CohortConfig
-from mentorflow.eligibility import management_cycles, reporting_chain
-from mentorflow.ingest import FALSE, ROLES, TRUE, parse_ids, parse_skills
+from mentorflow.cohorts.config import CohortConfig
+from mentorflow.roster.eligibility import management_cycles, reporting_chain
+from mentorflow.contract.parsing import FALSE, ROLES, TRUE, parse_ids, parse_skills
 from mentorflow.quality.expectations import Spec
 from mentorflow.quality.gate import Batch
 from mentorflow.quality.reader import LINE, ROW
-from mentorflow.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS
+from mentorflow.demo.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 TIPI = [f"tipi_{i}" for i in range(1, 11)]

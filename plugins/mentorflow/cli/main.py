@@ -1,0 +1,280 @@
+"""``mentorflow``: the command line for ops engineers.
+
+    mentorflow cohort new NAME --roster roster.csv [--type traditional] [--open 2027-03-01]
+    mentorflow cohort validate [FILE ...]
+    mentorflow cohort list
+    mentorflow cohort status NAME
+    mentorflow generate --people 1000 --out data/ [--seed 7] [--type traditional]
+    mentorflow db init | ddl [--write]
+    mentorflow demo [--people 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+from mentorflow.cli import emails as cli_email
+from mentorflow.cli import forms as cli_forms
+from mentorflow.cli import whatif as cli_match
+from mentorflow.cli import quarantine as cli_quality
+from mentorflow import settings as paths
+from mentorflow.cohorts.config import STAGES, CohortConfigError, cohort_files, find_cohort, load_cohort, load_cohorts
+
+NEW_COHORT = """\
+# {name}: reviewed like code; `mentorflow cohort validate` checks it.
+cohort: {cohort}
+name: {name}
+program_type: {program_type}          # traditional | reverse | symbiotic | group
+timezone: {timezone}
+calendar:
+  application_open: {open}
+  application_close: {close}
+  kickoff: {kickoff}
+  midpoint: {midpoint}
+  close_out: {close_out}
+  pulse_cadence: monthly            # monthly | weekly | every N minutes|hours|days
+  reminder_after_days: 5
+  intake_check_every_hours: 24
+  evaluation_days: 14               # close-out evaluation window: reminder halfway, HR report at the end
+matching:
+  weights: {{skills: 0.35, goals: 0.2, personality: 0.15, preferences: 0.15, availability: 0.1, diversity: 0.05}}
+  rules:
+    personality: similarity         # similarity | complement
+    max_mentees_per_mentor: 2
+    min_level_gap: 1
+    forbid_reporting_line: true
+    forbid_repeat_pairs: true
+  locks: []                         # [[mentor_id, mentee_id], ...] pairs that must be made
+  forbids: []                       # pairs that must never be made
+eligibility:
+  exclude_pip: true
+  min_tenure_days: 90
+sender:
+  backend: outbox                   # outbox | smtp | sendgrid
+  from_email: mentoring@example.com
+  from_name: Mentoring Program
+  ops_email: mentoring-ops@example.com
+  hr_email: hr-reports@example.com
+committee:
+  review_mode: hitl                 # hitl (Airflow approval step) | auto
+  reviewers: []
+  timeout_hours: 72
+sources:
+  roster_csv: {roster}
+previous_cohorts: []
+"""
+
+
+def _print_errors(errors: list[CohortConfigError]) -> None:
+    for error in errors:
+        print(f"✗ {error.path}", file=sys.stderr)
+        for problem in error.problems:
+            print(f"    {problem}", file=sys.stderr)
+
+
+def cmd_cohort_new(args: argparse.Namespace) -> int:
+    target = paths.cohorts_dir() / f"{args.name}.yaml"
+    if target.exists() and not args.force:
+        print(f"{target} already exists (use --force to overwrite)", file=sys.stderr)
+        return 1
+    opened = dt.datetime.combine(dt.date.fromisoformat(args.open), dt.time(9, 0))
+    text = NEW_COHORT.format(
+        cohort=args.name, name=args.title or args.name.replace("-", " ").title(), program_type=args.type,
+        timezone=args.timezone, roster=args.roster, open=opened.isoformat(),
+        close=(opened + dt.timedelta(days=14)).isoformat(), kickoff=(opened + dt.timedelta(days=28)).isoformat(),
+        midpoint=(opened + dt.timedelta(days=28 + 91)).isoformat(),
+        close_out=(opened + dt.timedelta(days=28 + 182)).isoformat(),
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    try:
+        load_cohort(target)
+    except CohortConfigError as error:
+        _print_errors([error])
+        return 1
+    print(f"created {target}; edit it, then run: mentorflow cohort validate {target}")
+    return 0
+
+
+def cmd_cohort_validate(args: argparse.Namespace) -> int:
+    files = [Path(f) for f in args.files] or cohort_files()
+    if not files:
+        print(f"no cohort files in {paths.cohorts_dir()}", file=sys.stderr)
+        return 1
+    errors = []
+    for path in files:
+        try:
+            config = load_cohort(path)
+            print(f"✓ {path}: {config.name} ({config.program_type.value}), {len(config.pulse_dates())} pulse periods")
+        except CohortConfigError as error:
+            errors.append(error)
+    _print_errors(errors)
+    return 1 if errors else 0
+
+
+def cmd_cohort_list(args: argparse.Namespace) -> int:
+    configs, errors = load_cohorts()
+    print(f"{'cohort':<24} {'type':<12} {'window':<35} {'close-out':<17} file")
+    for c in configs:
+        window = f"{c.calendar.application_open:%Y-%m-%d %H:%M} → {c.calendar.application_close:%Y-%m-%d %H:%M}"
+        print(f"{c.cohort:<24} {c.program_type.value:<12} {window:<35} {c.calendar.close_out:%Y-%m-%d %H:%M}  {c.source_path}")
+    _print_errors(errors)
+    return 1 if errors else 0
+
+
+def _airflow_runs(cohort: str) -> dict[str, dict] | str:
+    """The newest Airflow run of each stage DAG, read from Airflow's metadata database."""
+    try:
+        from airflow.models.dagrun import DagRun
+        from airflow.utils.session import create_session
+        from sqlalchemy import select
+
+        from mentorflow.orchestration.dags import dag_id
+
+        found: dict[str, dict] = {}
+        with create_session() as session:
+            for stage in STAGES:
+                run = session.scalars(
+                    select(DagRun).where(DagRun.dag_id == dag_id(cohort, stage)).order_by(DagRun.run_after.desc()).limit(1)
+                ).first()
+                if run is not None:
+                    found[stage] = {"state": str(run.state), "run_after": run.run_after}
+        return found
+    except Exception as exc:  # Airflow not configured here: the store part still helps
+        return f"Airflow metadata not readable here ({type(exc).__name__}: {exc})"
+
+
+def cmd_cohort_status(args: argparse.Namespace) -> int:
+    from mentorflow.store import Store, applications, email_ledger, matches, people, quarantine
+
+    try:
+        config = find_cohort(args.name)
+    except CohortConfigError as error:
+        _print_errors([error])
+        return 1
+    store = Store.for_cohort(config)
+    runs = store.last_stage_runs(config.cohort)
+    airflow = _airflow_runs(config.cohort)
+    c = config.cohort
+    print(f"{config.name} [{c}] · {config.program_type.value} · store {store.dialect}")
+    print(f"  people {store.count(people, cohort_id=c)} · applications {store.count(applications, cohort_id=c)} "
+          f"(valid {store.count(applications, cohort_id=c, status='valid')}) · quarantine "
+          f"{store.count(quarantine, cohort_id=c, status='open')} open · pairs active "
+          f"{store.count(matches, cohort_id=c, status='active')} · emails sent "
+          f"{store.count(email_ledger, cohort_id=c, status='sent')}")
+    print(f"\n  {'stage':<10} {'store':<9} {'finished':<20} {'airflow':<10} summary")
+    for stage in STAGES:
+        run = runs.get(stage)
+        af = airflow.get(stage, {}) if isinstance(airflow, dict) else {}
+        summary = json.loads(run["summary_json"]) if run else {}
+        brief = "; ".join(f"{k}: {v}" for k, v in summary.items())[:70]
+        finished = f"{run['finished_at']:%Y-%m-%d %H:%M}" if run and run["finished_at"] else "-"
+        print(f"  {stage:<10} {run['status'] if run else '-':<9} {finished:<20} {af.get('state', '-'):<10} {brief}")
+    if isinstance(airflow, str):
+        print(f"\n  {airflow}")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from mentorflow.demo.synthetic import generate_applications, generate_roster
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    print(f"[1/4] roster of {args.people:,} people …", flush=True)
+    roster = generate_roster(args.people, args.seed)
+    print(f"[2/4] applications ({args.type}) …", flush=True)
+    apps = generate_applications(roster, args.seed, program_type=args.type)
+    print("[3/4] writing roster.csv …", flush=True)
+    roster.to_csv(out / "roster.csv", index=False)
+    print("[4/4] writing applications.csv …", flush=True)
+    apps.to_csv(out / "applications.csv", index=False)
+    print(f"wrote {out / 'roster.csv'} ({len(roster):,} rows) and {out / 'applications.csv'} ({len(apps):,} rows) "
+          f"in {time.monotonic() - started:.1f}s")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from mentorflow import store
+
+    if args.action == "init":
+        target = store.Store(args.url)
+        target.create_all()
+        print(f"program store ready at {target.url}")
+        return 0
+    for dialect in ("sqlite", "postgresql"):
+        text = store.ddl(dialect)
+        path = paths.sql_dir() / f"schema.{dialect}.sql"
+        if args.write:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+        else:
+            print(text)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from mentorflow.demo import run as demo
+
+    return demo.main(people=args.people, seed=args.seed, home=Path(args.home) if args.home else None)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mentorflow", description="Run mentoring cohorts as Airflow pipelines.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    cohort = sub.add_parser("cohort", help="create, check and inspect cohort files").add_subparsers(dest="action", required=True)
+    new = cohort.add_parser("new", help="write a new cohort YAML with sensible defaults")
+    new.add_argument("name", help="cohort id: lower-case letters, digits, dashes")
+    new.add_argument("--roster", required=True, help="path of the HRIS roster CSV")
+    new.add_argument("--type", default="traditional", choices=["traditional", "reverse", "symbiotic", "group"])
+    new.add_argument("--title", help="display name")
+    new.add_argument("--timezone", default="UTC")
+    new.add_argument("--open", default=(dt.date.today() + dt.timedelta(days=7)).isoformat(), help="window opens (date)")
+    new.add_argument("--force", action="store_true")
+    new.set_defaults(func=cmd_cohort_new)
+    validate = cohort.add_parser("validate", help="check cohort files (all of them by default)")
+    validate.add_argument("files", nargs="*")
+    validate.set_defaults(func=cmd_cohort_validate)
+    cohort.add_parser("list", help="list the cohorts").set_defaults(func=cmd_cohort_list)
+    status = cohort.add_parser("status", help="where a cohort is: program store and Airflow runs")
+    status.add_argument("name")
+    status.set_defaults(func=cmd_cohort_status)
+
+    gen = sub.add_parser("generate", help="write a synthetic roster.csv and applications.csv")
+    gen.add_argument("--people", type=int, default=300)
+    gen.add_argument("--seed", type=int, default=7)
+    gen.add_argument("--type", default="traditional", choices=["traditional", "reverse", "symbiotic", "group"])
+    gen.add_argument("--out", default="data")
+    gen.set_defaults(func=cmd_generate)
+
+    db = sub.add_parser("db", help="program store: create tables, print or write the DDL")
+    db.add_argument("action", choices=["init", "ddl"])
+    db.add_argument("--url", help="SQLAlchemy URL (default: MENTORFLOW_STORE_URL or the SQLite file)")
+    db.add_argument("--write", action="store_true", help="ddl: write include/sql/schema.<dialect>.sql")
+    db.set_defaults(func=cmd_db)
+
+    demo = sub.add_parser("demo", help="run a synthetic cohort end to end through Airflow")
+    demo.add_argument("--people", type=int, default=300)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--home", help="output folder (default: var/demo)")
+    demo.set_defaults(func=cmd_demo)
+    cli_email.register(sub)
+    cli_forms.register(sub)
+    cli_match.register(sub)
+    cli_quality.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

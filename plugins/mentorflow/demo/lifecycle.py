@@ -1,0 +1,70 @@
+"""Run a cohort's whole lifecycle through Airflow (``dag.test``), stage by stage in calendar order.
+
+Used by the demo and the end-to-end tests. Asset-triggered stages (match, kickoff)
+run right after the stage that produces their asset, as the scheduler would run them.
+The committee's approval step is answered by marking it successful, which counts as
+"Approve" (``dag.test`` cannot answer human-in-the-loop tasks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mentorflow.cohorts.config import CohortConfig
+from mentorflow.orchestration.dags import _intake_moments, dag_id
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    moment: dt.datetime
+    stage: str
+    label: str
+
+
+def plan(config: CohortConfig) -> list[PlannedRun]:
+    """Every stage run of the cohort, in the order the scheduler would start them."""
+    cal = config.calendar
+    runs = [PlannedRun(config.at(cal.application_open), "open", "window opens")]
+    runs += [PlannedRun(m, "intake", f"intake check {i}") for i, m in enumerate(_intake_moments(config), 1)]
+    close = config.at(cal.application_close)
+    runs += [
+        PlannedRun(close, "validate", "window closes"),
+        PlannedRun(close + dt.timedelta(seconds=1), "match", "matching and committee approval"),
+        PlannedRun(close + dt.timedelta(seconds=2), "kickoff", "kickoff emails"),
+    ]
+    runs += [PlannedRun(m, "pulse", f"pulse survey {i}") for i, m in enumerate(config.pulse_dates(), 1)]
+    runs += [PlannedRun(m, "pulse", f"pulse reminder {i}") for i, m in enumerate(config.pulse_reminder_dates(), 1)]
+    closeout = config.closeout_dates()
+    runs += [PlannedRun(config.at(cal.midpoint), "midpoint", "midpoint review"),
+             PlannedRun(closeout["survey"], "closeout", "close-out survey"),
+             PlannedRun(closeout["reminder"], "closeout", "close-out reminder"),
+             PlannedRun(closeout["report"], "closeout", "HR report")]
+    return sorted(runs, key=lambda r: r.moment)
+
+
+class StageFailed(RuntimeError):
+    pass
+
+
+def run(config: CohortConfig, dags: dict, *, before: Callable[[PlannedRun], None] | None = None,
+        progress: Callable[[str], None] = print) -> list[tuple[PlannedRun, float]]:
+    """Run every planned stage; raises :class:`StageFailed` naming the first stage that failed."""
+    done = []
+    planned = plan(config)
+    for number, item in enumerate(planned, 1):
+        if before:
+            before(item)
+        dag = dags[dag_id(config.cohort, item.stage)]
+        started = time.monotonic()
+        progress(f"  [{number:2d}/{len(planned)}] {item.stage:<9} {item.label} ({item.moment:%Y-%m-%d %H:%M %Z}) …")
+        result = dag.test(logical_date=item.moment, mark_success_pattern=r"^committee_approval$")
+        seconds = time.monotonic() - started
+        if str(result.state) not in ("success", "DagRunState.SUCCESS"):
+            failed = [ti.task_id for ti in result.get_task_instances() if str(ti.state).endswith("failed")]
+            raise StageFailed(f"stage {item.stage} ({item.label}) ended {result.state}; failed task(s): {failed}")
+        progress(f"        done in {seconds:.1f}s")
+        done.append((item, seconds))
+    return done

@@ -1,0 +1,99 @@
+"""Email backends behind one interface: ``batches(messages)`` then ``send(batch) -> results``.
+
+A batch is what one provider call carries; the ledger claims and records one batch at a
+time, so a crash leaves at most one batch in doubt. The outbox backend (default) writes one
+``.eml`` file per message; its file name is derived from the ledger key, so a retried send
+overwrites rather than duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from pathlib import Path
+from collections.abc import Iterable, Iterator
+from typing import Protocol, TypeVar
+
+from mentorflow.messaging.message import OutgoingEmail, SendResult
+
+
+class EmailBackend(Protocol):
+    name: str
+
+    def batches(self, messages: list[OutgoingEmail]) -> Iterable[list[OutgoingEmail]]:
+        """The messages grouped as the backend will hand them to its provider, one call per batch."""
+        ...
+
+    def send(self, messages: list[OutgoingEmail]) -> list[SendResult]:
+        """One result per message; transient failures are ``ok=False, permanent=False``."""
+        ...
+
+
+T = TypeVar("T")
+
+
+def chunked(items: list[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def stable_message_id(message: OutgoingEmail, domain: str) -> str:
+    """The same Message-ID for every copy of one ledger key, so a resend can be recognised.
+
+    Readable when it fits the ledger's ``message_id`` column (200), else a digest of the key.
+    """
+    readable = f"<{_safe(message.key.message_key)}@{domain}>"
+    if len(readable) <= 200:
+        return readable
+    return f"<{hashlib.sha256(message.key.message_key.encode()).hexdigest()}@{domain[:120]}>"
+
+
+def to_mime(message: OutgoingEmail, message_id: str | None = None) -> EmailMessage:
+    mime = EmailMessage()
+    mime["From"] = formataddr((message.from_name, message.from_email))
+    mime["To"] = formataddr((message.to_name, message.to_email))
+    mime["Subject"] = message.subject
+    mime["Message-ID"] = message_id or make_msgid(domain="mentorflow.local")
+    mime["X-Mentorflow-Key"] = message.key.message_key
+    mime.set_content(message.text)
+    mime.add_alternative(message.html, subtype="html")
+    return mime
+
+
+def _safe(part: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", part)
+
+
+class OutboxBackend:
+    """Writes ``<outbox>/<template>/<period>/<person>.eml`` atomically."""
+
+    name = "outbox"
+
+    def __init__(self, directory: Path, batch_size: int = 500):
+        self.directory = Path(directory)
+        self.batch_size = batch_size
+
+    def batches(self, messages: list[OutgoingEmail]) -> Iterator[list[OutgoingEmail]]:
+        return chunked(messages, self.batch_size)
+
+    def path_for(self, message: OutgoingEmail) -> Path:
+        key = message.key
+        return self.directory / _safe(key.template) / _safe(key.period) / f"{_safe(key.person_id)}.eml"
+
+    def send(self, messages: list[OutgoingEmail]) -> list[SendResult]:
+        results = []
+        for message in messages:
+            target = self.path_for(message)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            message_id = stable_message_id(message, "mentorflow.outbox")
+            data = to_mime(message, message_id).as_bytes()
+            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+            results.append(SendResult(message.key, True, message_id=message_id))
+        return results

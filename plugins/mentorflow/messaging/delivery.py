@@ -1,0 +1,75 @@
+"""Choosing the email backend a cohort asked for (``sender.backend``, ``sender.conn_id``).
+
+Called inside tasks only: an Airflow connection is read at task run time, never at DAG parse time.
+"""
+
+from __future__ import annotations
+
+import os
+
+from mentorflow import settings as paths
+from mentorflow.messaging.backends import EmailBackend, OutboxBackend
+from mentorflow.messaging.retry import ProviderConfigError
+
+
+def backend_for(config) -> EmailBackend:
+    """The backend named in the cohort's ``sender`` section (the outbox folder by default)."""
+    sender = config.sender
+    if sender.backend == "outbox":
+        return OutboxBackend(paths.outbox_dir(config.cohort))
+    if sender.backend == "smtp":
+        from mentorflow.messaging.smtp_backend import SmtpBackend
+
+        return SmtpBackend(smtp_settings(sender.conn_id))
+    if sender.backend == "sendgrid":
+        from mentorflow.messaging.sendgrid_backend import SendGridBackend
+
+        host, api_key = sendgrid_settings(sender.conn_id)
+        if not api_key:
+            raise ProviderConfigError(
+                f"cohort {config.cohort}: sender.backend is sendgrid but no API key was found: set the password "
+                f"of Airflow connection {sender.conn_id!r}" if sender.conn_id else
+                f"cohort {config.cohort}: sender.backend is sendgrid but no API key was found: set sender.conn_id "
+                f"to an Airflow connection (password = API key) or MENTORFLOW_SENDGRID_API_KEY")
+        return SendGridBackend(api_key, host)
+    raise ProviderConfigError(f"cohort {config.cohort}: unknown sender.backend {sender.backend!r}")
+
+
+def _connection(conn_id: str):
+    from airflow.sdk import BaseHook
+
+    return BaseHook.get_connection(conn_id)
+
+
+def smtp_settings(conn_id: str | None):
+    """Host, port, login and password from the Airflow connection, else MENTORFLOW_SMTP_* (mail catcher)."""
+    from mentorflow.messaging.smtp_backend import SmtpSettings
+
+    if conn_id:
+        conn = _connection(conn_id)
+        extra = conn.extra_dejson or {}
+        return SmtpSettings(host=conn.host or "127.0.0.1", port=int(conn.port or 25), login=conn.login or None,
+                            password=conn.password or None, starttls=_flag(extra.get("starttls")),
+                            ssl=_flag(extra.get("ssl")))
+    env = os.environ
+    return SmtpSettings(host=env.get("MENTORFLOW_SMTP_HOST", "127.0.0.1"), port=int(env.get("MENTORFLOW_SMTP_PORT", 1025)),
+                        login=env.get("MENTORFLOW_SMTP_LOGIN") or None, password=env.get("MENTORFLOW_SMTP_PASSWORD") or None,
+                        starttls=_flag(env.get("MENTORFLOW_SMTP_STARTTLS")))
+
+
+def sendgrid_settings(conn_id: str | None) -> tuple[str, str | None]:
+    """(API base URL, API key) from the Airflow connection (host, password), else MENTORFLOW_SENDGRID_*."""
+    from mentorflow.messaging.sendgrid_backend import DEFAULT_HOST
+
+    if conn_id:
+        conn = _connection(conn_id)
+        host = conn.host or ""
+        if host and "://" not in host:
+            host = f"{conn.schema or 'https'}://{host}" + (f":{conn.port}" if conn.port else "")
+        return host or DEFAULT_HOST, conn.password or None
+    return (os.environ.get("MENTORFLOW_SENDGRID_HOST") or DEFAULT_HOST,
+            os.environ.get("MENTORFLOW_SENDGRID_API_KEY") or None)
+
+
+def _flag(value) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}

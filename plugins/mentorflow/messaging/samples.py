@@ -1,0 +1,101 @@
+"""Sample data for every email template: previews (``mentorflow email preview``), tests, the benchmark.
+
+The contexts have the shape the pipeline passes, so a template that renders here renders in a run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mentorflow import settings as paths
+from mentorflow.messaging.message import LedgerKey, OutgoingEmail
+from mentorflow.messaging.render import render_email
+
+COHORT = {"cohort": "spring-2027", "name": "Spring 2027 Mentoring", "program_type": "traditional"}
+OPS_EMAIL = "mentoring-ops@example.com"
+LINK = "http://127.0.0.1:8080/mentorflow/form/eyJzYW1wbGUiOnRydWV9.sample-token"
+DEADLINE = "Monday 15 March 2027, 17:00 CET"
+
+
+def person(number: int = 1) -> dict[str, Any]:
+    return {"employee_id": f"E{number:05d}", "full_name": f"Alex Morgan {number}", "email": f"alex.{number}@example.com",
+            "job_title": "Data Analyst", "department": "Finance", "level": 2}
+
+
+def partner(number: int = 1) -> dict[str, Any]:
+    return {"employee_id": f"M{number:05d}", "full_name": f"Priya Natarajan {number}",
+            "email": f"priya.{number}@example.com", "job_title": "Engineering Manager", "department": "Platform",
+            "level": 5}
+
+
+def partnership(number: int = 1, role: str = "mentee") -> dict[str, Any]:
+    """One partner the reader gains, as the pipeline describes it."""
+    return {
+        "partner": partner(number),
+        "my_role": role,
+        "reasons": ["Priya offers 3 of the 4 skills you want to grow: stakeholder communication (4/5), "
+                    "SQL (5/5), negotiation (4/5)", "You both named moving into a team-lead role as a goal",
+                    f"Similar working styles; your calendars overlap {2 + number % 3} hours a week"],
+        "partner_goals": "Practise coaching someone outside my own team",
+    }
+
+
+def _kickoff_context(number: int) -> dict[str, Any]:
+    return {
+        "partners": [partnership(number)],
+        "my_goals": f"Lead my first cross-team project by the midpoint (goal {number})",
+        "resources": ["Internal course: Leading without authority (4 short sessions)",
+                      "Reading: 'The Coaching Habit' (library, 3 copies)"],
+    }
+
+
+def context(template: str, number: int = 1) -> dict[str, Any]:
+    """A complete context for ``template``, varied by ``number`` (each number is another person)."""
+    base = {"cohort": COHORT, "person": person(number), "ops_email": OPS_EMAIL}
+    ops = {**base, "person": {"employee_id": "__ops__", "full_name": "Program ops", "email": OPS_EMAIL}}
+    pair_risk = [{"match_id": 12, "score": 0.31, "reasons": "no meeting in pulse-2; satisfaction 2/5",
+                  "mentor_name": "Priya Natarajan", "mentee_name": "Alex Morgan"}]
+    extra: dict[str, dict[str, Any]] = {
+        "invitation": {"deadline": DEADLINE, "link": LINK},
+        "reminder": {"deadline": DEADLINE, "link": LINK},
+        "gapfill": {"missing": ["your goals for the program", "all ten personality questions"], "link": LINK},
+        "kickoff": _kickoff_context(number),
+        "pulse": {"partners": [partner(number)], "period": "pulse-2", "link": LINK, "closes": "Friday 14 May 2027"},
+        "pulse_reminder": {"partners": [partner(number)], "period": "pulse-2", "link": LINK,
+                           "closes": "Friday 14 May 2027"},
+        "rematch": {"partners": [partnership(number)]},
+        "closeout": {"link": LINK, "closes": "Monday 11 October 2027, 09:00 CEST"},
+        "closeout_reminder": {"link": LINK, "closes": "Monday 11 October 2027, 09:00 CEST"},
+        "at_risk": {"pairs": pair_risk, "period": "pulse-2",
+                    "undeliverable": [{"person_id": "E00042", "recipient": "old.address@example.com",
+                                       "template": "pulse", "period": "pulse-2",
+                                       "last_error": "SMTP 550 for old.address@example.com: mailbox unavailable"}]},
+        "report_ready": {"report_path": "reports/spring-2027/hr-report.html", "min_cell": 5},
+        # the forms app's notice to ops when a participant asks to end or re-match a pair
+        "triage": {"match_id": 12, "wish": "be re-matched with a new partner", "requester_name": "Alex Morgan",
+                   "mentor_name": "Priya Natarajan", "mentee_name": "Alex Morgan"},
+    }
+    if template in ("at_risk", "triage"):
+        base = ops
+    elif template == "report_ready":
+        base = {**ops, "person": {**ops["person"], "employee_id": "__hr__"}}
+    if template not in extra:
+        raise KeyError(f"no sample data for email template {template!r}; known: {', '.join(sorted(extra))}")
+    return {**base, **extra[template]}
+
+
+def template_names() -> list[str]:
+    """Every email template (a ``.txt`` and an ``.html`` of the same name, not a partial or the layout)."""
+    folder = paths.templates_dir() / "email"
+    return sorted(p.stem for p in folder.glob("*.txt") if not p.stem.startswith("_") and (folder / f"{p.stem}.html").exists())
+
+
+def sample_email(template: str, number: int = 1, cohort_id: str = "spring-2027") -> OutgoingEmail:
+    """A rendered email for person ``number`` (previews, load tests and the benchmark)."""
+    ctx = context(template, number)
+    subject, html, text = render_email(template, ctx)
+    who = ctx["person"]
+    return OutgoingEmail(key=LedgerKey(cohort_id, who["employee_id"], template, "sample"), to_email=who["email"],
+                         to_name=who["full_name"], subject=subject, html=html, text=text,
+                         from_email="mentoring@example.com", from_name="Mentoring Program",
+                         categories=("mentorflow", template, cohort_id))

@@ -1,0 +1,61 @@
+"""Unknown unknowns: topics that pairs with similar goals found valuable but a mentee did not list.
+
+A mentee asks about what they know they do not know. At close-out each participant names the
+topics their partnership turned out to be valuable for; for a new mentee we look at past
+mentees who wanted at least one of the same skills, count the valuable topics they reported
+that the new mentee did not ask for, and suggest the most common ones (only topics reported
+by at least :data:`MIN_REPORTS` people, so no single person's answer can be recognised).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+
+import sqlalchemy as sa
+import yaml
+
+from mentorflow import settings as paths
+from mentorflow.contract.parsing import parse_skills
+from mentorflow.store import Store, applications, evaluations
+
+MIN_REPORTS = 2
+
+
+@lru_cache(maxsize=1)
+def resources() -> dict[str, str]:
+    return yaml.safe_load((paths.include_dir() / "resources" / "topics.yaml").read_text(encoding="utf-8")) or {}
+
+
+def topics(text: str | None) -> set[str]:
+    return {t.strip().lower() for t in (text or "").split(";") if t.strip()}
+
+
+def history(store: Store, cohorts: list[str]) -> list[tuple[set[str], set[str]]]:
+    """(skills wanted, topics found valuable) of every past mentee who answered the evaluation."""
+    if not cohorts:
+        return []
+    stmt = (
+        sa.select(applications.c.skills_wanted, evaluations.c.valuable_topics)
+        .join(evaluations, sa.and_(evaluations.c.cohort_id == applications.c.cohort_id,
+                                   evaluations.c.employee_id == applications.c.employee_id))
+        .where(applications.c.cohort_id.in_(cohorts), evaluations.c.role.in_(["mentee", "both"]))
+    )
+    with store.engine.connect() as conn:
+        return [(set(parse_skills(wanted)), topics(valuable)) for wanted, valuable in conn.execute(stmt)]
+
+
+def suggest(wanted: set[str], past: list[tuple[set[str], set[str]]], limit: int = 3) -> list[str]:
+    """The topics most often found valuable by past mentees with overlapping wants, not already wanted."""
+    counts: Counter[str] = Counter()
+    for their_wants, valuable in past:
+        if wanted & their_wants:
+            counts.update(valuable - wanted)
+    ranked = sorted((t for t, n in counts.items() if n >= MIN_REPORTS), key=lambda t: (-counts[t], t))
+    return ranked[:limit]
+
+
+def described(topic_names: list[str]) -> list[str]:
+    """Kickoff-email lines: the topic and a starting point for it."""
+    catalogue = resources()
+    return [f"{t}: {catalogue[t]}" if t in catalogue else t for t in topic_names]

@@ -1,0 +1,27 @@
+"""The program store: tables (the single source of truth for the schema) and the gateway over them."""
+
+from mentorflow.store.tables import (
+    metadata,
+    cohorts,
+    people,
+    applications,
+    APPLICATION_FIELDS,
+    quarantine,
+    matches,
+    unmatched,
+    email_ledger,
+    pulse_responses,
+    pair_health,
+    evaluations,
+    stage_runs,
+    reports,
+    rematch_requests,
+    form_events,
+    triage_requests,
+    default_url,
+    url_for,
+    Store,
+    ddl,
+)
+
+__all__ = ["metadata", 'cohorts', 'people', 'applications', 'APPLICATION_FIELDS', 'quarantine', 'matches', 'unmatched', 'email_ledger', 'pulse_responses', 'pair_health', 'evaluations', 'stage_runs', 'reports', 'rematch_requests', 'form_events', 'triage_requests', 'default_url', 'url_for', 'Store', 'ddl']
