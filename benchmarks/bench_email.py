@@ -20,7 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "tests")]
 
 from email_fixtures import FakeSendGrid  # noqa: E402  (the loopback server of the tests)
-
 from mentorflow.messaging.ledger import send_once  # noqa: E402
 from mentorflow.messaging.samples import sample_email  # noqa: E402
 from mentorflow.messaging.sendgrid_backend import SendGridBackend  # noqa: E402

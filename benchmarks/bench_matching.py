@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
 from mentorflow.cohorts.config import MatchingRules, Weights  # noqa: E402
 from mentorflow.contract.parsing import parse_ids  # noqa: E402
-from mentorflow.matching import MatchInput, propose, scoring  # noqa: E402
 from mentorflow.demo.synthetic import _skill_list, generate_applications, generate_roster  # noqa: E402
+from mentorflow.matching import MatchInput, propose, scoring  # noqa: E402
 
 CAPACITY = 2
 

@@ -57,9 +57,8 @@ def embedded(workdir: Path, roster: Path, applications: Path, seed: int) -> dict
                    env=os.environ.copy())
     migrate_s = time.monotonic() - started
 
-    from mentorflow.demo import lifecycle
-    from mentorflow.demo import simulate
     from mentorflow.cohorts.config import find_cohort
+    from mentorflow.demo import lifecycle, simulate
     from mentorflow.demo.run import load_dags
     from mentorflow.store import Store
 

@@ -142,12 +142,10 @@ def write_cohort(directory: Path, cohort: str = "test-cohort", **overrides) -> P
 def completed_cohort(request, airflow_db, tmp_path_factory):
     """A cohort of 90 people taken from window-open to close-out, once per store backend."""
     from airflow.dag_processing.dagbag import DagBag
-
-    from mentorflow.demo import lifecycle
-    from mentorflow.demo import simulate
     from mentorflow.cohorts.config import load_cohort
-    from mentorflow.store import Store
+    from mentorflow.demo import lifecycle, simulate
     from mentorflow.demo.synthetic import write_population
+    from mentorflow.store import Store
 
     base = tmp_path_factory.mktemp(f"lifecycle-{request.param}")
     env = pytest.MonkeyPatch()

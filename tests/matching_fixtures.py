@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
 from mentorflow.cohorts.config import MatchingRules
 from mentorflow.matching import MatchInput
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-
 from mentorflow.demo.synthetic import generate_applications, generate_roster
 
 ROSTER_SIZE = 40

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from forms_fixtures import make_world
-
 from mentorflow.forms import events
 from mentorflow.forms.app import FormsSettings, create_app
 from mentorflow.store import Store, applications, evaluations, form_events, pulse_responses, rematch_requests

@@ -1,5 +1,4 @@
 from conftest import write_cohort
-
 from mentorflow.cli.main import main
 
 

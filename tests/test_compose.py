@@ -154,7 +154,6 @@ def test_every_variable_comes_from_the_env_file(compose):
 def test_init_script_prepares_both_databases_and_the_login(tmp_path):
     """The init service's script against the local server: migrate, create the store, tables, admin login."""
     import sqlalchemy as sa
-
     from conftest import PG_ADMIN_URL, _postgres_reachable
 
     if reason := _postgres_reachable():

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 from conftest import write_cohort
-
-from mentorflow.cohorts.config import CohortConfigError, load_cohort, load_cohorts, parse_cohort
+from mentorflow.cohorts.config import load_cohort, load_cohorts, parse_cohort
+from mentorflow.errors import CohortConfigError
 
 
 def test_valid_cohort_loads_with_derived_pulse_dates(cohorts_dir):

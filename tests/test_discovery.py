@@ -41,14 +41,13 @@ def test_kickoff_of_the_next_cohort_carries_what_the_last_one_learned(cohorts_di
     import email.policy
 
     from conftest import write_cohort
-
     from mentorflow import settings as paths
-    from mentorflow.stages import pipeline
-    from mentorflow.demo import simulate
     from mentorflow.cohorts.config import load_cohort
     from mentorflow.contract.parsing import parse_skills
-    from mentorflow.store import Store, applications, matches
+    from mentorflow.demo import simulate
     from mentorflow.demo.synthetic import write_population
+    from mentorflow.stages import pipeline
+    from mentorflow.store import Store, applications, matches
 
     write_population(cohorts_dir / "data", 160, seed=21)
     first = load_cohort(write_cohort(cohorts_dir, "first-cohort", committee={"review_mode": "auto"}))

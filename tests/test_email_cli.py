@@ -7,7 +7,6 @@ import json
 
 from conftest import write_cohort
 from email_fixtures import SmtpCatcher, kickoff_messages
-
 from mentorflow.cli.main import main
 from mentorflow.cohorts.config import load_cohort
 from mentorflow.messaging import samples

@@ -7,10 +7,9 @@ import email
 import email.policy
 
 from conftest import write_cohort
-
 from mentorflow import settings as paths
-from mentorflow.stages import pipeline
 from mentorflow.cohorts.config import load_cohort
+from mentorflow.stages import pipeline
 from mentorflow.store import applications, email_ledger, matches, people
 
 

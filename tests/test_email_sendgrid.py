@@ -17,12 +17,11 @@ import time
 import pytest
 import sqlalchemy as sa
 from email_fixtures import CRASH_EXIT_CODE, FakeSendGrid, Fault, kickoff_messages, run_crashing_sender
-
-from mentorflow.orchestration.dags import DAG_STAGES
-
+from mentorflow.errors import ProviderBusy, ProviderConfigError
 from mentorflow.messaging.ledger import send_once, undeliverable
-from mentorflow.messaging.retry import ProviderBusy, ProviderConfigError, RetryPolicy, rate_limit_wait
+from mentorflow.messaging.retry import RetryPolicy, rate_limit_wait
 from mentorflow.messaging.sendgrid_backend import SendGridBackend, build_payload, plan_requests
+from mentorflow.orchestration.dags import DAG_STAGES
 from mentorflow.store import Store, email_ledger
 
 FAST = RetryPolicy(base_delay=0.02, max_delay=0.1, timeout=5)
@@ -306,7 +305,6 @@ def test_backoff_doubles_up_to_the_cap():
 
 def test_backend_for_reads_the_airflow_connection_at_run_time(cohorts_dir, monkeypatch, sqlite_store):
     from conftest import write_cohort
-
     from mentorflow.cohorts.config import load_cohort
     from mentorflow.messaging.delivery import backend_for
 
@@ -324,7 +322,6 @@ def test_backend_for_reads_the_airflow_connection_at_run_time(cohorts_dir, monke
 
 def test_backend_for_falls_back_to_environment_and_names_what_is_missing(cohorts_dir, monkeypatch):
     from conftest import write_cohort
-
     from mentorflow.cohorts.config import load_cohort
     from mentorflow.messaging.delivery import backend_for
 

@@ -7,9 +7,9 @@ import dataclasses
 
 import pytest
 from email_fixtures import SmtpCatcher, free_port, kickoff_messages
-
-from mentorflow.messaging.ledger import DeliveryIncomplete, send_once, undeliverable
-from mentorflow.messaging.retry import ProviderBusy, RetryPolicy
+from mentorflow.errors import DeliveryIncomplete, ProviderBusy
+from mentorflow.messaging.ledger import send_once, undeliverable
+from mentorflow.messaging.retry import RetryPolicy
 from mentorflow.messaging.smtp_backend import SmtpBackend, SmtpSettings
 from mentorflow.store import email_ledger
 
@@ -95,7 +95,6 @@ def test_an_unreachable_server_stops_the_run_and_loses_no_one(sqlite_store):
 def test_backend_for_smtp_uses_the_airflow_connection_else_the_mail_catcher_settings(cohorts_dir, monkeypatch,
                                                                                       sqlite_store):
     from conftest import write_cohort
-
     from mentorflow.cohorts.config import load_cohort
     from mentorflow.messaging.delivery import backend_for
 
@@ -142,8 +141,8 @@ def test_message_ids_fit_the_ledger_even_for_the_longest_keys():
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # loopback test server, no TLS
 def test_login_from_the_connection_is_used_and_a_refused_login_stops_the_task(sqlite_store, monkeypatch):
+    from mentorflow.errors import ProviderConfigError
     from mentorflow.messaging.delivery import smtp_settings
-    from mentorflow.messaging.retry import ProviderConfigError
 
     sent = kickoff_messages(3)
     with SmtpCatcher(credentials=("mentoring", "s3cret")) as catcher:

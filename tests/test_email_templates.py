@@ -7,7 +7,6 @@ import re
 
 import pytest
 from markupsafe import escape
-
 from mentorflow.messaging import samples
 from mentorflow.messaging.render import render_email
 

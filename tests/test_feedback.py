@@ -1,7 +1,6 @@
 import numpy as np
 import pandas as pd
 import yaml
-
 from mentorflow.cohorts.config import Weights
 from mentorflow.outcomes.learning import MIN_PAIRS, suggest_weights, write_suggestion
 

@@ -4,16 +4,14 @@ links, deadlines, CSRF, rate limits, storage in one transaction, field errors, e
 from __future__ import annotations
 
 import datetime as dt
-from markupsafe import escape
 import re
 import socket
 
 import pytest
 from fastapi.testclient import TestClient
 from forms_fixtures import COHORT, GOOD_APPLICATION, GOOD_CLOSEOUT, GOOD_PULSE, GOOD_REMATCH, XSS, make_world
-
-from mentorflow.forms import tokens
-from mentorflow.forms import deadlines, events, models, security
+from markupsafe import escape
+from mentorflow.forms import deadlines, events, models, security, tokens
 from mentorflow.forms.app import FormsSettings, create_app
 from mentorflow.store import Store, applications, evaluations, form_events, pulse_responses, rematch_requests
 
@@ -322,7 +320,6 @@ def test_links_in_the_pipeline_emails_open_their_forms_where_airflow_mounts_the_
     import email.policy
 
     from fastapi import FastAPI
-
     from mentorflow import settings as paths
     from mentorflow.stages import pipeline
 

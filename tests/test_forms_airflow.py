@@ -25,9 +25,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from forms_fixtures import COHORT, GOOD_PULSE, GOOD_REMATCH, make_world
-
-from mentorflow.cli import main as cli
 from mentorflow import settings as paths
+from mentorflow.cli import main as cli
 from mentorflow.forms import events
 from mentorflow.forms.app import FormsSettings, create_app
 from mentorflow.store import Store, form_events, triage_requests

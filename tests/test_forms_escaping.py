@@ -11,13 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from forms_fixtures import GOOD_APPLICATION, GOOD_CLOSEOUT, GOOD_PULSE, GOOD_REMATCH, XSS, make_world
 from markupsafe import escape
-
 from mentorflow import settings as paths
-from mentorflow.stages import pipeline
 from mentorflow.forms import events
 from mentorflow.forms.app import FormsSettings, create_app
 from mentorflow.quality.gate import CheckOutcome, Problem
 from mentorflow.quality.report import write_report
+from mentorflow.stages import pipeline
 from mentorflow.store import Store, applications, matches
 
 FREE_TEXT = {

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from forms_fixtures import GOOD_APPLICATION, GOOD_CLOSEOUT, GOOD_PULSE, GOOD_REMATCH, make_world
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from mentorflow.forms import events, models, security
 from mentorflow.forms.app import FormsSettings, create_app
 from mentorflow.store import Store, applications, evaluations, pulse_responses

@@ -2,7 +2,6 @@
 
 import pandas as pd
 import pytest
-
 from mentorflow.cohorts.config import Health
 from mentorflow.outcomes.health import AT_RISK, CHECK_IN, ON_TRACK, score_pairs
 

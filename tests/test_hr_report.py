@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from mentorflow import settings as paths
 from mentorflow.reports.hr import figures, publishable
 from mentorflow.reports.matches import MIN_CELL

@@ -1,8 +1,8 @@
 """The close-out roster export keeps every good row and names every bad one; list formats parse."""
 
 import pytest
-
-from mentorflow.contract.parsing import ImportFileError, parse_ids, parse_outcome_roster, parse_skills
+from mentorflow.contract.parsing import parse_ids, parse_outcome_roster, parse_skills
+from mentorflow.errors import ImportFileError
 
 HEADER = "employee_id,employment_status,last_promotion_date\n"
 

@@ -9,9 +9,8 @@ import re
 
 import pandas as pd
 import pytest
-
-from mentorflow.demo import lifecycle
 from mentorflow import settings as paths
+from mentorflow.demo import lifecycle
 from mentorflow.orchestration.dags import dag_id
 from mentorflow.store import (
     applications,

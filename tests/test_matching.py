@@ -11,13 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matching_fixtures import random_instance
-from scipy.optimize import linear_sum_assignment
-
 from mentorflow.cohorts.config import MatchingRules
-from mentorflow.roster.eligibility import reporting_chain
 from mentorflow.contract.parsing import parse_ids, parse_skills
 from mentorflow.matching import COMPONENTS, MatchInput, committee, fairness, propose, scoring
 from mentorflow.matching.solver import candidates_from_matrix, pruning_gap_bound, solve
+from mentorflow.roster.eligibility import reporting_chain
+from scipy.optimize import linear_sum_assignment
 
 PRUNING_TOLERANCE = 0.0025  # top-k pruning (k = 15) loses at most 0.25% of the optimum's total score (docs/matching.md)
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)

@@ -11,12 +11,11 @@ import time
 
 import pytest
 from conftest import ROOT, write_cohort
-
-from mentorflow.stages import pipeline
 from mentorflow.cohorts.config import load_cohort
-from mentorflow.orchestration.dags import dag_id
-from mentorflow.store import Store, matches
 from mentorflow.demo.synthetic import write_population
+from mentorflow.orchestration.dags import dag_id
+from mentorflow.stages import pipeline
+from mentorflow.store import Store, matches
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from conftest import write_cohort
-
-from mentorflow.cli import main as cli
 from mentorflow import settings as paths
-from mentorflow.stages import pipeline
+from mentorflow.cli import main as cli
 from mentorflow.cohorts.config import load_cohort
-from mentorflow.store import matches, people, unmatched
 from mentorflow.demo.synthetic import write_population
+from mentorflow.stages import pipeline
+from mentorflow.store import matches, people, unmatched
 
 
 @pytest.fixture

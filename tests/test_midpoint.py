@@ -3,11 +3,10 @@
 import datetime as dt
 
 from conftest import write_cohort
-
-from mentorflow.stages import pipeline
 from mentorflow.cohorts.config import load_cohort
-from mentorflow.store import Store, email_ledger, matches, rematch_requests
 from mentorflow.demo.synthetic import write_population
+from mentorflow.stages import pipeline
+from mentorflow.store import Store, email_ledger, matches, rematch_requests
 
 
 def test_a_rematch_request_from_the_form_ends_that_pair_and_no_other(cohorts_dir):

@@ -9,6 +9,12 @@ import json
 import pandas as pd
 import pytest
 from conftest import write_cohort
+from mentorflow import settings as paths
+from mentorflow.cohorts.config import load_cohort
+from mentorflow.demo.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS
+from mentorflow.errors import GateFailure
+from mentorflow.stages import pipeline
+from mentorflow.store import Store, applications, email_ledger, people, quarantine, stage_runs
 from quality_fixtures import (
     APPLICATION_SOFT,
     INTAKE_SOFT,
@@ -18,12 +24,6 @@ from quality_fixtures import (
     management_cycle,
     write_rows,
 )
-
-from mentorflow import settings as paths
-from mentorflow.stages import pipeline
-from mentorflow.cohorts.config import load_cohort
-from mentorflow.store import Store, applications, email_ledger, people, quarantine, stage_runs
-from mentorflow.demo.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS
 
 OPENED = dt.date(2026, 1, 5)
 
@@ -113,7 +113,7 @@ def test_a_management_cycle_stops_the_open_stage_naming_check_count_and_rows(mak
     roster = good_roster()
     cycle = management_cycle(roster)
     config, store = make_cohort(roster)
-    with caplog.at_level("INFO", logger="mentorflow"), pytest.raises(pipeline.GateFailure) as failure:
+    with caplog.at_level("INFO", logger="mentorflow"), pytest.raises(GateFailure) as failure:
         pipeline.import_roster(config, store, OPENED)
     [logged] = [r.getMessage() for r in caplog.records if "data-quality report" in r.getMessage()]
     assert logged.startswith("mentorflow data-quality report for gate roster: ") and logged.split(": ", 1)[1] in str(
@@ -127,7 +127,6 @@ def test_a_management_cycle_stops_the_open_stage_naming_check_count_and_rows(mak
 
 def test_the_hard_failure_fails_the_airflow_task_and_records_the_stage(make_cohort):
     from airflow.sdk.exceptions import AirflowFailException
-
     from mentorflow.orchestration.runtime import run_step
 
     roster = good_roster()
@@ -160,7 +159,7 @@ def test_severity_comes_from_the_cohort_file(make_cohort):
 )
 def test_whole_file_problems_stop_the_gate(make_cohort, content, words):
     config, store = make_cohort(content)
-    with pytest.raises(pipeline.GateFailure, match=words.replace("(", r"\(")):
+    with pytest.raises(GateFailure, match=words.replace("(", r"\(")):
         pipeline.import_roster(config, store, OPENED)
     assert store.count(people) == 0
 
@@ -343,7 +342,7 @@ def test_the_match_gate_stops_a_proposal_over_capacity(validated):
 
     config, store = validated()
     inp, result, mentor, _ = broken_proposal(config, store)
-    with pytest.raises(pipeline.GateFailure, match=rf"matches.capacity .* mentor {mentor} has \d mentees, capacity"):
+    with pytest.raises(GateFailure, match=rf"matches.capacity .* mentor {mentor} has \d mentees, capacity"):
         stages.check_proposal(config, store, result, inp)
 
 

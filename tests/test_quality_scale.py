@@ -10,7 +10,6 @@ import textwrap
 
 import pytest
 from conftest import ROOT, write_cohort
-
 from mentorflow.demo.synthetic import APPLICATION_COLUMNS, generate_roster
 
 pytestmark = pytest.mark.slow

@@ -1,10 +1,15 @@
 import pandas as pd
 import pytest
-
-from mentorflow.roster.eligibility import management_cycles
 from mentorflow.contract.parsing import parse_skills
+from mentorflow.demo.synthetic import (
+    APPLICATION_COLUMNS,
+    ROSTER_COLUMNS,
+    generate_applications,
+    generate_roster,
+    write_population,
+)
 from mentorflow.quality.reader import read_csv
-from mentorflow.demo.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS, generate_applications, generate_roster, write_population
+from mentorflow.roster.eligibility import management_cycles
 
 
 def test_same_seed_same_people_other_seed_other_people():

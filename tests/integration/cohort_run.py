@@ -146,7 +146,6 @@ def submit_rematch_request(stack: Stack, config, store, timeout_s: float = 120) 
     import os
 
     import httpx
-
     from mentorflow.forms import tokens
     from mentorflow.store import matches
 

@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from conftest import write_cohort
+
 from integration.cohort_run import CohortRun, drive, live_cohort_overrides
 from integration.stack import PG_ADMIN_URL, REDIS_HOST, REDIS_PORT, Stack, reachable
 
@@ -49,8 +49,8 @@ def stack():
 def live_cohort(stack) -> tuple[object, object, CohortRun]:
     """A small cohort run to close-out on the stack, with the worker crashed once during intake."""
     from mentorflow.cohorts.config import load_cohort
-    from mentorflow.store import Store
     from mentorflow.demo.synthetic import write_population
+    from mentorflow.store import Store
 
     roster, applications = write_population(stack.workdir / "data", PEOPLE, seed=11)
     stack.start_all()

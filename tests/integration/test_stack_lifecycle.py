@@ -13,7 +13,6 @@ import email
 
 import pytest
 
-
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow]
 
 STAGES = ("open", "intake", "validate", "match", "kickoff", "pulse", "midpoint", "closeout")

@@ -18,12 +18,13 @@ import sys
 import time
 from pathlib import Path
 
+from mentorflow import settings as paths
 from mentorflow.cli import emails as cli_email
 from mentorflow.cli import forms as cli_forms
-from mentorflow.cli import whatif as cli_match
 from mentorflow.cli import quarantine as cli_quality
-from mentorflow import settings as paths
-from mentorflow.cohorts.config import STAGES, CohortConfigError, cohort_files, find_cohort, load_cohort, load_cohorts
+from mentorflow.cli import whatif as cli_match
+from mentorflow.cohorts.config import STAGES, cohort_files, find_cohort, load_cohort, load_cohorts
+from mentorflow.errors import CohortConfigError
 
 NEW_COHORT = """\
 # {name}: reviewed like code; `mentorflow cohort validate` checks it.

@@ -19,7 +19,8 @@ STATUSES = ("open", "fixed", "released", "rejected")
 
 
 def _store(cohort: str):
-    from mentorflow.cohorts.config import CohortConfigError, find_cohort
+    from mentorflow.cohorts.config import find_cohort
+    from mentorflow.errors import CohortConfigError
     from mentorflow.store import Store
 
     try:

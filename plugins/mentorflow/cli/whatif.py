@@ -20,11 +20,11 @@ from pathlib import Path
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    from mentorflow.stages import pipeline
-    from mentorflow.reports import matches as reports
-    from mentorflow.cohorts.config import CohortConfigError, parse_cohort
-    from mentorflow.contract.parsing import ImportFileError
+    from mentorflow.cohorts.config import parse_cohort
+    from mentorflow.errors import CohortConfigError, GateFailure, ImportFileError
     from mentorflow.matching import propose
+    from mentorflow.reports import matches as reports
+    from mentorflow.stages import pipeline
     from mentorflow.store import Store
 
     cohort_path = Path(args.cohort)
@@ -69,7 +69,7 @@ def cmd_match(args: argparse.Namespace) -> int:
         checked = pipeline.validate_applications(config, store)
         say(f"  {imported['imported']:,} imported, {checked['valid']:,} valid, {checked['quarantined']} quarantined "
             f"(reasons: {checked['report']})")
-    except (ImportFileError, pipeline.GateFailure) as exc:
+    except (ImportFileError, GateFailure) as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 1
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mentorflow import settings as paths
 from mentorflow.contract.checks import CHECKS, Severity
+from mentorflow.errors import CohortConfigError
 
 STAGES: tuple[str, ...] = ("open", "intake", "validate", "match", "kickoff", "pulse", "midpoint", "closeout")
 
@@ -311,15 +312,6 @@ def _advance(start: dt.datetime, cadence: str, steps: int) -> dt.datetime:
 def _days_in_month(year: int, month: int) -> int:
     nxt = dt.date(year + month // 12, month % 12 + 1, 1)
     return (nxt - dt.timedelta(days=1)).day
-
-
-class CohortConfigError(ValueError):
-    """A cohort file that cannot be used, with every problem spelled out."""
-
-    def __init__(self, path: Path | str, problems: list[str]):
-        self.path = Path(path)
-        self.problems = problems
-        super().__init__(f"{path}: " + "; ".join(problems))
 
 
 def _describe(error: ValidationError) -> list[str]:

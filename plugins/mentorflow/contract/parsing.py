@@ -16,14 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mentorflow.errors import ImportFileError
 
 ROLES = {"mentor", "mentee", "both"}
 TRUE = {"true", "yes", "1", "y", "t"}
 FALSE = {"false", "no", "0", "n", "f", ""}
-
-
-class ImportFileError(ValueError):
-    """The file as a whole cannot be imported."""
 
 
 @dataclass(frozen=True)

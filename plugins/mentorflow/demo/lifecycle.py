@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mentorflow.cohorts.config import CohortConfig
+from mentorflow.errors import StageFailed
 from mentorflow.orchestration.dags import _intake_moments, dag_id
 
 
@@ -43,10 +44,6 @@ def plan(config: CohortConfig) -> list[PlannedRun]:
              PlannedRun(closeout["reminder"], "closeout", "close-out reminder"),
              PlannedRun(closeout["report"], "closeout", "HR report")]
     return sorted(runs, key=lambda r: r.moment)
-
-
-class StageFailed(RuntimeError):
-    pass
 
 
 def run(config: CohortConfig, dags: dict, *, before: Callable[[PlannedRun], None] | None = None,

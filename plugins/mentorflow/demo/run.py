@@ -17,6 +17,7 @@ import warnings
 from pathlib import Path
 
 from mentorflow import settings as paths
+from mentorflow.errors import StageFailed
 
 DEMO_COHORT = "demo-cohort"
 
@@ -121,9 +122,8 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None) -> int:
     print(f"mentorflow demo → {home}")
     prepare(home, people, seed)
 
-    from mentorflow.demo import lifecycle
-    from mentorflow.demo import simulate
     from mentorflow.cohorts.config import find_cohort
+    from mentorflow.demo import lifecycle, simulate
     from mentorflow.store import Store
 
     config = find_cohort(DEMO_COHORT)
@@ -135,7 +135,7 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None) -> int:
 
     try:
         lifecycle.run(config, dags, before=simulate.participants(config, store, seed))
-    except lifecycle.StageFailed as exc:
+    except StageFailed as exc:
         print(f"\nDEMO FAILED: {exc}\nAirflow task logs: {home / 'airflow' / 'logs'}", file=sys.stderr)
         return 1
     _summary(config, store, home, time.monotonic() - started)

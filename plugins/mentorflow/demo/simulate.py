@@ -53,8 +53,8 @@ def evaluations_for(store: Store, cohort: str, seed: int, *, response_rate: floa
     rng = np.random.default_rng(seed)
     now = dt.datetime.now(dt.timezone.utc)
     from mentorflow.contract.parsing import parse_skills
-    from mentorflow.store import applications
     from mentorflow.demo.synthetic import SKILLS
+    from mentorflow.store import applications
 
     wanted = {a["employee_id"]: list(parse_skills(a["skills_wanted"])) for a in store.rows(applications, cohort_id=cohort)}
     rows = {}

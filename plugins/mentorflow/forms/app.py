@@ -12,10 +12,10 @@ Served alone: ``mentorflow forms serve`` or ``uvicorn mentorflow.forms.app:app``
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import asyncio
 import contextlib
+import datetime as dt
+import json
 import logging
 import os
 import threading
@@ -31,9 +31,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from sqlalchemy import exc as sa_exc
 
 from mentorflow import settings as paths
-from mentorflow.forms import tokens
-from mentorflow.cohorts.config import CohortConfig, CohortConfigError, find_cohort
-from mentorflow.forms import deadlines, events, models, security, service
+from mentorflow.cohorts.config import CohortConfig, find_cohort
+from mentorflow.errors import CohortConfigError, TokenError
+from mentorflow.forms import deadlines, events, models, security, service, tokens
 from mentorflow.store import Store
 
 log = logging.getLogger("mentorflow.forms")
@@ -150,11 +150,11 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
             try:
                 return deadlines.token_max_age(registry.config(grant.cohort_id), grant.form, grant.period)
             except CohortConfigError:
-                raise tokens.TokenError("This link is not valid.") from None
+                raise TokenError("This link is not valid.") from None
 
         try:
             grant = tokens.verify(token, form=form, max_age_seconds=max_age, now=settings.clock())
-        except tokens.TokenError as exc:
+        except TokenError as exc:
             raise Refusal(403, str(exc)) from None
         config = registry.config(grant.cohort_id)
         return grant, config, registry.store(config)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.forms import events
 from mentorflow.forms.models import ApplicationAnswers, CloseoutAnswers, PulseAnswers, RematchAnswers
+from mentorflow.forms.tokens import FormGrant
 from mentorflow.store import (
     Store,
     applications,
@@ -26,7 +27,6 @@ from mentorflow.store import (
     pulse_responses,
     rematch_requests,
 )
-from mentorflow.forms.tokens import FormGrant
 
 PARTNERED = ("active",)
 

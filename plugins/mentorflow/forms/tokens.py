@@ -17,12 +17,9 @@ from pathlib import Path
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from mentorflow import settings as paths
+from mentorflow.errors import TokenError
 
 FORMS = ("application", "gapfill", "pulse", "rematch", "closeout")
-
-
-class TokenError(ValueError):
-    """A token that must be refused; the message is safe to show (it names no one)."""
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,9 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
-from mentorflow.roster.eligibility import reporting_chain
 from mentorflow.contract.parsing import parse_ids, parse_skills
 from mentorflow.matching.inputs import COMPONENTS
+from mentorflow.roster.eligibility import reporting_chain
 
 MAX_SKILL_LEVEL = 5
 DENSE_VOCABULARY = 2048

@@ -12,10 +12,10 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterable, Iterator
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from pathlib import Path
-from collections.abc import Iterable, Iterator
 from typing import Protocol, TypeVar
 
 from mentorflow.messaging.message import OutgoingEmail, SendResult

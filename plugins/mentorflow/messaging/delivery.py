@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 
 from mentorflow import settings as paths
+from mentorflow.errors import ProviderConfigError
 from mentorflow.messaging.backends import EmailBackend, OutboxBackend
-from mentorflow.messaging.retry import ProviderConfigError
 
 
 def backend_for(config) -> EmailBackend:

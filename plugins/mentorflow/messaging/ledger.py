@@ -33,9 +33,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from mentorflow.errors import DeliveryIncomplete, ProviderConfigError
 from mentorflow.messaging.backends import EmailBackend
 from mentorflow.messaging.message import LedgerKey, OutgoingEmail, SendResult
-from mentorflow.messaging.retry import ProviderConfigError
 from mentorflow.store import Store, email_ledger
 
 log = logging.getLogger("mentorflow.email")
@@ -43,15 +43,6 @@ log = logging.getLogger("mentorflow.email")
 PENDING, SENDING, SENT, RETRY, FAILED = "pending", "sending", "sent", "retry", "failed"
 MAX_ATTEMPTS = 5
 REPORTED_FAILURES = 50  # undeliverable rows listed in a task summary (the CLI lists all)
-
-
-class DeliveryIncomplete(RuntimeError):
-    """Some messages hit a transient failure; raising makes Airflow retry the task, which resumes."""
-
-    def __init__(self, counts: dict[str, Any]):
-        self.counts = counts
-        super().__init__(f"{counts['retry']} message(s) not delivered yet (transient errors, e.g. "
-                         f"{counts.get('last_transient_error')}); a retry of this task sends only those. {counts}")
 
 
 def send_once(store: Store, backend: EmailBackend, messages: Iterable[OutgoingEmail], *,

@@ -13,22 +13,6 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 
-class ProviderConfigError(RuntimeError):
-    """The provider refuses us as a sender (bad key, no permission): no message can go through."""
-
-
-class ProviderBusy(RuntimeError):
-    """The provider stays unavailable (retries used up, or asked to wait too long): stop this run.
-
-    ``settled`` carries the results the batch already has (messages delivered or refused before the
-    outage), so the ledger records them and only queues the rest again for the task's retry.
-    """
-
-    def __init__(self, reason: str, settled: list | None = None):
-        super().__init__(reason)
-        self.settled = list(settled or [])
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
     max_tries: int = 6  # per provider request, counting the first

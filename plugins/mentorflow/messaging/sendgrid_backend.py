@@ -33,8 +33,9 @@ import urllib.error
 from collections.abc import Callable
 from typing import Any
 
+from mentorflow.errors import ProviderBusy, ProviderConfigError
 from mentorflow.messaging.message import OutgoingEmail, SendResult
-from mentorflow.messaging.retry import ProviderBusy, ProviderConfigError, RetryPolicy, describe_wait, rate_limit_wait
+from mentorflow.messaging.retry import RetryPolicy, describe_wait, rate_limit_wait
 
 log = logging.getLogger("mentorflow.email")
 

@@ -16,9 +16,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from mentorflow.errors import ProviderBusy, ProviderConfigError
 from mentorflow.messaging.backends import chunked, stable_message_id, to_mime
 from mentorflow.messaging.message import OutgoingEmail, SendResult
-from mentorflow.messaging.retry import ProviderBusy, ProviderConfigError, RetryPolicy
+from mentorflow.messaging.retry import RetryPolicy
 
 log = logging.getLogger("mentorflow.email")
 

@@ -25,7 +25,8 @@ from airflow.sdk import DAG, Asset, task
 # '_summary', which the core class requires on decode); the core class round-trips.
 from airflow.timetables.events import EventsTimetable
 
-from mentorflow.cohorts.config import STAGES, CohortConfig, CohortConfigError, load_cohorts
+from mentorflow.cohorts.config import STAGES, CohortConfig, load_cohorts
+from mentorflow.errors import CohortConfigError
 
 log = logging.getLogger(__name__)
 

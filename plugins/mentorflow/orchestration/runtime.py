@@ -11,8 +11,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from mentorflow.stages import pipeline
 from mentorflow.cohorts.config import CohortConfig, find_cohort
+from mentorflow.errors import GateFailure
+from mentorflow.stages import pipeline
 from mentorflow.store import Store
 
 log = logging.getLogger("mentorflow")
@@ -130,7 +131,7 @@ def run_step(cohort_id: str, stage: str, step: str, context: dict[str, Any], *, 
             summary = CONTEXT_STEPS[step](config, store, now, context)
         else:
             summary = STEPS[step](config, store, now)
-    except pipeline.GateFailure as exc:
+    except GateFailure as exc:
         from airflow.sdk.exceptions import AirflowFailException
 
         store.stage_failed(cohort_id, stage, run_id, str(exc))

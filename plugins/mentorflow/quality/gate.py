@@ -1,6 +1,6 @@
 """A gate: run the suites of one hand-off, apply each check's severity, quarantine, report.
 
-Hard failures stop the stage with :class:`mentorflow.stages.pipeline.GateFailure` naming the check, how
+Hard failures stop the stage with :class:`mentorflow.errors.GateFailure` naming the check, how
 many rows failed and a sample; soft failures put the rows in the ``quarantine`` table with their
 reasons and the caller goes on without them. A problem ops *released* (``mentorflow quarantine
 release``) is an override: the gate no longer holds that record for that exact reason.
@@ -156,7 +156,7 @@ def run_gate(config: CohortConfig, store: Store, gate: str, batches: list[Batch]
     report = write_report(config, store, gate, checked, ordered, stopped=bool(hard))
     log.info("mentorflow data-quality report for gate %s: %s", gate, report)
     if hard:
-        from mentorflow.stages.pipeline import GateFailure
+        from mentorflow.errors import GateFailure
 
         raise GateFailure(f"{gate} gate failed (hard): " + " | ".join(_describe(o) for o in hard)
                           + f" | report: {report}")

@@ -16,13 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from mentorflow.errors import UnreadableFile
+
 CHUNK_ROWS = 50_000
 ROW = "_row"  # position in the file (0-based), the key GX reports unexpected rows by
 LINE = "_line"  # line where the record starts (header is line 1)
-
-
-class UnreadableFile(ValueError):
-    """The file cannot be opened at all (missing, a folder, no permission)."""
 
 
 def _records(path: Path) -> Iterator[tuple[int, list[str]]]:

@@ -11,8 +11,8 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mentorflow.reports import matches as reports
 from mentorflow.contract.checks import CHECKS
+from mentorflow.reports import matches as reports
 
 if TYPE_CHECKING:
     from mentorflow.quality.gate import CheckOutcome

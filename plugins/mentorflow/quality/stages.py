@@ -12,9 +12,10 @@ from typing import Any
 import pandas as pd
 
 from mentorflow.cohorts.config import CohortConfig
+from mentorflow.errors import UnreadableFile
 from mentorflow.quality import suites
 from mentorflow.quality.gate import GateResult, run_gate
-from mentorflow.quality.reader import UnreadableFile, read_csv
+from mentorflow.quality.reader import read_csv
 from mentorflow.store import Store, applications, matches, people
 
 
@@ -22,7 +23,7 @@ def _read(path: Path, gate: str):
     try:
         return read_csv(path)
     except UnreadableFile as exc:
-        from mentorflow.stages.pipeline import GateFailure
+        from mentorflow.errors import GateFailure
 
         raise GateFailure(f"{gate} gate failed (hard): {exc}") from None
 
@@ -38,7 +39,7 @@ def check_roster(config: CohortConfig, store: Store, path: Path) -> tuple[list[d
     result = run_gate(config, store, "roster", [batch], complete=True)
     good = batch.frame[~batch.frame["_row"].isin(result.held_rows("roster"))]
     if good.empty:
-        from mentorflow.stages.pipeline import GateFailure
+        from mentorflow.errors import GateFailure
 
         raise GateFailure(f"roster gate failed: none of the {len(frame)} rows of {path} passed; see {result.report}")
     return suites.roster_records(good), result

@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.roster.eligibility import management_cycles, reporting_chain
 from mentorflow.contract.parsing import FALSE, ROLES, TRUE, parse_ids, parse_skills
+from mentorflow.demo.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS
 from mentorflow.quality.expectations import Spec
 from mentorflow.quality.gate import Batch
 from mentorflow.quality.reader import LINE, ROW
-from mentorflow.demo.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS
+from mentorflow.roster.eligibility import management_cycles, reporting_chain
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 TIPI = [f"tipi_{i}" for i in range(1, 11)]

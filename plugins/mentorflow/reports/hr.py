@@ -22,8 +22,8 @@ from typing import Any
 
 import pandas as pd
 
-from mentorflow.contract import parsing as ingest
 from mentorflow import settings as paths
+from mentorflow.contract import parsing as ingest
 from mentorflow.quality.quarantine import without_held
 from mentorflow.reports.matches import MIN_CELL, _histogram, _write, pulse_figures
 from mentorflow.store import (

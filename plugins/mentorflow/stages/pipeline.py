@@ -15,16 +15,17 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from mentorflow.roster import eligibility
-from mentorflow.contract import parsing as ingest
 from mentorflow import settings as paths
-from mentorflow.reports import matches as reports
-from mentorflow.forms import tokens
 from mentorflow.cohorts.config import CohortConfig
+from mentorflow.contract import parsing as ingest
+from mentorflow.errors import GateFailure
+from mentorflow.forms import tokens
+from mentorflow.matching.inputs import COMPONENTS
 from mentorflow.messaging import LedgerKey, OutgoingEmail, render_email
 from mentorflow.messaging.delivery import backend_for
 from mentorflow.messaging.ledger import send_once, undeliverable
-from mentorflow.matching.inputs import COMPONENTS
+from mentorflow.reports import matches as reports
+from mentorflow.roster import eligibility
 from mentorflow.store import (
     Store,
     applications,
@@ -38,11 +39,6 @@ from mentorflow.store import (
     triage_requests,
     unmatched,
 )
-
-
-class GateFailure(RuntimeError):
-    """A hard data-quality failure: the stage stops and nothing downstream runs."""
-
 
 # -- shared helpers ---------------------------------------------------------------------------
 
@@ -453,8 +449,8 @@ def rematch(config: CohortConfig, store: Store) -> dict[str, Any]:
 
     Healthy pairs stay fixed; former partners are never paired again.
     """
-    from mentorflow.outcomes import health
     from mentorflow.matching import propose
+    from mentorflow.outcomes import health
     from mentorflow.quality import stages
 
     period = latest_assessed_period(store, config.cohort)
@@ -551,8 +547,8 @@ def complete_pairs(config: CohortConfig, store: Store) -> dict[str, Any]:
 
 
 def build_hr_report(config: CohortConfig, store: Store) -> dict[str, Any]:
-    from mentorflow.reports import hr as hr_report
     from mentorflow.quality import stages
+    from mentorflow.reports import hr as hr_report
 
     stages.check_closeout(config, store)
 
@@ -563,7 +559,6 @@ def build_hr_report(config: CohortConfig, store: Store) -> dict[str, Any]:
                                                                                 if k not in ("html", "pdf", "weights")),
             "suggested_weights": str(files["weights"]),
             "evaluations": store.count(evaluations, cohort_id=config.cohort), "notice": sent}
-
 
 
 # -- triage (triggered by the forms app through Airflow's REST API) ----------------------------

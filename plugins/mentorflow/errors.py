@@ -1,0 +1,65 @@
+"""Every error mentorflow raises across its own package boundaries, in one place.
+
+Each says what went wrong in words an ops engineer can act on; the stage tasks turn a
+:class:`GateFailure` into a failed Airflow task without retries.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+class CohortConfigError(ValueError):
+    """A cohort file that cannot be used, with every problem spelled out."""
+
+    def __init__(self, path: Path | str, problems: list[str]):
+        self.path = Path(path)
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be imported."""
+
+
+class UnreadableFile(ValueError):
+    """The file cannot be opened at all (missing, a folder, no permission)."""
+
+
+class GateFailure(RuntimeError):
+    """A hard data-quality failure: the stage stops and nothing downstream runs."""
+
+
+class ProviderConfigError(RuntimeError):
+    """The provider refuses us as a sender (bad key, no permission): no message can go through."""
+
+
+class ProviderBusy(RuntimeError):
+    """The provider stays unavailable (retries used up, or asked to wait too long): stop this run.
+
+    ``settled`` carries the results the batch already has (messages delivered or refused before the
+    outage), so the ledger records them and only queues the rest again for the task's retry.
+    """
+
+    def __init__(self, reason: str, settled: list | None = None):
+        super().__init__(reason)
+        self.settled = list(settled or [])
+
+
+class DeliveryIncomplete(RuntimeError):
+    """Some messages hit a transient failure; raising makes Airflow retry the task, which resumes."""
+
+    def __init__(self, counts: dict[str, Any]):
+        self.counts = counts
+        super().__init__(f"{counts['retry']} message(s) not delivered yet (transient errors, e.g. "
+                         f"{counts.get('last_transient_error')}); a retry of this task sends only those. {counts}")
+
+
+class TokenError(ValueError):
+    """A token that must be refused; the message is safe to show (it names no one)."""
+
+
+class StageFailed(RuntimeError):
+    """A stage run of the demo or an end-to-end test did not succeed."""
+
