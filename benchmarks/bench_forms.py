@@ -40,7 +40,7 @@ def free_port() -> int:
 def prepare(home: Path, store_url: str, people_count: int) -> None:
     """A cohort whose application window is open now, with ``people_count`` eligible people."""
     import yaml
-    from mentorflow.cohorts.config import load_cohort
+    from mentorflow.cohorts.loader import load_cohort
     from mentorflow.store import Store, people
 
     start = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0) - dt.timedelta(days=1)

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
 import pandas as pd  # noqa: E402
-from mentorflow.cohorts.config import parse_cohort  # noqa: E402
+from mentorflow.cohorts.loader import parse_cohort  # noqa: E402
 from mentorflow.demo.synthetic import APPLICATION_COLUMNS, generate_applications, generate_roster  # noqa: E402
 from mentorflow.quality import suites  # noqa: E402
 from mentorflow.quality.expectations import Spec, validate  # noqa: E402

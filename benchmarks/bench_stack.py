@@ -57,7 +57,7 @@ def embedded(workdir: Path, roster: Path, applications: Path, seed: int) -> dict
                    env=os.environ.copy())
     migrate_s = time.monotonic() - started
 
-    from mentorflow.cohorts.config import find_cohort
+    from mentorflow.cohorts.loader import find_cohort
     from mentorflow.demo import lifecycle, simulate
     from mentorflow.demo.run import load_dags
     from mentorflow.store import Store
@@ -77,7 +77,7 @@ def embedded(workdir: Path, roster: Path, applications: Path, seed: int) -> dict
 
 def distributed(workdir: Path, roster: Path, applications: Path, seed: int) -> dict:
     """The lifecycle on the live stack; stage times from Airflow's own DAG run records."""
-    from mentorflow.cohorts.config import load_cohort
+    from mentorflow.cohorts.loader import load_cohort
     from mentorflow.store import Store
 
     stack = Stack(workdir)

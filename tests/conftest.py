@@ -33,6 +33,20 @@ pytest_plugins = ["email_fixtures"]
 PG_ADMIN_URL = os.environ.get("MENTORFLOW_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 
+def run_of(config, store, moment=None):
+    """A stage run of ``config`` on ``store`` at ``moment`` (a datetime, or a date meaning 09:00 in the
+    cohort's timezone; default: when the application window opens)."""
+    import datetime as dt
+
+    from mentorflow.stages.common import CohortRun
+
+    if moment is None:
+        moment = config.at(config.calendar.application_open)
+    elif not isinstance(moment, dt.datetime):
+        moment = config.at(dt.datetime.combine(moment, dt.time(9, 0)))
+    return CohortRun(config, store, config.at(moment))
+
+
 @pytest.fixture(autouse=True)
 def mentorflow_home(tmp_path, monkeypatch):
     """Isolated runtime folders for each test."""
@@ -142,7 +156,7 @@ def write_cohort(directory: Path, cohort: str = "test-cohort", **overrides) -> P
 def completed_cohort(request, airflow_db, tmp_path_factory):
     """A cohort of 90 people taken from window-open to close-out, once per store backend."""
     from airflow.dag_processing.dagbag import DagBag
-    from mentorflow.cohorts.config import load_cohort
+    from mentorflow.cohorts.loader import load_cohort
     from mentorflow.demo import lifecycle, simulate
     from mentorflow.demo.synthetic import write_population
     from mentorflow.store import Store

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import write_cohort
-from mentorflow.cohorts.config import load_cohort
+from mentorflow.cohorts.loader import load_cohort
 from mentorflow.forms import tokens
 from mentorflow.store import Store, matches, people
 

@@ -35,7 +35,7 @@ def test_generate_writes_both_files_with_progress(tmp_path, capsys):
 
 
 def test_status_reads_the_program_store(cohorts_dir, capsys):
-    from mentorflow.cohorts.config import load_cohort
+    from mentorflow.cohorts.loader import load_cohort
     from mentorflow.store import Store
 
     config = load_cohort(write_cohort(cohorts_dir, "status-cohort"))

@@ -2,7 +2,8 @@ import datetime as dt
 
 import pytest
 from conftest import write_cohort
-from mentorflow.cohorts.config import load_cohort, load_cohorts, parse_cohort
+from mentorflow.cohorts import calendar
+from mentorflow.cohorts.loader import load_cohort, load_cohorts, parse_cohort
 from mentorflow.errors import CohortConfigError
 
 
@@ -11,14 +12,14 @@ def test_valid_cohort_loads_with_derived_pulse_dates(cohorts_dir):
     assert config.cohort == "test-cohort"
     assert config.program_type.value == "traditional"
     # kickoff 09:30, every 15 minutes, strictly before close-out at 10:40
-    assert [d.strftime("%H:%M") for d in config.pulse_dates()] == ["09:45", "10:00", "10:15", "10:30"]
-    assert config.pulse_dates()[0].tzinfo is not None
+    assert [d.strftime("%H:%M") for d in calendar.pulse_dates(config)] == ["09:45", "10:00", "10:15", "10:30"]
+    assert calendar.pulse_dates(config)[0].tzinfo is not None
 
 
 def test_monthly_cadence_keeps_the_day_and_clamps_short_months(cohorts_dir):
     path = write_cohort(cohorts_dir, calendar={"kickoff": "2026-01-31T09:00:00", "midpoint": "2026-04-01T09:00:00",
                                                "close_out": "2026-05-15T09:00:00", "pulse_cadence": "monthly"})
-    dates = [d.date() for d in load_cohort(path).pulse_dates()]
+    dates = [d.date() for d in calendar.pulse_dates(load_cohort(path))]
     assert dates == [dt.date(2026, 2, 28), dt.date(2026, 3, 31), dt.date(2026, 4, 30)]
 
 

@@ -7,7 +7,7 @@ import sys
 import textwrap
 
 from conftest import ROOT, write_cohort
-from mentorflow.orchestration.dags import DAG_STAGES
+from mentorflow.orchestration.wiring import DAG_STAGES
 
 # Parsing runs in a fresh interpreter whose Airflow metadata database points at a closed port
 # and whose connection lookups raise: any access at parse time becomes an import error.

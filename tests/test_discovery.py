@@ -1,3 +1,4 @@
+from conftest import run_of
 from mentorflow.outcomes.discovery import MIN_REPORTS, described, resources, suggest
 
 PAST = [
@@ -42,11 +43,12 @@ def test_kickoff_of_the_next_cohort_carries_what_the_last_one_learned(cohorts_di
 
     from conftest import write_cohort
     from mentorflow import settings as paths
-    from mentorflow.cohorts.config import load_cohort
+    from mentorflow.cohorts.loader import load_cohort
     from mentorflow.contract.parsing import parse_skills
     from mentorflow.demo import simulate
     from mentorflow.demo.synthetic import write_population
-    from mentorflow.stages import pipeline
+    from mentorflow.stages import closeout, intake, kickoff, match, validate
+    from mentorflow.stages import open as open_stage
     from mentorflow.store import Store, applications, matches
 
     write_population(cohorts_dir / "data", 160, seed=21)
@@ -55,16 +57,16 @@ def test_kickoff_of_the_next_cohort_carries_what_the_last_one_learned(cohorts_di
     store = Store.for_cohort(first)
     today = dt.date(2026, 1, 5)
     for config in (first, second):
-        pipeline.import_roster(config, store, today)
-        pipeline.import_applications(config, store)
-        pipeline.validate_applications(config, store)
-        pipeline.propose_matches(config, store)
-        pipeline.approve_matches(config, store)
+        open_stage.import_roster(run_of(config, store, today))
+        intake.import_applications(run_of(config, store))
+        validate.validate_applications(run_of(config, store))
+        match.propose_matches(run_of(config, store))
+        match.approve_matches(run_of(config, store))
         if config is first:
-            pipeline.send_kickoff(config, store)
-            pipeline.complete_pairs(config, store)
+            kickoff.send_kickoff(run_of(config, store))
+            closeout.complete_pairs(run_of(config, store))
             simulate.evaluations_for(store, config.cohort, seed=1, response_rate=1.0)
-    pipeline.send_kickoff(second, store)
+    kickoff.send_kickoff(run_of(second, store))
 
     wanted = {a["employee_id"]: set(parse_skills(a["skills_wanted"])) for a in store.rows(applications, cohort_id="second-cohort")}
     mentees = {m["mentee_id"] for m in store.rows(matches, cohort_id="second-cohort")}

@@ -8,7 +8,7 @@ import json
 from conftest import write_cohort
 from email_fixtures import SmtpCatcher, kickoff_messages
 from mentorflow.cli.main import main
-from mentorflow.cohorts.config import load_cohort
+from mentorflow.cohorts.loader import load_cohort
 from mentorflow.messaging import samples
 from mentorflow.messaging.ledger import send_once
 from mentorflow.messaging.retry import RetryPolicy

@@ -6,10 +6,10 @@ import datetime as dt
 import email
 import email.policy
 
-from conftest import write_cohort
+from conftest import run_of, write_cohort
 from mentorflow import settings as paths
-from mentorflow.cohorts.config import load_cohort
-from mentorflow.stages import pipeline
+from mentorflow.cohorts.loader import load_cohort
+from mentorflow.stages import kickoff
 from mentorflow.store import applications, email_ledger, matches, people
 
 
@@ -31,7 +31,7 @@ def test_a_mentor_of_two_mentees_gets_one_kickoff_naming_both(store, cohorts_dir
                             "score": 0.8, "explanation": why, "status": "approved",
                             "created_at": dt.datetime.now(dt.timezone.utc)}
                            for mentee, why in [("A1", "Mia offers SQL (5/5)"), ("B1", "Mia offers negotiation (4/5)")]])
-    summary = pipeline.send_kickoff(config, store)
+    summary = kickoff.send_kickoff(run_of(config, store))
     assert summary["sent"] == 3 and summary["pairs"] == 2
     assert sorted(r["person_id"] for r in store.rows(email_ledger, template="kickoff")) == ["A1", "B1", "M1"]
     outbox = paths.outbox_dir("test-cohort") / "kickoff" / "kickoff"

@@ -21,7 +21,7 @@ from mentorflow.errors import ProviderBusy, ProviderConfigError
 from mentorflow.messaging.ledger import send_once, undeliverable
 from mentorflow.messaging.retry import RetryPolicy, rate_limit_wait
 from mentorflow.messaging.sendgrid_backend import SendGridBackend, build_payload, plan_requests
-from mentorflow.orchestration.dags import DAG_STAGES
+from mentorflow.orchestration.wiring import DAG_STAGES
 from mentorflow.store import Store, email_ledger
 
 FAST = RetryPolicy(base_delay=0.02, max_delay=0.1, timeout=5)
@@ -305,7 +305,7 @@ def test_backoff_doubles_up_to_the_cap():
 
 def test_backend_for_reads_the_airflow_connection_at_run_time(cohorts_dir, monkeypatch, sqlite_store):
     from conftest import write_cohort
-    from mentorflow.cohorts.config import load_cohort
+    from mentorflow.cohorts.loader import load_cohort
     from mentorflow.messaging.delivery import backend_for
 
     config = load_cohort(write_cohort(cohorts_dir, sender={"backend": "sendgrid", "conn_id": "mail_sendgrid"}))
@@ -322,7 +322,7 @@ def test_backend_for_reads_the_airflow_connection_at_run_time(cohorts_dir, monke
 
 def test_backend_for_falls_back_to_environment_and_names_what_is_missing(cohorts_dir, monkeypatch):
     from conftest import write_cohort
-    from mentorflow.cohorts.config import load_cohort
+    from mentorflow.cohorts.loader import load_cohort
     from mentorflow.messaging.delivery import backend_for
 
     config = load_cohort(write_cohort(cohorts_dir, sender={"backend": "sendgrid"}))

@@ -95,7 +95,7 @@ def test_an_unreachable_server_stops_the_run_and_loses_no_one(sqlite_store):
 def test_backend_for_smtp_uses_the_airflow_connection_else_the_mail_catcher_settings(cohorts_dir, monkeypatch,
                                                                                       sqlite_store):
     from conftest import write_cohort
-    from mentorflow.cohorts.config import load_cohort
+    from mentorflow.cohorts.loader import load_cohort
     from mentorflow.messaging.delivery import backend_for
 
     with SmtpCatcher() as catcher:

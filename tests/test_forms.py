@@ -8,10 +8,12 @@ import re
 import socket
 
 import pytest
+from conftest import run_of
 from fastapi.testclient import TestClient
 from forms_fixtures import COHORT, GOOD_APPLICATION, GOOD_CLOSEOUT, GOOD_PULSE, GOOD_REMATCH, XSS, make_world
 from markupsafe import escape
-from mentorflow.forms import deadlines, events, models, security, tokens
+from mentorflow.cohorts import calendar
+from mentorflow.forms import events, models, security, tokens
 from mentorflow.forms.app import FormsSettings, create_app
 from mentorflow.store import Store, applications, evaluations, form_events, pulse_responses, rematch_requests
 
@@ -134,7 +136,7 @@ def test_forged_other_form_and_tampered_links_are_refused_and_name_no_one(world,
 
 
 def test_an_expired_link_is_refused(world):
-    limit = deadlines.token_max_age(world.config, "pulse", "pulse-1")
+    limit = calendar.token_max_age(world.config, "pulse", "pulse-1")
     late = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=limit + 5)
     with client_for(FormsSettings(clock=lambda: late)) as client:
         response = client.get(world.link("E1", "pulse"))
@@ -226,21 +228,21 @@ def test_json_accept_header_on_the_html_route_returns_field_errors(world, client
                                               ("pulse", "pulse-1"), ("rematch", "window"), ("closeout", "closeout")])
 def test_after_its_deadline_a_form_refuses_with_the_closing_date(world, form, period):
     config = world.config
-    closes = deadlines.deadline(config, form, period)
+    closes = calendar.form_deadline(config, form, period)
     with client_for(FormsSettings(clock=lambda: closes + dt.timedelta(seconds=1))) as late:
         link = world.link("E1", form, period)
         assert late.get(link).status_code == 410
         response = late.post(link, data=GOOD[form])
     assert response.status_code == 410 and "closed on" in response.text
-    assert deadlines.describe(closes, config) in response.text
+    assert calendar.describe(closes, config) in response.text
 
 
 def test_deadlines_follow_the_cohort_calendar(world):
     config = world.config
-    pulses = config.pulse_dates()
-    assert deadlines.deadline(config, "pulse", "pulse-1") == pulses[1]
-    assert deadlines.deadline(config, "pulse", f"pulse-{len(pulses)}") == config.at(config.calendar.close_out)
-    assert deadlines.deadline(config, "closeout") - config.at(config.calendar.close_out) == dt.timedelta(
+    pulses = calendar.pulse_dates(config)
+    assert calendar.form_deadline(config, "pulse", "pulse-1") == pulses[1]
+    assert calendar.form_deadline(config, "pulse", f"pulse-{len(pulses)}") == config.at(config.calendar.close_out)
+    assert calendar.form_deadline(config, "closeout") - config.at(config.calendar.close_out) == dt.timedelta(
         days=config.calendar.evaluation_days)
 
 
@@ -321,15 +323,16 @@ def test_links_in_the_pipeline_emails_open_their_forms_where_airflow_mounts_the_
 
     from fastapi import FastAPI
     from mentorflow import settings as paths
-    from mentorflow.stages import pipeline
+    from mentorflow.stages import closeout, intake, pulse
+    from mentorflow.stages import open as open_stage
 
     config, store = world.config, Store(world.store_url)
     store.upsert(applications, [{"cohort_id": COHORT, "employee_id": "E3", "role": "mentee", "goals": "",
                                  "source": "csv", "status": "received", "submitted_at": dt.datetime.now(dt.timezone.utc)}])
-    pipeline.send_invitations(config, store)
-    pipeline.send_gapfill(config, store)
-    pipeline.send_pulse(config, store, "pulse-1")
-    pipeline.send_closeout_survey(config, store)
+    open_stage.send_invitations(run_of(config, store))
+    intake.send_gapfill(run_of(config, store))
+    pulse.send_pulse(run_of(config, store, calendar.pulse_dates(config)[0]))
+    closeout.send_closeout_survey(run_of(config, store))
     airflow_like = FastAPI()
     airflow_like.mount("/mentorflow", create_app(FormsSettings(airflow=events.AirflowClient("http://127.0.0.1:9"))))
     opened: dict[str, str] = {}

@@ -8,6 +8,7 @@ import email.policy
 import re
 
 import pytest
+from conftest import run_of
 from fastapi.testclient import TestClient
 from forms_fixtures import GOOD_APPLICATION, GOOD_CLOSEOUT, GOOD_PULSE, GOOD_REMATCH, XSS, make_world
 from markupsafe import escape
@@ -16,7 +17,7 @@ from mentorflow.forms import events
 from mentorflow.forms.app import FormsSettings, create_app
 from mentorflow.quality.gate import CheckOutcome, Problem
 from mentorflow.quality.report import write_report
-from mentorflow.stages import pipeline
+from mentorflow.stages import kickoff, match, validate
 from mentorflow.store import Store, applications, matches
 
 FREE_TEXT = {
@@ -77,7 +78,7 @@ def test_payloads_from_the_forms_are_escaped_in_emails_and_reports(world, client
     # kickoff emails quote both partners' goals
     with store.engine.begin() as conn:
         conn.execute(matches.update().where(matches.c.match_id == 1).values(status="approved"))
-    assert pipeline.send_kickoff(config, store)["pairs"] == 1
+    assert kickoff.send_kickoff(run_of(config, store))["pairs"] == 1
     for person in ("E1", "E2"):
         eml = paths.outbox_dir(config.cohort) / "kickoff" / "kickoff" / f"{person}.eml"
         message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
@@ -87,8 +88,8 @@ def test_payloads_from_the_forms_are_escaped_in_emails_and_reports(world, client
     # the match report explains pairs with the skill names people typed
     with store.engine.begin() as conn:
         conn.execute(matches.delete())
-    pipeline.validate_applications(config, store)
-    summary = pipeline.propose_matches(config, store)
+    validate.validate_applications(run_of(config, store))
+    summary = match.propose_matches(run_of(config, store))
     assert summary["pairs"] == 1
     assert_escaped(open(summary["report"], encoding="utf-8").read(), SKILL_XSS)
 

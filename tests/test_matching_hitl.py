@@ -10,11 +10,12 @@ import threading
 import time
 
 import pytest
-from conftest import ROOT, write_cohort
-from mentorflow.cohorts.config import load_cohort
+from conftest import ROOT, run_of, write_cohort
+from mentorflow.cohorts.loader import load_cohort
 from mentorflow.demo.synthetic import write_population
-from mentorflow.orchestration.dags import dag_id
-from mentorflow.stages import pipeline
+from mentorflow.orchestration.wiring import dag_id
+from mentorflow.stages import intake, match, validate
+from mentorflow.stages import open as open_stage
 from mentorflow.store import Store, matches
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
@@ -56,10 +57,10 @@ def test_resolve_answer_reruns_the_model_with_the_committee_locks_and_forbids(ai
     store = Store.for_cohort(config)
     store.create_all()
     store.register_cohort(config)
-    pipeline.import_roster(config, store, config.calendar.application_open.date())
-    pipeline.import_applications(config, store)
-    pipeline.validate_applications(config, store)
-    first = pipeline.propose_matches(config, store)
+    open_stage.import_roster(run_of(config, store, config.calendar.application_open.date()))
+    intake.import_applications(run_of(config, store))
+    validate.validate_applications(run_of(config, store))
+    first = match.propose_matches(run_of(config, store))
     proposed = sorted((m["mentor_id"], m["mentee_id"]) for m in store.rows(matches, cohort_id=config.cohort))
     assert first["pairs"] > 3
     forbidden, kept = proposed[0], proposed[1]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import write_cohort
+from conftest import run_of, write_cohort
 from mentorflow import settings as paths
 from mentorflow.cli import main as cli
-from mentorflow.cohorts.config import load_cohort
+from mentorflow.cohorts.loader import load_cohort
 from mentorflow.demo.synthetic import write_population
-from mentorflow.stages import pipeline
+from mentorflow.stages import intake, match, validate
+from mentorflow.stages import open as open_stage
 from mentorflow.store import matches, people, unmatched
 
 
@@ -19,10 +20,10 @@ def proposed_cohort(store, cohorts_dir):
     write_population(cohorts_dir / "data", 150, seed=8)
     config = load_cohort(write_cohort(cohorts_dir, store={"url": str(store.url)}))
     store.register_cohort(config)
-    pipeline.import_roster(config, store, config.calendar.application_open.date())
-    pipeline.import_applications(config, store)
-    pipeline.validate_applications(config, store)
-    pipeline.propose_matches(config, store)
+    open_stage.import_roster(run_of(config, store, config.calendar.application_open.date()))
+    intake.import_applications(run_of(config, store))
+    validate.validate_applications(run_of(config, store))
+    match.propose_matches(run_of(config, store))
     return config
 
 
@@ -43,13 +44,13 @@ def test_committee_resolve_honours_locks_and_forbids_and_reports_bad_items(store
                   and roster.at[mentee, "manager_id"] != m and (m, mentee) != forbidden)
     response = {"chosen_options": ["Re-solve"],
                 "params_input": {"locks": f"{mentor}:{mentee};nonsense", "forbids": f"{forbidden[0]}:{forbidden[1]}"}}
-    summary = pipeline.resolve_matches(config, store, response)
+    summary = match.resolve_matches(run_of(config, store), response)
     after = _pairs(store, config)
     assert (mentor, mentee) in after
     assert forbidden not in after
     assert summary["notes"][0] == "locks, item 2 'nonsense': expected mentor_id:mentee_id"
     assert summary["committee_locks"] == [[mentor, mentee]]
-    text = pipeline.committee_summary(config, store, "initial", summary["notes"])
+    text = match.committee_summary(config, store, "initial", summary["notes"])
     assert "Note: locks, item 2" in text and f"{len(after)} proposed pairs" in text
     report = (paths.reports_dir(config.cohort) / "matches-initial.html").read_text()
     assert "Fairness audit" in report and "locked by the matching committee" in report

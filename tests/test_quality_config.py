@@ -8,10 +8,10 @@ import sys
 
 import pytest
 from conftest import ROOT, write_cohort
-from mentorflow.cohorts.config import load_cohort
+from mentorflow.cohorts.loader import load_cohort
 from mentorflow.contract.checks import CHECKS, GATES
 from mentorflow.errors import CohortConfigError
-from mentorflow.orchestration.dags import DAG_STAGES
+from mentorflow.orchestration.wiring import DAG_STAGES
 
 
 def test_defaults_and_overrides(cohorts_dir):

@@ -4,17 +4,18 @@ every good row. Runs the real pipeline steps against a real program store and re
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pandas as pd
 import pytest
-from conftest import write_cohort
+from conftest import run_of, write_cohort
 from mentorflow import settings as paths
-from mentorflow.cohorts.config import load_cohort
+from mentorflow.cohorts.loader import load_cohort
 from mentorflow.demo.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS
 from mentorflow.errors import GateFailure
-from mentorflow.stages import pipeline
-from mentorflow.store import Store, applications, email_ledger, people, quarantine, stage_runs
+from mentorflow.quality import stage_gates
+from mentorflow.stages import closeout, intake, match, validate
+from mentorflow.stages import open as open_stage
+from mentorflow.store import Store, applications, email_ledger, people, quarantine
 from quality_fixtures import (
     APPLICATION_SOFT,
     INTAKE_SOFT,
@@ -88,7 +89,7 @@ def test_roster_soft_problems_are_quarantined_with_reasons_and_good_rows_kept(ma
     roster = good_roster()
     broken = {case.name: case.corrupt(roster) for case in ROSTER_SOFT}
     config, store = make_cohort(roster)
-    summary = pipeline.import_roster(config, store, OPENED)
+    summary = open_stage.import_roster(run_of(config, store, OPENED))
     rows = held(store, "roster")
     for case in ROSTER_SOFT:
         assert_caught(rows, case, broken[case.name])
@@ -104,7 +105,7 @@ def test_the_report_escapes_what_the_file_says(make_cohort):
     roster = good_roster()
     roster.at[2, "timezone"] = "<script>alert(1)</script>"
     config, store = make_cohort(roster)
-    pipeline.import_roster(config, store, OPENED)
+    open_stage.import_roster(run_of(config, store, OPENED))
     report = (paths.reports_dir(config.cohort) / "dq-roster.html").read_text()
     assert "<script>alert" not in report and "&lt;script&gt;alert(1)&lt;/script&gt;" in report
 
@@ -114,7 +115,7 @@ def test_a_management_cycle_stops_the_open_stage_naming_check_count_and_rows(mak
     cycle = management_cycle(roster)
     config, store = make_cohort(roster)
     with caplog.at_level("INFO", logger="mentorflow"), pytest.raises(GateFailure) as failure:
-        pipeline.import_roster(config, store, OPENED)
+        open_stage.import_roster(run_of(config, store, OPENED))
     [logged] = [r.getMessage() for r in caplog.records if "data-quality report" in r.getMessage()]
     assert logged.startswith("mentorflow data-quality report for gate roster: ") and logged.split(": ", 1)[1] in str(
         failure.value)
@@ -125,25 +126,25 @@ def test_a_management_cycle_stops_the_open_stage_naming_check_count_and_rows(mak
     assert store.count(people) == 0  # nothing downstream ran
 
 
-def test_the_hard_failure_fails_the_airflow_task_and_records_the_stage(make_cohort):
+def test_the_hard_failure_fails_the_airflow_task_without_retries(make_cohort):
+    import pendulum
     from airflow.sdk.exceptions import AirflowFailException
-    from mentorflow.orchestration.runtime import run_step
+    from mentorflow.orchestration.tasks import run_stage
 
     roster = good_roster()
     roster.at[7, "employee_id"] = roster.at[6, "employee_id"]
     config, store = make_cohort(roster)
+    context = {"run_id": "t1", "logical_date": pendulum.instance(config.at(config.calendar.application_open))}
     with pytest.raises(AirflowFailException, match=r"roster.unique_ids .* failed for 2 of 40 rows"):
-        run_step(config.cohort, "open", "import_roster", {"run_id": "t1"}, first=True)
-    [run] = store.rows(stage_runs)
-    assert run["status"] == "failed" and "roster.unique_ids" in json.loads(run["summary_json"])["error"]
-    assert store.count(email_ledger) == 0
+        run_stage(open_stage.import_roster, config.cohort, context)
+    assert store.count(people) == 0 and store.count(email_ledger) == 0
 
 
 def test_severity_comes_from_the_cohort_file(make_cohort):
     roster = good_roster()
     cycle = management_cycle(roster)
     config, store = make_cohort(roster, quality={"severity": {"roster.no_management_cycles": "soft"}})
-    pipeline.import_roster(config, store, OPENED)
+    open_stage.import_roster(run_of(config, store, OPENED))
     assert {r["record_key"] for r in held(store, "roster")} == set(cycle)
     assert stored_ids(store) == set(roster["employee_id"]) - set(cycle)
 
@@ -160,7 +161,7 @@ def test_severity_comes_from_the_cohort_file(make_cohort):
 def test_whole_file_problems_stop_the_gate(make_cohort, content, words):
     config, store = make_cohort(content)
     with pytest.raises(GateFailure, match=words.replace("(", r"\(")):
-        pipeline.import_roster(config, store, OPENED)
+        open_stage.import_roster(run_of(config, store, OPENED))
     assert store.count(people) == 0
 
 
@@ -171,7 +172,7 @@ def test_a_row_that_is_not_utf8_is_quarantined_and_the_rest_kept(make_cohort, tm
     victim = roster.at[8, "employee_id"]
     lines[9] = lines[9].replace(b",", b",Ren\xe9e ", 1)  # latin-1 byte in the name of row 8 (line 10)
     config, store = make_cohort(b"\n".join(lines))
-    pipeline.import_roster(config, store, OPENED)
+    open_stage.import_roster(run_of(config, store, OPENED))
     [row] = held(store, "roster")
     assert row["record_key"] == victim
     assert row["reason"].startswith("roster.encoding: line 10 is not valid UTF-8")
@@ -184,13 +185,13 @@ def test_a_released_roster_row_is_admitted_by_the_next_import(make_cohort, capsy
     roster = good_roster()
     [orphan] = ROSTER_SOFT[1].corrupt(roster)
     config, store = make_cohort(roster)
-    pipeline.import_roster(config, store, OPENED)
+    open_stage.import_roster(run_of(config, store, OPENED))
     [row] = held(store, "roster")
     assert main(["quarantine", "list", config.cohort, "--gate", "roster"]) == 0
     listing = capsys.readouterr().out.splitlines()
     assert listing[1].split()[:6] == [str(row["id"]), "roster", "open", "soft", orphan, "15"]
     assert main(["quarantine", "release", config.cohort, str(row["id"])]) == 0
-    pipeline.import_roster(config, store, OPENED)
+    open_stage.import_roster(run_of(config, store, OPENED))
     assert orphan in stored_ids(store)
     assert [r["status"] for r in held(store, "roster")] == ["released"]
 
@@ -199,9 +200,9 @@ def test_a_problem_fixed_at_the_source_is_closed(make_cohort, cohorts_dir):
     roster = good_roster()
     ROSTER_SOFT[2].corrupt(roster)
     config, store = make_cohort(roster)
-    pipeline.import_roster(config, store, OPENED)
+    open_stage.import_roster(run_of(config, store, OPENED))
     write_rows(cohorts_dir / "data" / "roster.csv", good_roster(), ROSTER_COLUMNS)
-    pipeline.import_roster(config, store, OPENED)
+    open_stage.import_roster(run_of(config, store, OPENED))
     assert [r["status"] for r in held(store, "roster")] == ["fixed"]
     assert store.count(people) == len(roster)
 
@@ -210,9 +211,9 @@ def test_a_problem_fixed_at_the_source_is_closed(make_cohort, cohorts_dir):
 
 
 def run_intake_and_validate(config, store) -> dict:
-    pipeline.import_roster(config, store, OPENED)
-    pipeline.import_applications(config, store)
-    return pipeline.validate_applications(config, store)
+    open_stage.import_roster(run_of(config, store, OPENED))
+    intake.import_applications(run_of(config, store))
+    return validate.validate_applications(run_of(config, store))
 
 
 def statuses(store: Store) -> dict[str, str]:
@@ -264,8 +265,8 @@ def test_one_application_per_person_at_intake(make_cohort):
     apps = good_applications(roster)
     twice = pd.concat([apps, apps.iloc[[3]]], ignore_index=True)
     config, store = make_cohort(roster, twice)
-    pipeline.import_roster(config, store, OPENED)
-    pipeline.import_applications(config, store)
+    open_stage.import_roster(run_of(config, store, OPENED))
+    intake.import_applications(run_of(config, store))
     rows = held(store, "intake")
     assert [r["record_key"] for r in rows] == [apps.at[3, "employee_id"]] * 2
     assert {r["reason"].rsplit("line ", 1)[1] for r in rows} == {"5)", f"{len(twice) + 1})"}
@@ -300,7 +301,7 @@ def test_release_makes_an_application_valid_and_reject_rules_it_out_for_good(mak
     out = capsys.readouterr().out
     assert f"application {released} is now valid (usable for matching)" in out
     assert f"application {rejected} is now rejected" in out
-    pipeline.validate_applications(config, store)  # the override holds, the rejection stays
+    validate.validate_applications(run_of(config, store))  # the override holds, the rejection stays
     assert statuses(store)[released] == "valid" and statuses(store)[rejected] == "rejected"
     assert main(["quarantine", "list", config.cohort, "--status", "released"]) == 0
     listing = capsys.readouterr().out
@@ -326,7 +327,7 @@ def broken_proposal(config, store):
     """A real proposal, then one mentor given more mentees than any capacity allows (taken from other pairs)."""
     from mentorflow.matching import propose
 
-    inp = pipeline.match_input(config, store)
+    inp = match.match_input(config, store)
     result = propose(inp)
     mentor = result.pairs.iloc[0].mentor_id
     needed = config.matching.rules.max_mentees_per_mentor + 1 - int((result.pairs["mentor_id"] == mentor).sum())
@@ -338,21 +339,19 @@ def broken_proposal(config, store):
 
 
 def test_the_match_gate_stops_a_proposal_over_capacity(validated):
-    from mentorflow.quality import stages
 
     config, store = validated()
     inp, result, mentor, _ = broken_proposal(config, store)
     with pytest.raises(GateFailure, match=rf"matches.capacity .* mentor {mentor} has \d mentees, capacity"):
-        stages.check_proposal(config, store, result, inp)
+        stage_gates.check_proposal(config, store, result, inp)
 
 
 def test_a_soft_match_gate_drops_the_offending_pairs_and_gives_their_mentees_a_reason(validated):
-    from mentorflow.quality import stages
 
     config, store = validated(quality={"severity": {"matches.capacity": "soft"}})
     inp, result, mentor, extra = broken_proposal(config, store)
     before, dropped = len(result.pairs), int((result.pairs["mentor_id"] == mentor).sum())
-    checked = stages.check_proposal(config, store, result, inp)
+    checked = stage_gates.check_proposal(config, store, result, inp)
     assert dropped > 1 and len(checked.pairs) == before - dropped and mentor not in set(checked.pairs["mentor_id"])
     reasons = dict(zip(checked.unmatched["employee_id"], checked.unmatched["reason"]))
     assert all("held by the data-quality gate (matches.capacity" in reasons[m] for m in extra)
@@ -360,18 +359,17 @@ def test_a_soft_match_gate_drops_the_offending_pairs_and_gives_their_mentees_a_r
 
 def test_propose_matches_passes_the_match_gate(validated):
     config, store = validated()
-    summary = pipeline.propose_matches(config, store)
+    summary = match.propose_matches(run_of(config, store))
     assert summary["pairs"] > 0
     assert (paths.reports_dir(config.cohort) / "dq-matches.html").exists()
     assert held(store, "matches") == []
 
 
 def test_pulse_answers_out_of_range_or_from_outsiders_never_reach_the_health_score(validated):
-    from mentorflow.quality import stages
     from mentorflow.store import matches
 
     config, store = validated()
-    pipeline.propose_matches(config, store)
+    match.propose_matches(run_of(config, store))
     pair = store.rows(matches)[0]
     base = {"cohort_id": config.cohort, "period": "pulse-1", "match_id": pair["match_id"], "meetings": 2,
             "satisfaction": 4, "goal_progress": 4, "follow_through": 4, "comment": "", "wants_end": False}
@@ -380,7 +378,7 @@ def test_pulse_answers_out_of_range_or_from_outsiders_never_reach_the_health_sco
         {**base, "respondent_id": pair["mentee_id"], "satisfaction": 9},
         {**base, "respondent_id": "E000001" if "E000001" not in (pair["mentor_id"], pair["mentee_id"]) else "E000002"},
     ])
-    kept = stages.check_pulse(config, store, responses)
+    kept = stage_gates.check_pulse(config, store, responses)
     assert list(kept["respondent_id"]) == [pair["mentor_id"]]
     reasons = sorted(r["reason"] for r in held(store, "pulse"))
     assert reasons[0].startswith("pulse.respondent_in_pair: ")
@@ -388,11 +386,10 @@ def test_pulse_answers_out_of_range_or_from_outsiders_never_reach_the_health_sco
 
 
 def test_a_mentor_of_two_answers_once_per_pair_and_a_repeat_about_one_pair_is_held(validated):
-    from mentorflow.quality import stages
     from mentorflow.store import matches
 
     config, store = validated()
-    pipeline.propose_matches(config, store)
+    match.propose_matches(run_of(config, store))
     by_mentor: dict[str, list] = {}
     for pair in store.rows(matches):
         by_mentor.setdefault(pair["mentor_id"], []).append(pair)
@@ -400,10 +397,10 @@ def test_a_mentor_of_two_answers_once_per_pair_and_a_repeat_about_one_pair_is_he
     base = {"cohort_id": config.cohort, "period": "pulse-1", "respondent_id": mentor, "meetings": 2,
             "satisfaction": 4, "goal_progress": 4, "follow_through": 4, "comment": "", "wants_end": False}
     answers = pd.DataFrame([{**base, "match_id": pairs[0]["match_id"]}, {**base, "match_id": pairs[1]["match_id"]}])
-    assert len(stages.check_pulse(config, store, answers)) == 2
+    assert len(stage_gates.check_pulse(config, store, answers)) == 2
     assert held(store, "pulse") == []
     repeated = pd.concat([answers, answers.iloc[:1]], ignore_index=True)
-    kept = stages.check_pulse(config, store, repeated)
+    kept = stage_gates.check_pulse(config, store, repeated)
     assert list(kept["match_id"]) == [pairs[1]["match_id"]]
     assert [r["reason"] for r in held(store, "pulse")] == [
         f"pulse.one_per_person: {mentor} answered more than once about pair {pairs[0]['match_id']} for pulse-1"]
@@ -414,7 +411,7 @@ def test_closeout_evaluations_that_fail_the_gate_stay_out_of_the_hr_report(valid
     from mentorflow.store import evaluations, matches
 
     config, store = validated()
-    pipeline.propose_matches(config, store)
+    match.propose_matches(run_of(config, store))
     pair = store.rows(matches)[0]
     outsider = next(e for e in stored_ids(store) if e not in {m[k] for m in store.rows(matches)
                                                               for k in ("mentor_id", "mentee_id")})
@@ -424,7 +421,7 @@ def test_closeout_evaluations_that_fail_the_gate_stay_out_of_the_hr_report(valid
     store.upsert(evaluations, [{**base, "employee_id": pair["mentee_id"]},
                                {**base, "employee_id": pair["mentor_id"], "role": "mentor", "recommend": 11},
                                {**base, "employee_id": outsider}])
-    summary = pipeline.build_hr_report(config, store)
+    summary = closeout.build_hr_report(run_of(config, store))
     reasons = sorted(r["reason"] for r in held(store, "closeout"))
     assert reasons == [f"closeout.participant: {outsider} was in no pair of this cohort",
                        "closeout.value_ranges: recommend is 11, must be 0-10"]

@@ -19,12 +19,12 @@ TARGET_BYTES = 100 * 1024 * 1024
 
 IMPORT = textwrap.dedent("""
     import json, resource, sys
-    from mentorflow.stages import pipeline
-    from mentorflow.cohorts.config import load_cohort
+    from mentorflow.stages import intake
+    from mentorflow.cohorts.loader import load_cohort
     from mentorflow.store import Store, applications, quarantine
     config = load_cohort(sys.argv[1])
     store = Store.for_cohort(config)
-    summary = pipeline.import_applications(config, store)
+    summary = intake.import_applications(run_of(config, store))
     summary["stored"] = store.count(applications)
     summary["held"] = sorted([r["record_key"], r["reason"]] for r in store.rows(quarantine, gate="intake"))
     summary["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -48,7 +48,7 @@ def write_big_export(path, ids: list[str], bad_rows: dict[int, bytes]) -> int:
 
 
 def test_a_100mb_export_is_streamed_and_keeps_every_good_row(cohorts_dir, mentorflow_home):
-    from mentorflow.cohorts.config import load_cohort
+    from mentorflow.cohorts.loader import load_cohort
     from mentorflow.store import Store, people
 
     roster = generate_roster(PEOPLE, seed=3)

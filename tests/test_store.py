@@ -4,7 +4,7 @@ import json
 import pytest
 from conftest import write_cohort
 from mentorflow import settings as paths
-from mentorflow.cohorts.config import load_cohort
+from mentorflow.cohorts.loader import load_cohort
 from mentorflow.store import Store, applications, ddl, email_ledger, people, stage_runs
 
 

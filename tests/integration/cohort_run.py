@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mentorflow.cohorts import calendar
+
 from integration.stack import STORE_CONN_ID, Stack, StackError
 
 
@@ -64,8 +66,6 @@ def drive(stack: Stack, config, store, *, expected_dags: int = 8, timeout_s: flo
     """Run the cohort to close-out; ``kill_worker_in`` names a stage whose first running task is crashed
     with ``kill -9`` of the Celery worker's process group (the worker is restarted a few seconds later)."""
     from mentorflow.demo import simulate
-    from mentorflow.stages.pipeline import pulse_period
-
     cohort = config.cohort
     result = CohortRun(cohort)
     started = time.monotonic()
@@ -82,7 +82,7 @@ def drive(stack: Stack, config, store, *, expected_dags: int = 8, timeout_s: flo
         failed = [(dag, r["dag_run_id"]) for dag, rs in runs.items() for r in rs if r["state"] == "failed"]
         if failed:
             raise StackError(f"DAG run(s) failed: {failed}\n{stack.log_tails()}")
-        if sum(r["state"] == "success" for r in runs[closeout]) >= len(config.closeout_dates()):
+        if sum(r["state"] == "success" for r in runs[closeout]) >= len(calendar.closeout_dates(config)):
             break  # survey, reminder and HR report runs all done
         for detail in stack.pending_approvals():
             answered = stack.answer(detail, "Approve")
@@ -94,7 +94,7 @@ def drive(stack: Stack, config, store, *, expected_dags: int = 8, timeout_s: flo
             result.form_event = submit_rematch_request(stack, config, store)
             say(f"re-match request → triage running after {result.form_event.to_running_s:.1f}s")
         for run in runs[pulse]:
-            period = pulse_period(config, dt.datetime.fromisoformat(run["logical_date"]))
+            period = calendar.pulse_period(config, dt.datetime.fromisoformat(run["logical_date"]))
             if run["state"] == "success" and period not in result.answered_periods:
                 simulate.pulse_answers(store, cohort, period, seed, ask_to_end=1 if period == "pulse-1" else 0)
                 result.answered_periods.append(period)

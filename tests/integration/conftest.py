@@ -48,7 +48,7 @@ def stack():
 @pytest.fixture(scope="module")
 def live_cohort(stack) -> tuple[object, object, CohortRun]:
     """A small cohort run to close-out on the stack, with the worker crashed once during intake."""
-    from mentorflow.cohorts.config import load_cohort
+    from mentorflow.cohorts.loader import load_cohort
     from mentorflow.demo.synthetic import write_population
     from mentorflow.store import Store
 

@@ -45,7 +45,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_failures(args: argparse.Namespace) -> int:
-    from mentorflow.cohorts.config import find_cohort
+    from mentorflow.cohorts.loader import find_cohort
     from mentorflow.errors import CohortConfigError
     from mentorflow.messaging.ledger import undeliverable
     from mentorflow.store import Store

@@ -21,7 +21,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_deliver_events(args: argparse.Namespace) -> int:
     """Deliver every pending event of the chosen cohorts; exit 1 if any stays pending."""
-    from mentorflow.cohorts.config import find_cohort, load_cohorts
+    from mentorflow.cohorts.loader import find_cohort, load_cohorts
     from mentorflow.forms import events
     from mentorflow.store import Store
 

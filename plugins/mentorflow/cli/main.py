@@ -23,7 +23,9 @@ from mentorflow.cli import emails as cli_email
 from mentorflow.cli import forms as cli_forms
 from mentorflow.cli import quarantine as cli_quality
 from mentorflow.cli import whatif as cli_match
-from mentorflow.cohorts.config import STAGES, cohort_files, find_cohort, load_cohort, load_cohorts
+from mentorflow.cohorts import calendar
+from mentorflow.cohorts.calendar import STAGES
+from mentorflow.cohorts.loader import cohort_files, find_cohort, load_cohort, load_cohorts
 from mentorflow.errors import CohortConfigError
 
 NEW_COHORT = """\
@@ -111,7 +113,7 @@ def cmd_cohort_validate(args: argparse.Namespace) -> int:
     for path in files:
         try:
             config = load_cohort(path)
-            print(f"✓ {path}: {config.name} ({config.program_type.value}), {len(config.pulse_dates())} pulse periods")
+            print(f"✓ {path}: {config.name} ({config.program_type.value}), {len(calendar.pulse_dates(config))} pulse periods")
         except CohortConfigError as error:
             errors.append(error)
     _print_errors(errors)
@@ -135,7 +137,7 @@ def _airflow_runs(cohort: str) -> dict[str, dict] | str:
         from airflow.utils.session import create_session
         from sqlalchemy import select
 
-        from mentorflow.orchestration.dags import dag_id
+        from mentorflow.orchestration.wiring import dag_id
 
         found: dict[str, dict] = {}
         with create_session() as session:

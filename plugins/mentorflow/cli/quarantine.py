@@ -19,7 +19,7 @@ STATUSES = ("open", "fixed", "released", "rejected")
 
 
 def _store(cohort: str):
-    from mentorflow.cohorts.config import find_cohort
+    from mentorflow.cohorts.loader import find_cohort
     from mentorflow.errors import CohortConfigError
     from mentorflow.store import Store
 

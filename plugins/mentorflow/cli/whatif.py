@@ -20,11 +20,13 @@ from pathlib import Path
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    from mentorflow.cohorts.config import parse_cohort
+    from mentorflow.cohorts.loader import parse_cohort
     from mentorflow.errors import CohortConfigError, GateFailure, ImportFileError
     from mentorflow.matching import propose
     from mentorflow.reports import matches as reports
-    from mentorflow.stages import pipeline
+    from mentorflow.stages import intake, match, validate
+    from mentorflow.stages import open as open_stage
+    from mentorflow.stages.common import CohortRun
     from mentorflow.store import Store
 
     cohort_path = Path(args.cohort)
@@ -55,6 +57,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     store = Store(f"sqlite:///{db}")
     store.create_all()
     today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
+    run = CohortRun(config, store, config.at(dt.datetime.combine(today, dt.time(9, 0))), run_id="what-if")
     started = time.monotonic()
 
     def say(message: str) -> None:
@@ -62,19 +65,19 @@ def cmd_match(args: argparse.Namespace) -> int:
 
     try:
         say(f"roster {sources.roster_csv} …")
-        roster = pipeline.import_roster(config, store, today)
+        roster = open_stage.import_roster(run)
         say(f"  {roster['people']:,} people, {roster['eligible']:,} eligible, {roster['quarantined_rows']} rows quarantined")
         say(f"applications {sources.applications_csv} …")
-        imported = pipeline.import_applications(config, store)
-        checked = pipeline.validate_applications(config, store)
+        imported = intake.import_applications(run)
+        checked = validate.validate_applications(run)
         say(f"  {imported['imported']:,} imported, {checked['valid']:,} valid, {checked['quarantined']} quarantined "
             f"(reasons: {checked['report']})")
     except (ImportFileError, GateFailure) as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 1
 
-    result = propose(pipeline.match_input(config, store), progress=say, certify=args.certify)
-    pipeline.replace_proposal(config, store, "initial", result)
+    result = propose(match.match_input(config, store), progress=say, certify=args.certify)
+    match.replace_proposal(run, "initial", result)
     report = reports.write_match_report(config, store, "initial")
     result.pairs.to_csv(out / "matches.csv", index=False)
     result.unmatched.to_csv(out / "unmatched.csv", index=False)

@@ -14,17 +14,12 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mentorflow import settings as paths
 from mentorflow.contract.checks import CHECKS, Severity
-from mentorflow.errors import CohortConfigError
-
-STAGES: tuple[str, ...] = ("open", "intake", "validate", "match", "kickoff", "pulse", "midpoint", "closeout")
 
 _COHORT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$")
-_CADENCE = re.compile(r"^(monthly|weekly|every (\d+) (minutes|hours|days))$")
+CADENCE = re.compile(r"^(monthly|weekly|every (\d+) (minutes|hours|days))$")
 
 
 class ProgramType(str, Enum):
@@ -55,7 +50,7 @@ class Calendar(_Strict):
     @field_validator("pulse_cadence")
     @classmethod
     def _cadence(cls, value: str) -> str:
-        if not _CADENCE.match(value):
+        if not CADENCE.match(value):
             raise ValueError("must be 'monthly', 'weekly' or 'every N minutes|hours|days'")
         return value
 
@@ -259,124 +254,9 @@ class CohortConfig(_Strict):
         """A calendar datetime as an aware datetime in the cohort's timezone."""
         return moment if moment.tzinfo else moment.replace(tzinfo=self.tz)
 
-    def pulse_dates(self) -> list[dt.datetime]:
-        """Pulse periods: from one cadence after kickoff, while before close-out."""
-        cal = self.calendar
-        dates: list[dt.datetime] = []
-        start = self.at(cal.kickoff)
-        end = self.at(cal.close_out)
-        step = 1
-        while True:
-            moment = _advance(start, cal.pulse_cadence, step)
-            if moment >= end:
-                return dates
-            dates.append(moment)
-            step += 1
-
-    def pulse_reminder_dates(self) -> list[dt.datetime]:
-        """When non-respondents are reminded: ``health.reminder_after_days`` after each pulse,
-        if that is before the next pulse (or close-out)."""
-        pulses = self.pulse_dates()
-        ends = pulses[1:] + [self.at(self.calendar.close_out)]
-        delay = dt.timedelta(days=self.health.reminder_after_days)
-        return [start + delay for start, end in zip(pulses, ends) if start + delay < end]
-
-    def closeout_dates(self) -> dict[str, dt.datetime]:
-        """The close-out stage's three runs: survey, reminder (halfway) and report (window closed)."""
-        start = self.at(self.calendar.close_out)
-        window = dt.timedelta(days=self.calendar.evaluation_days)
-        return {"survey": start, "reminder": start + window / 2, "report": start + window}
-
     def resolve(self, relative: str) -> Path:
         """A path from the YAML, relative to the YAML file's folder."""
         path = Path(relative).expanduser()
         if not path.is_absolute() and self.source_path is not None:
             path = self.source_path.parent / path
         return path
-
-
-def _advance(start: dt.datetime, cadence: str, steps: int) -> dt.datetime:
-    match = _CADENCE.match(cadence)
-    assert match is not None  # validated
-    if cadence == "monthly":
-        month_index = start.month - 1 + steps
-        year, month = start.year + month_index // 12, month_index % 12 + 1
-        day = min(start.day, _days_in_month(year, month))
-        return start.replace(year=year, month=month, day=day)
-    if cadence == "weekly":
-        return start + dt.timedelta(weeks=steps)
-    amount, unit = int(match.group(2)), match.group(3)
-    return start + dt.timedelta(**{unit: amount * steps})
-
-
-def _days_in_month(year: int, month: int) -> int:
-    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
-    return (nxt - dt.timedelta(days=1)).day
-
-
-def _describe(error: ValidationError) -> list[str]:
-    problems = []
-    for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "missing":
-            message = "is required but missing"
-        elif item["type"] == "extra_forbidden":
-            message = "is not a known setting (check the spelling)"
-        problems.append(f"{where}: {message}")
-    return problems
-
-
-def parse_cohort(text: str, path: Path | str = "<string>") -> CohortConfig:
-    """Parse YAML text into a validated cohort, raising :class:`CohortConfigError`."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise CohortConfigError(path, [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
-    if not isinstance(data, dict):
-        raise CohortConfigError(path, ["the file must be a mapping of settings (key: value)"])
-    try:
-        config = CohortConfig.model_validate(data)
-    except ValidationError as exc:
-        raise CohortConfigError(path, _describe(exc)) from None
-    return config.model_copy(update={"source_path": Path(path)})
-
-
-def load_cohort(path: Path | str) -> CohortConfig:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CohortConfigError(path, [f"cannot be read ({exc})"]) from None
-    config = parse_cohort(text, path)
-    if config.cohort != path.stem:
-        raise CohortConfigError(path, [f"cohort: {config.cohort!r} must equal the file name {path.stem!r}"])
-    return config
-
-
-def cohort_files(directory: Path | None = None) -> list[Path]:
-    directory = directory or paths.cohorts_dir()
-    return sorted(p for p in directory.glob("*.y*ml") if p.suffix in {".yaml", ".yml"})
-
-
-def load_cohorts(directory: Path | None = None) -> tuple[list[CohortConfig], list[CohortConfigError]]:
-    """Every cohort in a folder, in file-name order; broken files are returned, not raised."""
-    good: list[CohortConfig] = []
-    bad: list[CohortConfigError] = []
-    for path in cohort_files(directory):
-        try:
-            good.append(load_cohort(path))
-        except CohortConfigError as exc:
-            bad.append(exc)
-    return good, bad
-
-
-def find_cohort(cohort_id: str, directory: Path | None = None) -> CohortConfig:
-    directory = directory or paths.cohorts_dir()
-    for suffix in (".yaml", ".yml"):
-        candidate = directory / f"{cohort_id}{suffix}"
-        if candidate.exists():
-            return load_cohort(candidate)
-    raise CohortConfigError(directory / f"{cohort_id}.yaml", ["no such cohort file"])

@@ -8,42 +8,13 @@ The committee's approval step is answered by marking it successful, which counts
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from mentorflow.cohorts.calendar import PlannedRun, plan
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.errors import StageFailed
-from mentorflow.orchestration.dags import _intake_moments, dag_id
-
-
-@dataclass(frozen=True)
-class PlannedRun:
-    moment: dt.datetime
-    stage: str
-    label: str
-
-
-def plan(config: CohortConfig) -> list[PlannedRun]:
-    """Every stage run of the cohort, in the order the scheduler would start them."""
-    cal = config.calendar
-    runs = [PlannedRun(config.at(cal.application_open), "open", "window opens")]
-    runs += [PlannedRun(m, "intake", f"intake check {i}") for i, m in enumerate(_intake_moments(config), 1)]
-    close = config.at(cal.application_close)
-    runs += [
-        PlannedRun(close, "validate", "window closes"),
-        PlannedRun(close + dt.timedelta(seconds=1), "match", "matching and committee approval"),
-        PlannedRun(close + dt.timedelta(seconds=2), "kickoff", "kickoff emails"),
-    ]
-    runs += [PlannedRun(m, "pulse", f"pulse survey {i}") for i, m in enumerate(config.pulse_dates(), 1)]
-    runs += [PlannedRun(m, "pulse", f"pulse reminder {i}") for i, m in enumerate(config.pulse_reminder_dates(), 1)]
-    closeout = config.closeout_dates()
-    runs += [PlannedRun(config.at(cal.midpoint), "midpoint", "midpoint review"),
-             PlannedRun(closeout["survey"], "closeout", "close-out survey"),
-             PlannedRun(closeout["reminder"], "closeout", "close-out reminder"),
-             PlannedRun(closeout["report"], "closeout", "HR report")]
-    return sorted(runs, key=lambda r: r.moment)
+from mentorflow.orchestration.wiring import dag_id
 
 
 def run(config: CohortConfig, dags: dict, *, before: Callable[[PlannedRun], None] | None = None,

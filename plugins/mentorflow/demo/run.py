@@ -122,7 +122,7 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None) -> int:
     print(f"mentorflow demo → {home}")
     prepare(home, people, seed)
 
-    from mentorflow.cohorts.config import find_cohort
+    from mentorflow.cohorts.loader import find_cohort
     from mentorflow.demo import lifecycle, simulate
     from mentorflow.store import Store
 

@@ -11,6 +11,7 @@ import datetime as dt
 
 import numpy as np
 
+from mentorflow.cohorts import calendar
 from mentorflow.store import Store, evaluations, matches, pulse_responses
 
 COMMENTS = [
@@ -82,14 +83,12 @@ def participants(config, store: Store, seed: int, say=print):
     """A ``lifecycle.run`` hook: before each run that follows a pulse survey, the pairs answer that
     survey (once per period; a partner asks to end in period 2); most participants evaluate the program
     before the close-out reminder, and HR exports the close-out roster before the report."""
-    from mentorflow.stages.pipeline import pulse_period
-
     answered: set[str] = set()
-    pulses = config.pulse_dates()
+    pulses = calendar.pulse_dates(config)
 
     def before(item) -> None:
         if item.stage in ("pulse", "midpoint", "closeout") and pulses and item.moment > pulses[0]:
-            period = pulse_period(config, item.moment - dt.timedelta(seconds=2))
+            period = calendar.pulse_period(config, item.moment - dt.timedelta(seconds=2))
             if period not in answered:
                 answered.add(period)
                 written = pulse_answers(store, config.cohort, period, seed + int(period.split("-")[1]),

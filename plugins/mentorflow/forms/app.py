@@ -31,9 +31,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from sqlalchemy import exc as sa_exc
 
 from mentorflow import settings as paths
-from mentorflow.cohorts.config import CohortConfig, find_cohort
+from mentorflow.cohorts import calendar
+from mentorflow.cohorts.config import CohortConfig
+from mentorflow.cohorts.loader import find_cohort
 from mentorflow.errors import CohortConfigError, TokenError
-from mentorflow.forms import deadlines, events, models, security, service, tokens
+from mentorflow.forms import events, models, security, service, tokens
 from mentorflow.store import Store
 
 log = logging.getLogger("mentorflow.forms")
@@ -115,7 +117,7 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
     delivering = threading.Lock()
 
     def deliver_everywhere() -> None:
-        from mentorflow.cohorts.config import load_cohorts
+        from mentorflow.cohorts.loader import load_cohorts
 
         for config in load_cohorts()[0]:
             deliver(registry.store(config), config.cohort)
@@ -148,7 +150,7 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
 
         def max_age(grant: tokens.FormGrant) -> float:
             try:
-                return deadlines.token_max_age(registry.config(grant.cohort_id), grant.form, grant.period)
+                return calendar.token_max_age(registry.config(grant.cohort_id), grant.form, grant.period)
             except CohortConfigError:
                 raise TokenError("This link is not valid.") from None
 
@@ -160,9 +162,9 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
         return grant, config, registry.store(config)
 
     def check_deadline(config: CohortConfig, grant: tokens.FormGrant) -> dt.datetime:
-        closes = deadlines.deadline(config, grant.form, grant.period)
+        closes = calendar.form_deadline(config, grant.form, grant.period)
         if settings.clock() >= closes:
-            raise Refusal(410, f"This form closed on {deadlines.describe(closes, config)}. "
+            raise Refusal(410, f"This form closed on {calendar.describe(closes, config)}. "
                                "Your earlier answers (if any) are kept. Contact the program team if you need help.")
         return closes
 
@@ -183,7 +185,7 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
                     context: service.FormContext, values: dict[str, str], errors: dict[str, str], *,
                     status: int = 200, notice: str | None = None, saved: bool = False) -> HTMLResponse:
         nonce = request.cookies.get(security.CSRF_COOKIE) or security.new_csrf_nonce()
-        closes = deadlines.deadline(config, form, grant.period)
+        closes = calendar.form_deadline(config, form, grant.period)
         rematch_link = None
         if form == "pulse" and saved:
             rematch_link = "rematch?token=" + urllib.parse.quote(
@@ -193,7 +195,7 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
             form=form, title=TITLES[form], cohort=config, person=context.person, token=token,
             action=f"{form}?token={urllib.parse.quote(token)}", values=values, errors=errors,
             csrf_field=security.CSRF_FIELD, csrf_value=security.csrf_field(nonce, token),
-            partnerships=context.partnerships, deadline=deadlines.describe(closes, config), notice=notice,
+            partnerships=context.partnerships, deadline=calendar.describe(closes, config), notice=notice,
             saved=saved, rematch_link=rematch_link, tipi_items=models.TIPI_ITEMS, tipi_scale=models.TIPI_SCALE,
             rematch_reasons=models.REMATCH_REASONS, pulse_outcomes=models.PULSE_OUTCOMES,
             field_label=models.field_label, skill_rows=models.SKILL_ROWS, partner_rows=models.PARTNER_ROWS, period=grant.period,

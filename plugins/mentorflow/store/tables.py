@@ -301,8 +301,14 @@ class Store:
 
     # -- generic helpers ----------------------------------------------------------------------
 
-    def upsert(self, table: sa.Table, rows: Iterable[Mapping[str, Any]], *, update: bool = True) -> int:
-        """Insert rows, or update them (``update``) or leave them (not ``update``) when the key exists."""
+    def begin(self):
+        """A transaction: ``with store.begin() as conn:`` and pass ``conn`` to the writes that belong together."""
+        return self.engine.begin()
+
+    def upsert(self, table: sa.Table, rows: Iterable[Mapping[str, Any]], *, update: bool = True,
+               conn: sa.Connection | None = None) -> int:
+        """Insert rows, or update them (``update``) or leave them (not ``update``) when the key exists;
+        inside ``conn``'s transaction when given, else in a transaction of its own."""
         rows = [dict(r) for r in rows]
         if not rows:
             return 0
@@ -317,9 +323,11 @@ class Store:
             stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in columns})
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-        with self.engine.begin() as conn:
-            for start in range(0, len(rows), 5000):
-                conn.execute(stmt, rows[start : start + 5000])
+        if conn is None:
+            with self.engine.begin() as own:
+                return self.upsert(table, rows, update=update, conn=own)
+        for start in range(0, len(rows), 5000):
+            conn.execute(stmt, rows[start : start + 5000])
         return len(rows)
 
     def rows(self, table: sa.Table, **where: Any) -> list[dict[str, Any]]:
@@ -348,19 +356,11 @@ class Store:
 
     # -- cohort-level records -----------------------------------------------------------------
 
-    def register_cohort(self, config: Any) -> None:
-        self.upsert(
-            cohorts,
-            [
-                {
-                    "cohort_id": config.cohort,
-                    "name": config.name,
-                    "program_type": config.program_type.value,
-                    "config_json": config.model_dump_json(),
-                    "created_at": _now(),
-                }
-            ],
-        )
+    def register_cohort(self, config: Any, *, conn: sa.Connection | None = None) -> None:
+        """Record the cohort (and its current settings); the first registration's time is kept."""
+        row = {"cohort_id": config.cohort, "name": config.name, "program_type": config.program_type.value,
+               "config_json": config.model_dump_json()}
+        self.upsert(cohorts, [row], conn=conn)  # created_at: the column default, on first insert only
 
     def stage_started(self, cohort_id: str, stage: str, run_id: str) -> None:
         self.upsert(

@@ -1,0 +1,224 @@
+"""The cohort calendar: every moment a stage runs, and what a run does at its moment.
+
+The one place that turns a cohort's ``calendar:`` settings into moments. The DAG
+timetables, the branch choices inside a run (survey or reminder?), the forms' deadlines
+and the demo's plan all read it, so they can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from mentorflow.cohorts.config import CADENCE, CohortConfig
+
+# the lifecycle stages that the calendar or a data asset starts, in order
+STAGES: tuple[str, ...] = ("open", "intake", "validate", "match", "kickoff", "pulse", "midpoint", "closeout")
+
+# a run "at" a moment may start a moment later than planned (scheduler or clock jitter)
+SLACK = dt.timedelta(seconds=1)
+
+# links stay valid this long after their form's deadline (then they are refused)
+TOKEN_SLACK = dt.timedelta(days=7)
+
+PulseAction = Literal["survey", "reminder"]
+CloseoutAction = Literal["survey", "reminder", "report"]
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run of one stage DAG, as the scheduler will start it."""
+
+    moment: dt.datetime
+    stage: str
+    label: str
+
+
+# -- the moments of each stage ------------------------------------------------------------------
+
+
+def window(config: CohortConfig) -> tuple[dt.datetime, dt.datetime]:
+    """When the application window opens and closes."""
+    return config.at(config.calendar.application_open), config.at(config.calendar.application_close)
+
+
+def intake_moments(config: CohortConfig) -> list[dt.datetime]:
+    """Intake checks: every ``intake_check_every_hours`` while the window is open (at least one)."""
+    opened, closed = window(config)
+    step = dt.timedelta(hours=config.calendar.intake_check_every_hours)
+    moments, moment = [], opened + step
+    while moment < closed:
+        moments.append(moment)
+        moment += step
+    return moments or [opened + (closed - opened) / 2]
+
+
+def pulse_dates(config: CohortConfig) -> list[dt.datetime]:
+    """Where each pulse period starts: one cadence after kickoff, then every cadence, before close-out."""
+    start, end = config.at(config.calendar.kickoff), config.at(config.calendar.close_out)
+    dates: list[dt.datetime] = []
+    step = 1
+    while (moment := _advance(start, config.calendar.pulse_cadence, step)) < end:
+        dates.append(moment)
+        step += 1
+    return dates
+
+
+def pulse_reminder_dates(config: CohortConfig) -> list[dt.datetime]:
+    """``health.reminder_after_days`` after each pulse, when that is before the next pulse (or close-out)."""
+    pulses = pulse_dates(config)
+    ends = pulses[1:] + [config.at(config.calendar.close_out)]
+    delay = dt.timedelta(days=config.health.reminder_after_days)
+    return [start + delay for start, end in zip(pulses, ends) if start + delay < end]
+
+
+def closeout_dates(config: CohortConfig) -> dict[CloseoutAction, dt.datetime]:
+    """The close-out stage's three runs: survey, reminder (halfway) and report (evaluation closed)."""
+    start = config.at(config.calendar.close_out)
+    evaluation = dt.timedelta(days=config.calendar.evaluation_days)
+    return {"survey": start, "reminder": start + evaluation / 2, "report": start + evaluation}
+
+
+def midpoint(config: CohortConfig) -> dt.datetime:
+    return config.at(config.calendar.midpoint)
+
+
+def scheduled_moments(config: CohortConfig, stage: str) -> list[dt.datetime]:
+    """The moments a calendar-driven stage DAG runs at (its timetable); [] for event-driven stages."""
+    opened, closed = window(config)
+    moments = {
+        "open": [opened],
+        "intake": intake_moments(config),
+        "validate": [closed],
+        "pulse": sorted(pulse_dates(config) + pulse_reminder_dates(config)),
+        "midpoint": [midpoint(config)],
+        "closeout": list(closeout_dates(config).values()),
+    }
+    return moments.get(stage, [])
+
+
+def plan(config: CohortConfig) -> list[PlannedRun]:
+    """Every stage run of the cohort in the order the scheduler starts them; the asset-driven match
+    and kickoff runs follow the validate run that produces their input."""
+    opened, closed = window(config)
+    runs = [PlannedRun(opened, "open", "window opens")]
+    runs += [PlannedRun(m, "intake", f"intake check {i}") for i, m in enumerate(intake_moments(config), 1)]
+    runs += [PlannedRun(closed, "validate", "window closes"),
+             PlannedRun(closed + SLACK, "match", "matching and committee approval"),
+             PlannedRun(closed + 2 * SLACK, "kickoff", "kickoff emails")]
+    runs += [PlannedRun(m, "pulse", f"pulse survey {i}") for i, m in enumerate(pulse_dates(config), 1)]
+    runs += [PlannedRun(m, "pulse", f"pulse reminder {i}") for i, m in enumerate(pulse_reminder_dates(config), 1)]
+    runs.append(PlannedRun(midpoint(config), "midpoint", "midpoint review"))
+    labels = {"survey": "close-out survey", "reminder": "close-out reminder", "report": "HR report"}
+    runs += [PlannedRun(m, "closeout", labels[action]) for action, m in closeout_dates(config).items()]
+    return sorted(runs, key=lambda r: r.moment)
+
+
+# -- what a run does at its moment --------------------------------------------------------------
+
+
+def pulse_action(config: CohortConfig, moment: dt.datetime) -> PulseAction:
+    """A pulse run at a reminder date reminds; any other pulse run assesses and surveys."""
+    due = any(abs(moment - reminder) <= SLACK for reminder in pulse_reminder_dates(config))
+    return "reminder" if due else "survey"
+
+
+def closeout_action(config: CohortConfig, moment: dt.datetime) -> CloseoutAction:
+    """Which of its three runs a close-out run is, from its moment."""
+    dates = closeout_dates(config)
+    if moment + SLACK >= dates["report"]:
+        return "report"
+    return "reminder" if moment + SLACK >= dates["reminder"] else "survey"
+
+
+def pulse_period(config: CohortConfig, moment: dt.datetime) -> str:
+    """The label of the pulse period that starts at or before ``moment`` ('pulse-1', 'pulse-2', ...)."""
+    index = sum(1 for start in pulse_dates(config) if start <= moment + SLACK)
+    return f"pulse-{max(index, 1)}"
+
+
+def period_number(period: str) -> int:
+    """``'pulse-3'`` → 3; anything else → 0."""
+    try:
+        return int(period.split("-")[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def previous_period(period: str) -> str | None:
+    number = period_number(period)
+    return f"pulse-{number - 1}" if number > 1 else None
+
+
+def period_start(config: CohortConfig, period: str) -> dt.datetime:
+    dates = pulse_dates(config)
+    number = period_number(period)
+    return dates[number - 1] if 0 < number <= len(dates) else config.at(config.calendar.kickoff)
+
+
+def reminder_wave(config: CohortConfig, moment: dt.datetime) -> int | None:
+    """Which application reminder is due at ``moment`` (1, 2, …), or None outside the window or before
+    the first ``reminder_after_days`` have passed."""
+    opened, closed = window(config)
+    wave = int((moment - opened) / dt.timedelta(days=config.calendar.reminder_after_days))
+    return wave if wave >= 1 and moment < closed else None
+
+
+# -- form deadlines -------------------------------------------------------------------------------
+
+
+def form_deadline(config: CohortConfig, form: str, period: str = "") -> dt.datetime:
+    """When a form closes:
+
+    - application, gap-fill: at ``application_close`` (the validate stage freezes applications then);
+    - pulse ``pulse-N``: when the next pulse period starts (the pulse stage assesses period N then),
+      the last one at ``close_out``;
+    - re-match request: at ``close_out``;
+    - close-out evaluation: when the evaluation window closes (and the HR report is built).
+    """
+    cal = config.calendar
+    if form in ("application", "gapfill"):
+        return config.at(cal.application_close)
+    if form == "rematch":
+        return config.at(cal.close_out)
+    if form == "closeout":
+        return closeout_dates(config)["report"]
+    if form == "pulse":
+        dates = pulse_dates(config)
+        number = period_number(period)
+        return dates[number] if number < len(dates) else config.at(cal.close_out)
+    raise ValueError(f"unknown form {form!r}")
+
+
+def token_max_age(config: CohortConfig, form: str, period: str = "") -> float:
+    """Seconds a link to this form stays valid, counted from the window opening (before any link is
+    issued): until :data:`TOKEN_SLACK` after the form's deadline."""
+    opened, _ = window(config)
+    return (form_deadline(config, form, period) + TOKEN_SLACK - opened).total_seconds()
+
+
+def describe(moment: dt.datetime, config: CohortConfig) -> str:
+    """A moment as people read it, in the cohort's timezone."""
+    return moment.astimezone(config.tz).strftime("%A %d %B %Y, %H:%M %Z")
+
+
+# -- cadence arithmetic ---------------------------------------------------------------------------
+
+
+def _advance(start: dt.datetime, cadence: str, steps: int) -> dt.datetime:
+    match = CADENCE.match(cadence)
+    assert match is not None  # validated by the config model
+    if cadence == "monthly":
+        month_index = start.month - 1 + steps
+        year, month = start.year + month_index // 12, month_index % 12 + 1
+        return start.replace(year=year, month=month, day=min(start.day, _days_in_month(year, month)))
+    if cadence == "weekly":
+        return start + dt.timedelta(weeks=steps)
+    amount, unit = int(match.group(2)), match.group(3)
+    return start + dt.timedelta(**{unit: amount * steps})
+
+
+def _days_in_month(year: int, month: int) -> int:
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return (following - dt.timedelta(days=1)).day

@@ -1,0 +1,73 @@
+"""Close-out stage: at close-out the evaluation survey, final pair health and completed pairs; halfway
+through the evaluation window a reminder to non-respondents; when it closes, the HR report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mentorflow.cohorts import calendar
+from mentorflow.messaging import OutgoingEmail
+from mentorflow.quality import stage_gates
+from mentorflow.reports import hr as hr_report
+from mentorflow.reports import matches as match_reports
+from mentorflow.stages.common import CohortRun, compose, form_link, people_index, program_contact, send
+from mentorflow.stages.pulse import assess_health
+from mentorflow.store import email_ledger, evaluations, matches
+
+TOOK_PART = ("active", "ended", "completed")
+
+
+def participants(run: CohortRun) -> list[str]:
+    """Every mentor and mentee who took part (ended pairs included)."""
+    return sorted({p for m in run.store.rows(matches, cohort_id=run.cohort)
+                   if m["status"] in TOOK_PART for p in (m["mentor_id"], m["mentee_id"])})
+
+
+def evaluation_emails(run: CohortRun, template: str, people_ids: list[str]) -> list[OutgoingEmail]:
+    everyone = people_index(run.store, run.cohort)
+    closes = calendar.describe(calendar.form_deadline(run.config, "closeout"), run.config)
+    return [compose(run.config, everyone[p], template, "closeout", closes=closes,
+                    link=form_link(run.config, p, "closeout", "closeout"))
+            for p in people_ids]
+
+
+def send_closeout_survey(run: CohortRun) -> dict[str, Any]:
+    """The final evaluation, to every mentor and mentee who took part."""
+    people_ids = participants(run)
+    return {"participants": len(people_ids), **send(run, evaluation_emails(run, "closeout", people_ids))}
+
+
+def send_closeout_reminders(run: CohortRun) -> dict[str, Any]:
+    """Remind participants who were sent the evaluation and have not answered it."""
+    asked = {r["person_id"] for r in run.store.rows(email_ledger, cohort_id=run.cohort, template="closeout")
+             if r["status"] == "sent"}
+    answered = {r["employee_id"] for r in run.store.rows(evaluations, cohort_id=run.cohort)}
+    due = sorted(asked - answered)
+    return {"reminded": len(due), **send(run, evaluation_emails(run, "closeout_reminder", due))}
+
+
+def assess_final_health(run: CohortRun) -> dict[str, Any]:
+    """Score the last pulse period, which closes with the program."""
+    if not calendar.pulse_dates(run.config):
+        return {"assessed": 0, "note": "no pulse periods"}
+    return assess_health(run, calendar.pulse_period(run.config, run.moment))
+
+
+def complete_pairs(run: CohortRun) -> dict[str, Any]:
+    """Every pair still active at close-out completed the program."""
+    with run.store.begin() as conn:
+        done = conn.execute(matches.update().where(matches.c.cohort_id == run.cohort, matches.c.status == "active")
+                            .values(status="completed", ended_at=run.moment))
+    return {"completed": done.rowcount}
+
+
+def build_hr_report(run: CohortRun) -> dict[str, Any]:
+    """The HR report (HTML, PDF, CSV exports, suggested weights) from the gated evaluations; HR is told."""
+    stage_gates.check_closeout(run.config, run.store)
+    files = hr_report.write(run.config, run.store)
+    notice = compose(run.config, program_contact(run.config, "hr"), "report_ready", "closeout",
+                     report_path=str(files["html"]), min_cell=match_reports.MIN_CELL)
+    return {"report": str(files["html"]), "pdf": str(files["pdf"]),
+            "csv": sorted(str(p) for k, p in files.items() if k not in ("html", "pdf", "weights")),
+            "suggested_weights": str(files["weights"]),
+            "evaluations": run.store.count(evaluations, cohort_id=run.cohort), "notice": send(run, [notice])}

@@ -1,0 +1,66 @@
+"""Kickoff stage: introduce every approved pair by email (one email per person, naming every partner),
+then mark the pairs active. Learners also hear of topics past mentees with similar wants found valuable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mentorflow.cohorts.config import CohortConfig
+from mentorflow.contract.parsing import parse_skills
+from mentorflow.messaging import OutgoingEmail
+from mentorflow.outcomes import discovery
+from mentorflow.stages.common import CohortRun, compose, people_index, send
+from mentorflow.store import Store, applications, cohorts, matches
+
+PastWants = list[tuple[set[str], set[str]]]
+
+
+def send_kickoff(run: CohortRun) -> dict[str, Any]:
+    everyone = people_index(run.store, run.cohort)
+    apps = {a["employee_id"]: a for a in run.store.rows(applications, cohort_id=run.cohort)}
+    approved = run.store.rows(matches, cohort_id=run.cohort, round="initial", status="approved")
+    past = discovery.history(run.store, past_cohorts(run.config, run.store))
+    counts = send(run, introductions(run.config, approved, "kickoff", "kickoff", everyone, apps, past))
+    with run.store.begin() as conn:
+        conn.execute(matches.update().where(matches.c.cohort_id == run.cohort, matches.c.status == "approved",
+                                            matches.c.round == "initial").values(status="active"))
+    return {"pairs": len(approved), **counts}
+
+
+def past_cohorts(config: CohortConfig, store: Store) -> list[str]:
+    """The cohorts to learn from: those named in the YAML, else every other cohort in the store."""
+    return config.previous_cohorts or sorted(r["cohort_id"] for r in store.rows(cohorts) if r["cohort_id"] != config.cohort)
+
+
+def introductions(config: CohortConfig, pairs: list[dict[str, Any]], template: str, period: str,
+                  everyone: dict, apps: dict, past: PastWants | None = None) -> list[OutgoingEmail]:
+    """One email per person introducing every partner ``pairs`` gives them (a mentor of two mentees gets
+    one). Whoever learns in a pair is also told of topics that past mentees with similar wants found
+    valuable (``past`` from :func:`discovery.history`)."""
+
+    def goals(person_id: str) -> str | None:
+        return (apps.get(person_id) or {}).get("goals")
+
+    symbiotic = config.program_type.value == "symbiotic"
+    partners: dict[str, list[dict[str, Any]]] = {}
+    learners: set[str] = set()
+    for pair in pairs:
+        reasons = [r.strip() for r in pair["explanation"].split(";") if r.strip()]
+        for me, partner, role in ((pair["mentor_id"], pair["mentee_id"], "mentor"),
+                                  (pair["mentee_id"], pair["mentor_id"], "mentee")):
+            if symbiotic or role == "mentee":
+                learners.add(me)
+            if symbiotic:
+                role = "mentor and mentee (you learn from each other)"
+            partners.setdefault(me, []).append({"partner": everyone[partner], "my_role": role, "reasons": reasons,
+                                                "partner_goals": goals(partner)})
+
+    def resources(person_id: str) -> list[str]:
+        if person_id not in learners or not past:
+            return []
+        wanted = set(parse_skills((apps.get(person_id) or {}).get("skills_wanted")))
+        return discovery.described(discovery.suggest(wanted, past))
+
+    return [compose(config, everyone[me], template, period, partners=mine, my_goals=goals(me),
+                    resources=resources(me))
+            for me, mine in partners.items()]

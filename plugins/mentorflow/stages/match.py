@@ -1,0 +1,124 @@
+"""Match stage: score and pair the valid applicants, gate the proposal, write the committee's report;
+after the committee's answer, re-solve with its locks and forbids or approve.
+
+load: :func:`match_input` (the cohort's people, valid applications, former pairs) ·
+decide: :func:`mentorflow.matching.propose` and the matches gate · apply: :func:`replace_proposal`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from mentorflow import settings
+from mentorflow.cohorts.config import CohortConfig
+from mentorflow.matching import COMPONENTS, MatchInput, MatchResult, committee, propose
+from mentorflow.quality import stage_gates
+from mentorflow.reports import matches as match_reports
+from mentorflow.stages.common import CohortRun
+from mentorflow.store import Store, applications, matches, people, unmatched
+
+PAIRED_BEFORE = ("active", "ended", "completed")
+
+
+def match_input(config: CohortConfig, store: Store, **extra: Any) -> MatchInput:
+    """Everything the matcher needs, read from the store: eligible people, valid applications, the
+    cohort's rules, and the pairs of earlier cohorts that must not repeat."""
+    roster = store.frame(people, cohort_id=config.cohort)
+    return MatchInput(
+        program_type=config.program_type.value, rules=config.matching.rules,
+        people=roster[roster["eligible"].astype(bool)],
+        applications=store.frame(applications, cohort_id=config.cohort, status="valid"),
+        previous_pairs=previous_pairs(config, store), roster=roster, weights=config.matching.weights,
+        forbidden_pairs={tuple(p) for p in config.matching.forbids},
+        locked_pairs=[tuple(p) for p in config.matching.locks], **extra,
+    )
+
+
+def previous_pairs(config: CohortConfig, store: Store) -> set[tuple[str, str]]:
+    if not config.matching.rules.forbid_repeat_pairs or not config.previous_cohorts:
+        return set()
+    stmt = sa.select(matches.c.mentor_id, matches.c.mentee_id).where(
+        matches.c.cohort_id.in_(config.previous_cohorts), matches.c.status.in_(PAIRED_BEFORE))
+    with store.engine.connect() as conn:
+        return {tuple(r) for r in conn.execute(stmt)}
+
+
+def propose_matches(run: CohortRun, *, locks: list[tuple[str, str]] = (),
+                    forbids: list[tuple[str, str]] = ()) -> dict[str, Any]:
+    """Propose the initial round; ``locks``/``forbids`` are the committee's additions to the YAML's."""
+    inp = match_input(run.config, run.store)
+    inp.locked_pairs = [*inp.locked_pairs, *locks]
+    inp.forbidden_pairs = inp.forbidden_pairs | set(forbids)
+    result = stage_gates.check_proposal(run.config, run.store, propose(inp), inp)
+    replace_proposal(run, "initial", result)
+    report = match_reports.write_match_report(run.config, run.store, "initial")
+    summary = {"pairs": len(result.pairs), "unmatched": len(result.unmatched),
+               "mean_score": round(float(result.pairs["score"].mean()), 4) if len(result.pairs) else 0.0,
+               "notes": result.notes, "report": str(report)}
+    return {**summary, "committee_text": committee_summary(run.config, run.store, "initial", result.notes)}
+
+
+def resolve_matches(run: CohortRun, response: dict[str, Any] | None) -> dict[str, Any]:
+    """Solve the initial round again with the locks and forbids the committee entered."""
+    locks, forbids, problems = committee.requested_changes(response)
+    summary = propose_matches(run, locks=locks, forbids=forbids)
+    summary["notes"] = problems + summary["notes"]
+    summary["committee_text"] = committee_summary(run.config, run.store, "initial", summary["notes"])
+    return {**summary, "committee_locks": [list(p) for p in locks], "committee_forbids": [list(p) for p in forbids]}
+
+
+def proposal_rows(run: CohortRun, round_name: str, result: MatchResult) -> tuple[list[dict], list[dict]]:
+    """The ``matches`` and ``unmatched`` rows of a proposal (decide: no I/O)."""
+    pairs = [
+        {"cohort_id": run.cohort, "round": round_name, "mentor_id": r.mentor_id, "mentee_id": r.mentee_id,
+         "score": float(r.score), "explanation": r.explanation, "status": "proposed", "created_at": run.moment,
+         "components_json": json.dumps({c: round(float(getattr(r, c)), 4) for c in COMPONENTS
+                                        if c in result.pairs.columns})}
+        for r in result.pairs.itertuples()
+    ]
+    left = [{"cohort_id": run.cohort, "round": round_name, "employee_id": r.employee_id, "reason": r.reason}
+            for r in result.unmatched.itertuples()]
+    return pairs, left
+
+
+def replace_proposal(run: CohortRun, round_name: str, result: MatchResult) -> None:
+    """Replace the round's open proposal (and its unmatched list) in one transaction."""
+    pairs, left = proposal_rows(run, round_name, result)
+    with run.store.begin() as conn:
+        conn.execute(matches.delete().where(matches.c.cohort_id == run.cohort, matches.c.round == round_name,
+                                            matches.c.status == "proposed"))
+        conn.execute(unmatched.delete().where(unmatched.c.cohort_id == run.cohort, unmatched.c.round == round_name))
+        if pairs:
+            conn.execute(matches.insert(), pairs)
+        if left:
+            conn.execute(unmatched.insert(), left)
+
+
+def committee_summary(config: CohortConfig, store: Store, round_name: str = "initial", notes: list[str] = ()) -> str:
+    """The text the committee reads in the approval step (with fairness flags and unmet locks)."""
+    proposed = store.rows(matches, cohort_id=config.cohort, round=round_name, status="proposed")
+    left = store.rows(unmatched, cohort_id=config.cohort, round=round_name)
+    scores = [m["score"] for m in proposed]
+    roles = {a["employee_id"]: a["role"] for a in store.rows(applications, cohort_id=config.cohort)}
+    roster = store.frame(people, cohort_id=config.cohort)
+    audit = match_reports.match_report_context(config, round_name, proposed, left, roster, roles)["audit"]
+    lines = [
+        f"**{config.name}** ({round_name} round): {len(proposed)} proposed pairs, {len(left)} unmatched.",
+        f"Mean score {sum(scores) / len(scores):.3f}, lowest {min(scores):.3f}." if scores else "No pairs proposed.",
+        *[f"Fairness: {flag}" for flag in audit.flags],
+        *[f"Note: {note}" for note in notes],
+        f"Full report: {settings.reports_dir(config.cohort) / f'matches-{round_name}.html'}",
+        "Re-solve: enter pairs as mentor_id:mentee_id;... in locks (must pair) or forbids (never pair).",
+    ]
+    return "\n\n".join(lines)
+
+
+def approve_matches(run: CohortRun, round_name: str = "initial") -> dict[str, Any]:
+    """The committee approved: the round's proposed pairs become approved."""
+    with run.store.begin() as conn:
+        done = conn.execute(matches.update().where(matches.c.cohort_id == run.cohort, matches.c.round == round_name,
+                                                   matches.c.status == "proposed").values(status="approved"))
+    return {"approved": done.rowcount}

@@ -1,0 +1,130 @@
+"""Midpoint stage: end at-risk pairs and pairs a partner asked to end, propose new partners for the
+mentees freed (healthy pairs stay fixed, former partners are never paired again); after the
+committee approves, activate the new pairs and tell everyone affected, and no one else.
+
+The endings and the new proposal are decided first and written together in one transaction, so a
+failed solve leaves the store as it was and a retry finds the same pairs to end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mentorflow.cohorts import calendar
+from mentorflow.matching import MatchResult, propose
+from mentorflow.outcomes import health
+from mentorflow.quality import stage_gates
+from mentorflow.reports import matches as match_reports
+from mentorflow.stages.common import CohortRun, compose, people_index, send
+from mentorflow.stages.kickoff import introductions
+from mentorflow.stages.match import approve_matches, committee_summary, match_input, proposal_rows
+from mentorflow.stages.pulse import assess_health
+from mentorflow.store import Store, applications, matches, pair_health, pulse_responses, rematch_requests, unmatched
+
+
+@dataclass
+class Rematch:
+    """The midpoint's decision: which pairs end (and why), which stay, and the new proposal."""
+
+    ending: dict[int, str]
+    kept: list[dict[str, Any]]
+    proposal: MatchResult
+
+
+def assess_midpoint_health(run: CohortRun) -> dict[str, Any]:
+    """Score the period running at the midpoint, so the decision sees the latest answers."""
+    if not calendar.pulse_dates(run.config):
+        return {"assessed": 0, "note": "no pulse periods"}
+    return assess_health(run, calendar.pulse_period(run.config, run.moment))
+
+
+def rematch(run: CohortRun) -> dict[str, Any]:
+    decision = decide_rematch(run)
+    apply_rematch(run, decision)
+    report = match_reports.write_match_report(run.config, run.store, "midpoint")
+    notes = decision.proposal.notes
+    return {"ended": len(decision.ending), "kept": len(decision.kept), "new_pairs": len(decision.proposal.pairs),
+            "still_unmatched": len(decision.proposal.unmatched), "report": str(report),
+            "committee_text": committee_summary(run.config, run.store, "midpoint", notes)}
+
+
+def latest_assessed_period(store: Store, cohort: str) -> str | None:
+    periods = {r["period"] for r in store.rows(pair_health, cohort_id=cohort)}
+    return max(periods, key=calendar.period_number) if periods else None
+
+
+def pairs_to_end(run: CohortRun) -> dict[int, str]:
+    """Active pairs at risk in the latest assessed period, or that a partner asked to end (in a pulse
+    answer or through the re-match request form), with the reason."""
+    store = run.store
+    period = latest_assessed_period(store, run.cohort)
+    states = {r["match_id"]: r["state"] for r in store.rows(pair_health, cohort_id=run.cohort, period=period)} if period else {}
+    wants_end = {r["match_id"] for r in store.rows(pulse_responses, cohort_id=run.cohort) if r["wants_end"]}
+    wants_end |= {r["match_id"] for r in store.rows(rematch_requests, cohort_id=run.cohort)}
+    ending = {}
+    for pair in store.rows(matches, cohort_id=run.cohort, status="active"):
+        if pair["match_id"] in wants_end:
+            ending[pair["match_id"]] = "partner asked to end"
+        elif states.get(pair["match_id"]) == health.AT_RISK:
+            ending[pair["match_id"]] = f"at risk in {period}"
+    return ending
+
+
+def decide_rematch(run: CohortRun) -> Rematch:
+    store = run.store
+    ending = pairs_to_end(run)
+    active = store.rows(matches, cohort_id=run.cohort, status="active")
+    kept = [m for m in active if m["match_id"] not in ending]
+    freed = {m["mentee_id"] for m in active if m["match_id"] in ending}
+    former = {(m["mentor_id"], m["mentee_id"]) for m in store.rows(matches, cohort_id=run.cohort)}
+    inp = match_input(run.config, store, fixed_pairs=[(m["mentor_id"], m["mentee_id"]) for m in kept])
+    inp.forbidden_pairs |= former
+    # only freed mentees look for a partner; everyone else keeps theirs
+    apps = inp.applications
+    inp.applications = apps[apps["role"].isin(["mentor", "both"]) | apps["employee_id"].isin(freed)]
+    inp.applications = inp.applications[~(inp.applications["role"].eq("mentee")
+                                          & ~inp.applications["employee_id"].isin(freed))]
+    result = propose(inp)
+    result.pairs = result.pairs[result.pairs["mentee_id"].isin(freed)]
+    result.unmatched = result.unmatched[result.unmatched["employee_id"].isin(freed)]
+    result = stage_gates.check_proposal(run.config, store, result, inp, to_place=freed)
+    return Rematch(ending=ending, kept=kept, proposal=result)
+
+
+def apply_rematch(run: CohortRun, decision: Rematch) -> None:
+    """End the pairs and store the new proposal in one transaction."""
+    pairs, left = proposal_rows(run, "midpoint", decision.proposal)
+    with run.store.begin() as conn:
+        for match_id, why in decision.ending.items():
+            conn.execute(matches.update().where(matches.c.match_id == match_id, matches.c.status == "active")
+                         .values(status="ended", ended_at=run.moment, end_reason=why))
+        conn.execute(matches.delete().where(matches.c.cohort_id == run.cohort, matches.c.round == "midpoint",
+                                            matches.c.status == "proposed"))
+        conn.execute(unmatched.delete().where(unmatched.c.cohort_id == run.cohort, unmatched.c.round == "midpoint"))
+        if pairs:
+            conn.execute(matches.insert(), pairs)
+        if left:
+            conn.execute(unmatched.insert(), left)
+
+
+def activate_rematches(run: CohortRun) -> dict[str, Any]:
+    """Activate approved midpoint pairs and tell everyone affected (and no one else)."""
+    approve_matches(run, "midpoint")  # this step runs only once the committee approved the round
+    store = run.store
+    everyone = people_index(store, run.cohort)
+    apps = {a["employee_id"]: a for a in store.rows(applications, cohort_id=run.cohort)}
+    new_pairs = store.rows(matches, cohort_id=run.cohort, round="midpoint", status="approved")
+    ended = store.rows(matches, cohort_id=run.cohort, status="ended")
+    messages = introductions(run.config, new_pairs, "rematch", "midpoint", everyone, apps)
+    rehomed = {p["mentor_id"] for p in new_pairs} | {p["mentee_id"] for p in new_pairs}
+    left_alone = {p for m in ended for p in (m["mentor_id"], m["mentee_id"])} - rehomed
+    still_active = {p for m in store.rows(matches, cohort_id=run.cohort, status="active")
+                    for p in (m["mentor_id"], m["mentee_id"])}
+    messages += [compose(run.config, everyone[person], "rematch", "midpoint", partners=[])
+                 for person in sorted(left_alone - still_active)]
+    counts = send(run, messages)
+    with store.begin() as conn:
+        conn.execute(matches.update().where(matches.c.cohort_id == run.cohort, matches.c.round == "midpoint",
+                                            matches.c.status == "approved").values(status="active"))
+    return {"activated": len(new_pairs), "notified": len(messages), **counts}

@@ -1,0 +1,110 @@
+"""Pulse stage: at each pulse date, score last period's pair health (alerting ops about pairs at risk)
+and send this period's check-in; at a reminder date, remind partners who have not answered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from mentorflow.cohorts import calendar
+from mentorflow.messaging.ledger import undeliverable
+from mentorflow.outcomes import health
+from mentorflow.quality import stage_gates
+from mentorflow.reports import matches as match_reports
+from mentorflow.stages.common import (
+    CohortRun,
+    compose,
+    form_link,
+    partners_by_person,
+    people_index,
+    program_contact,
+    send,
+)
+from mentorflow.store import email_ledger, matches, pair_health, pulse_responses
+
+HEALTH_COLUMNS = ["cohort_id", "period", "match_id", "score", "state", "reasons", "silent_streak"]
+
+
+def current_period(run: CohortRun) -> str:
+    return calendar.pulse_period(run.config, run.moment)
+
+
+def assess_previous_period(run: CohortRun) -> dict[str, Any]:
+    """At a pulse date, the period that just closed is assessed (none before the first)."""
+    return assess_health(run, calendar.previous_period(current_period(run)))
+
+
+def assess_health(run: CohortRun, period: str | None) -> dict[str, Any]:
+    """Score every active pair surveyed for a closed period, store the scores, alert ops about pairs at risk."""
+    if period is None:
+        return {"assessed": 0, "note": "no earlier period to assess"}
+    config, store = run.config, run.store
+    surveyed_pairs = pairs_surveyed(run, period)
+    answers = stage_gates.check_pulse(config, store, store.frame(pulse_responses, cohort_id=run.cohort, period=period))
+    earlier = calendar.previous_period(period)
+    previous = store.frame(pair_health, cohort_id=run.cohort, period=earlier) if earlier else None
+    scored = health.score_pairs(surveyed_pairs, answers, previous, config.health)
+    if scored.empty:
+        return {"period": period, "assessed": 0}
+    scored["cohort_id"], scored["period"] = run.cohort, period
+    store.upsert(pair_health, scored[HEALTH_COLUMNS].to_dict("records"))
+    alert = at_risk_alert(run, period, scored[scored["state"] == health.AT_RISK])
+    sent = send(run, alert) if alert else {}
+    counts = scored["state"].value_counts().to_dict()
+    report = match_reports.write_pulse_report(config, store, period)
+    return {"period": period, "assessed": len(scored), **{k.lower().replace(" ", "_"): int(v) for k, v in counts.items()},
+            "alert": sent, "report": str(report)}
+
+
+def pairs_surveyed(run: CohortRun, period: str) -> pd.DataFrame:
+    """The active pairs that were asked about ``period`` (a pair formed later has nothing to answer yet)."""
+    store = run.store
+    active = store.frame(matches, cohort_id=run.cohort, status="active")
+    surveyed = {r["person_id"] for r in store.rows(email_ledger, cohort_id=run.cohort, template="pulse", period=period)}
+    active = active[active["mentor_id"].isin(surveyed) | active["mentee_id"].isin(surveyed)]
+    if len(active) and calendar.period_start(run.config, period) < calendar.midpoint(run.config):
+        # a pair formed at the midpoint shares people with surveyed pairs but was not itself asked
+        active = active[active["round"] != "midpoint"]
+    return active
+
+
+def at_risk_alert(run: CohortRun, period: str, at_risk: pd.DataFrame) -> list:
+    """One email to ops listing the pairs at risk (none when no pair is)."""
+    if at_risk.empty:
+        return []
+    everyone = people_index(run.store, run.cohort)
+    pairs = [{"match_id": int(r.match_id), "score": float(r.score), "reasons": r.reasons,
+              "mentor_name": everyone[r.mentor_id]["full_name"], "mentee_name": everyone[r.mentee_id]["full_name"]}
+             for r in at_risk.itertuples()]
+    return [compose(run.config, program_contact(run.config), "at_risk", period, pairs=pairs, period=period,
+                    undeliverable=undeliverable(run.store, run.cohort))]
+
+
+def send_pulse(run: CohortRun) -> dict[str, Any]:
+    """One check-in email per person in an active pair, naming every partner they have."""
+    period = current_period(run)
+    active = run.store.rows(matches, cohort_id=run.cohort, status="active")
+    messages = check_ins(run, "pulse", period, partners_by_person(active))
+    return {"period": period, "pairs": len(active), **send(run, messages)}
+
+
+def send_pulse_reminders(run: CohortRun) -> dict[str, Any]:
+    """Remind each partner who was sent this period's check-in and has not answered it."""
+    period = current_period(run)
+    store = run.store
+    asked = {r["person_id"] for r in store.rows(email_ledger, cohort_id=run.cohort, template="pulse", period=period)
+             if r["status"] == "sent"}
+    answered = {r["respondent_id"] for r in store.rows(pulse_responses, cohort_id=run.cohort, period=period)}
+    partners = partners_by_person(store.rows(matches, cohort_id=run.cohort, status="active"))
+    due = {p: partners[p] for p in sorted(asked - answered) if p in partners}
+    return {"period": period, "reminded": len(due), **send(run, check_ins(run, "pulse_reminder", period, due))}
+
+
+def check_ins(run: CohortRun, template: str, period: str, partners: dict[str, list[str]]) -> list:
+    """A check-in (or its reminder) per person, naming every partner, with the period's deadline."""
+    everyone = people_index(run.store, run.cohort)
+    closes = calendar.describe(calendar.form_deadline(run.config, "pulse", period), run.config)
+    return [compose(run.config, everyone[me], template, period, partners=[everyone[p] for p in theirs],
+                    period=period, closes=closes, link=form_link(run.config, me, "pulse", period))
+            for me, theirs in sorted(partners.items())]
