@@ -23,6 +23,6 @@ __all__ = ["COMPONENTS", "DEFAULT_TOP_K", "MatchInput", "MatchResult", "propose"
 def propose(inp: MatchInput, **options: Any) -> MatchResult:
     """Pairs that honour every hard rule and maximise the total score, each with its reasons
     (options: ``progress``, ``moment``, ``certify``; see :func:`mentorflow.matching.engine.propose`)."""
-    from mentorflow.matching.engine import propose as run
+    from mentorflow.matching.engine import propose as run  # lazy: PuLP and SciPy load only when a match runs
 
     return run(inp, **options)

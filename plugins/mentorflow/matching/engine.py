@@ -17,15 +17,14 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from mentorflow.cohorts.config import Weights
 from mentorflow.contract.parsing import parse_ids
 from mentorflow.matching import explain, scoring
 from mentorflow.matching.inputs import COMPONENTS, DEFAULT_TOP_K, MatchInput, MatchResult
 from mentorflow.matching.solver import MatchingProblem, pruning_gap_bound, solve
 
 
-def _default_weights():
-    from mentorflow.cohorts.config import Weights
-
+def _default_weights() -> Weights:
     return Weights()
 
 

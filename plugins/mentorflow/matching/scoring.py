@@ -14,6 +14,9 @@ weighted mean of six components in [0, 1]:
 
 Hard rules give a boolean mask over the same block. :func:`top_candidates` keeps the best
 ``k`` allowed columns of every row, never materialising the full matrix.
+
+Longer than 300 lines because the six components and the hard rules are computed together, block by
+block, over the same arrays: split across modules they would each need the whole population again.
 """
 
 from __future__ import annotations

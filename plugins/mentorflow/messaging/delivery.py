@@ -18,11 +18,15 @@ def backend_for(config) -> EmailBackend:
     if sender.backend == "outbox":
         return OutboxBackend(paths.outbox_dir(config.cohort))
     if sender.backend == "smtp":
-        from mentorflow.messaging.smtp_backend import SmtpBackend
+        from mentorflow.messaging.smtp_backend import (
+            SmtpBackend,  # lazy: a provider's client loads only where a cohort uses it
+        )
 
         return SmtpBackend(smtp_settings(sender.conn_id))
     if sender.backend == "sendgrid":
-        from mentorflow.messaging.sendgrid_backend import SendGridBackend
+        from mentorflow.messaging.sendgrid_backend import (
+            SendGridBackend,  # lazy: a provider's client loads only where a cohort uses it
+        )
 
         host, api_key = sendgrid_settings(sender.conn_id)
         if not api_key:
@@ -43,7 +47,9 @@ def _connection(conn_id: str):
 
 def smtp_settings(conn_id: str | None):
     """Host, port, login and password from the Airflow connection, else MENTORFLOW_SMTP_* (mail catcher)."""
-    from mentorflow.messaging.smtp_backend import SmtpSettings
+    from mentorflow.messaging.smtp_backend import (
+        SmtpSettings,  # lazy: a provider's client loads only where a cohort uses it
+    )
 
     if conn_id:
         conn = _connection(conn_id)
@@ -59,7 +65,9 @@ def smtp_settings(conn_id: str | None):
 
 def sendgrid_settings(conn_id: str | None) -> tuple[str, str | None]:
     """(API base URL, API key) from the Airflow connection (host, password), else MENTORFLOW_SENDGRID_*."""
-    from mentorflow.messaging.sendgrid_backend import DEFAULT_HOST
+    from mentorflow.messaging.sendgrid_backend import (
+        DEFAULT_HOST,  # lazy: a provider's client loads only where a cohort uses it
+    )
 
     if conn_id:
         conn = _connection(conn_id)

@@ -11,6 +11,7 @@ from typing import Any
 
 from airflow.sdk import DAG, task
 
+from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.orchestration.wiring import asset, dag_arguments, timetable
 
@@ -120,7 +121,6 @@ def pulse_dag(config: CohortConfig) -> DAG:
         @task.branch
         def survey_or_reminder(cohort_id: str, **context: Any) -> str:
             """A pulse date assesses and surveys; a reminder date reminds (from the cohort calendar)."""
-            from mentorflow.cohorts import calendar
             from mentorflow.orchestration.tasks import choose
 
             return {"survey": "assess_health", "reminder": "send_pulse_reminders"}[
@@ -165,7 +165,6 @@ def closeout_dag(config: CohortConfig) -> DAG:
         @task.branch
         def closeout_step(cohort_id: str, **context: Any) -> str:
             """Which of its three runs this is: survey, reminder or report (from the cohort calendar)."""
-            from mentorflow.cohorts import calendar
             from mentorflow.orchestration.tasks import choose
 
             return {"survey": "send_closeout_survey", "reminder": "send_closeout_reminders",
