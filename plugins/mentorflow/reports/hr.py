@@ -25,7 +25,8 @@ import pandas as pd
 from mentorflow import settings as paths
 from mentorflow.contract import parsing as ingest
 from mentorflow.quality.quarantine import without_held
-from mentorflow.reports.matches import MIN_CELL, _histogram, _write, pulse_figures
+from mentorflow.reports.matches import pulse_figures
+from mentorflow.reports.render import MIN_CELL, bar_width, histogram, write_report
 from mentorflow.store import (
     Store,
     applications,
@@ -114,7 +115,7 @@ def figures(config, store: Store) -> dict[str, Any]:
         "groups": groups,
         "pairs_total": len(pairs),
         "mean_match_score": float(pairs["score"].mean()) if len(pairs) else None,
-        "score_histogram": _histogram(list(pairs["score"]) if len(pairs) else [], bins=10, low=0.0, high=1.0),
+        "score_histogram": histogram(list(pairs["score"]) if len(pairs) else [], bins=10, low=0.0, high=1.0),
         "rematch": {"initial": round_outcome("initial"), "midpoint": round_outcome("midpoint"),
                     "ended": int((pairs["status"] == "ended").sum()) if len(pairs) else 0},
         "outcomes": by_role,
@@ -179,7 +180,7 @@ def mean(value: float | None, n: int, fmt: str = "{:.2f}") -> str:
 def publishable(f: dict[str, Any]) -> dict[str, Any]:
     """The suppressed view of :func:`figures`: what HTML, PDF and CSV may show."""
     top = max((n for _, n in f["funnel"]), default=0) or 1
-    funnel = [{"stage": s, "count": count(n), "width": round(100 * n / top) if n >= MIN_CELL else 0}
+    funnel = [{"stage": s, "count": count(n), "width": bar_width(n, top) if n >= MIN_CELL else 0}
               for s, n in f["funnel"]]
     groups = {
         grouping: [{"group": str(r[grouping]), "applied": count(r["applied"]), "matched": count(r["matched"]),
@@ -244,8 +245,8 @@ def write(config, store: Store) -> dict[str, Path]:
         {"component": c, "current": f"{suggestion.current[c]:.3f}", "suggested": f"{suggestion.suggested[c]:.3f}",
          "correlation": f"{suggestion.correlations[c]:+.2f}" if c in suggestion.correlations else "no evidence"}
         for c in suggestion.current]}
-    html = _write(config, "hr-report.html", "hr_report.html", {"v": view, "learning": learning, "min_cell": MIN_CELL},
-                  store, "hr-report")
+    html = write_report(config, "hr-report.html", "hr_report.html",
+                        {"v": view, "learning": learning, "min_cell": MIN_CELL}, store, "hr-report")
     out = {"html": html, "weights": weights_file}
     for name, rows in _tables(view).items():
         path = html.with_name(f"hr-report-{name}.csv")

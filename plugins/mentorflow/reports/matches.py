@@ -1,36 +1,14 @@
-"""Human-readable reports: data quality, proposed matches, and the HR close-out report.
-
-Reports are self-contained HTML (charts are inline SVG, no network) rendered from
-``include/templates/reports/``. The HR report lives in :mod:`mentorflow.reports.hr`; any
-HR-facing group smaller than :data:`MIN_CELL` people is suppressed there.
-"""
+"""The proposed-matches report the committee reviews before approving a round, and the monthly pulse report."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from mentorflow import settings as paths
-from mentorflow.messaging.render import environment
+from mentorflow.reports.render import MIN_CELL, bar_width, histogram, write_report
 from mentorflow.store import Store, applications, email_ledger, matches, pair_health, people, unmatched
-
-MIN_CELL = 5
-
-
-def _render(config, template: str, context: dict[str, Any]) -> str:
-    return environment().get_template(f"reports/{template}").render(
-        cohort=config, generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), **context)
-
-
-def _write(config, name: str, template: str, context: dict[str, Any], store: Store, kind: str) -> Path:
-    out = paths.reports_dir(config.cohort) / name
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(_render(config, template, context), encoding="utf-8")
-    store.record_report(config.cohort, kind, str(out))
-    return out
 
 
 def match_report_context(config, round_name: str, pairs: list[dict], left: list[dict], roster: pd.DataFrame,
@@ -49,29 +27,18 @@ def match_report_context(config, round_name: str, pairs: list[dict], left: list[
     frame = pd.DataFrame(pairs, columns=["mentor_id", "mentee_id", "score"]) if pairs else pd.DataFrame(
         columns=["mentor_id", "mentee_id", "score"])
     return {"round": round_name, "pairs": sorted(pairs, key=lambda p: -p["score"]), "unmatched": left,
-            "histogram": _histogram([p["score"] for p in pairs], bins=10, low=0.0, high=1.0),
+            "histogram": histogram([p["score"] for p in pairs], bins=10, low=0.0, high=1.0),
             "audit": fairness.audit(roster, seekers, frame), "min_cell": MIN_CELL}
 
 
-def render_match_report(config, context: dict[str, Any]) -> str:
-    return _render(config, "matches.html", context)
-
-
 def write_match_report(config, store: Store, round_name: str) -> Path:
-    pairs = [m for m in store.rows(matches, cohort_id=config.cohort, round=round_name) if m["status"] in ("proposed", "approved", "active")]
+    """``matches-<round>.html``: the round's live pairs (proposed, approved, active) and who is left."""
+    pairs = [m for m in store.rows(matches, cohort_id=config.cohort, round=round_name)
+             if m["status"] in ("proposed", "approved", "active")]
     left = store.rows(unmatched, cohort_id=config.cohort, round=round_name)
     roles = {a["employee_id"]: a["role"] for a in store.rows(applications, cohort_id=config.cohort)}
     context = match_report_context(config, round_name, pairs, left, store.frame(people, cohort_id=config.cohort), roles)
-    return _write(config, f"matches-{round_name}.html", "matches.html", context, store, f"matches-{round_name}")
-
-
-def _histogram(values: list[float], *, bins: int, low: float, high: float) -> list[dict[str, Any]]:
-    counts = [0] * bins
-    for v in values:
-        counts[min(bins - 1, max(0, int((v - low) / (high - low) * bins)))] += 1
-    top = max(counts) or 1
-    width = (high - low) / bins
-    return [{"label": f"{low + i * width:.1f}", "count": c, "height": round(100 * c / top)} for i, c in enumerate(counts)]
+    return write_report(config, f"matches-{round_name}.html", "matches.html", context, store, f"matches-{round_name}")
 
 
 def pulse_figures(config, store: Store) -> list[dict[str, Any]]:
@@ -92,7 +59,7 @@ def pulse_figures(config, store: Store) -> list[dict[str, Any]]:
         total = sum(counts.values())
         rows.append({"period": period, "asked": n_asked, "answered": n_answered,
                      "response_rate": n_answered / n_asked if n_asked else 0.0, "assessed": total, **counts,
-                     "bars": {s: round(100 * c / total) if total else 0 for s, c in counts.items()}})
+                     "bars": {s: bar_width(c, total) for s, c in counts.items()}})
     return rows
 
 
@@ -106,6 +73,6 @@ def write_pulse_report(config, store: Store, period: str) -> Path:
             pair = pairs[row["match_id"]]
             at_risk.append({**row, "mentor": everyone[pair["mentor_id"]]["full_name"],
                             "mentee": everyone[pair["mentee_id"]]["full_name"]})
-    return _write(config, "pulse-report.html", "pulse.html",
-                  {"periods": pulse_figures(config, store), "latest": period,
-                   "at_risk": sorted(at_risk, key=lambda r: r["score"])}, store, "pulse-report")
+    return write_report(config, "pulse-report.html", "pulse.html",
+                        {"periods": pulse_figures(config, store), "latest": period,
+                         "at_risk": sorted(at_risk, key=lambda r: r["score"])}, store, "pulse-report")
