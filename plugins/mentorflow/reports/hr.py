@@ -25,7 +25,7 @@ import pandas as pd
 from mentorflow import settings as paths
 from mentorflow.contract import parsing as ingest
 from mentorflow.quality.quarantine import without_held
-from mentorflow.reports.matches import pulse_figures
+from mentorflow.reports.pulse import STATES, pulse_figures
 from mentorflow.reports.render import MIN_CELL, bar_width, histogram, write_report
 from mentorflow.store import (
     Store,
@@ -201,7 +201,7 @@ def publishable(f: dict[str, Any]) -> dict[str, Any]:
                          "bands": [{"band": b, "mentors": count(sum(1 for v in eff if test(v)))} for b, test in bands],
                          "needs_support": rate(sum(1 for v in eff if v < 3), len(eff))}
     health = [{"period": h["period"], "asked": count(h["asked"]), "response_rate": rate(h["answered"], h["asked"]),
-               **{s: count(h[s]) for s in ("On track", "Needs check-in", "At risk")},
+               **{s: count(h[s]) for s in STATES},
                "bars": h["bars"] if h["assessed"] >= MIN_CELL else {s: 0 for s in h["bars"]}} for h in f["health"]]
     rematch = {k: v if not isinstance(v, dict) else {
         "pairs": count(v["pairs"]), "completed": count(v["completed"]),
