@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from mentorflow import settings as paths
-from mentorflow.reports.hr import figures, publishable
-from mentorflow.reports.matches import MIN_CELL
+from mentorflow.reports.hr_figures import figures, publishable
+from mentorflow.reports.render import MIN_CELL
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"

@@ -407,7 +407,7 @@ def test_a_mentor_of_two_answers_once_per_pair_and_a_repeat_about_one_pair_is_he
 
 
 def test_closeout_evaluations_that_fail_the_gate_stay_out_of_the_hr_report(validated):
-    from mentorflow.reports import hr as hr_report
+    from mentorflow.reports import hr_figures
     from mentorflow.store import evaluations, matches
 
     config, store = validated()
@@ -425,4 +425,4 @@ def test_closeout_evaluations_that_fail_the_gate_stay_out_of_the_hr_report(valid
     reasons = sorted(r["reason"] for r in held(store, "closeout"))
     assert reasons == [f"closeout.participant: {outsider} was in no pair of this cohort",
                        "closeout.value_ranges: recommend is 11, must be 0-10"]
-    assert summary["report"] and hr_report.figures(config, store)["outcomes"]["all"]["n"] == 1
+    assert summary["report"] and hr_figures.figures(config, store)["outcomes"]["all"]["n"] == 1

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mentorflow.contract.checks import CHECKS
-from mentorflow.reports import matches as reports
+from mentorflow.reports import render
 
 if TYPE_CHECKING:
     from mentorflow.quality.gate import CheckOutcome
@@ -31,10 +31,10 @@ def write_report(config, store, gate: str, checked: int, outcomes: list[CheckOut
     rows = [{"record_key": p.record_key, "line": p.line, "check": p.check,
              "reason": p.reason.removeprefix(p.check + ": "), "severity": p.severity} for p in problems]
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
-    path = reports._write(config, f"dq/{gate}-{stamp}.html", "dq.html",
-                          {"gate": gate, "checked": checked, "checks": checks, "stopped": stopped,
-                           "failed_checks": sum(1 for c in checks if not c["passed"]), "held_rows": len(held),
-                           "rows": rows[:ROWS_SHOWN], "truncated": max(0, len(rows) - ROWS_SHOWN)},
-                          store, f"dq-{gate}")
+    path = render.write_report(config, f"dq/{gate}-{stamp}.html", "dq.html",
+                               {"gate": gate, "checked": checked, "checks": checks, "stopped": stopped,
+                                "failed_checks": sum(1 for c in checks if not c["passed"]), "held_rows": len(held),
+                                "rows": rows[:ROWS_SHOWN], "truncated": max(0, len(rows) - ROWS_SHOWN)},
+                               store, f"dq-{gate}")
     shutil.copyfile(path, path.parent.parent / f"dq-{gate}.html")
     return path

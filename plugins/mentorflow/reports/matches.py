@@ -1,36 +1,19 @@
-"""Human-readable reports: data quality, proposed matches, and the HR close-out report.
+"""The proposed-matches report the committee reviews before approving a round.
 
-Reports are self-contained HTML (charts are inline SVG, no network) rendered from
-``include/templates/reports/``. The HR report lives in :mod:`mentorflow.reports.hr`; any
-HR-facing group smaller than :data:`MIN_CELL` people is suppressed there.
+It shows every pair with its score, who is left unmatched, and the fairness audit, so the
+committee can see whether a group is being served worse before anyone is told.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from mentorflow import settings as paths
-from mentorflow.messaging.render import environment
-from mentorflow.store import Store, applications, email_ledger, matches, pair_health, people, unmatched
-
-MIN_CELL = 5
-
-
-def _render(config, template: str, context: dict[str, Any]) -> str:
-    return environment().get_template(f"reports/{template}").render(
-        cohort=config, generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), **context)
-
-
-def _write(config, name: str, template: str, context: dict[str, Any], store: Store, kind: str) -> Path:
-    out = paths.reports_dir(config.cohort) / name
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(_render(config, template, context), encoding="utf-8")
-    store.record_report(config.cohort, kind, str(out))
-    return out
+from mentorflow.reports.pulse import write_pulse_report  # noqa: F401  temporary: stages/ still calls it here
+from mentorflow.reports.render import MIN_CELL, histogram, write_report
+from mentorflow.store import Store, applications, matches, people, unmatched
 
 
 def match_report_context(config, round_name: str, pairs: list[dict], left: list[dict], roster: pd.DataFrame,
@@ -49,63 +32,15 @@ def match_report_context(config, round_name: str, pairs: list[dict], left: list[
     frame = pd.DataFrame(pairs, columns=["mentor_id", "mentee_id", "score"]) if pairs else pd.DataFrame(
         columns=["mentor_id", "mentee_id", "score"])
     return {"round": round_name, "pairs": sorted(pairs, key=lambda p: -p["score"]), "unmatched": left,
-            "histogram": _histogram([p["score"] for p in pairs], bins=10, low=0.0, high=1.0),
+            "histogram": histogram([p["score"] for p in pairs], bins=10, low=0.0, high=1.0),
             "audit": fairness.audit(roster, seekers, frame), "min_cell": MIN_CELL}
 
 
-def render_match_report(config, context: dict[str, Any]) -> str:
-    return _render(config, "matches.html", context)
-
-
 def write_match_report(config, store: Store, round_name: str) -> Path:
-    pairs = [m for m in store.rows(matches, cohort_id=config.cohort, round=round_name) if m["status"] in ("proposed", "approved", "active")]
+    """``matches-<round>.html``: the round's live pairs (proposed, approved, active) and who is left."""
+    pairs = [m for m in store.rows(matches, cohort_id=config.cohort, round=round_name)
+             if m["status"] in ("proposed", "approved", "active")]
     left = store.rows(unmatched, cohort_id=config.cohort, round=round_name)
     roles = {a["employee_id"]: a["role"] for a in store.rows(applications, cohort_id=config.cohort)}
     context = match_report_context(config, round_name, pairs, left, store.frame(people, cohort_id=config.cohort), roles)
-    return _write(config, f"matches-{round_name}.html", "matches.html", context, store, f"matches-{round_name}")
-
-
-def _histogram(values: list[float], *, bins: int, low: float, high: float) -> list[dict[str, Any]]:
-    counts = [0] * bins
-    for v in values:
-        counts[min(bins - 1, max(0, int((v - low) / (high - low) * bins)))] += 1
-    top = max(counts) or 1
-    width = (high - low) / bins
-    return [{"label": f"{low + i * width:.1f}", "count": c, "height": round(100 * c / top)} for i, c in enumerate(counts)]
-
-
-def pulse_figures(config, store: Store) -> list[dict[str, Any]]:
-    """Per pulse period: people asked, people who answered, and pairs in each health state."""
-    cohort = config.cohort
-    asked = store.frame(email_ledger, cohort_id=cohort, template="pulse")
-    from mentorflow.store import pulse_responses
-
-    answered = store.frame(pulse_responses, cohort_id=cohort)
-    health = store.frame(pair_health, cohort_id=cohort)
-    periods = sorted(set(asked["period"]) if len(asked) else set(), key=lambda p: int(str(p).split("-")[1]))
-    rows = []
-    for period in periods:
-        n_asked = int((asked["period"] == period).sum())
-        n_answered = int(answered.loc[answered["period"] == period, "respondent_id"].nunique()) if len(answered) else 0
-        states = health.loc[health["period"] == period, "state"].value_counts() if len(health) else pd.Series(dtype=int)
-        counts = {s: int(states.get(s, 0)) for s in ("On track", "Needs check-in", "At risk")}
-        total = sum(counts.values())
-        rows.append({"period": period, "asked": n_asked, "answered": n_answered,
-                     "response_rate": n_answered / n_asked if n_asked else 0.0, "assessed": total, **counts,
-                     "bars": {s: round(100 * c / total) if total else 0 for s, c in counts.items()}})
-    return rows
-
-
-def write_pulse_report(config, store: Store, period: str) -> Path:
-    """The monthly pulse report for program ops (names of at-risk pairs, never their comments)."""
-    everyone = {p["employee_id"]: p for p in store.rows(people, cohort_id=config.cohort)}
-    pairs = {m["match_id"]: m for m in store.rows(matches, cohort_id=config.cohort)}
-    at_risk = []
-    for row in store.rows(pair_health, cohort_id=config.cohort, period=period):
-        if row["state"] == "At risk" and row["match_id"] in pairs:
-            pair = pairs[row["match_id"]]
-            at_risk.append({**row, "mentor": everyone[pair["mentor_id"]]["full_name"],
-                            "mentee": everyone[pair["mentee_id"]]["full_name"]})
-    return _write(config, "pulse-report.html", "pulse.html",
-                  {"periods": pulse_figures(config, store), "latest": period,
-                   "at_risk": sorted(at_risk, key=lambda r: r["score"])}, store, "pulse-report")
+    return write_report(config, f"matches-{round_name}.html", "matches.html", context, store, f"matches-{round_name}")
