@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from mentorflow import settings as paths
 from mentorflow.reports.hr_figures import figures, publishable
 from mentorflow.reports.render import MIN_CELL
+from mentorflow.store import evaluations
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"
@@ -133,7 +134,7 @@ def test_pdf_carries_the_same_numbers(completed_cohort):
 
     config, store, _, _ = completed_cohort
     text = "\n".join(page.extract_text() for page in PdfReader(paths.reports_dir(config.cohort) / "hr-report.pdf").pages)
-    view = publishable(figures(config, store))
+    view = publishable(figures(config, store, store.frame(evaluations, cohort_id=config.cohort)))
     for row in view["funnel"]:
         assert row["stage"] in text and row["count"] in text
     assert view["outcomes"]["all"]["satisfaction"] in text and view["mean_match_score"] in text

@@ -41,9 +41,8 @@ def _outbox(config) -> dict[str, list]:
 def test_every_stage_ran_and_airflow_recorded_success(completed_cohort):
     from airflow.models.dagrun import DagRun
     from airflow.utils.session import create_session
-    from sqlalchemy import select
-
     from mentorflow.cohorts.calendar import STAGES
+    from sqlalchemy import select
 
     config, store, runs, _ = completed_cohort
     assert [r.stage for r, _ in runs][:3] == ["open", "intake", "intake"]

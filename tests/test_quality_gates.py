@@ -425,4 +425,4 @@ def test_closeout_evaluations_that_fail_the_gate_stay_out_of_the_hr_report(valid
     reasons = sorted(r["reason"] for r in held(store, "closeout"))
     assert reasons == [f"closeout.participant: {outsider} was in no pair of this cohort",
                        "closeout.value_ranges: recommend is 11, must be 0-10"]
-    assert summary["report"] and hr_figures.figures(config, store)["outcomes"]["all"]["n"] == 1
+    assert summary["report"] and hr_figures.figures(config, store, stage_gates.check_closeout(config, store))["outcomes"]["all"]["n"] == 1

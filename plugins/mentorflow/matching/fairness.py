@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-MIN_CELL = 5
+from mentorflow.contract.disclosure import MIN_CELL
+
 RATE_GAP = 0.15
 SCORE_GAP = 0.10
 GROUPINGS = ("department", "level", "location")

@@ -20,8 +20,10 @@ import sqlalchemy as sa
 
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.contract.checks import CHECKS
+from mentorflow.errors import GateFailure
 from mentorflow.quality.expectations import Result, Spec, validate
 from mentorflow.quality.reader import LINE, ROW
+from mentorflow.quality.report import write_report
 from mentorflow.store import Store, quarantine
 
 log = logging.getLogger("mentorflow")
@@ -151,13 +153,9 @@ def run_gate(config: CohortConfig, store: Store, gate: str, batches: list[Batch]
     ordered = [outcomes[c] for c in CHECKS if c in outcomes]
     hard = [o for o in ordered if (o.severity == "hard" and not o.passed) or o.error]
     _quarantine(store, config.cohort, gate, [p for o in ordered for p in o.problems], complete=complete)
-    from mentorflow.quality.report import write_report
-
     report = write_report(config, store, gate, checked, ordered, stopped=bool(hard))
     log.info("mentorflow data-quality report for gate %s: %s", gate, report)
     if hard:
-        from mentorflow.errors import GateFailure
-
         raise GateFailure(f"{gate} gate failed (hard): " + " | ".join(_describe(o) for o in hard)
                           + f" | report: {report}")
     result = GateResult(gate, checked, ordered, report)

@@ -12,19 +12,18 @@ from typing import Any
 import pandas as pd
 
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.errors import UnreadableFile
+from mentorflow.errors import GateFailure, UnreadableFile
 from mentorflow.quality import suites
 from mentorflow.quality.gate import GateResult, run_gate
+from mentorflow.quality.quarantine import without_held
 from mentorflow.quality.reader import read_csv
-from mentorflow.store import Store, applications, matches, people
+from mentorflow.store import Store, applications, evaluations, matches, people
 
 
 def _read(path: Path, gate: str):
     try:
         return read_csv(path)
     except UnreadableFile as exc:
-        from mentorflow.errors import GateFailure
-
         raise GateFailure(f"{gate} gate failed (hard): {exc}") from None
 
 
@@ -39,8 +38,6 @@ def check_roster(config: CohortConfig, store: Store, path: Path) -> tuple[list[d
     result = run_gate(config, store, "roster", [batch], complete=True)
     good = batch.frame[~batch.frame["_row"].isin(result.held_rows("roster"))]
     if good.empty:
-        from mentorflow.errors import GateFailure
-
         raise GateFailure(f"roster gate failed: none of the {len(frame)} rows of {path} passed; see {result.report}")
     return suites.roster_records(good), result
 
@@ -115,12 +112,12 @@ def check_pulse(config: CohortConfig, store: Store, responses: pd.DataFrame) -> 
     return responses.reset_index(drop=True).drop(index=sorted(result.held_rows("responses")))
 
 
-def check_closeout(config: CohortConfig, store: Store) -> GateResult | None:
-    """Quarantine close-out evaluations that fail the close-out gate (the HR report leaves them out)."""
-    from mentorflow.store import evaluations
-
+def check_closeout(config: CohortConfig, store: Store) -> pd.DataFrame:
+    """The close-out evaluations the HR report may use: those failing the close-out gate are quarantined,
+    and any the quarantine holds (open or rejected, from this run or an earlier one) are left out."""
     evals = store.frame(evaluations, cohort_id=config.cohort)
     if evals.empty:
-        return None
+        return evals
     pairs = store.frame(matches, cohort_id=config.cohort)
-    return run_gate(config, store, "closeout", [suites.closeout_batch(evals, pairs)], complete=True)
+    run_gate(config, store, "closeout", [suites.closeout_batch(evals, pairs)], complete=True)
+    return without_held(store, config.cohort, "closeout", evals, "employee_id")

@@ -9,17 +9,18 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from mentorflow import settings
+from mentorflow.outcomes import learning as feedback
 from mentorflow.reports.hr_figures import GROUPINGS, figures, publishable
 from mentorflow.reports.render import MIN_CELL, write_report
 from mentorflow.store import Store
 
 
-def write(config, store: Store) -> dict[str, Path]:
-    """HTML, PDF and CSV files of the report; returns their paths by kind."""
-    from mentorflow.outcomes import learning as feedback
-
-    view = publishable(figures(config, store))
+def write(config, store: Store, evals: pd.DataFrame) -> dict[str, Path]:
+    """HTML, PDF and CSV files of the report from the gated evaluations; returns their paths by kind."""
+    view = publishable(figures(config, store, evals))
     suggestion = feedback.suggest_weights(feedback.pair_outcomes(store, config.cohort),
                                           config.matching.weights.model_dump())
     weights_file = feedback.write_suggestion(suggestion, config.cohort,

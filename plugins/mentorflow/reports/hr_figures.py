@@ -13,7 +13,6 @@ from typing import Any
 import pandas as pd
 
 from mentorflow.contract import parsing as ingest
-from mentorflow.quality.quarantine import without_held
 from mentorflow.reports.pulse import STATES, pulse_figures
 from mentorflow.reports.render import MIN_CELL, bar_width, histogram
 from mentorflow.store import (
@@ -43,21 +42,20 @@ def _outcomes(evals: pd.DataFrame) -> dict[str, Any]:
             "satisfaction": float(evals["satisfaction"].mean()), "nps": round(100 * float(promoters - detractors))}
 
 
-def figures(config, store: Store) -> dict[str, Any]:
+def figures(config, store: Store, evals: pd.DataFrame) -> dict[str, Any]:
     """Every raw number of the report for one cohort, straight from the program store.
 
     Funnel: invited = invitation sent; applied = an application on file; valid = passed the
     quality gate; matched = in any approved pair; active = in a pair whose pulse answers
     report at least one meeting; completed = in a pair still running at close-out;
-    evaluated = answered the close-out evaluation.
+    evaluated = answered the close-out evaluation. ``evals``: the evaluations that passed the close-out
+    gate (:func:`mentorflow.quality.stage_gates.check_closeout`).
     """
     c = config.cohort
     roster = store.frame(people, cohort_id=c)
     apps = store.frame(applications, cohort_id=c)
     pairs = store.frame(matches, cohort_id=c)
     pairs = pairs[pairs["status"].isin(PAIRED)] if len(pairs) else pairs
-    # answers the close-out gate holds (open or rejected in the quarantine) are left out
-    evals = without_held(store, c, "closeout", store.frame(evaluations, cohort_id=c), "employee_id")
     answers = store.frame(pulse_responses, cohort_id=c)
 
     met_pairs = set(answers.loc[answers["meetings"] > 0, "match_id"]) if len(answers) else set()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from mentorflow.reports.pulse import write_pulse_report  # noqa: F401  temporary: stages/ still calls it here
+from mentorflow.matching import fairness
 from mentorflow.reports.render import MIN_CELL, histogram, write_report
 from mentorflow.store import Store, applications, matches, people, unmatched
 
@@ -19,8 +19,6 @@ from mentorflow.store import Store, applications, matches, people, unmatched
 def match_report_context(config, round_name: str, pairs: list[dict], left: list[dict], roster: pd.DataFrame,
                          roles: dict[str, str]) -> dict[str, Any]:
     """What the proposed-matches report shows, including the fairness audit (groups under 5 suppressed)."""
-    from mentorflow.matching import fairness
-
     everyone = {p["employee_id"]: p for p in roster.to_dict("records")}
     for pair in pairs:
         pair["mentor"], pair["mentee"] = everyone[pair["mentor_id"]], everyone[pair["mentee_id"]]

@@ -15,10 +15,8 @@ from typing import Any
 import jinja2
 
 from mentorflow import settings
+from mentorflow.contract.disclosure import MIN_CELL  # noqa: F401  re-exported: the reports' threshold
 from mentorflow.store import Store
-
-MIN_CELL = 5
-"""The suppression threshold: no group, rate or mean over fewer people is shown to HR."""
 
 
 @lru_cache(maxsize=4)

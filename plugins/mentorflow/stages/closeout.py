@@ -9,7 +9,7 @@ from mentorflow.cohorts import calendar
 from mentorflow.messaging import OutgoingEmail
 from mentorflow.quality import stage_gates
 from mentorflow.reports import hr as hr_report
-from mentorflow.reports import matches as match_reports
+from mentorflow.reports.render import MIN_CELL
 from mentorflow.stages.common import CohortRun, compose, form_link, people_index, program_contact, send
 from mentorflow.stages.pulse import assess_health
 from mentorflow.store import email_ledger, evaluations, matches
@@ -63,10 +63,10 @@ def complete_pairs(run: CohortRun) -> dict[str, Any]:
 
 def build_hr_report(run: CohortRun) -> dict[str, Any]:
     """The HR report (HTML, PDF, CSV exports, suggested weights) from the gated evaluations; HR is told."""
-    stage_gates.check_closeout(run.config, run.store)
-    files = hr_report.write(run.config, run.store)
+    evaluations_kept = stage_gates.check_closeout(run.config, run.store)
+    files = hr_report.write(run.config, run.store, evaluations_kept)
     notice = compose(run.config, program_contact(run.config, "hr"), "report_ready", "closeout",
-                     report_path=str(files["html"]), min_cell=match_reports.MIN_CELL)
+                     report_path=str(files["html"]), min_cell=MIN_CELL)
     return {"report": str(files["html"]), "pdf": str(files["pdf"]),
             "csv": sorted(str(p) for k, p in files.items() if k not in ("html", "pdf", "weights")),
             "suggested_weights": str(files["weights"]),

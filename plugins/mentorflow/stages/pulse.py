@@ -11,7 +11,7 @@ from mentorflow.cohorts import calendar
 from mentorflow.messaging.ledger import undeliverable
 from mentorflow.outcomes import health
 from mentorflow.quality import stage_gates
-from mentorflow.reports import matches as match_reports
+from mentorflow.reports.pulse import write_pulse_report
 from mentorflow.stages.common import (
     CohortRun,
     compose,
@@ -52,7 +52,7 @@ def assess_health(run: CohortRun, period: str | None) -> dict[str, Any]:
     alert = at_risk_alert(run, period, scored[scored["state"] == health.AT_RISK])
     sent = send(run, alert) if alert else {}
     counts = scored["state"].value_counts().to_dict()
-    report = match_reports.write_pulse_report(config, store, period)
+    report = write_pulse_report(config, store, period)
     return {"period": period, "assessed": len(scored), **{k.lower().replace(" ", "_"): int(v) for k, v in counts.items()},
             "alert": sent, "report": str(report)}
 
