@@ -53,7 +53,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     db = out / "whatif.db"
     db.unlink(missing_ok=True)
     store = Store(f"sqlite:///{db}")
-    store.create_all()
+    store.upgrade()
     today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
     started = time.monotonic()
 
