@@ -47,12 +47,13 @@ def test_kickoff_of_the_next_cohort_carries_what_the_last_one_learned(cohorts_di
     from mentorflow.demo import simulate
     from mentorflow.demo.synthetic import write_population
     from mentorflow.stages import pipeline
-    from mentorflow.store import Store, applications, matches
+    from conftest import ready_store
+    from mentorflow.store import applications, matches
 
     write_population(cohorts_dir / "data", 160, seed=21)
     first = load_cohort(write_cohort(cohorts_dir, "first-cohort", committee={"review_mode": "auto"}))
     second = load_cohort(write_cohort(cohorts_dir, "second-cohort", previous_cohorts=["first-cohort"]))
-    store = Store.for_cohort(first)
+    store = ready_store(first)
     today = dt.date(2026, 1, 5)
     for config in (first, second):
         pipeline.import_roster(config, store, today)

@@ -10,12 +10,12 @@ import threading
 import time
 
 import pytest
-from conftest import ROOT, write_cohort
+from conftest import ROOT, ready_store, write_cohort
 from mentorflow.cohorts.config import load_cohort
 from mentorflow.demo.synthetic import write_population
 from mentorflow.orchestration.dags import dag_id
 from mentorflow.stages import pipeline
-from mentorflow.store import Store, matches
+from mentorflow.store import matches
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
@@ -53,8 +53,7 @@ def _answer_when_asked(dag: str, task_id: str, options: list[str], params: dict,
 def test_resolve_answer_reruns_the_model_with_the_committee_locks_and_forbids(airflow_db, cohorts_dir):
     write_population(cohorts_dir / "data", 120, seed=12)
     config = load_cohort(write_cohort(cohorts_dir, "hitl-cohort"))
-    store = Store.for_cohort(config)
-    store.create_all()
+    store = ready_store(config)
     store.register_cohort(config)
     pipeline.import_roster(config, store, config.calendar.application_open.date())
     pipeline.import_applications(config, store)

@@ -2,17 +2,17 @@
 
 import datetime as dt
 
-from conftest import write_cohort
+from conftest import ready_store, write_cohort
 from mentorflow.cohorts.config import load_cohort
 from mentorflow.demo.synthetic import write_population
 from mentorflow.stages import pipeline
-from mentorflow.store import Store, email_ledger, matches, rematch_requests
+from mentorflow.store import email_ledger, matches, rematch_requests
 
 
 def test_a_rematch_request_from_the_form_ends_that_pair_and_no_other(cohorts_dir):
     write_population(cohorts_dir / "data", 160, seed=21)
     config = load_cohort(write_cohort(cohorts_dir, committee={"review_mode": "auto"}))
-    store = Store.for_cohort(config)
+    store = ready_store(config)
     pipeline.import_roster(config, store, dt.date(2026, 1, 5))
     pipeline.import_applications(config, store)
     pipeline.validate_applications(config, store)

@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import ROOT, write_cohort
+from conftest import ROOT, ready_store, write_cohort
 from mentorflow.demo.synthetic import APPLICATION_COLUMNS, generate_roster
 
 pytestmark = pytest.mark.slow
@@ -49,12 +49,12 @@ def write_big_export(path, ids: list[str], bad_rows: dict[int, bytes]) -> int:
 
 def test_a_100mb_export_is_streamed_and_keeps_every_good_row(cohorts_dir, mentorflow_home):
     from mentorflow.cohorts.config import load_cohort
-    from mentorflow.store import Store, people
+    from mentorflow.store import people
 
     roster = generate_roster(PEOPLE, seed=3)
     config_path = write_cohort(cohorts_dir)
     config = load_cohort(config_path)
-    store = Store.for_cohort(config)
+    store = ready_store(config)
     store.register_cohort(config)
     records = roster.assign(cohort_id=config.cohort, level=roster["level"].astype(int), hire_date=None,
                             on_pip=False, manager_id=roster["manager_id"].replace("", None)).to_dict("records")
