@@ -53,7 +53,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as folder, FakeSendGrid() as fake:
         store = Store(f"sqlite:///{Path(folder) / 'store.db'}")
-        store.create_all()
+        store.upgrade()
 
         messages, render_time = render(args.emails, "bench-batched")
         send_time, calls = send(store, fake, messages, batch_size=1000)

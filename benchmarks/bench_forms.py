@@ -58,7 +58,7 @@ def prepare(home: Path, store_url: str, people_count: int) -> None:
     }))
     store = Store(store_url)
     store.drop_all()
-    store.create_all()
+    store.upgrade()
     store.register_cohort(load_cohort(path))
     store.upsert(people, [{"cohort_id": COHORT, "employee_id": f"B{i:06d}", "full_name": f"Bench {i}",
                            "email": f"b{i}@example.com", "level": 3, "on_pip": False, "eligible": True,

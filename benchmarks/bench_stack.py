@@ -60,10 +60,11 @@ def embedded(workdir: Path, roster: Path, applications: Path, seed: int) -> dict
     from mentorflow.cohorts.loader import find_cohort
     from mentorflow.demo import lifecycle, simulate
     from mentorflow.demo.run import load_dags
-    from mentorflow.store import Store
+    from mentorflow.store import Store, url_for
 
     config = find_cohort("bench-embedded")
-    store = Store.for_cohort(config)
+    store = Store(url_for(config.store))
+    store.upgrade()
     dags = load_dags(ROOT / "dags")
     started = time.monotonic()
     done = lifecycle.run(config, dags, before=simulate.participants(config, store, seed, say=lambda _: None),

@@ -97,7 +97,7 @@ def postgres_url():
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store(request, tmp_path):
-    """An empty program store on SQLite, then on PostgreSQL (same tests, both backends)."""
+    """An empty program store at the head revision on SQLite, then on PostgreSQL (same tests, both backends)."""
     from mentorflow.store import Store
 
     if request.param == "sqlite":
@@ -105,7 +105,7 @@ def store(request, tmp_path):
     else:
         s = Store(request.getfixturevalue("postgres_url"))
         s.drop_all()
-    s.create_all()
+    s.upgrade()
     yield s
     if request.param == "postgresql":
         s.drop_all()
@@ -119,6 +119,16 @@ def airflow_db():
                          env=os.environ.copy())
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     return Path(os.environ["AIRFLOW_HOME"])
+
+
+def ready_store(config):
+    """The cohort's program store brought to the head revision, as `mentorflow db upgrade` leaves it
+    (tasks then open it with ``Store.for_cohort``, which never creates tables)."""
+    from mentorflow.store import Store, url_for
+
+    store = Store(url_for(config.store))
+    store.upgrade()
+    return store
 
 
 def write_cohort(directory: Path, cohort: str = "test-cohort", **overrides) -> Path:
@@ -159,7 +169,7 @@ def completed_cohort(request, airflow_db, tmp_path_factory):
     from mentorflow.cohorts.loader import load_cohort
     from mentorflow.demo import lifecycle, simulate
     from mentorflow.demo.synthetic import write_population
-    from mentorflow.store import Store
+    from mentorflow.store import Store, url_for
 
     base = tmp_path_factory.mktemp(f"lifecycle-{request.param}")
     env = pytest.MonkeyPatch()
@@ -169,10 +179,10 @@ def completed_cohort(request, airflow_db, tmp_path_factory):
     store_section = {"url": request.getfixturevalue("postgres_url")} if request.param == "postgresql" else {}
     write_population(base / "cohorts" / "data", 90, seed=11)
     config = load_cohort(write_cohort(base / "cohorts", store=store_section))
-    store = Store.for_cohort(config)
+    store = Store(url_for(config.store))
     if request.param == "postgresql":
         store.drop_all()
-        store.create_all()
+    store.upgrade()
 
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     assert bag.import_errors == {}

@@ -387,6 +387,6 @@ def sqlite_store(tmp_path):
     from mentorflow.store import Store
 
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
-    store.create_all()
+    store.upgrade()
     yield store
     store.engine.dispose()

@@ -51,7 +51,7 @@ def make_world(cohorts_dir: Path, store_url: str, *, now: dt.datetime | None = N
     path = write_cohort(cohorts_dir, COHORT, calendar=calendar, store={"url": store_url}, **overrides)
     config = load_cohort(path)
     store = Store(store_url)
-    store.create_all()
+    store.upgrade()
     store.register_cohort(config)
     store.upsert(people, [
         {"cohort_id": COHORT, "employee_id": f"E{i}", "full_name": f"Person {i}", "email": f"p{i}@example.com",

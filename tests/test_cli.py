@@ -1,3 +1,5 @@
+import pytest
+import sqlalchemy as sa
 from conftest import write_cohort
 from mentorflow.cli.main import main
 
@@ -34,19 +36,65 @@ def test_generate_writes_both_files_with_progress(tmp_path, capsys):
     assert (tmp_path / "data" / "roster.csv").read_text().count("\n") == 121
 
 
-def test_status_reads_the_program_store(cohorts_dir, capsys):
+def _status_cohort(cohorts_dir):
+    from conftest import ready_store
     from mentorflow.cohorts.loader import load_cohort
-    from mentorflow.store import Store
 
     config = load_cohort(write_cohort(cohorts_dir, "status-cohort"))
-    store = Store.for_cohort(config)
+    store = ready_store(config)
     store.register_cohort(config)
-    store.stage_started("status-cohort", "open", "run-1")
-    store.stage_step_done("status-cohort", "open", "run-1", "import_roster", {"people": 42}, last=True)
+    return config, store
+
+
+@pytest.mark.airflow
+def test_status_shows_each_stages_newest_airflow_run_and_its_figures(cohorts_dir, capsys, airflow_db):
+    import pendulum
+    from airflow.sdk import DAG, task
+    from mentorflow.orchestration.dags import dag_id
+    from mentorflow.store import people
+
+    config, store = _status_cohort(cohorts_dir)
+    store.upsert(people, [{"cohort_id": "status-cohort", "employee_id": "E1", "full_name": "One",
+                           "email": "one@example.com", "on_pip": False}])
+    with DAG(dag_id("status-cohort", "open"), schedule=None, start_date=pendulum.datetime(2026, 1, 1)) as dag:
+        @task
+        def import_roster():
+            return {"people": 42, "committee_text": "long text left out"}
+
+        @task
+        def send_invitations():
+            return {"invited": 40}
+
+        import_roster() >> send_invitations()
+    dag.test(logical_date=pendulum.datetime(2026, 1, 5, 9))
+
     assert main(["cohort", "status", "status-cohort"]) == 0
     out = capsys.readouterr().out
-    assert "import_roster: {'people': 42}" in out
+    assert "people 1 ·" in out
     assert [line.split()[:2] for line in out.splitlines() if line.strip().startswith("open")] == [["open", "success"]]
+    assert "import_roster: {'people': 42}" in out and "send_invitations: {'invited': 40}" in out
+    assert "committee_text" not in out
+    assert [line.split()[:2] for line in out.splitlines() if line.strip().startswith("match")] == [["match", "-"]]
+
+
+def test_status_without_airflow_metadata_says_so_and_still_shows_the_store(cohorts_dir, capsys, monkeypatch):
+    from mentorflow.cli import main as cli
+
+    def unreachable():
+        raise RuntimeError("no such table: dag_run")
+
+    monkeypatch.setattr(cli, "_airflow_session", unreachable)
+    _status_cohort(cohorts_dir)
+    assert main(["cohort", "status", "status-cohort"]) == 0
+    out = capsys.readouterr().out
+    assert "people 0 ·" in out
+    assert "Airflow's metadata database is not reachable from here (RuntimeError: no such table: dag_run)" in out
+
+
+def test_status_of_a_store_that_is_not_upgraded_says_what_to_run(cohorts_dir, capsys):
+    write_cohort(cohorts_dir, "status-cohort")
+    assert main(["cohort", "status", "status-cohort"]) == 1
+    assert "`mentorflow db upgrade`" in capsys.readouterr().err
 
 
 def test_status_of_unknown_cohort_is_a_clear_error(cohorts_dir, capsys):
@@ -58,3 +106,51 @@ def test_db_ddl_prints_both_dialects(capsys):
     assert main(["db", "ddl"]) == 0
     out = capsys.readouterr().out
     assert "CREATE TABLE email_ledger" in out and "postgresql dialect" in out
+
+
+def test_db_upgrade_then_current(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'cli-store.db'}"
+    from mentorflow.store import migrate
+
+    head = migrate.head()
+    assert main(["db", "current", "--url", url]) == 1
+    assert f"empty (no mentorflow tables); this code needs revision {head}" in capsys.readouterr().out
+    assert main(["db", "upgrade", "--url", url]) == 0
+    assert f"upgraded from an empty database to revision {head}" in capsys.readouterr().out
+    assert main(["db", "upgrade", "--url", url]) == 0
+    assert f"already at revision {head} (head), nothing to do" in capsys.readouterr().out
+    assert main(["db", "current", "--url", url]) == 0
+    assert f"at revision {head} (head)" in capsys.readouterr().out
+
+
+def test_db_upgrade_of_a_0_1_0_store_says_it_was_stamped(tmp_path, capsys):
+    from pathlib import Path
+
+    from mentorflow.store import migrate
+
+    url = f"sqlite:///{tmp_path / 'old-store.db'}"
+    engine = sa.create_engine(url)
+    schema = (Path(__file__).parent / "data" / "schema-0.1.0.sqlite.sql").read_text(encoding="utf-8")
+    with engine.begin() as conn:
+        for statement in filter(str.strip, schema.split(";\n")):
+            conn.exec_driver_sql(statement)
+    engine.dispose()
+    assert main(["db", "current", "--url", url]) == 1
+    assert "made by mentorflow 0.1.0" in capsys.readouterr().out
+    assert main(["db", "upgrade", "--url", url]) == 0
+    assert (f"upgraded from mentorflow 0.1.0 (no migration history; stamped 0001) to revision {migrate.head()}"
+            in capsys.readouterr().out)
+
+
+def test_db_upgrade_that_cannot_connect_is_a_clear_error(capsys):
+    url = "postgresql+psycopg2://someone:hunter2@127.0.0.1:1/nowhere"
+    assert main(["db", "upgrade", "--url", url]) == 1
+    err = capsys.readouterr().err
+    assert "program store postgresql+psycopg2://someone:***@127.0.0.1:1/nowhere: cannot upgrade" in err
+    assert "hunter2" not in err
+
+
+def test_db_init_is_gone(capsys):
+    with pytest.raises(SystemExit):
+        main(["db", "init"])
+    assert "invalid choice: 'init'" in capsys.readouterr().err

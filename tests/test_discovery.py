@@ -50,11 +50,12 @@ def test_kickoff_of_the_next_cohort_carries_what_the_last_one_learned(cohorts_di
     from mentorflow.stages import closeout, intake, kickoff, match, validate
     from mentorflow.stages import open as open_stage
     from mentorflow.store import Store, applications, matches
+    from conftest import ready_store
 
     write_population(cohorts_dir / "data", 160, seed=21)
     first = load_cohort(write_cohort(cohorts_dir, "first-cohort", committee={"review_mode": "auto"}))
     second = load_cohort(write_cohort(cohorts_dir, "second-cohort", previous_cohorts=["first-cohort"]))
-    store = Store.for_cohort(first)
+    store = ready_store(first)
     today = dt.date(2026, 1, 5)
     for config in (first, second):
         open_stage.import_roster(run_of(config, store, today))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from conftest import write_cohort
+from conftest import ready_store, write_cohort
 from email_fixtures import SmtpCatcher, kickoff_messages
 from mentorflow.cli.main import main
 from mentorflow.cohorts.loader import load_cohort
@@ -46,6 +46,7 @@ def test_preview_of_an_unknown_template_names_the_known_ones(tmp_path, capsys):
 
 def test_failures_lists_what_will_not_be_delivered(cohorts_dir, capsys):
     config = load_cohort(write_cohort(cohorts_dir))
+    ready_store(config)
     assert main(["email", "failures", "test-cohort"]) == 0
     assert "every email was delivered" in capsys.readouterr().out
     sent = [dataclasses.replace(m, key=dataclasses.replace(m.key, cohort_id="test-cohort")) for m in kickoff_messages(3)]

@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-from conftest import ROOT, run_of, write_cohort
+from conftest import ROOT, ready_store, run_of, write_cohort
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.demo.synthetic import write_population
 from mentorflow.orchestration.wiring import dag_id
@@ -54,8 +54,7 @@ def _answer_when_asked(dag: str, task_id: str, options: list[str], params: dict,
 def test_resolve_answer_reruns_the_model_with_the_committee_locks_and_forbids(airflow_db, cohorts_dir):
     write_population(cohorts_dir / "data", 120, seed=12)
     config = load_cohort(write_cohort(cohorts_dir, "hitl-cohort"))
-    store = Store.for_cohort(config)
-    store.create_all()
+    store = ready_store(config)
     store.register_cohort(config)
     open_stage.import_roster(run_of(config, store, config.calendar.application_open.date()))
     intake.import_applications(run_of(config, store))

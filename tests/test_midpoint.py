@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from conftest import run_of, write_cohort
+from conftest import ready_store, run_of, write_cohort
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.demo.synthetic import write_population
 from mentorflow.stages import intake, kickoff, match, midpoint, validate
@@ -13,7 +13,7 @@ from mentorflow.store import Store, email_ledger, matches, rematch_requests
 def test_a_rematch_request_from_the_form_ends_that_pair_and_no_other(cohorts_dir):
     write_population(cohorts_dir / "data", 160, seed=21)
     config = load_cohort(write_cohort(cohorts_dir, committee={"review_mode": "auto"}))
-    store = Store.for_cohort(config)
+    store = ready_store(config)
     open_stage.import_roster(run_of(config, store, dt.date(2026, 1, 5)))
     intake.import_applications(run_of(config, store))
     validate.validate_applications(run_of(config, store))

@@ -15,7 +15,7 @@ from mentorflow.errors import GateFailure
 from mentorflow.quality import stage_gates
 from mentorflow.stages import closeout, intake, match, validate
 from mentorflow.stages import open as open_stage
-from mentorflow.store import Store, applications, email_ledger, people, quarantine
+from mentorflow.store import Store, applications, email_ledger, people, quarantine, url_for
 from quality_fixtures import (
     APPLICATION_SOFT,
     INTAKE_SOFT,
@@ -53,10 +53,10 @@ def make_cohort(request, cohorts_dir):
         if backend == "postgresql":
             overrides["store"] = {"url": request.getfixturevalue("postgres_url")}
         config = load_cohort(write_cohort(cohorts_dir, **overrides))
-        store = Store.for_cohort(config)
+        store = Store(url_for(config.store))
         if backend == "postgresql":
             store.drop_all()
-            store.create_all()
+        store.upgrade()
         stores.append(store)
         return config, store
 

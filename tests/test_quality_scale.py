@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import ROOT, write_cohort
+from conftest import ROOT, ready_store, write_cohort
 from mentorflow.demo.synthetic import APPLICATION_COLUMNS, generate_roster
 
 pytestmark = pytest.mark.slow
@@ -19,12 +19,13 @@ TARGET_BYTES = 100 * 1024 * 1024
 
 IMPORT = textwrap.dedent("""
     import json, resource, sys
-    from mentorflow.stages import intake
     from mentorflow.cohorts.loader import load_cohort
+    from mentorflow.stages import intake
+    from mentorflow.stages.common import CohortRun
     from mentorflow.store import Store, applications, quarantine
     config = load_cohort(sys.argv[1])
     store = Store.for_cohort(config)
-    summary = intake.import_applications(run_of(config, store))
+    summary = intake.import_applications(CohortRun(config, store, config.at(config.calendar.application_close)))
     summary["stored"] = store.count(applications)
     summary["held"] = sorted([r["record_key"], r["reason"]] for r in store.rows(quarantine, gate="intake"))
     summary["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -54,7 +55,7 @@ def test_a_100mb_export_is_streamed_and_keeps_every_good_row(cohorts_dir, mentor
     roster = generate_roster(PEOPLE, seed=3)
     config_path = write_cohort(cohorts_dir)
     config = load_cohort(config_path)
-    store = Store.for_cohort(config)
+    store = ready_store(config)
     store.register_cohort(config)
     records = roster.assign(cohort_id=config.cohort, level=roster["level"].astype(int), hire_date=None,
                             on_pip=False, manager_id=roster["manager_id"].replace("", None)).to_dict("records")

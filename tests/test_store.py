@@ -1,11 +1,10 @@
 import datetime as dt
-import json
 
 import pytest
 from conftest import write_cohort
 from mentorflow import settings as paths
 from mentorflow.cohorts.loader import load_cohort
-from mentorflow.store import Store, applications, ddl, email_ledger, people, stage_runs
+from mentorflow.store import Store, applications, cohorts, ddl, email_ledger, people
 
 
 @pytest.fixture
@@ -41,15 +40,20 @@ def test_upsert_updates_or_keeps_on_conflict(store, config):
     assert store.count(applications, cohort_id="test-cohort") == 1
 
 
-def test_stage_runs_merge_step_summaries(store):
-    store.stage_started("c1", "open", "run-1")
-    store.stage_step_done("c1", "open", "run-1", "import_roster", {"people": 10, "committee_text": "x"}, last=False)
-    store.stage_step_done("c1", "open", "run-1", "send_invitations", {"invited": 9}, last=True)
-    run = store.last_stage_runs("c1")["open"]
-    assert run["status"] == "success" and run["finished_at"] is not None
-    assert json.loads(run["summary_json"]) == {"import_roster": {"people": 10}, "send_invitations": {"invited": 9}}
-    store.stage_started("c1", "open", "run-1")  # a retried first step starts the same run again
-    assert store.count(stage_runs, cohort_id="c1") == 1
+def test_registering_a_cohort_again_keeps_its_created_at(store, config):
+    store.register_cohort(config)
+    [first] = store.rows(cohorts)
+    again = config.model_copy(update={"name": "Renamed Cohort"})
+    store.register_cohort(again)
+    [second] = store.rows(cohorts)
+    assert second["created_at"] == first["created_at"]
+    assert second["name"] == "Renamed Cohort" and second["config_json"] == again.model_dump_json()
+
+
+def test_the_gateway_has_no_stage_run_bookkeeping_left():
+    """Stage runs are Airflow's to keep (``mentorflow cohort status`` reads them there)."""
+    left = {"stage_started", "stage_step_done", "stage_failed", "last_stage_runs", "_stage_update", "_stage_summary"}
+    assert left.isdisjoint(dir(Store))
 
 
 def test_bulk_upsert_of_many_rows(store):
@@ -62,9 +66,14 @@ def test_bulk_upsert_of_many_rows(store):
 
 def test_default_store_is_a_sqlite_file_in_mentorflow_home(mentorflow_home):
     store = Store()
-    store.create_all()
+    store.upgrade()
     assert store.dialect == "sqlite"
     assert (mentorflow_home / "store.db").exists()
+
+
+def test_store_url_setting_overrides_the_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("MENTORFLOW_STORE_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    assert Store().url == f"sqlite:///{tmp_path / 'elsewhere.db'}"
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])

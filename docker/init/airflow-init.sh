@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-shot init service: Airflow metadata, the program-store database and its tables, the admin login.
+# One-shot init service: Airflow metadata, the program-store database and its migrations, the admin login.
 # Safe to run again: every step is idempotent.
 set -euo pipefail
 
@@ -13,8 +13,8 @@ airflow db migrate
 echo "==> program store database ${MENTORFLOW_STORE_DB}"
 python "$(dirname "$0")/create_database.py" "${MENTORFLOW_STORE_DB}"
 
-echo "==> mentorflow db init"
-python -m mentorflow.cli.main db init --url "${MENTORFLOW_STORE_URL}"
+echo "==> mentorflow db upgrade (program store migrations)"
+python -m mentorflow.cli.main db upgrade --url "${MENTORFLOW_STORE_URL}"
 
 echo "==> admin login for the simple auth manager"
 python - <<'PY'

@@ -39,6 +39,8 @@ CREATE TABLE evaluations (
 	PRIMARY KEY (cohort_id, employee_id)
 );
 
+COMMENT ON COLUMN evaluations.valuable_topics IS 'topics the partnership turned out to be valuable for, '';''-joined';
+
 CREATE TABLE form_events (
 	event_id SERIAL NOT NULL, 
 	cohort_id VARCHAR(64) NOT NULL, 
@@ -75,6 +77,8 @@ CREATE TABLE matches (
 );
 
 CREATE INDEX ix_matches_cohort_id ON matches (cohort_id);
+
+COMMENT ON COLUMN matches.components_json IS 'score components (0..1) behind the score';
 
 CREATE TABLE pair_health (
 	cohort_id VARCHAR(64) NOT NULL, 
@@ -138,17 +142,6 @@ CREATE TABLE reports (
 );
 
 CREATE INDEX ix_reports_cohort_id ON reports (cohort_id);
-
-CREATE TABLE stage_runs (
-	cohort_id VARCHAR(64) NOT NULL, 
-	stage VARCHAR(20) NOT NULL, 
-	run_id VARCHAR(250) NOT NULL, 
-	status VARCHAR(12) NOT NULL, 
-	summary_json TEXT NOT NULL, 
-	started_at TIMESTAMP WITH TIME ZONE NOT NULL, 
-	finished_at TIMESTAMP WITH TIME ZONE, 
-	PRIMARY KEY (cohort_id, stage, run_id)
-);
 
 CREATE TABLE triage_requests (
 	cohort_id VARCHAR(64) NOT NULL, 

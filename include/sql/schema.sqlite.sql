@@ -139,17 +139,6 @@ CREATE TABLE reports (
 
 CREATE INDEX ix_reports_cohort_id ON reports (cohort_id);
 
-CREATE TABLE stage_runs (
-	cohort_id VARCHAR(64) NOT NULL, 
-	stage VARCHAR(20) NOT NULL, 
-	run_id VARCHAR(250) NOT NULL, 
-	status VARCHAR(12) NOT NULL, 
-	summary_json TEXT NOT NULL, 
-	started_at DATETIME NOT NULL, 
-	finished_at DATETIME, 
-	PRIMARY KEY (cohort_id, stage, run_id)
-);
-
 CREATE TABLE triage_requests (
 	cohort_id VARCHAR(64) NOT NULL, 
 	run_id VARCHAR(250) NOT NULL, 

@@ -63,3 +63,15 @@ class TokenError(ValueError):
 class StageFailed(RuntimeError):
     """A stage run of the demo or an end-to-end test did not succeed."""
 
+
+
+class StoreNotReady(RuntimeError):
+    """The program store is not at the schema this code needs (or cannot be upgraded as it is).
+
+    ``url`` is the store's URL with the password hidden; the message says what to run.
+    """
+
+    def __init__(self, url: str, problem: str):
+        self.url = url
+        self.problem = problem
+        super().__init__(f"program store {url}: {problem}")

@@ -191,10 +191,10 @@ class Stack:
         admin.dispose()
 
     def migrate(self, timeout_s: float = 300) -> None:
-        """``airflow db migrate`` and ``mentorflow db init``, timed (the compose init service)."""
+        """``airflow db migrate`` and ``mentorflow db upgrade``, timed (the compose init service)."""
         self._run_timed("airflow db migrate", [sys.executable, "-m", "airflow", "db", "migrate"], timeout_s)
-        self._run_timed("mentorflow db init", [sys.executable, "-m", "mentorflow.cli.main", "db", "init",
-                                               "--url", self.store_url], 120)
+        self._run_timed("mentorflow db upgrade", [sys.executable, "-m", "mentorflow.cli.main", "db", "upgrade",
+                                                  "--url", self.store_url], 120)
 
     def _run_timed(self, label: str, argv: list[str], timeout_s: float) -> None:
         log = self.logs_dir / (label.replace(" ", "-") + ".log")

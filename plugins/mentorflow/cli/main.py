@@ -5,7 +5,7 @@
     mentorflow cohort list
     mentorflow cohort status NAME
     mentorflow generate --people 1000 --out data/ [--seed 7] [--type traditional]
-    mentorflow db init | ddl [--write]
+    mentorflow db upgrade [--url URL] | current [--url URL] | ddl [--write]
     mentorflow demo [--people 300]
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 import time
 from pathlib import Path
@@ -130,29 +129,55 @@ def cmd_cohort_list(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _airflow_session():
+    from airflow.utils.session import create_session
+
+    return create_session()
+
+
+def _figures(value: object) -> str:
+    """A task's return value as one short line (the committee's long text left out)."""
+    if isinstance(value, dict):
+        value = {k: v for k, v in value.items() if k != "committee_text"}
+    text = str(value)
+    return text if len(text) <= 100 else text[:99] + "…"
+
+
 def _airflow_runs(cohort: str) -> dict[str, dict] | str:
-    """The newest Airflow run of each stage DAG, read from Airflow's metadata database."""
+    """The newest Airflow run of each stage DAG and its tasks' return values, from Airflow's metadata database."""
     try:
         from airflow.models.dagrun import DagRun
-        from airflow.utils.session import create_session
+        from airflow.models.xcom import XCOM_RETURN_KEY, XComModel
         from sqlalchemy import select
 
         from mentorflow.orchestration.wiring import dag_id
 
         found: dict[str, dict] = {}
-        with create_session() as session:
+        with _airflow_session() as session:
             for stage in STAGES:
                 run = session.scalars(
                     select(DagRun).where(DagRun.dag_id == dag_id(cohort, stage)).order_by(DagRun.run_after.desc()).limit(1)
                 ).first()
-                if run is not None:
-                    found[stage] = {"state": str(run.state), "run_after": run.run_after}
+                if run is None:
+                    continue
+                returned = session.scalars(
+                    select(XComModel)
+                    .where(XComModel.dag_run_id == run.id, XComModel.key == XCOM_RETURN_KEY)
+                    .order_by(XComModel.timestamp, XComModel.task_id, XComModel.map_index)
+                ).all()
+                figures = {x.task_id: XComModel.deserialize_value(x) for x in returned}
+                found[stage] = {"state": str(run.state), "run_after": run.run_after, "end_date": run.end_date,
+                                "figures": figures}
         return found
     except Exception as exc:  # Airflow not configured here: the store part still helps
-        return f"Airflow metadata not readable here ({type(exc).__name__}: {exc})"
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return (f"Airflow's metadata database is not reachable from here ({type(exc).__name__}: {first_line[:160]}); "
+                "stage runs and their figures come from it: run this where Airflow is configured "
+                "(AIRFLOW_HOME or AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)")
 
 
 def cmd_cohort_status(args: argparse.Namespace) -> int:
+    from mentorflow.errors import StoreNotReady
     from mentorflow.store import Store, applications, email_ledger, matches, people, quarantine
 
     try:
@@ -160,8 +185,11 @@ def cmd_cohort_status(args: argparse.Namespace) -> int:
     except CohortConfigError as error:
         _print_errors([error])
         return 1
-    store = Store.for_cohort(config)
-    runs = store.last_stage_runs(config.cohort)
+    try:
+        store = Store.for_cohort(config)
+    except StoreNotReady as error:
+        print(error, file=sys.stderr)
+        return 1
     airflow = _airflow_runs(config.cohort)
     c = config.cohort
     print(f"{config.name} [{c}] · {config.program_type.value} · store {store.dialect}")
@@ -170,16 +198,20 @@ def cmd_cohort_status(args: argparse.Namespace) -> int:
           f"{store.count(quarantine, cohort_id=c, status='open')} open · pairs active "
           f"{store.count(matches, cohort_id=c, status='active')} · emails sent "
           f"{store.count(email_ledger, cohort_id=c, status='sent')}")
-    print(f"\n  {'stage':<10} {'store':<9} {'finished':<20} {'airflow':<10} summary")
-    for stage in STAGES:
-        run = runs.get(stage)
-        af = airflow.get(stage, {}) if isinstance(airflow, dict) else {}
-        summary = json.loads(run["summary_json"]) if run else {}
-        brief = "; ".join(f"{k}: {v}" for k, v in summary.items())[:70]
-        finished = f"{run['finished_at']:%Y-%m-%d %H:%M}" if run and run["finished_at"] else "-"
-        print(f"  {stage:<10} {run['status'] if run else '-':<9} {finished:<20} {af.get('state', '-'):<10} {brief}")
     if isinstance(airflow, str):
         print(f"\n  {airflow}")
+        return 0
+    print(f"\n  {'stage':<10} {'airflow':<10} {'run after':<17} {'finished':<17} figures (task return values)")
+    for stage in STAGES:
+        run = airflow.get(stage)
+        if run is None:
+            print(f"  {stage:<10} {'-':<10} {'-':<17} -")
+            continue
+        after = f"{run['run_after']:%Y-%m-%d %H:%M}" if run["run_after"] else "-"
+        finished = f"{run['end_date']:%Y-%m-%d %H:%M}" if run["end_date"] else "-"
+        print(f"  {stage:<10} {run['state']:<10} {after:<17} {finished}")
+        for task, value in run["figures"].items():
+            print(f"      {task}: {_figures(value)}")
     return 0
 
 
@@ -203,21 +235,45 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from mentorflow import store
+    import sqlalchemy as sa
 
-    if args.action == "init":
-        target = store.Store(args.url)
-        target.create_all()
-        print(f"program store ready at {target.url}")
+    from mentorflow import store
+    from mentorflow.errors import StoreNotReady
+
+    if args.action == "ddl":
+        for dialect in ("sqlite", "postgresql"):
+            text = store.ddl(dialect)
+            path = paths.sql_dir() / f"schema.{dialect}.sql"
+            if args.write:
+                path.write_text(text, encoding="utf-8")
+                print(f"wrote {path}")
+            else:
+                print(text)
         return 0
-    for dialect in ("sqlite", "postgresql"):
-        text = store.ddl(dialect)
-        path = paths.sql_dir() / f"schema.{dialect}.sql"
-        if args.write:
-            path.write_text(text, encoding="utf-8")
-            print(f"wrote {path}")
-        else:
-            print(text)
+    target = store.Store(args.url)
+    try:
+        before = target.status()
+        if args.action == "current":
+            print(f"program store {target.shown_url}: {before.describe()}")
+            return 0 if before.ready else 1
+        _, after = target.upgrade()
+    except StoreNotReady as error:
+        print(error, file=sys.stderr)
+        return 1
+    except sa.exc.SQLAlchemyError as error:
+        first_line = str(error).strip().splitlines()[0]
+        print(f"program store {target.shown_url}: cannot {args.action} ({type(error).__name__}: {first_line})",
+              file=sys.stderr)
+        return 1
+    finally:
+        target.engine.dispose()
+    if before.current == after:
+        print(f"program store {target.shown_url}: already at revision {after} (head), nothing to do")
+    else:
+        since = (f"revision {before.current}" if before.current
+                 else "mentorflow 0.1.0 (no migration history; stamped 0001)" if before.legacy
+                 else "an empty database")
+        print(f"program store {target.shown_url}: upgraded from {since} to revision {after}")
     return 0
 
 
@@ -245,7 +301,7 @@ def parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="*")
     validate.set_defaults(func=cmd_cohort_validate)
     cohort.add_parser("list", help="list the cohorts").set_defaults(func=cmd_cohort_list)
-    status = cohort.add_parser("status", help="where a cohort is: program store and Airflow runs")
+    status = cohort.add_parser("status", help="where a cohort is: program store counts, Airflow runs and their figures")
     status.add_argument("name")
     status.set_defaults(func=cmd_cohort_status)
 
@@ -256,8 +312,10 @@ def parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", default="data")
     gen.set_defaults(func=cmd_generate)
 
-    db = sub.add_parser("db", help="program store: create tables, print or write the DDL")
-    db.add_argument("action", choices=["init", "ddl"])
+    db = sub.add_parser("db", help="program store: migrate to this version, show the revision, print or write the DDL")
+    db.add_argument("action", choices=["upgrade", "current", "ddl"],
+                    help="upgrade: run the migrations to the head (creates the tables of a new store); "
+                         "current: the store's revision (exit 1 unless at the head); ddl: CREATE statements")
     db.add_argument("--url", help="SQLAlchemy URL (default: MENTORFLOW_STORE_URL or the SQLite file)")
     db.add_argument("--write", action="store_true", help="ddl: write include/sql/schema.<dialect>.sql")
     db.set_defaults(func=cmd_db)

@@ -55,7 +55,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     db = out / "whatif.db"
     db.unlink(missing_ok=True)
     store = Store(f"sqlite:///{db}")
-    store.create_all()
+    store.upgrade()
     today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
     run = CohortRun(config, store, config.at(dt.datetime.combine(today, dt.time(9, 0))), run_id="what-if")
     started = time.monotonic()

@@ -124,10 +124,12 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None) -> int:
 
     from mentorflow.cohorts.loader import find_cohort
     from mentorflow.demo import lifecycle, simulate
-    from mentorflow.store import Store
+    from mentorflow.store import Store, url_for
 
     config = find_cohort(DEMO_COHORT)
-    store = Store.for_cohort(config)
+    store = Store(url_for(config.store))
+    _, revision = store.upgrade()  # what `mentorflow db upgrade` does; the tasks never create tables
+    print(f"• program store {store.shown_url} at revision {revision}")
     print("• parsing the DAGs …")
     dags = load_dags(paths.project_dir() / "dags")
     print(f"• running {len(lifecycle.plan(config))} stage runs through Airflow (dag.test); "

@@ -1,12 +1,10 @@
-"""The program store: tables (the single source of truth for the schema) and the gateway over them."""
+"""The program store: tables (the single source of truth for the schema), migrations and the gateway over them."""
 
+from mentorflow.store.gateway import Store, ddl, default_url, url_for
 from mentorflow.store.tables import (
     APPLICATION_FIELDS,
-    Store,
     applications,
     cohorts,
-    ddl,
-    default_url,
     email_ledger,
     evaluations,
     form_events,
@@ -18,10 +16,8 @@ from mentorflow.store.tables import (
     quarantine,
     rematch_requests,
     reports,
-    stage_runs,
     triage_requests,
     unmatched,
-    url_for,
 )
 
-__all__ = ["metadata", 'cohorts', 'people', 'applications', 'APPLICATION_FIELDS', 'quarantine', 'matches', 'unmatched', 'email_ledger', 'pulse_responses', 'pair_health', 'evaluations', 'stage_runs', 'reports', 'rematch_requests', 'form_events', 'triage_requests', 'default_url', 'url_for', 'Store', 'ddl']
+__all__ = ["metadata", 'cohorts', 'people', 'applications', 'APPLICATION_FIELDS', 'quarantine', 'matches', 'unmatched', 'email_ledger', 'pulse_responses', 'pair_health', 'evaluations', 'reports', 'rematch_requests', 'form_events', 'triage_requests', 'default_url', 'url_for', 'Store', 'ddl']

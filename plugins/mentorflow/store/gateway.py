@@ -1,0 +1,222 @@
+"""The gateway over the program store: where it is (:func:`url_for`) and every read and write.
+
+SQLAlchemy Core over an SQLite file by default, PostgreSQL in production (an Airflow
+connection). Tasks open a store with :meth:`Store.for_cohort`, which never creates or changes
+tables: it checks that the store is at the schema this code needs, and otherwise raises
+:class:`~mentorflow.errors.StoreNotReady` saying to run ``mentorflow db upgrade``
+(:meth:`Store.upgrade`, Alembic migrations in ``migrations/``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+
+from mentorflow import settings
+from mentorflow.store import migrate
+from mentorflow.store.tables import _now, cohorts, metadata, reports
+
+# stores found at the head revision in this process (URL with password): checked once each
+_READY: set[str] = set()
+
+
+def default_url() -> str:
+    """The store of cohorts that name none: ``MENTORFLOW_STORE_URL``, else an SQLite file in the home folder."""
+    return settings.current().default_store_url
+
+
+def url_for(store_config: Any | None = None) -> str:
+    """The store URL for a cohort: its YAML's url, else its Airflow connection, else the default.
+
+    The Airflow connection is looked up only here, at task run time, never at DAG parse time.
+    """
+    if store_config is not None and store_config.url:
+        return store_config.url
+    if store_config is not None and store_config.conn_id:
+        from airflow.sdk import BaseHook
+
+        uri = BaseHook.get_connection(store_config.conn_id).get_uri()
+        return uri.replace("postgres://", "postgresql://", 1)
+    return default_url()
+
+
+class Store:
+    """A thin gateway over the program store tables; every write is one transaction."""
+
+    def __init__(self, url: str | None = None, *, engine: Engine | None = None):
+        self.url = url or default_url()
+        if engine is None:
+            if self.url.startswith("sqlite:///"):
+                db_path = self.url.removeprefix("sqlite:///")
+                if db_path and db_path != ":memory:":
+                    os.makedirs(os.path.dirname(os.path.abspath(db_path)), exist_ok=True)
+            engine = sa.create_engine(self.url, future=True)
+            if engine.dialect.name == "sqlite":
+                sa.event.listen(engine, "connect", _sqlite_pragmas)
+        self.engine = engine
+
+    @classmethod
+    def for_cohort(cls, config: Any) -> Store:
+        """The cohort's store, checked to be at the head revision (never creates or changes tables)."""
+        store = cls(url_for(config.store))
+        store.require_ready()
+        return store
+
+    # -- schema: migrations -------------------------------------------------------------------
+
+    @property
+    def _key(self) -> str:
+        return self.engine.url.render_as_string(hide_password=False)
+
+    @property
+    def shown_url(self) -> str:
+        """The store's URL with the password hidden."""
+        return migrate.shown_url(self.engine.url)
+
+    def upgrade(self) -> tuple[str | None, str | None]:
+        """Run the migrations to the head; returns (revision before, revision after). Idempotent."""
+        before, after = migrate.upgrade(self.engine)
+        _READY.add(self._key)
+        return before, after
+
+    def revision(self) -> str | None:
+        """The store's revision (None: no migration history)."""
+        with self.engine.connect() as conn:
+            return migrate.current(conn)
+
+    def status(self) -> migrate.Status:
+        return migrate.status(self.engine)
+
+    def require_ready(self) -> None:
+        """Raise :class:`~mentorflow.errors.StoreNotReady` unless the store is at the head (checked once per process)."""
+        if self._key in _READY:
+            return
+        migrate.require_head(self.engine)
+        _READY.add(self._key)
+
+    def drop_all(self) -> None:
+        """Drop every table of the store, the migration history and the 0.1.0 ``stage_runs`` (tests, benchmarks)."""
+        metadata.drop_all(self.engine)
+        with self.engine.begin() as conn:
+            for table in ("stage_runs", "alembic_version"):
+                conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+        _READY.discard(self._key)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    # -- generic helpers ----------------------------------------------------------------------
+
+    def begin(self) -> AbstractContextManager[sa.Connection]:
+        """A transaction: ``with store.begin() as conn:`` and pass ``conn`` to the writes that belong together."""
+        return self.engine.begin()
+
+    def upsert(self, table: sa.Table, rows: Iterable[Mapping[str, Any]], *, update: bool = True,
+               update_columns: Sequence[str] | None = None, conflict_key: Sequence[str] | None = None,
+               conn: sa.Connection | None = None) -> int:
+        """Insert rows, or update them (``update``) or leave them (not ``update``) when the key exists.
+
+        The one insert-or-update of the project. ``update_columns`` limits an update to those columns
+        (default: every column given but the key); ``conflict_key`` names a unique key other than the
+        primary key; ``conn`` joins the caller's transaction (default: a transaction of its own).
+        """
+        rows = [dict(r) for r in rows]
+        if not rows:
+            return 0
+        if conn is None:
+            with self.engine.begin() as own:
+                return self.upsert(table, rows, update=update, update_columns=update_columns,
+                                   conflict_key=conflict_key, conn=own)
+        keys = list(conflict_key or [c.name for c in table.primary_key.columns])
+        insert = postgresql_insert if self.dialect == "postgresql" else sqlite_insert
+        stmt = insert(table)
+        columns = [c for c in (update_columns or rows[0]) if c not in keys]
+        if update and columns:
+            stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in columns})
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+        for start in range(0, len(rows), 5000):
+            conn.execute(stmt, rows[start : start + 5000])
+        return len(rows)
+
+    def rows(self, table: sa.Table, **where: Any) -> list[dict[str, Any]]:
+        stmt = sa.select(table)
+        for column, value in where.items():
+            stmt = stmt.where(table.c[column] == value)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    def frame(self, table: sa.Table, **where: Any):
+        import pandas as pd
+
+        stmt = sa.select(table)
+        for column, value in where.items():
+            stmt = stmt.where(table.c[column] == value)
+        with self.engine.connect() as conn:
+            result = conn.execute(stmt)
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def count(self, table: sa.Table, **where: Any) -> int:
+        stmt = sa.select(sa.func.count()).select_from(table)
+        for column, value in where.items():
+            stmt = stmt.where(table.c[column] == value)
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    # -- cohort-level records -----------------------------------------------------------------
+
+    def register_cohort(self, config: Any, *, conn: sa.Connection | None = None) -> None:
+        """Record the cohort; registering it again updates its name, type and config, never ``created_at``
+        (the cohort-over-cohort report orders cohorts by it)."""
+        self.upsert(
+            cohorts,
+            [
+                {
+                    "cohort_id": config.cohort,
+                    "name": config.name,
+                    "program_type": config.program_type.value,
+                    "config_json": config.model_dump_json(),
+                    "created_at": _now(),
+                }
+            ],
+            update_columns=("name", "program_type", "config_json"),
+            conn=conn,
+        )
+
+    def record_report(self, cohort_id: str, kind: str, path: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(reports.insert().values(cohort_id=cohort_id, kind=kind, path=path, created_at=_now()))
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def ddl(dialect_name: str) -> str:
+    """CREATE statements for one dialect, as committed under include/sql/."""
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.schema import CreateIndex, CreateTable, SetColumnComment
+
+    dialect = {"postgresql": postgresql.dialect(), "sqlite": sqlite.dialect()}[dialect_name]
+    parts = [f"-- mentorflow program store, {dialect_name} dialect.\n-- Generated by `mentorflow db ddl`; do not edit by hand.\n"]
+    for table in metadata.sorted_tables:
+        parts.append(str(CreateTable(table).compile(dialect=dialect)).strip() + ";\n")
+        for index in sorted(table.indexes, key=lambda i: i.name or ""):
+            parts.append(str(CreateIndex(index).compile(dialect=dialect)).strip() + ";\n")
+        if dialect.supports_comments:
+            for column in table.columns:
+                if column.comment:
+                    parts.append(str(SetColumnComment(column).compile(dialect=dialect)).strip() + ";\n")
+    return "\n".join(parts)

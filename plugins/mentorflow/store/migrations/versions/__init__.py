@@ -1,0 +1,1 @@
+"""The program store's revisions, oldest first (Alembic skips this file)."""
