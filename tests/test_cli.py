@@ -50,7 +50,7 @@ def _status_cohort(cohorts_dir):
 def test_status_shows_each_stages_newest_airflow_run_and_its_figures(cohorts_dir, capsys, airflow_db):
     import pendulum
     from airflow.sdk import DAG, task
-    from mentorflow.orchestration.dags import dag_id
+    from mentorflow.orchestration.wiring import dag_id
     from mentorflow.store import people
 
     config, store = _status_cohort(cohorts_dir)

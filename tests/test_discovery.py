@@ -41,16 +41,15 @@ def test_kickoff_of_the_next_cohort_carries_what_the_last_one_learned(cohorts_di
     import email
     import email.policy
 
-    from conftest import write_cohort
-    from mentorflow import settings as paths
+    from conftest import ready_store, write_cohort
+    from mentorflow import settings
     from mentorflow.cohorts.loader import load_cohort
     from mentorflow.contract.parsing import parse_skills
     from mentorflow.demo import simulate
     from mentorflow.demo.synthetic import write_population
     from mentorflow.stages import closeout, intake, kickoff, match, validate
     from mentorflow.stages import open as open_stage
-    from mentorflow.store import Store, applications, matches
-    from conftest import ready_store
+    from mentorflow.store import applications, matches
 
     write_population(cohorts_dir / "data", 160, seed=21)
     first = load_cohort(write_cohort(cohorts_dir, "first-cohort", committee={"review_mode": "auto"}))
@@ -72,7 +71,7 @@ def test_kickoff_of_the_next_cohort_carries_what_the_last_one_learned(cohorts_di
     wanted = {a["employee_id"]: set(parse_skills(a["skills_wanted"])) for a in store.rows(applications, cohort_id="second-cohort")}
     mentees = {m["mentee_id"] for m in store.rows(matches, cohort_id="second-cohort")}
     suggested = 0
-    for path in (paths.outbox_dir("second-cohort") / "kickoff").rglob("*.eml"):
+    for path in (settings.outbox_dir("second-cohort") / "kickoff").rglob("*.eml"):
         person = path.stem
         text = email.message_from_bytes(path.read_bytes(), policy=email.policy.default).get_body(("plain",)).get_content()
         section = text.split("RESOURCES FOR YOUR GOALS")[1].split("\n\n")[0]

@@ -7,7 +7,7 @@ import email
 import email.policy
 
 from conftest import run_of, write_cohort
-from mentorflow import settings as paths
+from mentorflow import settings
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.stages import kickoff
 from mentorflow.store import applications, email_ledger, matches, people
@@ -34,7 +34,7 @@ def test_a_mentor_of_two_mentees_gets_one_kickoff_naming_both(store, cohorts_dir
     summary = kickoff.send_kickoff(run_of(config, store))
     assert summary["sent"] == 3 and summary["pairs"] == 2
     assert sorted(r["person_id"] for r in store.rows(email_ledger, template="kickoff")) == ["A1", "B1", "M1"]
-    outbox = paths.outbox_dir("test-cohort") / "kickoff" / "kickoff"
+    outbox = settings.outbox_dir("test-cohort") / "kickoff" / "kickoff"
     mentor = email.message_from_bytes((outbox / "M1.eml").read_bytes(), policy=email.policy.default)
     assert mentor["Subject"] == "Meet your mentoring partners: Ann Mentee and Bo Mentee"
     text = mentor.get_body(("plain",)).get_content()

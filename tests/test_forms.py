@@ -322,7 +322,7 @@ def test_links_in_the_pipeline_emails_open_their_forms_where_airflow_mounts_the_
     import email.policy
 
     from fastapi import FastAPI
-    from mentorflow import settings as paths
+    from mentorflow import settings
     from mentorflow.stages import closeout, intake, pulse
     from mentorflow.stages import open as open_stage
 
@@ -337,7 +337,7 @@ def test_links_in_the_pipeline_emails_open_their_forms_where_airflow_mounts_the_
     airflow_like.mount("/mentorflow", create_app(FormsSettings(airflow=events.AirflowClient("http://127.0.0.1:9"))))
     opened: dict[str, str] = {}
     with TestClient(airflow_like, base_url="http://127.0.0.1:8080") as client:
-        for eml in sorted(paths.outbox_dir(COHORT).rglob("*.eml")):
+        for eml in sorted(settings.outbox_dir(COHORT).rglob("*.eml")):
             text = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default).get_body(
                 ("plain",)).get_content()
             link = re.search(r"(http://127\.0\.0\.1:8080/mentorflow/forms/\S+)", text).group(1)

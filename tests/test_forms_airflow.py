@@ -25,7 +25,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from forms_fixtures import COHORT, GOOD_PULSE, GOOD_REMATCH, make_world
-from mentorflow import settings as paths
+from mentorflow import settings
 from mentorflow.cli import main as cli
 from mentorflow.forms import events
 from mentorflow.forms.app import FormsSettings, create_app
@@ -135,7 +135,7 @@ def test_events_reach_the_triage_dag_and_none_is_lost_while_airflow_is_down(airf
     assert str(result.state).endswith("success")
     recorded = store.rows(triage_requests)
     assert [(r["match_id"], r["reason"], r["requester_id"]) for r in recorded] == [(1, "end", "E2")]
-    sent = list((paths.outbox_dir(COHORT) / "triage").rglob("*.eml"))
+    sent = list((settings.outbox_dir(COHORT) / "triage").rglob("*.eml"))
     assert len(sent) == 1
     message = email.message_from_bytes(sent[0].read_bytes(), policy=email.policy.default)
     assert message["To"].endswith("mentoring-ops@example.com>") or "mentoring-ops@example.com" in message["To"]

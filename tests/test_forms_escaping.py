@@ -12,7 +12,7 @@ from conftest import run_of
 from fastapi.testclient import TestClient
 from forms_fixtures import GOOD_APPLICATION, GOOD_CLOSEOUT, GOOD_PULSE, GOOD_REMATCH, XSS, make_world
 from markupsafe import escape
-from mentorflow import settings as paths
+from mentorflow import settings
 from mentorflow.forms import events
 from mentorflow.forms.app import FormsSettings, create_app
 from mentorflow.quality.gate import CheckOutcome, Problem
@@ -80,7 +80,7 @@ def test_payloads_from_the_forms_are_escaped_in_emails_and_reports(world, client
         conn.execute(matches.update().where(matches.c.match_id == 1).values(status="approved"))
     assert kickoff.send_kickoff(run_of(config, store))["pairs"] == 1
     for person in ("E1", "E2"):
-        eml = paths.outbox_dir(config.cohort) / "kickoff" / "kickoff" / f"{person}.eml"
+        eml = settings.outbox_dir(config.cohort) / "kickoff" / "kickoff" / f"{person}.eml"
         message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
         html = next(p for p in message.walk() if p.get_content_type() == "text/html").get_content()
         assert_escaped(html, XSS)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from mentorflow import settings as paths
+from mentorflow import settings
 from mentorflow.reports.hr_figures import figures, publishable
 from mentorflow.reports.render import MIN_CELL
 from mentorflow.store import evaluations
@@ -23,7 +23,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 @pytest.fixture(autouse=True)
 def mentorflow_home(completed_cohort):
-    return paths.home()
+    return settings.home()
 
 
 def sql(store, query: str, **params):
@@ -56,10 +56,10 @@ def test_funnel_in_html_and_csv_equals_sql_recomputation(completed_cohort):
     config, store, _, _ = completed_cohort
     expected = recomputed_funnel(store, config.cohort)
     assert expected["applied"] >= expected["valid"] >= expected["matched"] > 0
-    html = (paths.reports_dir(config.cohort) / "hr-report.html").read_text()
+    html = (settings.reports_dir(config.cohort) / "hr-report.html").read_text()
     for stage, n in expected.items():
         assert re.search(rf'class="funnel-{stage}">{re.escape(shown(n))}<', html), stage
-    with (paths.reports_dir(config.cohort) / "hr-report-funnel.csv").open() as handle:
+    with (settings.reports_dir(config.cohort) / "hr-report-funnel.csv").open() as handle:
         assert {r["stage"]: r["people"] for r in csv.DictReader(handle)} == {k: shown(v) for k, v in expected.items()}
 
 
@@ -69,7 +69,7 @@ def test_outcomes_equal_sql_recomputation(completed_cohort):
     mean_sat = sql(store, "SELECT AVG(satisfaction * 1.0) FROM evaluations WHERE cohort_id=:c", c=config.cohort)
     promoters = sql(store, "SELECT COUNT(*) FROM evaluations WHERE cohort_id=:c AND recommend >= 9", c=config.cohort)
     detractors = sql(store, "SELECT COUNT(*) FROM evaluations WHERE cohort_id=:c AND recommend <= 6", c=config.cohort)
-    with (paths.reports_dir(config.cohort) / "hr-report-outcomes.csv").open() as handle:
+    with (settings.reports_dir(config.cohort) / "hr-report-outcomes.csv").open() as handle:
         overall = next(r for r in csv.DictReader(handle) if r["group"] == "all")
     assert overall["respondents"] == shown(n)
     assert overall["satisfaction"] == f"{float(mean_sat):.2f}"
@@ -78,7 +78,7 @@ def test_outcomes_equal_sql_recomputation(completed_cohort):
 
 def test_fairness_rows_equal_sql_and_small_groups_are_suppressed(completed_cohort):
     config, store, _, _ = completed_cohort
-    with (paths.reports_dir(config.cohort) / "hr-report-by-department.csv").open() as handle:
+    with (settings.reports_dir(config.cohort) / "hr-report-by-department.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert rows
     for row in rows:
@@ -121,7 +121,7 @@ def test_suppression_hides_every_small_group_and_small_mean():
 
 def test_no_comment_and_no_name_reaches_the_report(completed_cohort):
     config, store, _, _ = completed_cohort
-    html = (paths.reports_dir(config.cohort) / "hr-report.html").read_text()
+    html = (settings.reports_dir(config.cohort) / "hr-report.html").read_text()
     with store.engine.connect() as conn:
         comments = [r[0] for r in conn.execute(sa.text("SELECT comment FROM evaluations WHERE comment <> ''"))]
         names = [r[0] for r in conn.execute(sa.text("SELECT full_name FROM people"))]
@@ -133,7 +133,7 @@ def test_pdf_carries_the_same_numbers(completed_cohort):
     from pypdf import PdfReader
 
     config, store, _, _ = completed_cohort
-    text = "\n".join(page.extract_text() for page in PdfReader(paths.reports_dir(config.cohort) / "hr-report.pdf").pages)
+    text = "\n".join(page.extract_text() for page in PdfReader(settings.reports_dir(config.cohort) / "hr-report.pdf").pages)
     view = publishable(figures(config, store, store.frame(evaluations, cohort_id=config.cohort)))
     for row in view["funnel"]:
         assert row["stage"] in text and row["count"] in text
@@ -147,7 +147,7 @@ def test_html_renders_offline_in_chromium_with_every_chart_visible(completed_coh
     from playwright.sync_api import sync_playwright
 
     config, _, _, _ = completed_cohort
-    report = paths.reports_dir(config.cohort) / "hr-report.html"
+    report = settings.reports_dir(config.cohort) / "hr-report.html"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -186,6 +186,6 @@ def test_retention_and_promotion_equal_a_recomputation_from_the_closeout_export(
                        for r in rows)
         pct = lambda part: f"{100 * part / len(rows):.0f}%" if len(rows) >= MIN_CELL and part >= MIN_CELL else "suppressed"
         expected[group] = {"group": group, "people": shown(len(rows)), "retention": pct(retained), "promotion": pct(promoted)}
-    with (paths.reports_dir(config.cohort) / "hr-report-careers.csv").open() as handle:
+    with (settings.reports_dir(config.cohort) / "hr-report-careers.csv").open() as handle:
         assert {r["group"]: r for r in csv.DictReader(handle)} == expected
-    assert 'id="careers"' in (paths.reports_dir(config.cohort) / "hr-report.html").read_text()
+    assert 'id="careers"' in (settings.reports_dir(config.cohort) / "hr-report.html").read_text()

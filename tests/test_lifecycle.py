@@ -9,7 +9,7 @@ import re
 
 import pandas as pd
 import pytest
-from mentorflow import settings as paths
+from mentorflow import settings
 from mentorflow.demo import lifecycle
 from mentorflow.orchestration.wiring import dag_id
 from mentorflow.store import (
@@ -28,13 +28,13 @@ pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 @pytest.fixture(autouse=True)
 def mentorflow_home(completed_cohort):
     """Overrides the per-test home: these tests read what the module's cohort run wrote."""
-    return paths.home()
+    return settings.home()
 
 
 def _outbox(config) -> dict[str, list]:
     found = collections.defaultdict(list)
-    for path in paths.outbox_dir(config.cohort).rglob("*.eml"):
-        found[path.relative_to(paths.outbox_dir(config.cohort)).parts[0]].append(path)
+    for path in settings.outbox_dir(config.cohort).rglob("*.eml"):
+        found[path.relative_to(settings.outbox_dir(config.cohort)).parts[0]].append(path)
     return found
 
 
@@ -74,7 +74,7 @@ def test_intake_and_validate_kept_good_rows_and_quarantined_bad_ones_with_reason
     # applicants with missing answers were asked to complete them
     gapfill = {r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="gapfill")}
     assert any("missing" in q["reason"] for q in held) and gapfill
-    assert (paths.reports_dir(config.cohort) / "dq-applications.html").exists()
+    assert (settings.reports_dir(config.cohort) / "dq-applications.html").exists()
 
 
 def test_matches_respect_the_hard_rules(completed_cohort):
@@ -132,7 +132,7 @@ def test_closeout_completed_pairs_and_wrote_an_hr_report_matching_the_store(comp
     config, store, _, _ = completed_cohort
     pairs = store.frame(matches, cohort_id=config.cohort)
     assert set(pairs["status"]) <= {"completed", "ended"}
-    report = (paths.reports_dir(config.cohort) / "hr-report.html").read_text()
+    report = (settings.reports_dir(config.cohort) / "hr-report.html").read_text()
     applied = store.count(applications, cohort_id=config.cohort)
     assert re.search(rf"<td[^>]*>applied</td><td[^>]*>{applied}</td>", report)
     assert store.count(evaluations, cohort_id=config.cohort) > 0

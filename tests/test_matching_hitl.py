@@ -16,7 +16,7 @@ from mentorflow.demo.synthetic import write_population
 from mentorflow.orchestration.wiring import dag_id
 from mentorflow.stages import intake, match, validate
 from mentorflow.stages import open as open_stage
-from mentorflow.store import Store, matches
+from mentorflow.store import matches
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 

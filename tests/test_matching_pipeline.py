@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from conftest import run_of, write_cohort
-from mentorflow import settings as paths
+from mentorflow import settings
 from mentorflow.cli import main as cli
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.demo.synthetic import write_population
@@ -52,7 +52,7 @@ def test_committee_resolve_honours_locks_and_forbids_and_reports_bad_items(store
     assert summary["committee_locks"] == [[mentor, mentee]]
     text = match.committee_summary(config, store, "initial", summary["notes"])
     assert "Note: locks, item 2" in text and f"{len(after)} proposed pairs" in text
-    report = (paths.reports_dir(config.cohort) / "matches-initial.html").read_text()
+    report = (settings.reports_dir(config.cohort) / "matches-initial.html").read_text()
     assert "Fairness audit" in report and "locked by the matching committee" in report
 
 

@@ -7,7 +7,7 @@ from mentorflow.cohorts.loader import load_cohort
 from mentorflow.demo.synthetic import write_population
 from mentorflow.stages import intake, kickoff, match, midpoint, validate
 from mentorflow.stages import open as open_stage
-from mentorflow.store import Store, email_ledger, matches, rematch_requests
+from mentorflow.store import email_ledger, matches, rematch_requests
 
 
 def test_a_rematch_request_from_the_form_ends_that_pair_and_no_other(cohorts_dir):

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from conftest import PG_ADMIN_URL, _postgres_reachable, write_cohort
-from mentorflow.cohorts.config import load_cohort
+from mentorflow.cohorts.loader import load_cohort
 from mentorflow.errors import StoreNotReady
 from mentorflow.store import Store, cohorts, metadata, migrate, people
 from mentorflow.store.gateway import _READY

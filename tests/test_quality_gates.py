@@ -8,7 +8,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 from conftest import run_of, write_cohort
-from mentorflow import settings as paths
+from mentorflow import settings
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.demo.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS
 from mentorflow.errors import GateFailure
@@ -97,7 +97,7 @@ def test_roster_soft_problems_are_quarantined_with_reasons_and_good_rows_kept(ma
     assert {r["record_key"] for r in rows} == every_broken
     assert stored_ids(store) == set(roster["employee_id"]) - every_broken
     assert summary["quarantined_rows"] == len(every_broken) and summary["people"] == len(roster) - len(every_broken)
-    report = (paths.reports_dir(config.cohort) / "dq-roster.html").read_text()
+    report = (settings.reports_dir(config.cohort) / "dq-roster.html").read_text()
     assert all(case.check in report for case in ROSTER_SOFT) and "Mars/Olympus_Mons" in report
 
 
@@ -106,7 +106,7 @@ def test_the_report_escapes_what_the_file_says(make_cohort):
     roster.at[2, "timezone"] = "<script>alert(1)</script>"
     config, store = make_cohort(roster)
     open_stage.import_roster(run_of(config, store, OPENED))
-    report = (paths.reports_dir(config.cohort) / "dq-roster.html").read_text()
+    report = (settings.reports_dir(config.cohort) / "dq-roster.html").read_text()
     assert "<script>alert" not in report and "&lt;script&gt;alert(1)&lt;/script&gt;" in report
 
 
@@ -246,7 +246,7 @@ def test_each_bad_application_is_caught_at_its_gate_and_the_rest_go_on_to_matchi
     assert statuses(store) == {e: ("quarantined" if e in quarantined else "valid")
                                for e in apps["employee_id"] if e not in never_stored}
     assert summary["valid"] == len(apps) - len(never_stored) - len(quarantined)
-    assert (paths.reports_dir(config.cohort) / "dq-intake.html").exists()
+    assert (settings.reports_dir(config.cohort) / "dq-intake.html").exists()
 
 
 def test_missing_answers_trigger_a_gapfill_email_from_the_validate_stage(make_cohort):
@@ -361,7 +361,7 @@ def test_propose_matches_passes_the_match_gate(validated):
     config, store = validated()
     summary = match.propose_matches(run_of(config, store))
     assert summary["pairs"] > 0
-    assert (paths.reports_dir(config.cohort) / "dq-matches.html").exists()
+    assert (settings.reports_dir(config.cohort) / "dq-matches.html").exists()
     assert held(store, "matches") == []
 
 

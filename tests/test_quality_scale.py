@@ -50,7 +50,7 @@ def write_big_export(path, ids: list[str], bad_rows: dict[int, bytes]) -> int:
 
 def test_a_100mb_export_is_streamed_and_keeps_every_good_row(cohorts_dir, mentorflow_home):
     from mentorflow.cohorts.loader import load_cohort
-    from mentorflow.store import Store, people
+    from mentorflow.store import people
 
     roster = generate_roster(PEOPLE, seed=3)
     config_path = write_cohort(cohorts_dir)

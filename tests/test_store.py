@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 from conftest import write_cohort
-from mentorflow import settings as paths
+from mentorflow import settings
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.store import Store, applications, cohorts, ddl, email_ledger, people
 
@@ -78,5 +78,5 @@ def test_store_url_setting_overrides_the_default(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_committed_ddl_matches_the_table_definitions(dialect):
-    committed = (paths.sql_dir() / f"schema.{dialect}.sql").read_text(encoding="utf-8")
+    committed = (settings.sql_dir() / f"schema.{dialect}.sql").read_text(encoding="utf-8")
     assert committed == ddl(dialect), "run `mentorflow db ddl --write` and commit include/sql/"

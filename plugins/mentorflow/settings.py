@@ -24,7 +24,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 class Settings(BaseSettings):
     """mentorflow's process settings (environment variable = ``MENTORFLOW_`` + field name, upper case)."""
 
-    model_config = SettingsConfigDict(env_prefix="MENTORFLOW_", extra="ignore", frozen=True)
+    # an empty variable counts as unset (compose passes ${VAR} through empty when .env lacks it)
+    model_config = SettingsConfigDict(env_prefix="MENTORFLOW_", extra="ignore", frozen=True, env_ignore_empty=True)
 
     project_dir: Path = Field(PROJECT_DIR, description="the checkout: holds dags/, plugins/, include/, cohorts/")
     cohorts_dir: Path | None = Field(None, description="cohort YAML files (default: <project_dir>/cohorts)")

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from mentorflow import settings as paths
+from mentorflow import settings
 from mentorflow.cli import emails as cli_email
 from mentorflow.cli import forms as cli_forms
 from mentorflow.cli import quarantine as cli_quality
@@ -80,7 +80,7 @@ def _print_errors(errors: list[CohortConfigError]) -> None:
 
 
 def cmd_cohort_new(args: argparse.Namespace) -> int:
-    target = paths.cohorts_dir() / f"{args.name}.yaml"
+    target = settings.cohorts_dir() / f"{args.name}.yaml"
     if target.exists() and not args.force:
         print(f"{target} already exists (use --force to overwrite)", file=sys.stderr)
         return 1
@@ -106,7 +106,7 @@ def cmd_cohort_new(args: argparse.Namespace) -> int:
 def cmd_cohort_validate(args: argparse.Namespace) -> int:
     files = [Path(f) for f in args.files] or cohort_files()
     if not files:
-        print(f"no cohort files in {paths.cohorts_dir()}", file=sys.stderr)
+        print(f"no cohort files in {settings.cohorts_dir()}", file=sys.stderr)
         return 1
     errors = []
     for path in files:
@@ -243,7 +243,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.action == "ddl":
         for dialect in ("sqlite", "postgresql"):
             text = store.ddl(dialect)
-            path = paths.sql_dir() / f"schema.{dialect}.sql"
+            path = settings.sql_dir() / f"schema.{dialect}.sql"
             if args.write:
                 path.write_text(text, encoding="utf-8")
                 print(f"wrote {path}")

@@ -1,15 +1,32 @@
 """Every expectation the gates run, by name, with what it means and its default severity.
 
 Pure data with no heavy imports: the cohort config validates ``quality.severity`` against it
-at DAG parse time. A *hard* failure stops the stage (nothing downstream runs); a *soft* failure
-quarantines the offending rows and the rest go on. ``fixed`` checks are about the file as a
-whole (no header, no rows) and are always hard: there are no good rows to go on with.
+at DAG parse time. Columns, vocabularies and ranges in the descriptions come from the data
+contract (:mod:`mentorflow.contract.columns`). A *hard* failure stops the stage (nothing
+downstream runs); a *soft* failure quarantines the offending rows and the rest go on. ``fixed``
+checks are about the file as a whole (no header, no rows) and are always hard: there are no
+good rows to go on with.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Literal
+
+from mentorflow.contract.columns import (
+    APPLICATIONS,
+    CAPACITY,
+    CLOSEOUT,
+    DATE_WORDS,
+    HOURS,
+    PULSE,
+    ROLES,
+    ROSTER,
+    SKILL_LEVEL,
+    TIPI_SCALE,
+    Table,
+)
 
 Severity = Literal["hard", "soft"]
 
@@ -23,14 +40,24 @@ class Check:
     fixed: bool = False
 
 
+def _words(items, last: str = "and") -> str:
+    items = list(items)
+    return f"{', '.join(items[:-1])} {last} {items[-1]}" if len(items) > 1 else "".join(items)
+
+
+def _ranges(table: Table) -> str:
+    """'meetings 0-31; satisfaction, goal_progress, follow_through 1-5'."""
+    return "; ".join(f"{', '.join(c.name for c in group)} {bounds}"
+                     for bounds, group in ((b, list(g)) for b, g in groupby(table.ranged, key=lambda c: str(c.range))))
+
+
 _CHECKS = [
     # roster: the HRIS import of the open stage
     Check("roster.header", "roster", "the file has the data contract's header columns", "hard", fixed=True),
     Check("roster.not_empty", "roster", "the file has at least one data row", "hard", fixed=True),
     Check("roster.encoding", "roster", "the row is valid UTF-8", "soft"),
     Check("roster.row_shape", "roster", "the row has as many values as the header", "soft"),
-    Check("roster.required_fields", "roster", "employee_id, full_name, email, level and timezone are filled in",
-          "soft"),
+    Check("roster.required_fields", "roster", f"{_words(ROSTER.required)} are filled in", "soft"),
     Check("roster.unique_ids", "roster", "employee_id is unique", "hard"),
     Check("roster.unique_emails", "roster", "email is unique, ignoring case", "soft"),
     Check("roster.valid_emails", "roster", "email looks like name@domain.tld", "soft"),
@@ -39,25 +66,25 @@ _CHECKS = [
     Check("roster.known_managers", "roster", "manager_id is empty or another employee in the file", "soft"),
     Check("roster.no_management_cycles", "roster", "following manager_id never leads back to the same person", "hard"),
     Check("roster.timezones", "roster", "timezone is an IANA name such as Europe/Berlin", "soft"),
-    Check("roster.hire_dates", "roster", "hire_date is empty or a date (YYYY-MM-DD)", "soft"),
+    Check("roster.hire_dates", "roster", f"hire_date is empty or a date ({DATE_WORDS})", "soft"),
     Check("roster.pip_flags", "roster", "on_pip is true/false (yes/no, 1/0)", "soft"),
     # intake: applications collected elsewhere (CSV), before they are stored
-    Check("intake.header", "intake", "the file has the employee_id and role columns", "hard", fixed=True),
+    Check("intake.header", "intake", f"the file has the {_words(APPLICATIONS.header)} columns", "hard", fixed=True),
     Check("intake.encoding", "intake", "the row is valid UTF-8", "soft"),
     Check("intake.row_shape", "intake", "the row has as many values as the header", "soft"),
     Check("intake.required_fields", "intake", "employee_id is filled in", "soft"),
     Check("intake.known_people", "intake", "employee_id is in this cohort's roster", "soft"),
     Check("intake.one_per_person", "intake", "one application per person", "soft"),
-    Check("intake.roles", "intake", "role is mentor, mentee or both", "soft"),
+    Check("intake.roles", "intake", f"role is {_words(ROLES, 'or')}", "soft"),
     Check("intake.numbers", "intake", "TIPI items, capacity and hours are numbers", "soft"),
     # applications: the validate stage, over every stored application, before matching
     Check("applications.known_people", "applications", "the applicant is in this cohort's roster", "soft"),
     Check("applications.one_per_person", "applications", "one application per person and cohort", "soft"),
     Check("applications.required_answers", "applications", "the answers the applicant's role needs are given", "soft"),
-    Check("applications.tipi_range", "applications", "every TIPI item is 1-7", "soft"),
-    Check("applications.skill_levels", "applications", "every skill level is 1-5", "soft"),
-    Check("applications.capacity", "applications", "a mentor's capacity is at least 1", "soft"),
-    Check("applications.hours_range", "applications", "hours_per_month is above 0 and at most 160", "soft"),
+    Check("applications.tipi_range", "applications", f"every TIPI item is {TIPI_SCALE}", "soft"),
+    Check("applications.skill_levels", "applications", f"every skill level is {SKILL_LEVEL}", "soft"),
+    Check("applications.capacity", "applications", f"a mentor's capacity is {CAPACITY}", "soft"),
+    Check("applications.hours_range", "applications", f"hours_per_month is {HOURS}", "soft"),
     Check("eligibility.pip", "applications", "no applicant is on a performance improvement plan (exclude_pip)", "soft"),
     Check("eligibility.tenure", "applications", "applicants have eligibility.min_tenure_days in the company", "soft"),
     Check("eligibility.department", "applications", "applicants work in one of eligibility.departments", "soft"),
@@ -68,10 +95,10 @@ _CHECKS = [
           "no self pair, committee forbid, former pair, avoid-list pair or reporting-line pair", "hard"),
     Check("matches.every_mentee_placed", "matches", "every valid mentee is matched or has a reason", "hard"),
     # pulse and close-out answers, before health scores and the HR report use them
-    Check("pulse.value_ranges", "pulse", "meetings 0-31; satisfaction, goal_progress, follow_through 1-5", "soft"),
+    Check("pulse.value_ranges", "pulse", _ranges(PULSE), "soft"),
     Check("pulse.respondent_in_pair", "pulse", "the respondent is the mentor or mentee of the pair", "soft"),
     Check("pulse.one_per_person", "pulse", "one answer per person, period and pair", "soft"),
-    Check("closeout.value_ranges", "closeout", "goals_met and satisfaction 1-5, recommend 0-10", "soft"),
+    Check("closeout.value_ranges", "closeout", _ranges(CLOSEOUT), "soft"),
     Check("closeout.participant", "closeout", "the respondent took part in a pair of this cohort", "soft"),
     Check("closeout.one_per_person", "closeout", "one evaluation per person", "soft"),
 ]

@@ -1,8 +1,9 @@
 """Small readers of the data contract: skill and id lists, and the close-out roster export.
 
 The roster and applications imports are streamed and judged by the data-quality gates
-(:mod:`mentorflow.quality`); this module keeps the shared vocabulary (roles, booleans, list
-formats) and the optional close-out export, where a malformed row is returned as a
+(:mod:`mentorflow.quality`); the contract itself (columns, vocabularies, list formats, ranges)
+is :mod:`mentorflow.contract.columns`. This module reads and writes the list formats and reads
+the optional close-out export, where a malformed row is returned as a
 :class:`RowProblem` (file, line, column, what is wrong) and the good rows go on. Whole-file
 problems (unreadable, not UTF-8, wrong header) raise :class:`ImportFileError`.
 """
@@ -12,15 +13,25 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mentorflow.contract.columns import (
+    DATE_WORDS,
+    EMPLOYMENT_STATUSES,
+    FALSE,
+    ID_LIST,
+    OUTCOME_ROSTER,
+    ROLES,
+    SKILL_LIST,
+    TRUE,
+)
 from mentorflow.errors import ImportFileError
 
-ROLES = {"mentor", "mentee", "both"}
-TRUE = {"true", "yes", "1", "y", "t"}
-FALSE = {"false", "no", "0", "n", "f", ""}
+__all__ = ["FALSE", "ROLES", "TRUE", "RowProblem", "format_ids", "format_skills", "parse_ids",
+           "parse_outcome_roster", "parse_skills"]
 
 
 @dataclass(frozen=True)
@@ -68,33 +79,46 @@ def _read(path: Path, required: list[str]) -> tuple[list[tuple[int, dict[str, st
 def parse_skills(text: str | None) -> dict[str, int]:
     """``'negotiation:4;sql:2'`` → ``{'negotiation': 4, 'sql': 2}``; malformed items are skipped."""
     skills: dict[str, int] = {}
-    for item in (text or "").split(";"):
-        name, _, level = item.partition(":")
+    for item in (text or "").split(SKILL_LIST.separator):
+        name, _, level = item.partition(SKILL_LIST.pair)
         name = name.strip().lower()
         if name and level.strip().isdigit():
             skills[name] = int(level)
     return skills
 
 
+def format_skills(skills: Iterable[tuple[str, int]]) -> str:
+    """``[('negotiation', 4), ('sql', 2)]`` → ``'negotiation:4;sql:2'``."""
+    return SKILL_LIST.separator.join(f"{name}{SKILL_LIST.pair}{level}" for name, level in skills)
+
+
 def parse_ids(text: str | None) -> list[str]:
-    return [part.strip() for part in (text or "").split(";") if part.strip()]
+    """``' E1;;E2 '`` → ``['E1', 'E2']``."""
+    return [part.strip() for part in (text or "").split(ID_LIST.separator) if part.strip()]
+
+
+def format_ids(ids: Iterable[str]) -> str:
+    return ID_LIST.separator.join(ids)
 
 
 def parse_outcome_roster(path: Path) -> tuple[list[dict[str, Any]], list[RowProblem]]:
     """employee_id, still_employed and last_promotion_date from a close-out roster export."""
-    rows, _ = _read(path, ["employee_id", "employment_status", "last_promotion_date"])
+    rows, _ = _read(path, list(OUTCOME_ROSTER.header))
     good, bad = [], []
     for line, row in rows:
         key = row.get("employee_id", "")
         status = row["employment_status"].lower()
         try:
-            if status not in {"active", "left"}:
-                raise ValueError(f"employment_status: {row['employment_status']!r} must be active or left")
+            if status not in EMPLOYMENT_STATUSES:
+                raise ValueError(f"employment_status: {row['employment_status']!r} must be "
+                                 f"{' or '.join(EMPLOYMENT_STATUSES)}")
             try:
                 promoted = dt.date.fromisoformat(row["last_promotion_date"]) if row["last_promotion_date"] else None
             except ValueError:
-                raise ValueError(f"last_promotion_date: {row['last_promotion_date']!r} is not a date (YYYY-MM-DD)") from None
-            good.append({"employee_id": key, "still_employed": status == "active", "last_promotion_date": promoted})
+                raise ValueError(f"last_promotion_date: {row['last_promotion_date']!r} is not a date "
+                                 f"({DATE_WORDS})") from None
+            still_employed = status == EMPLOYMENT_STATUSES[0]  # active
+            good.append({"employee_id": key, "still_employed": still_employed, "last_promotion_date": promoted})
         except ValueError as exc:
             column, _, message = str(exc).partition(": ")
             bad.append(RowProblem(path.name, line, key, column, message, row))

@@ -16,7 +16,7 @@ import time
 import warnings
 from pathlib import Path
 
-from mentorflow import settings as paths
+from mentorflow import settings
 from mentorflow.errors import StageFailed
 
 DEMO_COHORT = "demo-cohort"
@@ -67,7 +67,7 @@ forms_base_url: http://127.0.0.1:8080/mentorflow
 
 
 def _environment(home: Path) -> dict[str, str]:
-    project = paths.project_dir()
+    project = settings.project_dir()
     return {
         "MENTORFLOW_HOME": str(home),
         "MENTORFLOW_COHORTS_DIR": str(home / "cohorts"),
@@ -114,10 +114,10 @@ def load_dags(dag_folder: Path) -> dict:
 
 
 def main(people: int = 300, seed: int = 7, home: Path | None = None) -> int:
-    home = (home or paths.home() / "demo").resolve()
+    home = (home or settings.home() / "demo").resolve()
     os.environ.update(_environment(home))
     warnings.filterwarnings("ignore")  # third-party deprecation chatter would drown the progress lines
-    sys.path.insert(0, str(paths.project_dir() / "plugins"))
+    sys.path.insert(0, str(settings.project_dir() / "plugins"))
     started = time.monotonic()
     print(f"mentorflow demo → {home}")
     prepare(home, people, seed)
@@ -131,7 +131,7 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None) -> int:
     _, revision = store.upgrade()  # what `mentorflow db upgrade` does; the tasks never create tables
     print(f"• program store {store.shown_url} at revision {revision}")
     print("• parsing the DAGs …")
-    dags = load_dags(paths.project_dir() / "dags")
+    dags = load_dags(settings.project_dir() / "dags")
     print(f"• running {len(lifecycle.plan(config))} stage runs through Airflow (dag.test); "
           "the committee step is approved automatically")
 
@@ -147,7 +147,7 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None) -> int:
 def _summary(config, store, home: Path, seconds: float) -> None:
     from mentorflow.store import email_ledger, matches, quarantine
 
-    outbox = paths.outbox_dir(config.cohort)
+    outbox = settings.outbox_dir(config.cohort)
     emails = sorted(outbox.rglob("*.eml"))
     by_template: dict[str, int] = {}
     for path in emails:
@@ -160,6 +160,6 @@ def _summary(config, store, home: Path, seconds: float) -> None:
     print(f"  pairs            {store.count(matches, cohort_id=config.cohort, status='completed')} completed, "
           f"{store.count(matches, cohort_id=config.cohort, status='ended')} ended at midpoint")
     print(f"  quarantine       {store.count(quarantine, cohort_id=config.cohort)} rows with reasons")
-    for report in sorted(paths.reports_dir(config.cohort).glob("*")):
+    for report in sorted(settings.reports_dir(config.cohort).glob("*")):
         print(f"  report           {report}")
     print(f"  Airflow          AIRFLOW_HOME={home / 'airflow'} (SQLite metadata, task logs)")

@@ -1,7 +1,9 @@
 """A seeded, realistic synthetic population: an HRIS roster and mentoring applications.
 
 Same seed, same people. Sizes from 50 to 100,000; generation is vectorised with
-numpy (Faker only supplies the name pools), so 100,000 people take seconds.
+numpy (Faker only supplies the name pools), so 100,000 people take seconds. The files follow
+the data contract (:mod:`mentorflow.contract.columns`): its columns in its order, its roles,
+list formats and ranges.
 """
 
 from __future__ import annotations
@@ -12,15 +14,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROSTER_COLUMNS = [
-    "employee_id", "full_name", "email", "department", "job_title", "level", "manager_id",
-    "location", "timezone", "hire_date", "on_pip",
-]
-APPLICATION_COLUMNS = [
-    "employee_id", "role", "motivation", "prior_experience", "skills_offered", "skills_wanted", "goals",
-    "preferred_traits", *[f"tipi_{i}" for i in range(1, 11)], "capacity", "hours_per_month",
-    "preferred_partners", "avoid_partners",
-]
+from mentorflow.contract.columns import (
+    APPLICATIONS,
+    CAPACITY,
+    DATE_FORMAT,
+    FALSE_WORDS,
+    MENTEE_ROLES,
+    MENTOR_ROLES,
+    ROLES,
+    ROSTER,
+    SKILL_LEVEL,
+    TIPI,
+    TIPI_SCALE,
+    TRUE_WORDS,
+)
+from mentorflow.contract.parsing import format_ids, format_skills, parse_skills
+
+ROSTER_COLUMNS = ROSTER.names
+APPLICATION_COLUMNS = APPLICATIONS.names
 
 DEPARTMENTS = {
     "Engineering": ["Software Engineer", "Senior Engineer", "Staff Engineer", "Engineering Manager"],
@@ -61,7 +72,9 @@ MOTIVATIONS = [
 ]
 TRAITS = ["patient", "direct", "structured", "curious", "encouraging", "pragmatic", "good listener", "challenging"]
 
-MAX_LEVEL = 7
+MAX_LEVEL = 7  # the top executive; everyone else is 1-6 (within the contract's level range)
+MAX_CAPACITY = 3  # mentors offer 1-3 mentees (within the contract's capacity range)
+HOURS_CHOICES = (2, 3, 4, 6)  # within the contract's hours range
 
 
 def _names(rng: np.random.Generator, n: int, seed: int) -> np.ndarray:
@@ -129,7 +142,8 @@ def generate_roster(n: int, seed: int = 7, *, today: dt.date | None = None) -> p
         {
             "employee_id": ids, "full_name": names, "email": emails, "department": dept, "job_title": titles,
             "level": level, "manager_id": manager, "location": location, "timezone": timezone,
-            "hire_date": [h.isoformat() for h in hire], "on_pip": np.where(on_pip, "true", "false"),
+            "hire_date": [h.strftime(DATE_FORMAT) for h in hire],
+            "on_pip": np.where(on_pip, TRUE_WORDS[0], FALSE_WORDS[0]),
         },
         columns=ROSTER_COLUMNS,
     )
@@ -142,7 +156,7 @@ def _weights(k: int, rng: np.random.Generator) -> np.ndarray:
 
 def _skill_list(rng: np.random.Generator, count: int, low: int, high: int) -> str:
     chosen = rng.choice(len(SKILLS), size=count, replace=False)
-    return ";".join(f"{SKILLS[s]}:{int(rng.integers(low, high + 1))}" for s in chosen)
+    return format_skills((SKILLS[s], int(rng.integers(low, high + 1))) for s in chosen)
 
 
 def generate_applications(
@@ -154,29 +168,32 @@ def generate_applications(
     applicants = roster[rng.random(len(roster)) < apply_rate].reset_index(drop=True)
     n = len(applicants)
     levels = applicants["level"].to_numpy()
+    mentor, mentee, both = ROLES
     if program_type == "symbiotic":
-        role = np.full(n, "both", dtype=object)
+        role = np.full(n, both, dtype=object)
     elif program_type == "reverse":
-        role = np.where(levels <= 2, "mentor", "mentee").astype(object)
+        role = np.where(levels <= 2, mentor, mentee).astype(object)
     else:  # traditional and group: seniors mentor juniors
-        role = np.where(levels >= 4, "mentor", np.where(levels == 3, rng.choice(["mentor", "mentee", "both"], n), "mentee")).astype(object)
+        role = np.where(levels >= 4, mentor, np.where(levels == 3, rng.choice(list(ROLES), n), mentee)).astype(object)
     all_ids = roster["employee_id"].to_numpy()
 
     rows = []
     for k in range(n):
         r = role[k]
-        offers = r in ("mentor", "both")
-        wants = r in ("mentee", "both")
-        skills_offered = _skill_list(rng, int(rng.integers(2, 6)), 3, 5) if offers else ""
-        skills_wanted = _skill_list(rng, int(rng.integers(1, 4)), 1, 4) if wants else ""
+        offers = r in MENTOR_ROLES
+        wants = r in MENTEE_ROLES
+        # mentors offer what they are good at (the top three levels); mentees want to get below the top
+        top = int(SKILL_LEVEL.high)
+        skills_offered = _skill_list(rng, int(rng.integers(2, 6)), top - 2, top) if offers else ""
+        skills_wanted = _skill_list(rng, int(rng.integers(1, 4)), int(SKILL_LEVEL.low), top - 1) if wants else ""
         # goals name the skills a person wants (or, for a mentor only, one they offer and one new one)
-        named = [item.split(":")[0] for item in (skills_wanted or skills_offered).split(";") if item]
+        named = list(parse_skills(skills_wanted or skills_offered))
         extra = [s for s in rng.choice(SKILLS, 3, replace=False) if s not in named]
         a, b = (named + extra)[:2]
         goal = str(rng.choice(GOAL_TEMPLATES)).format(a=a, b=b)
-        tipi = rng.integers(1, 8, 10)
-        preferred = ";".join(rng.choice(all_ids, int(rng.integers(0, 3)), replace=False)) if wants else ""
-        avoid = ";".join(rng.choice(all_ids, int(rng.integers(0, 2)), replace=False))
+        tipi = rng.integers(int(TIPI_SCALE.low), int(TIPI_SCALE.high) + 1, len(TIPI))
+        preferred = format_ids(rng.choice(all_ids, int(rng.integers(0, 3)), replace=False)) if wants else ""
+        avoid = format_ids(rng.choice(all_ids, int(rng.integers(0, 2)), replace=False))
         rows.append({
             "employee_id": applicants.at[k, "employee_id"],
             "role": r,
@@ -186,9 +203,9 @@ def generate_applications(
             "skills_wanted": skills_wanted,
             "goals": goal,
             "preferred_traits": ";".join(rng.choice(TRAITS, 2, replace=False)),
-            **{f"tipi_{i + 1}": int(tipi[i]) for i in range(10)},
-            "capacity": int(rng.integers(1, 4)) if offers else "",
-            "hours_per_month": float(rng.choice([2, 3, 4, 6])),
+            **{name: int(value) for name, value in zip(TIPI, tipi)},
+            "capacity": int(rng.integers(int(CAPACITY.low), MAX_CAPACITY + 1)) if offers else "",
+            "hours_per_month": float(rng.choice(HOURS_CHOICES)),
             "preferred_partners": preferred,
             "avoid_partners": avoid,
         })
@@ -196,7 +213,7 @@ def generate_applications(
     # Some people leave answers out: these drive the gap-fill emails and the quality gates.
     incomplete = rng.random(n) < incomplete_rate
     for k in np.flatnonzero(incomplete):
-        field = rng.choice(["goals", "tipi_3", "skills_wanted" if apps.at[k, "role"] != "mentor" else "skills_offered"])
+        field = rng.choice(["goals", TIPI[2], "skills_wanted" if apps.at[k, "role"] != mentor else "skills_offered"])
         apps.at[k, field] = ""
     return apps
 

@@ -17,7 +17,6 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import os
 import threading
 import urllib.parse
 from collections.abc import Callable
@@ -30,7 +29,7 @@ from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import exc as sa_exc
 
-from mentorflow import settings as paths
+from mentorflow import settings
 from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import find_cohort
@@ -66,7 +65,7 @@ class FormsSettings:
     deliver_events: bool = True
     # served alone, the app also retries pending events this often (0: never); mounted inside
     # Airflow it gets no lifespan, so use `mentorflow forms deliver-events` from cron there
-    retry_seconds: float = field(default_factory=lambda: float(os.environ.get("MENTORFLOW_EVENTS_RETRY_SECONDS", 120)))
+    retry_seconds: float = field(default_factory=lambda: settings.current().events_retry_seconds)
 
 
 class Refusal(Exception):
@@ -105,13 +104,13 @@ class _Registry:
 
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(paths.templates_dir())),
+        loader=jinja2.FileSystemLoader(str(settings.templates_dir())),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
 
 
-def create_app(settings: FormsSettings | None = None) -> FastAPI:
-    settings = settings or FormsSettings()
+def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
+    forms_settings = forms_settings or FormsSettings()
     registry = _Registry()
     env = _environment()
     delivering = threading.Lock()
@@ -128,17 +127,17 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
 
         async def retry_forever() -> None:
             while True:
-                await asyncio.sleep(settings.retry_seconds)
+                await asyncio.sleep(forms_settings.retry_seconds)
                 await run_in_threadpool(deliver_everywhere)
 
-        retrying = asyncio.create_task(retry_forever()) if settings.retry_seconds > 0 else None
+        retrying = asyncio.create_task(retry_forever()) if forms_settings.retry_seconds > 0 else None
         yield
         if retrying:
             retrying.cancel()
 
     app = FastAPI(title="mentorflow forms", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
                   lifespan=lifespan)
-    app.state.settings, app.state.registry = settings, registry
+    app.state.settings, app.state.registry = forms_settings, registry
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -155,7 +154,7 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
                 raise TokenError("This link is not valid.") from None
 
         try:
-            grant = tokens.verify(token, form=form, max_age_seconds=max_age, now=settings.clock())
+            grant = tokens.verify(token, form=form, max_age_seconds=max_age, now=forms_settings.clock())
         except TokenError as exc:
             raise Refusal(403, str(exc)) from None
         config = registry.config(grant.cohort_id)
@@ -163,7 +162,7 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
 
     def check_deadline(config: CohortConfig, grant: tokens.FormGrant) -> dt.datetime:
         closes = calendar.form_deadline(config, grant.form, grant.period)
-        if settings.clock() >= closes:
+        if forms_settings.clock() >= closes:
             raise Refusal(410, f"This form closed on {calendar.describe(closes, config)}. "
                                "Your earlier answers (if any) are kept. Contact the program team if you need help.")
         return closes
@@ -220,7 +219,7 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
         if not delivering.acquire(blocking=False):
             return  # another request is delivering; it picks up this event too, or the next one will
         try:
-            events.deliver_pending(store, settings.airflow, cohort_id=cohort_id)
+            events.deliver_pending(store, forms_settings.airflow, cohort_id=cohort_id)
         except Exception:  # delivery must never break a submission; the outbox keeps the event
             log.exception("mentorflow: event delivery failed; events stay in the outbox")
         finally:
@@ -243,7 +242,7 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
         if isinstance(opened, Response):
             return opened
         grant, config, store, context = opened
-        allowed, wait = settings.limiter.allow(token or "")
+        allowed, wait = forms_settings.limiter.allow(token or "")
         if not allowed:
             message = f"Too many submissions from this link. Please wait {int(wait) + 1} seconds and try again."
             if as_json or fields is None:
@@ -268,7 +267,7 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
             visible = {k: v for k, v in fields.items() if k != security.CSRF_FIELD}
             return render_form(request, form, token, config, grant, context, visible, exc.errors, status=422)
         queued = service.save(config, store, grant, context, answers)
-        if settings.deliver_events:
+        if forms_settings.deliver_events:
             background.add_task(deliver, store, config.cohort)
         if as_json or fields is None:
             return JSONResponse({"status": "saved", "form": form, "event_queued": queued}, headers=SECURITY_HEADERS)
@@ -287,7 +286,7 @@ def create_app(settings: FormsSettings | None = None) -> FastAPI:
 
     @app.get("/forms/assets/forms.css", include_in_schema=False)
     def stylesheet() -> Response:
-        css = Path(paths.templates_dir() / "forms" / "forms.css").read_text(encoding="utf-8")
+        css = Path(settings.templates_dir() / "forms" / "forms.css").read_text(encoding="utf-8")
         return PlainTextResponse(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
     @app.get("/healthz", include_in_schema=False)

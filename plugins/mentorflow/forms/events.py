@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
 
+from mentorflow import settings
 from mentorflow.store import Store, form_events
 
 log = logging.getLogger("mentorflow.forms")
@@ -52,18 +52,22 @@ class DeliveryError(RuntimeError):
     """Airflow did not take the event (unreachable, refused); the event stays pending."""
 
 
+DEFAULT_AIRFLOW_URL = "http://127.0.0.1:8080"
+
+
 @dataclass
 class AirflowClient:
-    base_url: str = "http://127.0.0.1:8080"
+    base_url: str = DEFAULT_AIRFLOW_URL
     username: str | None = None
     password: str | None = None
     timeout: float = 5.0
 
     @classmethod
     def from_env(cls) -> AirflowClient:
-        return cls(os.environ.get("MENTORFLOW_AIRFLOW_URL", "http://127.0.0.1:8080"),
-                   os.environ.get("MENTORFLOW_AIRFLOW_USERNAME") or None,
-                   os.environ.get("MENTORFLOW_AIRFLOW_PASSWORD") or None)
+        """The client the settings describe (``MENTORFLOW_AIRFLOW_*``)."""
+        current = settings.current()
+        password = current.airflow_password.get_secret_value() if current.airflow_password else None
+        return cls(current.airflow_url or DEFAULT_AIRFLOW_URL, current.airflow_username or None, password or None)
 
     def _token(self, http: httpx.Client) -> str:
         if self.password:

@@ -2,11 +2,12 @@
 
 The same models validate HTML posts and JSON API posts, so the two can never disagree.
 Errors come back keyed by the HTML field name, so each one is shown beside its field.
+Roles, ranges, list formats and the answers each role needs come from the data contract
+(:mod:`mentorflow.contract.columns`), the same the quality gates check stored rows against.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -20,6 +21,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from mentorflow.contract import columns as contract
+from mentorflow.contract.parsing import format_ids, format_skills, parse_ids
 
 MAX_TEXT = 2000
 SKILL_ROWS = 5
@@ -73,7 +77,7 @@ FIELD_LABELS: dict[str, str] = {
     "goal_progress": "Progress on goals", "follow_through": "Follow-through", "comment": "Comment",
     "valuable_topics": "Topics that turned out valuable",
     "outcome": "How to go on", "reason": "Reason", "goals_met": "Goals met", "recommend": "Recommendation",
-    **{f"tipi_{i}": f"Personality question {i}" for i in range(1, 11)},
+    **{name: f"Personality question {i}" for i, name in enumerate(contract.TIPI, 1)},
 }
 
 
@@ -90,8 +94,29 @@ SkillName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
                       AfterValidator(_storable)]
 EmployeeId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
                                               pattern=r"^[A-Za-z0-9._-]+$")]
-Rating5 = Annotated[int, Field(ge=1, le=5)]
-Tipi = Annotated[int, Field(ge=1, le=7)]
+
+
+def _within(kind: type, table: contract.Table, column: str) -> Any:
+    """``kind`` within the contract's range for ``table``'s ``column``."""
+    bounds = table[column].range
+    return Annotated[kind, Field(ge=bounds.low, le=bounds.high)]
+
+
+Role = Literal[contract.ROLES]
+PulseOutcome = Literal[contract.PULSE_OUTCOMES]
+SkillLevel = Annotated[int, Field(ge=contract.SKILL_LEVEL.low, le=contract.SKILL_LEVEL.high)]
+Tipi = _within(int, contract.APPLICATIONS, contract.TIPI[0])
+TipiAnswers = Annotated[list[Tipi], Field(min_length=len(contract.TIPI), max_length=len(contract.TIPI))]
+# 0 (or blank) is "no mentees": what a mentee sends; a mentor needs the contract's minimum (role_problems)
+Capacity = Annotated[int, Field(ge=0, le=contract.CAPACITY.high)]
+Hours = _within(float, contract.APPLICATIONS, "hours_per_month")
+Meetings = _within(int, contract.PULSE, "meetings")
+PulseSatisfaction = _within(int, contract.PULSE, "satisfaction")
+GoalProgress = _within(int, contract.PULSE, "goal_progress")
+FollowThrough = _within(int, contract.PULSE, "follow_through")
+GoalsMet = _within(int, contract.CLOSEOUT, "goals_met")
+CloseoutSatisfaction = _within(int, contract.CLOSEOUT, "satisfaction")
+Recommend = _within(int, contract.CLOSEOUT, "recommend")
 
 
 class _Answers(BaseModel):
@@ -100,20 +125,21 @@ class _Answers(BaseModel):
 
 class Skill(_Answers):
     name: SkillName
-    level: Annotated[int, Field(ge=1, le=5)]
+    level: SkillLevel
 
     @field_validator("name")
     @classmethod
     def _no_separators(cls, value: str) -> str:
-        if re.search(r"[;:]", value):
-            raise ValueError("a skill name cannot contain ';' or ':'")
+        separators = (contract.SKILL_LIST.separator, contract.SKILL_LIST.pair)
+        if any(s in value for s in separators):
+            raise ValueError(f"a skill name cannot contain {' or '.join(repr(s) for s in separators)}")
         return value
 
 
 class ApplicationAnswers(_Answers):
     """A full application (also the gap-fill form, prefilled with what the person gave before)."""
 
-    role: Literal["mentor", "mentee", "both"]
+    role: Role
     motivation: Text = ""
     prior_experience: Text = ""
     skills_offered: list[Skill] = Field(default_factory=list, max_length=SKILL_ROWS)
@@ -121,9 +147,9 @@ class ApplicationAnswers(_Answers):
     goals: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT),
                      AfterValidator(_storable)]
     preferred_traits: Text = ""
-    tipi: Annotated[list[Tipi], Field(min_length=10, max_length=10)]
-    capacity: Annotated[int, Field(ge=0, le=10)] | None = None
-    hours_per_month: Annotated[float, Field(ge=0.5, le=40)]
+    tipi: TipiAnswers
+    capacity: Capacity | None = None
+    hours_per_month: Hours
     preferred_partners: list[EmployeeId] = Field(default_factory=list, max_length=PARTNER_ROWS)
     avoid_partners: list[EmployeeId] = Field(default_factory=list, max_length=PARTNER_ROWS)
     consent: bool
@@ -146,11 +172,11 @@ class ApplicationAnswers(_Answers):
         """The applications row (data-contract encodings: skills 'name:level;…', partners 'id;…')."""
         row = self.model_dump(exclude={"tipi", "consent", "skills_offered", "skills_wanted",
                                        "preferred_partners", "avoid_partners"})
-        row.update({f"tipi_{i}": value for i, value in enumerate(self.tipi, 1)})
-        for column in ("skills_offered", "skills_wanted"):
-            row[column] = ";".join(f"{s.name}:{s.level}" for s in getattr(self, column))
-        for column in ("preferred_partners", "avoid_partners"):
-            row[column] = ";".join(getattr(self, column))
+        row.update(zip(contract.TIPI, self.tipi))
+        for column in contract.APPLICATIONS.of_kind("skills"):
+            row[column] = format_skills((s.name, s.level) for s in getattr(self, column))
+        for column in contract.APPLICATIONS.of_kind("ids"):
+            row[column] = format_ids(getattr(self, column))
         return row
 
 
@@ -158,13 +184,14 @@ def role_problems(data: Mapping[str, Any]) -> dict[str, str]:
     """What a role needs beyond each field being valid; also run on partly invalid input, so a
     person sees every problem at once rather than one round at a time."""
     role = data.get("role")
+    needs = {column: role in contract.APPLICATIONS[column].needed_by
+             for column in ("skills_offered", "skills_wanted", "capacity")}
     problems: dict[str, str] = {}
-    if role in ("mentor", "both"):
-        if not data.get("skills_offered"):
-            problems["skills_offered"] = "mentors name at least one skill they can offer"
-        if not data.get("capacity") or str(data["capacity"]).strip() in ("0", ""):
-            problems["capacity"] = "mentors can take at least one mentee"
-    if role in ("mentee", "both") and not data.get("skills_wanted"):
+    if needs["skills_offered"] and not data.get("skills_offered"):
+        problems["skills_offered"] = "mentors name at least one skill they can offer"
+    if needs["capacity"] and _below(data.get("capacity"), contract.CAPACITY.low):
+        problems["capacity"] = f"mentors can take at least {_mentees(contract.CAPACITY.low)}"
+    if needs["skills_wanted"] and not data.get("skills_wanted"):
         problems["skills_wanted"] = "mentees name at least one skill they want to develop"
     overlap = set(data.get("preferred_partners") or []) & set(data.get("avoid_partners") or [])
     if overlap:
@@ -172,14 +199,28 @@ def role_problems(data: Mapping[str, Any]) -> dict[str, str]:
     return problems
 
 
+def _below(value: Any, low: float | None) -> bool:
+    """Blank, or a number under ``low``; text that is no number is left to the field's own check."""
+    if value is None or str(value).strip() == "":
+        return True
+    try:
+        return low is not None and float(value) < low
+    except (TypeError, ValueError):
+        return False
+
+
+def _mentees(number: float | None) -> str:
+    return "one mentee" if number == 1 else f"{number:g} mentees"
+
+
 class PulseAnswers(_Answers):
     match_id: int
-    meetings: Annotated[int, Field(ge=0, le=31)]
-    satisfaction: Rating5
-    goal_progress: Rating5
-    follow_through: Rating5
+    meetings: Meetings
+    satisfaction: PulseSatisfaction
+    goal_progress: GoalProgress
+    follow_through: FollowThrough
     comment: Text = ""
-    outcome: Literal["continue", "rematch", "end"] = "continue"
+    outcome: PulseOutcome = contract.PULSE_OUTCOMES[0]
 
 
 class RematchAnswers(_Answers):
@@ -189,9 +230,9 @@ class RematchAnswers(_Answers):
 
 
 class CloseoutAnswers(_Answers):
-    goals_met: Rating5
-    satisfaction: Rating5
-    recommend: Annotated[int, Field(ge=0, le=10)]
+    goals_met: GoalsMet
+    satisfaction: CloseoutSatisfaction
+    recommend: Recommend
     valuable_topics: Text = ""
     comment: Text = ""
 
@@ -237,16 +278,16 @@ def model_input(form: str, fields: Mapping[str, str]) -> tuple[dict[str, Any], d
         for key in ("capacity", "hours_per_month"):
             if (fields.get(key) or "").strip():
                 data[key] = fields[key].strip()
-        data["tipi"] = [fields.get(f"tipi_{i}") or None for i in range(1, 11)]
-        for i in range(10):
-            where[f"tipi.{i}"] = f"tipi_{i + 1}"
-        for column in ("skills_offered", "skills_wanted"):
+        data["tipi"] = [fields.get(name) or None for name in contract.TIPI]
+        for i, name in enumerate(contract.TIPI):
+            where[f"tipi.{i}"] = name
+        for column in contract.APPLICATIONS.of_kind("skills"):
             rows = _rows(fields, column, SKILL_ROWS, ("name", "level"))
             data[column] = [{"name": r["name"], "level": r["level"] or None} for _, r in rows]
             for position, (index, _) in enumerate(rows):
                 where[f"{column}.{position}.name"] = f"{column}-{index}-name"
                 where[f"{column}.{position}.level"] = f"{column}-{index}-level"
-        for column in ("preferred_partners", "avoid_partners"):
+        for column in contract.APPLICATIONS.of_kind("ids"):
             filled = [(i, (fields.get(f"{column}-{i}") or "").strip()) for i in range(PARTNER_ROWS)]
             filled = [(i, v) for i, v in filled if v]
             data[column] = [v for _, v in filled]
@@ -339,16 +380,17 @@ def prefill(form: str, row: Mapping[str, Any] | None) -> dict[str, str]:
         for key in ("capacity", "hours_per_month"):
             value = row.get(key)
             values[key] = "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
-        for i in range(1, 11):
-            values[f"tipi_{i}"] = "" if row.get(f"tipi_{i}") is None else str(row[f"tipi_{i}"])
-        for column in ("skills_offered", "skills_wanted"):
-            parts = [p for p in (row.get(column) or "").split(";") if p.strip()]
+        for name in contract.TIPI:
+            values[name] = "" if row.get(name) is None else str(row[name])
+        skills = contract.SKILL_LIST
+        for column in contract.APPLICATIONS.of_kind("skills"):
+            parts = [p for p in (row.get(column) or "").split(skills.separator) if p.strip()]
             for i, part in enumerate(parts[:SKILL_ROWS]):
-                name, _, level = part.partition(":")
+                name, _, level = part.partition(skills.pair)
                 values[f"{column}-{i}-name"], values[f"{column}-{i}-level"] = name.strip(), level.strip()
-        for column in ("preferred_partners", "avoid_partners"):
-            for i, value in enumerate([p for p in (row.get(column) or "").split(";") if p.strip()][:PARTNER_ROWS]):
-                values[f"{column}-{i}"] = value.strip()
+        for column in contract.APPLICATIONS.of_kind("ids"):
+            for i, value in enumerate(parse_ids(row.get(column))[:PARTNER_ROWS]):
+                values[f"{column}-{i}"] = value
         return values
     for key in MODELS[form].model_fields:
         if row.get(key) is not None:

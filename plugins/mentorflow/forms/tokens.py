@@ -16,7 +16,7 @@ from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from mentorflow import settings as paths
+from mentorflow import settings
 from mentorflow.errors import TokenError
 
 FORMS = ("application", "gapfill", "pulse", "rematch", "closeout")
@@ -32,10 +32,10 @@ class FormGrant:
 
 def secret_key() -> str:
     """MENTORFLOW_SECRET_KEY, else a random key kept (0600) in MENTORFLOW_HOME."""
-    key = os.environ.get("MENTORFLOW_SECRET_KEY")
-    if key:
-        return key
-    path = paths.home() / "secret.key"
+    configured = settings.current().secret_key
+    if configured and configured.get_secret_value():
+        return configured.get_secret_value()
+    path = settings.home() / "secret.key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

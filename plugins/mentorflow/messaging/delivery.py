@@ -5,9 +5,7 @@ Called inside tasks only: an Airflow connection is read at task run time, never 
 
 from __future__ import annotations
 
-import os
-
-from mentorflow import settings as paths
+from mentorflow import settings
 from mentorflow.errors import ProviderConfigError
 from mentorflow.messaging.backends import EmailBackend, OutboxBackend
 
@@ -16,7 +14,7 @@ def backend_for(config) -> EmailBackend:
     """The backend named in the cohort's ``sender`` section (the outbox folder by default)."""
     sender = config.sender
     if sender.backend == "outbox":
-        return OutboxBackend(paths.outbox_dir(config.cohort))
+        return OutboxBackend(settings.outbox_dir(config.cohort))
     if sender.backend == "smtp":
         from mentorflow.messaging.smtp_backend import (
             SmtpBackend,  # lazy: a provider's client loads only where a cohort uses it
@@ -57,10 +55,9 @@ def smtp_settings(conn_id: str | None):
         return SmtpSettings(host=conn.host or "127.0.0.1", port=int(conn.port or 25), login=conn.login or None,
                             password=conn.password or None, starttls=_flag(extra.get("starttls")),
                             ssl=_flag(extra.get("ssl")))
-    env = os.environ
-    return SmtpSettings(host=env.get("MENTORFLOW_SMTP_HOST", "127.0.0.1"), port=int(env.get("MENTORFLOW_SMTP_PORT", 1025)),
-                        login=env.get("MENTORFLOW_SMTP_LOGIN") or None, password=env.get("MENTORFLOW_SMTP_PASSWORD") or None,
-                        starttls=_flag(env.get("MENTORFLOW_SMTP_STARTTLS")))
+    current = settings.current()
+    return SmtpSettings(host=current.smtp_host, port=current.smtp_port, login=current.smtp_login or None,
+                        password=_secret(current.smtp_password), starttls=current.smtp_starttls)
 
 
 def sendgrid_settings(conn_id: str | None) -> tuple[str, str | None]:
@@ -75,8 +72,13 @@ def sendgrid_settings(conn_id: str | None) -> tuple[str, str | None]:
         if host and "://" not in host:
             host = f"{conn.schema or 'https'}://{host}" + (f":{conn.port}" if conn.port else "")
         return host or DEFAULT_HOST, conn.password or None
-    return (os.environ.get("MENTORFLOW_SENDGRID_HOST") or DEFAULT_HOST,
-            os.environ.get("MENTORFLOW_SENDGRID_API_KEY") or None)
+    current = settings.current()
+    return current.sendgrid_host or DEFAULT_HOST, _secret(current.sendgrid_api_key)
+
+
+def _secret(value) -> str | None:
+    """A secret's text, or None when it is unset or empty."""
+    return (value.get_secret_value() if value is not None else "") or None
 
 
 def _flag(value) -> bool:

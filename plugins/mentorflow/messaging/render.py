@@ -10,13 +10,13 @@ from typing import Any
 
 import jinja2
 
-from mentorflow import settings as paths
+from mentorflow import settings
 
 
 @lru_cache(maxsize=4)
 def environment(templates_dir: str | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir or str(paths.templates_dir())),
+        loader=jinja2.FileSystemLoader(templates_dir or str(settings.templates_dir())),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

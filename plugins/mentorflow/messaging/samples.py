@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mentorflow import settings as paths
+from mentorflow import settings
 from mentorflow.messaging.message import LedgerKey, OutgoingEmail
 from mentorflow.messaging.render import render_email
 
@@ -86,7 +86,7 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
 
 def template_names() -> list[str]:
     """Every email template (a ``.txt`` and an ``.html`` of the same name, not a partial or the layout)."""
-    folder = paths.templates_dir() / "email"
+    folder = settings.templates_dir() / "email"
     return sorted(p.stem for p in folder.glob("*.txt") if not p.stem.startswith("_") and (folder / f"{p.stem}.html").exists())
 
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 import yaml
 
-from mentorflow import settings as paths
+from mentorflow import settings
 from mentorflow.contract.parsing import parse_skills
 from mentorflow.store import Store, applications, evaluations
 
@@ -24,7 +24,7 @@ MIN_REPORTS = 2
 
 @lru_cache(maxsize=1)
 def resources() -> dict[str, str]:
-    return yaml.safe_load((paths.include_dir() / "resources" / "topics.yaml").read_text(encoding="utf-8")) or {}
+    return yaml.safe_load((settings.include_dir() / "resources" / "topics.yaml").read_text(encoding="utf-8")) or {}
 
 
 def topics(text: str | None) -> set[str]:

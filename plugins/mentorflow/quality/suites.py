@@ -3,7 +3,8 @@
 Custom rules (management cycles, IANA timezones, per-role required answers, forbidden pairs)
 become computed columns here, and Great Expectations checks those columns, so GX produces every
 result and every unexpected row. Each function returns the :class:`~mentorflow.quality.gate.Batch`
-a gate validates; nothing here touches the store or the file system.
+a gate validates; nothing here touches the store or the file system. Columns, vocabularies and
+ranges come from the data contract (:mod:`mentorflow.contract.columns`).
 """
 
 from __future__ import annotations
@@ -15,19 +16,37 @@ import numpy as np
 import pandas as pd
 
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.contract.parsing import FALSE, ROLES, TRUE, parse_ids, parse_skills
-from mentorflow.demo.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS
+from mentorflow.contract.columns import (
+    APPLICATIONS,
+    CLOSEOUT,
+    DATE_FORMAT,
+    EMAIL_PATTERN,
+    FALSE,
+    MENTEE_ROLES,
+    PULSE,
+    ROLES,
+    ROSTER,
+    SKILL_LEVEL,
+    TIPI,
+    TRUE,
+    Range,
+    Table,
+)
+from mentorflow.contract.parsing import parse_ids, parse_skills
 from mentorflow.quality.expectations import Spec
 from mentorflow.quality.gate import Batch
 from mentorflow.quality.reader import LINE, ROW
 from mentorflow.roster.eligibility import management_cycles, reporting_chain
 
-EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-TIPI = [f"tipi_{i}" for i in range(1, 11)]
-WHOLE_NUMBER_COLUMNS = [*TIPI, "capacity"]
-ROSTER_REQUIRED = ["employee_id", "full_name", "email", "level", "timezone"]
-INTAKE_REQUIRED_COLUMNS = ["employee_id", "role"]
-MAX_HOURS = 160
+ROSTER_COLUMNS = ROSTER.names
+APPLICATION_COLUMNS = APPLICATIONS.names
+ROSTER_REQUIRED = ROSTER.required
+ROSTER_TEXT = ROSTER.of_kind("text", "email", "timezone")  # stored as "" when blank
+INTAKE_REQUIRED_COLUMNS = list(APPLICATIONS.header)
+# filled in on every row; a blank role is reported by intake.roles (blank is not a role)
+INTAKE_REQUIRED_FIELDS = [c.name for c in APPLICATIONS.columns if c.required and not c.values]
+WHOLE_NUMBER_COLUMNS = APPLICATIONS.of_kind("whole")
+DECIMAL_COLUMNS = APPLICATIONS.of_kind("number")
 
 
 @cache
@@ -54,6 +73,17 @@ def _file_rows(prefix: str) -> list[Spec]:
                        "export the file as UTF-8"),
         _null(f"{prefix}.row_shape", "_shape"),
     ]
+
+
+def _between(column: str, bounds: Range) -> dict:
+    """GX arguments of a between-expectation over a contract range (an open side is left out)."""
+    return {"column": column, **{k: v for k, v in (("min_value", bounds.low), ("max_value", bounds.high))
+                                 if v is not None}}
+
+
+def _or(words) -> str:
+    words = list(words)
+    return f"{', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else "".join(words)
 
 
 def _whole_or_none(numbers: pd.Series) -> pd.Series:
@@ -97,7 +127,7 @@ def roster_batch(frame: pd.DataFrame, header: list[str], config: CohortConfig) -
         [", ".join(c for c, blank in zip(ROSTER_REQUIRED, flags) if blank) or None
          for flags in zip(*(_blank(out[c]) for c in ROSTER_REQUIRED))], index=out.index, dtype="object")
     out["email_key"] = out["email"].str.strip().str.lower()
-    parsed, out["not_numbers"] = _number_problems(out, ["level"], [])
+    parsed, out["not_numbers"] = _number_problems(out, ROSTER.of_kind("whole"), ROSTER.of_kind("number"))
     out["level_number"] = parsed["level"]
     ids = set(out["employee_id"].dropna())
     out["manager_known"] = out["manager_id"].isna() | out["manager_id"].isin(ids)
@@ -105,7 +135,7 @@ def roster_batch(frame: pd.DataFrame, header: list[str], config: CohortConfig) -
     cycles = management_cycles(links.dropna(subset=["employee_id"]))
     cycle_of = {member: " → ".join([*cycle, cycle[0]]) for cycle in cycles for member in cycle}
     out["cycle"] = out["employee_id"].map(cycle_of).astype("object")
-    hire = pd.to_datetime(out["hire_date"], format="%Y-%m-%d", errors="coerce")
+    hire = pd.to_datetime(out["hire_date"], format=DATE_FORMAT, errors="coerce")
     out["hire_date_ok"] = out["hire_date"].isna() | hire.notna()
     out["pip_key"] = out["on_pip"].str.lower()
     low, high = config.quality.level_range
@@ -115,7 +145,7 @@ def roster_batch(frame: pd.DataFrame, header: list[str], config: CohortConfig) -
              lambda r: f"employee_id {r['employee_id']} is on more than one row (this one at line {r[LINE]})"),
         Spec("roster.unique_emails", "ExpectColumnValuesToBeUnique", {"column": "email_key"},
              lambda r: f"email {r['email']!r} is used by another person (case-insensitive)"),
-        Spec("roster.valid_emails", "ExpectColumnValuesToMatchRegex", {"column": "email", "regex": EMAIL},
+        Spec("roster.valid_emails", "ExpectColumnValuesToMatchRegex", {"column": "email", "regex": EMAIL_PATTERN},
              lambda r: f"email {r['email']!r} is not an email address"),
         _null("roster.numbers", "not_numbers"),
         Spec("roster.level_range", "ExpectColumnValuesToBeBetween",
@@ -141,13 +171,13 @@ def roster_records(frame: pd.DataFrame) -> list[dict]:
     A released row keeps what can be stored: unreadable numbers and dates become empty."""
     frame = frame[frame["employee_id"].notna()]
     text = frame[ROSTER_COLUMNS].astype(object).where(frame[ROSTER_COLUMNS].notna(), None)
-    hire = pd.to_datetime(frame["hire_date"], format="%Y-%m-%d", errors="coerce")
+    hire = pd.to_datetime(frame["hire_date"], format=DATE_FORMAT, errors="coerce")
     out = text.assign(
         level=_whole_or_none(frame["level_number"].round()),
         hire_date=[None if pd.isna(d) else d.date() for d in hire],
         on_pip=frame["pip_key"].isin(TRUE).to_numpy(),
     )
-    for column in ("full_name", "email", "department", "job_title", "location", "timezone"):
+    for column in ROSTER_TEXT:
         out[column] = out[column].fillna("")
     return out.to_dict("records")
 
@@ -162,16 +192,16 @@ def intake_batch(frame: pd.DataFrame, header: list[str], roster_ids: set[str]) -
     out = frame.copy()
     out["role_key"] = out["role"].str.lower().fillna("(blank)")
     out["in_roster"] = out["employee_id"].isin(roster_ids) | out["employee_id"].isna()
-    _, out["not_numbers"] = _number_problems(out, WHOLE_NUMBER_COLUMNS, ["hours_per_month"])
+    _, out["not_numbers"] = _number_problems(out, WHOLE_NUMBER_COLUMNS, DECIMAL_COLUMNS)
     specs += _file_rows("intake") + [
-        Spec("intake.required_fields", "ExpectColumnValuesToNotBeNull", {"column": "employee_id"},
-             lambda r: "employee_id is empty"),
+        *[Spec("intake.required_fields", "ExpectColumnValuesToNotBeNull", {"column": column},
+               lambda r, c=column: f"{c} is empty") for column in INTAKE_REQUIRED_FIELDS],
         Spec("intake.known_people", "ExpectColumnValuesToBeInSet", {"column": "in_roster", "value_set": [True]},
              lambda r: f"employee_id {r['employee_id']} is not in this cohort's roster"),
         Spec("intake.one_per_person", "ExpectColumnValuesToBeUnique", {"column": "employee_id"},
              lambda r: f"{r['employee_id']} applied more than once (this application at line {r[LINE]})"),
         Spec("intake.roles", "ExpectColumnValuesToBeInSet", {"column": "role_key", "value_set": sorted(ROLES)},
-             lambda r: f"role {r['role']!r} must be mentor, mentee or both"),
+             lambda r: f"role {r['role']!r} must be {_or(ROLES)}"),
         _null("intake.numbers", "not_numbers"),
     ]
     return Batch("applications", out, specs, "employee_id")
@@ -179,14 +209,14 @@ def intake_batch(frame: pd.DataFrame, header: list[str], roster_ids: set[str]) -
 
 def application_records(frame: pd.DataFrame) -> list[dict]:
     """Rows that passed the intake gate, typed for the ``applications`` table (blank answers stay blank)."""
-    parsed, _ = _number_problems(frame, WHOLE_NUMBER_COLUMNS, ["hours_per_month"])
+    parsed, _ = _number_problems(frame, WHOLE_NUMBER_COLUMNS, DECIMAL_COLUMNS)
     out = pd.DataFrame(index=frame.index)
     for column in APPLICATION_COLUMNS:
         if column in parsed:
             out[column] = (_whole_or_none(parsed[column]) if column in WHOLE_NUMBER_COLUMNS else
                            pd.Series([None if pd.isna(v) else float(v) for v in parsed[column]], index=frame.index,
                                      dtype="object"))
-        elif column in WHOLE_NUMBER_COLUMNS or column == "hours_per_month":
+        elif column in WHOLE_NUMBER_COLUMNS or column in DECIMAL_COLUMNS:
             out[column] = None
         else:
             out[column] = frame[column].astype(object).where(frame[column].notna(), "") if column in frame else ""
@@ -196,12 +226,14 @@ def application_records(frame: pd.DataFrame) -> list[dict]:
 
 # -- applications (validate stage) -------------------------------------------------------------
 
-GAPS = {  # required answer -> (roles that need it, how the gap-fill email asks for it)
-    "goals": ({"mentor", "mentee", "both"}, "your goals for the program"),
-    "skills_wanted": ({"mentee", "both"}, "the skills you want to develop (with levels 1-5)"),
-    "skills_offered": ({"mentor", "both"}, "the skills you can offer (with levels 1-5)"),
-    "tipi": ({"mentor", "mentee", "both"}, "all ten personality questions"),
-    "capacity": ({"mentor", "both"}, "how many mentees you can take"),
+GAPS = {  # required answer -> (roles that need it, from the contract; how the gap-fill email asks for it)
+    "goals": (set(APPLICATIONS["goals"].needed_by), "your goals for the program"),
+    "skills_wanted": (set(APPLICATIONS["skills_wanted"].needed_by),
+                      f"the skills you want to develop (with levels {SKILL_LEVEL})"),
+    "skills_offered": (set(APPLICATIONS["skills_offered"].needed_by),
+                       f"the skills you can offer (with levels {SKILL_LEVEL})"),
+    "tipi": (set(APPLICATIONS[TIPI[0]].needed_by), "all ten personality questions"),
+    "capacity": (set(APPLICATIONS["capacity"].needed_by), "how many mentees you can take"),
 }
 
 
@@ -211,7 +243,7 @@ def answer_gaps(apps: pd.DataFrame) -> pd.Series:
         "goals": _blank(apps["goals"]),
         "skills_wanted": apps["skills_wanted"].map(lambda s: not parse_skills(s)),
         "skills_offered": apps["skills_offered"].map(lambda s: not parse_skills(s)),
-        "tipi": apps[TIPI].isna().any(axis=1),
+        "tipi": apps[list(TIPI)].isna().any(axis=1),
         "capacity": pd.to_numeric(apps["capacity"], errors="coerce").fillna(0).eq(0),
     }
     gaps = pd.Series([[] for _ in range(len(apps))], index=apps.index, dtype="object")
@@ -224,7 +256,7 @@ def answer_gaps(apps: pd.DataFrame) -> pd.Series:
 def _bad_skill_levels(apps: pd.DataFrame) -> pd.Series:
     def describe(offered: str | None, wanted: str | None) -> str | None:
         bad = [f"{column} {name}:{level}" for column, text in (("skills_offered", offered), ("skills_wanted", wanted))
-               for name, level in parse_skills(text).items() if not 1 <= level <= 5]
+               for name, level in parse_skills(text).items() if level not in SKILL_LEVEL]
         return ", ".join(bad) or None
 
     return pd.Series([describe(o, w) for o, w in zip(apps["skills_offered"], apps["skills_wanted"])],
@@ -236,13 +268,14 @@ def applications_batch(apps: pd.DataFrame, people: pd.DataFrame, config: CohortC
     roster = people[["employee_id", "on_pip", "hire_date", "department", "level"]]
     out = apps.merge(roster, on="employee_id", how="left").reset_index(drop=True)
     out[ROW] = np.arange(len(out))
-    for column in TIPI + ["capacity", "hours_per_month", "level"]:
+    for column in [*WHOLE_NUMBER_COLUMNS, *DECIMAL_COLUMNS, *ROSTER.of_kind("whole")]:
         out[column] = pd.to_numeric(out[column], errors="coerce")
     out["in_roster"] = out["employee_id"].isin(set(people["employee_id"]))
     out["gaps"] = answer_gaps(out)
     out["missing_answers"] = out["gaps"].map(lambda g: "; ".join(g) or None).astype("object")
     out["bad_skill_levels"] = _bad_skill_levels(out)
-    out["mentor_capacity"] = out["capacity"].where(out["role"].isin(["mentor", "both"]))
+    capacity, hours = APPLICATIONS["capacity"], APPLICATIONS["hours_per_month"]
+    out["mentor_capacity"] = out["capacity"].where(out["role"].isin(capacity.needed_by))
     rules = config.eligibility
     specs = [
         Spec("applications.known_people", "ExpectColumnValuesToBeInSet",
@@ -251,15 +284,14 @@ def applications_batch(apps: pd.DataFrame, people: pd.DataFrame, config: CohortC
         Spec("applications.one_per_person", "ExpectColumnValuesToBeUnique", {"column": "employee_id"},
              lambda r: f"{r['employee_id']} has more than one application"),
         _null("applications.required_answers", "missing_answers", lambda r, c: f"missing {r[c]}"),
-        *[Spec("applications.tipi_range", "ExpectColumnValuesToBeBetween",
-               {"column": t, "min_value": 1, "max_value": 7},
-               lambda r, t=t: f"{t} is {r[t]:g}, must be 1-7") for t in TIPI],
-        _null("applications.skill_levels", "bad_skill_levels", lambda r, c: f"skill levels must be 1-5 ({r[c]})"),
-        Spec("applications.capacity", "ExpectColumnValuesToBeBetween", {"column": "mentor_capacity", "min_value": 1},
-             lambda r: f"capacity is {r['mentor_capacity']:g}, a mentor takes at least 1 mentee"),
-        Spec("applications.hours_range", "ExpectColumnValuesToBeBetween",
-             {"column": "hours_per_month", "min_value": 0, "max_value": MAX_HOURS, "strict_min": True},
-             lambda r: f"hours_per_month is {r['hours_per_month']:g}, must be above 0 and at most {MAX_HOURS}"),
+        *[Spec("applications.tipi_range", "ExpectColumnValuesToBeBetween", _between(t, APPLICATIONS[t].range),
+               lambda r, t=t: f"{t} is {r[t]:g}, must be {APPLICATIONS[t].range}") for t in TIPI],
+        _null("applications.skill_levels", "bad_skill_levels",
+              lambda r, c: f"skill levels must be {SKILL_LEVEL} ({r[c]})"),
+        Spec("applications.capacity", "ExpectColumnValuesToBeBetween", _between("mentor_capacity", capacity.range),
+             lambda r: f"capacity is {r['mentor_capacity']:g}, a mentor takes {capacity.range} mentees"),
+        Spec("applications.hours_range", "ExpectColumnValuesToBeBetween", _between(hours.name, hours.range),
+             lambda r: f"hours_per_month is {r['hours_per_month']:g}, must be {hours.range}"),
     ]
     if rules.exclude_pip:
         out["pip"] = out["on_pip"].astype("boolean")
@@ -337,7 +369,7 @@ def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: C
         _null("matches.no_forbidden_pair", "forbidden", lambda r, c: f"{r['pair']}: {r[c]}"),
     ]
     symbiotic = config.program_type.value == "symbiotic"
-    wanting = apps["role"].isin(["mentee", "both"]) & (apps["employee_id"].isin(to_place) if to_place is not None
+    wanting = apps["role"].isin(MENTEE_ROLES) & (apps["employee_id"].isin(to_place) if to_place is not None
                                                        else True)
     mentees = apps.loc[wanting, ["employee_id"]].reset_index(drop=True)
     placed = set(pairs["mentee_id"]) | (set(pairs["mentor_id"]) if symbiotic else set())
@@ -356,10 +388,10 @@ def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: C
 
 
 
-def _range_specs(check: str, ranges: list[tuple[str, float, float]]) -> list[Spec]:
-    """One between-expectation per (column, low, high), all reported under ``check``."""
-    return [Spec(check, "ExpectColumnValuesToBeBetween", {"column": c, "min_value": lo, "max_value": hi},
-                 lambda r, c=c, lo=lo, hi=hi: f"{c} is {r[c]}, must be {lo}-{hi}") for c, lo, hi in ranges]
+def _range_specs(check: str, table: Table) -> list[Spec]:
+    """One between-expectation per column of ``table`` with a range, all reported under ``check``."""
+    return [Spec(check, "ExpectColumnValuesToBeBetween", _between(c.name, c.range),
+                 lambda r, c=c: f"{c.name} is {r[c.name]}, must be {c.range}") for c in table.ranged]
 
 def pulse_batch(responses: pd.DataFrame, pairs: pd.DataFrame) -> Batch:
     out = responses.reset_index(drop=True).copy()
@@ -367,8 +399,7 @@ def pulse_batch(responses: pd.DataFrame, pairs: pd.DataFrame) -> Batch:
     out["key"] = out["period"] + "/" + out["match_id"].astype(str) + "/" + out["respondent_id"]
     members = {(m, p) for m, a, b in zip(pairs["match_id"], pairs["mentor_id"], pairs["mentee_id"]) for p in (a, b)}
     out["in_pair"] = [(m, p) in members for m, p in zip(out["match_id"], out["respondent_id"])]
-    specs = _range_specs("pulse.value_ranges", [("meetings", 0, 31), ("satisfaction", 1, 5),
-                                                ("goal_progress", 1, 5), ("follow_through", 1, 5)])
+    specs = _range_specs("pulse.value_ranges", PULSE)
     specs += [
         Spec("pulse.respondent_in_pair", "ExpectColumnValuesToBeInSet", {"column": "in_pair", "value_set": [True]},
              lambda r: f"{r['respondent_id']} is not a partner of pair {r['match_id']}"),
@@ -383,7 +414,7 @@ def closeout_batch(evaluations: pd.DataFrame, pairs: pd.DataFrame) -> Batch:
     out = evaluations.reset_index(drop=True).copy()
     out[ROW] = np.arange(len(out))
     out["took_part"] = out["employee_id"].isin(set(pairs["mentor_id"]) | set(pairs["mentee_id"]))
-    specs = _range_specs("closeout.value_ranges", [("goals_met", 1, 5), ("satisfaction", 1, 5), ("recommend", 0, 10)])
+    specs = _range_specs("closeout.value_ranges", CLOSEOUT)
     specs += [
         Spec("closeout.participant", "ExpectColumnValuesToBeInSet", {"column": "took_part", "value_set": [True]},
              lambda r: f"{r['employee_id']} was in no pair of this cohort"),

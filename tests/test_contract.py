@@ -1,0 +1,261 @@
+"""The data contract is one thing: README shows it, the generator writes it, the gates and the forms
+enforce every one of its ranges (a value just outside is refused by both, the bounds are accepted by both)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import zoneinfo
+
+import pandas as pd
+import pytest
+from conftest import ROOT, write_cohort
+from mentorflow.cohorts.config import CohortConfig, Quality
+from mentorflow.cohorts.loader import load_cohort
+from mentorflow.contract import columns as contract
+from mentorflow.contract.columns import (
+    APPLICATIONS,
+    CLOSEOUT,
+    FILES,
+    PULSE,
+    ROSTER,
+    SKILL_LIST,
+    TIPI,
+    Column,
+    Range,
+    Table,
+)
+from mentorflow.contract.parsing import parse_ids, parse_outcome_roster, parse_skills
+from mentorflow.demo.synthetic import write_population
+from mentorflow.errors import ImportFileError
+from mentorflow.forms import models
+from mentorflow.quality import suites
+from mentorflow.quality.expectations import validate
+from mentorflow.quality.reader import ROW
+
+# -- README ------------------------------------------------------------------------------------
+
+
+def readme_tables() -> dict[str, list[tuple[str, str, str, str]]]:
+    """README's data contract section: per file, (column, type, required, allowed) of each table row."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Data contract", 1)[1].split("\n## ", 1)[0]
+    tables: dict[str, list] = {}
+    current = None
+    for line in section.splitlines():
+        opening = re.match(r"`([\w.-]+\.csv)`", line)
+        if opening:
+            current = tables.setdefault(opening.group(1), [])
+        elif line.startswith("| `") and current is not None:
+            name, _holds, kind, required, allowed = (cell.strip() for cell in line.strip("|").split("|"))
+            names = re.findall(r"`(\w+)`", name)
+            if len(names) == 2 and names == [TIPI[0], TIPI[-1]]:  # `tipi_1` … `tipi_10`
+                names = list(TIPI)
+            current.extend((n, kind, required, allowed) for n in names)
+    return tables
+
+
+def test_readme_shows_every_file_of_the_contract_column_by_column():
+    tables = readme_tables()
+    assert list(tables) == [table.file for table in FILES]
+    for table in FILES:
+        assert tables[table.file] == [(c.name, c.type_words, c.required_words, c.allowed) for c in table.columns]
+
+
+def test_readme_names_the_header_each_file_needs():
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("### Data contract", 1)[1]
+    assert ROSTER.header == tuple(ROSTER.names)
+    assert "`roster.csv`, the HRIS export (the header has every column)" in section
+    assert f"the header needs {' and '.join(f'`{c}`' for c in APPLICATIONS.header)}" in section
+
+
+# -- the generator -----------------------------------------------------------------------------
+
+
+def _conforms(column: Column, value: str, roster_ids: set[str]) -> bool:
+    """Whether one generated CSV value is what the contract allows (blank: only where not required)."""
+    if value == "":
+        return not column.required
+    if column.kind == "whole":
+        return value.lstrip("-").isdigit() and int(value) in column.range
+    if column.kind == "number":
+        return float(value) in column.range
+    if column.kind == "email":
+        return re.match(contract.EMAIL_PATTERN, value) is not None
+    if column.kind == "date":
+        return dt.datetime.strptime(value, contract.DATE_FORMAT) is not None
+    if column.kind == "boolean":
+        return value.lower() in contract.TRUE | contract.FALSE
+    if column.kind == "timezone":
+        return value in zoneinfo.available_timezones()
+    if column.kind == "choice":
+        return value in column.values
+    if column.kind == "skills":
+        items = value.split(SKILL_LIST.separator)
+        skills = parse_skills(value)
+        return len(skills) == len(items) and all(level in SKILL_LIST.level for level in skills.values())
+    if column.kind == "ids":
+        return set(parse_ids(value)) <= roster_ids
+    return True  # id, text
+
+
+def test_the_generator_writes_exactly_the_contracts_columns_and_values(tmp_path):
+    roster_path, apps_path = write_population(tmp_path, 300, seed=9)
+    files = {ROSTER.file: roster_path, APPLICATIONS.file: apps_path}
+    read = {}
+    for name, path in files.items():
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            read[name] = (reader.fieldnames, list(reader))
+    roster_ids = {row["employee_id"] for row in read[ROSTER.file][1]}
+    for table in (ROSTER, APPLICATIONS):
+        header, rows = read[table.file]
+        assert header == table.names
+        assert rows
+        wrong = [(row["employee_id"], c.name, row[c.name]) for row in rows for c in table.columns
+                 if not _conforms(c, row[c.name], roster_ids)]
+        assert wrong == []
+    apps = read[APPLICATIONS.file][1]
+    assert {row["role"] for row in apps} == set(contract.ROLES)
+    # capacity is a mentor's answer: blank for mentees, within the range for mentors
+    assert all((row["capacity"] == "") == (row["role"] not in APPLICATIONS["capacity"].needed_by) for row in apps)
+
+
+def test_the_cohort_default_level_range_is_the_contracts():
+    assert Quality().level_range == (contract.LEVEL.low, contract.LEVEL.high)
+
+
+def test_the_form_stores_an_application_in_the_contracts_columns():
+    answers = models.parse_json("application", good_application())
+    assert set(answers.store_row()) == set(APPLICATIONS.names) - {"employee_id"}  # the id comes from the link
+
+
+def test_the_forms_speak_the_contracts_vocabulary():
+    assert tuple(models.PULSE_OUTCOMES) == contract.PULSE_OUTCOMES
+    assert len(models.TIPI_SCALE) == contract.TIPI_SCALE.high - contract.TIPI_SCALE.low + 1
+    assert len(models.TIPI_ITEMS) == len(TIPI)
+    labelled = {c for table in (APPLICATIONS, PULSE, CLOSEOUT) for c in table.names} - {"employee_id"}
+    assert labelled <= set(models.FIELD_LABELS)
+
+
+def test_the_closeout_export_reader_takes_the_contracts_header(tmp_path):
+    path = tmp_path / contract.OUTCOME_ROSTER.file
+    path.write_text(",".join(contract.OUTCOME_ROSTER.names[:-1]) + "\nE1,active\n", encoding="utf-8")
+    with pytest.raises(ImportFileError, match=f"header lacks {contract.OUTCOME_ROSTER.names[-1]}"):
+        parse_outcome_roster(path)
+
+
+# -- every range, at the gate and in the form -------------------------------------------------
+
+
+def _step(column: Column) -> float:
+    return 1 if column.kind == "whole" else 0.01
+
+
+def cases(table: Table) -> list[tuple[str, float, bool]]:
+    """(column, value, allowed): each bound (allowed) and the value just outside it (refused)."""
+    out = []
+    for column in table.ranged:
+        bounds: Range = column.range
+        for bound, outside in ((bounds.low, -1), (bounds.high, 1)):
+            if bound is not None:
+                out += [(column.name, bound, True), (column.name, round(bound + outside * _step(column), 2), False)]
+    return out
+
+
+def good_application() -> dict:
+    return {"role": "both", "goals": "Grow", "tipi": [4] * len(TIPI), "capacity": 2, "hours_per_month": 4,
+            "skills_offered": [{"name": "python", "level": 3}], "skills_wanted": [{"name": "sql", "level": 2}],
+            "consent": True}
+
+
+GOOD_PULSE = {"match_id": 1, "meetings": 2, "satisfaction": 4, "goal_progress": 4, "follow_through": 4}
+GOOD_CLOSEOUT = {"goals_met": 4, "satisfaction": 4, "recommend": 9}
+
+
+def _refused(form: str, payload: dict) -> bool:
+    try:
+        models.parse_json(form, payload)
+    except models.FieldErrors:
+        return True
+    return False
+
+
+def _failed_rows(batch) -> dict[int, set[str]]:
+    failed: dict[int, set[str]] = {}
+    for result in validate(batch.name, batch.frame, batch.specs):
+        assert result.error is None, result.error
+        for row in result.unexpected_rows:
+            failed.setdefault(row, set()).add(result.spec.check)
+    return failed
+
+
+@pytest.fixture
+def config(cohorts_dir) -> CohortConfig:
+    return load_cohort(write_cohort(cohorts_dir, eligibility={"min_tenure_days": 0}))
+
+
+def test_every_application_range_is_enforced_by_the_gate_and_the_form(config):
+    skill = [("skill level", level, allowed) for level, allowed in ((SKILL_LIST.level.low, True),
+                                                                    (SKILL_LIST.level.low - 1, False),
+                                                                    (SKILL_LIST.level.high, True),
+                                                                    (SKILL_LIST.level.high + 1, False))]
+    checks = {"capacity": "applications.capacity", "hours_per_month": "applications.hours_range",
+              "skill level": "applications.skill_levels", **{t: "applications.tipi_range" for t in TIPI}}
+    all_cases = cases(APPLICATIONS) + skill
+    assert {c for c, _, _ in all_cases} == set(checks)  # every ranged column is tried (and no other)
+
+    good = {"role": "both", "goals": "Grow", "skills_offered": "python:3", "skills_wanted": "sql:2",
+            **{t: 4 for t in TIPI}, "capacity": 2, "hours_per_month": 4.0, "avoid_partners": ""}
+    rows = []
+    for i, (column, value, _) in enumerate(all_cases):
+        row = {**good, "employee_id": f"E{i:03d}"}
+        if column == "skill level":
+            row["skills_offered"] = f"python:{value:g}"
+        else:
+            row[column] = value
+        rows.append(row)
+    apps = pd.DataFrame(rows)
+    people = pd.DataFrame({"employee_id": apps["employee_id"], "on_pip": False, "hire_date": dt.date(2020, 1, 1),
+                           "department": "Engineering", "level": 3})
+    batch = suites.applications_batch(apps, people, config)
+    failed = _failed_rows(batch)
+    by_id = dict(zip(batch.frame["employee_id"], batch.frame[ROW]))
+
+    for i, (column, value, allowed) in enumerate(all_cases):
+        gate = failed.get(by_id[f"E{i:03d}"], set())
+        payload = good_application()
+        if column == "skill level":
+            payload["skills_offered"] = [{"name": "python", "level": value}]
+        elif column in TIPI:
+            payload["tipi"] = [value if t == column else 4 for t in TIPI]
+        else:
+            payload[column] = value
+        if allowed:
+            assert gate == set(), (column, value, gate)
+            assert not _refused("application", payload), (column, value)
+        else:
+            assert checks[column] in gate, (column, value, gate)
+            assert _refused("application", payload), (column, value)
+
+
+@pytest.mark.parametrize(("table", "form", "good", "build"), [
+    (PULSE, "pulse", GOOD_PULSE, "pulse"),
+    (CLOSEOUT, "closeout", GOOD_CLOSEOUT, "closeout"),
+])
+def test_every_answer_range_is_enforced_by_the_gate_and_the_form(table, form, good, build):
+    all_cases = cases(table)
+    rows = [{**good, "match_id": i, "period": "p1", "respondent_id": f"M{i}", "employee_id": f"M{i}",
+             column: value} for i, (column, value, _) in enumerate(all_cases)]
+    pairs = pd.DataFrame({"match_id": range(len(rows)), "mentor_id": [f"M{i}" for i in range(len(rows))],
+                          "mentee_id": [f"E{i}" for i in range(len(rows))]})
+    frame = pd.DataFrame(rows)
+    batch = suites.pulse_batch(frame, pairs) if build == "pulse" else suites.closeout_batch(frame, pairs)
+    failed = _failed_rows(batch)
+    for i, (column, value, allowed) in enumerate(all_cases):
+        refused_by_form = _refused(form, {**good, column: value})
+        if allowed:
+            assert i not in failed and not refused_by_form, (column, value, failed.get(i))
+        else:
+            assert failed.get(i) == {f"{build}.value_ranges"} and refused_by_form, (column, value, failed.get(i))
