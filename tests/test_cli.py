@@ -78,7 +78,7 @@ def test_status_shows_each_stages_newest_airflow_run_and_its_figures(cohorts_dir
 
 
 def test_status_without_airflow_metadata_says_so_and_still_shows_the_store(cohorts_dir, capsys, monkeypatch):
-    from mentorflow.cli import main as cli
+    from mentorflow.cli import cohorts as cli
 
     def unreachable():
         raise RuntimeError("no such table: dag_run")

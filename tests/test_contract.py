@@ -29,8 +29,9 @@ from mentorflow.contract.columns import (
 from mentorflow.contract.parsing import parse_ids, parse_outcome_roster, parse_skills
 from mentorflow.demo.synthetic import write_population
 from mentorflow.errors import ImportFileError
+from mentorflow.forms import fields as form_fields
 from mentorflow.forms import models
-from mentorflow.quality import suites
+from mentorflow.quality import pair_suites, suites
 from mentorflow.quality.expectations import validate
 from mentorflow.quality.reader import ROW
 
@@ -127,7 +128,7 @@ def test_the_cohort_default_level_range_is_the_contracts():
 
 
 def test_the_form_stores_an_application_in_the_contracts_columns():
-    answers = models.parse_json("application", good_application())
+    answers = form_fields.parse_json("application", good_application())
     assert set(answers.store_row()) == set(APPLICATIONS.names) - {"employee_id"}  # the id comes from the link
 
 
@@ -176,7 +177,7 @@ GOOD_CLOSEOUT = {"goals_met": 4, "satisfaction": 4, "recommend": 9}
 
 def _refused(form: str, payload: dict) -> bool:
     try:
-        models.parse_json(form, payload)
+        form_fields.parse_json(form, payload)
     except models.FieldErrors:
         return True
     return False
@@ -251,7 +252,7 @@ def test_every_answer_range_is_enforced_by_the_gate_and_the_form(table, form, go
     pairs = pd.DataFrame({"match_id": range(len(rows)), "mentor_id": [f"M{i}" for i in range(len(rows))],
                           "mentee_id": [f"E{i}" for i in range(len(rows))]})
     frame = pd.DataFrame(rows)
-    batch = suites.pulse_batch(frame, pairs) if build == "pulse" else suites.closeout_batch(frame, pairs)
+    batch = pair_suites.pulse_batch(frame, pairs) if build == "pulse" else pair_suites.closeout_batch(frame, pairs)
     failed = _failed_rows(batch)
     for i, (column, value, allowed) in enumerate(all_cases):
         refused_by_form = _refused(form, {**good, column: value})

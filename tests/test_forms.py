@@ -14,6 +14,7 @@ from forms_fixtures import COHORT, GOOD_APPLICATION, GOOD_CLOSEOUT, GOOD_PULSE, 
 from markupsafe import escape
 from mentorflow.cohorts import calendar
 from mentorflow.forms import events, models, security, tokens
+from mentorflow.forms import fields as form_fields
 from mentorflow.forms.app import FormsSettings, create_app
 from mentorflow.store import Store, applications, evaluations, form_events, pulse_responses, rematch_requests
 
@@ -67,7 +68,7 @@ def submit(client: TestClient, link: str, fields: dict, **kw):
 
 
 def test_a_good_application_maps_onto_the_data_contract():
-    answers = models.parse("application", GOOD_APPLICATION)
+    answers = form_fields.parse("application", GOOD_APPLICATION)
     row = answers.store_row()
     assert row["skills_offered"] == "python:4" and row["skills_wanted"] == "leadership:3"
     assert [row[f"tipi_{i}"] for i in range(1, 11)] == [(i % 7) + 1 for i in range(1, 11)]
@@ -87,7 +88,7 @@ def test_a_good_application_maps_onto_the_data_contract():
 ])
 def test_each_bad_answer_is_named_by_its_field(change, field, words):
     with pytest.raises(models.FieldErrors) as caught:
-        models.parse("application", {**GOOD_APPLICATION, **change})
+        form_fields.parse("application", {**GOOD_APPLICATION, **change})
     assert list(caught.value.errors) == [field]
     assert words in caught.value.errors[field]
 
@@ -96,7 +97,7 @@ def test_role_rules_and_contradictory_partners_are_reported_together():
     fields = {**GOOD_APPLICATION, "role": "both", "skills_offered-0-name": "", "skills_offered-0-level": "",
               "capacity": "", "avoid_partners-0": "E3"}
     with pytest.raises(models.FieldErrors) as caught:
-        models.parse("application", fields)
+        form_fields.parse("application", fields)
     assert set(caught.value.errors) == {"skills_offered", "capacity", "avoid_partners"}
 
 
@@ -104,14 +105,14 @@ def test_skill_rows_keep_their_own_field_names_when_earlier_rows_are_blank():
     fields = {**GOOD_APPLICATION, "skills_wanted-0-name": "", "skills_wanted-0-level": "",
               "skills_wanted-3-name": "sql", "skills_wanted-3-level": "9"}
     with pytest.raises(models.FieldErrors) as caught:
-        models.parse("application", fields)
+        form_fields.parse("application", fields)
     assert caught.value.errors == {"skills_wanted-3-level": "must be at most 5"}
 
 
 def test_prefill_round_trips_a_stored_application():
-    row = models.parse("application", GOOD_APPLICATION).store_row()
-    values = models.prefill("gapfill", row)
-    again = models.parse("gapfill", {**values, "consent": "yes"}).store_row()
+    row = form_fields.parse("application", GOOD_APPLICATION).store_row()
+    values = form_fields.prefill("gapfill", row)
+    again = form_fields.parse("gapfill", {**values, "consent": "yes"}).store_row()
     assert again == row
 
 
@@ -428,7 +429,7 @@ def test_role_problems_show_up_together_with_field_problems():
     fields = {**GOOD_APPLICATION, "role": "mentor", "skills_offered-0-name": "", "skills_offered-0-level": "",
               "tipi_2": "", "capacity": "0"}
     with pytest.raises(models.FieldErrors) as caught:
-        models.parse("application", fields)
+        form_fields.parse("application", fields)
     assert set(caught.value.errors) == {"tipi_2", "skills_offered", "capacity"}
 
 

@@ -39,7 +39,7 @@ def _outbox(config) -> dict[str, list]:
 
 
 def test_every_stage_ran_and_recorded_success(completed_cohort):
-    from mentorflow.cli.main import _airflow_runs
+    from mentorflow.cli.cohorts import _airflow_runs
 
     config, store, runs, _ = completed_cohort
     assert [r.stage for r, _ in runs][:3] == ["open", "intake", "intake"]

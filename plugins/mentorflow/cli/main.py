@@ -12,207 +12,16 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 import time
 from pathlib import Path
 
 from mentorflow import settings
+from mentorflow.cli import cohorts as cli_cohorts
 from mentorflow.cli import emails as cli_email
 from mentorflow.cli import forms as cli_forms
 from mentorflow.cli import quarantine as cli_quality
 from mentorflow.cli import whatif as cli_match
-from mentorflow.cohorts import calendar
-from mentorflow.cohorts.calendar import STAGES
-from mentorflow.cohorts.loader import cohort_files, find_cohort, load_cohort, load_cohorts
-from mentorflow.errors import CohortConfigError
-
-NEW_COHORT = """\
-# {name}: reviewed like code; `mentorflow cohort validate` checks it.
-cohort: {cohort}
-name: {name}
-program_type: {program_type}          # traditional | reverse | symbiotic | group
-timezone: {timezone}
-calendar:
-  application_open: {open}
-  application_close: {close}
-  kickoff: {kickoff}
-  midpoint: {midpoint}
-  close_out: {close_out}
-  pulse_cadence: monthly            # monthly | weekly | every N minutes|hours|days
-  reminder_after_days: 5
-  intake_check_every_hours: 24
-  evaluation_days: 14               # close-out evaluation window: reminder halfway, HR report at the end
-matching:
-  weights: {{skills: 0.35, goals: 0.2, personality: 0.15, preferences: 0.15, availability: 0.1, diversity: 0.05}}
-  rules:
-    personality: similarity         # similarity | complement
-    max_mentees_per_mentor: 2
-    min_level_gap: 1
-    forbid_reporting_line: true
-    forbid_repeat_pairs: true
-  locks: []                         # [[mentor_id, mentee_id], ...] pairs that must be made
-  forbids: []                       # pairs that must never be made
-eligibility:
-  exclude_pip: true
-  min_tenure_days: 90
-sender:
-  backend: outbox                   # outbox | smtp | sendgrid
-  from_email: mentoring@example.com
-  from_name: Mentoring Program
-  ops_email: mentoring-ops@example.com
-  hr_email: hr-reports@example.com
-committee:
-  review_mode: hitl                 # hitl (Airflow approval step) | auto
-  reviewers: []
-  timeout_hours: 72
-sources:
-  roster_csv: {roster}
-previous_cohorts: []
-"""
-
-
-def _print_errors(errors: list[CohortConfigError]) -> None:
-    for error in errors:
-        print(f"✗ {error.path}", file=sys.stderr)
-        for problem in error.problems:
-            print(f"    {problem}", file=sys.stderr)
-
-
-def cmd_cohort_new(args: argparse.Namespace) -> int:
-    target = settings.cohorts_dir() / f"{args.name}.yaml"
-    if target.exists() and not args.force:
-        print(f"{target} already exists (use --force to overwrite)", file=sys.stderr)
-        return 1
-    opened = dt.datetime.combine(dt.date.fromisoformat(args.open), dt.time(9, 0))
-    text = NEW_COHORT.format(
-        cohort=args.name, name=args.title or args.name.replace("-", " ").title(), program_type=args.type,
-        timezone=args.timezone, roster=args.roster, open=opened.isoformat(),
-        close=(opened + dt.timedelta(days=14)).isoformat(), kickoff=(opened + dt.timedelta(days=28)).isoformat(),
-        midpoint=(opened + dt.timedelta(days=28 + 91)).isoformat(),
-        close_out=(opened + dt.timedelta(days=28 + 182)).isoformat(),
-    )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    try:
-        load_cohort(target)
-    except CohortConfigError as error:
-        _print_errors([error])
-        return 1
-    print(f"created {target}; edit it, then run: mentorflow cohort validate {target}")
-    return 0
-
-
-def cmd_cohort_validate(args: argparse.Namespace) -> int:
-    files = [Path(f) for f in args.files] or cohort_files()
-    if not files:
-        print(f"no cohort files in {settings.cohorts_dir()}", file=sys.stderr)
-        return 1
-    errors = []
-    for path in files:
-        try:
-            config = load_cohort(path)
-            print(f"✓ {path}: {config.name} ({config.program_type.value}), {len(calendar.pulse_dates(config))} pulse periods")
-        except CohortConfigError as error:
-            errors.append(error)
-    _print_errors(errors)
-    return 1 if errors else 0
-
-
-def cmd_cohort_list(args: argparse.Namespace) -> int:
-    configs, errors = load_cohorts()
-    print(f"{'cohort':<24} {'type':<12} {'window':<35} {'close-out':<17} file")
-    for c in configs:
-        window = f"{c.calendar.application_open:%Y-%m-%d %H:%M} → {c.calendar.application_close:%Y-%m-%d %H:%M}"
-        print(f"{c.cohort:<24} {c.program_type.value:<12} {window:<35} {c.calendar.close_out:%Y-%m-%d %H:%M}  {c.source_path}")
-    _print_errors(errors)
-    return 1 if errors else 0
-
-
-def _airflow_session():
-    from airflow.utils.session import create_session
-
-    return create_session()
-
-
-def _figures(value: object) -> str:
-    """A task's return value as one short line (the committee's long text left out)."""
-    if isinstance(value, dict):
-        value = {k: v for k, v in value.items() if k != "committee_text"}
-    text = str(value)
-    return text if len(text) <= 100 else text[:99] + "…"
-
-
-def _airflow_runs(cohort: str) -> dict[str, dict] | str:
-    """The newest Airflow run of each stage DAG and its tasks' return values, from Airflow's metadata database."""
-    try:
-        from airflow.models.dagrun import DagRun
-        from airflow.models.xcom import XCOM_RETURN_KEY, XComModel
-        from sqlalchemy import select
-
-        from mentorflow.orchestration.wiring import dag_id
-
-        found: dict[str, dict] = {}
-        with _airflow_session() as session:
-            for stage in STAGES:
-                run = session.scalars(
-                    select(DagRun).where(DagRun.dag_id == dag_id(cohort, stage)).order_by(DagRun.run_after.desc()).limit(1)
-                ).first()
-                if run is None:
-                    continue
-                returned = session.scalars(
-                    select(XComModel)
-                    .where(XComModel.dag_run_id == run.id, XComModel.key == XCOM_RETURN_KEY)
-                    .order_by(XComModel.timestamp, XComModel.task_id, XComModel.map_index)
-                ).all()
-                figures = {x.task_id: XComModel.deserialize_value(x) for x in returned}
-                found[stage] = {"state": str(run.state), "run_after": run.run_after, "end_date": run.end_date,
-                                "figures": figures}
-        return found
-    except Exception as exc:  # Airflow not configured here: the store part still helps
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return (f"Airflow's metadata database is not reachable from here ({type(exc).__name__}: {first_line[:160]}); "
-                "stage runs and their figures come from it: run this where Airflow is configured "
-                "(AIRFLOW_HOME or AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)")
-
-
-def cmd_cohort_status(args: argparse.Namespace) -> int:
-    from mentorflow.errors import StoreNotReady
-    from mentorflow.store import Store, applications, email_ledger, matches, people, quarantine
-
-    try:
-        config = find_cohort(args.name)
-    except CohortConfigError as error:
-        _print_errors([error])
-        return 1
-    try:
-        store = Store.for_cohort(config)
-    except StoreNotReady as error:
-        print(error, file=sys.stderr)
-        return 1
-    airflow = _airflow_runs(config.cohort)
-    c = config.cohort
-    print(f"{config.name} [{c}] · {config.program_type.value} · store {store.dialect}")
-    print(f"  people {store.count(people, cohort_id=c)} · applications {store.count(applications, cohort_id=c)} "
-          f"(valid {store.count(applications, cohort_id=c, status='valid')}) · quarantine "
-          f"{store.count(quarantine, cohort_id=c, status='open')} open · pairs active "
-          f"{store.count(matches, cohort_id=c, status='active')} · emails sent "
-          f"{store.count(email_ledger, cohort_id=c, status='sent')}")
-    if isinstance(airflow, str):
-        print(f"\n  {airflow}")
-        return 0
-    print(f"\n  {'stage':<10} {'airflow':<10} {'run after':<17} {'finished':<17} figures (task return values)")
-    for stage in STAGES:
-        run = airflow.get(stage)
-        if run is None:
-            print(f"  {stage:<10} {'-':<10} {'-':<17} -")
-            continue
-        after = f"{run['run_after']:%Y-%m-%d %H:%M}" if run["run_after"] else "-"
-        finished = f"{run['end_date']:%Y-%m-%d %H:%M}" if run["end_date"] else "-"
-        print(f"  {stage:<10} {run['state']:<10} {after:<17} {finished}")
-        for task, value in run["figures"].items():
-            print(f"      {task}: {_figures(value)}")
-    return 0
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -287,23 +96,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mentorflow", description="Run mentoring cohorts as Airflow pipelines.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    cohort = sub.add_parser("cohort", help="create, check and inspect cohort files").add_subparsers(dest="action", required=True)
-    new = cohort.add_parser("new", help="write a new cohort YAML with sensible defaults")
-    new.add_argument("name", help="cohort id: lower-case letters, digits, dashes")
-    new.add_argument("--roster", required=True, help="path of the HRIS roster CSV")
-    new.add_argument("--type", default="traditional", choices=["traditional", "reverse", "symbiotic", "group"])
-    new.add_argument("--title", help="display name")
-    new.add_argument("--timezone", default="UTC")
-    new.add_argument("--open", default=(dt.date.today() + dt.timedelta(days=7)).isoformat(), help="window opens (date)")
-    new.add_argument("--force", action="store_true")
-    new.set_defaults(func=cmd_cohort_new)
-    validate = cohort.add_parser("validate", help="check cohort files (all of them by default)")
-    validate.add_argument("files", nargs="*")
-    validate.set_defaults(func=cmd_cohort_validate)
-    cohort.add_parser("list", help="list the cohorts").set_defaults(func=cmd_cohort_list)
-    status = cohort.add_parser("status", help="where a cohort is: program store counts, Airflow runs and their figures")
-    status.add_argument("name")
-    status.set_defaults(func=cmd_cohort_status)
+    cli_cohorts.register(sub)
 
     gen = sub.add_parser("generate", help="write a synthetic roster.csv and applications.csv")
     gen.add_argument("--people", type=int, default=300)

@@ -82,7 +82,7 @@ def _environment(home: Path) -> dict[str, str]:
 
 def prepare(home: Path, people: int, seed: int, say=print) -> Path:
     """Fresh folder, synthetic population, cohort YAML and Airflow metadata; returns the YAML path."""
-    from mentorflow.demo.synthetic import write_population
+    from mentorflow.demo.synthetic import write_population  # lazy: see main(): Airflow is configured first
 
     if home.exists():
         shutil.rmtree(home)
@@ -122,9 +122,10 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None) -> int:
     print(f"mentorflow demo → {home}")
     prepare(home, people, seed)
 
-    from mentorflow.cohorts.loader import find_cohort
-    from mentorflow.demo import lifecycle, simulate
-    from mentorflow.store import Store, url_for
+    # Airflow reads its configuration once, when first imported: these come after AIRFLOW_HOME is set above
+    from mentorflow.cohorts.loader import find_cohort  # lazy: after the demo's Airflow settings
+    from mentorflow.demo import lifecycle, simulate  # lazy: after the demo's Airflow settings
+    from mentorflow.store import Store, url_for  # lazy: after the demo's Airflow settings
 
     config = find_cohort(DEMO_COHORT)
     store = Store(url_for(config.store))
@@ -145,7 +146,7 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None) -> int:
 
 
 def _summary(config, store, home: Path, seconds: float) -> None:
-    from mentorflow.store import email_ledger, matches, quarantine
+    from mentorflow.store import email_ledger, matches, quarantine  # lazy: after the demo's Airflow settings
 
     outbox = settings.outbox_dir(config.cohort)
     emails = sorted(outbox.rglob("*.eml"))

@@ -12,7 +12,9 @@ import datetime as dt
 import numpy as np
 
 from mentorflow.cohorts import calendar
-from mentorflow.store import Store, evaluations, matches, pulse_responses
+from mentorflow.contract.parsing import parse_skills
+from mentorflow.demo.synthetic import SKILLS
+from mentorflow.store import Store, applications, evaluations, matches, people, pulse_responses
 
 COMMENTS = [
     "Great conversations, very practical advice.",
@@ -53,9 +55,6 @@ def evaluations_for(store: Store, cohort: str, seed: int, *, response_rate: floa
     """Close-out evaluations from most participants of the cohort."""
     rng = np.random.default_rng(seed)
     now = dt.datetime.now(dt.timezone.utc)
-    from mentorflow.contract.parsing import parse_skills
-    from mentorflow.demo.synthetic import SKILLS
-    from mentorflow.store import applications
 
     wanted = {a["employee_id"]: list(parse_skills(a["skills_wanted"])) for a in store.rows(applications, cohort_id=cohort)}
     rows = {}
@@ -107,8 +106,6 @@ def participants(config, store: Store, seed: int, say=print):
 def closeout_roster(store: Store, cohort: str, path, seed: int, kickoff: dt.date) -> int:
     """An HRIS export at close-out: some people left and some were promoted since kickoff,
     participants a little more often promoted and less often gone (as studies of mentoring report)."""
-    from mentorflow.store import people
-
     rng = np.random.default_rng(seed)
     paired = {p for m in store.rows(matches, cohort_id=cohort) for p in (m["mentor_id"], m["mentee_id"])}
     lines = ["employee_id,employment_status,last_promotion_date"]

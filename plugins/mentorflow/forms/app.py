@@ -20,11 +20,9 @@ import logging
 import threading
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import exc as sa_exc
@@ -32,9 +30,11 @@ from sqlalchemy import exc as sa_exc
 from mentorflow import settings
 from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.cohorts.loader import find_cohort
+from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.errors import CohortConfigError, TokenError
 from mentorflow.forms import events, models, security, service, tokens
+from mentorflow.forms import fields as form_fields
+from mentorflow.forms.registry import FormsSettings, Refusal, Registry, environment
 from mentorflow.store import Store
 
 log = logging.getLogger("mentorflow.forms")
@@ -55,69 +55,13 @@ SECURITY_HEADERS = {
 }
 
 
-@dataclass
-class FormsSettings:
-    """What the app runs on; tests and the benchmark swap the clock, limits and Airflow client."""
-
-    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
-    limiter: security.RateLimiter = field(default_factory=security.RateLimiter)
-    airflow: events.AirflowClient = field(default_factory=events.AirflowClient.from_env)
-    deliver_events: bool = True
-    # served alone, the app also retries pending events this often (0: never); mounted inside
-    # Airflow it gets no lifespan, so use `mentorflow forms deliver-events` from cron there
-    retry_seconds: float = field(default_factory=lambda: settings.current().events_retry_seconds)
-
-
-class Refusal(Exception):
-    def __init__(self, status: int, message: str):
-        self.status, self.message = status, message
-        super().__init__(message)
-
-
-class _Registry:
-    """Cohort configs (re-read when their file changes) and one store per URL."""
-
-    def __init__(self) -> None:
-        self._configs: dict[str, tuple[float, CohortConfig]] = {}
-        self._stores: dict[str, Store] = {}
-        self._lock = threading.Lock()
-
-    def config(self, cohort_id: str) -> CohortConfig:
-        cached = self._configs.get(cohort_id)
-        if cached:
-            path = cached[1].source_path
-            if path is not None and path.exists() and path.stat().st_mtime == cached[0]:
-                return cached[1]
-        config = find_cohort(cohort_id)
-        self._configs[cohort_id] = (config.source_path.stat().st_mtime if config.source_path else 0.0, config)
-        return config
-
-    def store(self, config: CohortConfig) -> Store:
-        from mentorflow.store import url_for
-
-        url = url_for(config.store)
-        with self._lock:
-            if url not in self._stores:
-                self._stores[url] = Store.for_cohort(config)
-            return self._stores[url]
-
-
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(settings.templates_dir())),
-        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-    )
-
-
 def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
     forms_settings = forms_settings or FormsSettings()
-    registry = _Registry()
-    env = _environment()
+    registry = Registry()
+    env = environment()
     delivering = threading.Lock()
 
     def deliver_everywhere() -> None:
-        from mentorflow.cohorts.loader import load_cohorts
-
         for config in load_cohorts()[0]:
             deliver(registry.store(config), config.cohort)
 
@@ -208,12 +152,12 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
         if form in ("pulse", "rematch"):
             chosen = next((p.match_id for p in context.partnerships if str(p.match_id) == match_id),
                           context.partnerships[0].match_id)
-            values = models.prefill(form, service.stored_pair_answer(config, store, grant, chosen))
+            values = form_fields.prefill(form, service.stored_pair_answer(config, store, grant, chosen))
             values["match_id"] = str(chosen)
             if form == "pulse":
                 values.setdefault("outcome", "continue")
             return values
-        return models.prefill(form, context.stored)
+        return form_fields.prefill(form, context.stored)
 
     def deliver(store: Store, cohort_id: str) -> None:
         if not delivering.acquire(blocking=False):
@@ -257,7 +201,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
                                                  "came from another site). Nothing was saved: reload the page "
                                                  "from your email link and submit again."), as_json)
         try:
-            answers = models.parse(form, fields) if fields is not None else models.parse_json(form, payload)
+            answers = form_fields.parse(form, fields) if fields is not None else form_fields.parse_json(form, payload)
             match_id = getattr(answers, "match_id", None)
             if match_id is not None and match_id not in {p.match_id for p in context.partnerships}:
                 raise models.FieldErrors({"match_id": "please choose one of your own partnerships"})

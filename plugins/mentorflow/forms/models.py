@@ -17,13 +17,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
 from mentorflow.contract import columns as contract
-from mentorflow.contract.parsing import format_ids, format_skills, parse_ids
+from mentorflow.contract.parsing import format_ids, format_skills
 
 MAX_TEXT = 2000
 SKILL_ROWS = 5
@@ -119,11 +118,11 @@ CloseoutSatisfaction = _within(int, contract.CLOSEOUT, "satisfaction")
 Recommend = _within(int, contract.CLOSEOUT, "recommend")
 
 
-class _Answers(BaseModel):
+class Answers(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class Skill(_Answers):
+class Skill(Answers):
     name: SkillName
     level: SkillLevel
 
@@ -136,7 +135,7 @@ class Skill(_Answers):
         return value
 
 
-class ApplicationAnswers(_Answers):
+class ApplicationAnswers(Answers):
     """A full application (also the gap-fill form, prefilled with what the person gave before)."""
 
     role: Role
@@ -213,7 +212,7 @@ def _mentees(number: float | None) -> str:
     return "one mentee" if number == 1 else f"{number:g} mentees"
 
 
-class PulseAnswers(_Answers):
+class PulseAnswers(Answers):
     match_id: int
     meetings: Meetings
     satisfaction: PulseSatisfaction
@@ -223,13 +222,13 @@ class PulseAnswers(_Answers):
     outcome: PulseOutcome = contract.PULSE_OUTCOMES[0]
 
 
-class RematchAnswers(_Answers):
+class RematchAnswers(Answers):
     match_id: int
     reason: Literal["schedule", "goals", "chemistry", "role_change", "other"]
     comment: Text = ""
 
 
-class CloseoutAnswers(_Answers):
+class CloseoutAnswers(Answers):
     goals_met: GoalsMet
     satisfaction: CloseoutSatisfaction
     recommend: Recommend
@@ -237,7 +236,7 @@ class CloseoutAnswers(_Answers):
     comment: Text = ""
 
 
-MODELS: dict[str, type[_Answers]] = {
+MODELS: dict[str, type[Answers]] = {
     "application": ApplicationAnswers,
     "gapfill": ApplicationAnswers,
     "pulse": PulseAnswers,
@@ -252,147 +251,3 @@ class FieldErrors(ValueError):
     def __init__(self, errors: dict[str, str]):
         self.errors = errors
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-
-
-# -- HTML form fields <-> model input -----------------------------------------------------------
-
-
-def _rows(fields: Mapping[str, str], prefix: str, count: int, keys: tuple[str, ...]) -> list[tuple[int, dict]]:
-    """Non-empty repeated rows (``prefix-<i>-<key>``), with their row index."""
-    rows = []
-    for i in range(count):
-        row = {k: (fields.get(f"{prefix}-{i}-{k}") or "").strip() for k in keys}
-        if any(row.values()):
-            rows.append((i, row))
-    return rows
-
-
-def model_input(form: str, fields: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Turn flat HTML fields into model input, and a map from model location to field name."""
-    data: dict[str, Any] = {}
-    where: dict[str, str] = {}
-    if MODELS[form] is ApplicationAnswers:
-        for key in ("role", "motivation", "prior_experience", "goals", "preferred_traits"):
-            if fields.get(key) not in (None, ""):
-                data[key] = fields[key]
-        for key in ("capacity", "hours_per_month"):
-            if (fields.get(key) or "").strip():
-                data[key] = fields[key].strip()
-        data["tipi"] = [fields.get(name) or None for name in contract.TIPI]
-        for i, name in enumerate(contract.TIPI):
-            where[f"tipi.{i}"] = name
-        for column in contract.APPLICATIONS.of_kind("skills"):
-            rows = _rows(fields, column, SKILL_ROWS, ("name", "level"))
-            data[column] = [{"name": r["name"], "level": r["level"] or None} for _, r in rows]
-            for position, (index, _) in enumerate(rows):
-                where[f"{column}.{position}.name"] = f"{column}-{index}-name"
-                where[f"{column}.{position}.level"] = f"{column}-{index}-level"
-        for column in contract.APPLICATIONS.of_kind("ids"):
-            filled = [(i, (fields.get(f"{column}-{i}") or "").strip()) for i in range(PARTNER_ROWS)]
-            filled = [(i, v) for i, v in filled if v]
-            data[column] = [v for _, v in filled]
-            for position, (index, _) in enumerate(filled):
-                where[f"{column}.{position}"] = f"{column}-{index}"
-        data["consent"] = fields.get("consent") in ("yes", "on", "true", "1")
-        return data, where
-    for key in MODELS[form].model_fields:
-        value = fields.get(key)
-        if value is not None and value.strip() != "":
-            data[key] = value
-    return data, where
-
-
-def field_errors(error: ValidationError | FieldErrors, where: Mapping[str, str]) -> dict[str, str]:
-    """Validation problems as {field name: plain-words message}; the first problem per field wins."""
-    if isinstance(error, FieldErrors):
-        return dict(error.errors)
-    out: dict[str, str] = {}
-    for item in error.errors():
-        ctx_error = (item.get("ctx") or {}).get("error")
-        if isinstance(ctx_error, FieldErrors):
-            for key, message in ctx_error.errors.items():
-                out.setdefault(key, message)
-            continue
-        location = ".".join(str(p) for p in item["loc"])
-        name = where.get(location) or (str(item["loc"][0]) if item["loc"] else "form")
-        out.setdefault(name, _message(item))
-    return out
-
-
-def _message(item: Mapping[str, Any]) -> str:
-    kind = item["type"]
-    if kind == "missing" or (kind in ("int_type", "float_type", "bool_type") and item.get("input") is None):
-        return "please answer this question"
-    if kind in ("int_parsing", "float_parsing"):
-        return "please enter a number"
-    if kind == "literal_error":
-        return "please choose one of the options"
-    if kind in ("less_than_equal", "greater_than_equal"):
-        bound = (item.get("ctx") or {}).get("le" if kind == "less_than_equal" else "ge")
-        return f"must be {'at most' if kind == 'less_than_equal' else 'at least'} {bound:g}"
-    if kind in ("string_too_long", "too_long"):
-        return f"too long: at most {(item.get('ctx') or {}).get('max_length')} characters"
-    if kind == "extra_forbidden":
-        return "this form has no such field"
-    return str(item["msg"]).removeprefix("Value error, ")
-
-
-def parse(form: str, fields: Mapping[str, str]) -> _Answers:
-    """Validated answers from HTML fields, or :class:`FieldErrors` keyed by field name."""
-    data, where = model_input(form, fields)
-    try:
-        return MODELS[form].model_validate(data)
-    except (ValidationError, FieldErrors) as exc:
-        errors = field_errors(exc, where)
-        if MODELS[form] is ApplicationAnswers:
-            for key, message in role_problems(data).items():
-                errors.setdefault(key, message)
-        raise FieldErrors(errors) from None
-
-
-def parse_json(form: str, payload: Any) -> _Answers:
-    """Validated answers from a JSON body, or :class:`FieldErrors` keyed by the JSON location."""
-    if not isinstance(payload, dict):
-        raise FieldErrors({"body": "expected a JSON object"})
-    try:
-        return MODELS[form].model_validate(payload)
-    except (ValidationError, FieldErrors) as exc:
-        if isinstance(exc, FieldErrors):
-            raise
-        errors: dict[str, str] = {}
-        for item in exc.errors():
-            ctx_error = (item.get("ctx") or {}).get("error")
-            if isinstance(ctx_error, FieldErrors):
-                errors.update({k: v for k, v in ctx_error.errors.items() if k not in errors})
-                continue
-            errors.setdefault(".".join(str(p) for p in item["loc"]) or "body", _message(item))
-        raise FieldErrors(errors) from None
-
-
-def prefill(form: str, row: Mapping[str, Any] | None) -> dict[str, str]:
-    """HTML field values from a stored row (gap-fill shows what the person gave before)."""
-    if not row:
-        return {}
-    values: dict[str, str] = {}
-    if MODELS[form] is ApplicationAnswers:
-        for key in ("role", "motivation", "prior_experience", "goals", "preferred_traits"):
-            values[key] = str(row.get(key) or "")
-        for key in ("capacity", "hours_per_month"):
-            value = row.get(key)
-            values[key] = "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
-        for name in contract.TIPI:
-            values[name] = "" if row.get(name) is None else str(row[name])
-        skills = contract.SKILL_LIST
-        for column in contract.APPLICATIONS.of_kind("skills"):
-            parts = [p for p in (row.get(column) or "").split(skills.separator) if p.strip()]
-            for i, part in enumerate(parts[:SKILL_ROWS]):
-                name, _, level = part.partition(skills.pair)
-                values[f"{column}-{i}-name"], values[f"{column}-{i}-level"] = name.strip(), level.strip()
-        for column in contract.APPLICATIONS.of_kind("ids"):
-            for i, value in enumerate(parse_ids(row.get(column))[:PARTNER_ROWS]):
-                values[f"{column}-{i}"] = value
-        return values
-    for key in MODELS[form].model_fields:
-        if row.get(key) is not None:
-            values[key] = str(row[key])
-    return values

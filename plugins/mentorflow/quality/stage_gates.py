@@ -13,7 +13,7 @@ import pandas as pd
 
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.errors import GateFailure, UnreadableFile
-from mentorflow.quality import suites
+from mentorflow.quality import pair_suites, suites
 from mentorflow.quality.gate import GateResult, run_gate
 from mentorflow.quality.quarantine import without_held
 from mentorflow.quality.reader import read_csv
@@ -85,7 +85,7 @@ def check_proposal(config: CohortConfig, store: Store, proposal, inp, *, to_plac
     """The proposal after the matches gate: soft failures drop the offending pairs, whose mentees
     (and any mentee left without a reason) are listed as unmatched with the gate's reason.
     ``to_place``: the mentees this round had to place (default: every valid mentee)."""
-    batches = suites.matches_batches(proposal.pairs, proposal.unmatched, inp, config, to_place=to_place)
+    batches = pair_suites.matches_batches(proposal.pairs, proposal.unmatched, inp, config, to_place=to_place)
     result = run_gate(config, store, "matches", batches, complete=to_place is None)
     if not result.problems:
         return proposal
@@ -107,7 +107,7 @@ def check_pulse(config: CohortConfig, store: Store, responses: pd.DataFrame) -> 
     if responses.empty:
         return responses
     pairs = store.frame(matches, cohort_id=config.cohort)
-    batch = suites.pulse_batch(responses, pairs)
+    batch = pair_suites.pulse_batch(responses, pairs)
     result = run_gate(config, store, "pulse", [batch])
     return responses.reset_index(drop=True).drop(index=sorted(result.held_rows("responses")))
 
@@ -119,5 +119,5 @@ def check_closeout(config: CohortConfig, store: Store) -> pd.DataFrame:
     if evals.empty:
         return evals
     pairs = store.frame(matches, cohort_id=config.cohort)
-    run_gate(config, store, "closeout", [suites.closeout_batch(evals, pairs)], complete=True)
+    run_gate(config, store, "closeout", [pair_suites.closeout_batch(evals, pairs)], complete=True)
     return without_held(store, config.cohort, "closeout", evals, "employee_id")

@@ -1,6 +1,6 @@
-"""The suites of every gate: computed columns (pure pandas) and the expectations over them.
+"""The suites of the gates on people and their answers: the roster, the intake CSV and the applications.
 
-Custom rules (management cycles, IANA timezones, per-role required answers, forbidden pairs)
+Custom rules (management cycles, IANA timezones, per-role required answers)
 become computed columns here, and Great Expectations checks those columns, so GX produces every
 result and every unexpected row. Each function returns the :class:`~mentorflow.quality.gate.Batch`
 a gate validates; nothing here touches the store or the file system. Columns, vocabularies and
@@ -9,34 +9,37 @@ ranges come from the data contract (:mod:`mentorflow.contract.columns`).
 
 from __future__ import annotations
 
-import zoneinfo
-from functools import cache
-
 import numpy as np
 import pandas as pd
 
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.contract.columns import (
     APPLICATIONS,
-    CLOSEOUT,
     DATE_FORMAT,
     EMAIL_PATTERN,
     FALSE,
-    MENTEE_ROLES,
-    PULSE,
     ROLES,
     ROSTER,
     SKILL_LEVEL,
     TIPI,
     TRUE,
-    Range,
-    Table,
 )
-from mentorflow.contract.parsing import parse_ids, parse_skills
+from mentorflow.contract.parsing import parse_skills
 from mentorflow.quality.expectations import Spec
 from mentorflow.quality.gate import Batch
 from mentorflow.quality.reader import LINE, ROW
-from mentorflow.roster.eligibility import management_cycles, reporting_chain
+from mentorflow.quality.spec_helpers import (
+    between,
+    file_row_specs,
+    header_specs,
+    iana_timezones,
+    is_blank,
+    null_spec,
+    number_problems,
+    or_words,
+    whole_or_none,
+)
+from mentorflow.roster.eligibility import management_cycles
 
 ROSTER_COLUMNS = ROSTER.names
 APPLICATION_COLUMNS = APPLICATIONS.names
@@ -49,75 +52,12 @@ WHOLE_NUMBER_COLUMNS = APPLICATIONS.of_kind("whole")
 DECIMAL_COLUMNS = APPLICATIONS.of_kind("number")
 
 
-@cache
-def iana_timezones() -> list[str]:
-    return sorted(zoneinfo.available_timezones())
-
-
-def _null(check: str, column: str, say=lambda r, c: r[c]) -> Spec:
-    """The computed column ``column`` holds the row's problem in words, or nothing."""
-    return Spec(check, "ExpectColumnValuesToBeNull", {"column": column}, lambda r: say(r, column))
-
-
-def _header(check: str, required: list[str], header: list[str]) -> list[Spec]:
-    found = ", ".join(header) if header else "nothing: the file is empty"
-    return [Spec(check, "ExpectTableColumnsToMatchSet", {"column_set": required, "exact_match": False},
-                 lambda o: f"the header lacks {', '.join(c for c in required if c not in header)} (found: {found})",
-                 table_level=True, needs_rows=False)]
-
-
-def _file_rows(prefix: str) -> list[Spec]:
-    return [
-        Spec(f"{prefix}.encoding", "ExpectColumnValuesToBeInSet", {"column": "_bad_encoding", "value_set": [False]},
-             lambda r: f"line {r[LINE]} is not valid UTF-8 (undecodable bytes shown as \ufffd); "
-                       "export the file as UTF-8"),
-        _null(f"{prefix}.row_shape", "_shape"),
-    ]
-
-
-def _between(column: str, bounds: Range) -> dict:
-    """GX arguments of a between-expectation over a contract range (an open side is left out)."""
-    return {"column": column, **{k: v for k, v in (("min_value", bounds.low), ("max_value", bounds.high))
-                                 if v is not None}}
-
-
-def _or(words) -> str:
-    words = list(words)
-    return f"{', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else "".join(words)
-
-
-def _whole_or_none(numbers: pd.Series) -> pd.Series:
-    """Python ints and None (object dtype), as the store wants them: pandas would turn them into floats and NaN."""
-    return pd.Series([None if pd.isna(v) else int(v) for v in numbers], index=numbers.index, dtype="object")
-
-
-def _blank(series: pd.Series) -> pd.Series:
-    return series.isna() | series.astype("str").str.strip().eq("")
-
-
-def _number_problems(frame: pd.DataFrame, whole: list[str],
-                     decimal: list[str]) -> tuple[dict[str, pd.Series], pd.Series]:
-    """Numbers parsed from text columns (missing when blank or not a number) and, per row, what was not a number."""
-    parsed: dict[str, pd.Series] = {}
-    problems = pd.Series("", index=frame.index, dtype="object")
-    for column in whole + decimal:
-        if column not in frame:
-            continue
-        text = frame[column]
-        number = pd.to_numeric(text, errors="coerce")
-        wrong = text.notna() & (number.isna() | ((number % 1 != 0) if column in whole else False))
-        if wrong.any():
-            problems[wrong] += f"{column} " + text[wrong].map(repr) + (" is not a whole number; " if column in whole
-                                                                       else " is not a number; ")
-        parsed[column] = number.where(~wrong)
-    return parsed, problems.str.rstrip("; ").replace("", None)
-
 
 # -- roster (open stage) ----------------------------------------------------------------------
 
 
 def roster_batch(frame: pd.DataFrame, header: list[str], config: CohortConfig) -> Batch:
-    specs = _header("roster.header", ROSTER_COLUMNS, header) + [
+    specs = header_specs("roster.header", ROSTER_COLUMNS, header) + [
         Spec("roster.not_empty", "ExpectTableRowCountToBeBetween", {"min_value": 1},
              lambda o: "the file has a header but no data rows", table_level=True)]
     if any(c not in header for c in ROSTER_COLUMNS):
@@ -125,9 +65,9 @@ def roster_batch(frame: pd.DataFrame, header: list[str], config: CohortConfig) -
     out = frame.copy()
     out["missing_fields"] = pd.Series(
         [", ".join(c for c, blank in zip(ROSTER_REQUIRED, flags) if blank) or None
-         for flags in zip(*(_blank(out[c]) for c in ROSTER_REQUIRED))], index=out.index, dtype="object")
+         for flags in zip(*(is_blank(out[c]) for c in ROSTER_REQUIRED))], index=out.index, dtype="object")
     out["email_key"] = out["email"].str.strip().str.lower()
-    parsed, out["not_numbers"] = _number_problems(out, ROSTER.of_kind("whole"), ROSTER.of_kind("number"))
+    parsed, out["not_numbers"] = number_problems(out, ROSTER.of_kind("whole"), ROSTER.of_kind("number"))
     out["level_number"] = parsed["level"]
     ids = set(out["employee_id"].dropna())
     out["manager_known"] = out["manager_id"].isna() | out["manager_id"].isin(ids)
@@ -139,21 +79,21 @@ def roster_batch(frame: pd.DataFrame, header: list[str], config: CohortConfig) -
     out["hire_date_ok"] = out["hire_date"].isna() | hire.notna()
     out["pip_key"] = out["on_pip"].str.lower()
     low, high = config.quality.level_range
-    specs += _file_rows("roster") + [
-        _null("roster.required_fields", "missing_fields", lambda r, c: f"{r[c]} empty"),
+    specs += file_row_specs("roster") + [
+        null_spec("roster.required_fields", "missing_fields", lambda r, c: f"{r[c]} empty"),
         Spec("roster.unique_ids", "ExpectColumnValuesToBeUnique", {"column": "employee_id"},
              lambda r: f"employee_id {r['employee_id']} is on more than one row (this one at line {r[LINE]})"),
         Spec("roster.unique_emails", "ExpectColumnValuesToBeUnique", {"column": "email_key"},
              lambda r: f"email {r['email']!r} is used by another person (case-insensitive)"),
         Spec("roster.valid_emails", "ExpectColumnValuesToMatchRegex", {"column": "email", "regex": EMAIL_PATTERN},
              lambda r: f"email {r['email']!r} is not an email address"),
-        _null("roster.numbers", "not_numbers"),
+        null_spec("roster.numbers", "not_numbers"),
         Spec("roster.level_range", "ExpectColumnValuesToBeBetween",
              {"column": "level_number", "min_value": low, "max_value": high},
              lambda r: f"level {r['level_number']:g} is outside {low}-{high}"),
         Spec("roster.known_managers", "ExpectColumnValuesToBeInSet", {"column": "manager_known", "value_set": [True]},
              lambda r: f"manager_id {r['manager_id']!r} is not in the roster"),
-        _null("roster.no_management_cycles", "cycle", lambda r, c: f"in a management cycle: {r[c]}"),
+        null_spec("roster.no_management_cycles", "cycle", lambda r, c: f"in a management cycle: {r[c]}"),
         Spec("roster.timezones", "ExpectColumnValuesToBeInSet", {"column": "timezone", "value_set": iana_timezones()},
              lambda r: f"timezone {r['timezone']!r} is not an IANA timezone"),
         Spec("roster.hire_dates", "ExpectColumnValuesToBeInSet", {"column": "hire_date_ok", "value_set": [True]},
@@ -173,7 +113,7 @@ def roster_records(frame: pd.DataFrame) -> list[dict]:
     text = frame[ROSTER_COLUMNS].astype(object).where(frame[ROSTER_COLUMNS].notna(), None)
     hire = pd.to_datetime(frame["hire_date"], format=DATE_FORMAT, errors="coerce")
     out = text.assign(
-        level=_whole_or_none(frame["level_number"].round()),
+        level=whole_or_none(frame["level_number"].round()),
         hire_date=[None if pd.isna(d) else d.date() for d in hire],
         on_pip=frame["pip_key"].isin(TRUE).to_numpy(),
     )
@@ -186,14 +126,14 @@ def roster_records(frame: pd.DataFrame) -> list[dict]:
 
 
 def intake_batch(frame: pd.DataFrame, header: list[str], roster_ids: set[str]) -> Batch:
-    specs = _header("intake.header", INTAKE_REQUIRED_COLUMNS, header)
+    specs = header_specs("intake.header", INTAKE_REQUIRED_COLUMNS, header)
     if any(c not in header for c in INTAKE_REQUIRED_COLUMNS):
         return Batch("applications", frame, specs, "employee_id")
     out = frame.copy()
     out["role_key"] = out["role"].str.lower().fillna("(blank)")
     out["in_roster"] = out["employee_id"].isin(roster_ids) | out["employee_id"].isna()
-    _, out["not_numbers"] = _number_problems(out, WHOLE_NUMBER_COLUMNS, DECIMAL_COLUMNS)
-    specs += _file_rows("intake") + [
+    _, out["not_numbers"] = number_problems(out, WHOLE_NUMBER_COLUMNS, DECIMAL_COLUMNS)
+    specs += file_row_specs("intake") + [
         *[Spec("intake.required_fields", "ExpectColumnValuesToNotBeNull", {"column": column},
                lambda r, c=column: f"{c} is empty") for column in INTAKE_REQUIRED_FIELDS],
         Spec("intake.known_people", "ExpectColumnValuesToBeInSet", {"column": "in_roster", "value_set": [True]},
@@ -201,19 +141,19 @@ def intake_batch(frame: pd.DataFrame, header: list[str], roster_ids: set[str]) -
         Spec("intake.one_per_person", "ExpectColumnValuesToBeUnique", {"column": "employee_id"},
              lambda r: f"{r['employee_id']} applied more than once (this application at line {r[LINE]})"),
         Spec("intake.roles", "ExpectColumnValuesToBeInSet", {"column": "role_key", "value_set": sorted(ROLES)},
-             lambda r: f"role {r['role']!r} must be {_or(ROLES)}"),
-        _null("intake.numbers", "not_numbers"),
+             lambda r: f"role {r['role']!r} must be {or_words(ROLES)}"),
+        null_spec("intake.numbers", "not_numbers"),
     ]
     return Batch("applications", out, specs, "employee_id")
 
 
 def application_records(frame: pd.DataFrame) -> list[dict]:
     """Rows that passed the intake gate, typed for the ``applications`` table (blank answers stay blank)."""
-    parsed, _ = _number_problems(frame, WHOLE_NUMBER_COLUMNS, DECIMAL_COLUMNS)
+    parsed, _ = number_problems(frame, WHOLE_NUMBER_COLUMNS, DECIMAL_COLUMNS)
     out = pd.DataFrame(index=frame.index)
     for column in APPLICATION_COLUMNS:
         if column in parsed:
-            out[column] = (_whole_or_none(parsed[column]) if column in WHOLE_NUMBER_COLUMNS else
+            out[column] = (whole_or_none(parsed[column]) if column in WHOLE_NUMBER_COLUMNS else
                            pd.Series([None if pd.isna(v) else float(v) for v in parsed[column]], index=frame.index,
                                      dtype="object"))
         elif column in WHOLE_NUMBER_COLUMNS or column in DECIMAL_COLUMNS:
@@ -240,7 +180,7 @@ GAPS = {  # required answer -> (roles that need it, from the contract; how the g
 def answer_gaps(apps: pd.DataFrame) -> pd.Series:
     """Per application, the answers its role still needs, in the words the gap-fill email uses."""
     blank = {
-        "goals": _blank(apps["goals"]),
+        "goals": is_blank(apps["goals"]),
         "skills_wanted": apps["skills_wanted"].map(lambda s: not parse_skills(s)),
         "skills_offered": apps["skills_offered"].map(lambda s: not parse_skills(s)),
         "tipi": apps[list(TIPI)].isna().any(axis=1),
@@ -283,14 +223,14 @@ def applications_batch(apps: pd.DataFrame, people: pd.DataFrame, config: CohortC
              lambda r: f"{r['employee_id']} is not in this cohort's roster"),
         Spec("applications.one_per_person", "ExpectColumnValuesToBeUnique", {"column": "employee_id"},
              lambda r: f"{r['employee_id']} has more than one application"),
-        _null("applications.required_answers", "missing_answers", lambda r, c: f"missing {r[c]}"),
-        *[Spec("applications.tipi_range", "ExpectColumnValuesToBeBetween", _between(t, APPLICATIONS[t].range),
+        null_spec("applications.required_answers", "missing_answers", lambda r, c: f"missing {r[c]}"),
+        *[Spec("applications.tipi_range", "ExpectColumnValuesToBeBetween", between(t, APPLICATIONS[t].range),
                lambda r, t=t: f"{t} is {r[t]:g}, must be {APPLICATIONS[t].range}") for t in TIPI],
-        _null("applications.skill_levels", "bad_skill_levels",
+        null_spec("applications.skill_levels", "bad_skill_levels",
               lambda r, c: f"skill levels must be {SKILL_LEVEL} ({r[c]})"),
-        Spec("applications.capacity", "ExpectColumnValuesToBeBetween", _between("mentor_capacity", capacity.range),
+        Spec("applications.capacity", "ExpectColumnValuesToBeBetween", between("mentor_capacity", capacity.range),
              lambda r: f"capacity is {r['mentor_capacity']:g}, a mentor takes {capacity.range} mentees"),
-        Spec("applications.hours_range", "ExpectColumnValuesToBeBetween", _between(hours.name, hours.range),
+        Spec("applications.hours_range", "ExpectColumnValuesToBeBetween", between(hours.name, hours.range),
              lambda r: f"hours_per_month is {r['hours_per_month']:g}, must be {hours.range}"),
     ]
     if rules.exclude_pip:
@@ -314,111 +254,3 @@ def applications_batch(apps: pd.DataFrame, people: pd.DataFrame, config: CohortC
                                     f"{rules.min_level if rules.min_level is not None else '…'}-"
                                     f"{rules.max_level if rules.max_level is not None else '…'}"))
     return Batch("applications", out, specs, "employee_id")
-
-
-# -- matches (match stage) --------------------------------------------------------------------
-
-
-def allowed_load(apps: pd.DataFrame, config: CohortConfig) -> pd.Series:
-    """How many mentees each mentor may have, by employee_id: the rule the proposal must respect."""
-    rules = config.matching.rules
-    if config.program_type.value == "group":
-        return pd.Series(rules.group_size, index=apps["employee_id"])
-    capacity = (pd.to_numeric(apps["capacity"], errors="coerce").fillna(1)
-                .clip(lower=1, upper=rules.max_mentees_per_mentor))
-    return pd.Series(capacity.to_numpy(), index=apps["employee_id"])
-
-
-def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: CohortConfig, *,
-                    to_place: set[str] | None = None) -> list[Batch]:
-    """The proposal's pairs (capacity, forbidden pairs) and the mentees it had to place (coverage).
-
-    ``inp`` is the matcher's ``MatchInput``; ``to_place`` limits coverage to some mentees (the midpoint
-    re-matches only the freed ones)."""
-    rules = config.matching.rules
-    apps, fixed_pairs = inp.applications, inp.fixed_pairs
-    pairs = pairs.reset_index(drop=True).copy()
-    pairs[ROW] = np.arange(len(pairs))
-    pairs["pair"] = pairs["mentor_id"] + " → " + pairs["mentee_id"]
-    mentors_all = pd.concat([pairs["mentor_id"], pd.Series([m for m, _ in fixed_pairs], dtype="object")])
-    pairs["load"] = pairs["mentor_id"].map(mentors_all.value_counts()).astype("int64")
-    pairs["allowed"] = pairs["mentor_id"].map(allowed_load(apps, config)).fillna(1).astype("int64")
-    committee = {tuple(p) for p in config.matching.forbids}
-    avoid = {row.employee_id: set(parse_ids(row.avoid_partners)) for row in apps.itertuples()}
-    chains = reporting_chain(inp.people) if rules.forbid_reporting_line else {}
-
-    def why_forbidden(mentor: str, mentee: str) -> str | None:
-        if mentor == mentee:
-            return "a person paired with themselves"
-        if (mentor, mentee) in committee:
-            return "the committee forbids this pair"
-        if (mentor, mentee) in inp.previous_pairs or (mentor, mentee) in inp.forbidden_pairs:
-            return "a former pair (repeat pairs are forbidden)"
-        if mentee in avoid.get(mentor, ()) or mentor in avoid.get(mentee, ()):
-            return "one partner asked to avoid the other"
-        if mentor in chains.get(mentee, ()) or mentee in chains.get(mentor, ()):
-            return "the partners are in the same reporting line"
-        return None
-
-    pairs["forbidden"] = pd.Series([why_forbidden(m, e) for m, e in zip(pairs["mentor_id"], pairs["mentee_id"])],
-                                   index=pairs.index, dtype="object")
-    pair_specs = [
-        Spec("matches.capacity", "ExpectColumnPairValuesAToBeGreaterThanB",
-             {"column_A": "allowed", "column_B": "load", "or_equal": True},
-             lambda r: f"mentor {r['mentor_id']} has {r['load']} mentees, capacity {r['allowed']}"),
-        _null("matches.no_forbidden_pair", "forbidden", lambda r, c: f"{r['pair']}: {r[c]}"),
-    ]
-    symbiotic = config.program_type.value == "symbiotic"
-    wanting = apps["role"].isin(MENTEE_ROLES) & (apps["employee_id"].isin(to_place) if to_place is not None
-                                                       else True)
-    mentees = apps.loc[wanting, ["employee_id"]].reset_index(drop=True)
-    placed = set(pairs["mentee_id"]) | (set(pairs["mentor_id"]) if symbiotic else set())
-    placed |= {m for _, m in fixed_pairs}
-    reasons = unmatched.dropna(subset=["reason"])
-    placed |= set(reasons.loc[reasons["reason"].str.strip() != "", "employee_id"])
-    mentees[ROW] = np.arange(len(mentees))
-    mentees["placed"] = mentees["employee_id"].isin(placed)
-    mentee_specs = [Spec("matches.every_mentee_placed", "ExpectColumnValuesToBeInSet",
-                         {"column": "placed", "value_set": [True]},
-                         lambda r: f"mentee {r['employee_id']} is neither matched nor given a reason")]
-    return [Batch("pairs", pairs, pair_specs, "pair"), Batch("mentees", mentees, mentee_specs, "employee_id")]
-
-
-# -- pulse and close-out answers --------------------------------------------------------------
-
-
-
-def _range_specs(check: str, table: Table) -> list[Spec]:
-    """One between-expectation per column of ``table`` with a range, all reported under ``check``."""
-    return [Spec(check, "ExpectColumnValuesToBeBetween", _between(c.name, c.range),
-                 lambda r, c=c: f"{c.name} is {r[c.name]}, must be {c.range}") for c in table.ranged]
-
-def pulse_batch(responses: pd.DataFrame, pairs: pd.DataFrame) -> Batch:
-    out = responses.reset_index(drop=True).copy()
-    out[ROW] = np.arange(len(out))
-    out["key"] = out["period"] + "/" + out["match_id"].astype(str) + "/" + out["respondent_id"]
-    members = {(m, p) for m, a, b in zip(pairs["match_id"], pairs["mentor_id"], pairs["mentee_id"]) for p in (a, b)}
-    out["in_pair"] = [(m, p) in members for m, p in zip(out["match_id"], out["respondent_id"])]
-    specs = _range_specs("pulse.value_ranges", PULSE)
-    specs += [
-        Spec("pulse.respondent_in_pair", "ExpectColumnValuesToBeInSet", {"column": "in_pair", "value_set": [True]},
-             lambda r: f"{r['respondent_id']} is not a partner of pair {r['match_id']}"),
-        # a mentor with two mentees answers once per pair: unique per period, pair and person (the key)
-        Spec("pulse.one_per_person", "ExpectColumnValuesToBeUnique", {"column": "key"},
-             lambda r: f"{r['respondent_id']} answered more than once about pair {r['match_id']} for {r['period']}"),
-    ]
-    return Batch("responses", out, specs, "key")
-
-
-def closeout_batch(evaluations: pd.DataFrame, pairs: pd.DataFrame) -> Batch:
-    out = evaluations.reset_index(drop=True).copy()
-    out[ROW] = np.arange(len(out))
-    out["took_part"] = out["employee_id"].isin(set(pairs["mentor_id"]) | set(pairs["mentee_id"]))
-    specs = _range_specs("closeout.value_ranges", CLOSEOUT)
-    specs += [
-        Spec("closeout.participant", "ExpectColumnValuesToBeInSet", {"column": "took_part", "value_set": [True]},
-             lambda r: f"{r['employee_id']} was in no pair of this cohort"),
-        Spec("closeout.one_per_person", "ExpectColumnValuesToBeUnique", {"column": "employee_id"},
-             lambda r: f"{r['employee_id']} sent more than one evaluation"),
-    ]
-    return Batch("evaluations", out, specs, "employee_id")

@@ -1,0 +1,70 @@
+"""What the forms app runs on: its settings (clock, rate limiter, Airflow client), the cohorts and
+stores it serves (re-read when a cohort file changes), its templates, and the refusal it answers with."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import jinja2
+
+from mentorflow import settings
+from mentorflow.cohorts.config import CohortConfig
+from mentorflow.cohorts.loader import find_cohort
+from mentorflow.forms import events, security
+from mentorflow.store import Store, url_for
+
+
+@dataclass
+class FormsSettings:
+    """What the app runs on; tests and the benchmark swap the clock, limits and Airflow client."""
+
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
+    limiter: security.RateLimiter = field(default_factory=security.RateLimiter)
+    airflow: events.AirflowClient = field(default_factory=events.AirflowClient.from_env)
+    deliver_events: bool = True
+    # served alone, the app also retries pending events this often (0: never); mounted inside
+    # Airflow it gets no lifespan, so use `mentorflow forms deliver-events` from cron there
+    retry_seconds: float = field(default_factory=lambda: settings.current().events_retry_seconds)
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, message: str):
+        self.status, self.message = status, message
+        super().__init__(message)
+
+
+class Registry:
+    """Cohort configs (re-read when their file changes) and one store per URL."""
+
+    def __init__(self) -> None:
+        self._configs: dict[str, tuple[float, CohortConfig]] = {}
+        self._stores: dict[str, Store] = {}
+        self._lock = threading.Lock()
+
+    def config(self, cohort_id: str) -> CohortConfig:
+        cached = self._configs.get(cohort_id)
+        if cached:
+            path = cached[1].source_path
+            if path is not None and path.exists() and path.stat().st_mtime == cached[0]:
+                return cached[1]
+        config = find_cohort(cohort_id)
+        self._configs[cohort_id] = (config.source_path.stat().st_mtime if config.source_path else 0.0, config)
+        return config
+
+    def store(self, config: CohortConfig) -> Store:
+        url = url_for(config.store)
+        with self._lock:
+            if url not in self._stores:
+                self._stores[url] = Store.for_cohort(config)
+            return self._stores[url]
+
+
+def environment() -> jinja2.Environment:
+    """The forms' templates, autoescaped."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(settings.templates_dir())),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )

@@ -1,0 +1,131 @@
+"""The suites of the gates on partnerships: the proposed matches, pulse answers and close-out
+evaluations (computed columns and the expectations over them; nothing here touches the store)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mentorflow.cohorts.config import CohortConfig
+from mentorflow.contract.columns import (
+    CLOSEOUT,
+    MENTEE_ROLES,
+    PULSE,
+    Table,
+)
+from mentorflow.contract.parsing import parse_ids
+from mentorflow.quality.expectations import Spec
+from mentorflow.quality.gate import Batch
+from mentorflow.quality.reader import ROW
+from mentorflow.quality.spec_helpers import (
+    between,
+    null_spec,
+)
+from mentorflow.roster.eligibility import reporting_chain
+
+# -- matches (match stage) --------------------------------------------------------------------
+
+
+def allowed_load(apps: pd.DataFrame, config: CohortConfig) -> pd.Series:
+    """How many mentees each mentor may have, by employee_id: the rule the proposal must respect."""
+    rules = config.matching.rules
+    if config.program_type.value == "group":
+        return pd.Series(rules.group_size, index=apps["employee_id"])
+    capacity = (pd.to_numeric(apps["capacity"], errors="coerce").fillna(1)
+                .clip(lower=1, upper=rules.max_mentees_per_mentor))
+    return pd.Series(capacity.to_numpy(), index=apps["employee_id"])
+
+
+def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: CohortConfig, *,
+                    to_place: set[str] | None = None) -> list[Batch]:
+    """The proposal's pairs (capacity, forbidden pairs) and the mentees it had to place (coverage).
+
+    ``inp`` is the matcher's ``MatchInput``; ``to_place`` limits coverage to some mentees (the midpoint
+    re-matches only the freed ones)."""
+    rules = config.matching.rules
+    apps, fixed_pairs = inp.applications, inp.fixed_pairs
+    pairs = pairs.reset_index(drop=True).copy()
+    pairs[ROW] = np.arange(len(pairs))
+    pairs["pair"] = pairs["mentor_id"] + " → " + pairs["mentee_id"]
+    mentors_all = pd.concat([pairs["mentor_id"], pd.Series([m for m, _ in fixed_pairs], dtype="object")])
+    pairs["load"] = pairs["mentor_id"].map(mentors_all.value_counts()).astype("int64")
+    pairs["allowed"] = pairs["mentor_id"].map(allowed_load(apps, config)).fillna(1).astype("int64")
+    committee = {tuple(p) for p in config.matching.forbids}
+    avoid = {row.employee_id: set(parse_ids(row.avoid_partners)) for row in apps.itertuples()}
+    chains = reporting_chain(inp.people) if rules.forbid_reporting_line else {}
+
+    def why_forbidden(mentor: str, mentee: str) -> str | None:
+        if mentor == mentee:
+            return "a person paired with themselves"
+        if (mentor, mentee) in committee:
+            return "the committee forbids this pair"
+        if (mentor, mentee) in inp.previous_pairs or (mentor, mentee) in inp.forbidden_pairs:
+            return "a former pair (repeat pairs are forbidden)"
+        if mentee in avoid.get(mentor, ()) or mentor in avoid.get(mentee, ()):
+            return "one partner asked to avoid the other"
+        if mentor in chains.get(mentee, ()) or mentee in chains.get(mentor, ()):
+            return "the partners are in the same reporting line"
+        return None
+
+    pairs["forbidden"] = pd.Series([why_forbidden(m, e) for m, e in zip(pairs["mentor_id"], pairs["mentee_id"])],
+                                   index=pairs.index, dtype="object")
+    pair_specs = [
+        Spec("matches.capacity", "ExpectColumnPairValuesAToBeGreaterThanB",
+             {"column_A": "allowed", "column_B": "load", "or_equal": True},
+             lambda r: f"mentor {r['mentor_id']} has {r['load']} mentees, capacity {r['allowed']}"),
+        null_spec("matches.no_forbidden_pair", "forbidden", lambda r, c: f"{r['pair']}: {r[c]}"),
+    ]
+    symbiotic = config.program_type.value == "symbiotic"
+    wanting = apps["role"].isin(MENTEE_ROLES) & (apps["employee_id"].isin(to_place) if to_place is not None
+                                                       else True)
+    mentees = apps.loc[wanting, ["employee_id"]].reset_index(drop=True)
+    placed = set(pairs["mentee_id"]) | (set(pairs["mentor_id"]) if symbiotic else set())
+    placed |= {m for _, m in fixed_pairs}
+    reasons = unmatched.dropna(subset=["reason"])
+    placed |= set(reasons.loc[reasons["reason"].str.strip() != "", "employee_id"])
+    mentees[ROW] = np.arange(len(mentees))
+    mentees["placed"] = mentees["employee_id"].isin(placed)
+    mentee_specs = [Spec("matches.every_mentee_placed", "ExpectColumnValuesToBeInSet",
+                         {"column": "placed", "value_set": [True]},
+                         lambda r: f"mentee {r['employee_id']} is neither matched nor given a reason")]
+    return [Batch("pairs", pairs, pair_specs, "pair"), Batch("mentees", mentees, mentee_specs, "employee_id")]
+
+
+# -- pulse and close-out answers --------------------------------------------------------------
+
+
+
+def _range_specs(check: str, table: Table) -> list[Spec]:
+    """One between-expectation per column of ``table`` with a range, all reported under ``check``."""
+    return [Spec(check, "ExpectColumnValuesToBeBetween", between(c.name, c.range),
+                 lambda r, c=c: f"{c.name} is {r[c.name]}, must be {c.range}") for c in table.ranged]
+
+def pulse_batch(responses: pd.DataFrame, pairs: pd.DataFrame) -> Batch:
+    out = responses.reset_index(drop=True).copy()
+    out[ROW] = np.arange(len(out))
+    out["key"] = out["period"] + "/" + out["match_id"].astype(str) + "/" + out["respondent_id"]
+    members = {(m, p) for m, a, b in zip(pairs["match_id"], pairs["mentor_id"], pairs["mentee_id"]) for p in (a, b)}
+    out["in_pair"] = [(m, p) in members for m, p in zip(out["match_id"], out["respondent_id"])]
+    specs = _range_specs("pulse.value_ranges", PULSE)
+    specs += [
+        Spec("pulse.respondent_in_pair", "ExpectColumnValuesToBeInSet", {"column": "in_pair", "value_set": [True]},
+             lambda r: f"{r['respondent_id']} is not a partner of pair {r['match_id']}"),
+        # a mentor with two mentees answers once per pair: unique per period, pair and person (the key)
+        Spec("pulse.one_per_person", "ExpectColumnValuesToBeUnique", {"column": "key"},
+             lambda r: f"{r['respondent_id']} answered more than once about pair {r['match_id']} for {r['period']}"),
+    ]
+    return Batch("responses", out, specs, "key")
+
+
+def closeout_batch(evaluations: pd.DataFrame, pairs: pd.DataFrame) -> Batch:
+    out = evaluations.reset_index(drop=True).copy()
+    out[ROW] = np.arange(len(out))
+    out["took_part"] = out["employee_id"].isin(set(pairs["mentor_id"]) | set(pairs["mentee_id"]))
+    specs = _range_specs("closeout.value_ranges", CLOSEOUT)
+    specs += [
+        Spec("closeout.participant", "ExpectColumnValuesToBeInSet", {"column": "took_part", "value_set": [True]},
+             lambda r: f"{r['employee_id']} was in no pair of this cohort"),
+        Spec("closeout.one_per_person", "ExpectColumnValuesToBeUnique", {"column": "employee_id"},
+             lambda r: f"{r['employee_id']} sent more than one evaluation"),
+    ]
+    return Batch("evaluations", out, specs, "employee_id")

@@ -1,0 +1,79 @@
+"""Building blocks of the gate suites: expectations for blanks, headers, ranges and numbers, and the
+computed columns they check. Pure pandas; the suites in :mod:`.suites` and :mod:`.pair_suites` use them."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import cache
+
+import pandas as pd
+
+from mentorflow.contract.columns import (
+    Range,
+)
+from mentorflow.quality.expectations import Spec
+from mentorflow.quality.reader import LINE
+
+
+@cache
+def iana_timezones() -> list[str]:
+    return sorted(zoneinfo.available_timezones())
+
+
+def null_spec(check: str, column: str, say=lambda r, c: r[c]) -> Spec:
+    """The computed column ``column`` holds the row's problem in words, or nothing."""
+    return Spec(check, "ExpectColumnValuesToBeNull", {"column": column}, lambda r: say(r, column))
+
+
+def header_specs(check: str, required: list[str], header: list[str]) -> list[Spec]:
+    found = ", ".join(header) if header else "nothing: the file is empty"
+    return [Spec(check, "ExpectTableColumnsToMatchSet", {"column_set": required, "exact_match": False},
+                 lambda o: f"the header lacks {', '.join(c for c in required if c not in header)} (found: {found})",
+                 table_level=True, needs_rows=False)]
+
+
+def file_row_specs(prefix: str) -> list[Spec]:
+    return [
+        Spec(f"{prefix}.encoding", "ExpectColumnValuesToBeInSet", {"column": "_bad_encoding", "value_set": [False]},
+             lambda r: f"line {r[LINE]} is not valid UTF-8 (undecodable bytes shown as \ufffd); "
+                       "export the file as UTF-8"),
+        null_spec(f"{prefix}.row_shape", "_shape"),
+    ]
+
+
+def between(column: str, bounds: Range) -> dict:
+    """GX arguments of a between-expectation over a contract range (an open side is left out)."""
+    return {"column": column, **{k: v for k, v in (("min_value", bounds.low), ("max_value", bounds.high))
+                                 if v is not None}}
+
+
+def or_words(words) -> str:
+    words = list(words)
+    return f"{', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else "".join(words)
+
+
+def whole_or_none(numbers: pd.Series) -> pd.Series:
+    """Python ints and None (object dtype), as the store wants them: pandas would turn them into floats and NaN."""
+    return pd.Series([None if pd.isna(v) else int(v) for v in numbers], index=numbers.index, dtype="object")
+
+
+def is_blank(series: pd.Series) -> pd.Series:
+    return series.isna() | series.astype("str").str.strip().eq("")
+
+
+def number_problems(frame: pd.DataFrame, whole: list[str],
+                     decimal: list[str]) -> tuple[dict[str, pd.Series], pd.Series]:
+    """Numbers parsed from text columns (missing when blank or not a number) and, per row, what was not a number."""
+    parsed: dict[str, pd.Series] = {}
+    problems = pd.Series("", index=frame.index, dtype="object")
+    for column in whole + decimal:
+        if column not in frame:
+            continue
+        text = frame[column]
+        number = pd.to_numeric(text, errors="coerce")
+        wrong = text.notna() & (number.isna() | ((number % 1 != 0) if column in whole else False))
+        if wrong.any():
+            problems[wrong] += f"{column} " + text[wrong].map(repr) + (" is not a whole number; " if column in whole
+                                                                       else " is not a number; ")
+        parsed[column] = number.where(~wrong)
+    return parsed, problems.str.rstrip("; ").replace("", None)
