@@ -15,8 +15,8 @@ from markupsafe import escape
 from mentorflow import settings
 from mentorflow.forms import events
 from mentorflow.forms.app import FormsSettings, create_app
-from mentorflow.quality.gate import CheckOutcome, Problem
 from mentorflow.quality.report import write_report
+from mentorflow.quality.results import CheckOutcome, Problem
 from mentorflow.stages import kickoff, match, validate
 from mentorflow.store import Store, applications, matches
 

@@ -15,8 +15,8 @@ from mentorflow.contract.columns import (
 )
 from mentorflow.contract.parsing import parse_ids
 from mentorflow.quality.expectations import Spec
-from mentorflow.quality.gate import Batch
 from mentorflow.quality.reader import ROW
+from mentorflow.quality.results import Batch
 from mentorflow.quality.spec_helpers import (
     between,
     null_spec,

@@ -9,13 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mentorflow.contract.checks import CHECKS
+from mentorflow.quality.results import CheckOutcome
 from mentorflow.reports import render
-
-if TYPE_CHECKING:
-    from mentorflow.quality.gate import CheckOutcome
 
 ROWS_SHOWN = 500
 

@@ -14,9 +14,10 @@ import pandas as pd
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.errors import GateFailure, UnreadableFile
 from mentorflow.quality import pair_suites, suites
-from mentorflow.quality.gate import GateResult, run_gate
+from mentorflow.quality.gate import run_gate
 from mentorflow.quality.quarantine import without_held
 from mentorflow.quality.reader import read_csv
+from mentorflow.quality.results import GateResult
 from mentorflow.store import Store, applications, evaluations, matches, people
 
 

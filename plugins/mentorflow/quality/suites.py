@@ -26,8 +26,8 @@ from mentorflow.contract.columns import (
 )
 from mentorflow.contract.parsing import parse_skills
 from mentorflow.quality.expectations import Spec
-from mentorflow.quality.gate import Batch
 from mentorflow.quality.reader import LINE, ROW
+from mentorflow.quality.results import Batch
 from mentorflow.quality.spec_helpers import (
     between,
     file_row_specs,
