@@ -48,7 +48,7 @@ TOP = "mentorflow"
 # --------------------------------------------------------------------------------------------
 _BELOW_1 = frozenset({
     "mentorflow",  # the root package (__init__.py: only __version__)
-    "errors", "settings", "contract",
+    "errors", "settings", "contract", "privacy",
 })
 _BELOW_2 = _BELOW_1 | {"cohorts", "store"}
 _BELOW_3 = _BELOW_2 | {"roster", "matching", "outcomes", "messaging", "forms", "quality", "reports"}
@@ -58,7 +58,8 @@ _BELOW_5 = _BELOW_4 | {"orchestration"}
 ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     # level 0: imports nothing of ours
     "mentorflow": frozenset(),
-    "errors": frozenset(),
+    "privacy": frozenset(),
+    "errors": frozenset({"privacy"}),  # error texts never carry a recipient's address
     "settings": frozenset(),
     "contract": frozenset({"errors"}),  # a malformed file raises the shared ImportFileError
     # level 1

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mentorflow.privacy import redact
+
 
 class CohortConfigError(ValueError):
     """A cohort file that cannot be used, with every problem spelled out."""
@@ -43,7 +45,7 @@ class ProviderBusy(RuntimeError):
     """
 
     def __init__(self, reason: str, settled: list | None = None):
-        super().__init__(reason)
+        super().__init__(redact(reason))  # a provider's text may quote a recipient's address
         self.settled = list(settled or [])
 
 
@@ -52,8 +54,13 @@ class DeliveryIncomplete(RuntimeError):
 
     def __init__(self, counts: dict[str, Any]):
         self.counts = counts
-        super().__init__(f"{counts['retry']} message(s) not delivered yet (transient errors, e.g. "
-                         f"{counts.get('last_transient_error')}); a retry of this task sends only those. {counts}")
+        super().__init__(redact(f"{counts['retry']} message(s) not delivered yet (transient errors, e.g. "
+                                f"{counts.get('last_transient_error')}); a retry of this task sends only those. "
+                                f"{counts}"))
+
+
+class WeakSecretKey(ValueError):
+    """The form-link signing key is missing, short or a placeholder: links signed with it could be forged."""
 
 
 class TokenError(ValueError):

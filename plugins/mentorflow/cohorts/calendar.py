@@ -191,11 +191,10 @@ def form_deadline(config: CohortConfig, form: str, period: str = "") -> dt.datet
     raise ValueError(f"unknown form {form!r}")
 
 
-def token_max_age(config: CohortConfig, form: str, period: str = "") -> float:
-    """Seconds a link to this form stays valid, counted from the window opening (before any link is
-    issued): until :data:`TOKEN_SLACK` after the form's deadline."""
-    opened, _ = window(config)
-    return (form_deadline(config, form, period) + TOKEN_SLACK - opened).total_seconds()
+def link_expiry(config: CohortConfig, form: str, period: str = "") -> dt.datetime:
+    """When a link to this form stops working: :data:`TOKEN_SLACK` after the form's deadline (a person
+    who opens it late is told the form closed; after that the link itself is refused)."""
+    return form_deadline(config, form, period) + TOKEN_SLACK
 
 
 def describe(moment: dt.datetime, config: CohortConfig) -> str:

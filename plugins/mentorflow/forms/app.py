@@ -32,12 +32,15 @@ from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.errors import CohortConfigError, TokenError
-from mentorflow.forms import events, models, security, service, tokens
+from mentorflow.forms import events, models, request_limits, security, service, tokens
 from mentorflow.forms import fields as form_fields
 from mentorflow.forms.registry import FormsSettings, Refusal, Registry, environment
+from mentorflow.forms.request_limits import SECURITY_HEADERS
+from mentorflow.privacy import redact_logger
 from mentorflow.store import Store
 
 log = logging.getLogger("mentorflow.forms")
+
 
 TITLES = {
     "application": "Apply to the mentoring program",
@@ -46,17 +49,10 @@ TITLES = {
     "rematch": "Ask for a different partner",
     "closeout": "End-of-program evaluation",
 }
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
-    "Referrer-Policy": "no-referrer",  # the link token is in the URL
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
-
-
 def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
     forms_settings = forms_settings or FormsSettings()
+    for logger_name in ("uvicorn.access", "uvicorn.error", "mentorflow.forms"):
+        redact_logger(logger_name)  # access log lines carry the link (token=…); errors may quote addresses
     registry = Registry()
     env = environment()
     delivering = threading.Lock()
@@ -91,14 +87,14 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
         if not token:
             raise Refusal(403, "This page needs the personal link from your email.")
 
-        def max_age(grant: tokens.FormGrant) -> float:
+        def expires_at(grant: tokens.FormGrant) -> dt.datetime:
             try:
-                return calendar.token_max_age(registry.config(grant.cohort_id), grant.form, grant.period)
+                return calendar.link_expiry(registry.config(grant.cohort_id), grant.form, grant.period)
             except CohortConfigError:
                 raise TokenError("This link is not valid.") from None
 
         try:
-            grant = tokens.verify(token, form=form, max_age_seconds=max_age, now=forms_settings.clock())
+            grant = tokens.verify(token, form=form, expires_at=expires_at, now=forms_settings.clock())
         except TokenError as exc:
             raise Refusal(403, str(exc)) from None
         config = registry.config(grant.cohort_id)
@@ -250,30 +246,44 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             return JSONResponse({"form": form, "answers": values}, headers=SECURITY_HEADERS)
         return render_form(request, form, token, config, grant, context, values, {}, saved=bool(saved))
 
+    def link_refusal(request: Request, form: str, token: str | None, as_json: bool) -> Response | None:
+        """Check the link before anything of the body is read: a forged or expired link costs nothing."""
+        try:
+            grant_for(form, token)
+        except Refusal as exc:
+            return refusal(request, exc, as_json)
+        return None
+
     @app.post("/forms/{form}")
     async def post_form(request: Request, form: str, background: BackgroundTasks,
                         token: str | None = None) -> Response:
-        fields = await _form_fields(request)
-        return await _in_thread(submit, request, form, token, background, fields, None, wants_json(request))
+        as_json = wants_json(request)
+        refused = await _in_thread(link_refusal, request, form, token, as_json)
+        if refused is not None:
+            return refused
+        try:
+            fields = await request_limits.form_fields(request)
+        except request_limits.BodyTooLarge:
+            return refusal(request, Refusal(413, request_limits.TOO_LARGE), as_json)
+        return await _in_thread(submit, request, form, token, background, fields, None, as_json)
 
     @app.post("/api/forms/{form}")
     async def post_api(request: Request, form: str, background: BackgroundTasks, token: str | None = None) -> Response:
-        if "application/json" not in request.headers.get("content-type", ""):
+        if request_limits.media_type(request.headers.get("content-type", "")) != "application/json":
             return JSONResponse({"error": "send the answers as a JSON object (Content-Type: application/json)"},
-                                status_code=415)
+                                status_code=415, headers=SECURITY_HEADERS)
+        refused = await _in_thread(link_refusal, request, form, token, True)
+        if refused is not None:
+            return refused
         try:
-            payload = json.loads(await request.body() or b"null")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return JSONResponse({"errors": {"body": "not valid JSON"}}, status_code=422)
+            payload = json.loads(await request_limits.capped_body(request) or b"null", parse_constant=request_limits.no_constant)
+        except request_limits.BodyTooLarge:
+            return JSONResponse({"error": request_limits.TOO_LARGE}, status_code=413, headers=SECURITY_HEADERS)
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, too deep, a number too long, NaN
+            return JSONResponse({"errors": {"body": "not valid JSON"}}, status_code=422, headers=SECURITY_HEADERS)
         return await _in_thread(submit, request, form, token, background, None, payload, True)
 
     return app
-
-
-async def _form_fields(request: Request) -> dict[str, str]:
-    """The posted fields (last value wins), as plain strings; uploads are not accepted."""
-    data = await request.form()
-    return {key: value for key, value in data.items() if isinstance(value, str)}
 
 
 async def _in_thread(fn: Callable, *args: Any) -> Any:

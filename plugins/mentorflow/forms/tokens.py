@@ -17,7 +17,8 @@ from pathlib import Path
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from mentorflow import settings
-from mentorflow.errors import TokenError
+from mentorflow.errors import TokenError, WeakSecretKey
+from mentorflow.privacy import private_dir, write_private_text
 
 FORMS = ("application", "gapfill", "pulse", "rematch", "closeout")
 
@@ -30,18 +31,46 @@ class FormGrant:
     period: str
 
 
+MIN_KEY_LENGTH = 32
+# words of the placeholders in .env.example and the docs: a key containing one was never set for real
+PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "placeholder", "example", "your-secret")
+
+
 def secret_key() -> str:
-    """MENTORFLOW_SECRET_KEY, else a random key kept (0600) in MENTORFLOW_HOME."""
+    """MENTORFLOW_SECRET_KEY, else a random key kept (0600) in MENTORFLOW_HOME; refuses a weak key.
+
+    The key file is written whole under a temporary name and then linked into place, so processes
+    starting at once either create it or read the complete key another one created.
+    """
     configured = settings.current().secret_key
     if configured and configured.get_secret_value():
-        return configured.get_secret_value()
+        return _strong(configured.get_secret_value(), "MENTORFLOW_SECRET_KEY")
     path = settings.home() / "secret.key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-    return Path(path).read_text().strip()
+        _create_key_file(path)
+    return _strong(path.read_text().strip(), str(path))
+
+
+def _create_key_file(path: Path) -> None:
+    private_dir(path.parent)
+    temporary = path.with_name(f".secret.key.{os.getpid()}.{secrets.token_hex(4)}")
+    write_private_text(temporary, secrets.token_urlsafe(48))
+    try:
+        os.link(temporary, path)  # atomic: fails if another process linked its key first
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _strong(key: str, source: str) -> str:
+    lowered = key.lower()
+    if len(key) < MIN_KEY_LENGTH or any(word in lowered for word in PLACEHOLDER_WORDS) or len(set(key)) < 8:
+        raise WeakSecretKey(
+            f"{source}: the form-link signing key must be at least {MIN_KEY_LENGTH} random characters and not a "
+            "placeholder (make one with: python -c \"import secrets; print(secrets.token_urlsafe(48))\"); "
+            "links signed with a weak key could be forged")
+    return key
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -54,15 +83,16 @@ def issue(grant: FormGrant) -> str:
     return _serializer().dumps({"c": grant.cohort_id, "p": grant.person_id, "f": grant.form, "t": grant.period})
 
 
-def verify(token: str, *, form: str, max_age_seconds: float | Callable[[FormGrant], float],
+def verify(token: str, *, form: str, expires_at: Callable[[FormGrant], dt.datetime],
            now: dt.datetime | None = None) -> FormGrant:
     """The grant inside a token for ``form``, or :class:`TokenError` (forged, expired, other form).
 
-    ``max_age_seconds`` may depend on the grant (a link lives until its form's deadline), hence
-    the callable; ``now`` lets the forms app and tests run on their own clock.
+    A link ends at a fixed moment that depends on its grant (``expires_at``: its form's deadline plus
+    a grace period, :func:`mentorflow.cohorts.calendar.link_expiry`), whenever it was issued; ``now``
+    lets the forms app and tests run on their own clock.
     """
     try:
-        data, issued = _serializer().loads(token, return_timestamp=True)
+        data = _serializer().loads(token)
     except BadSignature:
         raise TokenError("This link is not valid.") from None
     if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("c", "p", "f")):
@@ -70,9 +100,7 @@ def verify(token: str, *, form: str, max_age_seconds: float | Callable[[FormGran
     if data["f"] != form:
         raise TokenError("This link is not valid for this form.")
     grant = FormGrant(data["c"], data["p"], data["f"], str(data.get("t", "")))
-    limit = max_age_seconds(grant) if callable(max_age_seconds) else max_age_seconds
-    moment = now or dt.datetime.now(dt.timezone.utc)
-    if (moment - issued).total_seconds() > limit:
+    if (now or dt.datetime.now(dt.timezone.utc)) >= expires_at(grant):
         raise TokenError("This link has expired. Ask the program team for a new one.")
     return grant
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from mentorflow.messaging.message import OutgoingEmail, SendResult
+from mentorflow.privacy import private_dir
 
 
 class EmailBackend(Protocol):
@@ -88,7 +89,7 @@ class OutboxBackend:
         results = []
         for message in messages:
             target = self.path_for(message)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(target.parent)  # messages to people: owner only (mkstemp makes the file 0600)
             message_id = stable_message_id(message, "mentorflow.outbox")
             data = to_mime(message, message_id).as_bytes()
             fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")

@@ -16,6 +16,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from mentorflow.cohorts.loader import find_cohort
 from mentorflow.errors import GateFailure
+from mentorflow.privacy import redact
 from mentorflow.stages.common import CohortRun
 from mentorflow.store import Store
 
@@ -50,8 +51,8 @@ def run_stage(stage_function: StageFunction, cohort_id: str, context: dict[str, 
         summary = stage_function(run, *args)
     except GateFailure as exc:
         raise AirflowFailException(str(exc)) from exc
-    log.info("mentorflow %s: %s", name, json.dumps({k: v for k, v in summary.items() if k != "committee_text"},
-                                                   default=str))
+    brief = json.dumps({k: v for k, v in summary.items() if k != "committee_text"}, default=str)
+    log.info("mentorflow %s: %s", name, redact(brief))
     return summary
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mentorflow.privacy import write_private_text
 from mentorflow.store import Store, evaluations, matches
 
 MIN_PAIRS = 30
@@ -96,6 +97,5 @@ def write_suggestion(suggestion: Suggestion, cohort: str, path: Path) -> Path:
     for c in suggestion.no_evidence:
         lines.append(f"#   {c}: no evidence this cohort (weight kept)")
     lines += ["matching:", "  weights:"] + [f"    {c}: {w}" for c, w in suggestion.suggested.items()]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_private_text(path, "\n".join(lines) + "\n")
     return path

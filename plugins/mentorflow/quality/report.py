@@ -7,10 +7,10 @@ Written for ops (it names records and reasons, never free-text answers), once pe
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 from mentorflow.contract.checks import CHECKS
+from mentorflow.privacy import write_private_bytes
 from mentorflow.quality.results import CheckOutcome
 from mentorflow.reports import render
 
@@ -33,5 +33,5 @@ def write_report(config, store, gate: str, checked: int, outcomes: list[CheckOut
                                 "failed_checks": sum(1 for c in checks if not c["passed"]), "held_rows": len(held),
                                 "rows": rows[:ROWS_SHOWN], "truncated": max(0, len(rows) - ROWS_SHOWN)},
                                store, f"dq-{gate}")
-    shutil.copyfile(path, path.parent.parent / f"dq-{gate}.html")
+    write_private_bytes(path.parent.parent / f"dq-{gate}.html", path.read_bytes())
     return path

@@ -6,6 +6,8 @@ The writers only ever see the suppressed view (:func:`mentorflow.reports.hr_figu
 from __future__ import annotations
 
 import csv
+import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import pandas as pd
 
 from mentorflow import settings
 from mentorflow.outcomes import learning as feedback
+from mentorflow.privacy import write_private_text
 from mentorflow.reports.hr_figures import GROUPINGS, figures, publishable
 from mentorflow.reports.render import MIN_CELL, write_report
 from mentorflow.store import Store
@@ -35,14 +38,16 @@ def write(config, store: Store, evals: pd.DataFrame) -> dict[str, Path]:
     out = {"html": html, "weights": weights_file}
     for name, rows in _tables(view).items():
         path = html.with_name(f"hr-report-{name}.csv")
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["empty"])
-            writer.writeheader()
-            writer.writerows(rows)
+        buffer = io.StringIO(newline="")
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["empty"])
+        writer.writeheader()
+        writer.writerows(rows)
+        write_private_text(path, buffer.getvalue())
         store.record_report(config.cohort, f"hr-report-{name}-csv", str(path))
         out[name] = path
     pdf = html.with_suffix(".pdf")
     _write_pdf(config, view, pdf)
+    os.chmod(pdf, 0o600)
     store.record_report(config.cohort, "hr-report-pdf", str(pdf))
     out["pdf"] = pdf
     return out

@@ -16,6 +16,7 @@ import jinja2
 
 from mentorflow import settings
 from mentorflow.contract.disclosure import MIN_CELL  # noqa: F401  re-exported: the reports' threshold
+from mentorflow.privacy import write_private_text
 from mentorflow.store import Store
 
 
@@ -44,8 +45,7 @@ def render_report(config, template: str, context: dict[str, Any]) -> str:
 def write_report(config, name: str, template: str, context: dict[str, Any], store: Store, kind: str) -> Path:
     """Render ``template`` to ``<reports dir>/<cohort>/<name>`` and record it in the store as ``kind``."""
     out = settings.reports_dir(config.cohort) / name
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_report(config, template, context), encoding="utf-8")
+    write_private_text(out, render_report(config, template, context))
     store.record_report(config.cohort, kind, str(out))
     return out
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from mentorflow import settings
+from mentorflow.privacy import private_dir
 from mentorflow.store import migrate
 from mentorflow.store.tables import _now, cohorts, metadata, reports
 
@@ -56,7 +58,9 @@ class Store:
             if self.url.startswith("sqlite:///"):
                 db_path = self.url.removeprefix("sqlite:///")
                 if db_path and db_path != ":memory:":
-                    os.makedirs(os.path.dirname(os.path.abspath(db_path)), exist_ok=True)
+                    private_dir(Path(db_path).resolve().parent)
+                    if not os.path.exists(db_path):  # the store holds people's answers: owner only
+                        os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT, 0o600))
             engine = sa.create_engine(self.url, future=True)
             if engine.dialect.name == "sqlite":
                 sa.event.listen(engine, "connect", _sqlite_pragmas)
