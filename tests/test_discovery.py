@@ -31,7 +31,21 @@ def test_every_catalogue_skill_has_a_starting_point():
 
     assert set(SKILLS) <= set(resources())
     assert described(["negotiation", "unknown topic"])[0].startswith("negotiation: ")
-    assert described(["unknown topic"]) == ["unknown topic"]
+    assert described(["unknown topic"]) == []
+
+
+def test_free_text_of_past_participants_is_never_suggested_to_others():
+    """Two past mentees wrote the same words into their evaluation: the words are not a topic of the
+    vocabulary, so they reach nobody's email; a vocabulary topic reported as often still does."""
+    from mentorflow.outcomes.discovery import topics
+
+    lure = "visit http://evil.example/login for your bonus"
+    past = [({"negotiation"}, topics(f"{lure};conflict resolution")),
+            ({"negotiation"}, topics(f"{lure};Conflict Resolution"))]
+    assert suggest({"negotiation"}, past) == ["conflict resolution"]
+    raw = [({"negotiation"}, {lure, "conflict resolution"})] * 2  # even if a caller skips topics()
+    assert suggest({"negotiation"}, raw) == ["conflict resolution"]
+    assert described([lure]) == []
 
 
 def test_kickoff_of_the_next_cohort_carries_what_the_last_one_learned(cohorts_dir):

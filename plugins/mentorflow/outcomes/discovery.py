@@ -4,7 +4,9 @@ A mentee asks about what they know they do not know. At close-out each participa
 topics their partnership turned out to be valuable for; for a new mentee we look at past
 mentees who wanted at least one of the same skills, count the valuable topics they reported
 that the new mentee did not ask for, and suggest the most common ones (only topics reported
-by at least :data:`MIN_REPORTS` people, so no single person's answer can be recognised).
+by at least :data:`MIN_REPORTS` people, so no single person's answer can be recognised). Only
+topics of the vocabulary (``include/resources/topics.yaml``) are ever shown to someone else: a
+participant's own words never travel into another person's email.
 """
 
 from __future__ import annotations
@@ -27,8 +29,15 @@ def resources() -> dict[str, str]:
     return yaml.safe_load((settings.include_dir() / "resources" / "topics.yaml").read_text(encoding="utf-8")) or {}
 
 
+def vocabulary() -> frozenset[str]:
+    """The topics that may be suggested to others: those the program team curated a starting point for."""
+    return frozenset(name.strip().lower() for name in resources())
+
+
 def topics(text: str | None) -> set[str]:
-    return {t.strip().lower() for t in (text or "").split(";") if t.strip()}
+    """The vocabulary topics named in a ';'-joined answer (anything else is the writer's own words)."""
+    known = vocabulary()
+    return {t.strip().lower() for t in (text or "").split(";") if t.strip().lower() in known}
 
 
 def history(store: Store, cohorts: list[str]) -> list[tuple[set[str], set[str]]]:
@@ -46,16 +55,18 @@ def history(store: Store, cohorts: list[str]) -> list[tuple[set[str], set[str]]]
 
 
 def suggest(wanted: set[str], past: list[tuple[set[str], set[str]]], limit: int = 3) -> list[str]:
-    """The topics most often found valuable by past mentees with overlapping wants, not already wanted."""
+    """The vocabulary topics most often found valuable by past mentees with overlapping wants, not already
+    wanted."""
+    known = vocabulary()
     counts: Counter[str] = Counter()
     for their_wants, valuable in past:
         if wanted & their_wants:
-            counts.update(valuable - wanted)
+            counts.update((valuable - wanted) & known)
     ranked = sorted((t for t, n in counts.items() if n >= MIN_REPORTS), key=lambda t: (-counts[t], t))
     return ranked[:limit]
 
 
 def described(topic_names: list[str]) -> list[str]:
-    """Kickoff-email lines: the topic and a starting point for it."""
-    catalogue = resources()
-    return [f"{t}: {catalogue[t]}" if t in catalogue else t for t in topic_names]
+    """Kickoff-email lines: each vocabulary topic with its starting point (anything else is dropped)."""
+    catalogue = {name.strip().lower(): text for name, text in resources().items()}
+    return [f"{t}: {catalogue[t]}" for t in topic_names if t in catalogue]
