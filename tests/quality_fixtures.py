@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pytest
+from conftest import write_cohort
+from mentorflow.cohorts.loader import load_cohort
+from mentorflow.contract.columns import APPLICATION_COLUMNS, ROSTER_COLUMNS
 from mentorflow.demo.synthetic import generate_applications, generate_roster
+from mentorflow.store import Store, url_for
 
 ROSTER_SIZE = 40
 
@@ -101,3 +106,40 @@ INTAKE_SOFT = [
                "E777777 is not in this cohort's roster"),
 ]
 
+
+BOTH_STORES = pytest.mark.parametrize(
+    "make_cohort", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+
+
+@pytest.fixture
+def make_cohort(request, cohorts_dir):
+    """Write roster/applications CSVs and a cohort; returns (config, store). SQLite unless a test asks
+    for both stores (``BOTH_STORES``)."""
+    stores = []
+    backend = getattr(request, "param", "sqlite")
+
+    def make(roster: pd.DataFrame | bytes, apps: pd.DataFrame | bytes | None = None, **overrides):
+        data = cohorts_dir / "data"
+        for name, content, columns in (("roster.csv", roster, ROSTER_COLUMNS),
+                                       ("applications.csv", apps, APPLICATION_COLUMNS)):
+            if isinstance(content, bytes):
+                data.mkdir(exist_ok=True)
+                (data / name).write_bytes(content)
+            elif content is not None:
+                write_rows(data / name, content, columns)
+        overrides.setdefault("eligibility", {"min_tenure_days": 0})
+        if backend == "postgresql":
+            overrides["store"] = {"url": request.getfixturevalue("postgres_url")}
+        config = load_cohort(write_cohort(cohorts_dir, **overrides))
+        store = Store(url_for(config.store))
+        if backend == "postgresql":
+            store.drop_all()
+        store.upgrade()
+        stores.append(store)
+        return config, store
+
+    yield make
+    for store in stores:
+        if backend == "postgresql":
+            store.drop_all()
+        store.engine.dispose()

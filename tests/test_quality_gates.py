@@ -7,17 +7,17 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from conftest import run_of, write_cohort
+from conftest import run_of
 from mentorflow import settings
-from mentorflow.cohorts.loader import load_cohort
-from mentorflow.demo.synthetic import APPLICATION_COLUMNS, ROSTER_COLUMNS
+from mentorflow.demo.synthetic import ROSTER_COLUMNS
 from mentorflow.errors import GateFailure
 from mentorflow.quality import stage_gates
 from mentorflow.stages import closeout, intake, match, validate
 from mentorflow.stages import open as open_stage
-from mentorflow.store import Store, applications, email_ledger, people, quarantine, url_for
+from mentorflow.store import Store, applications, email_ledger, people, quarantine
 from quality_fixtures import (
     APPLICATION_SOFT,
+    BOTH_STORES,
     INTAKE_SOFT,
     ROSTER_SOFT,
     good_applications,
@@ -27,44 +27,6 @@ from quality_fixtures import (
 )
 
 OPENED = dt.date(2026, 1, 5)
-
-
-BOTH_STORES = pytest.mark.parametrize(
-    "make_cohort", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
-
-
-@pytest.fixture
-def make_cohort(request, cohorts_dir):
-    """Write roster/applications CSVs and a cohort; returns (config, store). SQLite unless a test asks
-    for both stores (``BOTH_STORES``)."""
-    stores = []
-    backend = getattr(request, "param", "sqlite")
-
-    def make(roster: pd.DataFrame | bytes, apps: pd.DataFrame | bytes | None = None, **overrides):
-        data = cohorts_dir / "data"
-        for name, content, columns in (("roster.csv", roster, ROSTER_COLUMNS),
-                                       ("applications.csv", apps, APPLICATION_COLUMNS)):
-            if isinstance(content, bytes):
-                data.mkdir(exist_ok=True)
-                (data / name).write_bytes(content)
-            elif content is not None:
-                write_rows(data / name, content, columns)
-        overrides.setdefault("eligibility", {"min_tenure_days": 0})
-        if backend == "postgresql":
-            overrides["store"] = {"url": request.getfixturevalue("postgres_url")}
-        config = load_cohort(write_cohort(cohorts_dir, **overrides))
-        store = Store(url_for(config.store))
-        if backend == "postgresql":
-            store.drop_all()
-        store.upgrade()
-        stores.append(store)
-        return config, store
-
-    yield make
-    for store in stores:
-        if backend == "postgresql":
-            store.drop_all()
-        store.engine.dispose()
 
 
 def held(store: Store, gate: str, **where) -> list[dict]:

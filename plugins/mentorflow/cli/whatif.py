@@ -24,6 +24,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     from mentorflow.errors import CohortConfigError, GateFailure, ImportFileError
     from mentorflow.matching import propose
     from mentorflow.reports import matches as reports
+    from mentorflow.reports.render import write_csv
     from mentorflow.stages import intake, match, validate
     from mentorflow.stages import open as open_stage
     from mentorflow.stages.common import CohortRun
@@ -79,8 +80,8 @@ def cmd_match(args: argparse.Namespace) -> int:
     result = propose(match.match_input(config, store), progress=say, certify=args.certify)
     match.replace_proposal(run, "initial", result)
     report = reports.write_match_report(config, store, "initial")
-    result.pairs.to_csv(out / "matches.csv", index=False)
-    result.unmatched.to_csv(out / "unmatched.csv", index=False)
+    for name, frame in (("matches", result.pairs), ("unmatched", result.unmatched)):
+        write_csv(out / f"{name}.csv", frame.to_dict("records"), list(frame.columns))  # formula cells neutralised
     stats = result.stats
     say(f"{len(result.pairs):,} pairs (total score {stats['objective']:.3f}), {len(result.unmatched):,} unmatched; "
         f"timings {stats['seconds']}")

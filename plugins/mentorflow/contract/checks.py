@@ -56,7 +56,11 @@ _CHECKS = [
     Check("roster.header", "roster", "the file has the data contract's header columns", "hard", fixed=True),
     Check("roster.not_empty", "roster", "the file has at least one data row", "hard", fixed=True),
     Check("roster.encoding", "roster", "the row is valid UTF-8", "soft"),
-    Check("roster.row_shape", "roster", "the row has as many values as the header", "soft"),
+    Check("roster.row_shape", "roster", "the row can be read: as many values as the header, every quote closed, "
+          "no value over 65,536 characters", "soft"),
+    Check("roster.storable", "roster", "every value fits the program store: no NUL character, text within its "
+          "column's length, whole numbers within range", "soft"),
+    Check("roster.no_formulas", "roster", "no value starts like a spreadsheet formula (=, +, -, @)", "soft"),
     Check("roster.required_fields", "roster", f"{_words(ROSTER.required)} are filled in", "soft"),
     Check("roster.unique_ids", "roster", "employee_id is unique", "hard"),
     Check("roster.unique_emails", "roster", "email is unique, ignoring case", "soft"),
@@ -71,7 +75,11 @@ _CHECKS = [
     # intake: applications collected elsewhere (CSV), before they are stored
     Check("intake.header", "intake", f"the file has the {_words(APPLICATIONS.header)} columns", "hard", fixed=True),
     Check("intake.encoding", "intake", "the row is valid UTF-8", "soft"),
-    Check("intake.row_shape", "intake", "the row has as many values as the header", "soft"),
+    Check("intake.row_shape", "intake", "the row can be read: as many values as the header, every quote closed, "
+          "no value over 65,536 characters", "soft"),
+    Check("intake.storable", "intake", "every value fits the program store: no NUL character, text within its "
+          "column's length, whole numbers within range", "soft"),
+    Check("intake.no_formulas", "intake", "no value starts like a spreadsheet formula (=, +, -, @)", "soft"),
     Check("intake.required_fields", "intake", "employee_id is filled in", "soft"),
     Check("intake.known_people", "intake", "employee_id is in this cohort's roster", "soft"),
     Check("intake.one_per_person", "intake", "one application per person", "soft"),

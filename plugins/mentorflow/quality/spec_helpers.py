@@ -3,10 +3,12 @@ computed columns they check. Pure pandas; the suites in :mod:`.suites` and :mod:
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from functools import cache
 
 import pandas as pd
+import sqlalchemy as sa
 
 from mentorflow.contract.columns import (
     Range,
@@ -32,8 +34,58 @@ def header_specs(check: str, required: list[str], header: list[str]) -> list[Spe
                  table_level=True, needs_rows=False)]
 
 
-def file_row_specs(prefix: str) -> list[Spec]:
-    return [
+# OWASP's list of what a spreadsheet reads as the start of a formula; a plain signed number is fine
+FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+PLAIN_NUMBER = re.compile(r"^[+-]?\d[\d ]*(\.\d+)?$")
+INTEGER_LIMIT = 2**31 - 1  # the store's Integer columns (PostgreSQL integer)
+
+
+def store_problems(frame: pd.DataFrame, table: sa.Table) -> pd.Series:
+    """Per row, the first value the program store could not take (a NUL character, a text longer than its
+    column, a whole number beyond the column's range), so one bad cell is held instead of failing the
+    whole import."""
+    problems = pd.Series(None, index=frame.index, dtype="object")
+    for column in table.columns:
+        if column.name not in frame:
+            continue
+        text = frame[column.name]
+        filled = text.notna()
+        found = pd.Series(None, index=frame.index, dtype="object")
+        found[filled & text.str.contains("\x00", regex=False)] = f"{column.name} holds a NUL character"
+        length = getattr(column.type, "length", None)
+        if length:
+            found[filled & (text.str.len() > length)] = f"{column.name} is longer than {length} characters"
+        if isinstance(column.type, sa.Integer):
+            number = pd.to_numeric(text, errors="coerce")
+            found[number.abs() > INTEGER_LIMIT] = f"{column.name} is beyond ±{INTEGER_LIMIT:,}"
+        problems = problems.fillna(found)
+    return problems
+
+
+def formula_cells(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Per row, the first text value that a spreadsheet would run as a formula (flagged at the gate; every
+    CSV export also neutralises such cells)."""
+    problems = pd.Series(None, index=frame.index, dtype="object")
+    for column in columns:
+        if column not in frame:
+            continue
+        text = frame[column].fillna("")
+        risky = text.str.match(FORMULA_START) & ~text.str.match(PLAIN_NUMBER)
+        problems = problems.fillna(pd.Series(None, index=frame.index, dtype="object")
+                                   .mask(risky, column + " starts like a spreadsheet formula: " + text.str[:20].map(repr)))
+    return problems
+
+
+def file_row_specs(prefix: str, frame: pd.DataFrame | None = None, table: sa.Table | None = None,
+                   text_columns: list[str] = ()) -> list[Spec]:
+    """The checks of every row of a file: readable, UTF-8, storable, no formulas (the last two need the
+    frame they compute columns on, and the table it goes to)."""
+    extra = []
+    if frame is not None and table is not None:
+        frame["_store_problem"] = store_problems(frame, table)
+        frame["_formula"] = formula_cells(frame, list(text_columns))
+        extra = [null_spec(f"{prefix}.storable", "_store_problem"), null_spec(f"{prefix}.no_formulas", "_formula")]
+    return extra + [
         Spec(f"{prefix}.encoding", "ExpectColumnValuesToBeInSet", {"column": "_bad_encoding", "value_set": [False]},
              lambda r: f"line {r[LINE]} is not valid UTF-8 (undecodable bytes shown as \ufffd); "
                        "export the file as UTF-8"),

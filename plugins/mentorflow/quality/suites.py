@@ -40,6 +40,7 @@ from mentorflow.quality.spec_helpers import (
     whole_or_none,
 )
 from mentorflow.roster.eligibility import management_cycles
+from mentorflow.store import applications, people
 
 ROSTER_COLUMNS = ROSTER.names
 APPLICATION_COLUMNS = APPLICATIONS.names
@@ -79,7 +80,8 @@ def roster_batch(frame: pd.DataFrame, header: list[str], config: CohortConfig) -
     out["hire_date_ok"] = out["hire_date"].isna() | hire.notna()
     out["pip_key"] = out["on_pip"].str.lower()
     low, high = config.quality.level_range
-    specs += file_row_specs("roster") + [
+    texts = ROSTER.of_kind("id", "text", "email", "timezone", "date", "boolean")
+    specs += file_row_specs("roster", out, people, texts) + [
         null_spec("roster.required_fields", "missing_fields", lambda r, c: f"{r[c]} empty"),
         Spec("roster.unique_ids", "ExpectColumnValuesToBeUnique", {"column": "employee_id"},
              lambda r: f"employee_id {r['employee_id']} is on more than one row (this one at line {r[LINE]})"),
@@ -133,7 +135,8 @@ def intake_batch(frame: pd.DataFrame, header: list[str], roster_ids: set[str]) -
     out["role_key"] = out["role"].str.lower().fillna("(blank)")
     out["in_roster"] = out["employee_id"].isin(roster_ids) | out["employee_id"].isna()
     _, out["not_numbers"] = number_problems(out, WHOLE_NUMBER_COLUMNS, DECIMAL_COLUMNS)
-    specs += file_row_specs("intake") + [
+    texts = APPLICATIONS.of_kind("id", "text", "skills", "ids", "choice")
+    specs += file_row_specs("intake", out, applications, texts) + [
         *[Spec("intake.required_fields", "ExpectColumnValuesToNotBeNull", {"column": column},
                lambda r, c=column: f"{c} is empty") for column in INTAKE_REQUIRED_FIELDS],
         Spec("intake.known_people", "ExpectColumnValuesToBeInSet", {"column": "in_roster", "value_set": [True]},

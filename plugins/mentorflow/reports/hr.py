@@ -5,8 +5,6 @@ The writers only ever see the suppressed view (:func:`mentorflow.reports.hr_figu
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from pathlib import Path
 from typing import Any
@@ -15,9 +13,8 @@ import pandas as pd
 
 from mentorflow import settings
 from mentorflow.outcomes import learning as feedback
-from mentorflow.privacy import write_private_text
 from mentorflow.reports.hr_figures import GROUPINGS, figures, publishable
-from mentorflow.reports.render import MIN_CELL, write_report
+from mentorflow.reports.render import MIN_CELL, write_csv, write_report
 from mentorflow.store import Store
 
 
@@ -38,11 +35,7 @@ def write(config, store: Store, evals: pd.DataFrame) -> dict[str, Path]:
     out = {"html": html, "weights": weights_file}
     for name, rows in _tables(view).items():
         path = html.with_name(f"hr-report-{name}.csv")
-        buffer = io.StringIO(newline="")
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["empty"])
-        writer.writeheader()
-        writer.writerows(rows)
-        write_private_text(path, buffer.getvalue())
+        write_csv(path, rows, list(rows[0]) if rows else ["empty"])
         store.record_report(config.cohort, f"hr-report-{name}-csv", str(path))
         out[name] = path
     pdf = html.with_suffix(".pdf")

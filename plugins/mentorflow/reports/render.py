@@ -7,7 +7,9 @@ never changes a report. Every file written is recorded in the program store.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -67,3 +69,27 @@ def histogram(values: list[float], *, bins: int, low: float, high: float) -> lis
     top = max(counts)
     width = (high - low) / bins
     return [{"label": f"{low + i * width:.1f}", "count": c, "height": bar_width(c, top)} for i, c in enumerate(counts)]
+
+
+# OWASP CSV injection: a cell starting with one of these is run as a formula by spreadsheets
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell a spreadsheet shows as text: a text starting like a formula gets a leading apostrophe
+    (numbers, and texts that are plain signed numbers, stay as they are)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]], fieldnames: list[str]) -> Path:
+    """A CSV export for people to open in a spreadsheet: formula-looking cells neutralised, owner-only file."""
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=fieldnames or ["empty"])
+    writer.writeheader()
+    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
+    return write_private_text(path, buffer.getvalue())
