@@ -178,6 +178,29 @@ def test_delivery_errors_name_no_recipient():
     assert "ann@example.com" not in str(ProviderBusy("550 <ann@example.com> unavailable"))
 
 
+def test_a_send_summary_names_people_by_id_not_address(tmp_path):
+    from mentorflow.messaging.ledger import send_once
+    from mentorflow.messaging.message import LedgerKey, OutgoingEmail, SendResult
+
+    class Refusing:
+        name = "outbox"
+
+        def batches(self, messages):
+            return [messages]
+
+        def send(self, messages):
+            return [SendResult(m.key, False, error=f"550 <{m.to_email}> no such user", permanent=True)
+                    for m in messages]
+
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    store.upgrade()
+    message = OutgoingEmail(key=LedgerKey("c", "E1", "pulse", "pulse-1"), to_email="ann.secret@example.com",
+                            to_name="Ann", subject="s", html="h", text="t", from_email="m@example.com", from_name="M")
+    summary = send_once(store, Refusing(), [message])
+    assert summary["failed"] == 1 and summary["undeliverable"][0]["person_id"] == "E1"
+    assert "ann.secret" not in repr(summary)
+
+
 # -- item 14: links end at their form's deadline; sensitive files are private ------------------------
 
 

@@ -36,6 +36,7 @@ import sqlalchemy as sa
 from mentorflow.errors import DeliveryIncomplete, ProviderConfigError
 from mentorflow.messaging.backends import EmailBackend
 from mentorflow.messaging.message import LedgerKey, OutgoingEmail, SendResult
+from mentorflow.privacy import redact
 from mentorflow.store import Store, email_ledger
 
 log = logging.getLogger("mentorflow.email")
@@ -88,9 +89,11 @@ def send_once(store: Store, backend: EmailBackend, messages: Iterable[OutgoingEm
             counts[result] += 1
         transient = [r.error for r in results if not r.ok and not r.permanent]
         if transient:
-            counts["last_transient_error"] = transient[-1]
+            counts["last_transient_error"] = redact(transient[-1] or "")
     keys = [m.key for m in unique]
-    failures = [row for cohort in sorted({k.cohort_id for k in keys}) for row in undeliverable(store, cohort, keys=keys)]
+    # the summary is the task's return value (and its log): people by id, provider texts redacted
+    failures = [{**{k: v for k, v in row.items() if k != "recipient"}, "last_error": redact(row["last_error"] or "")}
+                for cohort in sorted({k.cohort_id for k in keys}) for row in undeliverable(store, cohort, keys=keys)]
     summary = {**counts, "undeliverable": failures[:REPORTED_FAILURES]}
     if len(failures) > REPORTED_FAILURES:
         summary["undeliverable_not_listed"] = len(failures) - REPORTED_FAILURES
