@@ -141,6 +141,31 @@ def test_weak_or_placeholder_keys_are_refused(monkeypatch, weak):
         tokens.issue(tokens.FormGrant("c", "E1", "pulse", "pulse-1"))
 
 
+def test_rotating_the_key_keeps_links_that_are_still_valid(monkeypatch):
+    old, new = "o" * 20 + "ld-key-0123456789abcdef", "n" * 20 + "ew-key-fedcba9876543210"
+    grant = tokens.FormGrant("c", "E1", "pulse", "pulse-1")
+    far = lambda g: dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)  # noqa: E731
+    monkeypatch.setenv("MENTORFLOW_SECRET_KEY", old)
+    issued_before = tokens.issue(grant)
+    monkeypatch.setenv("MENTORFLOW_SECRET_KEY", f"{new},{old}")  # rotation: new key first, the old one kept
+    issued_after = tokens.issue(grant)
+    assert tokens.verify(issued_before, form="pulse", expires_at=far) == grant
+    assert tokens.verify(issued_after, form="pulse", expires_at=far) == grant
+    monkeypatch.setenv("MENTORFLOW_SECRET_KEY", new)  # the old key retired: its links end
+    with pytest.raises(tokens.TokenError, match="not valid"):
+        tokens.verify(issued_before, form="pulse", expires_at=far)
+    assert tokens.verify(issued_after, form="pulse", expires_at=far) == grant
+
+
+def test_a_generated_key_has_384_random_bits(monkeypatch, tmp_path):
+    monkeypatch.delenv("MENTORFLOW_SECRET_KEY")
+    keys = []
+    for name in ("a", "b"):
+        monkeypatch.setenv("MENTORFLOW_HOME", str(tmp_path / name))
+        keys.append(tokens.secret_key())
+    assert keys[0] != keys[1] and all(len(k) == 64 for k in keys)  # 48 random bytes, base64url
+
+
 def test_an_empty_key_file_is_refused_not_used(monkeypatch, tmp_path):
     monkeypatch.delenv("MENTORFLOW_SECRET_KEY")
     (tmp_path / "home").mkdir(exist_ok=True)

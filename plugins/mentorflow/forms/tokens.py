@@ -36,19 +36,26 @@ MIN_KEY_LENGTH = 32
 PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "placeholder", "example", "your-secret")
 
 
-def secret_key() -> str:
-    """MENTORFLOW_SECRET_KEY, else a random key kept (0600) in MENTORFLOW_HOME; refuses a weak key.
+def secret_keys() -> list[str]:
+    """The link-signing keys, newest first: MENTORFLOW_SECRET_KEY (several keys separated by commas while
+    one is being rotated out), else a random key kept (0600) in MENTORFLOW_HOME. Every key must be strong.
 
     The key file is written whole under a temporary name and then linked into place, so processes
     starting at once either create it or read the complete key another one created.
     """
     configured = settings.current().secret_key
-    if configured and configured.get_secret_value():
-        return _strong(configured.get_secret_value(), "MENTORFLOW_SECRET_KEY")
+    if configured and configured.get_secret_value().strip():
+        keys = [k.strip() for k in configured.get_secret_value().split(",") if k.strip()]
+        return [_strong(k, "MENTORFLOW_SECRET_KEY") for k in keys]
     path = settings.home() / "secret.key"
     if not path.exists():
         _create_key_file(path)
-    return _strong(path.read_text().strip(), str(path))
+    return [_strong(path.read_text().strip(), str(path))]
+
+
+def secret_key() -> str:
+    """The key that signs new links (the newest)."""
+    return secret_keys()[0]
 
 
 def _create_key_file(path: Path) -> None:
@@ -74,7 +81,8 @@ def _strong(key: str, source: str) -> str:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key(), salt="mentorflow-form-link")
+    # itsdangerous signs with the last key of its list and accepts any: ours are newest first
+    return URLSafeTimedSerializer(list(reversed(secret_keys())), salt="mentorflow-form-link")
 
 
 def issue(grant: FormGrant) -> str:
