@@ -52,7 +52,10 @@ def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: C
     pairs["allowed"] = pairs["mentor_id"].map(allowed_load(apps, config)).fillna(1).astype("int64")
     committee = {tuple(p) for p in config.matching.forbids}
     avoid = {row.employee_id: set(parse_ids(row.avoid_partners)) for row in apps.itertuples()}
-    chains = reporting_chain(inp.people) if rules.forbid_reporting_line else {}
+    # over the whole roster the store has (ineligible and held rows too): a chain walked over the
+    # eligible people only stops at the first ineligible manager and misses everyone above
+    roster = inp.roster if inp.roster is not None else inp.people
+    chains = reporting_chain(roster) if rules.forbid_reporting_line else {}
 
     def why_forbidden(mentor: str, mentee: str) -> str | None:
         if mentor == mentee:

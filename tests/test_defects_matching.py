@@ -1,0 +1,174 @@
+"""Defects in matching: hard rules over the whole roster, freed people at the midpoint, mentors' own
+capacity, the run's moment instead of the wall clock, and a what-if run that sends nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from conftest import ready_store, run_of, write_cohort
+from mentorflow.cohorts.loader import load_cohort
+from mentorflow.demo.synthetic import (
+    APPLICATION_COLUMNS,
+    ROSTER_COLUMNS,
+    generate_applications,
+    generate_roster,
+)
+from mentorflow.errors import GateFailure
+from mentorflow.matching import MatchResult, scoring
+from mentorflow.quality import pair_suites, stage_gates
+from mentorflow.roster.eligibility import reporting_chain
+from mentorflow.stages import intake, match, validate
+from mentorflow.stages import open as open_stage
+from mentorflow.store import applications, matches, people, quarantine, unmatched
+from quality_fixtures import write_rows
+
+OPENED = dt.date(2026, 1, 5)
+PROGRAM_TYPES = ("traditional", "reverse", "symbiotic", "group")
+
+
+# -- 1. hard rules see every reporting line the HRIS gives, whatever else is wrong with a row ---------
+
+# soft problems that leave the row's manager link as the HRIS gave it (an unknown manager_id changes
+# the link itself, so it is not among them)
+SOFT_PROBLEMS = {
+    "bad timezone": ("timezone", "Mars/Olympus_Mons"),
+    "text where a number belongs": ("level", "two"),
+    "level out of range": ("level", "99"),
+    "invalid email": ("email", "ada.example.com"),
+    "blank name": ("full_name", ""),
+    "bad hire date": ("hire_date", "31/12/2020"),
+    "unreadable pip flag": ("on_pip", "maybe"),
+}
+ROSTER_PEOPLE = 60
+
+
+def _roster() -> pd.DataFrame:
+    roster = generate_roster(ROSTER_PEOPLE, seed=4).astype(object)
+    roster["on_pip"] = "false"
+    return roster
+
+
+def _everyone_applies(roster: pd.DataFrame) -> pd.DataFrame:
+    """Everyone applies (as 'both'), avoiding no one: every pair is a candidate unless a hard rule says no."""
+    apps = generate_applications(roster, seed=4, program_type="symbiotic", apply_rate=1.0, incomplete_rate=0.0)
+    apps["avoid_partners"] = ""
+    return apps
+
+
+def _middle_managers(roster: pd.DataFrame, count: int) -> list[int]:
+    """Rows of people who have a manager and reports of their own, most reports first: the links a
+    broken chain walk would lose."""
+    reports = roster["manager_id"].value_counts()
+    managed = roster[roster["manager_id"].astype(str).ne("") & roster["employee_id"].isin(reports.index)]
+    ranked = managed.assign(n=managed["employee_id"].map(reports)).sort_values(["n", "employee_id"], ascending=False)
+    return list(ranked.index[:count])
+
+
+def _imported(cohorts_dir, roster: pd.DataFrame, name: str):
+    write_rows(cohorts_dir / "data" / "roster.csv", roster, ROSTER_COLUMNS)
+    config = load_cohort(write_cohort(cohorts_dir, name, eligibility={"min_tenure_days": 0},
+                                      store={"url": f"sqlite:///{cohorts_dir / (name + '.db')}"}))
+    store = ready_store(config)
+    open_stage.import_roster(run_of(config, store, OPENED))
+    return config, store
+
+
+def _reporting_line_pairs(config, store, applicants: pd.DataFrame) -> tuple[set, set]:
+    """The reporting-line pairs among eligible applicants, as the matcher's hard rule and as the matches
+    gate see them (unordered)."""
+    inp = match.match_input(config, store)
+    inp.applications = applicants
+    pop = scoring.build_population(inp.people, applicants, inp.program_type, inp.rules)
+    roster = inp.roster if inp.roster is not None else inp.people
+    rules = scoring.relation_pairs(pop, {}, roster, forbid_reporting_line=True, previous=set(), forbidden=set())
+    engine = {frozenset((pop.ids[r], pop.ids[c])) for r, c, why in zip(rules.rows, rules.cols, rules.why) if why == 0}
+    ids = list(pop.ids)
+    everyone = pd.DataFrame([(a, b) for a in ids for b in ids if a < b], columns=["mentor_id", "mentee_id"])
+    everyone["score"], everyone["explanation"] = 0.5, "x"
+    batches = pair_suites.matches_batches(everyone, pd.DataFrame(columns=["employee_id", "role", "reason"]), inp,
+                                          config, to_place=set())
+    checked = batches[0].frame
+    line = checked["forbidden"].eq("the partners are in the same reporting line")
+    gate = {frozenset(p) for p in zip(checked.loc[line, "mentor_id"], checked.loc[line, "mentee_id"])}
+    return engine, gate
+
+
+@pytest.mark.parametrize("problem", sorted(SOFT_PROBLEMS))
+def test_quarantining_one_roster_row_never_removes_a_reporting_line_pair(cohorts_dir, problem):
+    clean = _roster()
+    everyone_applies = _everyone_applies(clean)
+    config, store = _imported(cohorts_dir, clean, "clean")
+    clean_engine, clean_gate = _reporting_line_pairs(config, store, everyone_applies)
+    assert clean_engine and clean_engine == clean_gate
+    column, value = SOFT_PROBLEMS[problem]
+    for n, row in enumerate(_middle_managers(clean, 3)):
+        broken = clean.copy()
+        broken.at[row, column] = value
+        held = broken.at[row, "employee_id"]
+        config, store = _imported(cohorts_dir, broken, f"broken-{n}")
+        assert [p["eligible"] for p in store.rows(people, employee_id=held)] in ([], [False])
+        engine, gate = _reporting_line_pairs(config, store, everyone_applies)
+        expected = {p for p in clean_engine if held not in p}  # the held person takes no part
+        assert expected - engine == set(), f"{problem} on {held}: the matcher lost reporting-line pairs"
+        assert expected - gate == set(), f"{problem} on {held}: the matches gate lost reporting-line pairs"
+
+
+def test_a_mentee_is_never_paired_with_a_senior_above_a_quarantined_manager(cohorts_dir):
+    # E1 (level 6) manages M (level 4, bad timezone) who manages E3 (level 1); E4 (level 6) sits elsewhere
+    roster = pd.DataFrame([
+        ["E1", "Ada Top", "ada@example.com", "Eng", "VP", 6, "", "Berlin", "Europe/Berlin", "2010-01-01", "false"],
+        ["M", "Max Mid", "max@example.com", "Eng", "Lead", 4, "E1", "Berlin", "Mars/Olympus_Mons", "2012-01-01",
+         "false"],
+        ["E3", "Eve Low", "eve@example.com", "Eng", "Dev", 1, "M", "Berlin", "Europe/Berlin", "2020-01-01", "false"],
+        ["E4", "Bob Far", "bob@example.com", "Ops", "VP", 6, "", "London", "Europe/London", "2010-01-01", "false"],
+    ], columns=ROSTER_COLUMNS)
+    apps = pd.DataFrame([
+        {"employee_id": "E1", "role": "mentor", "skills_offered": "python:5", "goals": "teach python",
+         "capacity": 1, **{f"tipi_{i}": 4 for i in range(1, 11)}},
+        {"employee_id": "E3", "role": "mentee", "skills_wanted": "python:3", "goals": "learn python",
+         **{f"tipi_{i}": 4 for i in range(1, 11)}},
+    ], columns=APPLICATION_COLUMNS)
+    write_rows(cohorts_dir / "data" / "applications.csv", apps, APPLICATION_COLUMNS)
+    config, store = _imported(cohorts_dir, roster, "chain")
+    intake.import_applications(run_of(config, store))
+    validate.validate_applications(run_of(config, store))
+    match.propose_matches(run_of(config, store))
+    assert store.rows(matches, cohort_id=config.cohort) == []
+    [left] = store.rows(unmatched, cohort_id=config.cohort, employee_id="E3")
+    assert "reporting line" in left["reason"]
+
+
+def test_a_person_whose_roster_row_is_held_is_kept_out_of_the_program(cohorts_dir):
+    roster = _roster()
+    held = roster.at[5, "employee_id"]
+    roster.at[5, "timezone"] = "Mars/Olympus_Mons"
+    write_rows(cohorts_dir / "data" / "applications.csv", _everyone_applies(roster), APPLICATION_COLUMNS)
+    config, store = _imported(cohorts_dir, roster, "kept-out")
+    [row] = store.rows(people, employee_id=held)
+    assert row["eligible"] is False and row["manager_id"] == roster.at[5, "manager_id"]
+    assert row["eligibility_reason"] == "roster row held by the data-quality gate (roster.timezones)"
+    assert row["timezone"] == "" and row["email"] == ""  # nothing else of a held row is taken as true
+    intake.import_applications(run_of(config, store))
+    assert store.rows(applications, employee_id=held) == []
+    assert any(r["record_key"] == held and "is not in this cohort's roster" in r["reason"]
+               for r in store.rows(quarantine, gate="intake"))
+
+
+def test_the_matches_gate_stops_a_pair_in_a_reporting_line_through_an_ineligible_manager(cohorts_dir):
+    roster = _roster()
+    config, store = _imported(cohorts_dir, roster, "gate")
+    chains = reporting_chain(store.frame(people))
+    row = _middle_managers(roster, 1)[0]
+    manager = roster.at[row, "employee_id"]
+    report = roster.loc[roster["manager_id"] == manager, "employee_id"].iloc[0]
+    boss = chains[manager][0]
+    with store.begin() as conn:  # the manager between them is not eligible (e.g. on a PIP)
+        conn.execute(people.update().where(people.c.employee_id == manager).values(eligible=False))
+    inp = match.match_input(config, store)
+    inp.applications = _everyone_applies(roster)
+    proposal = MatchResult(pd.DataFrame([{"mentor_id": boss, "mentee_id": report, "score": 0.5, "explanation": "x"}]),
+                           pd.DataFrame(columns=["employee_id", "role", "reason"]))
+    with pytest.raises(GateFailure, match="matches.no_forbidden_pair .* same reporting line"):
+        stage_gates.check_proposal(config, store, proposal, inp, to_place=set())
