@@ -8,6 +8,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 from conftest import ready_store, run_of, write_cohort
+from mentorflow.cohorts.config import MatchingRules
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.demo.synthetic import (
     APPLICATION_COLUMNS,
@@ -16,7 +17,7 @@ from mentorflow.demo.synthetic import (
     generate_roster,
 )
 from mentorflow.errors import GateFailure
-from mentorflow.matching import MatchResult, scoring
+from mentorflow.matching import MatchInput, MatchResult, propose, scoring
 from mentorflow.quality import pair_suites, stage_gates
 from mentorflow.roster.eligibility import reporting_chain
 from mentorflow.stages import intake, match, validate
@@ -171,4 +172,49 @@ def test_the_matches_gate_stops_a_pair_in_a_reporting_line_through_an_ineligible
     proposal = MatchResult(pd.DataFrame([{"mentor_id": boss, "mentee_id": report, "score": 0.5, "explanation": "x"}]),
                            pd.DataFrame(columns=["employee_id", "role", "reason"]))
     with pytest.raises(GateFailure, match="matches.no_forbidden_pair .* same reporting line"):
+        stage_gates.check_proposal(config, store, proposal, inp, to_place=set())
+
+
+# -- 3. a mentor's own capacity is never exceeded, in any program type ----------------------------------
+
+
+def _synthetic_input(kind: str, seed: int, n: int = 300, **rules) -> MatchInput:
+    roster = generate_roster(n, seed)
+    roster["on_pip"] = roster["on_pip"].eq("true")
+    apps = generate_applications(roster, seed, program_type=kind, incomplete_rate=0.0)
+    return MatchInput(kind, MatchingRules(**rules), roster, apps)
+
+
+def _program_cap(inp: MatchInput) -> int:
+    if inp.program_type == "symbiotic":
+        return 1  # one partner each
+    return inp.rules.group_size if inp.program_type == "group" else inp.rules.max_mentees_per_mentor
+
+
+@pytest.mark.parametrize("kind", PROGRAM_TYPES)
+def test_no_mentor_gets_more_mentees_than_they_offered_or_the_program_allows(kind):
+    for seed in (3, 17):
+        inp = _synthetic_input(kind, seed, group_size=4, max_mentees_per_mentor=2)
+        pairs = propose(inp).pairs
+        assert len(pairs)
+        offered = dict(zip(inp.applications["employee_id"], pd.to_numeric(inp.applications["capacity"])))
+        sides = [pairs["mentor_id"], pairs["mentee_id"]] if kind == "symbiotic" else [pairs["mentor_id"]]
+        load = pd.concat(sides).value_counts()
+        over = {m: (int(n), offered[m]) for m, n in load.items() if n > min(offered[m], _program_cap(inp))}
+        assert not over, f"{kind}, seed {seed}: mentor -> (mentees, capacity offered): {over}"
+
+
+def test_the_matches_gate_holds_a_group_mentor_to_the_capacity_they_offered(cohorts_dir):
+    config = load_cohort(write_cohort(cohorts_dir, "group-gate", program_type="group",
+                                      matching={"rules": {"group_size": 4}}))
+    store = ready_store(config)
+    roster = pd.DataFrame({"employee_id": ["M", "A", "B"], "manager_id": [None, None, None],
+                           "level": [5, 1, 1], "on_pip": [False] * 3})
+    apps = pd.DataFrame({"employee_id": ["M", "A", "B"], "role": ["mentor", "mentee", "mentee"],
+                         "capacity": [1, None, None], "avoid_partners": ["", "", ""]})
+    inp = MatchInput("group", config.matching.rules, roster, apps, roster=roster)
+    proposal = MatchResult(pd.DataFrame({"mentor_id": ["M", "M"], "mentee_id": ["A", "B"], "score": [0.5, 0.5],
+                                         "explanation": ["x", "x"]}),
+                           pd.DataFrame(columns=["employee_id", "role", "reason"]))
+    with pytest.raises(GateFailure, match="matches.capacity .* mentor M has 2 mentees, capacity 1"):
         stage_gates.check_proposal(config, store, proposal, inp, to_place=set())

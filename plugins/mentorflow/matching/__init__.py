@@ -4,6 +4,7 @@
 importing it stays light (the DAG factory reads :mod:`.committee` at parse time):
 
 - :mod:`.scoring`: pair scores and hard rules, vectorised block by block, top-k pruning;
+- :mod:`.capacity`: how many mentees a mentor takes (the matcher and the matches gate share it);
 - :mod:`.solver`: the PuLP model over candidate pairs (pure; benchmarked against the exact optimum);
 - :mod:`.engine`: one matching run from applications to explained pairs;
 - :mod:`.explain`: reasons for each pair and for everyone left unmatched;

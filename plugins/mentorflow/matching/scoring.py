@@ -34,6 +34,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from mentorflow.contract.parsing import parse_ids, parse_skills
+from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.matching.inputs import COMPONENTS
 from mentorflow.roster.eligibility import reporting_chain
 
@@ -161,12 +162,8 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
     pref.sum_duplicates()
     preference = pref.maximum(pref.T).tocsr()
 
-    cap = pd.to_numeric(_column(apps, "capacity"), errors="coerce").fillna(1).to_numpy()
     is_mentor = np.isin(role, ["mentor", "both"])
-    if program_type == "group":
-        capacity = np.where(is_mentor, rules.group_size, 1)
-    else:
-        capacity = np.where(is_mentor, np.clip(cap, 1, rules.max_mentees_per_mentor), 1)
+    capacity = np.where(is_mentor, mentor_capacity(_column(apps, "capacity"), program_type, rules).to_numpy(), 1)
     tz_names = row["timezone"].fillna("UTC").astype(str).to_numpy() if n else np.array([], dtype=object)
     return Population(
         ids=ids, level=pd.to_numeric(row["level"], errors="coerce").fillna(0).to_numpy(dtype=np.int32),

@@ -14,6 +14,7 @@ from mentorflow.contract.columns import (
     Table,
 )
 from mentorflow.contract.parsing import parse_ids
+from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.quality.expectations import Spec
 from mentorflow.quality.gate import Batch
 from mentorflow.quality.reader import ROW
@@ -27,12 +28,9 @@ from mentorflow.roster.eligibility import reporting_chain
 
 
 def allowed_load(apps: pd.DataFrame, config: CohortConfig) -> pd.Series:
-    """How many mentees each mentor may have, by employee_id: the rule the proposal must respect."""
-    rules = config.matching.rules
-    if config.program_type.value == "group":
-        return pd.Series(rules.group_size, index=apps["employee_id"])
-    capacity = (pd.to_numeric(apps["capacity"], errors="coerce").fillna(1)
-                .clip(lower=1, upper=rules.max_mentees_per_mentor))
+    """How many mentees each mentor may have, by employee_id: the rule the proposal must respect (what
+    the mentor offered, at most the program's cap; ``group_size`` too is only a cap)."""
+    capacity = mentor_capacity(apps["capacity"], config.program_type.value, config.matching.rules)
     return pd.Series(capacity.to_numpy(), index=apps["employee_id"])
 
 
