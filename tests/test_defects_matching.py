@@ -15,6 +15,7 @@ from mentorflow.demo.synthetic import (
     ROSTER_COLUMNS,
     generate_applications,
     generate_roster,
+    write_population,
 )
 from mentorflow.errors import GateFailure
 from mentorflow.matching import MatchInput, MatchResult, propose, scoring
@@ -218,3 +219,76 @@ def test_the_matches_gate_holds_a_group_mentor_to_the_capacity_they_offered(coho
                            pd.DataFrame(columns=["employee_id", "role", "reason"]))
     with pytest.raises(GateFailure, match="matches.capacity .* mentor M has 2 mentees, capacity 1"):
         stage_gates.check_proposal(config, store, proposal, inp, to_place=set())
+
+
+# -- 4. matching runs at the run's moment, never at the wall clock's ------------------------------------
+
+SUMMER = dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.timezone.utc)  # Berlin +2, New York -4
+WINTER = dt.datetime(2026, 1, 15, 9, 0, tzinfo=dt.timezone.utc)  # Berlin +1, New York -5
+
+
+def _wall_clock_at(monkeypatch, at: dt.datetime) -> None:
+    """Whoever asks the datetime module for the time now gets ``at``."""
+    real = dt.datetime
+
+    class Clock(real):
+        @classmethod
+        def now(cls, tz=None):
+            return at.astimezone(tz) if tz is not None else at.replace(tzinfo=None)
+
+        @classmethod
+        def utcnow(cls):
+            return at.replace(tzinfo=None)
+
+    class Calendar(dt.date):
+        @classmethod
+        def today(cls):
+            return at.date()
+
+    monkeypatch.setattr(dt, "datetime", Clock)
+    monkeypatch.setattr(dt, "date", Calendar)
+
+
+def _proposal(inp: MatchInput) -> pd.DataFrame:
+    return propose(inp).pairs.sort_values(["mentor_id", "mentee_id"]).reset_index(drop=True)
+
+
+def test_the_same_input_and_moment_give_the_same_pairs_whatever_the_wall_clock(monkeypatch):
+    inp = _synthetic_input("traditional", 5, n=200)  # Berlin, London, US zones (DST) and Asian ones (none)
+    inp.moment = WINTER
+    runs = []
+    for clock in (SUMMER, WINTER):
+        with monkeypatch.context() as patched:
+            _wall_clock_at(patched, clock)
+            runs.append(_proposal(inp))
+    pd.testing.assert_frame_equal(runs[0], runs[1])
+
+
+def test_the_run_moment_decides_the_timezone_offsets(monkeypatch):
+    inp = _synthetic_input("traditional", 5, n=200)
+    runs = {}
+    for moment in (SUMMER, WINTER):
+        inp.moment = moment
+        with monkeypatch.context() as patched:
+            _wall_clock_at(patched, SUMMER)
+            runs[moment] = _proposal(inp)
+    assert not runs[SUMMER]["availability"].equals(runs[WINTER]["availability"])
+
+
+def test_the_match_stage_hands_the_run_moment_to_the_matcher(cohorts_dir, monkeypatch):
+    write_population(cohorts_dir / "data", 80, seed=6)
+    config = load_cohort(write_cohort(cohorts_dir, "moment"))
+    store = ready_store(config)
+    open_stage.import_roster(run_of(config, store, OPENED))
+    intake.import_applications(run_of(config, store))
+    validate.validate_applications(run_of(config, store))
+    seen = []
+
+    def spy(inp, **options):
+        seen.append(getattr(inp, "moment", None))
+        return propose(inp, **options)
+
+    monkeypatch.setattr(match, "propose", spy)
+    run = run_of(config, store, dt.datetime(2026, 6, 30, 9, 0))
+    match.propose_matches(run)
+    assert seen == [run.moment]

@@ -76,7 +76,7 @@ def cmd_match(args: argparse.Namespace) -> int:
         print(f"✗ {exc}", file=sys.stderr)
         return 1
 
-    result = propose(match.match_input(config, store), progress=say, certify=args.certify)
+    result = propose(match.match_input(config, store, moment=run.moment), progress=say, certify=args.certify)
     match.replace_proposal(run, "initial", result)
     report = reports.write_match_report(config, store, "initial")
     result.pairs.to_csv(out / "matches.csv", index=False)

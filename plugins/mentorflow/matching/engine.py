@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable
 
@@ -33,7 +32,7 @@ def _rule(rules, name: str, default):
 
 
 def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
-            moment: dt.datetime | None = None, certify: bool = False) -> MatchResult:
+            certify: bool = False) -> MatchResult:
     """Propose pairs honouring every hard rule, with reasons; see the module docstring."""
     say = progress or (lambda _: None)
     timings: dict[str, float] = {}
@@ -41,7 +40,7 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     rules, kind = inp.rules, inp.program_type
     weights = inp.weights or _default_weights()
     symmetric = kind == "symbiotic"
-    pop = scoring.build_population(inp.people, inp.applications, kind, rules, moment)
+    pop = scoring.build_population(inp.people, inp.applications, kind, rules, inp.moment)
     index = pop.index
     avoid = {e: parse_ids(a) for e, a in zip(inp.applications["employee_id"], inp.applications.get(
         "avoid_partners", pd.Series([""] * len(inp.applications))).fillna(""))}

@@ -9,7 +9,8 @@ weighted mean of six components in [0, 1]:
 - ``goals``: TF-IDF cosine similarity of goals and motivation texts;
 - ``personality``: Big Five from the TIPI answers, similarity (or complement) of the profiles;
 - ``preferences``: 1/rank when either lists the other in ``preferred_partners``;
-- ``availability``: monthly hours ratio and overlap of 9-to-5 working days across timezones;
+- ``availability``: monthly hours ratio and overlap of 9-to-5 working days across timezones (offsets
+  at the run's moment);
 - ``diversity``: a different department and a different location.
 
 Hard rules give a boolean mask over the same block. :func:`top_candidates` keeps the best
@@ -43,6 +44,9 @@ DENSE_VOCABULARY = 2048
 WORKDAY_HOURS = 8.0
 TRAITS = ("extraversion", "agreeableness", "conscientiousness", "emotional stability", "openness")
 _TIPI_MAX_DISTANCE = 6.0 * np.sqrt(len(TRAITS))
+# Timezone offsets (daylight saving time) depend on the date: they are taken at the run's moment, or,
+# when a caller has none (tests, benchmarks), at this fixed instant; never at the wall clock's.
+REFERENCE_MOMENT = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
 
 
 @dataclass
@@ -120,7 +124,8 @@ def big_five(apps: pd.DataFrame) -> np.ndarray:
 
 def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str, rules,
                      moment: dt.datetime | None = None) -> Population:
-    """Join applications with roster rows (participants = people with an application)."""
+    """Join applications with roster rows (participants = people with an application); ``moment``: the
+    run's moment, at which timezone offsets are taken (None: :data:`REFERENCE_MOMENT`)."""
     roster = people.drop_duplicates("employee_id").set_index("employee_id")
     apps = apps[apps["employee_id"].isin(roster.index)].drop_duplicates("employee_id").reset_index(drop=True)
     ids = apps["employee_id"].astype(str).to_numpy()
@@ -169,7 +174,7 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
         ids=ids, level=pd.to_numeric(row["level"], errors="coerce").fillna(0).to_numpy(dtype=np.int32),
         department=row["department"].fillna("").astype(str).to_numpy(),
         location=row["location"].fillna("").astype(str).to_numpy(),
-        tz_offset=_tz_offsets(tz_names, moment or dt.datetime.now(dt.timezone.utc)),
+        tz_offset=_tz_offsets(tz_names, moment or REFERENCE_MOMENT),
         hours=pd.to_numeric(_column(apps, "hours_per_month"), errors="coerce").to_numpy(dtype=np.float32),
         capacity=capacity.astype(np.int32),
         on_pip=row["on_pip"].fillna(False).astype(bool).to_numpy() if "on_pip" in row else np.zeros(n, bool),

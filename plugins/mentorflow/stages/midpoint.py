@@ -78,7 +78,8 @@ def decide_rematch(run: CohortRun) -> Rematch:
     kept = [m for m in active if m["match_id"] not in ending]
     freed = {m["mentee_id"] for m in active if m["match_id"] in ending}
     former = {(m["mentor_id"], m["mentee_id"]) for m in store.rows(matches, cohort_id=run.cohort)}
-    inp = match_input(run.config, store, fixed_pairs=[(m["mentor_id"], m["mentee_id"]) for m in kept])
+    inp = match_input(run.config, store, moment=run.moment,
+                      fixed_pairs=[(m["mentor_id"], m["mentee_id"]) for m in kept])
     inp.forbidden_pairs |= former
     # only freed mentees look for a partner; everyone else keeps theirs
     apps = inp.applications
