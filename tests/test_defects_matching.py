@@ -21,9 +21,9 @@ from mentorflow.errors import GateFailure
 from mentorflow.matching import MatchInput, MatchResult, propose, scoring
 from mentorflow.quality import pair_suites, stage_gates
 from mentorflow.roster.eligibility import reporting_chain
-from mentorflow.stages import intake, match, validate
+from mentorflow.stages import intake, kickoff, match, midpoint, validate
 from mentorflow.stages import open as open_stage
-from mentorflow.store import applications, matches, people, quarantine, unmatched
+from mentorflow.store import applications, matches, people, quarantine, rematch_requests, unmatched
 from quality_fixtures import write_rows
 
 OPENED = dt.date(2026, 1, 5)
@@ -292,3 +292,71 @@ def test_the_match_stage_hands_the_run_moment_to_the_matcher(cohorts_dir, monkey
     run = run_of(config, store, dt.datetime(2026, 6, 30, 9, 0))
     match.propose_matches(run)
     assert seen == [run.moment]
+
+
+# -- 2. the midpoint accounts for every person it frees, in every program type ---------------------------
+
+
+def _through_kickoff(cohorts_dir, kind: str):
+    write_population(cohorts_dir / "data", 160, seed=21, program_type=kind)
+    config = load_cohort(write_cohort(cohorts_dir, f"mid-{kind}", program_type=kind,
+                                      committee={"review_mode": "auto"}))
+    store = ready_store(config)
+    open_stage.import_roster(run_of(config, store, OPENED))
+    intake.import_applications(run_of(config, store))
+    validate.validate_applications(run_of(config, store))
+    match.propose_matches(run_of(config, store))
+    match.approve_matches(run_of(config, store))
+    kickoff.send_kickoff(run_of(config, store))
+    return config, store
+
+
+@pytest.mark.parametrize("kind", PROGRAM_TYPES)
+def test_every_person_freed_at_the_midpoint_is_rematched_or_given_a_reason(cohorts_dir, monkeypatch, kind):
+    config, store = _through_kickoff(cohorts_dir, kind)
+    active = sorted(store.rows(matches, cohort_id=config.cohort, status="active"), key=lambda m: m["match_id"])
+    ending = active[:10]
+    assert len(ending) == 10
+    store.upsert(rematch_requests, [{"cohort_id": config.cohort, "match_id": m["match_id"],
+                                     "requester_id": m["mentee_id"], "reason": "schedule", "comment": "",
+                                     "submitted_at": dt.datetime.now(dt.timezone.utc)} for m in ending])
+    seen = []
+
+    def spy(inp, **options):
+        seen.append(inp.moment)
+        return propose(inp, **options)
+
+    monkeypatch.setattr(midpoint, "propose", spy)
+    run = run_of(config, store, dt.datetime(2026, 1, 5, 10, 2))
+    summary = midpoint.rematch(run)
+    assert summary["ended"] == 10 and seen == [run.moment]
+
+    kept = {p for m in active[10:] for p in (m["mentor_id"], m["mentee_id"])}
+    freed = {p for m in ending for p in (m["mentor_id"], m["mentee_id"])} - kept
+    new = store.rows(matches, cohort_id=config.cohort, round="midpoint")
+    rematched = {p for m in new for p in (m["mentor_id"], m["mentee_id"])}
+    reasons = {u["employee_id"]: u["reason"] for u in store.rows(unmatched, cohort_id=config.cohort, round="midpoint")}
+    lost = freed - rematched - set(reasons)
+    assert not lost, f"{kind}: {len(lost)} of {len(freed)} freed people neither re-matched nor given a reason"
+    assert all(reasons.values())
+    # every new pair gives a freed person a partner, and no ended pair comes back
+    assert all(m["mentee_id"] in freed or (kind == "symbiotic" and m["mentor_id"] in freed) for m in new)
+    assert not {(m["mentor_id"], m["mentee_id"]) for m in new} & {(m["mentor_id"], m["mentee_id"]) for m in ending}
+
+
+def test_a_symbiotic_pair_the_gate_drops_leaves_both_partners_with_a_reason(cohorts_dir):
+    config = load_cohort(write_cohort(cohorts_dir, "sym-gate", program_type="symbiotic",
+                                      matching={"forbids": [["A", "B"]]},
+                                      quality={"severity": {"matches.no_forbidden_pair": "soft"}}))
+    store = ready_store(config)
+    roster = pd.DataFrame({"employee_id": ["A", "B"], "manager_id": [None, None], "level": [2, 2],
+                           "on_pip": [False, False]})
+    apps = pd.DataFrame({"employee_id": ["A", "B"], "role": ["both", "both"], "capacity": [1, 1],
+                         "avoid_partners": ["", ""]})
+    inp = MatchInput("symbiotic", config.matching.rules, roster, apps, roster=roster)
+    proposal = MatchResult(pd.DataFrame({"mentor_id": ["A"], "mentee_id": ["B"], "score": [0.5], "explanation": ["x"]}),
+                           pd.DataFrame(columns=["employee_id", "role", "reason"]))
+    checked = stage_gates.check_proposal(config, store, proposal, inp, to_place={"A", "B"})
+    assert checked.pairs.empty
+    reasons = dict(zip(checked.unmatched["employee_id"], checked.unmatched["reason"]))
+    assert set(reasons) == {"A", "B"} and all("the committee forbids this pair" in r for r in reasons.values())

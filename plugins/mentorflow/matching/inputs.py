@@ -32,6 +32,9 @@ class MatchInput:
     # taken at it, so a retry, a clear or a backfill scores the same. None (tests, benchmarks): a
     # fixed instant (scoring.REFERENCE_MOMENT); matching never reads the wall clock.
     moment: dt.datetime | None = None
+    # Only these look for a partner (the midpoint: the people it freed); every pair proposed gives one of
+    # them a partner. None: every applicant who wants a partner.
+    seekers: set[str] | None = None
 
 
 @dataclass

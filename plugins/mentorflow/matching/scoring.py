@@ -77,6 +77,7 @@ class Population:
     # (n, 5S) blocks per wanted level: 1/|wanted| where wanted == level; and min(1, offered/level)
     want_by_level: np.ndarray
     offer_cover: np.ndarray
+    seeks: np.ndarray | None = None  # who looks for a partner (None: everyone); a pair needs one of them
 
     @property
     def index(self) -> dict[str, int]:
@@ -123,9 +124,10 @@ def big_five(apps: pd.DataFrame) -> np.ndarray:
 
 
 def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str, rules,
-                     moment: dt.datetime | None = None) -> Population:
+                     moment: dt.datetime | None = None, seekers: set[str] | None = None) -> Population:
     """Join applications with roster rows (participants = people with an application); ``moment``: the
-    run's moment, at which timezone offsets are taken (None: :data:`REFERENCE_MOMENT`)."""
+    run's moment, at which timezone offsets are taken (None: :data:`REFERENCE_MOMENT`); ``seekers``: who
+    looks for a partner (None: everyone)."""
     roster = people.drop_duplicates("employee_id").set_index("employee_id")
     apps = apps[apps["employee_id"].isin(roster.index)].drop_duplicates("employee_id").reset_index(drop=True)
     ids = apps["employee_id"].astype(str).to_numpy()
@@ -184,6 +186,7 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
         location_code=pd.factorize(row["location"].fillna(""))[0].astype(np.int32) if n else np.zeros(0, np.int32),
         ranked=pref, preference=preference, is_mentor=is_mentor, is_mentee=np.isin(role, ["mentee", "both"]),
         want_by_level=want_by_level, offer_cover=offer_cover,
+        seeks=None if seekers is None else np.isin(ids, list(seekers)),
     )
 
 
@@ -299,7 +302,7 @@ def teaches(pop: Population, r: np.ndarray, c: np.ndarray, program_type: str) ->
 class BlockRules:
     """Boolean masks of one block, in the order the rules are explained to the unmatched."""
 
-    basic: np.ndarray  # not self, partner in the right role, not on a PIP
+    basic: np.ndarray  # not self, partner in the right role, not on a PIP, one of them seeking a partner
     level: np.ndarray
     relation: np.ndarray
     teaches: np.ndarray
@@ -312,6 +315,8 @@ class BlockRules:
 def block_rules(pop: Population, relations: PairRules, r: np.ndarray, c: np.ndarray, program_type: str,
                 min_level_gap: int, col_pos: np.ndarray) -> BlockRules:
     basic = (r[:, None] != c[None, :]) & ~pop.on_pip[r][:, None] & ~pop.on_pip[c][None, :]
+    if pop.seeks is not None:  # every pair gives a seeker a partner (symbiotic: either side may be the one)
+        basic &= pop.seeks[r][:, None] | pop.seeks[c][None, :]
     relation = np.ones((len(r), len(c)), dtype=bool)
     row_pos = np.full(len(pop.ids), -1, dtype=np.int64)
     row_pos[r] = np.arange(len(r))

@@ -105,11 +105,18 @@ def check_proposal(config: CohortConfig, store: Store, proposal, inp, *, to_plac
         return proposal
     pairs, mentees = batches
     dropped = pairs.frame[pairs.frame["_row"].isin(result.held_rows("pairs"))]
+    proposal.pairs = proposal.pairs.drop(index=proposal.pairs.index[dropped["_row"].to_numpy()])
+    # the mentor of a dropped pair left with no partner at all (in a symbiotic cohort: the other partner)
+    # is told why as well
+    partnered = set(proposal.pairs["mentor_id"]) | set(proposal.pairs["mentee_id"])
+    partnered |= {p for pair in inp.fixed_pairs for p in pair}
     reasons = {}
     for problem in result.problems:
-        mentee = problem.values.get("mentee_id") or problem.values.get("employee_id")
-        reasons.setdefault(mentee, f"held by the data-quality gate ({problem.reason})")
-    proposal.pairs = proposal.pairs.drop(index=proposal.pairs.index[dropped["_row"].to_numpy()])
+        why = f"held by the data-quality gate ({problem.reason})"
+        reasons.setdefault(problem.values.get("mentee_id") or problem.values.get("employee_id"), why)
+        mentor = problem.values.get("mentor_id")
+        if mentor and mentor not in partnered:
+            reasons.setdefault(mentor, why)
     extra = pd.DataFrame(sorted(reasons.items()), columns=["employee_id", "reason"])
     kept = proposal.unmatched[~proposal.unmatched["employee_id"].isin(reasons)]
     proposal.unmatched = pd.concat([kept, extra], ignore_index=True)
