@@ -8,6 +8,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 from conftest import ready_store, run_of, write_cohort
+from email_fixtures import SmtpCatcher
 from mentorflow.cohorts.config import MatchingRules
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.demo.synthetic import (
@@ -360,3 +361,36 @@ def test_a_symbiotic_pair_the_gate_drops_leaves_both_partners_with_a_reason(coho
     assert checked.pairs.empty
     reasons = dict(zip(checked.unmatched["employee_id"], checked.unmatched["reason"]))
     assert set(reasons) == {"A", "B"} and all("the committee forbids this pair" in r for r in reasons.values())
+
+
+# -- 5. a what-if run sends nothing and leaves the cohort's store alone ---------------------------------
+
+
+def _contents(store) -> dict[str, list]:
+    from mentorflow.store import metadata
+
+    with store.engine.connect() as conn:
+        return {t.name: sorted(map(repr, conn.execute(t.select()).all())) for t in metadata.sorted_tables}
+
+
+def test_a_whatif_run_sends_nothing_and_leaves_the_cohort_store_alone(cohorts_dir, tmp_path, monkeypatch, capsys):
+    from mentorflow.cli import main as cli
+
+    write_population(cohorts_dir / "data", 150, seed=9)  # some applications miss answers: gap-fill material
+    cohort = write_cohort(cohorts_dir, "whatif-smtp", sender={"backend": "smtp"},
+                          store={"url": f"sqlite:///{tmp_path / 'cohort-store.db'}"})
+    config = load_cohort(cohort)
+    store = ready_store(config)
+    open_stage.import_roster(run_of(config, store, OPENED))  # the cohort is live: its store is in use
+    before = _contents(store)
+    out = tmp_path / "whatif"
+    with SmtpCatcher() as catcher:
+        monkeypatch.setenv("MENTORFLOW_SMTP_PORT", str(catcher.port))
+        code = cli.main(["match", "--cohort", str(cohort), "--out", str(out), "--today", "2026-01-05"])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert catcher.messages == [] and catcher.connections == 0
+    assert _contents(store) == before
+    [line] = [line for line in printed.splitlines() if "nothing is sent" in line]
+    assert "the cohort's store is not touched" in line
+    assert (out / "matches.csv").exists() and not (out / "outbox").exists()
