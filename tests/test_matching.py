@@ -51,8 +51,8 @@ def assert_hard_rules(inp: MatchInput, pairs: pd.DataFrame) -> None:
         assert len(everyone) == len(set(everyone)), "symbiotic: each person in at most one pair"
     else:
         assert pairs["mentee_id"].is_unique
-        capacity = {e: (inp.rules.group_size if kind == "group" else min(int(c), inp.rules.max_mentees_per_mentor))
-                    for e, c in zip(inp.applications["employee_id"], inp.applications["capacity"])}
+        cap = inp.rules.group_size if kind == "group" else inp.rules.max_mentees_per_mentor
+        capacity = {e: min(int(c), cap) for e, c in zip(inp.applications["employee_id"], inp.applications["capacity"])}
         for mentor, load in pairs.groupby("mentor_id").size().items():
             assert load <= capacity[mentor]
 

@@ -12,6 +12,7 @@ from mentorflow import settings
 from mentorflow.demo.synthetic import ROSTER_COLUMNS
 from mentorflow.errors import GateFailure
 from mentorflow.quality import stage_gates
+from mentorflow.roster.eligibility import admitted
 from mentorflow.stages import closeout, intake, match, validate
 from mentorflow.stages import open as open_stage
 from mentorflow.store import Store, applications, email_ledger, people, quarantine
@@ -34,7 +35,9 @@ def held(store: Store, gate: str, **where) -> list[dict]:
 
 
 def stored_ids(store: Store) -> set[str]:
-    return {p["employee_id"] for p in store.rows(people)}
+    """People whose roster rows passed the gate (held rows are kept too, for their manager link only)."""
+    roster = store.frame(people)
+    return set(roster.loc[admitted(roster), "employee_id"]) if len(roster) else set()
 
 
 # -- roster -----------------------------------------------------------------------------------
@@ -58,6 +61,11 @@ def test_roster_soft_problems_are_quarantined_with_reasons_and_good_rows_kept(ma
     every_broken = {e for ids in broken.values() for e in ids}
     assert {r["record_key"] for r in rows} == every_broken
     assert stored_ids(store) == set(roster["employee_id"]) - every_broken
+    kept = {p["employee_id"]: p for p in store.rows(people) if p["employee_id"] in every_broken}
+    assert set(kept) == every_broken and not any(p["eligible"] for p in kept.values())
+    by_id = roster.set_index("employee_id")
+    assert all(p["manager_id"] == by_id.at[e, "manager_id"] and p["eligibility_reason"].startswith(
+        "roster row held by the data-quality gate (roster.") for e, p in kept.items())
     assert summary["quarantined_rows"] == len(every_broken) and summary["people"] == len(roster) - len(every_broken)
     report = (settings.reports_dir(config.cohort) / "dq-roster.html").read_text()
     assert all(case.check in report for case in ROSTER_SOFT) and "Mars/Olympus_Mons" in report

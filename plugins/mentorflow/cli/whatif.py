@@ -3,10 +3,13 @@
     mentorflow match --cohort cohorts/spring.yaml [--roster roster.csv] [--applications applications.csv]
                      [--out whatif/] [--today 2027-03-15] [--top-k 15] [--fairness maxmin] [--certify]
 
-It runs the same steps as the cohort's stages (roster import and eligibility, application
-import and validation, matching, report) into a throw-away program store inside ``--out``, so
-the figures are the ones the real run would produce, then writes ``matches.csv``,
-``unmatched.csv`` and the HTML reports (proposed matches with the fairness audit, data quality).
+It runs the same load, gate and decide steps as the cohort's stages (roster import and
+eligibility, application import and validation, matching, report) into a throw-away program store
+inside ``--out``, so the figures are the ones the real run would produce, then writes
+``matches.csv``, ``unmatched.csv`` and the HTML reports (proposed matches with the fairness audit,
+data quality). A what-if never sends anything (none of the stages' sending steps runs, and the
+cohort's sender is swapped for an outbox inside ``--out`` in case one ever did) and never writes to
+the cohort's store (the cohort's store settings are swapped for the throw-away store).
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ def cmd_match(args: argparse.Namespace) -> int:
     from mentorflow.cohorts.loader import parse_cohort
     from mentorflow.errors import CohortConfigError, GateFailure, ImportFileError
     from mentorflow.matching import propose
+    from mentorflow.quality import stage_gates
     from mentorflow.reports import matches as reports
     from mentorflow.reports.render import write_csv
-    from mentorflow.stages import intake, match, validate
+    from mentorflow.stages import intake, match
     from mentorflow.stages import open as open_stage
     from mentorflow.stages.common import CohortRun
     from mentorflow.store import Store
@@ -48,8 +52,6 @@ def cmd_match(args: argparse.Namespace) -> int:
         return 1
     rules = config.matching.rules.model_copy(update={
         k: v for k, v in (("top_k", args.top_k), ("fairness", args.fairness)) if v is not None})
-    config = config.model_copy(update={"sources": sources,
-                                       "matching": config.matching.model_copy(update={"rules": rules})})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     os.environ["MENTORFLOW_HOME"] = str(out.resolve())  # reports of this what-if run go under --out
@@ -57,6 +59,13 @@ def cmd_match(args: argparse.Namespace) -> int:
     db.unlink(missing_ok=True)
     store = Store(f"sqlite:///{db}")
     store.upgrade()
+    # nothing of this run can reach the cohort's people or its store, even through a step that would try
+    config = config.model_copy(update={
+        "sources": sources, "matching": config.matching.model_copy(update={"rules": rules}),
+        "sender": config.sender.model_copy(update={"backend": "outbox", "conn_id": None}),
+        "store": config.store.model_copy(update={"url": str(store.url), "conn_id": None})})
+    print(f"what-if run: nothing is sent to anyone and the cohort's store is not touched "
+          f"(a throw-away store in {out})", flush=True)
     today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
     run = CohortRun(config, store, config.at(dt.datetime.combine(today, dt.time(9, 0))), run_id="what-if")
     started = time.monotonic()
@@ -70,14 +79,18 @@ def cmd_match(args: argparse.Namespace) -> int:
         say(f"  {roster['people']:,} people, {roster['eligible']:,} eligible, {roster['quarantined_rows']} rows quarantined")
         say(f"applications {sources.applications_csv} …")
         imported = intake.import_applications(run)
-        checked = validate.validate_applications(run)
+        # the validate stage's gate without its gap-fill emails
+        checked = stage_gates.check_applications(config, store)
+        if checked["valid"] == 0:
+            raise GateFailure(f"applications: none of {checked['applications']} applications is valid; "
+                              f"see {checked['report']}")
         say(f"  {imported['imported']:,} imported, {checked['valid']:,} valid, {checked['quarantined']} quarantined "
             f"(reasons: {checked['report']})")
     except (ImportFileError, GateFailure) as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 1
 
-    result = propose(match.match_input(config, store), progress=say, certify=args.certify)
+    result = propose(match.match_input(config, store, moment=run.moment), progress=say, certify=args.certify)
     match.replace_proposal(run, "initial", result)
     report = reports.write_match_report(config, store, "initial")
     for name, frame in (("matches", result.pairs), ("unmatched", result.unmatched)):

@@ -4,6 +4,7 @@
 importing it stays light (the DAG factory reads :mod:`.committee` at parse time):
 
 - :mod:`.scoring`: pair scores and hard rules, vectorised block by block, top-k pruning;
+- :mod:`.capacity`: how many mentees a mentor takes (the matcher and the matches gate share it);
 - :mod:`.solver`: the PuLP model over candidate pairs (pure; benchmarked against the exact optimum);
 - :mod:`.engine`: one matching run from applications to explained pairs;
 - :mod:`.explain`: reasons for each pair and for everyone left unmatched;
@@ -22,7 +23,8 @@ __all__ = ["COMPONENTS", "DEFAULT_TOP_K", "MatchInput", "MatchResult", "propose"
 
 def propose(inp: MatchInput, **options: Any) -> MatchResult:
     """Pairs that honour every hard rule and maximise the total score, each with its reasons
-    (options: ``progress``, ``moment``, ``certify``; see :func:`mentorflow.matching.engine.propose`)."""
+    (options: ``progress``, ``certify``; see :func:`mentorflow.matching.engine.propose`). Scores are taken at
+    ``inp.moment``, the run's moment, never at the wall clock's."""
     from mentorflow.matching.engine import propose as run  # lazy: PuLP and SciPy load only when a match runs
 
     return run(inp, **options)

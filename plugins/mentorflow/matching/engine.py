@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable
 
@@ -33,7 +32,7 @@ def _rule(rules, name: str, default):
 
 
 def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
-            moment: dt.datetime | None = None, certify: bool = False) -> MatchResult:
+            certify: bool = False) -> MatchResult:
     """Propose pairs honouring every hard rule, with reasons; see the module docstring."""
     say = progress or (lambda _: None)
     timings: dict[str, float] = {}
@@ -41,7 +40,7 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     rules, kind = inp.rules, inp.program_type
     weights = inp.weights or _default_weights()
     symmetric = kind == "symbiotic"
-    pop = scoring.build_population(inp.people, inp.applications, kind, rules, moment)
+    pop = scoring.build_population(inp.people, inp.applications, kind, rules, inp.moment, inp.seekers)
     index = pop.index
     avoid = {e: parse_ids(a) for e, a in zip(inp.applications["employee_id"], inp.applications.get(
         "avoid_partners", pd.Series([""] * len(inp.applications))).fillna(""))}
@@ -59,11 +58,12 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
         if mentee in index:
             busy[index[mentee]] = True
     everyone = np.arange(len(pop.ids))
-    if symmetric:
+    seeking = np.ones(len(pop.ids), dtype=bool) if pop.seeks is None else pop.seeks
+    if symmetric:  # a pair of two non-seekers is ruled out by the masks (scoring.block_rules)
         rows = cols = everyone[~busy]
         capacity = np.ones(len(cols), dtype=np.int64)
     else:
-        rows = everyone[pop.is_mentee & ~busy]
+        rows = everyone[pop.is_mentee & ~busy & seeking]
         mentors = everyone[pop.is_mentor]
         room = pop.capacity[mentors] - load[mentors]
         cols, capacity = mentors[room > 0], room[room > 0]
@@ -223,8 +223,9 @@ def _unmatched(pop, rows, cols, reasons, pairs, inp, relations, symmetric, commo
     fixed = {p for pair in inp.fixed_pairs for p in pair}
     # a 'both' applicant placed only as a mentor still needs a reason as a mentee
     placed = in_pairs if symmetric else set(pairs["mentee_id"])
+    seeking = pop.seeks if pop.seeks is not None else np.ones(len(pop.ids), dtype=bool)
     out = [(pop.ids[rows[r]], "mentee" if not symmetric else "partner", why) for r, why in sorted(reasons.items())
-           if pop.ids[rows[r]] not in placed]
+           if pop.ids[rows[r]] not in placed and seeking[rows[r]]]
     if not symmetric:
         listed = {e for e, _, _ in out}
         idle = [i for i, c in enumerate(cols) if pop.ids[c] not in in_pairs and pop.ids[c] not in fixed

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # kept light: the DAG factory imports this package at parse time
+    import datetime as dt
+
     import pandas as pd
 
 DEFAULT_TOP_K = 15
@@ -26,6 +28,13 @@ class MatchInput:
     # The whole roster, so that a reporting line through an ineligible manager still counts;
     # None means ``people``.
     roster: pd.DataFrame | None = None
+    # The run's moment (CohortRun.moment): timezone offsets, and so the working-hours overlap, are
+    # taken at it, so a retry, a clear or a backfill scores the same. None (tests, benchmarks): a
+    # fixed instant (scoring.REFERENCE_MOMENT); matching never reads the wall clock.
+    moment: dt.datetime | None = None
+    # Only these look for a partner (the midpoint: the people it freed); every pair proposed gives one of
+    # them a partner. None: every applicant who wants a partner.
+    seekers: set[str] | None = None
 
 
 @dataclass

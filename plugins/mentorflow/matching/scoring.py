@@ -9,7 +9,8 @@ weighted mean of six components in [0, 1]:
 - ``goals``: TF-IDF cosine similarity of goals and motivation texts;
 - ``personality``: Big Five from the TIPI answers, similarity (or complement) of the profiles;
 - ``preferences``: 1/rank when either lists the other in ``preferred_partners``;
-- ``availability``: monthly hours ratio and overlap of 9-to-5 working days across timezones;
+- ``availability``: monthly hours ratio and overlap of 9-to-5 working days across timezones (offsets
+  at the run's moment);
 - ``diversity``: a different department and a different location.
 
 Hard rules give a boolean mask over the same block. :func:`top_candidates` keeps the best
@@ -34,6 +35,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from mentorflow.contract.parsing import parse_ids, parse_skills
+from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.matching.inputs import COMPONENTS
 from mentorflow.roster.eligibility import reporting_chain
 
@@ -42,6 +44,9 @@ DENSE_VOCABULARY = 2048
 WORKDAY_HOURS = 8.0
 TRAITS = ("extraversion", "agreeableness", "conscientiousness", "emotional stability", "openness")
 _TIPI_MAX_DISTANCE = 6.0 * np.sqrt(len(TRAITS))
+# Timezone offsets (daylight saving time) depend on the date: they are taken at the run's moment, or,
+# when a caller has none (tests, benchmarks), at this fixed instant; never at the wall clock's.
+REFERENCE_MOMENT = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
 
 
 @dataclass
@@ -72,6 +77,7 @@ class Population:
     # (n, 5S) blocks per wanted level: 1/|wanted| where wanted == level; and min(1, offered/level)
     want_by_level: np.ndarray
     offer_cover: np.ndarray
+    seeks: np.ndarray | None = None  # who looks for a partner (None: everyone); a pair needs one of them
 
     @property
     def index(self) -> dict[str, int]:
@@ -118,8 +124,10 @@ def big_five(apps: pd.DataFrame) -> np.ndarray:
 
 
 def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str, rules,
-                     moment: dt.datetime | None = None) -> Population:
-    """Join applications with roster rows (participants = people with an application)."""
+                     moment: dt.datetime | None = None, seekers: set[str] | None = None) -> Population:
+    """Join applications with roster rows (participants = people with an application); ``moment``: the
+    run's moment, at which timezone offsets are taken (None: :data:`REFERENCE_MOMENT`); ``seekers``: who
+    looks for a partner (None: everyone)."""
     roster = people.drop_duplicates("employee_id").set_index("employee_id")
     apps = apps[apps["employee_id"].isin(roster.index)].drop_duplicates("employee_id").reset_index(drop=True)
     ids = apps["employee_id"].astype(str).to_numpy()
@@ -161,18 +169,14 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
     pref.sum_duplicates()
     preference = pref.maximum(pref.T).tocsr()
 
-    cap = pd.to_numeric(_column(apps, "capacity"), errors="coerce").fillna(1).to_numpy()
     is_mentor = np.isin(role, ["mentor", "both"])
-    if program_type == "group":
-        capacity = np.where(is_mentor, rules.group_size, 1)
-    else:
-        capacity = np.where(is_mentor, np.clip(cap, 1, rules.max_mentees_per_mentor), 1)
+    capacity = np.where(is_mentor, mentor_capacity(_column(apps, "capacity"), program_type, rules).to_numpy(), 1)
     tz_names = row["timezone"].fillna("UTC").astype(str).to_numpy() if n else np.array([], dtype=object)
     return Population(
         ids=ids, level=pd.to_numeric(row["level"], errors="coerce").fillna(0).to_numpy(dtype=np.int32),
         department=row["department"].fillna("").astype(str).to_numpy(),
         location=row["location"].fillna("").astype(str).to_numpy(),
-        tz_offset=_tz_offsets(tz_names, moment or dt.datetime.now(dt.timezone.utc)),
+        tz_offset=_tz_offsets(tz_names, moment or REFERENCE_MOMENT),
         hours=pd.to_numeric(_column(apps, "hours_per_month"), errors="coerce").to_numpy(dtype=np.float32),
         capacity=capacity.astype(np.int32),
         on_pip=row["on_pip"].fillna(False).astype(bool).to_numpy() if "on_pip" in row else np.zeros(n, bool),
@@ -182,6 +186,7 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
         location_code=pd.factorize(row["location"].fillna(""))[0].astype(np.int32) if n else np.zeros(0, np.int32),
         ranked=pref, preference=preference, is_mentor=is_mentor, is_mentee=np.isin(role, ["mentee", "both"]),
         want_by_level=want_by_level, offer_cover=offer_cover,
+        seeks=None if seekers is None else np.isin(ids, list(seekers)),
     )
 
 
@@ -297,7 +302,7 @@ def teaches(pop: Population, r: np.ndarray, c: np.ndarray, program_type: str) ->
 class BlockRules:
     """Boolean masks of one block, in the order the rules are explained to the unmatched."""
 
-    basic: np.ndarray  # not self, partner in the right role, not on a PIP
+    basic: np.ndarray  # not self, partner in the right role, not on a PIP, one of them seeking a partner
     level: np.ndarray
     relation: np.ndarray
     teaches: np.ndarray
@@ -310,6 +315,8 @@ class BlockRules:
 def block_rules(pop: Population, relations: PairRules, r: np.ndarray, c: np.ndarray, program_type: str,
                 min_level_gap: int, col_pos: np.ndarray) -> BlockRules:
     basic = (r[:, None] != c[None, :]) & ~pop.on_pip[r][:, None] & ~pop.on_pip[c][None, :]
+    if pop.seeks is not None:  # every pair gives a seeker a partner (symbiotic: either side may be the one)
+        basic &= pop.seeks[r][:, None] | pop.seeks[c][None, :]
     relation = np.ones((len(r), len(c)), dtype=bool)
     row_pos = np.full(len(pop.ids), -1, dtype=np.int64)
     row_pos[r] = np.arange(len(r))

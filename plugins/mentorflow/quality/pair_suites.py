@@ -14,6 +14,7 @@ from mentorflow.contract.columns import (
     Table,
 )
 from mentorflow.contract.parsing import parse_ids
+from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.quality.expectations import Spec
 from mentorflow.quality.reader import ROW
 from mentorflow.quality.results import Batch
@@ -27,12 +28,9 @@ from mentorflow.roster.eligibility import reporting_chain
 
 
 def allowed_load(apps: pd.DataFrame, config: CohortConfig) -> pd.Series:
-    """How many mentees each mentor may have, by employee_id: the rule the proposal must respect."""
-    rules = config.matching.rules
-    if config.program_type.value == "group":
-        return pd.Series(rules.group_size, index=apps["employee_id"])
-    capacity = (pd.to_numeric(apps["capacity"], errors="coerce").fillna(1)
-                .clip(lower=1, upper=rules.max_mentees_per_mentor))
+    """How many mentees each mentor may have, by employee_id: the rule the proposal must respect (what
+    the mentor offered, at most the program's cap; ``group_size`` too is only a cap)."""
+    capacity = mentor_capacity(apps["capacity"], config.program_type.value, config.matching.rules)
     return pd.Series(capacity.to_numpy(), index=apps["employee_id"])
 
 
@@ -52,7 +50,10 @@ def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: C
     pairs["allowed"] = pairs["mentor_id"].map(allowed_load(apps, config)).fillna(1).astype("int64")
     committee = {tuple(p) for p in config.matching.forbids}
     avoid = {row.employee_id: set(parse_ids(row.avoid_partners)) for row in apps.itertuples()}
-    chains = reporting_chain(inp.people) if rules.forbid_reporting_line else {}
+    # over the whole roster the store has (ineligible and held rows too): a chain walked over the
+    # eligible people only stops at the first ineligible manager and misses everyone above
+    roster = inp.roster if inp.roster is not None else inp.people
+    chains = reporting_chain(roster) if rules.forbid_reporting_line else {}
 
     def why_forbidden(mentor: str, mentee: str) -> str | None:
         if mentor == mentee:

@@ -8,7 +8,8 @@ Effects by gate:
 - ``applications``: release makes the application valid for matching at once when no other
   problem of it is still open or rejected; reject sets the application to ``rejected`` for good
   (later validate runs leave it alone).
-- ``roster``, ``intake``: the row was never stored; a released row is admitted by the next run
+- ``roster``, ``intake``: the row was never admitted (a held roster row is kept in ``people`` only for
+  its manager link, never eligible); a released row is admitted by the next run
   of the import (re-run the open stage, or wait for the next intake check), a rejected one stays out.
 - ``pulse``, ``closeout``: released answers count at the next health assessment or HR report.
 - ``matches``: a released problem no longer holds the pair when the proposal is made again.

@@ -18,6 +18,7 @@ from mentorflow.quality.gate import run_gate
 from mentorflow.quality.quarantine import without_held
 from mentorflow.quality.reader import read_csv
 from mentorflow.quality.results import GateResult
+from mentorflow.roster.eligibility import admitted
 from mentorflow.store import Store, applications, evaluations, matches, people
 
 
@@ -32,22 +33,35 @@ def held_count(result: GateResult) -> int:
     return len({(p.batch, p.row) for p in result.problems})
 
 
-def check_roster(config: CohortConfig, store: Store, path: Path) -> tuple[list[dict[str, Any]], GateResult]:
-    """The roster rows that passed the roster gate, typed for the ``people`` table."""
+def check_roster(config: CohortConfig, store: Store,
+                 path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], GateResult]:
+    """The roster rows that passed the roster gate, typed for the ``people`` table; and the held rows'
+    identity and manager link (with ``held_by``, the checks that held them): the hard rules need every
+    reporting line the HRIS gives, whatever else is wrong with a row."""
     frame, header = _read(path, "roster")
     batch = suites.roster_batch(frame, header, config)
     result = run_gate(config, store, "roster", [batch], complete=True)
-    good = batch.frame[~batch.frame["_row"].isin(result.held_rows("roster"))]
+    is_held = batch.frame["_row"].isin(result.held_rows("roster"))
+    good = batch.frame[~is_held]
     if good.empty:
         raise GateFailure(f"roster gate failed: none of the {len(frame)} rows of {path} passed; see {result.report}")
-    return suites.roster_records(good), result
+    held_by: dict[int, set[str]] = {}
+    for problem in result.problems:
+        if problem.batch == batch.name:
+            held_by.setdefault(problem.row, set()).add(problem.check)
+    return suites.roster_records(good), suites.held_roster_links(batch.frame[is_held], held_by), result
+
+
+def admitted_ids(store: Store, cohort: str) -> set[str]:
+    """The people of the cohort's roster whose rows passed the roster gate (or that ops released)."""
+    roster = store.frame(people, cohort_id=cohort)
+    return set(roster.loc[admitted(roster), "employee_id"]) if len(roster) else set()
 
 
 def check_intake(config: CohortConfig, store: Store, path: Path) -> tuple[list[dict[str, Any]], GateResult]:
     """The applications of a CSV that passed the intake gate, typed for the ``applications`` table."""
     frame, header = _read(path, "intake")
-    roster_ids = {r["employee_id"] for r in store.rows(people, cohort_id=config.cohort)}
-    batch = suites.intake_batch(frame, header, roster_ids)
+    batch = suites.intake_batch(frame, header, admitted_ids(store, config.cohort))
     result = run_gate(config, store, "intake", [batch], complete=True)
     good = batch.frame[~batch.frame["_row"].isin(result.held_rows("applications"))]
     return suites.application_records(good), result
@@ -92,11 +106,18 @@ def check_proposal(config: CohortConfig, store: Store, proposal, inp, *, to_plac
         return proposal
     pairs, mentees = batches
     dropped = pairs.frame[pairs.frame["_row"].isin(result.held_rows("pairs"))]
+    proposal.pairs = proposal.pairs.drop(index=proposal.pairs.index[dropped["_row"].to_numpy()])
+    # the mentor of a dropped pair left with no partner at all (in a symbiotic cohort: the other partner)
+    # is told why as well
+    partnered = set(proposal.pairs["mentor_id"]) | set(proposal.pairs["mentee_id"])
+    partnered |= {p for pair in inp.fixed_pairs for p in pair}
     reasons = {}
     for problem in result.problems:
-        mentee = problem.values.get("mentee_id") or problem.values.get("employee_id")
-        reasons.setdefault(mentee, f"held by the data-quality gate ({problem.reason})")
-    proposal.pairs = proposal.pairs.drop(index=proposal.pairs.index[dropped["_row"].to_numpy()])
+        why = f"held by the data-quality gate ({problem.reason})"
+        reasons.setdefault(problem.values.get("mentee_id") or problem.values.get("employee_id"), why)
+        mentor = problem.values.get("mentor_id")
+        if mentor and mentor not in partnered:
+            reasons.setdefault(mentor, why)
     extra = pd.DataFrame(sorted(reasons.items()), columns=["employee_id", "reason"])
     kept = proposal.unmatched[~proposal.unmatched["employee_id"].isin(reasons)]
     proposal.unmatched = pd.concat([kept, extra], ignore_index=True)

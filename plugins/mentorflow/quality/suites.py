@@ -39,7 +39,7 @@ from mentorflow.quality.spec_helpers import (
     or_words,
     whole_or_none,
 )
-from mentorflow.roster.eligibility import management_cycles
+from mentorflow.roster.eligibility import admitted, management_cycles
 from mentorflow.store import applications, people
 
 ROSTER_COLUMNS = ROSTER.names
@@ -121,6 +121,22 @@ def roster_records(frame: pd.DataFrame) -> list[dict]:
     )
     for column in ROSTER_TEXT:
         out[column] = out[column].fillna("")
+    return out.to_dict("records")
+
+
+def held_roster_links(frame: pd.DataFrame, held_by: dict[int, set[str]]) -> list[dict]:
+    """Roster rows the gate held, reduced to what the hard rules need whatever else is wrong with them:
+    who the person is and who their manager is (``held_by``: the checks that held each row, by ``_row``).
+    Everything else of the row is left empty; rows without an employee_id say nothing and are skipped."""
+    frame = frame[frame["employee_id"].notna()]
+    out = pd.DataFrame({column: [None] * len(frame) for column in ROSTER_COLUMNS}, dtype=object)
+    out["employee_id"] = frame["employee_id"].astype(str).to_numpy()
+    out["full_name"] = frame["full_name"].fillna("").astype(str).to_numpy()
+    out["manager_id"] = frame["manager_id"].astype(object).where(frame["manager_id"].notna(), None).to_numpy()
+    for column in ROSTER_TEXT:
+        out[column] = out[column].fillna("")
+    out["on_pip"] = False
+    out["held_by"] = [", ".join(sorted(held_by.get(row, ()))) for row in frame[ROW]]
     return out.to_dict("records")
 
 
@@ -213,7 +229,7 @@ def applications_batch(apps: pd.DataFrame, people: pd.DataFrame, config: CohortC
     out[ROW] = np.arange(len(out))
     for column in [*WHOLE_NUMBER_COLUMNS, *DECIMAL_COLUMNS, *ROSTER.of_kind("whole")]:
         out[column] = pd.to_numeric(out[column], errors="coerce")
-    out["in_roster"] = out["employee_id"].isin(set(people["employee_id"]))
+    out["in_roster"] = out["employee_id"].isin(set(people.loc[admitted(people), "employee_id"]))
     out["gaps"] = answer_gaps(out)
     out["missing_answers"] = out["gaps"].map(lambda g: "; ".join(g) or None).astype("object")
     out["bad_skill_levels"] = _bad_skill_levels(out)

@@ -6,6 +6,11 @@ import datetime as dt
 
 import pandas as pd
 
+# The reason stored for a roster row the roster gate held: the row is kept in ``people`` only for who the
+# person is and who their manager is, so that no reporting line through them is lost (never eligible).
+HELD_BY_GATE = "roster row held by the data-quality gate"
+REASON_LENGTH = 200  # people.eligibility_reason
+
 
 def assess(people: pd.DataFrame, rules, today: dt.date) -> pd.DataFrame:
     """Add ``eligible`` and ``eligibility_reason`` columns following the cohort's rules.
@@ -34,8 +39,26 @@ def assess(people: pd.DataFrame, rules, today: dt.date) -> pd.DataFrame:
     return out
 
 
+def held_back(rows: pd.DataFrame) -> pd.DataFrame:
+    """Roster rows the roster gate held (column ``held_by``: the checks that held them), as ``people``
+    rows that are never eligible; the reason names the checks. Once ops release a row, the next import
+    stores it like any other and assesses it."""
+    out = rows.drop(columns="held_by")
+    out["eligible"] = False
+    out["eligibility_reason"] = [f"{HELD_BY_GATE} ({checks})"[:REASON_LENGTH] for checks in rows["held_by"]]
+    return out
+
+
+def admitted(people: pd.DataFrame) -> pd.Series:
+    """Which ``people`` rows passed the roster gate (the others are kept only for their reporting line)."""
+    return ~people["eligibility_reason"].fillna("").astype(str).str.startswith(HELD_BY_GATE)
+
+
 def reporting_chain(people: pd.DataFrame) -> dict[str, list[str]]:
-    """Each person's managers up to the top (cycles stop the walk instead of looping)."""
+    """Each person's managers up to the top (cycles stop the walk instead of looping).
+
+    Give it every roster row the store has, eligible or not and held by the roster gate or not: a walk
+    over fewer rows stops at the first manager missing from them and loses the managers above."""
     manager = dict(zip(people["employee_id"], people["manager_id"]))
     chains: dict[str, list[str]] = {}
     for person in manager:

@@ -49,7 +49,7 @@ def previous_pairs(config: CohortConfig, store: Store) -> set[tuple[str, str]]:
 def propose_matches(run: CohortRun, *, locks: list[tuple[str, str]] = (),
                     forbids: list[tuple[str, str]] = ()) -> dict[str, Any]:
     """Propose the initial round; ``locks``/``forbids`` are the committee's additions to the YAML's."""
-    inp = match_input(run.config, run.store)
+    inp = match_input(run.config, run.store, moment=run.moment)
     inp.locked_pairs = [*inp.locked_pairs, *locks]
     inp.forbidden_pairs = inp.forbidden_pairs | set(forbids)
     result = stage_gates.check_proposal(run.config, run.store, propose(inp), inp)

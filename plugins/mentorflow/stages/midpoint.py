@@ -1,5 +1,5 @@
 """Midpoint stage: end at-risk pairs and pairs a partner asked to end, propose new partners for the
-mentees freed (healthy pairs stay fixed, former partners are never paired again); after the
+people freed (healthy pairs stay fixed, former partners are never paired again); after the
 committee approves, activate the new pairs and tell everyone affected, and no one else.
 
 The endings and the new proposal are decided first and written together in one transaction, so a
@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from mentorflow.cohorts import calendar
 from mentorflow.matching import MatchResult, propose
 from mentorflow.outcomes import health
@@ -21,6 +23,8 @@ from mentorflow.stages.kickoff import introductions
 from mentorflow.stages.match import approve_matches, committee_summary, match_input, proposal_rows
 from mentorflow.stages.pulse import assess_health
 from mentorflow.store import Store, applications, matches, pair_health, pulse_responses, rematch_requests, unmatched
+
+NOT_AVAILABLE = "not available for re-matching: no valid application, or no longer eligible"
 
 
 @dataclass
@@ -72,24 +76,39 @@ def pairs_to_end(run: CohortRun) -> dict[int, str]:
 
 
 def decide_rematch(run: CohortRun) -> Rematch:
+    """Which active pairs end, and new partners for everyone they free (healthy pairs stay as they are).
+
+    Everyone an ending leaves without a partner is either in a new pair or in the round's unmatched
+    list with a reason, in every program type: in a symbiotic cohort both partners look for a new one;
+    otherwise the mentee does, and a mentor left without mentees is offered to them or told why not."""
     store = run.store
     ending = pairs_to_end(run)
     active = store.rows(matches, cohort_id=run.cohort, status="active")
     kept = [m for m in active if m["match_id"] not in ending]
-    freed = {m["mentee_id"] for m in active if m["match_id"] in ending}
+    ended = [m for m in active if m["match_id"] in ending]
+    partnered = {p for m in kept for p in (m["mentor_id"], m["mentee_id"])}
+    freed = {p for m in ended for p in (m["mentor_id"], m["mentee_id"])} - partnered
+    symbiotic = run.config.program_type.value == "symbiotic"
+    seekers = freed if symbiotic else {m["mentee_id"] for m in ended} - {m["mentee_id"] for m in kept}
     former = {(m["mentor_id"], m["mentee_id"]) for m in store.rows(matches, cohort_id=run.cohort)}
-    inp = match_input(run.config, store, fixed_pairs=[(m["mentor_id"], m["mentee_id"]) for m in kept])
+    inp = match_input(run.config, store, moment=run.moment, seekers=seekers,
+                      fixed_pairs=[(m["mentor_id"], m["mentee_id"]) for m in kept])
     inp.forbidden_pairs |= former
-    # only freed mentees look for a partner; everyone else keeps theirs
-    apps = inp.applications
-    inp.applications = apps[apps["role"].isin(["mentor", "both"]) | apps["employee_id"].isin(freed)]
-    inp.applications = inp.applications[~(inp.applications["role"].eq("mentee")
-                                          & ~inp.applications["employee_id"].isin(freed))]
-    result = propose(inp)
-    result.pairs = result.pairs[result.pairs["mentee_id"].isin(freed)]
-    result.unmatched = result.unmatched[result.unmatched["employee_id"].isin(freed)]
-    result = stage_gates.check_proposal(run.config, store, result, inp, to_place=freed)
+    result = propose(inp)  # every pair gives a seeker a partner; everyone else keeps theirs
+    result.unmatched = result.unmatched[result.unmatched["employee_id"].isin(freed | seekers)]
+    result = stage_gates.check_proposal(run.config, store, result, inp, to_place=seekers)
+    missing = not_available(result, freed | seekers, seekers, symbiotic)
+    if len(missing):
+        result.unmatched = pd.concat([result.unmatched, missing], ignore_index=True)
     return Rematch(ending=ending, kept=kept, proposal=result)
+
+
+def not_available(result: MatchResult, accounted: set[str], seekers: set[str], symbiotic: bool) -> pd.DataFrame:
+    """Unmatched rows for the freed people the matcher could not consider (no valid application, or no
+    longer eligible), so that nobody an ending frees goes unaccounted for."""
+    placed = set(result.pairs["mentor_id"]) | set(result.pairs["mentee_id"]) | set(result.unmatched["employee_id"])
+    return pd.DataFrame([(e, "partner" if symbiotic else "mentee" if e in seekers else "mentor", NOT_AVAILABLE)
+                         for e in sorted(accounted - placed)], columns=["employee_id", "role", "reason"])
 
 
 def apply_rematch(run: CohortRun, decision: Rematch) -> None:
