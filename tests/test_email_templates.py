@@ -111,6 +111,20 @@ def test_rematch_names_the_new_partner_or_says_none_was_found():
     assert "could not find a new partner" in alone and "Your new partner" not in alone
 
 
+def test_rematch_names_the_partnership_that_ended_and_what_comes_next():
+    ctx = samples.context("rematch")
+    former = ctx["ended"][0]["full_name"]
+    subject, html, text = render_email("rematch", ctx)
+    assert f"Your partnership with {former} has ended." in text and str(escape(former)) in html
+    assert "no judgement of anyone" in text and subject == "Your mentoring partnership is changing"
+    kept = [samples.partner(7), samples.partner(8)]
+    _, _, staying = render_email("rematch", {**ctx, "partners": [], "continuing": kept})
+    assert f"You stay in the program with {kept[0]['full_name']} and {kept[1]['full_name']}" in staying
+    assert "could not find a new partner" not in staying and "will be in touch" not in staying
+    subject, _, gaining = render_email("rematch", {**ctx, "ended": []})
+    assert "has ended" not in gaining and subject == "Meet your new mentoring partner"
+
+
 def test_pulse_reminder_names_partner_period_and_closing_date():
     ctx = samples.context("pulse_reminder")
     subject, html, text = render_email("pulse_reminder", ctx)

@@ -28,6 +28,11 @@ def partner(number: int = 1) -> dict[str, Any]:
             "level": 5}
 
 
+def former_partner(number: int = 1) -> dict[str, Any]:
+    return {"employee_id": f"F{number:05d}", "full_name": f"Sam Okafor {number}", "email": f"sam.{number}@example.com",
+            "job_title": "Product Manager", "department": "Sales", "level": 4}
+
+
 def partnership(number: int = 1, role: str = "mentee") -> dict[str, Any]:
     """One partner the reader gains, as the pipeline describes it."""
     return {
@@ -63,7 +68,8 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
         "pulse": {"partners": [partner(number)], "period": "pulse-2", "link": LINK, "closes": "Friday 14 May 2027"},
         "pulse_reminder": {"partners": [partner(number)], "period": "pulse-2", "link": LINK,
                            "closes": "Friday 14 May 2027"},
-        "rematch": {"partners": [partnership(number)]},
+        # the partnership that ended (never why), the new partner, the partners kept (none here)
+        "rematch": {"ended": [former_partner(number)], "partners": [partnership(number)], "continuing": []},
         "closeout": {"link": LINK, "closes": "Monday 11 October 2027, 09:00 CEST"},
         "closeout_reminder": {"link": LINK, "closes": "Monday 11 October 2027, 09:00 CEST"},
         "at_risk": {"pairs": pair_risk, "period": "pulse-2",

@@ -35,7 +35,15 @@ def past_cohorts(config: CohortConfig, store: Store) -> list[str]:
 def introductions(config: CohortConfig, pairs: list[dict[str, Any]], template: str, period: str,
                   everyone: dict, apps: dict, past: PastWants | None = None) -> list[OutgoingEmail]:
     """One email per person introducing every partner ``pairs`` gives them (a mentor of two mentees gets
-    one). Whoever learns in a pair is also told of topics that past mentees with similar wants found
+    one); see :func:`introduction_contexts`."""
+    return [compose(config, everyone[me], template, period, **context)
+            for me, context in introduction_contexts(config, pairs, everyone, apps, past).items()]
+
+
+def introduction_contexts(config: CohortConfig, pairs: list[dict[str, Any]], everyone: dict, apps: dict,
+                          past: PastWants | None = None) -> dict[str, dict[str, Any]]:
+    """Per person, what their introduction says: every partner ``pairs`` gives them (``partners``), their
+    own goals and, for whoever learns in a pair, topics that past mentees with similar wants found
     valuable (``past`` from :func:`discovery.history`)."""
 
     def goals(person_id: str) -> str | None:
@@ -61,6 +69,5 @@ def introductions(config: CohortConfig, pairs: list[dict[str, Any]], template: s
         wanted = set(parse_skills((apps.get(person_id) or {}).get("skills_wanted")))
         return discovery.described(discovery.suggest(wanted, past))
 
-    return [compose(config, everyone[me], template, period, partners=mine, my_goals=goals(me),
-                    resources=resources(me))
-            for me, mine in partners.items()]
+    return {me: {"partners": mine, "my_goals": goals(me), "resources": resources(me)}
+            for me, mine in partners.items()}
