@@ -17,6 +17,16 @@ LINK = "http://127.0.0.1:8080/mentorflow/form/eyJzYW1wbGUiOnRydWV9.sample-token"
 DEADLINE = "Monday 15 March 2027, 17:00 CET"
 
 
+# who reads each template, where it is not a participant: each audience's layout carries its own footer
+# (base_ops.html, base_hr.html; participants' is base.html's)
+AUDIENCES: dict[str, str] = {"at_risk": "ops", "triage": "ops", "report_ready": "hr"}
+
+
+def audience(template: str) -> str:
+    """``participant``, ``ops`` (the program team) or ``hr``."""
+    return AUDIENCES.get(template, "participant")
+
+
 def person(number: int = 1) -> dict[str, Any]:
     return {"employee_id": f"E{number:05d}", "full_name": f"Alex Morgan {number}", "email": f"alex.{number}@example.com",
             "job_title": "Data Analyst", "department": "Finance", "level": 2}
@@ -76,15 +86,15 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
                     "undeliverable": [{"person_id": "E00042", "recipient": "old.address@example.com",
                                        "template": "pulse", "period": "pulse-2",
                                        "last_error": "SMTP 550 for old.address@example.com: mailbox unavailable"}]},
-        "report_ready": {"report_path": "reports/spring-2027/hr-report.html", "min_cell": 5},
+        "report_ready": {"attached": ["hr-report.pdf", "hr-report.html"], "min_cell": 5},
         # the forms app's notice to ops when a participant asks to end or re-match a pair
         "triage": {"match_id": 12, "wish": "be re-matched with a new partner", "requester_name": "Alex Morgan",
                    "mentor_name": "Priya Natarajan", "mentee_name": "Alex Morgan"},
     }
-    if template in ("at_risk", "triage"):
+    if audience(template) == "ops":
         base = ops
-    elif template == "report_ready":
-        base = {**ops, "person": {**ops["person"], "employee_id": "__hr__"}}
+    elif audience(template) == "hr":
+        base = {**ops, "person": {"employee_id": "__hr__", "full_name": "HR", "email": "hr-reports@example.com"}}
     if template not in extra:
         raise KeyError(f"no sample data for email template {template!r}; known: {', '.join(sorted(extra))}")
     return {**base, **extra[template]}
