@@ -59,6 +59,7 @@ def _kickoff_context(number: int) -> dict[str, Any]:
     return {
         "partners": [partnership(number)],
         "my_goals": f"Lead my first cross-team project by the midpoint (goal {number})",
+        "my_goals_shared": True,  # agreed on the application form to share them with the partner
         "resources": ["Internal course: Leading without authority (4 short sessions)",
                       "Reading: 'The Coaching Habit' (library, 3 copies)"],
     }
