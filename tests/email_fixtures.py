@@ -3,7 +3,8 @@
 ``FakeSendGrid``: an HTTP server speaking SendGrid's v3 mail-send API (POST /v3/mail/send):
 it checks the API key and validates the payload as SendGrid documents (from, 1..1000
 personalizations, at most 1,000 recipients, an address once per request, subject, content,
-substitution and category limits), answers 400 with SendGrid's error shape naming the field,
+substitution and category limits, attachments with base64 content and a file name), answers
+400 with SendGrid's error shape naming the field,
 applies each personalization's substitutions to produce the email a recipient would get,
 and follows a scripted fault plan: 429 with X-RateLimit-* and/or Retry-After, 5xx, slow
 answers, connections dropped before or after accepting.
@@ -14,6 +15,8 @@ answers, connections dropped before or after accepting.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import collections
 import email
 import email.policy
@@ -54,6 +57,7 @@ class Delivered:
     categories: list[str]
     custom_args: dict[str, str]
     request_number: int
+    attachments: list[tuple[str, str, bytes]] = field(default_factory=list)  # (file name, type, decoded content)
 
 
 @dataclass
@@ -224,6 +228,18 @@ def validate(payload: dict[str, Any]) -> list[dict[str, str]]:
         types = [part.get("type") for part in content]
         if "text/plain" in types and types.index("text/plain") != 0:
             err("If present, text/plain content must be first, followed by text/html.", "content.0.type")
+    for k, attachment in enumerate(payload.get("attachments") or []):
+        if not attachment.get("filename"):
+            err("The attachment filename parameter is required.", f"attachments.{k}.filename")
+        try:
+            base64.b64decode(attachment.get("content") or "", validate=True)
+        except (binascii.Error, ValueError):
+            err("The attachment content must be base64 encoded.", f"attachments.{k}.content")
+        if not attachment.get("content"):
+            err("The attachment content is required.", f"attachments.{k}.content")
+        if attachment.get("disposition", "attachment") not in ("attachment", "inline"):
+            err("The disposition of your attachment can be either \"inline\" or \"attachment\".",
+                f"attachments.{k}.disposition")
     categories = payload.get("categories") or []
     if len(categories) > 10 or any(len(c) > 255 for c in categories) or len(set(categories)) != len(categories):
         err("Categories: at most 10, unique, 255 characters each.", "categories")
@@ -234,6 +250,7 @@ def _deliver(payload: dict[str, Any], number: int) -> list[Delivered]:
     """The emails SendGrid would send: each personalization's substitutions applied to the content."""
     out = []
     parts = {c["type"]: c["value"] for c in payload["content"]}
+    files = [(a["filename"], a.get("type", ""), base64.b64decode(a["content"])) for a in payload.get("attachments") or []]
     for p in payload["personalizations"]:
         substitutions = p.get("substitutions") or {}
 
@@ -247,7 +264,7 @@ def _deliver(payload: dict[str, Any], number: int) -> list[Delivered]:
             out.append(Delivered(to=person["email"], subject=fill(p.get("subject") or payload.get("subject")),
                                  text=fill(parts.get("text/plain", "")), html=fill(parts.get("text/html", "")),
                                  mf_key=custom.get("mf_key", ""), categories=list(payload.get("categories") or []),
-                                 custom_args=custom, request_number=number))
+                                 custom_args=custom, request_number=number, attachments=list(files)))
     return out
 
 

@@ -112,6 +112,8 @@ def test_application_errors_then_saves_and_gapfill_shows_it_again(served, page):
     page.fill("#capacity", "2")
     page.fill("#skills_wanted-0-name", "public speaking")
     page.select_option("#skills_wanted-0-level", "3")
+    assert not page.is_checked("#share_goals")  # goals stay with the program team unless the person agrees
+    page.check("#share_goals")
     page.check("#consent")
     page.click("button[type=submit]")
     assert "your answers are saved" in page.locator(".success").inner_text()
@@ -119,9 +121,10 @@ def test_application_errors_then_saves_and_gapfill_shows_it_again(served, page):
     row = Store(world.store_url).rows(applications, employee_id="E1")[0]
     assert (row["role"], row["hours_per_month"], row["tipi_10"], row["skills_wanted"]) == ("both", 6.0, 2,
                                                                                          "public speaking:3")
+    assert row["share_goals"] is True
 
     page.goto(base + world.link("E1", "gapfill"))
-    assert page.input_value("#goals") == "Lead a small team"
+    assert page.input_value("#goals") == "Lead a small team" and page.is_checked("#share_goals")
     page.fill("#goals", "Lead a team of five")
     page.check("#consent")
     page.click("button[type=submit]")

@@ -123,6 +123,32 @@ def test_the_generator_writes_exactly_the_contracts_columns_and_values(tmp_path)
     assert all((row["capacity"] == "") == (row["role"] not in APPLICATIONS["capacity"].needed_by) for row in apps)
 
 
+def test_consent_to_share_goals_is_imported_as_the_contract_reads_booleans_and_absent_means_no(cohorts_dir):
+    """An applications CSV may say who agreed to share their goals with their partner; a blank cell, an
+    unknown word or a file without the column is no consent."""
+    from conftest import ready_store, run_of
+    from mentorflow.stages import intake
+    from mentorflow.store import applications, people
+
+    assert APPLICATIONS["share_goals"].kind == "boolean" and "share_goals" not in APPLICATIONS.header
+    config = load_cohort(write_cohort(cohorts_dir))
+    store = ready_store(config)
+    store.register_cohort(config)
+    store.upsert(people, [{"cohort_id": config.cohort, "employee_id": f"E{i}", "full_name": f"P {i}",
+                           "email": f"p{i}@example.com", "level": 3, "on_pip": False, "eligible": True}
+                          for i in range(1, 6)])
+    csv_path = config.resolve(config.sources.applications_csv)
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    csv_path.write_text("employee_id,role,goals,share_goals\nE1,mentee,grow,yes\nE2,mentee,grow,\n"
+                        "E3,mentee,grow,no\nE4,mentee,grow,maybe\n", encoding="utf-8")
+    intake.import_applications(run_of(config, store))
+    stored = {r["employee_id"]: r["share_goals"] for r in store.rows(applications, cohort_id=config.cohort)}
+    assert stored == {"E1": True, "E2": False, "E3": False, "E4": False}
+    csv_path.write_text("employee_id,role,goals\nE5,mentor,coach\n", encoding="utf-8")  # no such column
+    intake.import_applications(run_of(config, store))
+    assert store.rows(applications, cohort_id=config.cohort, employee_id="E5")[0]["share_goals"] is False
+
+
 def test_the_cohort_default_level_range_is_the_contracts():
     assert Quality().level_range == (contract.LEVEL.low, contract.LEVEL.high)
 

@@ -1,4 +1,5 @@
-"""The kickoff step through the outbox: one introduction per person, naming every partner they gain."""
+"""The kickoff step through the outbox: one introduction per person, naming every partner they gain and
+quoting a partner's goals only when that partner agreed to share them."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def test_a_mentor_of_two_mentees_gets_one_kickoff_naming_both(store, cohorts_dir
     store.register_cohort(config)
     store.upsert(people, [_person("M1", "Mia Mentor"), _person("A1", "Ann Mentee"), _person("B1", "Bo Mentee")])
     store.upsert(applications, [{"cohort_id": "test-cohort", "employee_id": pid, "role": role, "goals": goals,
-                                 "source": "form", "status": "valid", "submitted_at": dt.datetime.now(dt.timezone.utc)}
+                                 "share_goals": True, "source": "form", "status": "valid",
+                                 "submitted_at": dt.datetime.now(dt.timezone.utc)}
                                 for pid, role, goals in [("M1", "mentor", "coach two people"),
                                                          ("A1", "mentee", "learn SQL"), ("B1", "mentee", "negotiate")]])
     store.upsert(matches, [{"cohort_id": "test-cohort", "round": "initial", "mentor_id": "M1", "mentee_id": mentee,
@@ -44,3 +46,33 @@ def test_a_mentor_of_two_mentees_gets_one_kickoff_naming_both(store, cohorts_dir
     assert mentee["Subject"] == "Meet your mentoring partner: Mia Mentor"
     assert "Mia offers SQL" not in mentee.get_body(("plain",)).get_content()
     assert {m["status"] for m in store.rows(matches)} == {"active"}
+
+
+def test_kickoff_quotes_a_partners_goals_only_when_that_partner_agreed_to_share_them(store, cohorts_dir):
+    """The application form promises answers stay with the program team: goals are quoted to a partner
+    only when their owner ticked 'share my goals with my partner'."""
+    config = load_cohort(write_cohort(cohorts_dir))
+    store.register_cohort(config)
+    store.upsert(people, [_person("M1", "Mia Mentor"), _person("A1", "Ann Mentee")])
+    store.upsert(applications, [{"cohort_id": "test-cohort", "employee_id": pid, "role": role, "goals": goals,
+                                 "share_goals": shared, "source": "form", "status": "valid",
+                                 "submitted_at": dt.datetime.now(dt.timezone.utc)}
+                                for pid, role, goals, shared in [("M1", "mentor", "coach someone outside my team", True),
+                                                                 ("A1", "mentee", "recover from a rough review", False)]])
+    store.upsert(matches, [{"cohort_id": "test-cohort", "round": "initial", "mentor_id": "M1", "mentee_id": "A1",
+                            "score": 0.8, "explanation": "Mia offers SQL (5/5); goals overlap on 'review'",
+                            "status": "approved", "created_at": dt.datetime.now(dt.timezone.utc)}])
+    assert kickoff.send_kickoff(run_of(config, store))["sent"] == 2
+    outbox = settings.outbox_dir("test-cohort") / "kickoff" / "kickoff"
+    mentor, mentee = (email.message_from_bytes((outbox / f"{pid}.eml").read_bytes(), policy=email.policy.default)
+                      for pid in ("M1", "A1"))
+    mentor_text, mentor_html = (mentor.get_body((part,)).get_content() for part in ("plain", "html"))
+    mentee_text, mentee_html = (mentee.get_body((part,)).get_content() for part in ("plain", "html"))
+    assert "coach someone outside my team" in mentee_text and "coach someone outside my team" in mentee_html
+    assert "recover from a rough review" not in mentor_text and "recover from a rough review" not in mentor_html
+    assert "recover from a rough review" in mentee_text  # your own goals are yours to read
+    assert "Ann Mentee's goals: to talk about at your first meeting" in mentor_text
+    assert "Your partner does not see them" in mentee_text and "Your partner sees them" in mentor_text
+    # the matcher's reason naming words both goals share quotes them too: only with the partner's consent
+    assert "goals overlap on 'review'" in mentee_text and "'review'" not in mentor_text
+    assert "Mia offers SQL (5/5)" in mentor_text

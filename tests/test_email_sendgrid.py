@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from email_fixtures import CRASH_EXIT_CODE, FakeSendGrid, Fault, kickoff_messages, run_crashing_sender
 from mentorflow.errors import ProviderBusy, ProviderConfigError
 from mentorflow.messaging.ledger import send_once, undeliverable
+from mentorflow.messaging.message import Attachment
 from mentorflow.messaging.retry import RetryPolicy, rate_limit_wait
 from mentorflow.messaging.sendgrid_backend import SendGridBackend, build_payload, plan_requests
 from mentorflow.orchestration.wiring import DAG_STAGES
@@ -112,6 +113,29 @@ def test_an_email_whose_personal_part_is_too_big_goes_alone(sqlite_store):
         send_once(sqlite_store, sendgrid(fake), sent)
         assert sorted(r["personalizations"] for r in fake.requests) == [1, 20]
         assert_each_delivered_once_as_rendered(fake, sent)
+
+
+def test_attachments_travel_base64_and_only_emails_carrying_the_same_files_share_a_request(sqlite_store):
+    report = (Attachment("hr-report.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "application/pdf"),
+              Attachment("hr-report.html", "<!DOCTYPE html><p>Zoë</p>".encode(), "text/html"))
+    other = (Attachment("hr-report.pdf", b"%PDF-1.4 another cohort\n", "application/pdf"),)
+    plain = messages(3)
+    attached = [dataclasses.replace(m, key=dataclasses.replace(m.key, period="with-report"), attachments=report)
+                for m in messages(3)]
+    different = [dataclasses.replace(m, key=dataclasses.replace(m.key, period="other-report"), attachments=other)
+                 for m in messages(2)]
+    with FakeSendGrid() as fake:
+        assert send_once(sqlite_store, sendgrid(fake), plain + attached + different)["sent"] == 8
+        assert sorted(r["personalizations"] for r in fake.requests) == [2, 3, 3]
+        assert_each_delivered_once_as_rendered(fake, plain + attached + different)
+        by_key = {d.mf_key: d for d in fake.delivered}
+        for group, files in ((plain, ()), (attached, report), (different, other)):
+            for message in group:
+                assert by_key[message.key.message_key].attachments == [(a.filename, a.mime_type, a.content)
+                                                                      for a in files]
+    payload = build_payload(attached[:1])
+    assert payload["attachments"][0] == {"content": "JVBERi0xLjQKJeLjz9MK", "type": "application/pdf",
+                                         "filename": "hr-report.pdf", "disposition": "attachment"}
 
 
 # -- faults: exactly once -------------------------------------------------------------------------

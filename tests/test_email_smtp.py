@@ -9,6 +9,7 @@ import pytest
 from email_fixtures import SmtpCatcher, free_port, kickoff_messages
 from mentorflow.errors import DeliveryIncomplete, ProviderBusy
 from mentorflow.messaging.ledger import send_once, undeliverable
+from mentorflow.messaging.message import Attachment
 from mentorflow.messaging.retry import RetryPolicy
 from mentorflow.messaging.smtp_backend import SmtpBackend, SmtpSettings
 from mentorflow.store import email_ledger
@@ -43,6 +44,27 @@ def test_each_message_arrives_once_with_both_parts_and_a_stable_message_id(store
         assert {r["message_id"] for r in store.rows(email_ledger)} == {m["Message-ID"] for m in catcher.messages}
         send_once(store, smtp(catcher), sent)
         assert len(catcher.messages) == 12
+
+
+REPORT = (Attachment("hr-report.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3 not text\n", "application/pdf"),
+          Attachment("hr-report.html", "<!DOCTYPE html><p>Zoë's report</p>".encode(), "text/html"))
+
+
+def test_attachments_arrive_after_both_parts_and_keep_the_message_id(sqlite_store):
+    sent = [dataclasses.replace(m, attachments=REPORT) for m in kickoff_messages(2)]
+    with SmtpCatcher() as catcher:
+        assert send_once(sqlite_store, smtp(catcher), sent)["sent"] == 2
+        by_key = {m["X-Mentorflow-Key"]: m for m in catcher.messages}
+        for message in sent:
+            got = by_key[message.key.message_key]
+            assert got.get_content_type() == "multipart/mixed"
+            assert got.get_body(("plain",)).get_content().replace("\r\n", "\n").rstrip() == message.text.rstrip()
+            assert got.get_body(("html",)).get_content().replace("\r\n", "\n").rstrip() == message.html.rstrip()
+            assert [(a.get_filename(), a.get_content_type(), a.get_payload(decode=True))
+                    for a in got.iter_attachments()] == [(a.filename, a.mime_type, a.content) for a in REPORT]
+            assert got["Message-ID"] == f"<{message.key.message_key.replace('/', '-')}@example.com>"
+        send_once(sqlite_store, smtp(catcher), sent)  # once only, attachments or not
+        assert len(catcher.messages) == 2
 
 
 def test_a_refused_recipient_is_recorded_as_permanent_and_the_rest_delivered(sqlite_store):

@@ -32,6 +32,39 @@ def test_each_template_renders_html_and_text_in_the_one_layout(template):
         assert ctx["link"] in text and f'href="{ctx["link"]}"' in html
 
 
+PARTICIPANT_FOOTER = "Your answers are confidential to the program team."
+STAFF = {"at_risk": "ops", "triage": "ops", "report_ready": "hr"}  # who reads them: the program team, HR
+STAFF_FOOTERS = {"ops": "You receive this as the program team of", "hr": "You receive this as the HR contact of"}
+
+
+def test_the_staff_templates_are_the_ones_samples_address_to_staff():
+    assert {t: samples.audience(t) for t in samples.template_names() if samples.audience(t) != "participant"} == STAFF
+
+
+@pytest.mark.parametrize("template", samples.template_names())
+def test_each_audience_gets_its_own_footer_and_staff_never_the_participants(template):
+    """Participants are told their answers are confidential; the program team and HR are told why they get
+    the email and what to keep to themselves, never a participant's footer."""
+    _, html, text = render_email(template, samples.context(template))
+    if template not in STAFF:
+        assert PARTICIPANT_FOOTER in html
+        return
+    assert PARTICIPANT_FOOTER not in html and PARTICIPANT_FOOTER not in text
+    assert STAFF_FOOTERS[STAFF[template]] in html
+    assert all(footer not in html for audience, footer in STAFF_FOOTERS.items() if audience != STAFF[template])
+
+
+def test_staff_emails_say_what_to_do():
+    for template, words in [("at_risk", "within two working days, contact both partners"),
+                            ("triage", "Please contact them within two working days"),
+                            ("report_ready", "share it only with the people in HR")]:
+        _, html, text = render_email(template, samples.context(template))
+        assert words in " ".join(text.split()), template
+    _, html, text = render_email("report_ready", samples.context("report_ready"))
+    assert "attached to this email: hr-report.pdf and hr-report.html" in text
+    assert "reports/" not in text and "<code>" not in html  # no path on a server HR cannot reach
+
+
 def test_participant_text_is_escaped_in_html_and_kept_verbatim_in_text():
     ctx = samples.context("kickoff")
     ctx["my_goals"] = '<script>alert("x")</script> & grow'
@@ -109,6 +142,20 @@ def test_rematch_names_the_new_partner_or_says_none_was_found():
     assert ctx["partners"][0]["partner"]["full_name"] in text and ctx["partners"][0]["reasons"][0] in text
     _, _, alone = render_email("rematch", {**ctx, "partners": []})
     assert "could not find a new partner" in alone and "Your new partner" not in alone
+
+
+def test_rematch_names_the_partnership_that_ended_and_what_comes_next():
+    ctx = samples.context("rematch")
+    former = ctx["ended"][0]["full_name"]
+    subject, html, text = render_email("rematch", ctx)
+    assert f"Your partnership with {former} has ended." in text and str(escape(former)) in html
+    assert "no judgement of anyone" in text and subject == "Your mentoring partnership is changing"
+    kept = [samples.partner(7), samples.partner(8)]
+    _, _, staying = render_email("rematch", {**ctx, "partners": [], "continuing": kept})
+    assert f"You stay in the program with {kept[0]['full_name']} and {kept[1]['full_name']}" in staying
+    assert "could not find a new partner" not in staying and "will be in touch" not in staying
+    subject, _, gaining = render_email("rematch", {**ctx, "ended": []})
+    assert "has ended" not in gaining and subject == "Meet your new mentoring partner"
 
 
 def test_pulse_reminder_names_partner_period_and_closing_date():

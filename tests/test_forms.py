@@ -185,6 +185,24 @@ def test_the_application_is_stored_as_a_form_submission(world_both, client):
     assert row["source"] == "form" and row["status"] == "received" and row["tipi_10"] == 4
 
 
+def test_the_application_asks_before_sharing_goals_and_stores_the_answer(world_both, client):
+    """Goals are quoted to a partner only with the applicant's consent: the form asks, the default is no."""
+    page = client.get(world_both.link("E1", "application")).text
+    (box,) = re.findall(r'<input[^>]*name="share_goals"[^>]*>', page)
+    assert 'type="checkbox"' in box and "checked" not in box
+    assert "Share my goals with my partner" in page
+    assert submit(client, world_both.link("E1", "application"), GOOD_APPLICATION).status_code == 303
+    assert submit(client, world_both.link("E2", "application"),
+                  {**GOOD_APPLICATION, "share_goals": "yes"}).status_code == 303
+    stored = {r["employee_id"]: r["share_goals"] for r in Store(world_both.store_url).rows(applications)}
+    assert stored == {"E1": False, "E2": True}
+    (again,) = re.findall(r'<input[^>]*name="share_goals"[^>]*>', client.get(world_both.link("E2", "gapfill")).text)
+    assert "checked" in again  # the gap-fill form shows the answer given
+    assert form_fields.parse_json("application", {
+        "role": "mentee", "goals": "Grow", "tipi": [4] * 10, "hours_per_month": 4, "consent": True,
+        "skills_wanted": [{"name": "sql", "level": 3}]}).store_row()["share_goals"] is False
+
+
 def test_invalid_input_shows_each_error_beside_its_field_and_keeps_the_rest(world, client):
     fields = {**GOOD_APPLICATION, "tipi_3": "9", "hours_per_month": "", "motivation": "Kept motivation"}
     response = submit(client, world.link("E1", "application"), fields)

@@ -185,12 +185,15 @@ CREATE TABLE applications (
 	hours_per_month FLOAT, 
 	preferred_partners TEXT, 
 	avoid_partners TEXT, 
+	share_goals BOOLEAN, 
 	source VARCHAR(20) NOT NULL, 
 	status VARCHAR(20) NOT NULL, 
 	submitted_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	PRIMARY KEY (cohort_id, employee_id), 
 	FOREIGN KEY(cohort_id) REFERENCES cohorts (cohort_id)
 );
+
+COMMENT ON COLUMN applications.share_goals IS 'the applicant agreed that their goals are quoted to their partner (false or NULL: they are not)';
 
 CREATE TABLE people (
 	cohort_id VARCHAR(64) NOT NULL, 

@@ -181,6 +181,7 @@ CREATE TABLE applications (
 	hours_per_month FLOAT, 
 	preferred_partners TEXT, 
 	avoid_partners TEXT, 
+	share_goals BOOLEAN, 
 	source VARCHAR(20) NOT NULL, 
 	status VARCHAR(20) NOT NULL, 
 	submitted_at DATETIME NOT NULL, 

@@ -216,6 +216,8 @@ APPLICATIONS = Table("applications", file="applications.csv", header=("employee_
     Column("hours_per_month", "number", "hours a month the applicant can give", range=HOURS),
     Column("preferred_partners", "ids", "employee_ids the applicant would like as partners, best first"),
     Column("avoid_partners", "ids", "employee_ids the applicant must not be paired with"),
+    Column("share_goals", "boolean", "the applicant agrees that their goals are quoted to their partner in the "
+           "introduction emails (blank or no column: not shared)"),
 ))
 
 # -- the close-out roster export (sources.closeout_roster_csv; optional) ----------------------------

@@ -30,7 +30,7 @@ from mentorflow.contract.columns import (
 )
 from mentorflow.errors import ImportFileError
 
-__all__ = ["FALSE", "ROLES", "TRUE", "RowProblem", "format_ids", "format_skills", "parse_ids",
+__all__ = ["FALSE", "ROLES", "TRUE", "RowProblem", "format_ids", "format_skills", "parse_flag", "parse_ids",
            "parse_outcome_roster", "parse_skills"]
 
 
@@ -90,6 +90,14 @@ def parse_skills(text: str | None) -> dict[str, int]:
 def format_skills(skills: Iterable[tuple[str, int]]) -> str:
     """``[('negotiation', 4), ('sql', 2)]`` → ``'negotiation:4;sql:2'``."""
     return SKILL_LIST.separator.join(f"{name}{SKILL_LIST.pair}{level}" for name, level in skills)
+
+
+def parse_flag(value: object) -> bool:
+    """A boolean cell: true only for one of the contract's true words (``yes``, ``true``, ``1`` …); blank,
+    a false word or anything else is false."""
+    if isinstance(value, bool):
+        return value
+    return str(value if value is not None else "").strip().lower() in TRUE
 
 
 def parse_ids(text: str | None) -> list[str]:

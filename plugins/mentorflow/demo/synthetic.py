@@ -208,6 +208,8 @@ def generate_applications(
             "hours_per_month": float(rng.choice(HOURS_CHOICES)),
             "preferred_partners": preferred,
             "avoid_partners": avoid,
+            # every other applicant agrees to share their goals (no draw: the generator's sequence stays)
+            "share_goals": TRUE_WORDS[1] if k % 2 == 0 else FALSE_WORDS[1],
         })
     apps = pd.DataFrame(rows, columns=APPLICATION_COLUMNS).astype(object)
     # Some people leave answers out: these drive the gap-fill emails and the quality gates.

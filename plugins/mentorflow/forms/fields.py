@@ -92,6 +92,7 @@ def model_input(form: str, fields: Mapping[str, str]) -> tuple[dict[str, Any], d
             data[column] = [v for _, v in filled]
             for position, (index, _) in enumerate(filled):
                 where[f"{column}.{position}"] = f"{column}-{index}"
+        data["share_goals"] = fields.get("share_goals") in ("yes", "on", "true", "1")
         data["consent"] = fields.get("consent") in ("yes", "on", "true", "1")
         return data, where
     for key in MODELS[form].model_fields:
@@ -190,6 +191,7 @@ def prefill(form: str, row: Mapping[str, Any] | None) -> dict[str, str]:
         for column in contract.APPLICATIONS.of_kind("ids"):
             for i, value in enumerate(parse_ids(row.get(column))[:PARTNER_ROWS]):
                 values[f"{column}-{i}"] = value
+        values["share_goals"] = "yes" if row.get("share_goals") else ""
         return values
     for key in MODELS[form].model_fields:
         if row.get(key) is not None:

@@ -72,6 +72,7 @@ FIELD_LABELS: dict[str, str] = {
     "skills_offered": "Skills you can offer", "skills_wanted": "Skills you want to develop", "goals": "Goals",
     "preferred_traits": "Partner traits", "capacity": "Number of mentees", "hours_per_month": "Hours a month",
     "preferred_partners": "Preferred partners", "avoid_partners": "People to avoid", "consent": "Confidentiality",
+    "share_goals": "Sharing your goals with your partner",
     "match_id": "Partnership", "meetings": "Meetings this month", "satisfaction": "Satisfaction",
     "goal_progress": "Progress on goals", "follow_through": "Follow-through", "comment": "Comment",
     "valuable_topics": "Topics that turned out valuable",
@@ -151,6 +152,7 @@ class ApplicationAnswers(Answers):
     hours_per_month: Hours
     preferred_partners: list[EmployeeId] = Field(default_factory=list, max_length=PARTNER_ROWS)
     avoid_partners: list[EmployeeId] = Field(default_factory=list, max_length=PARTNER_ROWS)
+    share_goals: bool = False  # quote my goals to my partner in the introduction emails; unasked: no
     consent: bool
 
     @field_validator("consent")

@@ -3,7 +3,8 @@
 A batch is what one provider call carries; the ledger claims and records one batch at a
 time, so a crash leaves at most one batch in doubt. The outbox backend (default) writes one
 ``.eml`` file per message; its file name is derived from the ledger key, so a retried send
-overwrites rather than duplicates.
+overwrites rather than duplicates. The outbox and SMTP write the same MIME message
+(:func:`to_mime`): text and HTML alternatives, then the message's attachments, if any.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ def to_mime(message: OutgoingEmail, message_id: str | None = None) -> EmailMessa
     mime["X-Mentorflow-Key"] = message.key.message_key
     mime.set_content(message.text)
     mime.add_alternative(message.html, subtype="html")
+    for attachment in message.attachments:  # the body becomes the first part of a multipart/mixed
+        mime.add_attachment(attachment.content, maintype=attachment.maintype, subtype=attachment.subtype,
+                            filename=attachment.filename)
     return mime
 
 

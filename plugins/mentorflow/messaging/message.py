@@ -20,6 +20,23 @@ class LedgerKey:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file carried with an email (the HR report), as every backend attaches it."""
+
+    filename: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
+
+    @property
+    def maintype(self) -> str:
+        return self.mime_type.partition("/")[0]
+
+    @property
+    def subtype(self) -> str:
+        return self.mime_type.partition("/")[2] or "octet-stream"
+
+
+@dataclass(frozen=True)
 class OutgoingEmail:
     key: LedgerKey
     to_email: str
@@ -30,6 +47,7 @@ class OutgoingEmail:
     from_email: str
     from_name: str
     categories: tuple[str, ...] = field(default=())
+    attachments: tuple[Attachment, ...] = field(default=())
 
 
 @dataclass(frozen=True)

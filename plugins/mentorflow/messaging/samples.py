@@ -17,6 +17,16 @@ LINK = "http://127.0.0.1:8080/mentorflow/form/eyJzYW1wbGUiOnRydWV9.sample-token"
 DEADLINE = "Monday 15 March 2027, 17:00 CET"
 
 
+# who reads each template, where it is not a participant: each audience's layout carries its own footer
+# (base_ops.html, base_hr.html; participants' is base.html's)
+AUDIENCES: dict[str, str] = {"at_risk": "ops", "triage": "ops", "report_ready": "hr"}
+
+
+def audience(template: str) -> str:
+    """``participant``, ``ops`` (the program team) or ``hr``."""
+    return AUDIENCES.get(template, "participant")
+
+
 def person(number: int = 1) -> dict[str, Any]:
     return {"employee_id": f"E{number:05d}", "full_name": f"Alex Morgan {number}", "email": f"alex.{number}@example.com",
             "job_title": "Data Analyst", "department": "Finance", "level": 2}
@@ -26,6 +36,11 @@ def partner(number: int = 1) -> dict[str, Any]:
     return {"employee_id": f"M{number:05d}", "full_name": f"Priya Natarajan {number}",
             "email": f"priya.{number}@example.com", "job_title": "Engineering Manager", "department": "Platform",
             "level": 5}
+
+
+def former_partner(number: int = 1) -> dict[str, Any]:
+    return {"employee_id": f"F{number:05d}", "full_name": f"Sam Okafor {number}", "email": f"sam.{number}@example.com",
+            "job_title": "Product Manager", "department": "Sales", "level": 4}
 
 
 def partnership(number: int = 1, role: str = "mentee") -> dict[str, Any]:
@@ -44,6 +59,7 @@ def _kickoff_context(number: int) -> dict[str, Any]:
     return {
         "partners": [partnership(number)],
         "my_goals": f"Lead my first cross-team project by the midpoint (goal {number})",
+        "my_goals_shared": True,  # agreed on the application form to share them with the partner
         "resources": ["Internal course: Leading without authority (4 short sessions)",
                       "Reading: 'The Coaching Habit' (library, 3 copies)"],
     }
@@ -63,22 +79,23 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
         "pulse": {"partners": [partner(number)], "period": "pulse-2", "link": LINK, "closes": "Friday 14 May 2027"},
         "pulse_reminder": {"partners": [partner(number)], "period": "pulse-2", "link": LINK,
                            "closes": "Friday 14 May 2027"},
-        "rematch": {"partners": [partnership(number)]},
+        # the partnership that ended (never why), the new partner, the partners kept (none here)
+        "rematch": {"ended": [former_partner(number)], "partners": [partnership(number)], "continuing": []},
         "closeout": {"link": LINK, "closes": "Monday 11 October 2027, 09:00 CEST"},
         "closeout_reminder": {"link": LINK, "closes": "Monday 11 October 2027, 09:00 CEST"},
         "at_risk": {"pairs": pair_risk, "period": "pulse-2",
                     "undeliverable": [{"person_id": "E00042", "recipient": "old.address@example.com",
                                        "template": "pulse", "period": "pulse-2",
                                        "last_error": "SMTP 550 for old.address@example.com: mailbox unavailable"}]},
-        "report_ready": {"report_path": "reports/spring-2027/hr-report.html", "min_cell": 5},
+        "report_ready": {"attached": ["hr-report.pdf", "hr-report.html"], "min_cell": 5},
         # the forms app's notice to ops when a participant asks to end or re-match a pair
         "triage": {"match_id": 12, "wish": "be re-matched with a new partner", "requester_name": "Alex Morgan",
                    "mentor_name": "Priya Natarajan", "mentee_name": "Alex Morgan"},
     }
-    if template in ("at_risk", "triage"):
+    if audience(template) == "ops":
         base = ops
-    elif template == "report_ready":
-        base = {**ops, "person": {**ops["person"], "employee_id": "__hr__"}}
+    elif audience(template) == "hr":
+        base = {**ops, "person": {"employee_id": "__hr__", "full_name": "HR", "email": "hr-reports@example.com"}}
     if template not in extra:
         raise KeyError(f"no sample data for email template {template!r}; known: {', '.join(sorted(extra))}")
     return {**base, **extra[template]}

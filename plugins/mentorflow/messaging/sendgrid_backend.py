@@ -11,7 +11,9 @@ Rules kept: at most 1,000 personalizations (one recipient each) per request, an 
 most once per request, substitutions at most 10,000 bytes per personalization (an email
 whose own part is larger goes alone in a request, without substitutions), a request at most
 ``max_request_bytes``. ``categories`` and ``custom_args`` carry the cohort, template and
-each message's ledger key (``mf_key``), so ops can find and fold a duplicate.
+each message's ledger key (``mf_key``), so ops can find and fold a duplicate. Attachments are
+request-wide in v3 (``attachments``, base64 content), so only emails carrying the same files
+share a request.
 
 Failures: 429 waits as long as ``Retry-After`` and ``X-RateLimit-Reset`` ask (the later of the
 two), 5xx and dropped connections back off exponentially; when retries run out or the wait is
@@ -23,6 +25,8 @@ that key).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.client
 import json
 import logging
@@ -49,8 +53,15 @@ MAX_REQUEST_BYTES = 20 * 1024 * 1024  # SendGrid refuses above 30 MB; stay well 
 
 
 def _group_key(message: OutgoingEmail) -> tuple:
-    """Emails that may share one request: same sender, template and categories."""
-    return (message.from_email, message.from_name, message.key.cohort_id, message.key.template, message.categories)
+    """Emails that may share one request: same sender, template, categories and attachments."""
+    files = tuple((a.filename, a.mime_type, hashlib.sha256(a.content).hexdigest()) for a in message.attachments)
+    return (message.from_email, message.from_name, message.key.cohort_id, message.key.template, message.categories,
+            files)
+
+
+def _attachment_bytes(message: OutgoingEmail) -> int:
+    """What a message's attachments add to a request (base64: 4 bytes for every 3)."""
+    return sum(4 * ((len(a.content) + 2) // 3) + len(a.filename) + len(a.mime_type) + 64 for a in message.attachments)
 
 
 def _common_prefix(texts: list[str]) -> str:
@@ -92,7 +103,8 @@ def plan_requests(messages: list[OutgoingEmail], *, max_personalizations: int = 
                         and used[0] + size <= max_request_bytes):
                     break
             else:
-                batch, addresses, used = [], set(), [len(message.html.encode()) + len(message.text.encode())]
+                batch, addresses, used = [], set(), [len(message.html.encode()) + len(message.text.encode())
+                                                     + _attachment_bytes(message)]
                 open_batches.append((batch, addresses, used))
             batch.append(message)
             addresses.add(message.to_email.lower())
@@ -124,6 +136,9 @@ def build_payload(batch: list[OutgoingEmail]) -> dict[str, Any]:
                               {"type": "text/html", "value": html_prefix + html_tag + html_suffix}]
         for personalization, text, html in zip(personalizations, texts, htmls):
             personalization["substitutions"] = {text_tag: text, html_tag: html}
+    if first.attachments:  # request-wide: plan_requests groups only emails carrying the same files
+        payload["attachments"] = [{"content": base64.b64encode(a.content).decode("ascii"), "type": a.mime_type,
+                                   "filename": a.filename, "disposition": "attachment"} for a in first.attachments]
     payload["personalizations"] = personalizations
     return payload
 

@@ -1,12 +1,14 @@
 """Close-out stage: at close-out the evaluation survey, final pair health and completed pairs; halfway
-through the evaluation window a reminder to non-respondents; when it closes, the HR report."""
+through the evaluation window a reminder to non-respondents; when it closes, the HR report, sent to HR."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from mentorflow.cohorts import calendar
-from mentorflow.messaging import OutgoingEmail
+from mentorflow.cohorts.config import CohortConfig
+from mentorflow.messaging import Attachment, OutgoingEmail
 from mentorflow.quality import stage_gates
 from mentorflow.reports import hr as hr_report
 from mentorflow.reports.render import MIN_CELL
@@ -15,6 +17,7 @@ from mentorflow.stages.pulse import assess_health
 from mentorflow.store import email_ledger, evaluations, matches
 
 TOOK_PART = ("active", "ended", "completed")
+REPORT_ATTACHMENTS = {"pdf": "application/pdf", "html": "text/html"}  # the HR report's files HR is sent
 
 
 def participants(run: CohortRun) -> list[str]:
@@ -62,12 +65,20 @@ def complete_pairs(run: CohortRun) -> dict[str, Any]:
 
 
 def build_hr_report(run: CohortRun) -> dict[str, Any]:
-    """The HR report (HTML, PDF, CSV exports, suggested weights) from the gated evaluations; HR is told."""
+    """The HR report (HTML, PDF, CSV exports, suggested weights) from the gated evaluations; HR is sent it."""
     evaluations_kept = stage_gates.check_closeout(run.config, run.store)
     files = hr_report.write(run.config, run.store, evaluations_kept)
-    notice = compose(run.config, program_contact(run.config, "hr"), "report_ready", "closeout",
-                     report_path=str(files["html"]), min_cell=MIN_CELL)
     return {"report": str(files["html"]), "pdf": str(files["pdf"]),
             "csv": sorted(str(p) for k, p in files.items() if k not in ("html", "pdf", "weights")),
             "suggested_weights": str(files["weights"]),
-            "evaluations": run.store.count(evaluations, cohort_id=run.cohort), "notice": send(run, [notice])}
+            "evaluations": run.store.count(evaluations, cohort_id=run.cohort),
+            "notice": send(run, [report_notice(run.config, files)])}
+
+
+def report_notice(config: CohortConfig, files: dict[str, Path]) -> OutgoingEmail:
+    """HR's notice that the report is ready, with the report attached (PDF and HTML): a path on the
+    program's server is of no use to HR, and reports are not served by link yet."""
+    attached = tuple(Attachment(files[kind].name, files[kind].read_bytes(), mime_type)
+                     for kind, mime_type in REPORT_ATTACHMENTS.items())
+    return compose(config, program_contact(config, "hr"), "report_ready", "closeout", attachments=attached,
+                   attached=[a.filename for a in attached], min_cell=MIN_CELL)

@@ -13,7 +13,7 @@ from typing import Any
 
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.forms import tokens
-from mentorflow.messaging import LedgerKey, OutgoingEmail, render_email
+from mentorflow.messaging import Attachment, LedgerKey, OutgoingEmail, render_email
 from mentorflow.messaging.delivery import backend_for
 from mentorflow.messaging.ledger import send_once
 from mentorflow.store import Store, people
@@ -49,9 +49,10 @@ def form_link(config: CohortConfig, person_id: str, form: str, period: str) -> s
     return tokens.link(config.forms_base_url, tokens.FormGrant(config.cohort, person_id, form, period))
 
 
-def compose(config: CohortConfig, person: dict[str, Any], template: str, ledger_period: str,
-            **context: Any) -> OutgoingEmail:
-    """One rendered email to ``person``, keyed in the ledger by (cohort, person, template, period)."""
+def compose(config: CohortConfig, person: dict[str, Any], template: str, ledger_period: str, *,
+            attachments: tuple[Attachment, ...] = (), **context: Any) -> OutgoingEmail:
+    """One rendered email to ``person``, keyed in the ledger by (cohort, person, template, period),
+    carrying ``attachments``."""
     ctx = {"cohort": {"cohort": config.cohort, "name": config.name, "program_type": config.program_type.value},
            "person": person, "ops_email": config.sender.ops_email, **context}
     subject, html, text = render_email(template, ctx)
@@ -59,7 +60,7 @@ def compose(config: CohortConfig, person: dict[str, Any], template: str, ledger_
         key=LedgerKey(config.cohort, person["employee_id"], template, ledger_period),
         to_email=person["email"], to_name=person["full_name"], subject=subject, html=html, text=text,
         from_email=config.sender.from_email, from_name=config.sender.from_name,
-        categories=("mentorflow", template, config.cohort),
+        categories=("mentorflow", template, config.cohort), attachments=tuple(attachments),
     )
 
 

@@ -1,5 +1,6 @@
-"""Kickoff stage: introduce every approved pair by email (one email per person, naming every partner),
-then mark the pairs active. Learners also hear of topics past mentees with similar wants found valuable."""
+"""Kickoff stage: introduce every approved pair by email (one email per person, naming every partner, and
+quoting a partner's goals only when that partner agreed), then mark the pairs active. Learners also hear of
+topics past mentees with similar wants found valuable."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from mentorflow.stages.common import CohortRun, compose, people_index, send
 from mentorflow.store import Store, applications, cohorts, matches
 
 PastWants = list[tuple[set[str], set[str]]]
+# the matcher's reason that quotes words of both partners' goals (mentorflow.matching.explain)
+GOALS_REASON = "goals overlap on "
 
 
 def send_kickoff(run: CohortRun) -> dict[str, Any]:
@@ -35,11 +38,27 @@ def past_cohorts(config: CohortConfig, store: Store) -> list[str]:
 def introductions(config: CohortConfig, pairs: list[dict[str, Any]], template: str, period: str,
                   everyone: dict, apps: dict, past: PastWants | None = None) -> list[OutgoingEmail]:
     """One email per person introducing every partner ``pairs`` gives them (a mentor of two mentees gets
-    one). Whoever learns in a pair is also told of topics that past mentees with similar wants found
-    valuable (``past`` from :func:`discovery.history`)."""
+    one); see :func:`introduction_contexts`."""
+    return [compose(config, everyone[me], template, period, **context)
+            for me, context in introduction_contexts(config, pairs, everyone, apps, past).items()]
+
+
+def introduction_contexts(config: CohortConfig, pairs: list[dict[str, Any]], everyone: dict, apps: dict,
+                          past: PastWants | None = None) -> dict[str, dict[str, Any]]:
+    """Per person, what their introduction says: every partner ``pairs`` gives them (``partners``), their
+    own goals and, for whoever learns in a pair, topics that past mentees with similar wants found
+    valuable (``past`` from :func:`discovery.history`).
+
+    A partner's goals are quoted only when that partner agreed to share them (``share_goals`` in their
+    application): the application form promises answers stay with the program team otherwise. The
+    matcher's reason naming words both partners' goals share is left out then too.
+    """
 
     def goals(person_id: str) -> str | None:
         return (apps.get(person_id) or {}).get("goals")
+
+    def shares_goals(person_id: str) -> bool:
+        return bool((apps.get(person_id) or {}).get("share_goals"))
 
     symbiotic = config.program_type.value == "symbiotic"
     partners: dict[str, list[dict[str, Any]]] = {}
@@ -52,8 +71,11 @@ def introductions(config: CohortConfig, pairs: list[dict[str, Any]], template: s
                 learners.add(me)
             if symbiotic:
                 role = "mentor and mentee (you learn from each other)"
-            partners.setdefault(me, []).append({"partner": everyone[partner], "my_role": role, "reasons": reasons,
-                                                "partner_goals": goals(partner)})
+            shared = shares_goals(partner)
+            partners.setdefault(me, []).append({
+                "partner": everyone[partner], "my_role": role,
+                "reasons": [r for r in reasons if shared or not r.startswith(GOALS_REASON)],
+                "partner_goals": goals(partner) if shared else None})
 
     def resources(person_id: str) -> list[str]:
         if person_id not in learners or not past:
@@ -61,6 +83,6 @@ def introductions(config: CohortConfig, pairs: list[dict[str, Any]], template: s
         wanted = set(parse_skills((apps.get(person_id) or {}).get("skills_wanted")))
         return discovery.described(discovery.suggest(wanted, past))
 
-    return [compose(config, everyone[me], template, period, partners=mine, my_goals=goals(me),
-                    resources=resources(me))
-            for me, mine in partners.items()]
+    return {me: {"partners": mine, "my_goals": goals(me), "my_goals_shared": shares_goals(me),
+                 "resources": resources(me)}
+            for me, mine in partners.items()}

@@ -14,12 +14,14 @@ from typing import Any
 import pandas as pd
 
 from mentorflow.cohorts import calendar
+from mentorflow.cohorts.config import CohortConfig
 from mentorflow.matching import MatchResult, propose
+from mentorflow.messaging import OutgoingEmail
 from mentorflow.outcomes import health
 from mentorflow.quality import stage_gates
 from mentorflow.reports import matches as match_reports
-from mentorflow.stages.common import CohortRun, compose, people_index, send
-from mentorflow.stages.kickoff import introductions
+from mentorflow.stages.common import CohortRun, compose, partners_by_person, people_index, send
+from mentorflow.stages.kickoff import introduction_contexts
 from mentorflow.stages.match import approve_matches, committee_summary, match_input, proposal_rows
 from mentorflow.stages.pulse import assess_health
 from mentorflow.store import Store, applications, matches, pair_health, pulse_responses, rematch_requests, unmatched
@@ -134,16 +136,29 @@ def activate_rematches(run: CohortRun) -> dict[str, Any]:
     everyone = people_index(store, run.cohort)
     apps = {a["employee_id"]: a for a in store.rows(applications, cohort_id=run.cohort)}
     new_pairs = store.rows(matches, cohort_id=run.cohort, round="midpoint", status="approved")
-    ended = store.rows(matches, cohort_id=run.cohort, status="ended")
-    messages = introductions(run.config, new_pairs, "rematch", "midpoint", everyone, apps)
-    rehomed = {p["mentor_id"] for p in new_pairs} | {p["mentee_id"] for p in new_pairs}
-    left_alone = {p for m in ended for p in (m["mentor_id"], m["mentee_id"])} - rehomed
-    still_active = {p for m in store.rows(matches, cohort_id=run.cohort, status="active")
-                    for p in (m["mentor_id"], m["mentee_id"])}
-    messages += [compose(run.config, everyone[person], "rematch", "midpoint", partners=[])
-                 for person in sorted(left_alone - still_active)]
+    messages = midpoint_notices(run.config, store.rows(matches, cohort_id=run.cohort, status="ended"),
+                                store.rows(matches, cohort_id=run.cohort, status="active"), new_pairs,
+                                everyone, apps)
     counts = send(run, messages)
     with store.begin() as conn:
         conn.execute(matches.update().where(matches.c.cohort_id == run.cohort, matches.c.round == "midpoint",
                                             matches.c.status == "approved").values(status="active"))
     return {"activated": len(new_pairs), "notified": len(messages), **counts}
+
+
+def midpoint_notices(config: CohortConfig, ended: list[dict[str, Any]], kept: list[dict[str, Any]],
+                     new_pairs: list[dict[str, Any]], everyone: dict, apps: dict) -> list[OutgoingEmail]:
+    """One ``rematch`` email per person whose partnership ended or who gains a partner (decide: no I/O).
+
+    Whoever's partnership ended is told which one (the partner's name, never the reason) and what comes
+    next: their new partner, the partners they keep, or, when neither, that the program team will be in
+    touch. A person who only gains a partner gets the introduction; people whose pairs go on untouched
+    hear nothing.
+    """
+    intros = introduction_contexts(config, new_pairs, everyone, apps)
+    ended_with, continuing = partners_by_person(ended), partners_by_person(kept)
+    return [compose(config, everyone[me], "rematch", "midpoint",
+                    **intros.get(me, {"partners": [], "my_goals": None, "my_goals_shared": False, "resources": []}),
+                    ended=[everyone[p] for p in ended_with.get(me, [])],
+                    continuing=[everyone[p] for p in continuing.get(me, [])])
+            for me in sorted(set(intros) | set(ended_with))]

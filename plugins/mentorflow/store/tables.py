@@ -68,6 +68,8 @@ applications = sa.Table(
     sa.Column("hours_per_month", sa.Float),
     sa.Column("preferred_partners", sa.Text),
     sa.Column("avoid_partners", sa.Text),
+    sa.Column("share_goals", sa.Boolean, comment="the applicant agreed that their goals are quoted to their partner "
+                                                 "(false or NULL: they are not)"),
     sa.Column("source", sa.String(20), nullable=False, default="form"),
     sa.Column("status", sa.String(20), nullable=False, default="received"),
     _ts("submitted_at", nullable=False, default=_now),
