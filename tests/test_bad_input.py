@@ -12,6 +12,7 @@ import pytest
 from conftest import run_of
 from mentorflow.contract.columns import APPLICATION_COLUMNS, ROSTER_COLUMNS
 from mentorflow.reports.render import spreadsheet_safe, write_csv
+from mentorflow.roster.eligibility import admitted
 from mentorflow.stages import intake
 from mentorflow.stages import open as open_stage
 from mentorflow.store import applications, people, quarantine
@@ -45,6 +46,12 @@ def _csv(frame, columns) -> bytes:
     return buffer.getvalue().encode()
 
 
+def admitted_ids(store) -> set[str]:
+    """People the roster gate let in (held rows are kept too, as not eligible, for their reporting line)."""
+    frame = store.frame(people)
+    return set(frame.loc[admitted(frame), "employee_id"])
+
+
 def _held(store, gate: str) -> list[dict]:
     return store.rows(quarantine, gate=gate)
 
@@ -58,7 +65,7 @@ def test_one_hostile_roster_cell_is_held_and_every_good_row_kept(make_cohort, va
     roster.at[7, column] = value
     config, store = make_cohort(roster, eligibility={"min_tenure_days": 0})
     summary = open_stage.import_roster(run_of(config, store, OPENED))
-    stored = {p["employee_id"] for p in store.rows(people)}
+    stored = admitted_ids(store)
     assert victim not in stored and len(stored) == len(roster) - 1, summary
     reasons = [r["reason"] for r in _held(store, "roster") if r["record_key"] == victim]
     assert any(r.startswith(check) for r in reasons), reasons
@@ -90,7 +97,7 @@ def test_an_unclosed_quote_costs_its_own_line_only(make_cohort):
     lines[broken_line - 1] = lines[broken_line - 1].replace(",", ',"', 1)  # a quote that never closes
     config, store = make_cohort("".join(lines).encode(), eligibility={"min_tenure_days": 0})
     open_stage.import_roster(run_of(config, store, OPENED))
-    stored = {p["employee_id"] for p in store.rows(people)}
+    stored = admitted_ids(store)
     reports_to_victim = set(roster.loc[roster["manager_id"] == victim, "employee_id"])  # held: unknown manager
     assert stored == set(roster["employee_id"]) - {victim} - reports_to_victim
     reasons = [r["reason"] for r in _held(store, "roster")]

@@ -245,6 +245,7 @@ def test_every_application_range_is_enforced_by_the_gate_and_the_form(config):
         rows.append(row)
     apps = pd.DataFrame(rows)
     people = pd.DataFrame({"employee_id": apps["employee_id"], "on_pip": False, "hire_date": dt.date(2020, 1, 1),
+                           "eligibility_reason": None,
                            "department": "Engineering", "level": 3})
     batch = suites.applications_batch(apps, people, config)
     failed = _failed_rows(batch)

@@ -128,11 +128,17 @@ def held_roster_links(frame: pd.DataFrame, held_by: dict[int, set[str]]) -> list
     """Roster rows the gate held, reduced to what the hard rules need whatever else is wrong with them:
     who the person is and who their manager is (``held_by``: the checks that held each row, by ``_row``).
     Everything else of the row is left empty; rows without an employee_id say nothing and are skipped."""
-    frame = frame[frame["employee_id"].notna()]
+    id_length = people.c.employee_id.type.length
+
+    def storable_id(value: object) -> str | None:  # an id the store cannot hold links nothing
+        return value if isinstance(value, str) and len(value) <= id_length and "\x00" not in value else None
+
+    frame = frame[frame["employee_id"].map(storable_id).notna()]
     out = pd.DataFrame({column: [None] * len(frame) for column in ROSTER_COLUMNS}, dtype=object)
     out["employee_id"] = frame["employee_id"].astype(str).to_numpy()
-    out["full_name"] = frame["full_name"].fillna("").astype(str).to_numpy()
-    out["manager_id"] = frame["manager_id"].astype(object).where(frame["manager_id"].notna(), None).to_numpy()
+    names = frame["full_name"].fillna("").astype(str).str.replace("\x00", "", regex=False)
+    out["full_name"] = names.str.slice(0, people.c.full_name.type.length).to_numpy()
+    out["manager_id"] = frame["manager_id"].map(storable_id).astype(object).to_numpy()
     for column in ROSTER_TEXT:
         out[column] = out[column].fillna("")
     out["on_pip"] = False
