@@ -366,6 +366,43 @@ def run_crashing_sender(store_url: str, sendgrid_url: str, api_key: str, count: 
     ).returncode
 
 
+def run_crashing_smtp_sender(store_url: str, port: int, count: int, crash_after: int) -> int:
+    """Run ``send_once`` over SMTP (the backend's default batching) in a child process that exits hard
+    right after the server accepted message number ``crash_after``, before the ledger hears of it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.run(
+        [sys.executable, __file__, "smtp", store_url, str(port), str(count), str(crash_after)],
+        env={**__import__("os").environ, "PYTHONPATH": f"{root / 'plugins'}:{root / 'tests'}"},
+        capture_output=True, text=True, timeout=120,
+    ).returncode
+
+
+def _crashing_smtp_sender_main(argv: list[str]) -> None:
+    import os
+
+    from mentorflow.messaging.ledger import send_once
+    from mentorflow.messaging.smtp_backend import SmtpBackend, SmtpSettings
+    from mentorflow.store import Store
+
+    store_url, port, count, crash_after = argv
+
+    class DiesAfterAccept(SmtpBackend):
+        accepted = 0
+
+        def _deliver(self, server, message):
+            server, result = super()._deliver(server, message)
+            self.accepted += result.ok
+            if self.accepted == int(crash_after):
+                os._exit(CRASH_EXIT_CODE)
+            return server, result
+
+    send_once(Store(store_url), DiesAfterAccept(SmtpSettings(port=int(port))), kickoff_messages(int(count)))
+
+
 def _crashing_sender_main(argv: list[str]) -> None:
     import os
 
@@ -395,7 +432,10 @@ def _crashing_sender_main(argv: list[str]) -> None:
 if __name__ == "__main__":
     import sys
 
-    _crashing_sender_main(sys.argv[1:])
+    if sys.argv[1] == "smtp":
+        _crashing_smtp_sender_main(sys.argv[2:])
+    else:
+        _crashing_sender_main(sys.argv[1:])
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ def test_each_message_arrives_once_with_both_parts_and_a_stable_message_id(store
                 assert got.get_body((subtype,)).get_content().replace("\r\n", "\n").rstrip() == rendered.rstrip()
             assert got["Message-ID"] == f"<{message.key.message_key.replace('/', '-')}@example.com>"
         assert catcher.envelopes[0] == (sent[0].from_email, [sent[0].to_email])
-        assert catcher.connections == 3  # one connection per batch of 5
+        assert catcher.connections == 1  # one connection, kept open from batch to batch
         assert {r["message_id"] for r in store.rows(email_ledger)} == {m["Message-ID"] for m in catcher.messages}
         send_once(store, smtp(catcher), sent)
         assert len(catcher.messages) == 12
@@ -108,7 +108,8 @@ def test_an_unreachable_server_stops_the_run_and_loses_no_one(sqlite_store):
     closed = SmtpBackend(SmtpSettings(host="127.0.0.1", port=free_port()), policy=FAST)
     with pytest.raises(ProviderBusy, match="ConnectionRefusedError"):
         send_once(sqlite_store, closed, sent)
-    assert {r["status"] for r in sqlite_store.rows(email_ledger)} == {"retry"}
+    statuses = [r["status"] for r in sorted(sqlite_store.rows(email_ledger), key=lambda r: r["person_id"])]
+    assert statuses == ["retry", "pending", "pending"]  # the message in hand is queued again, the rest untouched
     with SmtpCatcher() as catcher:
         send_once(sqlite_store, smtp(catcher), sent)
         assert received_keys(catcher) == collections.Counter({m.key.message_key: 1 for m in sent})
@@ -140,9 +141,9 @@ def test_an_outage_mid_batch_keeps_what_was_delivered_and_queues_only_the_rest(s
     sent = kickoff_messages(8)
     with SmtpCatcher(drop_after=3) as catcher:
         with pytest.raises(ProviderBusy, match="after 3 tries"):
-            send_once(store, smtp(catcher), sent)  # one batch of 8: the server goes away after 3
+            send_once(store, smtp(catcher), sent)  # one message per batch: the server goes away after 3
         status = {r["person_id"]: r["status"] for r in store.rows(email_ledger)}
-        assert [status[m.key.person_id] for m in sent] == ["sent"] * 3 + ["retry"] * 5
+        assert [status[m.key.person_id] for m in sent] == ["sent"] * 3 + ["retry"] + ["pending"] * 4
         catcher.drop_after = None
         summary = send_once(store, smtp(catcher), sent)
         assert summary["sent"] == 5 and summary["skipped"] == 3
@@ -172,7 +173,27 @@ def test_login_from_the_connection_is_used_and_a_refused_login_stops_the_task(sq
         with pytest.raises(ProviderConfigError, match="refused login 'mentoring'"):
             send_once(sqlite_store, SmtpBackend(smtp_settings("mail_auth"), policy=FAST), sent)
         assert not catcher.messages
-        assert {(r["status"], r["attempts"]) for r in sqlite_store.rows(email_ledger)} == {("retry", 0)}
+        assert {(r["status"], r["attempts"]) for r in sqlite_store.rows(email_ledger)} == {("retry", 0), ("pending", 0)}
         monkeypatch.setenv("AIRFLOW_CONN_MAIL_AUTH", f"smtp://mentoring:s3cret@127.0.0.1:{catcher.port}")
         send_once(sqlite_store, SmtpBackend(smtp_settings("mail_auth"), policy=FAST), sent)
         assert received_keys(catcher) == collections.Counter({m.key.message_key: 1 for m in sent})
+
+
+@pytest.mark.parametrize("crash_after", [1, 7, 20])
+def test_a_crash_over_smtp_resends_at_most_the_one_message_in_flight(sqlite_store, crash_after):
+    """kill -9 right after the server accepted a message and before the ledger recorded it: the next
+    run sends everything not yet sent, and at most that one message arrives twice."""
+    from collections import Counter
+
+    from email_fixtures import CRASH_EXIT_CODE, SmtpCatcher, kickoff_messages, run_crashing_smtp_sender
+    from mentorflow.messaging.ledger import send_once
+    from mentorflow.messaging.smtp_backend import SmtpBackend, SmtpSettings
+
+    count = 30
+    with SmtpCatcher() as catcher:
+        code = run_crashing_smtp_sender(sqlite_store.url, catcher.port, count, crash_after)
+        assert code == CRASH_EXIT_CODE
+        send_once(sqlite_store, SmtpBackend(SmtpSettings(port=catcher.port)), kickoff_messages(count))
+        copies = Counter(m["X-Mentorflow-Key"] for m in catcher.messages)
+    assert len(copies) == count
+    assert sum(n - 1 for n in copies.values()) <= 1, {k: n for k, n in copies.items() if n > 1}

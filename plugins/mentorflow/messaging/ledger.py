@@ -13,9 +13,10 @@ A run (an Airflow task try) that crashes at any point therefore skips no one: ro
 
 The one window where a message can arrive twice: the provider accepted a batch but the process died
 (or the connection broke) before step 3. Those rows stay ``sending`` and the next run sends them again:
-delivery is **at-least-once for at most one batch per crash** (one provider request: up to 1,000
-SendGrid recipients, one SMTP message, one outbox file, which is overwritten, so the outbox stays
-exactly-once). Every copy carries the same message key (SendGrid ``custom_args.mf_key``, SMTP
+delivery is **at-least-once for at most one batch per crash**, and a batch is, per backend: SMTP one
+message (the SMTP backend hands over one message per batch, on one kept-open connection); SendGrid one
+request of up to 1,000 recipients (its API takes them together, so that is its window); the outbox one
+file, which is overwritten, so the outbox stays exactly-once. Every copy carries the same message key (SendGrid ``custom_args.mf_key``, SMTP
 ``Message-ID`` and ``X-Mentorflow-Key``), so duplicates can be found and folded. Neither provider can
 be asked reliably whether it accepted a given key, so the ledger does not try.
 
@@ -72,24 +73,29 @@ def send_once(store: Store, backend: EmailBackend, messages: Iterable[OutgoingEm
             counts["resent_after_crash"] += row["status"] == SENDING
             todo.append(message)
     attempt_id = uuid.uuid4().hex
-    for batch in backend.batches(todo):
-        _claim(store, batch, attempt_id)
-        try:
-            results = backend.send(batch)
-        except Exception as exc:  # what is unsettled goes back to the queue with the reason; the task fails
-            settled = getattr(exc, "settled", [])
-            done = {r.key for r in settled}
-            unsettled = [SendResult(m.key, False, error=f"{type(exc).__name__}: {exc}") for m in batch
-                         if m.key not in done]
-            _record(store, settled, attempt_id, max_attempts)
-            # a refused key or login is our configuration, not the message: it costs no attempt
-            _record(store, unsettled, attempt_id, max_attempts, refund=isinstance(exc, ProviderConfigError))
-            raise
-        for result in _record(store, results, attempt_id, max_attempts):
-            counts[result] += 1
-        transient = [r.error for r in results if not r.ok and not r.permanent]
-        if transient:
-            counts["last_transient_error"] = redact(transient[-1] or "")
+    try:
+        for batch in backend.batches(todo):
+            _claim(store, batch, attempt_id)
+            try:
+                results = backend.send(batch)
+            except Exception as exc:  # what is unsettled goes back to the queue with the reason; the task fails
+                settled = getattr(exc, "settled", [])
+                done = {r.key for r in settled}
+                unsettled = [SendResult(m.key, False, error=f"{type(exc).__name__}: {exc}") for m in batch
+                             if m.key not in done]
+                _record(store, settled, attempt_id, max_attempts)
+                # a refused key or login is our configuration, not the message: it costs no attempt
+                _record(store, unsettled, attempt_id, max_attempts, refund=isinstance(exc, ProviderConfigError))
+                raise
+            for result in _record(store, results, attempt_id, max_attempts):
+                counts[result] += 1
+            transient = [r.error for r in results if not r.ok and not r.permanent]
+            if transient:
+                counts["last_transient_error"] = redact(transient[-1] or "")
+    finally:
+        close = getattr(backend, "close", None)  # a backend that keeps a connection between batches
+        if close is not None:
+            close()
     keys = [m.key for m in unique]
     # the summary is the task's return value (and its log): people by id, provider texts redacted
     failures = [{**{k: v for k, v in row.items() if k != "recipient"}, "last_error": redact(row["last_error"] or "")}

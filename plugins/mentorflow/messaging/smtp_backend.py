@@ -37,32 +37,42 @@ class SmtpSettings:
 class SmtpBackend:
     name = "smtp"
 
-    def __init__(self, settings: SmtpSettings, *, policy: RetryPolicy | None = None, batch_size: int = 100,
+    def __init__(self, settings: SmtpSettings, *, policy: RetryPolicy | None = None, batch_size: int = 1,
                  sleep: Callable[[float], None] = time.sleep):
+        # one message per batch: the ledger claims a batch before handing it over, so a crash can leave
+        # at most the one message in flight unrecorded (resent by the next run); the connection stays
+        # open from one message to the next
         self.settings = settings
         self.policy = policy or RetryPolicy()
         self.batch_size = batch_size
         self._sleep = sleep
+        self._server: smtplib.SMTP | None = None
 
     def batches(self, messages: list[OutgoingEmail]) -> Iterator[list[OutgoingEmail]]:
         return chunked(messages, self.batch_size)
 
     def send(self, messages: list[OutgoingEmail]) -> list[SendResult]:
         results: list[SendResult] = []
-        server: smtplib.SMTP | None = None
         try:
             for message in messages:
-                server, result = self._deliver(server, message)
+                self._server, result = self._deliver(self._server, message)
                 results.append(result)
         except ProviderBusy as exc:
+            self._server = None
             raise ProviderBusy(str(exc), settled=results) from None
-        finally:
-            if server is not None:
-                try:
-                    server.quit()
-                except (smtplib.SMTPException, OSError):
-                    server.close()
+        except BaseException:
+            self.close()
+            raise
         return results
+
+    def close(self) -> None:
+        """End the connection kept open between batches (the ledger calls it when a send is done)."""
+        server, self._server = self._server, None
+        if server is not None:
+            try:
+                server.quit()
+            except (smtplib.SMTPException, OSError):
+                server.close()
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
