@@ -197,3 +197,25 @@ def test_a_crash_over_smtp_resends_at_most_the_one_message_in_flight(sqlite_stor
         copies = Counter(m["X-Mentorflow-Key"] for m in catcher.messages)
     assert len(copies) == count
     assert sum(n - 1 for n in copies.values()) <= 1, {k: n for k, n in copies.items() if n > 1}
+
+
+def test_a_line_break_in_a_name_or_address_fails_that_message_alone(sqlite_store):
+    """A roster name or address with a line break: the name is kept to one line (no header of its own),
+    the address cannot be used and that one message is recorded as failed; everyone else gets one email."""
+    sent = kickoff_messages(6)
+    sent[1] = dataclasses.replace(sent[1], to_name="Ann\r\nBcc: everyone@example.com")
+    sent[3] = dataclasses.replace(sent[3], to_email="bob@example.com\nBcc: everyone@example.com")
+    with SmtpCatcher() as catcher:
+        summary = send_once(sqlite_store, smtp(catcher), sent)
+        assert summary["sent"] == 5 and summary["failed"] == 1
+        assert received_keys(catcher) == collections.Counter(
+            {m.key.message_key: 1 for i, m in enumerate(sent) if i != 3})
+        assert all(m["Bcc"] is None for m in catcher.messages)
+        assert all(rcpt == [m.to_email] for (_, rcpt), m in zip(catcher.envelopes, [s for i, s in enumerate(sent)
+                                                                                   if i != 3]))
+        named = next(m for m in catcher.messages if m["X-Mentorflow-Key"] == sent[1].key.message_key)
+        assert "Ann Bcc: everyone@example.com" in str(named["To"])
+        (failed,) = undeliverable(sqlite_store, "crash-cohort")
+        assert failed["person_id"] == sent[3].key.person_id and "not one valid email address" in failed["last_error"]
+        send_once(sqlite_store, smtp(catcher), sent)  # never retried
+        assert len(catcher.messages) == 5

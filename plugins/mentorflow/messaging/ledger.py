@@ -61,18 +61,22 @@ def send_once(store: Store, backend: EmailBackend, messages: Iterable[OutgoingEm
         return {**counts, "undeliverable": []}
     _insert_pending(store, backend.name, unique)
     ledger = _ledger_rows(store, [m.key for m in unique])
+    attempt_id = uuid.uuid4().hex
     todo = []
     for message in unique:
         row = ledger[message.key]
         if row["status"] in (SENT, FAILED):
             counts["skipped"] += 1
+        elif problem := message.address_problem():  # this message alone fails, never its batch
+            _claim(store, [message], attempt_id)
+            _record(store, [SendResult(message.key, False, error=problem, permanent=True)], attempt_id, max_attempts)
+            counts["failed"] += 1
         elif row["attempts"] >= max_attempts:
             _give_up(store, message.key, row, max_attempts)
             counts["failed"] += 1
         else:
             counts["resent_after_crash"] += row["status"] == SENDING
             todo.append(message)
-    attempt_id = uuid.uuid4().hex
     try:
         for batch in backend.batches(todo):
             _claim(store, batch, attempt_id)

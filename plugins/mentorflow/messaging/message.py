@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -36,8 +37,21 @@ class Attachment:
         return self.mime_type.partition("/")[2] or "octet-stream"
 
 
+# what may stand in an address header: one address, no spaces or control characters
+ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
+
+
+def one_line(text: str) -> str:
+    """Header text on one line: any run of whitespace or control characters becomes one space."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 @dataclass(frozen=True)
 class OutgoingEmail:
+    """One email to one person. Names and the subject are kept to one line (a line break in a roster
+    name can never start a header of its own); :meth:`address_problem` says why an address cannot be
+    used, so that message fails alone."""
+
     key: LedgerKey
     to_email: str
     to_name: str
@@ -48,6 +62,16 @@ class OutgoingEmail:
     from_name: str
     categories: tuple[str, ...] = field(default=())
     attachments: tuple[Attachment, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        for name in ("to_name", "from_name", "subject"):
+            object.__setattr__(self, name, one_line(getattr(self, name)))
+
+    def address_problem(self) -> str | None:
+        for role, address in (("recipient", self.to_email), ("sender", self.from_email)):
+            if not ADDRESS.fullmatch(address or ""):
+                return f"the {role} address {address!r} is not one valid email address"
+        return None
 
 
 @dataclass(frozen=True)
