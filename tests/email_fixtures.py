@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 
-ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ADDRESS = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")  # SendGrid refuses empty domain labels too
 
 
 @dataclass
