@@ -44,7 +44,7 @@ def write_big_export(path, ids: list[str], bad_rows: dict[int, bytes]) -> int:
                 out.write(bad_rows[number])
                 continue
             tipi = ",".join(str(1 + (number + i) % 7) for i in range(10))
-            out.write(f'{employee_id},mentee,"{filler}",none,,python:2,Grow my python,curious,{tipi},,4,,\n'.encode())
+            out.write(f"{employee_id},mentee,\"{filler}\",none,,python:2,Grow my python,curious,{tipi},,4,,,\n".encode())
     return path.stat().st_size
 
 
@@ -62,8 +62,8 @@ def test_a_100mb_export_is_streamed_and_keeps_every_good_row(cohorts_dir, mentor
     store.upsert(people, records)
     ids = list(roster["employee_id"])
     bad = {
-        10: f"{ids[10]},mentee,x,none,,python:2,Grow,curious,seven,1,1,1,1,1,1,1,1,1,,4,,\n".encode(),
-        20_000: f"{ids[20_000]},mentee,Ren\xe9e,none,,python:2,Grow,curious,1,1,1,1,1,1,1,1,1,1,,4,,\n".encode(
+        10: f"{ids[10]},mentee,x,none,,python:2,Grow,curious,seven,1,1,1,1,1,1,1,1,1,,4,,,\n".encode(),
+        20_000: f"{ids[20_000]},mentee,Ren\xe9e,none,,python:2,Grow,curious,1,1,1,1,1,1,1,1,1,1,,4,,,\n".encode(
             "latin-1"),
     }
     (cohorts_dir / "data").mkdir()
