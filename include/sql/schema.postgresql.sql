@@ -26,6 +26,18 @@ CREATE TABLE email_ledger (
 	PRIMARY KEY (cohort_id, person_id, template, period)
 );
 
+CREATE TABLE erasures (
+	id SERIAL NOT NULL, 
+	performed_by VARCHAR(200) NOT NULL, 
+	performed_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	scope VARCHAR(200) NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+COMMENT ON COLUMN erasures.performed_by IS 'who ran the erasure (never whom it erased)';
+
+COMMENT ON COLUMN erasures.scope IS 'the cohort, or ''all cohorts''';
+
 CREATE TABLE evaluations (
 	cohort_id VARCHAR(64) NOT NULL, 
 	employee_id VARCHAR(64) NOT NULL, 

@@ -26,6 +26,14 @@ CREATE TABLE email_ledger (
 	PRIMARY KEY (cohort_id, person_id, template, period)
 );
 
+CREATE TABLE erasures (
+	id INTEGER NOT NULL, 
+	performed_by VARCHAR(200) NOT NULL, 
+	performed_at DATETIME NOT NULL, 
+	scope VARCHAR(200) NOT NULL, 
+	PRIMARY KEY (id)
+);
+
 CREATE TABLE evaluations (
 	cohort_id VARCHAR(64) NOT NULL, 
 	employee_id VARCHAR(64) NOT NULL, 

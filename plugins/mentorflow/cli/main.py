@@ -20,6 +20,7 @@ from mentorflow import settings
 from mentorflow.cli import cohorts as cli_cohorts
 from mentorflow.cli import emails as cli_email
 from mentorflow.cli import forms as cli_forms
+from mentorflow.cli import person as cli_person
 from mentorflow.cli import quarantine as cli_quality
 from mentorflow.cli import whatif as cli_match
 
@@ -120,6 +121,7 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
     cli_email.register(sub)
     cli_forms.register(sub)
+    cli_person.register(sub)
     cli_match.register(sub)
     cli_quality.register(sub)
     return p

@@ -6,6 +6,7 @@ from mentorflow.store.tables import (
     applications,
     cohorts,
     email_ledger,
+    erasures,
     evaluations,
     form_events,
     matches,
@@ -20,4 +21,4 @@ from mentorflow.store.tables import (
     unmatched,
 )
 
-__all__ = ["metadata", 'cohorts', 'people', 'applications', 'APPLICATION_FIELDS', 'quarantine', 'matches', 'unmatched', 'email_ledger', 'pulse_responses', 'pair_health', 'evaluations', 'reports', 'rematch_requests', 'form_events', 'triage_requests', 'default_url', 'url_for', 'Store', 'ddl']
+__all__ = ["metadata", 'cohorts', 'people', 'applications', 'APPLICATION_FIELDS', 'quarantine', 'matches', 'unmatched', 'email_ledger', 'erasures', 'pulse_responses', 'pair_health', 'evaluations', 'reports', 'rematch_requests', 'form_events', 'triage_requests', 'default_url', 'url_for', 'Store', 'ddl']

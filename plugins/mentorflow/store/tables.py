@@ -229,3 +229,14 @@ triage_requests = sa.Table(
     sa.Column("requester_id", sa.String(64), nullable=False),
     _ts("received_at", nullable=False, default=_now),
 )
+
+# -- data-protection requests (mentorflow.personal_data) ----------------------------------------
+
+erasures = sa.Table(
+    "erasures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("performed_by", sa.String(200), nullable=False, comment="who ran the erasure (never whom it erased)"),
+    _ts("performed_at", nullable=False, default=_now),
+    sa.Column("scope", sa.String(200), nullable=False, comment="the cohort, or 'all cohorts'"),
+)

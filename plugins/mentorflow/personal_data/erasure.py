@@ -1,0 +1,168 @@
+"""Erasing a person on request: every trace of them in a cohort's store, outbox and reports is removed
+or replaced by a random pseudonym, irreversibly, while the counts HR's aggregates rest on stay right.
+
+Their rows stay, so a pair, an evaluation or an application still counts, but under a pseudonym that
+nothing links back to them (it is random, and kept nowhere); their own words (answers, comments,
+motivation, goals) and their contact data are removed. Other people's rows that name them (a partner
+list, a manager link, a pair) carry the same pseudonym, so the program's rules still hold. Their emails
+are deleted from the outbox and their name, address and id are blotted out of the report files. The
+erasure itself is recorded: who ran it and when, never whom it erased.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from mentorflow import settings
+from mentorflow.store import (
+    Store,
+    applications,
+    email_ledger,
+    erasures,
+    evaluations,
+    form_events,
+    matches,
+    people,
+    pulse_responses,
+    quarantine,
+    rematch_requests,
+    triage_requests,
+    unmatched,
+)
+
+ERASED_NAME = "(erased)"
+# the person's own words and answers: removed, not pseudonymised
+APPLICATION_ANSWERS = ("motivation", "prior_experience", "skills_offered", "skills_wanted", "goals",
+                       "preferred_traits", "preferred_partners", "avoid_partners", "share_goals",
+                       *(f"tipi_{i}" for i in range(1, 11)))
+# (table, the columns that hold a person's id)
+ID_COLUMNS: tuple[tuple[sa.Table, tuple[str, ...]], ...] = (
+    (people, ("employee_id", "manager_id")),
+    (applications, ("employee_id",)),
+    (matches, ("mentor_id", "mentee_id")),
+    (unmatched, ("employee_id",)),
+    (pulse_responses, ("respondent_id",)),
+    (evaluations, ("employee_id",)),
+    (rematch_requests, ("requester_id",)),
+    (triage_requests, ("requester_id",)),
+    (form_events, ("requester_id",)),
+    (quarantine, ("record_key",)),
+    (email_ledger, ("person_id",)),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Erasure:
+    """What one erasure changes in one cohort (decided before anything is written)."""
+
+    cohort_id: str
+    employee_id: str
+    pseudonym: str
+    traces: list[str]  # the person's name and address as the store had them, to blot out of files
+
+    @property
+    def found(self) -> bool:
+        return bool(self.traces)
+
+
+def plan(store: Store, cohort_id: str, employee_id: str, pseudonym: str | None = None) -> Erasure:
+    """Decide: the pseudonym, and the name and address to remove from files (nothing is written)."""
+    rows = store.rows(people, cohort_id=cohort_id, employee_id=employee_id)
+    traces = [t for row in rows for t in (row["full_name"], row["email"]) if t]
+    ledger = store.rows(email_ledger, cohort_id=cohort_id, person_id=employee_id)
+    traces += sorted({r["recipient"] for r in ledger} - set(traces))
+    appears = bool(rows or ledger or store.rows(applications, cohort_id=cohort_id, employee_id=employee_id))
+    return Erasure(cohort_id, employee_id, pseudonym or f"erased-{secrets.token_hex(6)}",
+                   traces or ([employee_id] if appears else []))
+
+
+def apply(store: Store, erasure: Erasure, performed_by: str) -> dict[str, int]:
+    """Rewrite the store in one transaction, then the outbox and report files; returns counts of what
+    changed (no personal data)."""
+    counts: dict[str, int] = {}
+    old, new = erasure.employee_id, erasure.pseudonym
+    with store.begin() as conn:
+        where = {"cohort_id": erasure.cohort_id}
+        _update(conn, people, where, "employee_id", old, full_name=ERASED_NAME, email=f"{new}@erased.invalid",
+                job_title=None, manager_id=None, hire_date=None, on_pip=False, eligibility_reason="erased on request")
+        _update(conn, applications, where, "employee_id", old, **dict.fromkeys(APPLICATION_ANSWERS))
+        _update(conn, pulse_responses, where, "respondent_id", old, comment=None)
+        _update(conn, evaluations, where, "employee_id", old, comment=None, valuable_topics=None)
+        _update(conn, rematch_requests, where, "requester_id", old, comment=None)
+        _update(conn, quarantine, where, "record_key", old, row_json=None)
+        _update(conn, email_ledger, where, "person_id", old, recipient=f"{new}@erased.invalid", last_error=None,
+                message_id=None)
+        for table, columns in ID_COLUMNS:
+            for column in columns:
+                done = conn.execute(table.update().where(table.c.cohort_id == erasure.cohort_id,
+                                                         table.c[column] == old).values({column: new}))
+                counts[f"{table.name}.{column}"] = counts.get(f"{table.name}.{column}", 0) + done.rowcount
+        conn.execute(matches.update().where(matches.c.cohort_id == erasure.cohort_id,
+                                            sa.or_(matches.c.mentor_id == new, matches.c.mentee_id == new))
+                     .values(explanation=ERASED_NAME))
+        _rename_in_lists(conn, erasure)
+        conn.execute(form_events.update().where(form_events.c.cohort_id == erasure.cohort_id,
+                                                form_events.c.requester_id == new)
+                     .values(dedupe_key=sa.func.replace(form_events.c.dedupe_key, f":{old}", f":{new}")))
+        conn.execute(erasures.insert().values(performed_by=performed_by, performed_at=dt.datetime.now(dt.timezone.utc),
+                                              scope=erasure.cohort_id))
+    counts["outbox_files_deleted"] = _delete_outbox(erasure)
+    counts["report_files_rewritten"] = _blot_reports(erasure)
+    return {k: v for k, v in counts.items() if v}
+
+
+def _update(conn: sa.Connection, table: sa.Table, where: dict[str, Any], column: str, person: str,
+            **values: Any) -> None:
+    values = {k: v for k, v in values.items() if k in table.c}
+    conn.execute(table.update().where(*(table.c[k] == v for k, v in where.items()), table.c[column] == person)
+                 .values(values))
+
+
+def _rename_in_lists(conn: sa.Connection, erasure: Erasure) -> None:
+    """Other applicants' partner lists (``id;id``) that name the person name the pseudonym instead."""
+    for column in (applications.c.preferred_partners, applications.c.avoid_partners):
+        rows = conn.execute(sa.select(applications.c.employee_id, column).where(
+            applications.c.cohort_id == erasure.cohort_id, column.contains(erasure.employee_id))).all()
+        for employee_id, text in rows:
+            ids = [erasure.pseudonym if part.strip() == erasure.employee_id else part for part in text.split(";")]
+            conn.execute(applications.update().where(applications.c.cohort_id == erasure.cohort_id,
+                                                     applications.c.employee_id == employee_id)
+                         .values({column.name: ";".join(ids)}))
+
+
+def _delete_outbox(erasure: Erasure) -> int:
+    """The emails to the person (``<outbox>/<cohort>/<template>/<period>/<person>.eml``)."""
+    deleted = 0
+    for path in settings.outbox_dir(erasure.cohort_id).glob(f"*/*/{_file_part(erasure.employee_id)}.eml"):
+        path.unlink()
+        deleted += 1
+    return deleted
+
+
+def _file_part(person_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", person_id)
+
+
+def _blot_reports(erasure: Erasure) -> int:
+    """Report files (HTML, CSV, text) that show the person's name, address or id show the pseudonym."""
+    pattern = re.compile("|".join(re.escape(t) for t in sorted({*erasure.traces, erasure.employee_id},
+                                                              key=len, reverse=True)))
+    rewritten = 0
+    for path in _report_files(settings.reports_dir(erasure.cohort_id)):
+        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        blotted = pattern.sub(lambda m: ERASED_NAME if m.group(0) != erasure.employee_id else erasure.pseudonym, text)
+        if blotted != text:
+            path.write_text(blotted, encoding="utf-8", errors="surrogateescape")
+            rewritten += 1
+    return rewritten
+
+
+def _report_files(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file() and p.suffix in {".html", ".csv", ".yaml", ".txt", ".json"}]

@@ -1,0 +1,46 @@
+"""Exporting what the program holds about one person (a subject access request), as one JSON document:
+their own rows in every table, the pairs they were in (partners by id only: a partner's answers are the
+partner's), and the emails sent to them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+from typing import Any
+
+from mentorflow import settings
+from mentorflow.personal_data.erasure import ID_COLUMNS
+from mentorflow.store import Store, matches
+
+PARTNER_FIELDS = ("match_id", "round", "mentor_id", "mentee_id", "status", "created_at", "ended_at")
+
+
+def collect(store: Store, cohort_id: str, employee_id: str) -> dict[str, Any]:
+    """Everything about ``employee_id`` in one cohort (empty lists where there is nothing)."""
+    held: dict[str, Any] = {}
+    for table, columns in ID_COLUMNS:
+        if table is matches:
+            continue
+        rows = [r for column in columns if column != "manager_id"
+                for r in store.rows(table, cohort_id=cohort_id, **{column: employee_id})]
+        held[table.name] = [_plain(r) for r in rows]
+    pairs = [r for column in ("mentor_id", "mentee_id") for r in store.rows(matches, cohort_id=cohort_id,
+                                                                            **{column: employee_id})]
+    held["matches"] = [_plain({k: r[k] for k in PARTNER_FIELDS}) for r in pairs]
+    held["emails"] = _emails(cohort_id, employee_id)
+    return held
+
+
+def _emails(cohort_id: str, employee_id: str) -> list[dict[str, str]]:
+    found = []
+    for path in sorted(settings.outbox_dir(cohort_id).glob(f"*/*/{employee_id}.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        body = message.get_body(("plain",))
+        found.append({"template": path.parent.parent.name, "period": path.parent.name,
+                      "subject": str(message["Subject"]), "text": body.get_content() if body else ""})
+    return found
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v for k, v in row.items()}
