@@ -1,4 +1,5 @@
-"""Erasure and export of one person's data (confidentiality issue, item 3), on SQLite and PostgreSQL.
+"""Erasure and export of one person's data, and the retention purge (confidentiality issue, items 3 and 4),
+on SQLite and PostgreSQL.
 
 A small cohort runs to kickoff with pulse answers and an evaluation; one mentee asks to be erased.
 Afterwards nothing in the store, the outbox or the report files names them or holds their words,
@@ -124,3 +125,38 @@ def test_erasure_across_all_cohorts_and_of_someone_unknown(cohort, capsys):
     assert "nothing held about NOBODY-123" in capsys.readouterr().out
     assert main(["person", "erase", "--all", person]) == 0
     assert person not in _everything(store)
+
+
+def test_retention_purges_free_text_keeps_counts_and_the_hr_figures(cohort):
+    from mentorflow.cohorts import calendar
+    from mentorflow.reports.hr_figures import figures, publishable
+    from mentorflow.stages import retention
+
+    config, store, person = cohort
+    before_counts = _counts(store, config.cohort)
+    evals = store.frame(evaluations, cohort_id=config.cohort)
+    before_view = publishable(figures(config, store, evals))
+    goals = store.rows(applications, cohort_id=config.cohort, employee_id=person)[0]["goals"]
+    assert goals and SECRET_WORDS in _everything(store)
+
+    moment = calendar.retention_moment(config)
+    summary = retention.purge_free_text(run_of(config, store, moment))
+    assert summary["rows_purged"]["pulse_responses"] == 1 and summary["emails_deleted"] > 0
+
+    text = _everything(store)
+    assert SECRET_WORDS not in text and goals not in text
+    assert _counts(store, config.cohort) == before_counts
+    after_view = publishable(figures(config, store, store.frame(evaluations, cohort_id=config.cohort)))
+    assert after_view["funnel"] == before_view["funnel"] and after_view["outcomes"] == before_view["outcomes"]
+    assert not settings.outbox_dir(config.cohort).exists()
+    assert retention.purge_free_text(run_of(config, store, moment))["rows_purged"] == {}  # a re-run changes nothing
+
+
+def test_the_retention_run_is_on_the_cohort_calendar(cohorts_dir):
+    from mentorflow.cohorts import calendar
+
+    config = load_cohort(write_cohort(cohorts_dir, retention_days=30))
+    moment = calendar.retention_moment(config)
+    assert moment - calendar.closeout_dates(config)["report"] == dt.timedelta(days=30)
+    assert calendar.scheduled_moments(config, "retention") == [moment]
+    assert calendar.plan(config)[-1].stage == "retention"

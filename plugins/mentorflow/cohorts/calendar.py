@@ -14,7 +14,8 @@ from typing import Literal
 from mentorflow.cohorts.config import CADENCE, CohortConfig
 
 # the lifecycle stages that the calendar or a data asset starts, in order
-STAGES: tuple[str, ...] = ("open", "intake", "validate", "match", "kickoff", "pulse", "midpoint", "closeout")
+STAGES: tuple[str, ...] = ("open", "intake", "validate", "match", "kickoff", "pulse", "midpoint", "closeout",
+                           "retention")
 
 # a run "at" a moment may start a moment later than planned (scheduler or clock jitter)
 SLACK = dt.timedelta(seconds=1)
@@ -84,6 +85,11 @@ def midpoint(config: CohortConfig) -> dt.datetime:
     return config.at(config.calendar.midpoint)
 
 
+def retention_moment(config: CohortConfig) -> dt.datetime:
+    """When free text is purged: ``retention_days`` after the HR report."""
+    return closeout_dates(config)["report"] + dt.timedelta(days=config.retention_days)
+
+
 def scheduled_moments(config: CohortConfig, stage: str) -> list[dt.datetime]:
     """The moments a calendar-driven stage DAG runs at (its timetable); [] for event-driven stages."""
     opened, closed = window(config)
@@ -94,6 +100,7 @@ def scheduled_moments(config: CohortConfig, stage: str) -> list[dt.datetime]:
         "pulse": sorted(pulse_dates(config) + pulse_reminder_dates(config)),
         "midpoint": [midpoint(config)],
         "closeout": list(closeout_dates(config).values()),
+        "retention": [retention_moment(config)],
     }
     return moments.get(stage, [])
 
@@ -112,6 +119,7 @@ def plan(config: CohortConfig) -> list[PlannedRun]:
     runs.append(PlannedRun(midpoint(config), "midpoint", "midpoint review"))
     labels = {"survey": "close-out survey", "reminder": "close-out reminder", "report": "HR report"}
     runs += [PlannedRun(m, "closeout", labels[action]) for action, m in closeout_dates(config).items()]
+    runs.append(PlannedRun(retention_moment(config), "retention", "free text purged"))
     return sorted(runs, key=lambda r: r.moment)
 
 

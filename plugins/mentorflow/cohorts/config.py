@@ -225,6 +225,8 @@ class CohortConfig(_Strict):
     quality: Quality = Quality()
     forms_base_url: str = "http://127.0.0.1:8080/mentorflow"
     previous_cohorts: list[str] = Field(default_factory=list, description="cohorts whose pairs must not repeat")
+    retention_days: int = Field(365, ge=1, le=3650, description="days after the HR report when free-text answers, "
+                                "comments and the outbox are purged; aggregates and reports stay")
 
     source_path: Path | None = Field(None, exclude=True, description="set by the loader")
 

@@ -18,10 +18,14 @@ from mentorflow.orchestration.wiring import dag_id
 
 
 def run(config: CohortConfig, dags: dict, *, before: Callable[[PlannedRun], None] | None = None,
-        progress: Callable[[str], None] = print) -> list[tuple[PlannedRun, float]]:
-    """Run every planned stage; raises :class:`StageFailed` naming the first stage that failed."""
+        progress: Callable[[str], None] = print, through: str = "closeout") -> list[tuple[PlannedRun, float]]:
+    """Run every planned stage up to and including the last run of stage ``through`` (default: the HR
+    report; the retention purge comes long after and is run only when asked for); raises
+    :class:`StageFailed` naming the first stage that failed."""
     done = []
     planned = plan(config)
+    last = max(i for i, item in enumerate(planned) if item.stage == through)
+    planned = planned[: last + 1]
     for number, item in enumerate(planned, 1):
         if before:
             before(item)

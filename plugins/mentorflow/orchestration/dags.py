@@ -30,10 +30,11 @@ log = logging.getLogger(__name__)
 
 
 def build_cohort_dags(config: CohortConfig) -> dict[str, DAG]:
-    """The eight stage DAGs of one cohort in lifecycle order, then its event-triggered DAGs, keyed by dag_id."""
+    """The stage DAGs of one cohort in lifecycle order, then its event-triggered DAGs, keyed by dag_id."""
     builders = [lifecycle_dags.open_dag, lifecycle_dags.intake_dag, lifecycle_dags.validate_dag,
                 committee_steps.match_dag, lifecycle_dags.kickoff_dag, lifecycle_dags.pulse_dag,
-                committee_steps.midpoint_dag, lifecycle_dags.closeout_dag, lifecycle_dags.triage_dag]
+                committee_steps.midpoint_dag, lifecycle_dags.closeout_dag, lifecycle_dags.retention_dag,
+                lifecycle_dags.triage_dag]
     dags = {d.dag_id: d for d in (build(config) for build in builders)}
     assert [k.rsplit("__", 1)[1] for k in dags] == list(DAG_STAGES)
     return dags

@@ -1,4 +1,5 @@
-"""The stage DAGs without a committee step: open, intake, validate, kickoff, pulse, close-out, triage.
+"""The stage DAGs without a committee step: open, intake, validate, kickoff, pulse, close-out, retention,
+triage.
 
 Each task is a named function whose body imports its stage when the task runs (parse-time hygiene:
 the DAG processor must not import pandas, SQLAlchemy or the matcher) and hands it to
@@ -214,6 +215,24 @@ def closeout_dag(config: CohortConfig) -> DAG:
         branch >> send_closeout_survey(c) >> assess_final_health(c) >> complete_pairs(c)
         branch >> send_closeout_reminders(c)
         branch >> build_hr_report(c)
+    return dag
+
+
+def retention_dag(config: CohortConfig) -> DAG:
+    c = config.cohort
+    with DAG(**dag_arguments(config, "retention", timetable(config, "retention", "free text purged"),
+                             f"{config.retention_days} days after the HR report: purge free-text answers, comments "
+                             "and the outbox; aggregates and reports stay.")) as dag:
+
+        @task
+        def purge_free_text(cohort_id: str, **context: Any) -> dict[str, Any]:
+            """Purge the cohort's free text and emails (only aggregates remain)."""
+            from mentorflow.orchestration.tasks import run_stage
+            from mentorflow.stages import retention
+
+            return run_stage(retention.purge_free_text, cohort_id, context)
+
+        purge_free_text(c)
     return dag
 
 
