@@ -8,9 +8,16 @@ the field, never with a traceback. The bounds themselves are documented in READM
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
 import pytest
-from conftest import write_cohort
+from conftest import ROOT, write_cohort
 from mentorflow.cli.main import main
+from mentorflow.orchestration.wiring import DAG_STAGES
 
 GOOD = "good-cohort"
 BROKEN = "bad-cohort"
@@ -137,3 +144,115 @@ def test_calendars_within_the_bounds_load(cohorts_dir, calendar):
     config = load_cohort(write_cohort(cohorts_dir, GOOD, calendar=calendar))
     for stage in moments.STAGES:
         assert 1 <= len(moments.scheduled_moments(config, stage)) <= 500 or stage in ("match", "kickoff")
+
+
+# One interpreter parses one folder per broken file (a good cohort next to it), as the DAG processor
+# would: no metadata database, no connection; a DAG file that fails to import shows up in "errors".
+PARSE_EACH = textwrap.dedent("""
+    import json, os, sys, time
+    import airflow.sdk.bases.hook as hook
+    def _no_connections(*args, **kwargs):
+        raise RuntimeError("connection looked up at parse time")
+    hook.BaseHook.get_connection = classmethod(_no_connections)
+    from airflow.dag_processing.dagbag import DagBag
+    if len(sys.argv) > 3:  # a cohort whose DAGs cannot be built (the error boundary)
+        from mentorflow.orchestration import lifecycle_dags
+        build_pulse = lifecycle_dags.pulse_dag
+        def pulse_dag(config):
+            if config.cohort == sys.argv[3]:
+                raise RuntimeError("something unforeseen while building " + config.cohort)
+            return build_pulse(config)
+        lifecycle_dags.pulse_dag = pulse_dag
+    results = {}
+    for folder in sorted(os.listdir(sys.argv[2])):
+        os.environ["MENTORFLOW_COHORTS_DIR"] = os.path.join(sys.argv[2], folder)
+        started = time.monotonic()
+        bag = DagBag(dag_folder=sys.argv[1])
+        results[folder] = {
+            "dag_ids": list(bag.dags),
+            "errors": {k: str(v)[-300:] for k, v in bag.import_errors.items()},
+            "seconds": time.monotonic() - started,
+            "paused": {d: bag.dags[d].is_paused_upon_creation for d in bag.dags},
+            "docs": {d: bag.dags[d].doc_md for d in bag.dags},
+        }
+    print(json.dumps(results))
+""")
+
+
+def _parse_folders(root, *extra: str) -> dict:
+    env = {**os.environ, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "postgresql+psycopg2://nobody@127.0.0.1:9/nowhere",
+           "AIRFLOW_CONN_MENTORFLOW_STORE": "postgresql://nobody@127.0.0.1:9/nowhere",
+           "PYTHONPATH": str(ROOT / "plugins")}
+    out = subprocess.run([sys.executable, "-c", PARSE_EACH, str(ROOT / "dags"), str(root), *extra], check=False,
+                         capture_output=True, text=True, env=env, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _good_dags() -> list[str]:
+    return [f"mentorflow__{GOOD}__{stage}" for stage in DAG_STAGES]
+
+
+@pytest.mark.slow
+def test_each_broken_file_leaves_the_good_cohort_intact_and_shows_as_invalid(tmp_path):
+    root = tmp_path / "folders"
+    for case in LIBRARY:
+        folder = root / case
+        folder.mkdir(parents=True)
+        write_cohort(folder, GOOD)
+        _write_broken(folder, case)
+    results = _parse_folders(root)
+    assert sorted(results) == sorted(LIBRARY)
+    problems = {}
+    for case, result in results.items():
+        invalid = [d for d in result["dag_ids"] if d.endswith("__invalid_config")]
+        others = sorted(set(result["dag_ids"]) - set(_good_dags()) - set(invalid))
+        wrong = [*(f"import error: {e.strip().splitlines()[-1]}" for e in result["errors"].values()),
+                 *([f"good cohort has {len(set(result['dag_ids']) & set(_good_dags()))} of its DAGs"]
+                   if not set(_good_dags()) <= set(result["dag_ids"]) else []),
+                 *([f"{len(invalid)} invalid_config DAGs"] if len(invalid) != 1 else []),
+                 *([f"unexpected DAGs {others}"] if others else []),
+                 *([f"{invalid[0]} is not paused"] if len(invalid) == 1 and not result["paused"][invalid[0]] else []),
+                 *([f"parsing took {result['seconds']:.1f} s"] if result["seconds"] > 10 else [])]
+        if wrong:
+            problems[case] = wrong
+    assert problems == {}
+
+
+@pytest.mark.slow
+def test_a_cohort_whose_dags_cannot_be_built_gets_its_own_invalid_dag(tmp_path):
+    folder = tmp_path / "folders" / "boom"
+    folder.mkdir(parents=True)
+    write_cohort(folder, GOOD)
+    write_cohort(folder, "boom-cohort")
+    result = _parse_folders(tmp_path / "folders", "boom-cohort")["boom"]
+    assert result["errors"] == {}
+    # nothing of the failing cohort but its invalid_config DAG (not even the stages built before the failure)
+    assert sorted(result["dag_ids"]) == sorted([*_good_dags(), "mentorflow__boom-cohort__invalid_config"])
+    assert result["paused"]["mentorflow__boom-cohort__invalid_config"] is True
+    doc = result["docs"]["mentorflow__boom-cohort__invalid_config"]
+    assert "something unforeseen while building boom-cohort" in doc
+
+
+def test_a_file_name_that_is_no_dag_id_still_shows_as_invalid(cohorts_dir):
+    from mentorflow.orchestration.dags import build_all
+
+    write_cohort(cohorts_dir, GOOD)
+    write_cohort(cohorts_dir, "other-cohort").rename(cohorts_dir / "Other Cohort (copy).yaml")
+    dags = build_all()
+    assert sorted(dags) == sorted([*_good_dags(), "mentorflow__other-cohort-copy-__invalid_config"])
+    doc = dags["mentorflow__other-cohort-copy-__invalid_config"].doc_md
+    assert "must equal the file name 'Other Cohort (copy)'" in doc
+
+
+def test_two_files_of_one_cohort_keep_the_first(cohorts_dir):
+    from mentorflow.orchestration.dags import build_all
+
+    write_cohort(cohorts_dir, GOOD)
+    (cohorts_dir / f"{GOOD}.yml").write_text((cohorts_dir / f"{GOOD}.yaml").read_text().replace(
+        "name: Test Cohort", "name: Another Cohort"))
+    dags = build_all()
+    assert sorted(dags) == sorted([*_good_dags(), f"mentorflow__{GOOD}__invalid_config"])
+    assert dags[f"mentorflow__{GOOD}__open"].doc_md.startswith("**Test Cohort**")
+    doc = dags[f"mentorflow__{GOOD}__invalid_config"].doc_md
+    assert f"is already defined by {cohorts_dir / (GOOD + '.yaml')}" in doc
