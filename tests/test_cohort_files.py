@@ -256,3 +256,33 @@ def test_two_files_of_one_cohort_keep_the_first(cohorts_dir):
     assert dags[f"mentorflow__{GOOD}__open"].doc_md.startswith("**Test Cohort**")
     doc = dags[f"mentorflow__{GOOD}__invalid_config"].doc_md
     assert f"is already defined by {cohorts_dir / (GOOD + '.yaml')}" in doc
+
+
+def test_list_with_an_impossible_date_is_a_clear_error(cohorts_dir, capsys):
+    write_cohort(cohorts_dir, GOOD)
+    _write_broken(cohorts_dir, "impossible-date")
+    assert main(["cohort", "list"]) == 1
+    captured = capsys.readouterr()
+    assert GOOD in captured.out
+    assert "calendar.application_open" in captured.err and "2027-02-30" in captured.err
+    assert "Traceback" not in captured.out + captured.err
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("2027-02-30", "--open: '2027-02-30' is not a date"),
+    ("March 1", "--open: 'March 1' is not a date"),
+    ("9999-12-30", "--open: 9999-12-30 is outside the years 2000 to 2100"),
+    ("0001-01-01", "--open: 0001-01-01 is outside the years 2000 to 2100"),
+])
+def test_new_with_a_bad_open_date_is_a_clear_error_and_writes_nothing(cohorts_dir, capsys, given, expected):
+    assert main(["cohort", "new", "spring-2027", "--roster", "roster.csv", "--open", given]) == 1
+    captured = capsys.readouterr()
+    assert expected in captured.err
+    assert "Traceback" not in captured.out + captured.err
+    assert not (cohorts_dir / "spring-2027.yaml").exists()
+
+
+def test_new_with_an_invalid_name_writes_nothing(cohorts_dir, capsys):
+    assert main(["cohort", "new", "Spring 2027", "--roster", "roster.csv", "--open", "2027-03-01"]) == 1
+    assert "cohort: must be 3-50 lower-case letters" in capsys.readouterr().err
+    assert list(cohorts_dir.iterdir()) == []
