@@ -218,3 +218,60 @@ def test_resolve_before_approval_replaces_the_open_proposal(config, store):
     kickoff.send_kickoff(run_of(config, store, _at(config, "application_close", 2)))
     assert store.count(matches, cohort_id=config.cohort, status="active") == resolved["pairs"]
     live_mentees_once(config, store)
+
+
+# -- the midpoint stage: health, re-match, activation ---------------------------------------------------
+
+MIDPOINT_FAILURES = {
+    "health-assessed": (midpoint, "assess_health", True),
+    "solve": (midpoint, "propose", False),
+    "endings-and-proposal-written": (midpoint, "apply_rematch", True),
+    "report-written": (match_reports, "write_match_report", True),
+    "rematch-done": (midpoint, "committee_summary", True),
+    "approved": (midpoint, "approve_matches", True),
+    "notices-sent": (midpoint, "send", True),
+    "activation-done": (midpoint, "activate_rematches", True),
+}
+
+
+def _to_midpoint(config, store) -> None:
+    prepare(config, store)
+    run_all(match_steps(config, store))
+    ask_for_rematches(config, store)
+
+
+@pytest.mark.parametrize("point", list(MIDPOINT_FAILURES))
+def test_midpoint_failing_after_a_write_then_retried_is_an_uninterrupted_run(config, store, monkeypatch, point):
+    expected = baseline(config, store, "midpoint")
+    _to_midpoint(config, store)
+    owner, name, after = MIDPOINT_FAILURES[point]
+    fail_once(monkeypatch, owner, name, after=after)
+    run_all(midpoint_steps(config, store))
+    assert_same(snapshot(config, store), expected)
+    live_mentees_once(config, store)
+
+
+def test_midpoint_run_again_after_it_completed_changes_nothing(config, store):
+    expected = baseline(config, store, "midpoint")
+    ended = [m for m in expected["matches"] if m[3] == "ended"]
+    assert len(ended) == 2 and any(m[0] == "midpoint" for m in expected["matches"])
+    _to_midpoint(config, store)
+    run_all(midpoint_steps(config, store))
+    summaries = run_all(midpoint_steps(config, store))
+    assert_same(snapshot(config, store), expected)
+    live_mentees_once(config, store)
+    assert summaries[1]["unchanged"] is True and summaries[1]["ended"] == 2
+
+
+def test_midpoint_rematch_run_again_before_approval_keeps_the_open_proposal(config, store):
+    _to_midpoint(config, store)
+    run = run_of(config, store, _at(config, "midpoint"))
+    midpoint.assess_midpoint_health(run)
+    first = midpoint.rematch(run)
+    proposal = snapshot(config, store)
+    assert first["ended"] == 2
+    again = midpoint.rematch(run)
+    assert_same(snapshot(config, store), proposal)
+    assert again["unchanged"] is True
+    assert (again["ended"], again["new_pairs"], again["still_unmatched"]) == (
+        first["ended"], first["new_pairs"], first["still_unmatched"])
