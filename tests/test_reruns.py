@@ -275,3 +275,44 @@ def test_midpoint_rematch_run_again_before_approval_keeps_the_open_proposal(conf
     assert again["unchanged"] is True
     assert (again["ended"], again["new_pairs"], again["still_unmatched"]) == (
         first["ended"], first["new_pairs"], first["still_unmatched"])
+
+
+# -- the store's own guarantee ----------------------------------------------------------------------------
+
+
+def _pair(mentor: str, mentee: str, status: str = "proposed", round_name: str = "initial") -> dict:
+    return {"cohort_id": "store-cohort", "round": round_name, "mentor_id": mentor, "mentee_id": mentee, "score": 0.5,
+            "explanation": "test", "status": status, "created_at": dt.datetime(2026, 1, 5, 9, tzinfo=dt.timezone.utc)}
+
+
+def test_the_store_refuses_a_second_live_pair_of_a_mentee_in_a_round(store):
+    import sqlalchemy as sa
+
+    with store.begin() as conn:
+        conn.execute(matches.insert(), [_pair("M1", "E1", "active"), _pair("M1", "E2", "active"),  # two mentees
+                                        _pair("M2", "E3", "ended"), _pair("M3", "E3", "active"),  # after an end
+                                        _pair("M2", "E1", "proposed", "midpoint")])               # another round
+    for status in ("proposed", "approved", "active"):
+        with pytest.raises(sa.exc.IntegrityError), store.begin() as conn:
+            conn.execute(matches.insert(), [_pair("M4", "E1", status)])
+    with store.begin() as conn:
+        conn.execute(matches.insert(), [_pair("M4", "E1", "completed")])
+    assert store.count(matches, cohort_id="store-cohort") == 6
+
+
+def test_upgrading_a_store_that_holds_duplicate_live_pairs_names_them_and_changes_nothing(store):
+    from mentorflow.errors import StoreNotReady
+    from mentorflow.store import migrate
+
+    store.drop_all()
+    migrate.upgrade(store.engine, "0003")
+    with store.begin() as conn:
+        conn.execute(matches.insert(), [_pair("M1", "E1", "active"), _pair("M2", "E1", "active")])
+    with pytest.raises(StoreNotReady, match=r"1 mentee\(s\) are in more than one live pair of a round "
+                                            r"\(cohort round mentee: store-cohort initial E1 \(2 live pairs\)\)"):
+        store.upgrade()
+    assert store.revision() == "0003"
+    with store.begin() as conn:
+        conn.execute(matches.update().where(matches.c.mentor_id == "M2").values(status="ended"))
+    store.upgrade()
+    assert store.revision() == migrate.head()
