@@ -90,6 +90,8 @@ CREATE TABLE matches (
 
 CREATE INDEX ix_matches_cohort_id ON matches (cohort_id);
 
+CREATE UNIQUE INDEX uq_matches_live_mentee ON matches (cohort_id, round, mentee_id) WHERE status IN ('proposed', 'approved', 'active');
+
 COMMENT ON COLUMN matches.components_json IS 'score components (0..1) behind the score';
 
 CREATE TABLE pair_health (

@@ -84,6 +84,8 @@ CREATE TABLE matches (
 
 CREATE INDEX ix_matches_cohort_id ON matches (cohort_id);
 
+CREATE UNIQUE INDEX uq_matches_live_mentee ON matches (cohort_id, round, mentee_id) WHERE status IN ('proposed', 'approved', 'active');
+
 CREATE TABLE pair_health (
 	cohort_id VARCHAR(64) NOT NULL, 
 	period VARCHAR(40) NOT NULL, 

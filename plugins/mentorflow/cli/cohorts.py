@@ -9,8 +9,9 @@ from pathlib import Path
 
 from mentorflow import settings
 from mentorflow.cohorts import calendar
+from mentorflow.cohorts.bounds import FIRST_YEAR, LAST_YEAR
 from mentorflow.cohorts.calendar import STAGES
-from mentorflow.cohorts.loader import cohort_files, find_cohort, load_cohort, load_cohorts
+from mentorflow.cohorts.loader import cohort_files, find_cohort, load_cohort, load_cohorts, parse_cohort
 from mentorflow.errors import CohortConfigError
 
 NEW_COHORT = """\
@@ -65,12 +66,27 @@ def _print_errors(errors: list[CohortConfigError]) -> None:
             print(f"    {problem}", file=sys.stderr)
 
 
+def _open_date(text: str) -> dt.date | str:
+    """The --open date, or what is wrong with it."""
+    try:
+        date = dt.date.fromisoformat(text)
+    except ValueError:
+        return f"--open: {text!r} is not a date; give it as YYYY-MM-DD (e.g. 2027-03-01)"
+    if not FIRST_YEAR <= date.year <= LAST_YEAR:
+        return f"--open: {date.isoformat()} is outside the years {FIRST_YEAR} to {LAST_YEAR}"
+    return date
+
+
 def cmd_cohort_new(args: argparse.Namespace) -> int:
     target = settings.cohorts_dir() / f"{args.name}.yaml"
     if target.exists() and not args.force:
         print(f"{target} already exists (use --force to overwrite)", file=sys.stderr)
         return 1
-    opened = dt.datetime.combine(dt.date.fromisoformat(args.open), dt.time(9, 0))
+    date = _open_date(args.open)
+    if isinstance(date, str):
+        print(date, file=sys.stderr)
+        return 1
+    opened = dt.datetime.combine(date, dt.time(9, 0))
     text = NEW_COHORT.format(
         cohort=args.name, name=args.title or args.name.replace("-", " ").title(), program_type=args.type,
         timezone=args.timezone, roster=args.roster, open=opened.isoformat(),
@@ -78,13 +94,13 @@ def cmd_cohort_new(args: argparse.Namespace) -> int:
         midpoint=(opened + dt.timedelta(days=28 + 91)).isoformat(),
         close_out=(opened + dt.timedelta(days=28 + 182)).isoformat(),
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    try:
-        load_cohort(target)
+    try:  # checked before it is written: a broken file in the cohorts folder would show up in Airflow
+        parse_cohort(text, target)
     except CohortConfigError as error:
         _print_errors([error])
         return 1
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
     print(f"created {target}; edit it, then run: mentorflow cohort validate {target}")
     return 0
 

@@ -3,6 +3,10 @@
 The one place that turns a cohort's ``calendar:`` settings into moments. The DAG
 timetables, the branch choices inside a run (survey or reminder?), the forms' deadlines
 and the demo's plan all read it, so they can never disagree.
+
+Every list of moments stops after ``MAX_RUNS_PER_STAGE + 1`` entries, whatever the settings say, and
+the loader refuses a cohort whose calendar reaches that (:func:`run_count_problems`): one cohort's
+calendar can never make the DAG file slow.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from mentorflow.cohorts.config import CADENCE, CohortConfig
+from mentorflow.cohorts.bounds import CADENCE, MAX_RUNS_PER_STAGE
+from mentorflow.cohorts.config import CohortConfig
 
 # the lifecycle stages that the calendar or a data asset starts, in order
 STAGES: tuple[str, ...] = ("open", "intake", "validate", "match", "kickoff", "pulse", "midpoint", "closeout",
@@ -49,7 +54,7 @@ def intake_moments(config: CohortConfig) -> list[dt.datetime]:
     opened, closed = window(config)
     step = dt.timedelta(hours=config.calendar.intake_check_every_hours)
     moments, moment = [], opened + step
-    while moment < closed:
+    while moment < closed and len(moments) <= MAX_RUNS_PER_STAGE:
         moments.append(moment)
         moment += step
     return moments or [opened + (closed - opened) / 2]
@@ -60,7 +65,7 @@ def pulse_dates(config: CohortConfig) -> list[dt.datetime]:
     start, end = config.at(config.calendar.kickoff), config.at(config.calendar.close_out)
     dates: list[dt.datetime] = []
     step = 1
-    while (moment := _advance(start, config.calendar.pulse_cadence, step)) < end:
+    while len(dates) <= MAX_RUNS_PER_STAGE and (moment := _advance(start, config.calendar.pulse_cadence, step)) < end:
         dates.append(moment)
         step += 1
     return dates
@@ -79,6 +84,21 @@ def closeout_dates(config: CohortConfig) -> dict[CloseoutAction, dt.datetime]:
     start = config.at(config.calendar.close_out)
     evaluation = dt.timedelta(days=config.calendar.evaluation_days)
     return {"survey": start, "reminder": start + evaluation / 2, "report": start + evaluation}
+
+
+def run_count_problems(config: CohortConfig) -> list[str]:
+    """The calendar settings that make a stage run more than ``MAX_RUNS_PER_STAGE`` times."""
+    cal, most = config.calendar, MAX_RUNS_PER_STAGE
+    problems = []
+    if len(intake_moments(config)) > most:
+        problems.append(f"calendar.intake_check_every_hours: every {cal.intake_check_every_hours:g} hours makes more "
+                        f"than {most} intake checks between application_open and application_close; at most "
+                        f"{most} are allowed: check less often")
+    if len(pulse_dates(config)) + len(pulse_reminder_dates(config)) > most:
+        problems.append(f"calendar.pulse_cadence: {cal.pulse_cadence!r} makes more than {most} pulse runs (surveys "
+                        f"and reminders) between kickoff and close_out; at most {most} are allowed: choose a "
+                        "longer cadence")
+    return problems
 
 
 def midpoint(config: CohortConfig) -> dt.datetime:

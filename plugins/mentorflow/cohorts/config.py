@@ -3,6 +3,10 @@
 Errors name the file, the field and what is wrong, so an ops engineer can fix a
 broken cohort without reading a traceback. Loading one broken file never stops
 the other cohorts from loading (see :func:`load_cohorts`).
+
+Every setting has a sane range (:mod:`mentorflow.cohorts.bounds`, documented in README's cohort
+file section): the calendar's dates, durations and cadence are bounded so that no cohort can make
+the DAG file hang or overflow, however wrong its file is.
 """
 
 from __future__ import annotations
@@ -11,16 +15,15 @@ import datetime as dt
 import re
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mentorflow.cohorts import bounds
 from mentorflow.contract.checks import CHECKS, Severity
 
 _COHORT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$")
-CADENCE = re.compile(r"^(monthly|weekly|every (\d+) (minutes|hours|days))$")
-
 
 class ProgramType(str, Enum):
     traditional = "traditional"
@@ -30,7 +33,7 @@ class ProgramType(str, Enum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Calendar(_Strict):
@@ -42,42 +45,59 @@ class Calendar(_Strict):
     midpoint: dt.datetime
     close_out: dt.datetime
     pulse_cadence: str = Field("monthly", description="monthly | weekly | 'every N minutes|hours|days'")
-    reminder_after_days: float = Field(5, gt=0, description="remind non-respondents after this many days")
-    intake_check_every_hours: float = Field(24, gt=0, description="how often intake sends reminders and gap-fills")
-    evaluation_days: float = Field(14, gt=0, description="the close-out evaluation stays open this long; "
-                                   "non-respondents are reminded halfway, the HR report is built at the end")
+    reminder_after_days: bounds.Days = Field(5, description="remind non-respondents after this many days")
+    intake_check_every_hours: bounds.IntakeHours = Field(
+        24, description="how often intake sends reminders and gap-fills")
+    evaluation_days: bounds.Days = Field(
+        14, description="the close-out evaluation stays open this long; non-respondents are reminded "
+        "halfway, the HR report is built at the end")
+
+    @field_validator("application_open", "application_close", "kickoff", "midpoint", "close_out")
+    @classmethod
+    def _in_years(cls, value: dt.datetime) -> dt.datetime:
+        if not bounds.FIRST_YEAR <= value.year <= bounds.LAST_YEAR:
+            raise ValueError(f"{value.isoformat()} is outside the years {bounds.FIRST_YEAR} to {bounds.LAST_YEAR}")
+        return value
 
     @field_validator("pulse_cadence")
     @classmethod
     def _cadence(cls, value: str) -> str:
-        if not CADENCE.match(value):
-            raise ValueError("must be 'monthly', 'weekly' or 'every N minutes|hours|days'")
+        problem = bounds.cadence_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
     def _ordered(self) -> Calendar:
         order = ["application_open", "application_close", "kickoff", "midpoint", "close_out"]
+        with_offset = [name for name in order if getattr(self, name).tzinfo is not None]
+        if with_offset and len(with_offset) < len(order):
+            raise ValueError(f"{', '.join(with_offset)} {'has' if len(with_offset) == 1 else 'have'} a UTC offset "
+                             "and the other dates do not: give every calendar date with an offset or none (then "
+                             "they are in the cohort's timezone)")
         for earlier, later in zip(order, order[1:]):
             if getattr(self, later) <= getattr(self, earlier):
                 raise ValueError(
                     f"{later} ({getattr(self, later).isoformat()}) must be after {earlier} "
                     f"({getattr(self, earlier).isoformat()})"
                 )
+        if self.close_out - self.application_open > dt.timedelta(days=bounds.MAX_COHORT_DAYS):
+            raise ValueError(
+                f"close_out ({self.close_out.isoformat()}) is {(self.close_out - self.application_open).days} days "
+                f"after application_open ({self.application_open.isoformat()}): a cohort may last at most "
+                f"{bounds.MAX_COHORT_DAYS} days (three years)")
         return self
-
-
-Weight = Annotated[float, Field(ge=0)]
 
 
 class Weights(_Strict):
     """Relative weight of each score component; they need not sum to 1 (they are normalised)."""
 
-    skills: Weight = 0.35
-    goals: Weight = 0.2
-    personality: Weight = 0.15
-    preferences: Weight = 0.15
-    availability: Weight = 0.1
-    diversity: Weight = 0.05
+    skills: bounds.Weight = 0.35
+    goals: bounds.Weight = 0.2
+    personality: bounds.Weight = 0.15
+    preferences: bounds.Weight = 0.15
+    availability: bounds.Weight = 0.1
+    diversity: bounds.Weight = 0.05
 
     @model_validator(mode="after")
     def _positive(self) -> Weights:
@@ -90,7 +110,8 @@ class MatchingRules(_Strict):
     personality: Literal["similarity", "complement"] = "similarity"
     max_mentees_per_mentor: int = Field(2, ge=1, le=50)
     group_size: int = Field(4, ge=2, le=20, description="mentees per mentor in group programs")
-    min_level_gap: int = Field(1, ge=0, description="traditional: mentor at least this many levels above")
+    min_level_gap: int = Field(1, ge=0, le=bounds.MAX_LEVEL,
+                               description="traditional: mentor at least this many levels above")
     forbid_reporting_line: bool = True
     forbid_repeat_pairs: bool = True
     min_score: float = Field(0.0, ge=0, le=1, description="pairs scoring below this are never proposed")
@@ -108,10 +129,16 @@ class Matching(_Strict):
 
 class Eligibility(_Strict):
     exclude_pip: bool = True
-    min_tenure_days: int = Field(90, ge=0)
+    min_tenure_days: int = Field(90, ge=0, le=36500)
     departments: list[str] = Field(default_factory=list, description="empty means every department")
-    min_level: int | None = None
-    max_level: int | None = None
+    min_level: bounds.Level | None = None
+    max_level: bounds.Level | None = None
+
+    @model_validator(mode="after")
+    def _levels(self) -> Eligibility:
+        if self.min_level is not None and self.max_level is not None and self.min_level > self.max_level:
+            raise ValueError(f"min_level ({self.min_level}) is above max_level ({self.max_level})")
+        return self
 
 
 class Sender(_Strict):
@@ -131,10 +158,10 @@ class Sender(_Strict):
 
 
 class HealthWeights(_Strict):
-    satisfaction: Weight = 0.35
-    goal_progress: Weight = 0.25
-    follow_through: Weight = 0.2
-    meetings: Weight = 0.2
+    satisfaction: bounds.Weight = 0.35
+    goal_progress: bounds.Weight = 0.25
+    follow_through: bounds.Weight = 0.2
+    meetings: bounds.Weight = 0.2
 
 
 class Health(_Strict):
@@ -143,12 +170,14 @@ class Health(_Strict):
     weights: HealthWeights = HealthWeights()
     on_track_at: float = Field(0.6, ge=0, le=1, description="score at or above this is On track")
     at_risk_below: float = Field(0.4, ge=0, le=1, description="score below this is At risk")
-    meetings_planned: int = Field(2, ge=1, description="meetings a pair is expected to hold per period")
+    meetings_planned: int = Field(2, ge=1, le=100, description="meetings a pair is expected to hold per period")
     disagreement_points: int = Field(3, ge=1, le=4, description="satisfaction gap (1-5 scale) that counts as one-sided")
     disagreement_penalty: float = Field(0.15, ge=0, le=1)
     decline_drop: float = Field(0.25, ge=0, le=1, description="a drop this large since last period needs a check-in")
-    silent_periods_at_risk: int = Field(2, ge=1, description="consecutive periods without any answer that make a pair At risk")
-    reminder_after_days: float = Field(3, gt=0, description="remind partners who have not answered the pulse")
+    silent_periods_at_risk: int = Field(2, ge=1, le=bounds.MAX_RUNS_PER_STAGE,
+                                        description="consecutive periods without any answer that make a pair At risk")
+    reminder_after_days: bounds.Days = Field(
+        3, description="remind partners who have not answered the pulse")
 
     @model_validator(mode="after")
     def _ordered(self) -> Health:
@@ -160,7 +189,7 @@ class Health(_Strict):
 class Committee(_Strict):
     review_mode: Literal["hitl", "auto"] = "hitl"
     reviewers: list[str] = Field(default_factory=list, description="Airflow user names allowed to respond")
-    timeout_hours: float = Field(72, gt=0)
+    timeout_hours: bounds.CommitteeHours = Field(72, description="hours the committee has to answer")
 
 
 class Sources(_Strict):
@@ -179,7 +208,8 @@ class Quality(_Strict):
     """Data-quality gates: which expectation is hard (stops the stage) or soft (quarantines rows)."""
 
     severity: dict[str, Severity] = Field(default_factory=dict, description="expectation name -> hard | soft")
-    level_range: tuple[int, int] = Field((0, 20), description="lowest and highest roster level accepted")
+    level_range: tuple[bounds.Level, bounds.Level] = Field(
+        (0, 20), description="lowest and highest roster level accepted")
 
     @field_validator("severity")
     @classmethod
@@ -211,7 +241,7 @@ class Quality(_Strict):
 
 class CohortConfig(_Strict):
     cohort: str = Field(..., description="cohort id: lower-case letters, digits and dashes")
-    name: str = Field(..., min_length=3)
+    name: str = Field(..., min_length=3, max_length=200)
     program_type: ProgramType
     timezone: str = "UTC"
     calendar: Calendar
@@ -242,8 +272,8 @@ class CohortConfig(_Strict):
     def _tz(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA timezone (e.g. 'Europe/Berlin')") from None
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of zones, a name too long
+            raise ValueError(f"{bounds.show(value)} is not an IANA timezone (e.g. 'Europe/Berlin')") from None
         return value
 
     # -- derived values -------------------------------------------------------------------------

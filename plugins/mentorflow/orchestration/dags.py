@@ -16,6 +16,7 @@ so they run when their input is ready:
 from __future__ import annotations
 
 import logging
+import re
 
 import pendulum
 from airflow.sdk import DAG, task
@@ -42,8 +43,9 @@ def build_cohort_dags(config: CohortConfig) -> dict[str, DAG]:
 
 def invalid_config_dag(error: CohortConfigError) -> DAG:
     """A one-task DAG that shows (and fails with) a broken cohort file's problems, so the file is
-    visible in the Airflow UI while every other cohort keeps working."""
-    stem = error.path.stem.lower().replace("_", "-")
+    visible in the Airflow UI while every other cohort keeps working. Its id comes from the file
+    name, reduced to the characters a DAG id allows."""
+    stem = re.sub(r"[^a-z0-9-]+", "-", error.path.stem.lower().replace("_", "-"))[:100] or "-"
     message = str(error)
     with DAG(
         dag_id=f"mentorflow__{stem}__invalid_config",
@@ -53,6 +55,7 @@ def invalid_config_dag(error: CohortConfigError) -> DAG:
         doc_md="**This cohort file is invalid and no stage DAGs were built.**\n\n" + "\n".join(
             f"- {p}" for p in error.problems),
         is_paused_upon_creation=True,
+        auto_register=False,
     ) as d:
 
         @task(task_id="report_invalid_config")
@@ -64,13 +67,28 @@ def invalid_config_dag(error: CohortConfigError) -> DAG:
 
 
 def build_all() -> dict[str, DAG]:
-    """Every DAG for every cohort file, in a stable order (cohort file name, then stage)."""
+    """Every DAG for every cohort file, in a stable order (cohort file name, then stage).
+
+    Each cohort is built inside its own error boundary: whatever fails while reading its file or
+    building its DAGs gives that cohort one paused ``…__invalid_config`` DAG naming the problem, and
+    none of its stage DAGs (they are not auto-registered, so a half-built cohort leaves nothing
+    behind); every other cohort is built as usual.
+    """
     configs, errors = load_cohorts()
     dags: dict[str, DAG] = {}
     for config in configs:
-        dags.update(build_cohort_dags(config))
+        try:
+            dags.update(build_cohort_dags(config))
+        except Exception as exc:  # one cohort's failure must not remove the other cohorts' DAGs
+            log.exception("mentorflow: cannot build the DAGs of cohort %s", config.cohort)
+            errors.append(CohortConfigError(config.source_path or f"{config.cohort}.yaml", [
+                f"its DAGs could not be built ({type(exc).__name__}: {str(exc)[:300]})"]))
     for error in errors:
         log.error("mentorflow: skipping invalid cohort file %s", error)
-        d = invalid_config_dag(error)
+        try:
+            d = invalid_config_dag(error)
+        except Exception:  # never let the report of one broken file break the others
+            log.exception("mentorflow: cannot show the invalid cohort file %s", error.path)
+            continue
         dags[d.dag_id] = d
     return dags

@@ -55,4 +55,5 @@ def dag_arguments(config: CohortConfig, stage: str, schedule: Any, doc: str, **o
         doc_md=f"**{config.name}**: {stage} stage. {doc}",
         default_args={"retries": 2, "retry_delay": dt.timedelta(seconds=30)},
         params={},
+        auto_register=False,  # only what build_all returns is a DAG: a cohort that fails half-built leaves nothing
     ) | overrides

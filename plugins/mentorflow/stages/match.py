@@ -46,9 +46,25 @@ def previous_pairs(config: CohortConfig, store: Store) -> set[tuple[str, str]]:
         return {tuple(r) for r in conn.execute(stmt)}
 
 
+def approved_pairs(store: Store, cohort: str, round_name: str) -> int:
+    """How many pairs of the round the committee approved (whatever became of them since)."""
+    stmt = sa.select(sa.func.count()).select_from(matches).where(
+        matches.c.cohort_id == cohort, matches.c.round == round_name, matches.c.status != "proposed")
+    with store.engine.connect() as conn:
+        return int(conn.execute(stmt).scalar_one())
+
+
 def propose_matches(run: CohortRun, *, locks: list[tuple[str, str]] = (),
                     forbids: list[tuple[str, str]] = ()) -> dict[str, Any]:
-    """Propose the initial round; ``locks``/``forbids`` are the committee's additions to the YAML's."""
+    """Propose the initial round; ``locks``/``forbids`` are the committee's additions to the YAML's.
+
+    Once the committee approved the round, a run (validate ran again and re-emitted its asset, a
+    task was cleared, a late Re-solve) changes nothing and says so: a second proposal would be
+    approved and activated next to the first, and everyone would have two partners.
+    """
+    approved = approved_pairs(run.store, run.cohort, "initial")
+    if approved:
+        return already_approved(run, approved)
     inp = match_input(run.config, run.store, moment=run.moment)
     inp.locked_pairs = [*inp.locked_pairs, *locks]
     inp.forbidden_pairs = inp.forbidden_pairs | set(forbids)
@@ -61,10 +77,25 @@ def propose_matches(run: CohortRun, *, locks: list[tuple[str, str]] = (),
     return {**summary, "committee_text": committee_summary(run.config, run.store, "initial", result.notes)}
 
 
+def already_approved(run: CohortRun, approved: int) -> dict[str, Any]:
+    """The summary of a match run after approval: nothing proposed, nothing changed."""
+    note = (f"the initial round was already approved ({approved} pairs); this run changed nothing: approving "
+            "again changes nothing, and a re-solve is no longer possible")
+    pairs = [m for m in run.store.rows(matches, cohort_id=run.cohort, round="initial") if m["status"] != "proposed"]
+    report = match_reports.write_match_report(run.config, run.store, "initial")
+    return {"pairs": approved, "unmatched": run.store.count(unmatched, cohort_id=run.cohort, round="initial"),
+            "mean_score": round(sum(m["score"] for m in pairs) / len(pairs), 4), "notes": [note],
+            "report": str(report), "unchanged": True,
+            "committee_text": committee_summary(run.config, run.store, "initial", [note])}
+
+
 def resolve_matches(run: CohortRun, response: dict[str, Any] | None) -> dict[str, Any]:
-    """Solve the initial round again with the locks and forbids the committee entered."""
+    """Solve the initial round again with the locks and forbids the committee entered (before approval;
+    after it, nothing changes)."""
     locks, forbids, problems = committee.requested_changes(response)
     summary = propose_matches(run, locks=locks, forbids=forbids)
+    if summary.get("unchanged"):
+        return summary
     summary["notes"] = problems + summary["notes"]
     summary["committee_text"] = committee_summary(run.config, run.store, "initial", summary["notes"])
     return {**summary, "committee_locks": [list(p) for p in locks], "committee_forbids": [list(p) for p in forbids]}

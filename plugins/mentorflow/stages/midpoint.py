@@ -3,7 +3,10 @@ people freed (healthy pairs stay fixed, former partners are never paired again);
 committee approves, activate the new pairs and tell everyone affected, and no one else.
 
 The endings and the new proposal are decided first and written together in one transaction, so a
-failed solve leaves the store as it was and a retry finds the same pairs to end.
+failed solve leaves the store as it was and a retry finds the same pairs to end. Once that transaction
+is written the round is decided: a re-match run after it (a retry after a later step failed, a cleared
+task) changes nothing, where it used to find no pair left to end and replace the open proposal with an
+empty one.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ def assess_midpoint_health(run: CohortRun) -> dict[str, Any]:
 
 
 def rematch(run: CohortRun) -> dict[str, Any]:
+    if decided_before(run):
+        return already_decided(run)
     decision = decide_rematch(run)
     apply_rematch(run, decision)
     report = match_reports.write_match_report(run.config, run.store, "midpoint")
@@ -53,6 +58,28 @@ def rematch(run: CohortRun) -> dict[str, Any]:
     return {"ended": len(decision.ending), "kept": len(decision.kept), "new_pairs": len(decision.proposal.pairs),
             "still_unmatched": len(decision.proposal.unmatched), "report": str(report),
             "committee_text": committee_summary(run.config, run.store, "midpoint", notes)}
+
+
+def decided_before(run: CohortRun) -> bool:
+    """Whether the midpoint round was written: pairs ended, new pairs proposed or mentees left unmatched
+    (a round that ended pairs always leaves one of the latter two; only the midpoint ends pairs)."""
+    store, c = run.store, run.cohort
+    return bool(store.count(matches, cohort_id=c, status="ended") or store.count(matches, cohort_id=c, round="midpoint")
+                or store.count(unmatched, cohort_id=c, round="midpoint"))
+
+
+def already_decided(run: CohortRun) -> dict[str, Any]:
+    """The summary of a re-match run after the round was decided, read from the store: nothing changes."""
+    pairs = run.store.rows(matches, cohort_id=run.cohort)
+    ended = sum(1 for m in pairs if m["status"] == "ended")
+    live = ("proposed", "approved", "active")
+    note = f"the midpoint round was already decided ({ended} pairs ended); this run changed nothing"
+    return {"ended": ended,
+            "kept": sum(1 for m in pairs if m["status"] == "active" and m["round"] != "midpoint"),
+            "new_pairs": sum(1 for m in pairs if m["round"] == "midpoint" and m["status"] in live),
+            "still_unmatched": run.store.count(unmatched, cohort_id=run.cohort, round="midpoint"),
+            "report": str(match_reports.write_match_report(run.config, run.store, "midpoint")), "unchanged": True,
+            "committee_text": committee_summary(run.config, run.store, "midpoint", [note])}
 
 
 def latest_assessed_period(store: Store, cohort: str) -> str | None:

@@ -111,6 +111,13 @@ matches = sa.Table(
     sa.Column("end_reason", sa.String(200)),
 )
 
+LIVE_PAIR = ("proposed", "approved", "active")
+# A mentee is in at most one live pair of a round, in every program type (the matcher pairs each mentee
+# once; a mentor may have several mentees): a second proposal next to an approved round is refused by
+# the store instead of giving everyone a second partner.
+sa.Index("uq_matches_live_mentee", matches.c.cohort_id, matches.c.round, matches.c.mentee_id, unique=True,
+         sqlite_where=matches.c.status.in_(LIVE_PAIR), postgresql_where=matches.c.status.in_(LIVE_PAIR))
+
 unmatched = sa.Table(
     "unmatched",
     metadata,
