@@ -286,3 +286,34 @@ def test_written_reports_are_private(tmp_path):
     path = write_private_text(settings.reports_dir(config.cohort) / "x.html", "<p>confidential</p>")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) & 0o077 == 0
+
+
+def test_a_stage_task_logs_no_address_token_or_answer(cohorts_dir, caplog):
+    """What a task writes to its Airflow log (our log lines and the summary Airflow keeps) names people by
+    id at most: no address, no link token, no free-text answer (confidentiality issue, item 5)."""
+    import json as json_module
+
+    import pendulum
+    from conftest import ready_store, write_cohort
+    from mentorflow.cohorts.loader import load_cohort
+    from mentorflow.demo.synthetic import write_population
+    from mentorflow.orchestration.tasks import run_stage
+    from mentorflow.stages import intake
+    from mentorflow.stages import open as open_stage
+    from mentorflow.store import applications, people
+
+    write_population(cohorts_dir / "data", 60, seed=4)
+    config = load_cohort(write_cohort(cohorts_dir))
+    store = ready_store(config)
+    context = {"run_id": "t", "logical_date": pendulum.instance(config.at(config.calendar.application_open))}
+    with caplog.at_level(logging.DEBUG):
+        summaries = [run_stage(open_stage.import_roster, config.cohort, context),
+                     run_stage(open_stage.send_invitations, config.cohort, context),
+                     run_stage(intake.import_applications, config.cohort, context)]
+    logged = caplog.text + json_module.dumps(summaries, default=str)
+    addresses = [p["email"] for p in store.rows(people)]
+    answers = [a["goals"] for a in store.rows(applications) if a["goals"]]
+    assert addresses and answers
+    assert not any(a in logged for a in addresses)
+    assert not any(g in logged for g in answers)
+    assert "token=" not in logged.replace("token=[redacted]", "")
