@@ -1,22 +1,27 @@
 """A live cohort on the distributed stack: CeleryExecutor, PostgreSQL, Redis, real timetables.
 
 The module's one cohort (see ``conftest.live_cohort``) runs from application window to
-close-out on the scheduler's own clock; the committee answers through the REST API and
-the Celery worker is killed with ``kill -9`` while an intake task runs. The tests then
-read what happened from Airflow's REST API, the program store and the outbox.
+close-out on the scheduler's own timetables and assets, its calendar released stage by stage
+as the run progresses (``integration.pacing``), so no test here depends on how fast the
+machine is; the committee answers through the REST API and the Celery worker is killed with
+``kill -9`` while an intake task runs. The tests then read what happened from Airflow's REST
+API, the program store and the outbox.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import email
 
 import pytest
 from mentorflow.cohorts import calendar
 
-pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow]
+# the timeout only catches a hang: about 10 minutes on a shared 2-core machine, however loaded
+pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(60 * 60)]
 
 STAGES = ("open", "intake", "validate", "match", "kickoff", "pulse", "midpoint", "closeout")
+TIMETABLE_STAGES = ("open", "intake", "validate", "pulse", "midpoint", "closeout")
 
 
 def _dag(config, stage: str) -> str:
@@ -45,6 +50,12 @@ def test_every_stage_runs_on_the_scheduler_clock(stack, live_cohort):
         assert "success" in states and "failed" not in states, f"{stage}: {states}"
     scheduled_pulses = [r for r in stack.dag_runs(_dag(config, "pulse")) if r["run_type"] == "scheduled"]
     assert len(scheduled_pulses) == len(calendar.pulse_dates(config))
+    # the scheduler started every calendar stage at exactly its calendar's moments: one run each, no other
+    for stage in TIMETABLE_STAGES:
+        ran = sorted(dt.datetime.fromisoformat(r["logical_date"]) for r in stack.dag_runs(_dag(config, stage))
+                     if r["run_type"] == "scheduled")
+        assert ran == calendar.scheduled_moments(config, stage), stage
+    assert [len(calendar.scheduled_moments(config, s)) for s in TIMETABLE_STAGES] == [1, 1, 1, 2, 1, 3]
     triaged = [r["state"] for r in stack.dag_runs(_dag(config, "triage"))]
     assert triaged and set(triaged) == {"success"}, triaged  # the re-match request was triaged
     assert store.count(matches, cohort_id=config.cohort, status="completed") > 0
