@@ -99,17 +99,26 @@ def test_worker_killed_mid_stage_loses_no_application_and_sends_no_email_twice(s
     assert len(set(on_disk)) == len(on_disk)
 
 
-def test_form_event_reaches_airflow_within_a_bounded_time(stack, live_cohort):
+def test_form_event_reaches_airflow_through_its_rest_api(stack, live_cohort, progress):
     """A participant's re-match request, posted to the forms app inside the api-server with a signed link,
-    starts the cohort's triage DAG through the REST API: measured from the post until the task runs."""
-    from mentorflow.store import email_ledger, matches, triage_requests
+    starts the cohort's triage DAG through the REST API, once. How long that takes is measured and
+    shown (benchmarks/bench_stack.py reports it), not asserted."""
+    from mentorflow.forms import events
+    from mentorflow.store import email_ledger, form_events, matches, triage_requests
 
     config, store, run = live_cohort
     event = run.form_event
     assert event is not None and event.status_code == 200
-    print(f"\nre-match form post → triage task running {event.to_running_s:.1f}s, → run finished {event.to_finished_s:.1f}s")
+    progress(f"re-match form post → triage task running {event.to_running_s:.1f}s, → run finished "
+             f"{event.to_finished_s:.1f}s (delivered by {event.delivered_by})")
     assert event.state == "success"
-    assert event.to_running_s < 60
+    # the request went into the app's event outbox and from there to Airflow's REST API, as one run whose
+    # id is the event's: delivered once, never triggered twice
+    [queued] = store.rows(form_events, cohort_id=config.cohort, match_id=event.match_id)
+    assert (queued["reason"], queued["requester_id"], queued["status"]) == ("rematch", event.requester, "delivered")
+    assert queued["dag_run_id"] == events.run_id_for(queued) == event.run_id
+    triage_runs = [r["dag_run_id"] for r in stack.dag_runs(_dag(config, "triage"))]
+    assert triage_runs == [event.run_id]
     recorded = store.rows(triage_requests, cohort_id=config.cohort, match_id=event.match_id)
     assert [(r["reason"], r["requester_id"]) for r in recorded] == [("rematch", event.requester)]
     assert len([r for r in store.rows(email_ledger, cohort_id=config.cohort, template="triage")
