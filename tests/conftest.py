@@ -2,15 +2,22 @@
 
 Airflow reads its configuration once, at import: the session's AIRFLOW_HOME (a
 temporary SQLite metadata database) is set here, before anything imports Airflow.
+
+The suite runs quick tests first, then the ``slow`` (and ``airflow``) ones, then the
+``integration`` stack, each group in file order (:func:`pytest_collection_modifyitems`);
+long fixtures report their progress live through :func:`progress`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import os
 import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,11 +40,41 @@ pytest_plugins = ["email_fixtures", "quality_fixtures"]
 PG_ADMIN_URL = os.environ.get("MENTORFLOW_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 
+def _speed_rank(item: pytest.Item) -> int:
+    if item.get_closest_marker("integration"):
+        return 2
+    if item.get_closest_marker("slow") or item.get_closest_marker("airflow"):
+        return 1
+    return 0
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own grouping by parametrized fixtures, which the stable sort keeps
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Quick tests first, then slow ones (``slow``, ``airflow``), then ``integration``: a failure in the
+    fast part shows within a minute, not after the stack's ten. A stable sort: file order otherwise."""
+    items.sort(key=_speed_rank)
+
+
+@pytest.fixture(scope="session")
+def progress(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """``progress(line)`` writes the line to the terminal at once, with the time, whether or not output is
+    captured (no ``-s`` needed): slow fixtures say what they are doing instead of sitting silent."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+
+    def say(line: str) -> None:
+        text = f"  [{dt.datetime.now():%H:%M:%S}] {line}"
+        if reporter is None:  # -p no:terminal
+            return
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            reporter.write_line(text)
+
+    return say
+
+
 def run_of(config, store, moment=None):
     """A stage run of ``config`` on ``store`` at ``moment`` (a datetime, or a date meaning 09:00 in the
     cohort's timezone; default: when the application window opens)."""
-    import datetime as dt
-
     from mentorflow.stages.common import CohortRun
 
     if moment is None:
@@ -163,7 +200,7 @@ def write_cohort(directory: Path, cohort: str = "test-cohort", **overrides) -> P
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def completed_cohort(request, airflow_db, tmp_path_factory):
+def completed_cohort(request, airflow_db, tmp_path_factory, progress):
     """A cohort of 90 people taken from window-open to close-out, once per store backend."""
     from airflow.dag_processing.dagbag import DagBag
     from mentorflow.cohorts.loader import load_cohort
@@ -186,8 +223,13 @@ def completed_cohort(request, airflow_db, tmp_path_factory):
 
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     assert bag.import_errors == {}
+
+    def stage_started(line: str) -> None:  # one line per stage run ("done in" lines are left out)
+        if line.lstrip().startswith("["):
+            progress(f"lifecycle on {request.param}: {line.strip()}")
+
     runs = lifecycle.run(config, bag.dags, before=simulate.participants(config, store, seed=3, say=lambda _: None),
-                         progress=lambda _: None)
+                         progress=stage_started)
     yield config, store, runs, bag.dags
     if request.param == "postgresql":
         store.drop_all()

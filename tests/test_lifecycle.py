@@ -148,15 +148,38 @@ def test_every_ledger_send_has_exactly_one_outbox_file(completed_cohort):
     assert len(keys) == len(files)
 
 
+def _ledger(store, cohort: str) -> list[tuple]:
+    return sorted((r["person_id"], r["template"], r["period"], r["status"], r["attempts"], r["message_id"])
+                  for r in store.rows(email_ledger, cohort_id=cohort))
+
+
 def test_rerunning_a_stage_sends_nothing_twice(completed_cohort):
+    """Kickoff runs again with its pairs put back to what it selects (``approved``): it picks the very
+    same people, and the ledger keeps every introduction from going out again (no new attempt, no
+    outbox file rewritten). The pairs' statuses are restored afterwards for the other tests."""
     config, store, _, dags = completed_cohort
-    before = store.count(email_ledger, cohort_id=config.cohort)
-    files_before = sum(len(v) for v in _outbox(config).values())
-    kickoff = lifecycle.plan(config)[[r.stage for r in lifecycle.plan(config)].index("kickoff")]
-    result = dags[dag_id(config.cohort, "kickoff")].test(logical_date=kickoff.moment)
-    assert str(result.state).endswith("success")
-    assert store.count(email_ledger, cohort_id=config.cohort) == before
-    assert sum(len(v) for v in _outbox(config).values()) == files_before
+    kickoff = next(r for r in lifecycle.plan(config) if r.stage == "kickoff")
+    statuses = {m["match_id"]: m["status"] for m in store.rows(matches, cohort_id=config.cohort, round="initial")}
+    introduced = {r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="kickoff")}
+    ledger_before = _ledger(store, config.cohort)
+    files_before = {p: p.stat().st_mtime_ns for p in settings.outbox_dir(config.cohort).rglob("*.eml")}
+    assert introduced and len(files_before) == len(ledger_before)
+    try:
+        with store.begin() as conn:
+            conn.execute(matches.update().where(matches.c.cohort_id == config.cohort, matches.c.round == "initial")
+                         .values(status="approved"))
+        result = dags[dag_id(config.cohort, "kickoff")].test(logical_date=kickoff.moment)
+        assert str(result.state).endswith("success")
+        # the re-run did select and handle every pair again (it made them active) ...
+        assert {m["status"] for m in store.rows(matches, cohort_id=config.cohort, round="initial")} == {"active"}
+    finally:
+        with store.begin() as conn:
+            for match_id, status in statuses.items():
+                conn.execute(matches.update().where(matches.c.match_id == match_id).values(status=status))
+    # ... and sent none of their introductions twice: no new attempt in the ledger, and no outbox file
+    # written again (the outbox backend delivers by writing the file, so a rewrite is a second email)
+    assert _ledger(store, config.cohort) == ledger_before
+    assert {p: p.stat().st_mtime_ns for p in settings.outbox_dir(config.cohort).rglob("*.eml")} == files_before
 
 
 def test_pulse_reminders_reach_only_partners_who_had_not_answered(completed_cohort):

@@ -15,17 +15,20 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import write_cohort
 
-from integration.cohort_run import CohortRun, drive, live_cohort_overrides
-from integration.stack import PG_ADMIN_URL, REDIS_HOST, REDIS_PORT, Stack, reachable
+from integration.cohort_run import CohortRun, drive
+from integration.pacing import PacedCalendar, paced_overrides
+from integration.stack import PG_ADMIN_URL, REDIS_HOST, REDIS_PORT, STORE_CONN_ID, Stack, reachable
 
 COHORT = "live-cohort"
 PEOPLE = 60
+# only catches a hang (the run takes about 10 minutes on a shared 2-core machine); the module's
+# pytest timeout (test_stack_lifecycle.py) is above it plus the stack's start and stop
+DRIVE_S = 45 * 60
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack(progress):
     """A fresh stack (metadata + program-store databases, five Airflow components) for the module."""
     host_port = PG_ADMIN_URL.rsplit("@", 1)[1].split("/", 1)[0]
     host, port = host_port.rsplit(":", 1)
@@ -36,6 +39,7 @@ def stack():
     s = Stack(workdir)
     s.create_databases()
     try:
+        progress(f"migrating the metadata and program-store databases ({s.metadata_db}, {s.store_db})")
         s.migrate()
         yield s
     finally:
@@ -46,19 +50,26 @@ def stack():
 
 
 @pytest.fixture(scope="module")
-def live_cohort(stack) -> tuple[object, object, CohortRun]:
-    """A small cohort run to close-out on the stack, with the worker crashed once during intake."""
+def live_cohort(stack, progress) -> tuple[object, object, CohortRun]:
+    """A small cohort run to close-out on the stack, with the worker crashed once during intake.
+
+    Its calendar follows the run (``integration.pacing``): each moment is written into the cohort
+    file once the stages before it are done, so the run passes however slow the machine is. The
+    config returned is the file's final content (the calendar as it ran)."""
     from mentorflow.cohorts.loader import load_cohort
     from mentorflow.demo.synthetic import write_population
     from mentorflow.store import Store
 
     roster, applications = write_population(stack.workdir / "data", PEOPLE, seed=11)
+    progress(f"starting the stack in {stack.workdir}")
     stack.start_all()
-    # the calendar starts once the stack is up, so no stage is due before its predecessors could run
+    progress(f"stack up after {stack.timings['start components']:.0f}s; the cohort's window opens")
     start = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-    path = write_cohort(stack.cohorts_dir, COHORT, **live_cohort_overrides(start, roster, applications))
-    config = load_cohort(path)
+    (stack.workdir / "pacing").mkdir(exist_ok=True)
+    pacer = PacedCalendar(stack.cohorts_dir, COHORT, start, paced_overrides(roster, applications, STORE_CONN_ID),
+                          scratch=stack.workdir / "pacing")
     store = Store(stack.store_url)
-    run = drive(stack, config, store, kill_worker_in="intake", say=print)
-    yield config, store, run
+    run = drive(stack, pacer.config, store, kill_worker_in="intake", say=progress, pacer=pacer, timeout_s=DRIVE_S)
+    progress(f"closed out after {run.seconds:.0f}s")
+    yield load_cohort(pacer.path), store, run
     store.engine.dispose()

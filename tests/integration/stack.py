@@ -36,6 +36,10 @@ COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", "worker")
 
 T = TypeVar("T")
 
+# Every wait below only catches a hang (a component that never comes up, an API that never
+# answers): the bounds are far above what a loaded machine needs, and no figure is asserted on.
+HANG_S = 900
+
 
 class StackError(RuntimeError):
     """A stack step failed or timed out; the message ends with the tail of every process log."""
@@ -66,7 +70,7 @@ class Stack:
 
     workdir: Path
     worker_concurrency: int = 2
-    heartbeat_timeout_s: int = 20
+    heartbeat_timeout_s: int = 60  # a killed worker's task is retried after this; a busy one is not
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
     port: int = field(default_factory=free_port)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
@@ -190,11 +194,11 @@ class Stack:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
-    def migrate(self, timeout_s: float = 300) -> None:
+    def migrate(self, timeout_s: float = HANG_S) -> None:
         """``airflow db migrate`` and ``mentorflow db upgrade``, timed (the compose init service)."""
         self._run_timed("airflow db migrate", [sys.executable, "-m", "airflow", "db", "migrate"], timeout_s)
         self._run_timed("mentorflow db upgrade", [sys.executable, "-m", "mentorflow.cli.main", "db", "upgrade",
-                                                  "--url", self.store_url], 120)
+                                                  "--url", self.store_url], timeout_s)
 
     def _run_timed(self, label: str, argv: list[str], timeout_s: float) -> None:
         log = self.logs_dir / (label.replace(" ", "-") + ".log")
@@ -231,7 +235,7 @@ class Stack:
             start_new_session=True)
         log.close()
 
-    def start_all(self, timeout_s: float = 120) -> None:
+    def start_all(self, timeout_s: float = HANG_S) -> None:
         started = time.monotonic()
         for component in COMPONENTS:
             self.start(component)
@@ -295,13 +299,13 @@ class Stack:
         """A JWT for the admin user from ``POST /auth/token`` (simple auth manager)."""
         if self._token is None:
             response = httpx.post(f"{self.base_url}/auth/token",
-                                  json={"username": ADMIN_USER, "password": self.password}, timeout=30)
+                                  json={"username": ADMIN_USER, "password": self.password}, timeout=120)
             response.raise_for_status()
             self._token = response.json()["access_token"]
         return self._token
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = httpx.request(method, f"{self.base_url}/api/v2{path}", timeout=30,
+        response = httpx.request(method, f"{self.base_url}/api/v2{path}", timeout=120,
                                  headers={"Authorization": f"Bearer {self.token()}"}, **kwargs)
         if response.status_code >= 400:
             raise StackError(f"{method} {path} -> {response.status_code}: {response.text[:500]}")
