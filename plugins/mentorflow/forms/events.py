@@ -38,14 +38,10 @@ def run_id_for(event: dict[str, Any]) -> str:
 def outbox_insert(conn: sa.Connection, store: Store, *, cohort_id: str, match_id: int, reason: str,
                   requester_id: str, dedupe_key: str) -> None:
     """Queue an event inside the caller's transaction; the same ``dedupe_key`` twice is one event."""
-    if store.dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    conn.execute(insert(form_events).values(
-        cohort_id=cohort_id, dedupe_key=dedupe_key, match_id=match_id, reason=reason, requester_id=requester_id,
-        status="pending", attempts=0, created_at=dt.datetime.now(dt.timezone.utc),
-    ).on_conflict_do_nothing(index_elements=["dedupe_key"]))
+    store.upsert(form_events, [{"cohort_id": cohort_id, "dedupe_key": dedupe_key, "match_id": match_id,
+                                "reason": reason, "requester_id": requester_id, "status": "pending", "attempts": 0,
+                                "created_at": dt.datetime.now(dt.timezone.utc)}],
+                 update=False, conflict_key=["dedupe_key"], conn=conn)
 
 
 class DeliveryError(RuntimeError):

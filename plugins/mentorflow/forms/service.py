@@ -107,14 +107,8 @@ def _pulse_key(config: CohortConfig, grant: FormGrant, match_id: int) -> str:
 
 
 def _upsert(conn: sa.Connection, store: Store, table: sa.Table, row: dict[str, Any]) -> None:
-    if store.dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    keys = [c.name for c in table.primary_key.columns]
-    stmt = insert(table).values(**row)
-    conn.execute(stmt.on_conflict_do_update(index_elements=keys,
-                                            set_={k: stmt.excluded[k] for k in row if k not in keys}))
+    """One row in the submission's transaction, through the store's one insert-or-update."""
+    store.upsert(table, [row], conn=conn)
 
 
 def save(config: CohortConfig, store: Store, grant: FormGrant, context: FormContext, answers: Any) -> bool:
