@@ -134,8 +134,9 @@ def baseline_problems(connection: Connection) -> list[str]:
 def upgrade(engine: Engine, target: str = "head") -> tuple[str | None, str | None]:
     """Run the migrations up to ``target``; returns (revision before, revision after).
 
-    On PostgreSQL the whole upgrade is one transaction, under an advisory lock. On SQLite foreign
-    keys are off while it runs (batch mode copies tables), as Alembic advises, and on again afterwards.
+    The whole upgrade is one transaction: a migration that stops (duplicate live pairs, say) leaves the
+    store as it was. On PostgreSQL it runs under an advisory lock; on SQLite foreign keys are off while
+    it runs (batch mode copies tables), as Alembic advises, and on again afterwards.
     """
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
@@ -144,6 +145,8 @@ def upgrade(engine: Engine, target: str = "head") -> tuple[str | None, str | Non
             connection.commit()
         try:
             with connection.begin():
+                if sqlite:  # pysqlite runs DDL outside a transaction unless one is opened explicitly
+                    connection.exec_driver_sql("BEGIN")
                 if connection.dialect.name == "postgresql":  # two upgrades at once (two init containers) take turns
                     connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
                 before = current(connection)
