@@ -1,7 +1,7 @@
 """Confidentiality that holds up: an attacker with everything HR receives cannot work out any group
 under five people. The attacker (tests/disclosure_attack.py) is written apart from the report code and
-solves integer programs over the published numbers with PuLP and CBC. Also the rules on their own and the
-cohort-over-cohort table."""
+solves integer programs over the published numbers with PuLP and CBC. Also the rules on their own, the
+cohort-over-cohort table, and the committee report (its fairness audit, and no word of a PIP)."""
 
 from __future__ import annotations
 
@@ -379,3 +379,71 @@ def test_an_earlier_cohort_is_compared_with_what_its_own_report_published(tmp_pa
     assert [(r["applied"], r["pairs"], r["goals_met"]) for r in shown] == [
         ("41", "suppressed", "52%"), ("no report yet", "no report yet", "no report yet"), ("181", "107", "52%")]
     store.engine.dispose()
+
+
+# -- the committee's fairness audit and who is told what -------------------------------------------------------
+
+
+def _audit_people():
+    import pandas as pd
+
+    ids = [f"E{i}" for i in range(23)]
+    return ids, pd.DataFrame({
+        "employee_id": ids, "department": ["A"] * 10 + ["B"] * 10 + ["C"] * 3, "level": 2, "location": "X",
+        "gender": ["f"] * 12 + ["m"] * 11, "ethnicity": ["x"] * 20 + ["y"] * 3, "demographics_consent": True,
+        "on_pip": False})
+
+
+def test_the_committee_audit_keeps_small_groups_from_being_worked_out_of_the_totals():
+    """Departments add up to everyone who looked for a partner, and every demographic grouping to the people
+    who consented (which the genders tell): primary suppression alone gives away department C and ethnicity y."""
+    import pandas as pd
+    import pulp
+    from mentorflow.matching import fairness
+    from mentorflow.reports.matches import published_audit
+
+    ids, people = _audit_people()
+    matched = ids[:8] + ids[10:13] + ids[20:21]
+    pairs = pd.DataFrame({"mentor_id": [f"M{i}" for i in range(len(matched))], "mentee_id": matched, "score": 0.6})
+    rows = published_audit(fairness.audit(people, ids, pairs)).rows
+    shown = {(r.grouping, r.group): r.people for r in rows}
+    assert shown[("department", "C")] == shown[("ethnicity", "y")] == "suppressed"
+    # an attacker who knows how many looked for a partner (the report lists them all)
+    for sense in (pulp.LpMinimize, pulp.LpMaximize):
+        for target in [key for key, text in shown.items() if text == "suppressed"]:
+            prob = pulp.LpProblem("committee", sense)
+            x = {key: pulp.LpVariable(f"x{i}", lowBound=0, cat="Integer") for i, key in enumerate(shown)}
+            consented = pulp.LpVariable("consented", lowBound=0, cat="Integer")
+            for key, text in shown.items():
+                if text != "suppressed":
+                    prob += x[key] == int(text)
+            for grouping in {g for g, _ in shown}:
+                total = consented if grouping in fairness.DEMOGRAPHICS else len(ids)
+                prob += pulp.lpSum(v for (g, _), v in x.items() if g == grouping) == total
+            prob.setObjective(x[target])
+            status = pulp.LpStatus[prob.solve(pulp.PULP_CBC_CMD(msg=0))]
+            if sense == pulp.LpMaximize and status == "Unbounded":
+                continue
+            assert status == "Optimal", (target, status)
+            value = pulp.value(x[target])
+            assert value >= 5 if sense == pulp.LpMaximize else value <= 18, (target, value)
+
+
+def test_the_committee_never_learns_who_is_on_a_performance_plan():
+    from types import SimpleNamespace
+
+    from mentorflow.reports.matches import match_report_context
+    from mentorflow.reports.render import render_report
+
+    ids, people = _audit_people()
+    people.loc[people["employee_id"] == "E22", "on_pip"] = True
+    config = SimpleNamespace(cohort="c", name="C", program_type=SimpleNamespace(value="traditional"))
+    pairs = [{"mentor_id": "E0", "mentee_id": "E1", "score": 0.7, "explanation": "skills"}]
+    left = [{"employee_id": "E22", "reason": "on a performance improvement plan"},
+            {"employee_id": "E5", "reason": "no eligible mentor offers sql"}]
+    context = match_report_context(config, "initial", pairs, left, people, {"E22": "mentee", "E5": "mentee"})
+    assert [u["reason"] for u in context["unmatched"]] == ["not eligible under the cohort's eligibility rules",
+                                                          "no eligible mentor offers sql"]
+    assert all("on_pip" not in p for pair in context["pairs"] for p in (pair["mentor"], pair["mentee"]))
+    html = render_report(config, "matches.html", context)
+    assert "improvement plan" not in html and "not eligible under the cohort" in html
