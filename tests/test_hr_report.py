@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from mentorflow import settings
+from mentorflow.reports.disclosure import SUPPRESSED
 from mentorflow.reports.hr_figures import figures, publishable
 from mentorflow.reports.render import MIN_CELL
 from mentorflow.store import evaluations
@@ -48,8 +49,16 @@ def recomputed_funnel(store, cohort: str) -> dict[str, int]:
     }
 
 
-def shown(n: int) -> str:
-    return str(n) if n >= MIN_CELL else f"<{MIN_CELL}"
+def agrees(printed: str, n: int) -> bool:
+    """A printed count is the recomputed one or "suppressed" (complementary suppression may hide any
+    count), and a group of 1 to MIN_CELL - 1 people is always suppressed."""
+    return printed == SUPPRESSED if 0 < n < MIN_CELL else printed in (str(n), SUPPRESSED)
+
+
+def agrees_rate(printed: str, part: int, whole: int) -> bool:
+    if part < MIN_CELL and not (part == 0 and whole >= MIN_CELL) or whole < MIN_CELL:
+        return printed == SUPPRESSED
+    return printed in (f"{100 * part / whole:.0f}%", SUPPRESSED)
 
 
 def test_funnel_in_html_and_csv_equals_sql_recomputation(completed_cohort):
@@ -57,10 +66,13 @@ def test_funnel_in_html_and_csv_equals_sql_recomputation(completed_cohort):
     expected = recomputed_funnel(store, config.cohort)
     assert expected["applied"] >= expected["valid"] >= expected["matched"] > 0
     html = (settings.reports_dir(config.cohort) / "hr-report.html").read_text()
-    for stage, n in expected.items():
-        assert re.search(rf'class="funnel-{stage}">{re.escape(shown(n))}<', html), stage
     with (settings.reports_dir(config.cohort) / "hr-report-funnel.csv").open() as handle:
-        assert {r["stage"]: r["people"] for r in csv.DictReader(handle)} == {k: shown(v) for k, v in expected.items()}
+        exported = {r["stage"]: r["people"] for r in csv.DictReader(handle)}
+    assert exported.keys() == expected.keys()
+    for stage, n in expected.items():
+        assert agrees(exported[stage], n), (stage, exported[stage], n)
+        assert re.search(rf'class="funnel-{stage}">{re.escape(exported[stage])}<', html), stage
+    assert exported["applied"] == str(expected["applied"]) and exported["matched"] == str(expected["matched"])
 
 
 def test_outcomes_equal_sql_recomputation(completed_cohort):
@@ -71,7 +83,7 @@ def test_outcomes_equal_sql_recomputation(completed_cohort):
     detractors = sql(store, "SELECT COUNT(*) FROM evaluations WHERE cohort_id=:c AND recommend <= 6", c=config.cohort)
     with (settings.reports_dir(config.cohort) / "hr-report-outcomes.csv").open() as handle:
         overall = next(r for r in csv.DictReader(handle) if r["group"] == "all")
-    assert overall["respondents"] == shown(n)
+    assert n >= MIN_CELL and overall["respondents"] == str(n)
     assert overall["satisfaction"] == f"{float(mean_sat):.2f}"
     assert overall["nps"] == f"{round(100 * (promoters - detractors) / n):+d}"
 
@@ -81,13 +93,19 @@ def test_fairness_rows_equal_sql_and_small_groups_are_suppressed(completed_cohor
     with (settings.reports_dir(config.cohort) / "hr-report-by-department.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert rows
+    join = ("FROM applications a JOIN people p ON p.cohort_id=a.cohort_id AND p.employee_id=a.employee_id "
+            "WHERE a.cohort_id=:c AND p.department=:d")
+    matched = ("AND a.employee_id IN (SELECT mentor_id FROM matches WHERE cohort_id=:c AND status IN "
+               "('approved','active','ended','completed') UNION SELECT mentee_id FROM matches WHERE cohort_id=:c "
+               "AND status IN ('approved','active','ended','completed'))")
     for row in rows:
-        applied = sql(store, "SELECT COUNT(*) FROM applications a JOIN people p ON p.cohort_id=a.cohort_id AND "
-                             "p.employee_id=a.employee_id WHERE a.cohort_id=:c AND p.department=:d",
-                      c=config.cohort, d=row["department"])
-        assert row["applied"] == shown(applied)
-        if applied < MIN_CELL:
-            assert row["match_rate"] == "suppressed"
+        applied = sql(store, f"SELECT COUNT(*) {join}", c=config.cohort, d=row["department"])
+        paired = sql(store, f"SELECT COUNT(*) {join} {matched}", c=config.cohort, d=row["department"])
+        assert agrees(row["applied"], applied) and agrees(row["matched"], paired), (row, applied, paired)
+        assert agrees_rate(row["match_rate"], paired, applied), (row, applied, paired)
+        if SUPPRESSED in (row["applied"], row["matched"]):
+            assert row["match_rate"] == SUPPRESSED
+    assert any(row["applied"] != SUPPRESSED for row in rows)
 
 
 def test_suppression_hides_every_small_group_and_small_mean():
@@ -106,17 +124,37 @@ def test_suppression_hides_every_small_group_and_small_mean():
                                  "mentee_satisfaction": None, "mentee_nps": None}, "ended": 1},
     }
     view = publishable(raw)
-    assert [r["count"] for r in view["funnel"]] == ["40", "<5"]
+    assert [r["count"] for r in view["funnel"]] == ["40", "suppressed"]
     legal, eng = view["groups"]["department"]
-    assert (legal["applied"], legal["matched"], legal["match_rate"]) == ("<5", "<5", "suppressed")
-    assert (eng["applied"], eng["matched"], eng["match_rate"]) == ("30", "<5", "suppressed")
-    assert view["outcomes"]["all"] == {"respondents": "<5", "goals_met": "suppressed", "satisfaction": "suppressed",
-                                       "nps": "suppressed"}
+    assert (legal["applied"], legal["matched"], legal["match_rate"]) == ("suppressed", "suppressed", "suppressed")
+    assert (eng["applied"], eng["matched"], eng["match_rate"]) == ("30", "suppressed", "suppressed")
+    assert view["outcomes"]["all"] == {"respondents": "suppressed", "goals_met": "suppressed",
+                                       "satisfaction": "suppressed", "nps": "suppressed"}
     assert view["effectiveness"] is None and view["score_histogram"] == []
     assert view["mean_match_score"] == "suppressed"
     assert view["careers"] == [
-        {"group": "participants", "people": "<5", "retention": "suppressed", "promotion": "suppressed"},
+        {"group": "participants", "people": "suppressed", "retention": "suppressed", "promotion": "suppressed"},
         {"group": "non-participants", "people": "40", "retention": "90%", "promotion": "suppressed"}]
+
+
+def test_complementary_suppression_keeps_a_small_group_from_being_worked_out_of_the_totals():
+    """Primary suppression alone would let HR subtract: Legal = 40 - 36 applied."""
+    raw = {
+        "funnel": [("invited", 60), ("applied", 40), ("matched", 30)], "pairs_total": 15, "mean_match_score": 0.5,
+        "careers": None, "median_meetings": 2.0, "score_histogram": [], "health": [], "comparison": [],
+        "groups": {"department": [{"department": "Legal", "applied": 4, "matched": 3},
+                                  {"department": "Eng", "applied": 20, "matched": 15},
+                                  {"department": "Ops", "applied": 16, "matched": 12}]},
+        "outcomes": {"all": {"n": 20, "goals_met_rate": 0.5, "satisfaction": 4.0, "nps": 10}},
+        "mentor_effectiveness": [4.0] * 6,
+        "rematch": {"initial": {"pairs": 15, "completed": 15, "mentee_n": 10, "mentee_goals_met_rate": 0.5,
+                                "mentee_satisfaction": 4.0, "mentee_nps": 10},
+                    "midpoint": {"pairs": 0, "completed": 0, "mentee_n": 0, "mentee_goals_met_rate": None,
+                                 "mentee_satisfaction": None, "mentee_nps": None}, "ended": 0},
+    }
+    legal, eng, ops = publishable(raw)["groups"]["department"]
+    assert legal["applied"] == legal["matched"] == SUPPRESSED
+    assert SUPPRESSED in (eng["applied"], ops["applied"]) and SUPPRESSED in (eng["matched"], ops["matched"])
 
 
 def test_no_comment_and_no_name_reaches_the_report(completed_cohort):
@@ -146,7 +184,8 @@ def test_pdf_carries_the_same_numbers(completed_cohort):
 def test_html_renders_offline_in_chromium_with_every_chart_visible(completed_cohort, request):
     from playwright.sync_api import sync_playwright
 
-    config, _, _, _ = completed_cohort
+    config, store, _, _ = completed_cohort
+    view = publishable(figures(config, store, store.frame(evaluations, cohort_id=config.cohort)))
     report = settings.reports_dir(config.cohort) / "hr-report.html"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
@@ -156,7 +195,8 @@ def test_html_renders_offline_in_chromium_with_every_chart_visible(completed_coh
         page.on("request", lambda r: requests.append(r.url))
         page.goto(report.as_uri())
         charts = page.locator("svg[role=img]")
-        assert charts.count() >= 3  # funnel, score histogram, health over time
+        # funnel, health over time, and the score histogram unless the number of pairs is suppressed
+        assert charts.count() == (3 if view["score_histogram"] else 2)
         for i in range(charts.count()):
             box = charts.nth(i).bounding_box()
             assert box and box["width"] > 100 and box["height"] > 50
@@ -184,8 +224,13 @@ def test_retention_and_promotion_equal_a_recomputation_from_the_closeout_export(
         retained = sum(r["employment_status"] == "active" for r in rows)
         promoted = sum(bool(r["last_promotion_date"]) and dt.date.fromisoformat(r["last_promotion_date"]) >= kickoff
                        for r in rows)
-        pct = lambda part: f"{100 * part / len(rows):.0f}%" if len(rows) >= MIN_CELL and part >= MIN_CELL else "suppressed"
-        expected[group] = {"group": group, "people": shown(len(rows)), "retention": pct(retained), "promotion": pct(promoted)}
+        expected[group] = (len(rows), retained, promoted)
     with (settings.reports_dir(config.cohort) / "hr-report-careers.csv").open() as handle:
-        assert {r["group"]: r for r in csv.DictReader(handle)} == expected
+        exported = {r["group"]: r for r in csv.DictReader(handle)}
+    assert exported.keys() == expected.keys()
+    for group, (people, retained, promoted) in expected.items():
+        row = exported[group]
+        assert agrees(row["people"], people), (group, row, people)
+        assert agrees_rate(row["retention"], retained, people) and agrees_rate(row["promotion"], promoted, people), row
+    assert exported["participants"]["people"] == str(expected["participants"][0])
     assert 'id="careers"' in (settings.reports_dir(config.cohort) / "hr-report.html").read_text()

@@ -4,6 +4,8 @@ every good row. Runs the real pipeline steps against a real program store and re
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 
 import pandas as pd
 import pytest
@@ -252,7 +254,39 @@ def test_an_applicant_on_a_performance_plan_is_held_by_the_eligibility_check(mak
     run_intake_and_validate(config, store)
     [row] = held(store, "applications")
     assert row["record_key"] == on_plan
-    assert row["reason"] == "eligibility.pip: not eligible: on a performance improvement plan"
+    assert row["reason"] == "eligibility.rules: not eligible under the cohort's eligibility rules"
+    report = (settings.reports_dir(config.cohort) / "dq-applications.html").read_text(encoding="utf-8")
+    assert not {"on_pip", "pip", "hire_date", "tenure_days"} & set(json.loads(row["row_json"]))
+    for told in (row["reason"], report):
+        assert not re.search(r"\bpip\b|on_pip|improvement plan", told, re.IGNORECASE), told
+
+
+def test_an_unreadable_plan_flag_is_held_without_repeating_it(make_cohort):
+    roster = good_roster()
+    unclear = roster.at[4, "employee_id"]
+    roster.loc[roster["employee_id"] == unclear, "on_pip"] = "on plan"
+    config, store = make_cohort(roster)
+    open_stage.import_roster(run_of(config, store, OPENED))
+    [row] = held(store, "roster")
+    assert row["record_key"] == unclear and "on plan" not in row["reason"] and row["reason"].startswith("roster.pip_flags")
+    assert "on plan" not in (settings.reports_dir(config.cohort) / "dq-roster.html").read_text(encoding="utf-8")
+
+
+def test_ineligible_applicants_all_look_alike_whatever_the_rule(make_cohort):
+    """A plan, too short a tenure, another department: the same check and words, so none stands out."""
+    roster = good_roster()
+    apps = good_applications(roster)
+    on_plan, new_hire, elsewhere = (apps.at[i, "employee_id"] for i in (6, 7, 8))
+    roster.loc[roster["employee_id"] == on_plan, "on_pip"] = "true"
+    roster.loc[roster["employee_id"] == new_hire, "hire_date"] = (OPENED + dt.timedelta(days=10)).isoformat()
+    roster.loc[roster["employee_id"] == elsewhere, "department"] = "Elsewhere"
+    departments = sorted(set(roster["department"]) - {"Elsewhere"})
+    config, store = make_cohort(roster, apps, eligibility={"min_tenure_days": 0, "departments": departments})
+    run_intake_and_validate(config, store)
+    rows = held(store, "applications")
+    assert {r["record_key"] for r in rows} == {on_plan, new_hire, elsewhere}
+    assert {r["reason"] for r in rows} == {"eligibility.rules: not eligible under the cohort's eligibility rules"}
+    assert len({frozenset(json.loads(r["row_json"])) for r in rows}) == 1
 
 
 @BOTH_STORES

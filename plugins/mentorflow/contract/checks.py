@@ -93,10 +93,10 @@ _CHECKS = [
     Check("applications.skill_levels", "applications", f"every skill level is {SKILL_LEVEL}", "soft"),
     Check("applications.capacity", "applications", f"a mentor's capacity is {CAPACITY}", "soft"),
     Check("applications.hours_range", "applications", f"hours_per_month is {HOURS}", "soft"),
-    Check("eligibility.pip", "applications", "no applicant is on a performance improvement plan (exclude_pip)", "soft"),
-    Check("eligibility.tenure", "applications", "applicants have eligibility.min_tenure_days in the company", "soft"),
-    Check("eligibility.department", "applications", "applicants work in one of eligibility.departments", "soft"),
-    Check("eligibility.level", "applications", "applicants' levels lie in eligibility.min_level..max_level", "soft"),
+    # one check for every eligibility rule, so a held row never says which rule (one is a performance plan)
+    Check("eligibility.rules", "applications", "the applicant meets the cohort's eligibility rules (tenure, "
+          "departments, levels, exclude_pip); a held row says only that it is not eligible, never which rule",
+          "soft"),
     # matches: the proposal, before the committee sees it
     Check("matches.capacity", "matches", "no mentor has more mentees than their capacity allows", "hard"),
     Check("matches.no_forbidden_pair", "matches",

@@ -39,7 +39,7 @@ from mentorflow.quality.spec_helpers import (
     or_words,
     whole_or_none,
 )
-from mentorflow.roster.eligibility import admitted, management_cycles
+from mentorflow.roster.eligibility import admitted, assess, management_cycles
 from mentorflow.store import applications, people
 
 ROSTER_COLUMNS = ROSTER.names
@@ -102,7 +102,7 @@ def roster_batch(frame: pd.DataFrame, header: list[str], config: CohortConfig) -
              lambda r: f"hire_date {r['hire_date']!r} is not a date (YYYY-MM-DD)"),
         Spec("roster.pip_flags", "ExpectColumnValuesToBeInSet",
              {"column": "pip_key", "value_set": sorted(TRUE | FALSE)},
-             lambda r: f"on_pip {r['on_pip']!r} is not true/false"),
+             lambda r: "on_pip is not true/false (yes/no, 1/0); the value is not repeated, it may tell a plan"),
     ]
     return Batch("roster", out, specs, "employee_id")
 
@@ -228,6 +228,23 @@ def _bad_skill_levels(apps: pd.DataFrame) -> pd.Series:
                      index=apps.index, dtype="object")
 
 
+NOT_ELIGIBLE = "not eligible under the cohort's eligibility rules"
+
+
+def not_eligible(apps: pd.DataFrame, config: CohortConfig) -> pd.Series:
+    """Per application (joined with its roster row), :data:`NOT_ELIGIBLE` when the cohort's eligibility rules
+    (:func:`mentorflow.roster.eligibility.assess`, as of the day the window opened) exclude the applicant.
+
+    Which rule never shows: one of them is a performance improvement plan, which ops must not learn, and
+    naming the others would single it out by elimination. Applicants missing from the roster are left to
+    ``applications.known_people``."""
+    roster = apps[["on_pip", "hire_date", "department", "level"]].copy()
+    roster["on_pip"] = roster["on_pip"].map(lambda v: v is True or str(v).lower() in TRUE)
+    assessed = assess(roster, config.eligibility, config.at(config.calendar.application_open).date())
+    excluded = ~assessed["eligible"].astype(bool) & apps["in_roster"].astype(bool)
+    return pd.Series(None, index=apps.index, dtype="object").mask(excluded, NOT_ELIGIBLE)
+
+
 def applications_batch(apps: pd.DataFrame, people: pd.DataFrame, config: CohortConfig) -> Batch:
     """Stored applications joined with their roster rows: content checks and the cohort's eligibility rules."""
     roster = people[["employee_id", "on_pip", "hire_date", "department", "level"]]
@@ -241,7 +258,6 @@ def applications_batch(apps: pd.DataFrame, people: pd.DataFrame, config: CohortC
     out["bad_skill_levels"] = _bad_skill_levels(out)
     capacity, hours = APPLICATIONS["capacity"], APPLICATIONS["hours_per_month"]
     out["mentor_capacity"] = out["capacity"].where(out["role"].isin(capacity.needed_by))
-    rules = config.eligibility
     specs = [
         Spec("applications.known_people", "ExpectColumnValuesToBeInSet",
              {"column": "in_roster", "value_set": [True]},
@@ -258,24 +274,8 @@ def applications_batch(apps: pd.DataFrame, people: pd.DataFrame, config: CohortC
         Spec("applications.hours_range", "ExpectColumnValuesToBeBetween", between(hours.name, hours.range),
              lambda r: f"hours_per_month is {r['hours_per_month']:g}, must be {hours.range}"),
     ]
-    if rules.exclude_pip:
-        out["pip"] = out["on_pip"].astype("boolean")
-        specs.append(Spec("eligibility.pip", "ExpectColumnValuesToBeInSet", {"column": "pip", "value_set": [False]},
-                          lambda r: "not eligible: on a performance improvement plan"))
-    reference = pd.Timestamp(config.at(config.calendar.application_open).date())
-    out["tenure_days"] = (reference - pd.to_datetime(out["hire_date"], errors="coerce")).dt.days
-    specs.append(Spec("eligibility.tenure", "ExpectColumnValuesToBeBetween",
-                      {"column": "tenure_days", "min_value": rules.min_tenure_days},
-                      lambda r: f"not eligible: {r['tenure_days']:g} days in the company when the window opened, "
-                                f"fewer than {rules.min_tenure_days}"))
-    if rules.departments:
-        specs.append(Spec("eligibility.department", "ExpectColumnValuesToBeInSet",
-                          {"column": "department", "value_set": list(rules.departments)},
-                          lambda r: f"not eligible: department {r['department']!r} is not in this cohort"))
-    if rules.min_level is not None or rules.max_level is not None:
-        specs.append(Spec("eligibility.level", "ExpectColumnValuesToBeBetween",
-                          {"column": "level", "min_value": rules.min_level, "max_value": rules.max_level},
-                          lambda r: f"not eligible: level {r['level']:g} is outside "
-                                    f"{rules.min_level if rules.min_level is not None else '…'}-"
-                                    f"{rules.max_level if rules.max_level is not None else '…'}"))
+    out["not_eligible"] = not_eligible(out, config)
+    specs.append(null_spec("eligibility.rules", "not_eligible"))
+    # what the rules read stays out of the batch, hence out of quarantine rows and reports
+    out = out.drop(columns=["on_pip", "hire_date", "department", "level"])
     return Batch("applications", out, specs, "employee_id")

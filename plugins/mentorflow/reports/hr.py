@@ -1,11 +1,13 @@
 """The HR close-out report files: one self-contained HTML file, a PDF with the same numbers, CSV exports.
 
-The writers only ever see the suppressed view (:func:`mentorflow.reports.hr_figures.publishable`).
+The writers only ever see the suppressed view (:func:`mentorflow.reports.hr_figures.publishable`), so the
+three files print the same numbers and the same suppressions.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import pandas as pd
 
 from mentorflow import settings
 from mentorflow.outcomes import learning as feedback
+from mentorflow.reports.disclosure import SUPPRESSED
 from mentorflow.reports.hr_figures import GROUPINGS, figures, publishable
 from mentorflow.reports.render import MIN_CELL, write_csv, write_report
 from mentorflow.store import Store
@@ -20,13 +23,13 @@ from mentorflow.store import Store
 
 def write(config, store: Store, evals: pd.DataFrame) -> dict[str, Path]:
     """HTML, PDF and CSV files of the report from the gated evaluations; returns their paths by kind."""
-    view = publishable(figures(config, store, evals))
     suggestion = feedback.suggest_weights(feedback.pair_outcomes(store, config.cohort),
                                           config.matching.weights.model_dump())
+    view = publishable({**figures(config, store, evals), "learning_pairs": suggestion.pairs})
     weights_file = feedback.write_suggestion(suggestion, config.cohort,
                                              settings.reports_dir(config.cohort) / "suggested-weights.yaml")
     store.record_report(config.cohort, "suggested-weights", str(weights_file))
-    learning = {"verdict": suggestion.verdict, "file": weights_file.name, "rows": [
+    learning = {"verdict": _verdict(suggestion, view["learning_pairs"]), "file": weights_file.name, "rows": [
         {"component": c, "current": f"{suggestion.current[c]:.3f}", "suggested": f"{suggestion.suggested[c]:.3f}",
          "correlation": f"{suggestion.correlations[c]:+.2f}" if c in suggestion.correlations else "no evidence"}
         for c in suggestion.current]}
@@ -44,6 +47,13 @@ def write(config, store: Store, evals: pd.DataFrame) -> dict[str, Path]:
     store.record_report(config.cohort, "hr-report-pdf", str(pdf))
     out["pdf"] = pdf
     return out
+
+
+def _verdict(suggestion: feedback.Suggestion, pairs_shown: str | None) -> str:
+    """The learning verdict for HR: its count of pairs only where the disclosure rules publish it."""
+    if pairs_shown is None or pairs_shown != SUPPRESSED:
+        return suggestion.verdict
+    return re.sub(rf"\b{suggestion.pairs} pairs\b", "the pairs", suggestion.verdict)
 
 
 def _tables(view: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -93,7 +103,8 @@ def _write_pdf(config, view: dict[str, Any], path: Path) -> None:
         fig, ax = plt.subplots(figsize=(8.27, 11.69))
         fig.subplots_adjust(top=0.8, bottom=0.45, left=0.2)
         fig.text(0.06, 0.95, f"Mentoring program report: {config.name}", fontsize=14, weight="bold")
-        fig.text(0.06, 0.92, f"Groups smaller than {MIN_CELL} people are suppressed.", fontsize=9)
+        fig.text(0.06, 0.92, f"Groups smaller than {MIN_CELL} people are suppressed, and so is every number that "
+                             "would let one work them out.", fontsize=9)
         fig.text(0.06, 0.88, f"Pairs formed: {view['pairs_total']}   Mean match score: {view['mean_match_score']}   "
                              f"Median meetings per pair and period: {view['median_meetings']}", fontsize=9)
         stages = [r["stage"] for r in view["funnel"]][::-1]

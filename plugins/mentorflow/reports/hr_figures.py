@@ -1,18 +1,25 @@
 """The numbers of the HR close-out report, raw and as HR may see them.
 
-Kept apart from the file writers so the suppression rules can be read and tested on their
-own: :func:`publishable` is the only view HTML, PDF and CSV ever get, and it shows no group
-under :data:`~mentorflow.reports.render.MIN_CELL` people, no rate or mean over fewer, and
-no free-text comment, so nothing is attributed to a person.
+Kept apart from the file writers so the disclosure rules can be read and tested on their own:
+:func:`publishable` is the only view HTML, PDF and CSV ever get. It publishes what
+:mod:`mentorflow.reports.disclosure` decides over the report's cells
+(:mod:`mentorflow.reports.hr_cells`): no group under :data:`~mentorflow.reports.render.MIN_CELL`
+people, shown or recoverable from the other numbers of this report or of earlier cohorts' reports, no
+rate whose parts are suppressed, no mean over fewer, and no free-text comment.
 """
 
 from __future__ import annotations
 
+import csv
+import re
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from mentorflow.contract import parsing as ingest
+from mentorflow.reports.disclosure import SUPPRESSED, Publication, coarsened, publish
+from mentorflow.reports.hr_cells import BANDS, ROUNDS, cells, respondents
 from mentorflow.reports.pulse import STATES, pulse_figures
 from mentorflow.reports.render import MIN_CELL, bar_width, histogram
 from mentorflow.store import (
@@ -24,9 +31,12 @@ from mentorflow.store import (
     matches,
     people,
     pulse_responses,
+    reports,
 )
 
 GROUPINGS = ("department", "level", "location")
+COMPARED = ("applied", "pairs", "goals_met", "satisfaction", "nps")
+NOT_REPORTED = "no report yet"
 PAIRED = ("approved", "active", "ended", "completed")
 
 
@@ -103,6 +113,7 @@ def figures(config, store: Store, evals: pd.DataFrame) -> dict[str, Any]:
                 **{f"mentee_{k}": v for k, v in outcome.items()}}
 
     return {
+        "cohort": c,
         "careers": careers(config, roster, matched),
         "funnel": funnel,
         "groups": groups,
@@ -115,7 +126,7 @@ def figures(config, store: Store, evals: pd.DataFrame) -> dict[str, Any]:
         "median_meetings": meetings,
         "mentor_effectiveness": effectiveness,
         "health": pulse_figures(config, store),
-        "comparison": comparison(store),
+        "comparison": comparison(store, c),
     }
 
 
@@ -144,79 +155,125 @@ def careers(config, roster: pd.DataFrame, participants: set[str]) -> dict[str, d
     return result
 
 
-def comparison(store: Store) -> list[dict[str, Any]]:
-    """Headline numbers of every cohort in the store, oldest first (cohort-over-cohort)."""
+def comparison(store: Store, current: str) -> list[dict[str, Any]]:
+    """Every cohort in the store, oldest first (cohort-over-cohort): this cohort's headline numbers, and
+    for every other cohort what its own HR report published (None when it has none yet)."""
     rows = []
     for cohort in sorted(store.rows(cohorts), key=lambda r: r["created_at"]):
         c = cohort["cohort_id"]
-        evals = store.frame(evaluations, cohort_id=c)
-        pairs = [m for m in store.rows(matches, cohort_id=c) if m["status"] in PAIRED]
-        rows.append({"cohort": c, "name": cohort["name"], "program_type": cohort["program_type"],
-                     "applied": store.count(applications, cohort_id=c), "pairs": len(pairs), **_outcomes(evals)})
+        row = {"cohort": c, "name": cohort["name"], "program_type": cohort["program_type"]}
+        if c == current:
+            pairs = [m for m in store.rows(matches, cohort_id=c) if m["status"] in PAIRED]
+            row |= {"current": True, "applied": store.count(applications, cohort_id=c), "pairs": len(pairs),
+                    **_outcomes(store.frame(evaluations, cohort_id=c))}
+        else:
+            row["published"] = published_row(store, c)
+        rows.append(row)
     return rows
 
 
-# -- suppression -------------------------------------------------------------------------------
+def published_row(store: Store, cohort: str) -> dict[str, str] | None:
+    """The cohort's own row of the cohort-over-cohort CSV its latest HR report exported, as HR received it."""
+    written = sorted(store.rows(reports, cohort_id=cohort, kind="hr-report-comparison-csv"), key=lambda r: r["id"])
+    if not written or not Path(written[-1]["path"]).exists():
+        return None
+    with Path(written[-1]["path"]).open(encoding="utf-8", newline="") as handle:
+        return next(({k: row.get(k, "") for k in COMPARED} for row in csv.DictReader(handle)
+                     if row.get("cohort") == cohort), None)
 
 
-def count(n: int) -> str:
-    return str(n) if n >= MIN_CELL else f"<{MIN_CELL}"
-
-
-def rate(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.0f}%" if whole >= MIN_CELL and part >= MIN_CELL else "suppressed"
-
-
-def mean(value: float | None, n: int, fmt: str = "{:.2f}") -> str:
-    return fmt.format(value) if value is not None and n >= MIN_CELL else "suppressed"
+# -- what HR may see --------------------------------------------------------------------------------
 
 
 def publishable(f: dict[str, Any]) -> dict[str, Any]:
-    """The suppressed view of :func:`figures`: what HTML, PDF and CSV may show."""
-    top = max((n for _, n in f["funnel"]), default=0) or 1
-    funnel = [{"stage": s, "count": count(n), "width": bar_width(n, top) if n >= MIN_CELL else 0}
-              for s, n in f["funnel"]]
-    groups = {
-        grouping: [{"group": str(r[grouping]), "applied": count(r["applied"]), "matched": count(r["matched"]),
-                    "match_rate": rate(r["matched"], r["applied"])} for r in rows]
-        for grouping, rows in f["groups"].items()
-    }
-    outcomes = {
-        role: {"respondents": count(o["n"]), "goals_met": mean(o["goals_met_rate"], o["n"], "{:.0%}"),
-               "satisfaction": mean(o["satisfaction"], o["n"]), "nps": mean(o["nps"], o["n"], "{:+d}")}
-        for role, o in f["outcomes"].items()
-    }
-    eff = f["mentor_effectiveness"]
-    effectiveness = None
-    if len(eff) >= MIN_CELL:
-        bands = [("below 2", lambda v: v < 2), ("2 to 3", lambda v: 2 <= v < 3), ("3 to 4", lambda v: 3 <= v < 4),
-                 ("4 and above", lambda v: v >= 4)]
-        effectiveness = {"mentors": count(len(eff)),
-                         "bands": [{"band": b, "mentors": count(sum(1 for v in eff if test(v)))} for b, test in bands],
-                         "needs_support": rate(sum(1 for v in eff if v < 3), len(eff))}
-    health = [{"period": h["period"], "asked": count(h["asked"]), "response_rate": rate(h["answered"], h["asked"]),
-               **{s: count(h[s]) for s in STATES},
-               "bars": h["bars"] if h["assessed"] >= MIN_CELL else {s: 0 for s in h["bars"]}} for h in f["health"]]
-    rematch = {k: v if not isinstance(v, dict) else {
-        "pairs": count(v["pairs"]), "completed": count(v["completed"]),
-        "mentee_goals_met": mean(v["mentee_goals_met_rate"], v["mentee_n"], "{:.0%}"),
-        "mentee_satisfaction": mean(v["mentee_satisfaction"], v["mentee_n"])} for k, v in f["rematch"].items()}
-    rematch["ended"] = count(f["rematch"]["ended"])
-    comparison_rows = [{"cohort": r["cohort"], "name": r["name"], "program_type": r["program_type"],
-                        "applied": count(r["applied"]), "pairs": count(r["pairs"]),
-                        "goals_met": mean(r["goals_met_rate"], r["n"], "{:.0%}"),
-                        "satisfaction": mean(r["satisfaction"], r["n"]), "nps": mean(r["nps"], r["n"], "{:+d}")}
-                       for r in f["comparison"]]
-    careers_view = None
+    """The view of :func:`figures` that HTML, PDF and CSV render: every count the disclosure rules
+    (:mod:`mentorflow.reports.disclosure`) publish, the rest as "suppressed"."""
+    pub = publish(cells(f))
+    view: dict[str, Any] = {"funnel": _funnel_view(pub, f["funnel"])}
+    view["groups"] = {grouping: [
+        {"group": str(r[grouping]), "applied": pub.count(f"{grouping}.{i}.applied"),
+         "matched": pub.count(f"{grouping}.{i}.matched"),
+         "match_rate": pub.rate(f"{grouping}.{i}.matched", f"{grouping}.{i}.applied")} for i, r in enumerate(rows)]
+        for grouping, rows in f["groups"].items()}
+    view["outcomes"] = {role: {"respondents": pub.count(respondents(role)),
+                               "goals_met": pub.rate(f"outcomes.{role}.goals", respondents(role)),
+                               "satisfaction": pub.mean(o["satisfaction"], respondents(role)),
+                               "nps": pub.mean(o["nps"], respondents(role), "{:+d}")}
+                        for role, o in f["outcomes"].items()}
+    view["effectiveness"] = None
+    if pub.published("eff.mentors") and pub.value("eff.mentors") >= MIN_CELL:
+        view["effectiveness"] = {"mentors": pub.count("eff.mentors"), "needs_support": pub.rate("eff.below3", "eff.mentors"),
+                                 "bands": [{"band": b, "mentors": pub.count(f"eff.band{i}")}
+                                           for i, (b, _, _) in enumerate(BANDS)]}
+    view["health"] = [_health_view(pub, i, h) for i, h in enumerate(f["health"])]
+    view["rematch"] = {rnd: {"pairs": pub.count(f"rematch.{rnd}.pairs"), "completed": pub.count(f"rematch.{rnd}.completed"),
+                             "mentee_goals_met": pub.rate(f"rematch.{rnd}.goals", f"rematch.{rnd}.mentee_n"),
+                             "mentee_satisfaction": pub.mean(f["rematch"][rnd]["mentee_satisfaction"], f"rematch.{rnd}.mentee_n")}
+                       for rnd in ROUNDS}
+    view["rematch"]["ended"] = pub.count("rematch.ended")
+    view["comparison"] = [_comparison_view(pub, r) for r in f["comparison"]]
+    view["careers"] = None
     if f["careers"]:
-        careers_view = [{"group": g, "people": count(c["people"]), "retention": rate(c["retained"], c["people"]),
-                         "promotion": rate(c["promoted"], c["people"])} for g, c in f["careers"].items()]
-    return {
-        "careers": careers_view,
-        "funnel": funnel, "groups": groups, "outcomes": outcomes, "effectiveness": effectiveness, "health": health,
-        "rematch": rematch, "comparison": comparison_rows,
-        "pairs_total": count(f["pairs_total"]),
-        "mean_match_score": mean(f["mean_match_score"], f["pairs_total"], "{:.3f}"),
-        "median_meetings": mean(f["median_meetings"], f["pairs_total"], "{:.1f}"),
-        "score_histogram": f["score_histogram"] if f["pairs_total"] >= MIN_CELL else [],
-    }
+        view["careers"] = [{"group": g, "people": pub.count(f"careers.{g}.people"),
+                            "retention": pub.rate(f"careers.{g}.retained", f"careers.{g}.people"),
+                            "promotion": pub.rate(f"careers.{g}.promoted", f"careers.{g}.people")} for g in f["careers"]]
+    view["pairs_total"] = pub.count("pairs_total")
+    view["mean_match_score"] = pub.mean(f["mean_match_score"], "pairs_total", "{:.3f}")
+    view["median_meetings"] = pub.mean(f["median_meetings"], "pairs_total", "{:.1f}")
+    view["score_histogram"] = _histogram_view(pub, f["score_histogram"])
+    view["learning_pairs"] = pub.count("learning.pairs") if "learning.pairs" in pub.problem.values else None
+    return view
+
+
+def _funnel_view(pub: Publication, funnel: list[tuple[str, int]]) -> list[dict[str, Any]]:
+    """Each stage's count and bar (% of the fullest stage; no bar when either is suppressed)."""
+    top = max(funnel, key=lambda sn: sn[1], default=("", 0))[0]
+    scale = pub.value(f"funnel.{top}") if top else None
+    return [{"stage": s, "count": pub.count(f"funnel.{s}"),
+             "width": bar_width(n, scale) if scale and pub.published(f"funnel.{s}") else 0} for s, n in funnel]
+
+
+def _health_view(pub: Publication, i: int, h: dict[str, Any]) -> dict[str, Any]:
+    """One period's row; its stacked bar shows the published states and, together in grey, the suppressed ones
+    (no bar when the period's pairs are suppressed)."""
+    row = {"period": h["period"], "asked": pub.count(f"health.{i}.asked"),
+           "response_rate": pub.rate(f"health.{i}.answered", f"health.{i}.asked"), "pairs": pub.count(f"health.{i}.assessed"),
+           **{s: pub.count(f"health.{i}.{s}") for s in STATES}, "bars": {}}
+    pairs = pub.value(f"health.{i}.assessed")
+    if pairs:
+        hidden = sum(h[s] for s in STATES if not pub.published(f"health.{i}.{s}"))
+        row["bars"] = {s: bar_width(h[s], pairs) for s in STATES if pub.published(f"health.{i}.{s}")}
+        if hidden:
+            row["bars"]["suppressed"] = bar_width(hidden, pairs)
+    return row
+
+
+def _comparison_view(pub: Publication, r: dict[str, Any]) -> dict[str, Any]:
+    """This cohort's row has the same cells as the rest of the report; an earlier cohort's row repeats what
+    that cohort's own report published (so one report never publishes what the other suppressed), and a
+    cohort without an HR report yet shows no numbers."""
+    row = {"cohort": r["cohort"], "name": r["name"], "program_type": r["program_type"]}
+    if r.get("current"):
+        return {**row, "applied": pub.count("funnel.applied"), "pairs": pub.count("pairs_total"),
+                "goals_met": pub.rate("outcomes.all.goals", respondents("all")),
+                "satisfaction": pub.mean(r["satisfaction"], respondents("all")),
+                "nps": pub.mean(r["nps"], respondents("all"), "{:+d}")}
+    earlier = r.get("published")
+    return {**row, **{k: (NOT_REPORTED if earlier is None else earlier.get(k) if _is_number(earlier.get(k)) else SUPPRESSED)
+                      for k in COMPARED}}
+
+
+def _is_number(text: Any) -> bool:
+    return bool(re.fullmatch(r"[+-]?\d+(\.\d+)?%?", str(text or "")))
+
+
+def _histogram_view(pub: Publication, bins: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The match score histogram, shown when the pairs are published, with small bins merged into their
+    neighbours (every bar counts 0 or at least MIN_CELL pairs)."""
+    if not bins or not pub.published("pairs_total"):
+        return []
+    edges = [b["label"] for b in bins] + [f"{2 * float(bins[-1]['label']) - float(bins[-2]['label']):.1f}"
+                                         if len(bins) > 1 else "1.0"]
+    bars = coarsened([b["count"] for b in bins], edges)
+    top = max((n for _, n in bars), default=0)
+    return [{"label": label, "height": bar_width(n, top)} for label, n in bars]
