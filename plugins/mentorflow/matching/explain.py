@@ -96,7 +96,7 @@ def unmatched_reason(pop: Population, person: int, rules: BlockRules, row: int, 
     """The binding reason for one unmatched row, from its block's rule masks and scores."""
     partner = "partner" if program_type == "symbiotic" else "mentor"
     if pop.on_pip[person]:
-        return "on a performance improvement plan"
+        return "not eligible under the cohort's eligibility rules"  # never why: a PIP is confidential
     step = rules.basic[row]
     if not step.any():
         return f"no other eligible {partner} applied"
