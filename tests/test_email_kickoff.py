@@ -76,3 +76,17 @@ def test_kickoff_quotes_a_partners_goals_only_when_that_partner_agreed_to_share_
     # the matcher's reason naming words both goals share quotes them too: only with the partner's consent
     assert "goals overlap on 'review'" in mentee_text and "'review'" not in mentor_text
     assert "Mia offers SQL (5/5)" in mentor_text
+
+
+def test_no_one_is_told_whom_their_partner_listed_as_a_preferred_partner(cohorts_dir):
+    """The matcher's reason 'mentee ranked this partner as choice #1' is the mentee's answer: the committee
+    reads it, the partners' emails do not carry it (confidentiality issue, item 2)."""
+    config = load_cohort(write_cohort(cohorts_dir))
+    everyone = {"M1": _person("M1", "Mia Mentor"), "E1": _person("E1", "Eli Mentee")}
+    pair = {"mentor_id": "M1", "mentee_id": "E1",
+            "explanation": "mentor offers python at level 4; mentee ranked this partner as choice #1"}
+    emails = kickoff.introductions(config, [pair], "kickoff", "kickoff", everyone, apps={})
+    assert len(emails) == 2
+    for message in emails:
+        assert "ranked this partner" not in message.text and "choice #1" not in message.html
+        assert "offers python" in message.text

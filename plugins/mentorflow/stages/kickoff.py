@@ -16,6 +16,9 @@ from mentorflow.store import Store, applications, cohorts, matches
 PastWants = list[tuple[set[str], set[str]]]
 # the matcher's reason that quotes words of both partners' goals (mentorflow.matching.explain)
 GOALS_REASON = "goals overlap on "
+# the matcher's reason that tells whom someone listed as a preferred partner: an answer of the lister's
+# that the form never promised to pass on, so it stays with the committee (mentorflow.matching.explain)
+RANKING_REASON = "ranked this partner as choice"
 
 
 def send_kickoff(run: CohortRun) -> dict[str, Any]:
@@ -74,7 +77,7 @@ def introduction_contexts(config: CohortConfig, pairs: list[dict[str, Any]], eve
             shared = shares_goals(partner)
             partners.setdefault(me, []).append({
                 "partner": everyone[partner], "my_role": role,
-                "reasons": [r for r in reasons if shared or not r.startswith(GOALS_REASON)],
+                "reasons": [r for r in reasons if (shared or not r.startswith(GOALS_REASON)) and RANKING_REASON not in r],
                 "partner_goals": goals(partner) if shared else None})
 
     def resources(person_id: str) -> list[str]:
