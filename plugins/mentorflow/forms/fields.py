@@ -6,54 +6,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import (
-    ValidationError,
-)
+from pydantic import ValidationError
 
 from mentorflow.contract import columns as contract
 from mentorflow.contract.parsing import parse_ids
-
-MAX_TEXT = 2000
-SKILL_ROWS = 5
-PARTNER_ROWS = 3
-
-# Ten-Item Personality Inventory (Gosling, Rentfrow & Swann, 2003; public domain).
-# "I see myself as: ..." rated 1 (disagree strongly) to 7 (agree strongly).
-TIPI_ITEMS: tuple[str, ...] = (
-    "Extraverted, enthusiastic.",
-    "Critical, quarrelsome.",
-    "Dependable, self-disciplined.",
-    "Anxious, easily upset.",
-    "Open to new experiences, complex.",
-    "Reserved, quiet.",
-    "Sympathetic, warm.",
-    "Disorganized, careless.",
-    "Calm, emotionally stable.",
-    "Conventional, uncreative.",
+from mentorflow.forms.models import (
+    MODELS,
+    PARTNER_ROWS,
+    SKILL_ROWS,
+    Answers,
+    ApplicationAnswers,
+    FieldErrors,
+    role_problems,
 )
-TIPI_SCALE: tuple[str, ...] = (
-    "Disagree strongly", "Disagree moderately", "Disagree a little", "Neither agree nor disagree",
-    "Agree a little", "Agree moderately", "Agree strongly",
-)
-REMATCH_REASONS: dict[str, str] = {
-    "schedule": "We cannot find time to meet",
-    "goals": "My partner cannot help with my goals",
-    "chemistry": "We do not work well together",
-    "role_change": "My role or situation changed",
-    "other": "Something else (tell us below if you like)",
-}
-PULSE_OUTCOMES: dict[str, str] = {
-    "continue": "Continue as we are",
-    "rematch": "I would like a different partner",
-    "end": "I would like to end this partnership",
-}
-
-def _storable(value: str) -> str:
-    """Refuse text no store can keep (PostgreSQL rejects NUL) instead of failing on save."""
-    if "\x00" in value:
-        raise ValueError("contains a character that cannot be stored (NUL)")
-    return value
-from mentorflow.forms.models import MODELS, Answers, ApplicationAnswers, FieldErrors, role_problems
 
 
 def _rows(fields: Mapping[str, str], prefix: str, count: int, keys: tuple[str, ...]) -> list[tuple[int, dict]]:
