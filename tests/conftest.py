@@ -168,6 +168,22 @@ def ready_store(config):
     return store
 
 
+def run_to_kickoff(config, store) -> None:
+    """A cohort's stages from the window opening to kickoff, through the stage functions (no Airflow):
+    roster, applications, validation, proposal, approval, introductions."""
+    import datetime as dt
+
+    from mentorflow.stages import intake, kickoff, match, validate
+    from mentorflow.stages import open as open_stage
+
+    open_stage.import_roster(run_of(config, store, dt.date(2026, 1, 5)))
+    intake.import_applications(run_of(config, store))
+    validate.validate_applications(run_of(config, store))
+    match.propose_matches(run_of(config, store))
+    match.approve_matches(run_of(config, store))
+    kickoff.send_kickoff(run_of(config, store))
+
+
 def write_cohort(directory: Path, cohort: str = "test-cohort", **overrides) -> Path:
     """A valid cohort YAML (compressed calendar in the past) with top-level overrides."""
     import yaml

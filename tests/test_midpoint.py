@@ -5,12 +5,11 @@ import datetime as dt
 import email
 import email.policy
 
-from conftest import ready_store, run_of, write_cohort
+from conftest import ready_store, run_of, run_to_kickoff, write_cohort
 from mentorflow import settings
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.demo.synthetic import write_population
-from mentorflow.stages import intake, kickoff, match, midpoint, validate
-from mentorflow.stages import open as open_stage
+from mentorflow.stages import midpoint
 from mentorflow.store import applications, email_ledger, matches, people, rematch_requests
 
 
@@ -18,12 +17,7 @@ def test_a_rematch_request_from_the_form_ends_that_pair_and_no_other(cohorts_dir
     write_population(cohorts_dir / "data", 160, seed=21)
     config = load_cohort(write_cohort(cohorts_dir, committee={"review_mode": "auto"}))
     store = ready_store(config)
-    open_stage.import_roster(run_of(config, store, dt.date(2026, 1, 5)))
-    intake.import_applications(run_of(config, store))
-    validate.validate_applications(run_of(config, store))
-    match.propose_matches(run_of(config, store))
-    match.approve_matches(run_of(config, store))
-    kickoff.send_kickoff(run_of(config, store))
+    run_to_kickoff(config, store)
     active = store.rows(matches, cohort_id=config.cohort, status="active")
     asked = active[0]
     store.upsert(rematch_requests, [{"cohort_id": config.cohort, "match_id": asked["match_id"],

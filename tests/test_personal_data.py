@@ -12,14 +12,12 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from conftest import run_of, write_cohort
+from conftest import run_of, run_to_kickoff, write_cohort
 from mentorflow import settings
 from mentorflow.cli.main import main
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.demo.synthetic import write_population
 from mentorflow.reports import matches as match_reports
-from mentorflow.stages import intake, kickoff, match, validate
-from mentorflow.stages import open as open_stage
 from mentorflow.store import (
     Store,
     applications,
@@ -47,12 +45,7 @@ def cohort(request, cohorts_dir):
     if request.param == "postgresql":
         store.drop_all()
     store.upgrade()
-    open_stage.import_roster(run_of(config, store, dt.date(2026, 1, 5)))
-    intake.import_applications(run_of(config, store))
-    validate.validate_applications(run_of(config, store))
-    match.propose_matches(run_of(config, store))
-    match.approve_matches(run_of(config, store))
-    kickoff.send_kickoff(run_of(config, store))
+    run_to_kickoff(config, store)
     pair = store.rows(matches, cohort_id=config.cohort, status="active")[0]
     now = dt.datetime.now(dt.timezone.utc)
     store.upsert(pulse_responses, [{"cohort_id": config.cohort, "period": "pulse-1", "match_id": pair["match_id"],
