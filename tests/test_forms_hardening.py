@@ -120,7 +120,17 @@ def _read_key(home: str, queue) -> None:
         queue.put(f"error: {exc!r}")
 
 
-def test_processes_creating_the_key_at_once_agree_on_one_strong_key(tmp_path):
+def test_processes_creating_the_key_at_once_agree_on_one_strong_key(tmp_path, monkeypatch):
+    import secrets
+    import time
+
+    real = secrets.token_urlsafe
+
+    def slow_token(nbytes=None):  # widens the moment between creating the key and having it written
+        time.sleep(0.5)
+        return real(nbytes)
+
+    monkeypatch.setattr(secrets, "token_urlsafe", slow_token)  # the forked processes inherit it
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     workers = [context.Process(target=_read_key, args=(str(tmp_path), queue)) for _ in range(8)]
