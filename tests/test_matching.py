@@ -322,3 +322,18 @@ def test_components_are_bounded_and_weights_normalised():
     np.testing.assert_allclose(parts["skills"], parts["skills"].T, atol=1e-6)  # symbiotic: both directions
     complement = scoring.components(pop, everyone, everyone, "complement", True)["personality"]
     np.testing.assert_allclose(complement, 1 - parts["personality"], atol=1e-6)
+
+
+def test_the_reason_given_for_someone_on_a_pip_never_says_why():
+    """Whoever reads an unmatched list (the committee, the what-if's unmatched.csv) learns only that the
+    person is not eligible: a performance-improvement plan is confidential (confidentiality issue, item 2)."""
+    from mentorflow.matching import propose
+    from matching_fixtures import random_instance
+
+    inp = random_instance(3, 60)
+    on_pip = set(inp.people.loc[inp.people["on_pip"], "employee_id"])
+    result = propose(inp)
+    reasons = dict(zip(result.unmatched["employee_id"], result.unmatched["reason"]))
+    assert on_pip and on_pip <= set(reasons)
+    assert "not eligible under the cohort's eligibility rules" in {reasons[p] for p in on_pip}
+    assert not any("performance" in r or "PIP" in r for r in reasons.values())
