@@ -76,21 +76,23 @@ def formula_cells(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     return problems
 
 
-def file_row_specs(prefix: str, frame: pd.DataFrame | None = None, table: sa.Table | None = None,
-                   text_columns: list[str] = ()) -> list[Spec]:
-    """The checks of every row of a file: readable, UTF-8, storable, no formulas (the last two need the
-    frame they compute columns on, and the table it goes to)."""
-    extra = []
-    if frame is not None and table is not None:
-        frame["_store_problem"] = store_problems(frame, table)
-        frame["_formula"] = formula_cells(frame, list(text_columns))
-        extra = [null_spec(f"{prefix}.storable", "_store_problem"), null_spec(f"{prefix}.no_formulas", "_formula")]
-    return extra + [
+def file_row_specs(prefix: str) -> list[Spec]:
+    """The checks of every row of a file: readable, UTF-8, storable, no formulas. The frame carries the
+    computed columns they read (see :func:`add_file_row_columns`)."""
+    return [
+        null_spec(f"{prefix}.storable", "_store_problem"),
+        null_spec(f"{prefix}.no_formulas", "_formula"),
         Spec(f"{prefix}.encoding", "ExpectColumnValuesToBeInSet", {"column": "_bad_encoding", "value_set": [False]},
              lambda r: f"line {r[LINE]} is not valid UTF-8 (undecodable bytes shown as \ufffd); "
                        "export the file as UTF-8"),
         null_spec(f"{prefix}.row_shape", "_shape"),
     ]
+
+
+def add_file_row_columns(frame: pd.DataFrame, table: sa.Table, text_columns: list[str]) -> None:
+    """The columns :func:`file_row_specs` checks: what the store could not take, and formula-looking text."""
+    frame["_store_problem"] = store_problems(frame, table)
+    frame["_formula"] = formula_cells(frame, text_columns)
 
 
 def between(column: str, bounds: Range) -> dict:

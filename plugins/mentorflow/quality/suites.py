@@ -29,6 +29,7 @@ from mentorflow.quality.expectations import Spec
 from mentorflow.quality.reader import LINE, ROW
 from mentorflow.quality.results import Batch
 from mentorflow.quality.spec_helpers import (
+    add_file_row_columns,
     between,
     file_row_specs,
     header_specs,
@@ -81,7 +82,8 @@ def roster_batch(frame: pd.DataFrame, header: list[str], config: CohortConfig) -
     out["pip_key"] = out["on_pip"].str.lower()
     low, high = config.quality.level_range
     texts = ROSTER.of_kind("id", "text", "email", "timezone", "date", "boolean")
-    specs += file_row_specs("roster", out, people, texts) + [
+    add_file_row_columns(out, people, texts)
+    specs += file_row_specs("roster") + [
         null_spec("roster.required_fields", "missing_fields", lambda r, c: f"{r[c]} empty"),
         Spec("roster.unique_ids", "ExpectColumnValuesToBeUnique", {"column": "employee_id"},
              lambda r: f"employee_id {r['employee_id']} is on more than one row (this one at line {r[LINE]})"),
@@ -158,7 +160,8 @@ def intake_batch(frame: pd.DataFrame, header: list[str], roster_ids: set[str]) -
     out["in_roster"] = out["employee_id"].isin(roster_ids) | out["employee_id"].isna()
     _, out["not_numbers"] = number_problems(out, WHOLE_NUMBER_COLUMNS, DECIMAL_COLUMNS)
     texts = APPLICATIONS.of_kind("id", "text", "skills", "ids", "choice")
-    specs += file_row_specs("intake", out, applications, texts) + [
+    add_file_row_columns(out, applications, texts)
+    specs += file_row_specs("intake") + [
         *[Spec("intake.required_fields", "ExpectColumnValuesToNotBeNull", {"column": column},
                lambda r, c=column: f"{c} is empty") for column in INTAKE_REQUIRED_FIELDS],
         Spec("intake.known_people", "ExpectColumnValuesToBeInSet", {"column": "in_roster", "value_set": [True]},
