@@ -117,15 +117,20 @@ def proposal_rows(run: CohortRun, round_name: str, result: MatchResult) -> tuple
 
 def replace_proposal(run: CohortRun, round_name: str, result: MatchResult) -> None:
     """Replace the round's open proposal (and its unmatched list) in one transaction."""
-    pairs, left = proposal_rows(run, round_name, result)
     with run.store.begin() as conn:
-        conn.execute(matches.delete().where(matches.c.cohort_id == run.cohort, matches.c.round == round_name,
-                                            matches.c.status == "proposed"))
-        conn.execute(unmatched.delete().where(unmatched.c.cohort_id == run.cohort, unmatched.c.round == round_name))
-        if pairs:
-            conn.execute(matches.insert(), pairs)
-        if left:
-            conn.execute(unmatched.insert(), left)
+        write_proposal(conn, run, round_name, result)
+
+
+def write_proposal(conn: sa.Connection, run: CohortRun, round_name: str, result: MatchResult) -> None:
+    """Inside the caller's transaction: the round's open proposal and unmatched list become ``result``."""
+    pairs, left = proposal_rows(run, round_name, result)
+    conn.execute(matches.delete().where(matches.c.cohort_id == run.cohort, matches.c.round == round_name,
+                                        matches.c.status == "proposed"))
+    conn.execute(unmatched.delete().where(unmatched.c.cohort_id == run.cohort, unmatched.c.round == round_name))
+    if pairs:
+        conn.execute(matches.insert(), pairs)
+    if left:
+        conn.execute(unmatched.insert(), left)
 
 
 def committee_summary(config: CohortConfig, store: Store, round_name: str = "initial", notes: list[str] = ()) -> str:

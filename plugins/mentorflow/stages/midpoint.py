@@ -25,7 +25,7 @@ from mentorflow.quality import stage_gates
 from mentorflow.reports import matches as match_reports
 from mentorflow.stages.common import CohortRun, compose, partners_by_person, people_index, send
 from mentorflow.stages.kickoff import introduction_contexts
-from mentorflow.stages.match import approve_matches, committee_summary, match_input, proposal_rows
+from mentorflow.stages.match import approve_matches, committee_summary, match_input, write_proposal
 from mentorflow.stages.pulse import assess_health
 from mentorflow.store import Store, applications, matches, pair_health, pulse_responses, rematch_requests, unmatched
 
@@ -142,18 +142,11 @@ def not_available(result: MatchResult, accounted: set[str], seekers: set[str], s
 
 def apply_rematch(run: CohortRun, decision: Rematch) -> None:
     """End the pairs and store the new proposal in one transaction."""
-    pairs, left = proposal_rows(run, "midpoint", decision.proposal)
     with run.store.begin() as conn:
         for match_id, why in decision.ending.items():
             conn.execute(matches.update().where(matches.c.match_id == match_id, matches.c.status == "active")
                          .values(status="ended", ended_at=run.moment, end_reason=why))
-        conn.execute(matches.delete().where(matches.c.cohort_id == run.cohort, matches.c.round == "midpoint",
-                                            matches.c.status == "proposed"))
-        conn.execute(unmatched.delete().where(unmatched.c.cohort_id == run.cohort, unmatched.c.round == "midpoint"))
-        if pairs:
-            conn.execute(matches.insert(), pairs)
-        if left:
-            conn.execute(unmatched.insert(), left)
+        write_proposal(conn, run, "midpoint", decision.proposal)
 
 
 def activate_rematches(run: CohortRun) -> dict[str, Any]:
