@@ -60,7 +60,8 @@ def test_kickoff_quotes_a_partners_goals_only_when_that_partner_agreed_to_share_
                                 for pid, role, goals, shared in [("M1", "mentor", "coach someone outside my team", True),
                                                                  ("A1", "mentee", "recover from a rough review", False)]])
     store.upsert(matches, [{"cohort_id": "test-cohort", "round": "initial", "mentor_id": "M1", "mentee_id": "A1",
-                            "score": 0.8, "explanation": "Mia offers SQL (5/5); goals overlap on 'review'",
+                            "score": 0.8,
+                            "explanation": "Mia offers SQL (5/5); goals meet what the mentor can teach: 'review'",
                             "status": "approved", "created_at": dt.datetime.now(dt.timezone.utc)}])
     assert kickoff.send_kickoff(run_of(config, store))["sent"] == 2
     outbox = settings.outbox_dir("test-cohort") / "kickoff" / "kickoff"
@@ -74,7 +75,7 @@ def test_kickoff_quotes_a_partners_goals_only_when_that_partner_agreed_to_share_
     assert "Ann Mentee's goals: to talk about at your first meeting" in mentor_text
     assert "Your partner does not see them" in mentee_text and "Your partner sees them" in mentor_text
     # the matcher's reason naming words both goals share quotes them too: only with the partner's consent
-    assert "goals overlap on 'review'" in mentee_text and "'review'" not in mentor_text
+    assert "goals meet what the mentor can teach: 'review'" in mentee_text and "'review'" not in mentor_text
     assert "Mia offers SQL (5/5)" in mentor_text
 
 

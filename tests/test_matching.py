@@ -169,10 +169,13 @@ def test_explanations_name_real_score_components():
                 assert parse_skills(apps.at[p.mentee_id, "skills_wanted"])[skill] == want
                 assert p.skills > 0
                 seen.add("skills")
-            elif m := re.fullmatch(r"goals overlap on (.+)", reason):
+            elif m := re.fullmatch(r"goals meet what the mentor can teach: (.+)", reason):
+                # quoted as written in the mentee's goals or wanted skills and in the mentor's teachable text
+                mentee_text = f"{apps.at[p.mentee_id, 'goals']} {apps.at[p.mentee_id, 'skills_wanted']}".lower()
+                mentor_text = " ".join([apps.at[p.mentor_id, "skills_offered"], apps.at[p.mentor_id, "motivation"],
+                                        people.at[p.mentor_id, "job_title"]]).lower()
                 for term in re.findall(r"'([^']+)'", m.group(1)):
-                    for who in (p.mentor_id, p.mentee_id):
-                        assert term in (apps.at[who, "goals"] + " " + apps.at[who, "motivation"]).lower()
+                    assert term.lower() in mentee_text and term.lower() in mentor_text
                 assert p.goals > 0
                 seen.add("goals")
             elif reason.startswith("same timezone"):

@@ -13,6 +13,8 @@ from mentorflow.matching.inputs import COMPONENTS
 from mentorflow.matching.scoring import TRAITS, BlockRules, PairRules, Population
 
 MAX_REASONS = 3
+# how the goals reason starts: the kickoff email leaves it out unless the partner agreed to share their goals
+GOALS_REASON = "goals meet what "
 
 
 def _skills(pop: Population, wanter: int, offerer: int, who: tuple[str, str]) -> list[tuple[float, str, str]]:
@@ -24,18 +26,15 @@ def _skills(pop: Population, wanter: int, offerer: int, who: tuple[str, str]) ->
     return sorted(out, key=lambda t: -t[0])
 
 
-def _shared_terms(pop: Population, a: int, b: int, top: int = 2) -> list[str]:
-    shared = pop.text[a].multiply(pop.text[b]).tocoo()
-    if not shared.nnz:
-        return []
-    order = np.argsort(-shared.data)
-    terms = [str(pop.terms[shared.col[i]]) for i in order]
-    # prefer the phrase over its words: drop a word already inside a chosen phrase
-    chosen: list[str] = []
-    for t in sorted(terms, key=lambda t: -len(t.split()))[: top * 3]:
-        if not any(t in c for c in chosen):
-            chosen.append(t)
-    return [t for t in terms if t in chosen][:top]
+def goals_reason(pop: Population, wanter: int, teacher: int, symmetric: bool) -> str | None:
+    """'goals meet what the mentor can teach: 'x' and 'y'', quoting only words or phrases written in
+    both people's own texts (:meth:`GoalTexts.quotes <mentorflow.matching.text.GoalTexts.quotes>`); None
+    when no such word carries the score."""
+    quoted = pop.goals.quotes(wanter, teacher, symmetric)
+    if not quoted:
+        return None
+    who = "a partner" if symmetric else "the mentor"
+    return f"{GOALS_REASON}{who} can teach: " + " and ".join(f"'{q}'" for q in quoted)
 
 
 def pair_reasons(pop: Population, row: int, col: int, parts: np.ndarray, weights: np.ndarray,
@@ -55,9 +54,9 @@ def pair_reasons(pop: Population, row: int, col: int, parts: np.ndarray, weights
             also = f" (also covers {', '.join(n for _, n, _ in facts[1:3])})" if len(facts) > 1 else ""
             said.append((contribution["skills"], facts[0][2] + also))
     if value["goals"] > 0.05:
-        terms = _shared_terms(pop, row, col)
-        if terms:
-            said.append((contribution["goals"], "goals overlap on " + " and ".join(f"'{t}'" for t in terms)))
+        reason = goals_reason(pop, row, col, symmetric)
+        if reason:
+            said.append((contribution["goals"], reason))
     if value["preferences"] > 0:
         for a, b, who in ((row, col, "mentee" if not symmetric else "one partner"),
                           (col, row, "mentor" if not symmetric else "the other")):

@@ -6,7 +6,8 @@ weighted mean of six components in [0, 1]:
 
 - ``skills``: how far the mentor's offered levels cover what the mentee wants (per wanted
   skill ``min(1, offered / wanted)``, averaged over the wanted skills);
-- ``goals``: TF-IDF cosine similarity of goals and motivation texts;
+- ``goals``: TF-IDF cosine similarity of what the mentee wants to learn (goals, wanted skills) and what
+  the mentor can teach (offered skills, job title, motivation, prior experience), in :mod:`.text`;
 - ``personality``: Big Five from the TIPI answers, similarity (or complement) of the profiles;
 - ``preferences``: 1/rank when either lists the other in ``preferred_partners``;
 - ``availability``: monthly hours ratio and overlap of 9-to-5 working days across timezones (offsets
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -32,15 +32,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from mentorflow.contract.parsing import parse_ids, parse_skills
 from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.matching.inputs import COMPONENTS
+from mentorflow.matching.text import GoalTexts, goal_texts
 from mentorflow.roster.eligibility import reporting_chain
 
 MAX_SKILL_LEVEL = 5
-DENSE_VOCABULARY = 2048
 WORKDAY_HOURS = 8.0
 TRAITS = ("extraversion", "agreeableness", "conscientiousness", "emotional stability", "openness")
 _TIPI_MAX_DISTANCE = 6.0 * np.sqrt(len(TRAITS))
@@ -64,9 +63,7 @@ class Population:
     skill_names: list[str]
     wanted: np.ndarray  # (n, S) wanted level, 0 = not wanted
     offered: np.ndarray  # (n, S) offered level, 0 = not offered
-    text: sp.csr_matrix  # TF-IDF rows of goals + motivation (L2-normalised)
-    text_dense: np.ndarray | None  # the same as a dense array when the vocabulary is small (faster products)
-    terms: np.ndarray  # TF-IDF vocabulary
+    goals: GoalTexts  # TF-IDF rows of what each wants to learn and what each can teach
     big5: np.ndarray  # (n, 5) trait scores 1-7
     ranked: sp.csr_matrix  # (n, n) 1/rank of j in i's preferred_partners
     preference: sp.csr_matrix  # ranked, symmetrised with max (either may have listed the other)
@@ -82,18 +79,6 @@ class Population:
     @property
     def index(self) -> dict[str, int]:
         return {e: i for i, e in enumerate(self.ids)}
-
-
-_WORD = re.compile(r"[a-z][a-z0-9+#-]+")
-
-
-def _terms(text: str) -> list[str]:
-    """Words and two-word phrases without stop words (a phrase never spans a removed word, so
-    'public speaking' is a term and 'close to newer' does not become 'close newer')."""
-    words = _WORD.findall(text.lower())
-    keep = [w not in ENGLISH_STOP_WORDS for w in words]
-    return [w for w, k in zip(words, keep) if k] + [
-        f"{a} {b}" for a, b, ka, kb in zip(words, words[1:], keep, keep[1:]) if ka and kb]
 
 
 def _tz_offsets(names: np.ndarray, moment: dt.datetime) -> np.ndarray:
@@ -150,15 +135,6 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
     want_by_level = np.concatenate([(wanted == lv) / n_wanted for lv in levels], axis=1).astype(np.float32)
     offer_cover = np.concatenate([np.minimum(1.0, offered / lv) for lv in levels], axis=1).astype(np.float32)
 
-    texts = (_column(apps, "goals", "").fillna("").astype(str) + " . "
-             + _column(apps, "motivation", "").fillna("").astype(str)).tolist()
-    if any(t.strip(" .") for t in texts):
-        vectorizer = TfidfVectorizer(analyzer=_terms, sublinear_tf=True, min_df=1)
-        text = vectorizer.fit_transform(texts).astype(np.float32).tocsr()
-        terms = vectorizer.get_feature_names_out()
-    else:
-        text, terms = sp.csr_matrix((n, 1), dtype=np.float32), np.array([""])
-
     index = {e: i for i, e in enumerate(ids)}
     pr, pc, pv = [], [], []
     for i, listed in enumerate(_column(apps, "preferred_partners", "").fillna("")):
@@ -170,6 +146,11 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
     preference = pref.maximum(pref.T).tocsr()
 
     is_mentor = np.isin(role, ["mentor", "both"])
+    text = {name: _column(apps, name, "").fillna("").astype(str).tolist() for name in ("goals", "motivation",
+                                                                                        "prior_experience")}
+    titles = row["job_title"].fillna("").astype(str).tolist() if n and "job_title" in row else [""] * n
+    goals = goal_texts(text["goals"], [list(m) for m in wanted_maps], [list(m) for m in offered_maps], titles,
+                       text["motivation"], text["prior_experience"], np.isin(role, ["mentee", "both"]), is_mentor)
     capacity = np.where(is_mentor, mentor_capacity(_column(apps, "capacity"), program_type, rules).to_numpy(), 1)
     tz_names = row["timezone"].fillna("UTC").astype(str).to_numpy() if n else np.array([], dtype=object)
     return Population(
@@ -180,8 +161,7 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
         hours=pd.to_numeric(_column(apps, "hours_per_month"), errors="coerce").to_numpy(dtype=np.float32),
         capacity=capacity.astype(np.int32),
         on_pip=row["on_pip"].fillna(False).astype(bool).to_numpy() if "on_pip" in row else np.zeros(n, bool),
-        skill_names=names, wanted=wanted, offered=offered, text=text, terms=np.asarray(terms), big5=big_five(apps),
-        text_dense=text.toarray() if text.shape[1] <= DENSE_VOCABULARY else None,
+        skill_names=names, wanted=wanted, offered=offered, goals=goals, big5=big_five(apps),
         department_code=pd.factorize(row["department"].fillna(""))[0].astype(np.int32) if n else np.zeros(0, np.int32),
         location_code=pd.factorize(row["location"].fillna(""))[0].astype(np.int32) if n else np.zeros(0, np.int32),
         ranked=pref, preference=preference, is_mentor=is_mentor, is_mentee=np.isin(role, ["mentee", "both"]),
@@ -208,10 +188,7 @@ def components(pop: Population, r: np.ndarray, c: np.ndarray, personality: str, 
     skills = skill_cover(pop, r, c)
     if symmetric:  # each teaches the other: both directions count equally
         skills = (skills + skill_cover(pop, c, r).T) / 2
-    if pop.text_dense is not None:
-        goals = pop.text_dense[r] @ pop.text_dense[c].T
-    else:
-        goals = np.asarray((pop.text[r] @ pop.text[c].T).todense(), dtype=np.float32)
+    goals = pop.goals.similarity(r, c, symmetric)  # r's wants against c's teaching (symbiotic: both ways)
     a, b = pop.big5[r], pop.big5[c]
     sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
     distance = np.sqrt(np.maximum(sq, 0)) / _TIPI_MAX_DISTANCE

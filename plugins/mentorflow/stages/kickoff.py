@@ -14,8 +14,9 @@ from mentorflow.stages.common import CohortRun, compose, people_index, send
 from mentorflow.store import Store, applications, cohorts, matches
 
 PastWants = list[tuple[set[str], set[str]]]
-# the matcher's reason that quotes words of both partners' goals (mentorflow.matching.explain)
-GOALS_REASON = "goals overlap on "
+# the matcher's reason that quotes words found both in one partner's goals and in what the other can teach
+# (mentorflow.matching.explain.GOALS_REASON; kept as text here so the stage does not load the matcher)
+GOALS_REASON = "goals meet what "
 # the matcher's reason that tells whom someone listed as a preferred partner: an answer of the lister's
 # that the form never promised to pass on, so it stays with the committee (mentorflow.matching.explain)
 RANKING_REASON = "ranked this partner as choice"

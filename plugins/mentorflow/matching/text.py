@@ -1,0 +1,267 @@
+"""Goal alignment: what one person wants to learn against what the other can teach, and the words the
+two texts really share.
+
+Each participant has two documents, each a tuple of fields kept apart:
+
+- **wants** (mentee side): the goals text and the names of the wanted skills;
+- **teaches** (mentor side): the names of the offered skills, the roster's job title, and what they
+  wrote they can help with (the application's ``motivation`` and ``prior_experience``).
+
+Both are analysed the same way (:class:`Analyzer`): words are lower-cased, scikit-learn's English stop
+words and the :data:`FILLER_WORDS` of goal statements are removed, the rest is stemmed by
+:func:`stem`, and a two-word phrase is formed only from two kept words that follow each other within
+one field, separated by nothing but spaces: never across a field boundary, a removed word or any
+punctuation. One :class:`~sklearn.feature_extraction.text.TfidfVectorizer` (sublinear tf, L2 rows) is
+fitted on every document of the round, so both sides share one vocabulary and one IDF; a pair's goals
+score is the cosine of the wanter's row and the teacher's row (symbiotic: the mean of both directions).
+Nothing is downloaded.
+
+An explanation quotes a shared word or phrase only as a form that occurs, as a whole word and
+case-insensitively, in a field of both texts (:meth:`GoalTexts.quotes`): the stem is never shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import pairwise
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+# Above this many features the products run on sparse rows (a dense copy would not fit well).
+DENSE_VOCABULARY = 2048
+
+# Words that say *that* someone wants to learn, not *what*: they occur in most goal statements and
+# motivations, so a match on them says nothing about the pair. Compared by stem ("wants", "wanted" and
+# "wanting" are "want"). A word that is part of a skill name of the round, where that skill name
+# occurs in the text ("machine learning"), is kept.
+FILLER_WORDS: frozenset[str] = frozenset({
+    # wanting and aiming
+    "want", "wish", "hope", "like", "love", "enjoy", "need", "aim", "goal", "try", "keen", "eager",
+    "interested",
+    # learning and growing, said of any topic
+    "learn", "improve", "grow", "growth", "better", "get", "gain", "become", "understand", "know",
+    "help", "guidance", "advice", "prepare", "confident", "confidence", "strong", "big", "fast",
+    # who and when
+    "someone", "somebody", "senior", "junior", "year", "month", "week", "day", "today", "soon",
+    # the program itself
+    "mentor", "mentee", "mentorship", "skill",
+    # vague
+    "thing", "stuff", "way", "lot", "bit", "really", "good", "great", "new", "able", "use", "using", "used", "work",
+    "make",
+})
+
+_TOKEN = re.compile(r"[^\W_](?:[\w+#]|['’-](?=[^\W_]))*")
+_VOWEL = re.compile(r"[aeiouy]")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A small suffix-stripping stemmer for English (lower-case input): plurals, -ing/-ed, -ship, -ment,
+    -ation/-ate, -er and a final -e, so 'leadership', 'leading' and 'leader' meet at 'lead' and
+    'negotiation', 'negotiating' and 'negotiate' at 'negoti'. Stems are never shown to anyone."""
+    w = word
+    if len(w) <= 3 or not w.isalpha():
+        return w
+    if w.endswith("ied") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("sses"):
+        w = w[:-2]
+    elif w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    for suffix in ("ing", "ed"):
+        rest = w[: -len(suffix)]
+        if w.endswith(suffix) and len(rest) >= 3 and _VOWEL.search(rest):
+            w = rest + "e" if rest.endswith(("at", "bl", "iz")) else rest
+            break
+    for suffix, repl in (("ship", ""), ("ment", ""), ("ational", "ate"), ("ation", "ate"), ("ator", "ate")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: -len(suffix)] + repl
+            break
+    if w.endswith("ate") and len(w) > 5:
+        w = w[:-3]
+    elif w.endswith("er") and not w.endswith("eer") and len(w) > 5:
+        w = w[:-2]
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiousz":
+        w = w[:-1]
+    return w
+
+
+_FILLER_STEMS = frozenset(stem(w) for w in FILLER_WORDS)
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word of a field."""
+
+    surface: str  # as written
+    start: int
+    end: int
+    kept: bool
+    stem: str
+
+
+class Analyzer:
+    """Words and two-word phrases (as stems) of a document given as a tuple of fields; see the module
+    docstring. ``skill_names``: the round's skill names, whose words are exempt from the filler list
+    where the skill name occurs."""
+
+    def __init__(self, skill_names: Iterable[str] = ()) -> None:
+        names = [[t.group().lower() for t in _TOKEN.finditer(n)] for n in skill_names]
+        self.skill_words = frozenset(n[0] for n in names if len(n) == 1)
+        self.skill_pairs = frozenset((a, b) for n in names for a, b in pairwise(n))
+        self._memo: dict[str, list[str]] = {}
+
+    def tokens(self, text: str) -> list[Token]:
+        found = list(_TOKEN.finditer(text))
+        lower = [m.group().lower() for m in found]
+        joined = [_spaces_only(text[a.end():b.start()]) for a, b in pairwise(found)]
+        out = []
+        for i, (m, word) in enumerate(zip(found, lower)):
+            in_skill = word in self.skill_words or (
+                i > 0 and joined[i - 1] and (lower[i - 1], word) in self.skill_pairs) or (
+                i + 1 < len(found) and joined[i] and (word, lower[i + 1]) in self.skill_pairs)
+            root = stem(word)
+            kept = (len(word) > 1 and not word.isdigit() and word not in ENGLISH_STOP_WORDS
+                    and "'" not in word and "’" not in word  # contractions and possessives: never quoted
+                    and (in_skill or root not in _FILLER_STEMS))
+            out.append(Token(m.group(), m.start(), m.end(), kept, root))
+        return out
+
+    def terms_of_field(self, text: str) -> list[str]:
+        if text not in self._memo:
+            toks = self.tokens(text)
+            words = [t.stem for t in toks if t.kept]
+            phrases = [f"{a.stem} {b.stem}" for a, b in pairwise(toks)
+                       if a.kept and b.kept and _spaces_only(text[a.end:b.start])]
+            self._memo[text] = words + phrases
+        return self._memo[text]
+
+    def __call__(self, fields: Sequence[str]) -> list[str]:
+        return [t for f in fields for t in self.terms_of_field(f)]
+
+    def surfaces(self, fields: Sequence[str]) -> dict[str, set[str]]:
+        """Each term of the document → the forms it was written in (a phrase: the span as written)."""
+        out: dict[str, set[str]] = {}
+        for text in fields:
+            toks = self.tokens(text)
+            for t in toks:
+                if t.kept:
+                    out.setdefault(t.stem, set()).add(t.surface)
+            for a, b in pairwise(toks):
+                if a.kept and b.kept and _spaces_only(text[a.end:b.start]):
+                    out.setdefault(f"{a.stem} {b.stem}", set()).add(text[a.start:b.end])
+        return out
+
+
+def _spaces_only(gap: str) -> bool:
+    return gap != "" and gap.strip(" \t") == ""
+
+
+def occurs(form: str, fields: Sequence[str]) -> bool:
+    """``form`` occurs in one of the fields as whole words, ignoring case."""
+    pattern = re.compile(r"(?<![\w])" + re.escape(form) + r"(?![\w])", re.IGNORECASE)
+    return any(pattern.search(f) for f in fields)
+
+
+@dataclass
+class GoalTexts:
+    """TF-IDF rows of every participant's wants and teaches documents, and the documents as written."""
+
+    wants: sp.csr_matrix  # (n, V), L2-normalised; a zero row when the person wants nothing
+    teaches: sp.csr_matrix
+    features: np.ndarray  # the vocabulary (stems and stem pairs)
+    wants_fields: list[tuple[str, ...]]
+    teaches_fields: list[tuple[str, ...]]
+    analyzer: Analyzer
+    wants_dense: np.ndarray | None = field(default=None, repr=False)  # dense copies for a small vocabulary
+    teaches_dense: np.ndarray | None = field(default=None, repr=False)
+
+    def similarity(self, r: np.ndarray, c: np.ndarray, symmetric: bool) -> np.ndarray:
+        """(len(r), len(c)) cosine of r's wants against c's teaches; symbiotic: mean of both directions."""
+        one = self._product(self.wants, self.wants_dense, r, self.teaches, self.teaches_dense, c)
+        if not symmetric:
+            return one
+        return (one + self._product(self.teaches, self.teaches_dense, r, self.wants, self.wants_dense, c)) / 2
+
+    @staticmethod
+    def _product(a, a_dense, r, b, b_dense, c) -> np.ndarray:
+        if a_dense is not None:
+            return a_dense[r] @ b_dense[c].T
+        return np.asarray((a[r] @ b[c].T).todense(), dtype=np.float32)
+
+    def quotes(self, wanter: int, teacher: int, symmetric: bool, top: int = 2) -> list[str]:
+        """Up to ``top`` words or phrases behind the goals score of a pair, heaviest first, each in a form
+        that occurs in a field of both texts (the wanter's wants, the teacher's teaches; symbiotic: either
+        direction). A phrase is preferred over its own words."""
+        found: list[tuple[float, str, str]] = []  # (weight, term, form)
+        directions = [(wanter, teacher)] + ([(teacher, wanter)] if symmetric else [])
+        for a, b in directions:
+            shared = self.wants[a].multiply(self.teaches[b]).tocoo()
+            if not shared.nnz:
+                continue
+            mine, theirs = self.wants_fields[a], self.teaches_fields[b]
+            forms_a, forms_b = self.analyzer.surfaces(mine), self.analyzer.surfaces(theirs)
+            for weight, col in zip(shared.data, shared.col):
+                term = str(self.features[col])
+                form = _common_form(forms_a.get(term, set()) | forms_b.get(term, set()), mine, theirs)
+                if form:
+                    found.append((float(weight), term, form))
+        chosen: list[tuple[float, str, str]] = []
+        for weight, term, form in sorted(found, key=lambda t: (-len(t[1].split()), -t[0], t[2].lower())):
+            if not any(_inside(form, c[2]) for c in chosen) and form.lower() not in (c[2].lower() for c in chosen):
+                chosen.append((weight, term, form))
+            if len(chosen) == top * 3:
+                break
+        chosen.sort(key=lambda t: (-t[0], t[2].lower()))
+        return [form for _, _, form in chosen[:top]]
+
+
+def _common_form(forms: set[str], mine: Sequence[str], theirs: Sequence[str]) -> str | None:
+    """The first form (by lower-case, then as written) that occurs in both texts, or None."""
+    for form in sorted(forms, key=lambda f: (f.lower(), f)):
+        if occurs(form, mine) and occurs(form, theirs):
+            return form
+    return None
+
+
+def _inside(word: str, phrase: str) -> bool:
+    return word.lower() in phrase.lower().split()
+
+
+def _fields(*values: object) -> tuple[str, ...]:
+    return tuple(s for s in (str(v).strip() for v in values) if s)
+
+
+def goal_texts(goals: Sequence, wanted: Sequence[Sequence[str]], offered: Sequence[Sequence[str]],
+               job_title: Sequence, motivation: Sequence, prior_experience: Sequence,
+               wants_anything: np.ndarray, teaches_anything: np.ndarray) -> GoalTexts:
+    """Fit one vocabulary on every participant's two documents (per person: their goals text and wanted
+    skill names; their offered skill names, job title, motivation and prior experience). A document is
+    empty for a person who does not take that side (``wants_anything`` / ``teaches_anything`` false)."""
+    n = len(goals)
+    wants_fields = [_fields(g, *w) if wants_anything[i] else () for i, (g, w) in enumerate(zip(goals, wanted))]
+    teaches_fields = [_fields(*o, j, m, p) if teaches_anything[i] else ()
+                      for i, (o, j, m, p) in enumerate(zip(offered, job_title, motivation, prior_experience))]
+    analyzer = Analyzer(sorted({s for names in (*wanted, *offered) for s in names}))
+    docs = wants_fields + teaches_fields
+    vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True)
+    try:
+        both = vectorizer.fit_transform(docs).astype(np.float32).tocsr()
+    except ValueError:  # no word survives anywhere: nobody's goals say anything matchable
+        empty = sp.csr_matrix((n, 1), dtype=np.float32)
+        return GoalTexts(empty, empty, np.array([""]), wants_fields, teaches_fields, analyzer,
+                         np.zeros((n, 1), np.float32), np.zeros((n, 1), np.float32))
+    wants, teaches = both[:n], both[n:]
+    features = vectorizer.get_feature_names_out()
+    dense = len(features) <= DENSE_VOCABULARY
+    return GoalTexts(wants, teaches, np.asarray(features), wants_fields, teaches_fields, analyzer,
+                     wants.toarray() if dense else None, teaches.toarray() if dense else None)
