@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ready_store, write_cohort
+from conftest import ROOT, ready_store, write_cohort
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mentorflow.cohorts.config import MatchingRules, Weights
@@ -74,8 +74,9 @@ def test_the_trait_fit_is_a_percentile_among_random_pairs_and_does_not_depend_on
     off_diagonal = fit[~np.eye(len(everyone), dtype=bool)]
     assert abs(float(off_diagonal.mean()) - 0.5) < 0.03
     assert abs(float((off_diagonal >= personality.SAID_AT).mean()) - 0.25) < 0.05
-    # one pair alone (an explanation) scores exactly as inside a block (the score)
-    assert personality.trait_fit(pop.traits, everyone[3:4], everyone[7:8])[0, 0] == fit[3, 7]
+    # pairs one by one (explanations) score exactly as inside a block (the score)
+    a, b = np.random.default_rng(2).integers(0, len(everyone), (2, 500))
+    np.testing.assert_array_equal(personality.pair_fit(pop.traits, a, b), fit[a, b])
 
     shuffled = scoring.build_population(roster, apps.sample(frac=1.0, random_state=1), "traditional", MatchingRules())
     at = shuffled.index
@@ -326,3 +327,18 @@ def test_the_match_stage_reads_each_mentors_well_rated_completed_pairs_from_earl
     assert match.mentor_history(["spring"], store) == {"M1": 2}
     assert match.match_input(config, store).mentor_history == {"M1": 2}
     assert match.mentor_history([], store) == {}
+
+
+def test_docs_list_the_words_the_code_uses():
+    """docs/matching.md's Personality tables are the lexicon and the band words of matching.stated."""
+    from mentorflow.matching.stated import BAND_WORDS, LEXICON
+
+    text = (ROOT / "docs" / "matching.md").read_text(encoding="utf-8")
+    section = text[text.index("## Personality"):text.index("## Hard rules")]
+    rows = {m.group(1): [w.strip() for w in m.group(2).split(",")]
+            for m in re.finditer(r"^\| (\w+(?: \w+)? (?:high|low)) \| (.+) \|$", section, re.MULTILINE)}
+    documented = {w: (key.rsplit(" ", 1)[0].replace(" ", "_"), key.rsplit(" ", 1)[1])
+                  for key, words in rows.items() for w in words}
+    assert documented == LEXICON
+    for trait, words in BAND_WORDS.items():
+        assert f"| {trait.replace('_', ' ')} | {' | '.join(words)} |" in section

@@ -88,14 +88,16 @@ def profiles(big5: np.ndarray, preferred: list, prior: list, program_type: str, 
     bands = np.where(big5 <= stated.LOW_MAX, 0, np.where(big5 >= stated.HIGH_MIN, 2, 1)).astype(np.int64)
     band_onehot = np.zeros((n, _T * 3), dtype=np.float32)
     band_onehot[np.arange(n)[:, None], np.arange(_T)[None, :] * 3 + bands] = 1
-    asked = [stated.preferred_traits(text) for text in preferred]
+    asked = _per_text(stated.preferred_traits, preferred)
+    count = np.array([len(words) for words in asked], dtype=np.int64)
+    who = np.repeat(np.arange(n), count)
+    where = np.array([TRAIT_KEYS.index(trait) * 3 for words in asked for _, trait, _ in words], dtype=np.int64)
+    high = np.array([end == "high" for words in asked for _, _, end in words], dtype=bool)
     asks = np.zeros((n, _T * 3), dtype=np.float32)
-    for i, words in enumerate(asked):
-        for _, trait, end in words:
-            t = TRAIT_KEYS.index(trait)
-            asks[i, t * 3:t * 3 + 3] += (0.0, 0.5, 1.0) if end == "high" else (1.0, 0.5, 0.0)
-        asks[i] = asks[i] / len(words) if words else 0.5 / _T  # asked nothing: 0.5 whoever the partner is
-    told = np.array([stated.experience(text) for text in prior], dtype=bool).reshape(n, 2)
+    credit = np.where(high[:, None], (0.0, 0.5, 1.0), (1.0, 0.5, 0.0)) / np.maximum(count[who], 1)[:, None]
+    np.add.at(asks, (who[:, None], where[:, None] + np.arange(3)), credit)
+    asks[count == 0] = 0.5 / _T  # asked for nothing: 0.5 whoever the partner is
+    told = np.array(_per_text(stated.experience, prior), dtype=bool).reshape(n, 2)
     history = np.zeros(n, np.int64) if history is None else np.asarray(history, np.int64)
     counts = np.stack([np.bincount(codes[:, t], minlength=LEVELS) for t in range(_T)]).astype(float)
     marginal = (counts + PRIOR_PEOPLE * UNIFORM_ANSWERS) / (n + PRIOR_PEOPLE)
@@ -105,6 +107,13 @@ def profiles(big5: np.ndarray, preferred: list, prior: list, program_type: str, 
     return Profiles(program_type=program_type, big5=big5, codes=codes, onehot=onehot, bands=bands,
                     band_onehot=band_onehot, asks=asks, asked=asked, new=told[:, 0] & (history == 0),
                     experienced=told[:, 1], history=history, distance_pmf=distance_pmf, modes=trait_modes(setting, program_type))
+
+
+def _per_text(read, texts: list) -> list:
+    """``read`` of every text, each distinct text read once (answers such as "none" repeat)."""
+    seen: dict = {}
+    return [seen[t] if t in seen else seen.setdefault(t, read(t)) for t in
+            (x if isinstance(x, str) else "" for x in texts)]
 
 
 def _calibrate(p: Profiles, modes: tuple[str, ...]):
@@ -132,6 +141,13 @@ def trait_fit(p: Profiles, r: np.ndarray, c: np.ndarray, modes: tuple[str, ...] 
     _, embed, percentile = p.calibration(modes)
     total = p.onehot[r] @ embed[c].T  # whole numbers below 2**24: exact in float32
     return percentile.take(total.astype(np.intp), mode="clip")
+
+
+def pair_fit(p: Profiles, a: np.ndarray, b: np.ndarray, modes: tuple[str, ...] | None = None) -> np.ndarray:
+    """Calibrated trait fit of the pairs (a[k], b[k]): the same numbers as :func:`trait_fit`'s matrix."""
+    tables, _, percentile = p.calibration(modes)
+    total = tables[np.arange(_T)[None, :], p.codes[a], p.codes[b]].sum(axis=1)
+    return percentile[total]
 
 
 def asked_fit(p: Profiles, r: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -251,7 +267,7 @@ def reason(p: Profiles, row: int, col: int, symmetric: bool) -> str | None:
     """The personality reason of a pair (row: the mentee, col: the mentor; in a symbiotic cohort two
     partners), or None when there is nothing to say."""
     clauses = []
-    if float(trait_fit(p, np.array([row]), np.array([col]))[0, 0]) >= SAID_AT:
+    if float(pair_fit(p, np.array([row]), np.array([col]))[0]) >= SAID_AT:
         clauses.append(_trait_reason(p, row, col))
     if asked := _asked_reason(p, row, col, symmetric):
         clauses.append(asked)
