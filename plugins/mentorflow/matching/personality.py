@@ -14,10 +14,13 @@ A pair's personality value is ``0.6 × trait fit + 0.3 × asked-for traits + 0.1
   on the applicants' order.
 - **asked-for traits**: each recognised word of a person's ``preferred_traits`` (matching.stated) scores
   1 when the partner's answers put them at the asked-for end of that trait, 0.5 in the middle, 0 at the
-  other end; the words' mean, averaged over the one or two people who asked (0.5 when neither did).
+  other end; a person's credit is their words' mean (0.5 when they asked for nothing), the pair's value
+  the mean of the two people's credit.
 - **experience**: 1 when the mentee (in a symbiotic cohort: either partner) is new to mentoring and the
   mentor is experienced by their ``prior_experience`` answer or has a well-rated completed pair in an
   earlier cohort (``MatchInput.mentor_history``), else 0.
+
+The wording of the answers (the lexicon, the experience rule, the band words) is in :mod:`.stated`.
 
 All three are array products over a block of pairs (one-hot trait scores against per-trait lookup tables);
 nothing runs per pair except the explanation of the few proposed pairs.
@@ -77,7 +80,7 @@ class Profiles:
 
 
 def profiles(big5: np.ndarray, preferred: list, prior: list, program_type: str, setting,
-             history: np.ndarray | None = None) -> Profiles:
+             history: list[int] | np.ndarray | None = None) -> Profiles:
     """Profiles of ``n`` people from their Big Five scores, ``preferred_traits`` and ``prior_experience``
     answers; ``setting``: the cohort's ``matching.rules.personality``; ``history``: well-rated completed
     pairs per person as a mentor in earlier cohorts."""
@@ -106,7 +109,8 @@ def profiles(big5: np.ndarray, preferred: list, prior: list, program_type: str, 
                              for m in marginal])
     return Profiles(program_type=program_type, big5=big5, codes=codes, onehot=onehot, bands=bands,
                     band_onehot=band_onehot, asks=asks, asked=asked, new=told[:, 0] & (history == 0),
-                    experienced=told[:, 1], history=history, distance_pmf=distance_pmf, modes=trait_modes(setting, program_type))
+                    experienced=told[:, 1], history=history, distance_pmf=distance_pmf,
+                    modes=trait_modes(setting, program_type))
 
 
 def _per_text(read, texts: list) -> list:
