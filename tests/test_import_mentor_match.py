@@ -152,6 +152,15 @@ def test_the_same_person_with_rows_that_disagree_is_left_out_and_named(tmp_path,
             "neither row was imported") in captured.err
 
 
+def test_both_mentor_and_mentee_in_one_file_makes_role_both(tmp_path, capsys, source):
+    mentees = MENTEES.replace("mary.jackson@example.gov.uk,no,", "mary.jackson@example.gov.uk,Yes,")
+    roster, apps, _ = imported(tmp_path, capsys, source(mentees=mentees))
+    mary = apps[roster["mary.jackson@example.gov.uk"]["employee_id"]]
+    assert (mary["role"], mary["skills_offered"], mary["skills_wanted"]) == (
+        "both", "ddat profession:4", "ddat profession:3")
+    assert apps[roster["alan.turing@example.gov.uk"]["employee_id"]]["role"] == "mentee"
+
+
 def test_a_repeated_address_in_one_file_keeps_the_first_row(tmp_path, capsys, source):
     mentees = MENTEES + "Alan,Turing,ALAN.TURING@example.gov.uk,no,Analyst,HEO,Department of Truth,Policy,no,,\n"
     roster, _, captured = imported(tmp_path, capsys, source(mentees=mentees))
