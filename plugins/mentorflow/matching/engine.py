@@ -202,7 +202,9 @@ def _locks(inp, pop, relations, rows, cols, capacity, edges_r, edges_c, common, 
         rule = block.rules
         broken = [what for what, mask in (("self pair, PIP or wrong role", rule.basic), ("level rule", rule.level),
                                           ("reporting line, avoid list, former pair or forbid", rule.relation),
-                                          ("skills rule of the program type", rule.teaches)) if not mask[0, 0]]
+                                          ("skills rule of the program type", rule.teaches),
+                                          (f"cohort's placement rules (no pair {rule.placement_words})", rule.placement))
+                  if mask is not None and not mask[0, 0]]
         if broken:
             notes.append(f"{label} not applied: it breaks the {broken[0]}")
             continue
@@ -234,7 +236,7 @@ def _unmatched(pop, rows, cols, reasons, pairs, inp, relations, symmetric, commo
             allowed = np.zeros(len(idle), dtype=np.int64)
             teaching = np.zeros(len(idle), dtype=np.int64)
             for block in scoring.scored_blocks(pop, relations, rows, cols[idle], **common):
-                ok = block.rules.basic & block.rules.level & block.rules.relation & block.rules.teaches
+                ok = block.rules.allowed
                 allowed += ok.sum(axis=0)
                 teaching += (ok & (scoring.skill_overlap(pop, block.people, cols[idle]) > 0)).sum(axis=0)
             out += [(pop.ids[cols[i]], "mentor", explain.idle_mentor_reason(int(a), int(t)))

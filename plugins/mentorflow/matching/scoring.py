@@ -37,6 +37,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from mentorflow.contract.parsing import parse_ids, parse_skills
 from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.matching.inputs import COMPONENTS
+from mentorflow.matching.placement import placement_mask, placement_words
 from mentorflow.roster.eligibility import reporting_chain
 
 MAX_SKILL_LEVEL = 5
@@ -306,10 +307,13 @@ class BlockRules:
     level: np.ndarray
     relation: np.ndarray
     teaches: np.ndarray
+    placement: np.ndarray | None = None  # the cohort's placement rules (matching.placement); None: none set
+    placement_words: str = ""
 
     @property
     def allowed(self) -> np.ndarray:
-        return self.basic & self.level & self.relation & self.teaches
+        ok = self.basic & self.level & self.relation & self.teaches
+        return ok if self.placement is None else ok & self.placement
 
 
 def block_rules(pop: Population, relations: PairRules, r: np.ndarray, c: np.ndarray, program_type: str,
@@ -355,6 +359,8 @@ def score_block(pop: Population, relations: PairRules, r: np.ndarray, col_people
     parts = components(pop, r, col_people, rules.personality, program_type == "symbiotic")
     total = sum(w[i] * parts[name] for i, name in enumerate(COMPONENTS))
     block_rule = block_rules(pop, relations, r, col_people, program_type, rules.min_level_gap, col_pos)
+    block_rule.placement = placement_mask(pop, r, col_people, rules)
+    block_rule.placement_words = placement_words(rules)
     ok = block_rule.allowed & (total > rules.min_score)
     return Block(start, r, np.where(ok, total, -np.inf).astype(np.float32), parts, block_rule)
 
