@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from mentorflow import settings
+from mentorflow.outcomes import evidence
 from mentorflow.outcomes import learning as feedback
 from mentorflow.reports.disclosure import SUPPRESSED
 from mentorflow.reports.hr_figures import GROUPINGS, figures, publishable
@@ -21,18 +22,18 @@ from mentorflow.reports.render import MIN_CELL, write_csv, write_report
 from mentorflow.store import Store
 
 
-def write(config, store: Store, evals: pd.DataFrame) -> dict[str, Path]:
-    """HTML, PDF and CSV files of the report from the gated evaluations; returns their paths by kind."""
-    suggestion = feedback.suggest_weights(feedback.pair_outcomes(store, config.cohort),
-                                          config.matching.weights.model_dump())
+def write(config, store: Store, evals: pd.DataFrame,
+          suggestion: feedback.Suggestion | None = None) -> dict[str, Path]:
+    """HTML, PDF and CSV files of the report from the gated evaluations; returns their paths by kind.
+    ``suggestion``: the learning step's verdict on the weights (computed here when not given)."""
+    if suggestion is None:
+        suggestion = feedback.suggest_weights(feedback.pair_outcomes(store, config.cohort),
+                                              config.matching.weights.model_dump())
     view = publishable({**figures(config, store, evals), "learning_pairs": suggestion.pairs})
     weights_file = feedback.write_suggestion(suggestion, config.cohort,
                                              settings.reports_dir(config.cohort) / "suggested-weights.yaml")
     store.record_report(config.cohort, "suggested-weights", str(weights_file))
-    learning = {"verdict": _verdict(suggestion, view["learning_pairs"]), "file": weights_file.name, "rows": [
-        {"component": c, "current": f"{suggestion.current[c]:.3f}", "suggested": f"{suggestion.suggested[c]:.3f}",
-         "correlation": f"{suggestion.correlations[c]:+.2f}" if c in suggestion.correlations else "no evidence"}
-        for c in suggestion.current]}
+    learning = learning_section(suggestion, view["learning_pairs"], weights_file.name)
     html = write_report(config, "hr-report.html", "hr_report.html",
                         {"v": view, "learning": learning, "min_cell": MIN_CELL}, store, "hr-report")
     out = {"html": html, "weights": weights_file}
@@ -47,6 +48,26 @@ def write(config, store: Store, evals: pd.DataFrame) -> dict[str, Path]:
     store.record_report(config.cohort, "hr-report-pdf", str(pdf))
     out["pdf"] = pdf
     return out
+
+
+def learning_section(suggestion: feedback.Suggestion, pairs_shown: str | None, file_name: str) -> dict[str, Any]:
+    """The learning section: the verdict with its evidence, and per component the weight now, the weight
+    suggested and the bootstrap intervals behind it; a suggestion is never shown without its evidence."""
+    def interval(low_high: tuple[float, float]) -> str:
+        return f"{low_high[0]:.2f} to {low_high[1]:.2f}"
+
+    rows = []
+    for c in suggestion.current:
+        e = suggestion.evidence.get(c)
+        rows.append({"component": c, "current": f"{suggestion.current[c]:.3f}",
+                     "suggested": f"{suggestion.suggested[c]:.3f}",
+                     "pointed": f"{e.weight:.2f} ({interval(e.weight_ci)})" if e else "not fitted",
+                     "slope": f"{e.slope:.3f} ({interval(e.slope_ci)})" if e else "not fitted",
+                     "evidence": {"more": "more weight", "less": "less weight"}.get(e.direction, "unclear")
+                     if e else "did not vary"})
+    return {"verdict": _verdict(suggestion, pairs_shown), "reliable": suggestion.reliable, "file": file_name,
+            "min_pairs": feedback.MIN_PAIRS, "alpha": f"{feedback.ALPHA:.0%}", "permutations": evidence.PERMUTATIONS,
+            "bootstraps": evidence.BOOTSTRAPS, "fitted": bool(suggestion.evidence), "rows": rows}
 
 
 def _verdict(suggestion: feedback.Suggestion, pairs_shown: str | None) -> str:
