@@ -55,8 +55,23 @@ def _factor(values: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def _nnls_gram(gram: np.ndarray, xty: np.ndarray) -> np.ndarray:
     """argmin ||X b - y||² over b >= 0, from G = X'X and c = X'y only."""
+    gram, xty = _without_constants(gram, xty)
     r, t = _factor(*np.linalg.eigh(gram))
     return nnls(r, t @ xty)[0]
+
+
+def _without_constants(grams: np.ndarray, xtys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gram matrices (…, k, k) and X'y (…, k) in which a component that did not vary (in the sample or a
+    resample) stands apart with slope 0, instead of a rounding-error column that NNLS could blow up."""
+    diag = np.diagonal(grams, axis1=-2, axis2=-1)
+    scale = diag.max(axis=-1, keepdims=True)
+    flat = diag <= np.maximum(scale, 0.0) * 1e-12
+    if not flat.any():
+        return grams, xtys
+    grams = np.where(flat[..., :, None] | flat[..., None, :], 0.0, grams)
+    k = grams.shape[-1]
+    grams = grams + np.where(flat, np.where(scale > 0, scale, 1.0), 0.0)[..., None] * np.eye(k)
+    return grams, np.where(flat, 0.0, xtys)
 
 
 def _solve_terms(values: np.ndarray, vectors: np.ndarray, xty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -89,15 +104,15 @@ def fit(x: np.ndarray, y: np.ndarray, *, bootstrap: bool = True, permutations: i
 
     # permutations: G and y'y are the same for every shuffle; only X'y changes (one matrix product)
     shuffled = rng.permuted(np.broadcast_to(yc, (permutations, n)), axis=1)
-    r, t = _factor(*np.linalg.eigh(gram))
-    xty_p = shuffled @ xc
+    r, t = _factor(*np.linalg.eigh(_without_constants(gram, xty)[0]))
+    xty_p = _without_constants(gram, shuffled @ xc)[1]
     r2_p = np.array([_r_squared(gram, c, yty, nnls(r, d)[0]) for c, d in zip(xty_p, xty_p @ t.T, strict=True)])
     p_value = (1 + int(np.count_nonzero(r2_p >= r2 - 1e-12))) / (1 + permutations)
 
     boot = np.empty((0, x.shape[1]))
     if bootstrap:
         counts = rng.multinomial(n, np.full(n, 1 / n), size=bootstraps).astype(float)  # (B, n) times each row drawn
-        grams, xtys = resampled_terms(counts, xc, yc)
+        grams, xtys = _without_constants(*resampled_terms(counts, xc, yc))
         values, vectors = np.linalg.eigh(grams)  # all resamples at once
         boot = np.array([nnls(*_solve_terms(v, w, c))[0] for v, w, c in zip(values, vectors, xtys, strict=True)])
     return Fit(n, slopes, r2, p_value, permutations, boot)

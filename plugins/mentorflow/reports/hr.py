@@ -74,7 +74,7 @@ def _verdict(suggestion: feedback.Suggestion, pairs_shown: str | None) -> str:
     """The learning verdict for HR: its count of pairs only where the disclosure rules publish it."""
     if pairs_shown is None or pairs_shown != SUPPRESSED:
         return suggestion.verdict
-    return re.sub(rf"\b{suggestion.pairs} pairs\b", "the pairs", suggestion.verdict)
+    return re.sub(rf"\b{suggestion.pairs} pairs\b", "a suppressed number of pairs", suggestion.verdict)
 
 
 def _tables(view: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
