@@ -288,6 +288,11 @@ def test_the_demo_cohort_shows_no_reliable_signal_and_the_hr_report_says_so(demo
     assert "No reliable signal; keep the weights" in section and "give more weight" not in section
     assert f"p = {s.p_value:.3f}" in section and "95% interval" in section
     assert Path(report["suggested_weights"]).read_text().count("unclear") == len(s.evidence)
+    from pypdf import PdfReader
+
+    pdf = " ".join(PdfReader(report["pdf"]).pages[-1].extract_text().split())
+    assert "Learning for the next cohort" in pdf and "No reliable signal; keep the weights" in pdf
+    assert f"p = {s.p_value:.3f}" in pdf
 
 
 @pytest.mark.slow

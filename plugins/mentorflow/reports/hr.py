@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ def write(config, store: Store, evals: pd.DataFrame,
         store.record_report(config.cohort, f"hr-report-{name}-csv", str(path))
         out[name] = path
     pdf = html.with_suffix(".pdf")
-    _write_pdf(config, view, pdf)
+    _write_pdf(config, view, pdf, learning)
     os.chmod(pdf, 0o600)
     store.record_report(config.cohort, "hr-report-pdf", str(pdf))
     out["pdf"] = pdf
@@ -89,8 +90,8 @@ def _tables(view: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return tables
 
 
-def _write_pdf(config, view: dict[str, Any], path: Path) -> None:
-    """A printable PDF with the same (suppressed) numbers as the HTML file."""
+def _write_pdf(config, view: dict[str, Any], path: Path, learning: dict[str, Any] | None = None) -> None:
+    """A printable PDF with the same (suppressed) numbers as the HTML file, and the same learning verdict."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -143,3 +144,20 @@ def _write_pdf(config, view: dict[str, Any], path: Path) -> None:
                                                  ("Cohort over cohort", tables["comparison"])])
         table_page(pdf, "Fairness: match rate by group",
                    [(f"By {g}", tables[f"by-{g}"]) for g in GROUPINGS if f"by-{g}" in tables])
+        if learning:
+            fig = plt.figure(figsize=(8.27, 11.69))
+            fig.text(0.06, 0.96, "Learning for the next cohort", fontsize=14, weight="bold")
+            fig.text(0.06, 0.93, textwrap.fill(learning["verdict"], 105), fontsize=8, va="top")
+            if learning["fitted"]:
+                ax = fig.add_axes([0.06, 0.45, 0.88, 0.3])
+                ax.axis("off")
+                columns = {"component": "Component", "current": "Now", "suggested": "Suggested",
+                           "pointed": "Outcomes point to (95% interval)", "slope": "Slope (95% interval)",
+                           "evidence": "Evidence"}
+                tbl = ax.table(cellText=[[r[c] for c in columns] for r in learning["rows"]],
+                               colLabels=list(columns.values()), loc="upper left", cellLoc="left",
+                               colWidths=[0.13, 0.07, 0.1, 0.3, 0.25, 0.15])
+                tbl.auto_set_font_size(False)
+                tbl.set_fontsize(7)
+            pdf.savefig(fig)
+            plt.close(fig)
