@@ -35,6 +35,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from mentorflow.contract.parsing import parse_ids, parse_skills
+from mentorflow.matching import mutual
 from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.matching.inputs import COMPONENTS
 from mentorflow.roster.eligibility import reporting_chain
@@ -290,11 +291,11 @@ def level_allowed(pop: Population, r: np.ndarray, c: np.ndarray, program_type: s
 
 
 def teaches(pop: Population, r: np.ndarray, c: np.ndarray, program_type: str) -> np.ndarray:
-    """Reverse: the junior mentor holds a wanted skill; symbiotic: each holds one the other wants."""
+    """Reverse: the junior mentor holds a wanted skill; symbiotic: a real exchange (:mod:`.mutual`)."""
     if program_type == "reverse":
         return skill_overlap(pop, r, c) > 0
     if program_type == "symbiotic":
-        return (skill_overlap(pop, r, c) > 0) & (skill_overlap(pop, c, r).T > 0)
+        return mutual.exchange_mask(pop.wanted, pop.offered, r, c)
     return np.ones((len(r), len(c)), dtype=bool)
 
 
