@@ -14,7 +14,7 @@ from mentorflow.cohorts.config import MatchingRules
 from mentorflow.contract.parsing import parse_skills
 from mentorflow.matching import MatchInput, mutual, propose
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "derandomize": True}
 EXCHANGE = re.compile(r"each teaches the other: ([^;]+) one way, ([^;]+) the other")
 
 

@@ -51,8 +51,8 @@ def pair_reasons(pop: Population, row: int, col: int, parts: np.ndarray, weights
         facts = _skills(pop, row, col, roles)
         swap = mutual.exchange(pop.wanted, pop.offered, col, row) if symmetric else None
         if swap:  # symbiotic: the two different skills of the exchange (the hard rule's own choice)
-            said.append((contribution["skills"], f"each teaches the other: {pop.skill_names[swap[0]]} one way, "
-                                                 f"{pop.skill_names[swap[1]]} the other"))
+            forth, back = pop.skill_names[swap[0]], pop.skill_names[swap[1]]
+            said.append((contribution["skills"], f"each teaches the other: {forth} one way, {back} the other"))
         elif facts and not symmetric:
             also = f" (also covers {', '.join(n for _, n, _ in facts[1:3])})" if len(facts) > 1 else ""
             said.append((contribution["skills"], facts[0][2] + also))
