@@ -70,6 +70,10 @@ def test_mentors_per_mentee_is_bounded_and_refused_where_each_person_pairs_once(
         with pytest.raises(CohortConfigError, match=f"a {kind} program pairs each person once"):
             load_cohort(write_cohort(cohorts_dir, f"x-{kind}", program_type=kind,
                                      matching={"rules": {"mentors_per_mentee": 2}}))
+        # and the matcher refuses it too when called directly
+        inp = random_instance(1, 12, kind, rules=MatchingRules(mentors_per_mentee=2))
+        with pytest.raises(ValueError, match=f"a {kind} program pairs each person once"):
+            propose(inp)
 
 
 # -- the rule in the model --------------------------------------------------------------------------------
