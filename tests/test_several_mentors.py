@@ -189,7 +189,7 @@ def test_the_store_keeps_a_mentee_to_one_live_pair_per_mentor_slot(store):
 
     def pair(mentor: str, slot: int | None) -> dict:
         row = {"cohort_id": "c", "round": "initial", "mentor_id": mentor, "mentee_id": "E", "score": 0.5,
-               "explanation": "x", "status": "active", "created_at": dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc)}
+               "explanation": "x", "status": "active", "created_at": dt.datetime(2026, 1, 5, tzinfo=dt.UTC)}
         return row if slot is None else {**row, "mentor_slot": slot}
 
     with store.begin() as conn:
