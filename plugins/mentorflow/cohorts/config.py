@@ -124,6 +124,7 @@ class MatchingRules(_Strict):
     fairness: Literal["none", "cover", "maxmin"] = Field(
         "none", description="cover: match as many mentees as possible first; maxmin: then raise the lowest score")
     top_k: int = Field(15, ge=1, le=500, description="candidate partners kept per mentee before solving")
+    mentors_per_mentee: int = Field(1, ge=1, le=3, description=bounds.MENTORS_PER_MENTEE)
 
     @model_validator(mode="after")
     def _gaps(self) -> MatchingRules:
@@ -271,6 +272,10 @@ class CohortConfig(_Strict):
                                 "comments and the outbox are purged; aggregates and reports stay")
 
     source_path: Path | None = Field(None, exclude=True, description="set by the loader")
+
+    @model_validator(mode="after")
+    def _several_mentors(self) -> CohortConfig:
+        return bounds.mentors_per_mentee_fits(self, self.matching.rules.mentors_per_mentee, self.program_type.value)
 
     @field_validator("cohort")
     @classmethod
