@@ -8,7 +8,8 @@ weighted mean of six components in [0, 1]:
   skill ``min(1, offered / wanted)``, averaged over the wanted skills);
 - ``goals``: TF-IDF cosine similarity of what the mentee wants to learn (goals, wanted skills) and what
   the mentor can teach (offered skills, job title, motivation, prior experience), in :mod:`.text`;
-- ``personality``: Big Five from the TIPI answers, similarity (or complement) of the profiles;
+- ``personality``: Big Five from the TIPI answers, calibrated per trait, with the traits people asked for
+  and experience for first-time mentees (:mod:`.personality`);
 - ``preferences``: 1/rank when either lists the other in ``preferred_partners``;
 - ``availability``: monthly hours ratio and overlap of 9-to-5 working days across timezones (offsets
   at the run's moment);
@@ -34,15 +35,17 @@ import pandas as pd
 import scipy.sparse as sp
 
 from mentorflow.contract.parsing import parse_ids, parse_skills
+from mentorflow.matching import mutual
+from mentorflow.matching import personality as persona
 from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.matching.inputs import COMPONENTS
+from mentorflow.matching.placement import placement_mask, placement_words
 from mentorflow.matching.text import GoalTexts, goal_texts
 from mentorflow.roster.eligibility import reporting_chain
 
 MAX_SKILL_LEVEL = 5
 WORKDAY_HOURS = 8.0
 TRAITS = ("extraversion", "agreeableness", "conscientiousness", "emotional stability", "openness")
-_TIPI_MAX_DISTANCE = 6.0 * np.sqrt(len(TRAITS))
 # Timezone offsets (daylight saving time) depend on the date: they are taken at the run's moment, or,
 # when a caller has none (tests, benchmarks), at this fixed instant; never at the wall clock's.
 REFERENCE_MOMENT = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
@@ -75,6 +78,7 @@ class Population:
     want_by_level: np.ndarray
     offer_cover: np.ndarray
     seeks: np.ndarray | None = None  # who looks for a partner (None: everyone); a pair needs one of them
+    traits: persona.Profiles | None = None  # trait calibration, asked-for traits, experience
 
     @property
     def index(self) -> dict[str, int]:
@@ -109,10 +113,11 @@ def big_five(apps: pd.DataFrame) -> np.ndarray:
 
 
 def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str, rules,
-                     moment: dt.datetime | None = None, seekers: set[str] | None = None) -> Population:
+                     moment: dt.datetime | None = None, seekers: set[str] | None = None,
+                     history: dict[str, int] | None = None) -> Population:
     """Join applications with roster rows (participants = people with an application); ``moment``: the
     run's moment, at which timezone offsets are taken (None: :data:`REFERENCE_MOMENT`); ``seekers``: who
-    looks for a partner (None: everyone)."""
+    looks for a partner (None: everyone); ``history``: well-rated past pairs per mentor id."""
     roster = people.drop_duplicates("employee_id").set_index("employee_id")
     apps = apps[apps["employee_id"].isin(roster.index)].drop_duplicates("employee_id").reset_index(drop=True)
     ids = apps["employee_id"].astype(str).to_numpy()
@@ -153,6 +158,10 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
                        text["motivation"], text["prior_experience"], np.isin(role, ["mentee", "both"]), is_mentor)
     capacity = np.where(is_mentor, mentor_capacity(_column(apps, "capacity"), program_type, rules).to_numpy(), 1)
     tz_names = row["timezone"].fillna("UTC").astype(str).to_numpy() if n else np.array([], dtype=object)
+    big5 = big_five(apps)
+    traits = persona.profiles(big5, _column(apps, "preferred_traits", "").tolist(),
+                               _column(apps, "prior_experience", "").tolist(), program_type,
+                               getattr(rules, "personality", None), [(history or {}).get(e, 0) for e in ids])
     return Population(
         ids=ids, level=pd.to_numeric(row["level"], errors="coerce").fillna(0).to_numpy(dtype=np.int32),
         department=row["department"].fillna("").astype(str).to_numpy(),
@@ -161,12 +170,12 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
         hours=pd.to_numeric(_column(apps, "hours_per_month"), errors="coerce").to_numpy(dtype=np.float32),
         capacity=capacity.astype(np.int32),
         on_pip=row["on_pip"].fillna(False).astype(bool).to_numpy() if "on_pip" in row else np.zeros(n, bool),
-        skill_names=names, wanted=wanted, offered=offered, goals=goals, big5=big_five(apps),
+        skill_names=names, wanted=wanted, offered=offered, goals=goals, big5=big5,
         department_code=pd.factorize(row["department"].fillna(""))[0].astype(np.int32) if n else np.zeros(0, np.int32),
         location_code=pd.factorize(row["location"].fillna(""))[0].astype(np.int32) if n else np.zeros(0, np.int32),
         ranked=pref, preference=preference, is_mentor=is_mentor, is_mentee=np.isin(role, ["mentee", "both"]),
         want_by_level=want_by_level, offer_cover=offer_cover,
-        seeks=None if seekers is None else np.isin(ids, list(seekers)),
+        seeks=None if seekers is None else np.isin(ids, list(seekers)), traits=traits,
     )
 
 
@@ -183,16 +192,14 @@ def skill_overlap(pop: Population, wanters: np.ndarray, offerers: np.ndarray) ->
     return (pop.wanted[wanters] > 0).astype(np.float32) @ (pop.offered[offerers] > 0).astype(np.float32).T
 
 
-def components(pop: Population, r: np.ndarray, c: np.ndarray, personality: str, symmetric: bool) -> dict[str, np.ndarray]:
-    """The six score components of every (r[i], c[j]) pair, each a (len(r), len(c)) float32 matrix."""
+def components(pop: Population, r: np.ndarray, c: np.ndarray, personality, symmetric: bool) -> dict[str, np.ndarray]:
+    """The six score components of every (r[i], c[j]) pair, each a (len(r), len(c)) float32 matrix;
+    ``personality``: the cohort's ``rules.personality`` or a setting to try instead."""
     skills = skill_cover(pop, r, c)
     if symmetric:  # each teaches the other: both directions count equally
         skills = (skills + skill_cover(pop, c, r).T) / 2
     goals = pop.goals.similarity(r, c, symmetric)  # r's wants against c's teaching (symbiotic: both ways)
-    a, b = pop.big5[r], pop.big5[c]
-    sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
-    distance = np.sqrt(np.maximum(sq, 0)) / _TIPI_MAX_DISTANCE
-    personality_score = distance if personality == "complement" else 1 - distance
+    personality_score = persona.component(pop.traits, r, c, symmetric, personality)
     prefs = np.asarray(pop.preference[r][:, c].todense(), dtype=np.float32)
     hr, hc = pop.hours[r][:, None], pop.hours[c][None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -266,12 +273,13 @@ def level_allowed(pop: Population, r: np.ndarray, c: np.ndarray, program_type: s
     return np.ones(gap.shape, dtype=bool)  # symbiotic: peers of any level
 
 
-def teaches(pop: Population, r: np.ndarray, c: np.ndarray, program_type: str) -> np.ndarray:
-    """Reverse: the junior mentor holds a wanted skill; symbiotic: each holds one the other wants."""
-    if program_type == "reverse":
-        return skill_overlap(pop, r, c) > 0
+def teaches(pop: Population, r: np.ndarray, c: np.ndarray, program_type: str, several: bool = False) -> np.ndarray:
+    """Reverse: the junior mentor holds a wanted skill; symbiotic: a real exchange (:mod:`.mutual`); with
+    several mentors per mentee (``several``) every mentor holds a wanted skill (:mod:`.several`)."""
     if program_type == "symbiotic":
-        return (skill_overlap(pop, r, c) > 0) & (skill_overlap(pop, c, r).T > 0)
+        return mutual.exchange_mask(pop.wanted, pop.offered, r, c)
+    if program_type == "reverse" or several:
+        return skill_overlap(pop, r, c) > 0
     return np.ones((len(r), len(c)), dtype=bool)
 
 
@@ -283,14 +291,17 @@ class BlockRules:
     level: np.ndarray
     relation: np.ndarray
     teaches: np.ndarray
+    placement: np.ndarray | None = None  # the cohort's placement rules (matching.placement); None: none set
+    placement_words: str = ""
 
     @property
     def allowed(self) -> np.ndarray:
-        return self.basic & self.level & self.relation & self.teaches
+        ok = self.basic & self.level & self.relation & self.teaches
+        return ok if self.placement is None else ok & self.placement
 
 
 def block_rules(pop: Population, relations: PairRules, r: np.ndarray, c: np.ndarray, program_type: str,
-                min_level_gap: int, col_pos: np.ndarray) -> BlockRules:
+                min_level_gap: int, col_pos: np.ndarray, mentors_per_mentee: int = 1) -> BlockRules:
     basic = (r[:, None] != c[None, :]) & ~pop.on_pip[r][:, None] & ~pop.on_pip[c][None, :]
     if pop.seeks is not None:  # every pair gives a seeker a partner (symbiotic: either side may be the one)
         basic &= pop.seeks[r][:, None] | pop.seeks[c][None, :]
@@ -300,7 +311,7 @@ def block_rules(pop: Population, relations: PairRules, r: np.ndarray, c: np.ndar
     hit = (row_pos[relations.rows] >= 0) & (col_pos[relations.cols] >= 0)
     relation[row_pos[relations.rows[hit]], col_pos[relations.cols[hit]]] = False
     return BlockRules(basic, level_allowed(pop, r, c, program_type, min_level_gap), relation,
-                      teaches(pop, r, c, program_type))
+                      teaches(pop, r, c, program_type, mentors_per_mentee > 1))
 
 
 # -- candidates ---------------------------------------------------------------------------------
@@ -331,7 +342,10 @@ def score_block(pop: Population, relations: PairRules, r: np.ndarray, col_people
                 start: int, *, program_type: str, rules, w: np.ndarray) -> Block:
     parts = components(pop, r, col_people, rules.personality, program_type == "symbiotic")
     total = sum(w[i] * parts[name] for i, name in enumerate(COMPONENTS))
-    block_rule = block_rules(pop, relations, r, col_people, program_type, rules.min_level_gap, col_pos)
+    block_rule = block_rules(pop, relations, r, col_people, program_type, rules.min_level_gap, col_pos,
+                             getattr(rules, "mentors_per_mentee", 1))
+    block_rule.placement = placement_mask(pop, r, col_people, rules)
+    block_rule.placement_words = placement_words(rules)
     ok = block_rule.allowed & (total > rules.min_score)
     return Block(start, r, np.where(ok, total, -np.inf).astype(np.float32), parts, block_rule)
 
