@@ -280,7 +280,10 @@ def _first_timer_cohort(mentee_prior: str, history: dict | None = None) -> Match
     seasoned = {"id": "A", "level": 5, "role": "mentor", "offers": "sql:4",
                 "prior": "" if history else "mentored 4 people over 3 years"}
     novice = {"id": "B", "level": 5, "role": "mentor", "offers": "sql:4", "prior": "none yet"}
-    return _cohort("traditional", [mentee, seasoned, novice], mentor_history=history or {})
+    # prior experience is also part of what a mentor can teach (the goals part): goals weigh nothing here, so the
+    # two mentors differ only in the experience bonus
+    return _cohort("traditional", [mentee, seasoned, novice], mentor_history=history or {},
+                   weights=Weights(goals=0))
 
 
 def _personality_of(inp: MatchInput, mentee: str, mentor: str) -> float:
