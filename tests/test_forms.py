@@ -192,7 +192,7 @@ def test_skill_fields_suggest_the_vocabulary_and_keep_what_the_person_typed(worl
     from mentorflow.matching.vocabulary import current
 
     page = client.get(world_both.link("E2", "application")).text
-    (datalist,) = re.findall(r'<datalist id="skill-names">(.*?)</datalist>', page, re.S)
+    (datalist,) = re.findall(r'<datalist id="skill-names">(.*?)</datalist>', page, re.DOTALL)
     options = re.findall(r'<option value="([^"]+)">', datalist)
     assert len(options) == len(current().skills) >= 200
     assert "public speaking" in options and "presenting" not in options  # canonical names only

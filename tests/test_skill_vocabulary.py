@@ -201,3 +201,61 @@ def test_unknown_skills_still_meet_the_same_words():
     result = propose(inp)
     assert len(result.pairs) == 1
     assert result.pairs.iloc[0]["explanation"].startswith("mentor offers underwater welding at 3, mentee wants it at 3")
+
+
+# -- reports -------------------------------------------------------------------------------------------
+
+
+def _applications() -> pd.DataFrame:
+    rows = ([(f"A{i}", "mentee", "", "negotiating:3" if i == 0 else "Negotiation:3", "valid") for i in range(6)]
+            + [(f"B{i}", "mentee", "", "sql:2;beekeeping:1", "valid") for i in range(2)]
+            + [(f"C{i}", "mentee", "", "Presentation skills:3", "valid") for i in range(7)]
+            + [(f"M{i}", "mentor", "presenting:4;Python:4", "", "valid") for i in range(5)]
+            + [("Q0", "mentee", "", "tax:2", "quarantined"), ("M9", "mentor", "Beekeeping:4;Cobol:3", "", "valid")])
+    return pd.DataFrame(rows, columns=["employee_id", "role", "skills_offered", "skills_wanted", "status"])
+
+
+def test_hr_supply_and_demand_lists_the_wanted_skills_no_volunteer_offers_with_small_counts_suppressed():
+    from mentorflow.reports import skill_supply
+    from mentorflow.reports.disclosure import Problem, publish
+
+    figures = skill_supply.skill_figures(_applications())
+    assert [(g["skill"], g["wanted"]) for g in figures["unoffered"]] == [("negotiation", 6), ("sql", 2)]
+    problem = Problem()
+    problem.cell("funnel.valid", 21)
+    skill_supply.cells(problem, figures)
+    view = skill_supply.view(publish(problem), figures)
+    assert [(u["skill"], u["group"], u["wanted"]) for u in view["unoffered"]] == [
+        ("negotiation", "sales", "6"), ("sql", "data and analytics", "suppressed")]
+    groups = {g["group"]: (g["wanted"], g["offered"]) for g in view["groups"]}
+    assert groups["communication"] == ("7", "5")  # "presentation skills" wanted, "presenting" offered: one skill
+    assert groups["sales"] == ("6", "0")
+    assert groups["data and analytics"] == ("suppressed", "0")  # two people: a small group
+    assert groups["software engineering"] == ("0", "5")
+    # the quarantined application's "tax" and the unknown "beekeeping" are not HR's list
+    assert all(u["skill"] not in ("tax", "beekeeping") for u in view["unoffered"])
+
+
+def test_the_hr_report_view_carries_the_skills_section():
+    from mentorflow.reports import skill_supply
+    from mentorflow.reports.hr_figures import publishable
+
+    raw = {
+        "funnel": [("invited", 60), ("applied", 30), ("valid", 21)], "pairs_total": 0, "mean_match_score": None,
+        "careers": None, "median_meetings": None, "score_histogram": [], "groups": {},
+        "outcomes": {"all": {"n": 0, "goals_met_rate": None, "satisfaction": None, "nps": None}},
+        "mentor_effectiveness": [], "health": [], "comparison": [],
+        "rematch": {r: {"pairs": 0, "completed": 0, "mentee_n": 0, "mentee_goals_met_rate": None,
+                        "mentee_satisfaction": None, "mentee_nps": None} for r in ("initial", "midpoint")} | {"ended": 0},
+        "skills": skill_supply.skill_figures(_applications()),
+    }
+    view = publishable(raw)
+    assert [(u["skill"], u["wanted"]) for u in view["skills"]["unoffered"]] == [("negotiation", "6"), ("sql", "suppressed")]
+
+
+def test_unknown_skills_are_counted_per_application_for_ops_without_names_of_people():
+    from mentorflow.reports.skill_supply import unknown_skill_uses
+
+    uses = unknown_skill_uses(_applications())
+    assert uses == [{"skill": "beekeeping", "applications": 3}, {"skill": "cobol", "applications": 1}]
+    assert all(set(u) == {"skill", "applications"} for u in uses)
