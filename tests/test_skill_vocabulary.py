@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mentorflow.cohorts.config import MatchingRules, Weights
 from mentorflow.contract import skills
+from mentorflow.contract.parsing import parse_skills
 from mentorflow.errors import ImportFileError
 from mentorflow.matching import MatchInput, explain, propose, scoring
 from mentorflow.matching import vocabulary as matching_vocabulary
@@ -277,3 +278,13 @@ def test_the_match_report_shows_ops_the_unknown_skills_and_how_to_add_them():
     assert "<td>beekeeping</td><td>3</td>" in section and "<td>cobol</td><td>1</td>" in section
     assert "include/skills/vocabulary.yaml" in section
     assert "A0" not in section and "M9" not in section  # no one's id, let alone name
+
+
+def test_kickoff_suggestions_do_not_offer_a_topic_asked_for_in_other_words():
+    from mentorflow.outcomes.discovery import suggest, wanted_skills
+
+    wanted = wanted_skills("Presenting:3;negotiations:2")
+    assert wanted == {"public speaking", "negotiation"}
+    past = [({"negotiation"}, {"public speaking", "conflict resolution"})] * 2
+    assert suggest(wanted, past) == ["conflict resolution"]
+    assert suggest(set(parse_skills("Presenting:3;negotiation:2")), past) == ["conflict resolution", "public speaking"]
