@@ -15,6 +15,7 @@ from mentorflow.contract.columns import (
 )
 from mentorflow.contract.parsing import parse_ids, parse_skills
 from mentorflow.matching.capacity import mentor_capacity
+from mentorflow.matching.placement import placement_problem
 from mentorflow.matching.several import own_skills
 from mentorflow.matching.vocabulary import current as skill_vocabulary
 from mentorflow.quality.expectations import Spec
@@ -87,6 +88,9 @@ def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: C
     # eligible people only stops at the first ineligible manager and misses everyone above
     roster = inp.roster if inp.roster is not None else inp.people
     chains = reporting_chain(roster) if rules.forbid_reporting_line else {}
+    person = roster.drop_duplicates("employee_id").set_index("employee_id")
+    level = pd.to_numeric(person["level"], errors="coerce").to_dict() if "level" in person else {}
+    department = person["department"].fillna("").astype(str).to_dict() if "department" in person else {}
 
     def why_forbidden(mentor: str, mentee: str) -> str | None:
         if mentor == mentee:
@@ -99,7 +103,8 @@ def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: C
             return "one partner asked to avoid the other"
         if mentor in chains.get(mentee, ()) or mentee in chains.get(mentor, ()):
             return "the partners are in the same reporting line"
-        return None
+        return placement_problem(rules, (level.get(mentor, 0), level.get(mentee, 0)),
+                                 (department.get(mentor, ""), department.get(mentee, "")))
 
     pairs["forbidden"] = pd.Series([why_forbidden(m, e) for m, e in zip(pairs["mentor_id"], pairs["mentee_id"])],
                                    index=pairs.index, dtype="object")
