@@ -93,10 +93,11 @@ def test_phrases_never_span_a_field_a_removed_word_or_punctuation():
         analyze(("I want to learn, every day, this year (2027), don't I",)))
 
 
-def test_a_filler_word_inside_a_skill_name_is_kept_where_the_skill_is_named():
-    analyze = Analyzer(["machine learning"])
-    assert analyze(("learn machine learning",)) == ["machin", "learn", "machin learn"]
-    assert analyze(("learning",)) == []
+def test_a_filler_word_inside_a_skill_name_is_kept_in_the_phrase_only():
+    analyze = Analyzer(["machine learning", "statistical learning"])
+    assert analyze(("learn machine learning",)) == ["machin", "machin learn"]
+    assert analyze(("learning",)) == [] and analyze(("statistical learning",)) == ["statistical", "statistical learn"]
+    assert set(analyze.surfaces(("learn machine learning",))) == {"machin", "machin learn"}
 
 
 @pytest.mark.parametrize("words", [("leadership", "leading", "leader", "leads"),
@@ -248,5 +249,5 @@ def test_generated_cohorts_quote_no_phantom_and_no_filler(kind):
         total, phantom_share, filler_share = phantom_rate(inp := generated(kind, 80 if kind == "symbiotic" else 200,
                                                                           seed), propose(inp).pairs)
         quotes, phantoms, filler = quotes + total, phantoms + phantom_share * total, filler + filler_share * total
-    assert quotes > 20  # the goals reason is said, with quotes
+    assert quotes >= 10  # the goals reason is said, with quotes
     assert phantoms == 0 and filler == 0

@@ -38,7 +38,7 @@ DENSE_VOCABULARY = 2048
 # Words that say *that* someone wants to learn, not *what*: they occur in most goal statements and
 # motivations, so a match on them says nothing about the pair. Compared by stem ("wants", "wanted" and
 # "wanting" are "want"). A word that is part of a skill name of the round, where that skill name
-# occurs in the text ("machine learning"), is kept.
+# occurs in the text ("machine learning"), is kept inside the phrase, never on its own.
 FILLER_WORDS: frozenset[str] = frozenset({
     # wanting and aiming
     "want", "wish", "hope", "like", "love", "enjoy", "need", "aim", "goal", "try", "keen", "eager",
@@ -105,7 +105,8 @@ class Token:
     surface: str  # as written
     start: int
     end: int
-    kept: bool
+    kept: bool  # may stand in a phrase
+    alone: bool  # is a term on its own (a filler word kept for its skill name is one only inside the phrase)
     stem: str
 
 
@@ -130,16 +131,17 @@ class Analyzer:
                 i > 0 and joined[i - 1] and (lower[i - 1], word) in self.skill_pairs) or (
                 i + 1 < len(found) and joined[i] and (word, lower[i + 1]) in self.skill_pairs)
             root = stem(word)
-            kept = (len(word) > 1 and not word.isdigit() and word not in ENGLISH_STOP_WORDS
-                    and "'" not in word and "’" not in word  # contractions and possessives: never quoted
-                    and (in_skill or root not in _FILLER_STEMS))
-            out.append(Token(m.group(), m.start(), m.end(), kept, root))
+            usable = (len(word) > 1 and not word.isdigit() and word not in ENGLISH_STOP_WORDS
+                      and "'" not in word and "’" not in word)  # contractions and possessives: never quoted
+            filler = root in _FILLER_STEMS
+            out.append(Token(m.group(), m.start(), m.end(), usable and (in_skill or not filler),
+                             usable and not filler, root))
         return out
 
     def terms_of_field(self, text: str) -> list[str]:
         if text not in self._memo:
             toks = self.tokens(text)
-            words = [t.stem for t in toks if t.kept]
+            words = [t.stem for t in toks if t.alone]
             phrases = [f"{a.stem} {b.stem}" for a, b in pairwise(toks)
                        if a.kept and b.kept and _spaces_only(text[a.end:b.start])]
             self._memo[text] = words + phrases
@@ -154,7 +156,7 @@ class Analyzer:
         for text in fields:
             toks = self.tokens(text)
             for t in toks:
-                if t.kept:
+                if t.alone:
                     out.setdefault(t.stem, set()).add(t.surface)
             for a, b in pairwise(toks):
                 if a.kept and b.kept and _spaces_only(text[a.end:b.start]):
