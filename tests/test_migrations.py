@@ -140,7 +140,7 @@ def test_a_0_1_0_store_upgrades_to_head_and_keeps_every_row(store):
     assert all(not after[name] for name in added_since)
     for name in before:
         if name != "stage_runs":
-            # every value kept; columns added since 0.1.0 (applications.share_goals) start empty
+            # every value kept; columns added since 0.1.0 (applications.share_goals, affinity_*) start empty
             assert len(after[name]) == len(before[name]), name
             assert [{k: row[k] for k in old} for row, old in zip(after[name], before[name])] == before[name], name
             assert all(v is None for row, old in zip(after[name], before[name])

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mentorflow.cohorts import bounds
+from mentorflow.cohorts.affinity import Affinity
 from mentorflow.contract.checks import CHECKS, Severity
 
 _COHORT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$")
@@ -125,6 +126,7 @@ class Matching(_Strict):
     rules: MatchingRules = MatchingRules()
     locks: list[tuple[str, str]] = Field(default_factory=list, description="(mentor_id, mentee_id) that must pair")
     forbids: list[tuple[str, str]] = Field(default_factory=list, description="(mentor_id, mentee_id) never paired")
+    affinity: Affinity = Affinity()  # asking for a partner who shares a network (mentorflow.cohorts.affinity)
 
 
 class Eligibility(_Strict):

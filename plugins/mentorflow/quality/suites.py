@@ -24,6 +24,7 @@ from mentorflow.contract.columns import (
     TIPI,
     TRUE,
 )
+from mentorflow.contract.affinity import COLUMNS as AFFINITY
 from mentorflow.contract.parsing import parse_skills
 from mentorflow.quality.expectations import Spec
 from mentorflow.quality.reader import LINE, ROW
@@ -279,6 +280,7 @@ def applications_batch(apps: pd.DataFrame, people: pd.DataFrame, config: CohortC
     ]
     out["not_eligible"] = not_eligible(out, config)
     specs.append(null_spec("eligibility.rules", "not_eligible"))
-    # what the rules read stays out of the batch, hence out of quarantine rows and reports
-    out = out.drop(columns=["on_pip", "hire_date", "department", "level"])
+    # what the rules read stays out of the batch, hence out of quarantine rows and reports; so do the
+    # affinity answers (contract.affinity), which no check reads
+    out = out.drop(columns=["on_pip", "hire_date", "department", "level", *(c for c in AFFINITY if c in out)])
     return Batch("applications", out, specs, "employee_id")

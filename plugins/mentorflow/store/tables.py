@@ -70,6 +70,11 @@ applications = sa.Table(
     sa.Column("avoid_partners", sa.Text),
     sa.Column("share_goals", sa.Boolean, comment="the applicant agreed that their goals are quoted to their partner "
                                                  "(false or NULL: they are not)"),
+    sa.Column("affinity_network", sa.String(100), comment="self-described network or identity, stored only with "
+              "affinity_consent; never shown to the committee or in reports"),
+    sa.Column("affinity_match", sa.Boolean, comment="the applicant asks for a partner who shares affinity_network"),
+    sa.Column("affinity_consent", sa.Boolean, comment="the applicant agreed that affinity_network is used for matching "
+                                                      "(false or NULL: it is not stored)"),
     sa.Column("source", sa.String(20), nullable=False, default="form"),
     sa.Column("status", sa.String(20), nullable=False, default="received"),
     _ts("submitted_at", nullable=False, default=_now),

@@ -1,0 +1,60 @@
+"""Affinity answers: a self-described identity or network, whether the person asks for a partner who
+shares it, and their consent to its use for matching.
+
+The rule the whole program keeps: without ``affinity_consent`` the network is not stored at all (and
+nobody's asking counts), so :func:`consented` is applied wherever an application is written (the
+forms, the CSV intake). Comparison is by :func:`normalise` (case and whitespace), so self-described
+text works, and a cohort's list of networks (``matching.affinity.networks``) only suggests spellings.
+
+Plain data on the standard library only: it is read at DAG parse time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from mentorflow.contract.columns import TRUE
+
+NETWORK = "affinity_network"
+ASKS = "affinity_match"
+CONSENT = "affinity_consent"
+COLUMNS: tuple[str, ...] = (NETWORK, ASKS, CONSENT)
+MAX_NETWORK = 100  # characters of a network kept (a name, not an essay)
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: object) -> str:
+    """The comparable form of a network: case folded, whitespace collapsed ("" for blank)."""
+    if text is None or not isinstance(text, str):
+        return ""
+    return _SPACE.sub(" ", text).strip().casefold()
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return value is not None and str(value).strip().lower() in TRUE
+
+
+def consented(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The three affinity fields as they may be stored: with consent, the network (whitespace collapsed,
+    at most :data:`MAX_NETWORK` characters) and the request; without it nothing (None, False, False). A
+    request without a network asks for nothing and is stored as no request."""
+    network = _SPACE.sub(" ", str(row.get(NETWORK) or "")).strip()[:MAX_NETWORK]
+    if not _flag(row.get(CONSENT)) or not network:
+        return {NETWORK: None, ASKS: False, CONSENT: _flag(row.get(CONSENT)) and bool(network)}
+    return {NETWORK: network, ASKS: _flag(row.get(ASKS)), CONSENT: True}
+
+
+def form_problems(data: Mapping[str, Any]) -> dict[str, str]:
+    """What the application form says when the affinity answers do not fit together (field -> message)."""
+    network = str(data.get(NETWORK) or "").strip()
+    asks, consent = _flag(data.get(ASKS)), _flag(data.get(CONSENT))
+    if asks and not network:
+        return {NETWORK: "name the network or identity your partner should share"}
+    if (network or asks) and not consent:
+        return {CONSENT: "tick this box so we may use your network for matching, or leave the network blank"}
+    return {}
