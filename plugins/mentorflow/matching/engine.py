@@ -18,7 +18,7 @@ import pandas as pd
 
 from mentorflow.cohorts.config import Weights
 from mentorflow.contract.parsing import parse_ids
-from mentorflow.matching import explain, scoring
+from mentorflow.matching import affinity, explain, scoring
 from mentorflow.matching.inputs import COMPONENTS, DEFAULT_TOP_K, MatchInput, MatchResult
 from mentorflow.matching.solver import MatchingProblem, pruning_gap_bound, solve
 
@@ -40,7 +40,8 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     rules, kind = inp.rules, inp.program_type
     weights = inp.weights or _default_weights()
     symmetric = kind == "symbiotic"
-    pop = scoring.build_population(inp.people, inp.applications, kind, rules, inp.moment, inp.seekers)
+    pop = scoring.build_population(inp.people, inp.applications, kind, rules, inp.moment, inp.seekers,
+                                   affinity_setting=inp.affinity)
     index = pop.index
     avoid = {e: parse_ids(a) for e, a in zip(inp.applications["employee_id"], inp.applications.get(
         "avoid_partners", pd.Series([""] * len(inp.applications))).fillna(""))}
@@ -202,7 +203,8 @@ def _locks(inp, pop, relations, rows, cols, capacity, edges_r, edges_c, common, 
         rule = block.rules
         broken = [what for what, mask in (("self pair, PIP or wrong role", rule.basic), ("level rule", rule.level),
                                           ("reporting line, avoid list, former pair or forbid", rule.relation),
-                                          ("skills rule of the program type", rule.teaches)) if not mask[0, 0]]
+                                          ("skills rule of the program type", rule.teaches),
+                                          (affinity.LOCK_RULE, rule.affinity)) if mask is not None and not mask[0, 0]]
         if broken:
             notes.append(f"{label} not applied: it breaks the {broken[0]}")
             continue
@@ -234,7 +236,7 @@ def _unmatched(pop, rows, cols, reasons, pairs, inp, relations, symmetric, commo
             allowed = np.zeros(len(idle), dtype=np.int64)
             teaching = np.zeros(len(idle), dtype=np.int64)
             for block in scoring.scored_blocks(pop, relations, rows, cols[idle], **common):
-                ok = block.rules.basic & block.rules.level & block.rules.relation & block.rules.teaches
+                ok = block.rules.allowed
                 allowed += ok.sum(axis=0)
                 teaching += (ok & (scoring.skill_overlap(pop, block.people, cols[idle]) > 0)).sum(axis=0)
             out += [(pop.ids[cols[i]], "mentor", explain.idle_mentor_reason(int(a), int(t)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mentorflow.matching import affinity
 from mentorflow.matching.inputs import COMPONENTS
 from mentorflow.matching.scoring import TRAITS, BlockRules, PairRules, Population
 
@@ -116,6 +117,10 @@ def unmatched_reason(pop: Population, person: int, rules: BlockRules, row: int, 
         if program_type == "symbiotic":
             return "no eligible partner both offers what they want and wants what they offer"
         return f"no eligible mentor offers {', '.join(wanted) or 'the wanted skills'}"
+    if rules.affinity is not None:  # the committee reads this: never which preference, never the network
+        step = step & rules.affinity[row]
+        if not step.any():
+            return affinity.COMMITTEE_UNMATCHED
     scored = step & np.isfinite(total_row)
     if not scored.any():
         if not (pop.offered[col_people[step]][:, pop.wanted[person] > 0] > 0).any() and wanted:

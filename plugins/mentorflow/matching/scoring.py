@@ -35,6 +35,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from mentorflow.contract.parsing import parse_ids, parse_skills
+from mentorflow.matching import affinity
 from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.matching.inputs import COMPONENTS
 from mentorflow.roster.eligibility import reporting_chain
@@ -78,6 +79,7 @@ class Population:
     want_by_level: np.ndarray
     offer_cover: np.ndarray
     seeks: np.ndarray | None = None  # who looks for a partner (None: everyone); a pair needs one of them
+    affinity: affinity.AffinityArrays | None = None  # consented networks and requests (None: not used)
 
     @property
     def index(self) -> dict[str, int]:
@@ -124,7 +126,8 @@ def big_five(apps: pd.DataFrame) -> np.ndarray:
 
 
 def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str, rules,
-                     moment: dt.datetime | None = None, seekers: set[str] | None = None) -> Population:
+                     moment: dt.datetime | None = None, seekers: set[str] | None = None,
+                     affinity_setting=None) -> Population:
     """Join applications with roster rows (participants = people with an application); ``moment``: the
     run's moment, at which timezone offsets are taken (None: :data:`REFERENCE_MOMENT`); ``seekers``: who
     looks for a partner (None: everyone)."""
@@ -187,6 +190,7 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
         ranked=pref, preference=preference, is_mentor=is_mentor, is_mentee=np.isin(role, ["mentee", "both"]),
         want_by_level=want_by_level, offer_cover=offer_cover,
         seeks=None if seekers is None else np.isin(ids, list(seekers)),
+        affinity=affinity.population_arrays(apps, affinity_setting),
     )
 
 
@@ -216,7 +220,7 @@ def components(pop: Population, r: np.ndarray, c: np.ndarray, personality: str, 
     sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
     distance = np.sqrt(np.maximum(sq, 0)) / _TIPI_MAX_DISTANCE
     personality_score = distance if personality == "complement" else 1 - distance
-    prefs = np.asarray(pop.preference[r][:, c].todense(), dtype=np.float32)
+    prefs = affinity.preferences(pop.affinity, np.asarray(pop.preference[r][:, c].todense(), dtype=np.float32), r, c)
     hr, hc = pop.hours[r][:, None], pop.hours[c][None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
         hours = np.where(np.isnan(hr) | np.isnan(hc), 0.5, np.minimum(hr, hc) / np.maximum(hr, hc))
@@ -306,10 +310,12 @@ class BlockRules:
     level: np.ndarray
     relation: np.ndarray
     teaches: np.ndarray
+    affinity: np.ndarray | None = None  # the hard affinity rule (None: not used)
 
     @property
     def allowed(self) -> np.ndarray:
-        return self.basic & self.level & self.relation & self.teaches
+        ok = self.basic & self.level & self.relation & self.teaches
+        return ok if self.affinity is None else ok & self.affinity
 
 
 def block_rules(pop: Population, relations: PairRules, r: np.ndarray, c: np.ndarray, program_type: str,
@@ -323,7 +329,7 @@ def block_rules(pop: Population, relations: PairRules, r: np.ndarray, c: np.ndar
     hit = (row_pos[relations.rows] >= 0) & (col_pos[relations.cols] >= 0)
     relation[row_pos[relations.rows[hit]], col_pos[relations.cols[hit]]] = False
     return BlockRules(basic, level_allowed(pop, r, c, program_type, min_level_gap), relation,
-                      teaches(pop, r, c, program_type))
+                      teaches(pop, r, c, program_type), affinity.allowed(pop.affinity, r, c))
 
 
 # -- candidates ---------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ def match_input(config: CohortConfig, store: Store, **extra: Any) -> MatchInput:
         applications=store.frame(applications, cohort_id=config.cohort, status="valid"),
         previous_pairs=previous_pairs(config, store), roster=roster, weights=config.matching.weights,
         forbidden_pairs={tuple(p) for p in config.matching.forbids},
-        locked_pairs=[tuple(p) for p in config.matching.locks], **extra,
+        locked_pairs=[tuple(p) for p in config.matching.locks], affinity=config.matching.affinity, **extra,
     )
 
 
