@@ -23,6 +23,12 @@ CONSENT = "affinity_consent"
 COLUMNS: tuple[str, ...] = (NETWORK, ASKS, CONSENT)
 MAX_NETWORK = 100  # characters of a network kept (a name, not an essay)
 
+# what people are told (mentorflow.matching.affinity): the two people of a pair, in their introduction; the
+# committee, for someone the hard rule left without a partner; that person, in their own copy
+PAIR_REASON = "shares the network you asked for"
+COMMITTEE_UNMATCHED = "a preference they asked to keep private could not be met"
+PERSONAL_UNMATCHED = "no partner shares the network you asked for"
+
 _SPACE = re.compile(r"\s+")
 
 
@@ -58,3 +64,19 @@ def form_problems(data: Mapping[str, Any]) -> dict[str, str]:
     if (network or asks) and not consent:
         return {CONSENT: "tick this box so we may use your network for matching, or leave the network blank"}
     return {}
+
+
+def network_of(app: Mapping[str, Any] | None) -> str:
+    """The normalised network of a stored application that consented ("" otherwise)."""
+    return normalise(app.get(NETWORK)) if app and _flag(app.get(CONSENT)) else ""
+
+
+def asked_network(app: Mapping[str, Any] | None) -> str:
+    """The normalised network a stored application asked a partner to share ("" when it asked for nothing)."""
+    return network_of(app) if app and _flag(app.get(ASKS)) else ""
+
+
+def personal_reason(reason: str, app: Mapping[str, Any] | None) -> str:
+    """An unmatched reason as the person themself may read it (their export, their own emails): the neutral
+    committee wording becomes which preference could not be met, for the person who asked."""
+    return PERSONAL_UNMATCHED if reason == COMMITTEE_UNMATCHED and asked_network(app) else reason

@@ -13,7 +13,8 @@ distinct normalised network of the people who consented; -1 for no network), so 
 
 What people are told: the two people of a pair, in their introduction, only :data:`PAIR_REASON`; the
 committee, nothing about a pair, and for someone the rule left without a partner only
-:data:`COMMITTEE_UNMATCHED` (the person's own copy, :func:`personal_reason`, says which preference).
+:data:`COMMITTEE_UNMATCHED` (the person's own copy,
+:func:`mentorflow.contract.affinity.personal_reason`, says which preference).
 Reports show only counts, suppressed like every other (:func:`counts`).
 """
 
@@ -26,12 +27,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mentorflow.contract.affinity import ASKS, CONSENT, NETWORK, normalise
+from mentorflow.contract.affinity import (
+    ASKS,
+    COMMITTEE_UNMATCHED,
+    CONSENT,
+    NETWORK,
+    PAIR_REASON,
+    asked_network,
+    network_of,
+    normalise,
+)
 from mentorflow.contract.columns import TRUE
 
-PAIR_REASON = "shares the network you asked for"
-COMMITTEE_UNMATCHED = "a preference they asked to keep private could not be met"
-PERSONAL_UNMATCHED = "no partner shares the network you asked for"
+__all__ = ["COMMITTEE_UNMATCHED", "PAIR_REASON", "AffinityArrays", "allowed", "counts", "pair_reason",
+           "population_arrays", "preferences", "shares"]
+
 LOCK_RULE = "rule on a preference one of them asked to keep private"
 
 
@@ -89,30 +99,13 @@ def allowed(aff: AffinityArrays | None, r: np.ndarray, c: np.ndarray) -> np.ndar
 # -- what the two people and the committee are told, and the counts reports may show ----------------------
 
 
-def _asked(app: Mapping[str, Any] | None) -> str:
-    """The normalised network ``app`` asked a partner to share ("" when it asked for nothing)."""
-    if not app or not _flags([app.get(CONSENT)])[0] or not _flags([app.get(ASKS)])[0]:
-        return ""
-    return normalise(app.get(NETWORK))
-
-
-def _network(app: Mapping[str, Any] | None) -> str:
-    return normalise(app.get(NETWORK)) if app and _flags([app.get(CONSENT)])[0] else ""
-
-
 def pair_reason(setting: Any, me: Mapping[str, Any] | None, partner: Mapping[str, Any] | None) -> str | None:
     """:data:`PAIR_REASON` for someone who asked for a partner sharing their network and got one (only they and
     their partner ever read it); None otherwise, and whenever the cohort does not use affinity."""
     if setting is None or getattr(setting, "mode", "off") == "off":
         return None
-    wanted = _asked(me)
-    return PAIR_REASON if wanted and wanted == _network(partner) else None
-
-
-def personal_reason(reason: str, app: Mapping[str, Any] | None) -> str:
-    """An unmatched reason as the person themself may read it: the neutral committee wording becomes which
-    preference could not be met, for the person who asked."""
-    return PERSONAL_UNMATCHED if reason == COMMITTEE_UNMATCHED and _asked(app) else reason
+    wanted = asked_network(me)
+    return PAIR_REASON if wanted and wanted == network_of(partner) else None
 
 
 def counts(setting: Any, apps: Iterable[Mapping[str, Any]], pairs: Iterable[tuple[str, str]]) -> dict[str, int] | None:
@@ -122,10 +115,10 @@ def counts(setting: Any, apps: Iterable[Mapping[str, Any]], pairs: Iterable[tupl
     if setting is None or getattr(setting, "mode", "off") == "off":
         return None
     by_id = {a["employee_id"]: a for a in apps}
-    asked = {e for e, a in by_id.items() if _asked(a)}
+    asked = {e for e, a in by_id.items() if asked_network(a)}
     got: set[str] = set()
     for x, y in pairs:
         for me, partner in ((x, y), (y, x)):
-            if me in asked and _asked(by_id[me]) == _network(by_id.get(partner)):
+            if me in asked and asked_network(by_id[me]) == network_of(by_id.get(partner)):
                 got.add(me)
     return {"asked": len(asked), "got": len(got)}

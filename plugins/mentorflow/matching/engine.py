@@ -235,10 +235,15 @@ def _unmatched(pop, rows, cols, reasons, pairs, inp, relations, symmetric, commo
         if idle:
             allowed = np.zeros(len(idle), dtype=np.int64)
             teaching = np.zeros(len(idle), dtype=np.int64)
+            kept_out = np.zeros(len(idle), dtype=bool)  # fits someone but for the hard affinity rule
             for block in scoring.scored_blocks(pop, relations, rows, cols[idle], **common):
                 ok = block.rules.allowed
                 allowed += ok.sum(axis=0)
                 teaching += (ok & (scoring.skill_overlap(pop, block.people, cols[idle]) > 0)).sum(axis=0)
-            out += [(pop.ids[cols[i]], "mentor", explain.idle_mentor_reason(int(a), int(t)))
-                    for i, a, t in zip(idle, allowed, teaching)]
+                if block.rules.affinity is not None:
+                    r_ = block.rules
+                    kept_out |= (r_.basic & r_.level & r_.relation & r_.teaches).any(axis=0)
+            out += [(pop.ids[cols[i]], "mentor", affinity.COMMITTEE_UNMATCHED if k and not a
+                     else explain.idle_mentor_reason(int(a), int(t)))
+                    for i, a, t, k in zip(idle, allowed, teaching, kept_out)]
     return pd.DataFrame(out, columns=["employee_id", "role", "reason"])

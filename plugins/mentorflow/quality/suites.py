@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from mentorflow.cohorts.config import CohortConfig
+from mentorflow.contract.affinity import COLUMNS as AFFINITY
 from mentorflow.contract.columns import (
     APPLICATIONS,
     DATE_FORMAT,
@@ -24,7 +25,6 @@ from mentorflow.contract.columns import (
     TIPI,
     TRUE,
 )
-from mentorflow.contract.affinity import COLUMNS as AFFINITY
 from mentorflow.contract.parsing import parse_skills
 from mentorflow.quality.expectations import Spec
 from mentorflow.quality.reader import LINE, ROW

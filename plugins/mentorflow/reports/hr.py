@@ -63,6 +63,8 @@ def _tables(view: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
               "comparison": view["comparison"]}
     if view["careers"]:
         tables["careers"] = view["careers"]
+    if view.get("affinity"):
+        tables["affinity"] = [view["affinity"]]
     for grouping, rows in view["groups"].items():
         tables[f"by-{grouping}"] = [{grouping: r["group"], **{k: v for k, v in r.items() if k != "group"}} for r in rows]
     return tables
@@ -119,6 +121,7 @@ def _write_pdf(config, view: dict[str, Any], path: Path) -> None:
         table_page(pdf, "Outcomes and health", [("Outcomes", tables["outcomes"]),
                                                  ("Retention and promotion since kickoff", tables.get("careers", [])),
                                                  ("Pair health by period", tables["health"]),
+                                                 ("Partners from the same network", tables.get("affinity", [])),
                                                  ("Cohort over cohort", tables["comparison"])])
         table_page(pdf, "Fairness: match rate by group",
                    [(f"By {g}", tables[f"by-{g}"]) for g in GROUPINGS if f"by-{g}" in tables])

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from mentorflow.matching import fairness
+from mentorflow.reports import affinity_counts
 from mentorflow.reports.disclosure import SUPPRESSED, Problem, publish
 from mentorflow.reports.render import MIN_CELL, histogram, write_report
 from mentorflow.store import Store, applications, matches, people, unmatched
@@ -62,8 +63,10 @@ def _for_committee(person: dict[str, Any] | None, employee_id: str) -> dict[str,
 
 
 def match_report_context(config, round_name: str, pairs: list[dict], left: list[dict], roster: pd.DataFrame,
-                         roles: dict[str, str]) -> dict[str, Any]:
-    """What the proposed-matches report shows, including the fairness audit (groups under 5 suppressed)."""
+                         roles: dict[str, str], apps: list[dict] | None = None) -> dict[str, Any]:
+    """What the proposed-matches report shows, including the fairness audit (groups under 5 suppressed) and,
+    from the applications ``apps``, how many asked for a partner from their network and got one (suppressed
+    the same way; never which network or who)."""
     everyone = {p["employee_id"]: p for p in roster.to_dict("records")}
     for pair in pairs:
         pair["mentor"] = _for_committee(everyone[pair["mentor_id"]], pair["mentor_id"])
@@ -79,7 +82,9 @@ def match_report_context(config, round_name: str, pairs: list[dict], left: list[
         columns=["mentor_id", "mentee_id", "score"])
     return {"round": round_name, "pairs": sorted(pairs, key=lambda p: -p["score"]), "unmatched": left,
             "histogram": histogram([p["score"] for p in pairs], bins=10, low=0.0, high=1.0),
-            "audit": published_audit(fairness.audit(roster, seekers, frame)), "min_cell": MIN_CELL}
+            "audit": published_audit(fairness.audit(roster, seekers, frame)), "min_cell": MIN_CELL,
+            "affinity": affinity_counts.published(affinity_counts.raw(
+                getattr(getattr(config, "matching", None), "affinity", None), apps or [], pairs))}
 
 
 def write_match_report(config, store: Store, round_name: str) -> Path:
@@ -87,6 +92,8 @@ def write_match_report(config, store: Store, round_name: str) -> Path:
     pairs = [m for m in store.rows(matches, cohort_id=config.cohort, round=round_name)
              if m["status"] in ("proposed", "approved", "active")]
     left = store.rows(unmatched, cohort_id=config.cohort, round=round_name)
-    roles = {a["employee_id"]: a["role"] for a in store.rows(applications, cohort_id=config.cohort)}
-    context = match_report_context(config, round_name, pairs, left, store.frame(people, cohort_id=config.cohort), roles)
+    apps = store.rows(applications, cohort_id=config.cohort)
+    roles = {a["employee_id"]: a["role"] for a in apps}
+    context = match_report_context(config, round_name, pairs, left, store.frame(people, cohort_id=config.cohort), roles,
+                                   apps)
     return write_report(config, f"matches-{round_name}.html", "matches.html", context, store, f"matches-{round_name}")

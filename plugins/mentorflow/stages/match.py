@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from mentorflow import settings
 from mentorflow.cohorts.config import CohortConfig
+from mentorflow.contract.disclosure import MIN_CELL
 from mentorflow.matching import COMPONENTS, MatchInput, MatchResult, committee, propose
 from mentorflow.quality import stage_gates
 from mentorflow.reports import matches as match_reports
@@ -138,13 +139,17 @@ def committee_summary(config: CohortConfig, store: Store, round_name: str = "ini
     proposed = store.rows(matches, cohort_id=config.cohort, round=round_name, status="proposed")
     left = store.rows(unmatched, cohort_id=config.cohort, round=round_name)
     scores = [m["score"] for m in proposed]
-    roles = {a["employee_id"]: a["role"] for a in store.rows(applications, cohort_id=config.cohort)}
+    apps = store.rows(applications, cohort_id=config.cohort)
+    roles = {a["employee_id"]: a["role"] for a in apps}
     roster = store.frame(people, cohort_id=config.cohort)
-    audit = match_reports.match_report_context(config, round_name, proposed, left, roster, roles)["audit"]
+    context = match_reports.match_report_context(config, round_name, proposed, left, roster, roles, apps)
+    audit, asked = context["audit"], context["affinity"]
     lines = [
         f"**{config.name}** ({round_name} round): {len(proposed)} proposed pairs, {len(left)} unmatched.",
         f"Mean score {sum(scores) / len(scores):.3f}, lowest {min(scores):.3f}." if scores else "No pairs proposed.",
         *[f"Fairness: {flag}" for flag in audit.flags],
+        *([(f"Affinity: {asked['got']} of {asked['asked']} people who asked for a partner from their own network "
+            f"have one (counts under {MIN_CELL} are suppressed).")] if asked else []),
         *[f"Note: {note}" for note in notes],
         f"Full report: {settings.reports_dir(config.cohort) / f'matches-{round_name}.html'}",
         "Re-solve: enter pairs as mentor_id:mentee_id;... in locks (must pair) or forbids (never pair).",

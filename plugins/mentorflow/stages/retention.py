@@ -23,9 +23,10 @@ from mentorflow.store import (
     rematch_requests,
 )
 
-# (table, the free-text columns purged); explanations quote words of the partners' own texts
+# (table, the free-text columns purged); explanations quote words of the partners' own texts; a
+# self-described network is the most sensitive answer of all
 FREE_TEXT: tuple[tuple[sa.Table, tuple[str, ...]], ...] = (
-    (applications, ("motivation", "prior_experience", "goals", "preferred_traits")),
+    (applications, ("motivation", "prior_experience", "goals", "preferred_traits", "affinity_network")),
     (pulse_responses, ("comment",)),
     (evaluations, ("comment",)),
     (rematch_requests, ("comment",)),
