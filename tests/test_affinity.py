@@ -30,7 +30,7 @@ from mentorflow.forms.models import FieldErrors
 from mentorflow.matching import propose
 from mentorflow.matching import affinity as matching_affinity
 from mentorflow.personal_data import erasure, export
-from mentorflow.reports import affinity_counts, hr
+from mentorflow.reports import affinity_counts, hr, hr_figures
 from mentorflow.reports import matches as match_reports
 from mentorflow.stages import match, retention
 from mentorflow.store import applications, evaluations, matches, quarantine, unmatched
@@ -278,8 +278,14 @@ def test_the_network_stays_private_from_intake_to_retention(hard_cohort, caplog)
     assert held["applications"][0]["affinity_network"] == SECRET["deaf"]  # their own answer, to them
     erasure.apply(store, erasure.plan(store, c, lonely), "dpo@example.com")
     assert "deaf staff" not in json.dumps([dict(a) for a in store.rows(applications, cohort_id=c)], default=str).lower()
-    retention.purge_free_text(run_of(config, store, dt.date(2026, 6, 1)))
-    assert all(a["affinity_network"] is None for a in store.rows(applications, cohort_id=c))
+    counted = hr_figures.figures(config, store, store.frame(evaluations, cohort_id=c))["affinity"]
+    assert counted["asked"] == len(asked) - 1 and counted["got"] > 0  # the erased person's network is gone
+    for _ in range(2):  # a second run changes nothing
+        retention.purge_free_text(run_of(config, store, dt.date(2026, 6, 1)))
+        purged = [a["affinity_network"] for a in store.rows(applications, cohort_id=c) if a["affinity_network"]]
+        assert purged and all(n.startswith(contract_affinity.PURGED) for n in purged)
+        assert len(set(purged)) == 1  # three spellings of one network: one token
+        assert hr_figures.figures(config, store, store.frame(evaluations, cohort_id=c))["affinity"] == counted
 
 
 def test_the_form_asks_only_when_the_cohort_uses_affinity(cohorts_dir, tmp_path):

@@ -12,7 +12,8 @@ Plain data on the standard library only: it is read at DAG parse time.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import secrets
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mentorflow.contract.columns import TRUE
@@ -22,6 +23,7 @@ ASKS = "affinity_match"
 CONSENT = "affinity_consent"
 COLUMNS: tuple[str, ...] = (NETWORK, ASKS, CONSENT)
 MAX_NETWORK = 100  # characters of a network kept (a name, not an essay)
+PURGED = "purged-network-"  # what retention leaves of a network: a random token per network, the same for all in it
 
 # what people are told (mentorflow.matching.affinity): the two people of a pair, in their introduction; the
 # committee, for someone the hard rule left without a partner; that person, in their own copy
@@ -80,3 +82,18 @@ def personal_reason(reason: str, app: Mapping[str, Any] | None) -> str:
     """An unmatched reason as the person themself may read it (their export, their own emails): the neutral
     committee wording becomes which preference could not be met, for the person who asked."""
     return PERSONAL_UNMATCHED if reason == COMMITTEE_UNMATCHED and asked_network(app) else reason
+
+
+def purged_tokens(networks: Iterable[str]) -> dict[str, str]:
+    """For the retention purge: each network (as written) -> a random token, the same for every spelling of one
+    network (so counts of who got a partner from their network still add up), derived from nothing (so no
+    dictionary of network names turns it back). Tokens already purged keep themselves."""
+    by_key: dict[str, str] = {}
+    out: dict[str, str] = {}
+    for network in networks:
+        if network.startswith(PURGED):
+            out[network] = network
+            continue
+        key = normalise(network)
+        out[network] = by_key.setdefault(key, PURGED + secrets.token_hex(8))
+    return out
