@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -204,7 +205,9 @@ def _locks(inp, pop, relations, rows, cols, capacity, edges_r, edges_c, common, 
         broken = [what for what, mask in (("self pair, PIP or wrong role", rule.basic), ("level rule", rule.level),
                                           ("reporting line, avoid list, former pair or forbid", rule.relation),
                                           ("skills rule of the program type", rule.teaches),
-                                          (affinity.LOCK_RULE, rule.affinity)) if mask is not None and not mask[0, 0]]
+                                          (f"cohort's placement rules (no pair {rule.placement_words})", rule.placement),
+                                          (affinity.LOCK_RULE, rule.affinity))
+                  if mask is not None and not mask[0, 0]]
         if broken:
             notes.append(f"{label} not applied: it breaks the {broken[0]}")
             continue
@@ -241,8 +244,7 @@ def _unmatched(pop, rows, cols, reasons, pairs, inp, relations, symmetric, commo
                 allowed += ok.sum(axis=0)
                 teaching += (ok & (scoring.skill_overlap(pop, block.people, cols[idle]) > 0)).sum(axis=0)
                 if block.rules.affinity is not None:
-                    r_ = block.rules
-                    kept_out |= (r_.basic & r_.level & r_.relation & r_.teaches).any(axis=0)
+                    kept_out |= replace(block.rules, affinity=None).allowed.any(axis=0)
             out += [(pop.ids[cols[i]], "mentor", affinity.COMMITTEE_UNMATCHED if k and not a
                      else explain.idle_mentor_reason(int(a), int(t)))
                     for i, a, t, k in zip(idle, allowed, teaching, kept_out)]

@@ -106,6 +106,10 @@ def unmatched_reason(pop: Population, person: int, rules: BlockRules, row: int, 
         if program_type == "reverse":
             return "no eligible mentor is junior to them (reverse mentoring)"
         return f"no eligible mentor is at least {min_level_gap} level(s) more senior"
+    if rules.placement is not None:
+        step = step & rules.placement[row]
+        if not step.any():
+            return f"every {partner} who fits the level rule is {rules.placement_words} (the cohort's placement rules)"
     step = step & rules.relation[row]
     if not step.any():
         hit = relations.rows == person

@@ -38,6 +38,7 @@ from mentorflow.contract.parsing import parse_ids, parse_skills
 from mentorflow.matching import affinity
 from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.matching.inputs import COMPONENTS
+from mentorflow.matching.placement import placement_mask, placement_words
 from mentorflow.roster.eligibility import reporting_chain
 
 MAX_SKILL_LEVEL = 5
@@ -310,11 +311,14 @@ class BlockRules:
     level: np.ndarray
     relation: np.ndarray
     teaches: np.ndarray
+    placement: np.ndarray | None = None  # the cohort's placement rules (matching.placement); None: none set
+    placement_words: str = ""
     affinity: np.ndarray | None = None  # the hard affinity rule (None: not used)
 
     @property
     def allowed(self) -> np.ndarray:
         ok = self.basic & self.level & self.relation & self.teaches
+        ok = ok if self.placement is None else ok & self.placement
         return ok if self.affinity is None else ok & self.affinity
 
 
@@ -361,6 +365,8 @@ def score_block(pop: Population, relations: PairRules, r: np.ndarray, col_people
     parts = components(pop, r, col_people, rules.personality, program_type == "symbiotic")
     total = sum(w[i] * parts[name] for i, name in enumerate(COMPONENTS))
     block_rule = block_rules(pop, relations, r, col_people, program_type, rules.min_level_gap, col_pos)
+    block_rule.placement = placement_mask(pop, r, col_people, rules)
+    block_rule.placement_words = placement_words(rules)
     ok = block_rule.allowed & (total > rules.min_score)
     return Block(start, r, np.where(ok, total, -np.inf).astype(np.float32), parts, block_rule)
 
