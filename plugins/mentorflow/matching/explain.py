@@ -2,7 +2,8 @@
 
 Pair reasons come from the score components that contributed most (weight × value), each said
 with the facts behind it; an unmatched person's reason is the first rule that left them no
-partner, in the order: role and PIP, level rule, relationship rules, skills, minimum score, capacity.
+partner, in the order: role and PIP, level rule, relationship rules, skills, a private (affinity)
+preference, minimum score, capacity.
 """
 
 from __future__ import annotations

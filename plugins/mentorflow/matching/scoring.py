@@ -333,7 +333,7 @@ def block_rules(pop: Population, relations: PairRules, r: np.ndarray, c: np.ndar
     hit = (row_pos[relations.rows] >= 0) & (col_pos[relations.cols] >= 0)
     relation[row_pos[relations.rows[hit]], col_pos[relations.cols[hit]]] = False
     return BlockRules(basic, level_allowed(pop, r, c, program_type, min_level_gap), relation,
-                      teaches(pop, r, c, program_type), affinity.allowed(pop.affinity, r, c))
+                      teaches(pop, r, c, program_type), affinity=affinity.allowed(pop.affinity, r, c))
 
 
 # -- candidates ---------------------------------------------------------------------------------
