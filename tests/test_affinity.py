@@ -27,11 +27,10 @@ from mentorflow.demo.synthetic import write_population
 from mentorflow.errors import CohortConfigError
 from mentorflow.forms import fields as form_fields
 from mentorflow.forms.models import FieldErrors
-from mentorflow.matching import propose
 from mentorflow.matching import affinity as matching_affinity
+from mentorflow.matching import propose
 from mentorflow.personal_data import erasure, export
 from mentorflow.reports import affinity_counts, hr, hr_figures
-from mentorflow.reports import matches as match_reports
 from mentorflow.stages import match, retention
 from mentorflow.store import applications, evaluations, matches, quarantine, unmatched
 
@@ -113,7 +112,7 @@ def test_networks_compare_without_case_or_spacing():
 
 
 def test_without_consent_the_network_is_never_used():
-    off, apps = _propose(2, "off")
+    off, _ = _propose(2, "off")
     unconsented, _ = _propose(2, "hard", consent=False)
     pd.testing.assert_frame_equal(off.pairs, unconsented.pairs)
     assert (off.unmatched["reason"] == unconsented.unmatched["reason"]).all()

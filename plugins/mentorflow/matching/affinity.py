@@ -39,7 +39,7 @@ from mentorflow.contract.affinity import (
 )
 from mentorflow.contract.columns import TRUE
 
-__all__ = ["COMMITTEE_UNMATCHED", "PAIR_REASON", "AffinityArrays", "allowed", "counts", "pair_reason",
+__all__ = ["COMMITTEE_UNMATCHED", "LOCK_RULE", "PAIR_REASON", "AffinityArrays", "allowed", "counts", "pair_reason",
            "population_arrays", "preferences", "shares"]
 
 LOCK_RULE = "rule on a preference one of them asked to keep private"
