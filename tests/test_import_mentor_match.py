@@ -19,6 +19,7 @@ from mentorflow.contract.columns import APPLICATION_COLUMNS, ROSTER_COLUMNS
 from mentorflow.errors import GateFailure
 from mentorflow.imports import mentor_match
 from mentorflow.matching import MatchInput, propose
+from mentorflow.quality import pair_suites
 from mentorflow.roster.eligibility import admitted
 from mentorflow.stages import intake, validate
 from mentorflow.stages import open as open_stage
@@ -310,3 +311,24 @@ def test_max_level_gap_below_min_level_gap_is_refused():
     with pytest.raises(ValidationError, match=r"max_level_gap \(1\) is below min_level_gap \(2\)"):
         MatchingRules(min_level_gap=2, max_level_gap=1)
     assert MatchingRules(max_level_gap=3).max_level_gap == 3 and MatchingRules().max_level_gap is None
+
+
+def test_the_matches_gate_checks_the_placement_rules_the_matcher_applies(tmp_path):
+    """The gate holds every pair the placement rules forbid (a committee lock or a hand-edited proposal
+    would otherwise reach kickoff) and no other pair for them."""
+    inp = random_instance(5, 40, "traditional", rules=MatchingRules(), relations=False, pip=False)
+    config = load_cohort(write_cohort(tmp_path, "placement-gate", matching={"rules": {
+        "min_level_gap": 0, "max_level_gap": 1, "forbid_same_department": True}}))
+    person = inp.people.set_index("employee_id")
+    ids = list(person.index)
+    everyone = pd.DataFrame([(a, b) for a in ids for b in ids if a != b], columns=["mentor_id", "mentee_id"])
+    everyone["score"], everyone["explanation"] = 0.5, "x"
+    checked = pair_suites.matches_batches(everyone, pd.DataFrame(columns=["employee_id", "role", "reason"]), inp,
+                                          config, to_place=set())[0].frame
+    checked = checked[~checked["forbidden"].fillna("").str.contains("avoid|former pair")]
+    breaks = [person.at[m, "department"] == person.at[e, "department"]
+              or abs(int(person.at[m, "level"]) - int(person.at[e, "level"])) > 1
+              for m, e in zip(checked["mentor_id"], checked["mentee_id"])]
+    held = checked["forbidden"].fillna("").str.contains(r"\(max_level_gap\)|\(forbid_same_department\)")
+    assert any(breaks) and not all(breaks)
+    assert held.tolist() == breaks

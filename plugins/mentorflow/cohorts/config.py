@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from mentorflow.cohorts import bounds
 from mentorflow.cohorts.affinity import Affinity
+from mentorflow.cohorts.personality import PersonalitySetting
 from mentorflow.contract.checks import CHECKS, Severity
 
 _COHORT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$")
@@ -111,7 +112,9 @@ class Weights(_Strict):
 
 
 class MatchingRules(_Strict):
-    personality: Literal["similarity", "complement"] = "similarity"
+    personality: PersonalitySetting = Field(
+        None, description="similarity | complement for every trait, or {trait: similar|complement|ignore}; "
+        "left out: the program type's defaults (cohorts/personality.py)")
     max_mentees_per_mentor: int = Field(2, ge=1, le=50)
     group_size: int = Field(4, ge=2, le=20, description="mentees per mentor in group programs")
     min_level_gap: int = Field(1, ge=0, le=bounds.MAX_LEVEL,
@@ -125,6 +128,7 @@ class MatchingRules(_Strict):
     fairness: Literal["none", "cover", "maxmin"] = Field(
         "none", description="cover: match as many mentees as possible first; maxmin: then raise the lowest score")
     top_k: int = Field(15, ge=1, le=500, description="candidate partners kept per mentee before solving")
+    mentors_per_mentee: int = Field(1, ge=1, le=3, description=bounds.MENTORS_PER_MENTEE)
 
     @model_validator(mode="after")
     def _gaps(self) -> MatchingRules:
@@ -273,6 +277,10 @@ class CohortConfig(_Strict):
                                 "comments and the outbox are purged; aggregates and reports stay")
 
     source_path: Path | None = Field(None, exclude=True, description="set by the loader")
+
+    @model_validator(mode="after")
+    def _several_mentors(self) -> CohortConfig:
+        return bounds.mentors_per_mentee_fits(self, self.matching.rules.mentors_per_mentee, self.program_type.value)
 
     @field_validator("cohort")
     @classmethod

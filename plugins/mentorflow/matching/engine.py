@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from mentorflow.cohorts.config import Weights
 from mentorflow.contract.parsing import parse_ids
-from mentorflow.matching import affinity, explain, scoring
+from mentorflow.matching import affinity, explain, scoring, several
 from mentorflow.matching.inputs import COMPONENTS, DEFAULT_TOP_K, MatchInput, MatchResult
 from mentorflow.matching.solver import MatchingProblem, pruning_gap_bound, solve
 
@@ -41,8 +40,12 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     rules, kind = inp.rules, inp.program_type
     weights = inp.weights or _default_weights()
     symmetric = kind == "symbiotic"
+    per_mentee = int(_rule(rules, "mentors_per_mentee", 1))
+    if per_mentee > 1 and kind in ("symbiotic", "group"):
+        raise ValueError(f"mentors_per_mentee {per_mentee}: a {kind} program pairs each person once; several "
+                         "mentors per mentee are for traditional and reverse programs")
     pop = scoring.build_population(inp.people, inp.applications, kind, rules, inp.moment, inp.seekers,
-                                   affinity_setting=inp.affinity)
+                                   history=inp.mentor_history, affinity_setting=inp.affinity)
     index = pop.index
     avoid = {e: parse_ids(a) for e, a in zip(inp.applications["employee_id"], inp.applications.get(
         "avoid_partners", pd.Series([""] * len(inp.applications))).fillna(""))}
@@ -91,7 +94,7 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
         edges_s, edges_p = edges_s[first], edges_p[first]
 
     notes: list[str] = []
-    locked, extra = _locks(inp, pop, relations, rows, cols, capacity, edges_r, edges_c, common, notes)
+    locked, extra = _locks(inp, pop, relations, rows, cols, capacity, edges_r, edges_c, common, notes, per_mentee)
     if extra:
         edges_r = np.concatenate([edges_r, [e[0] for e in extra]]).astype(np.int64)
         edges_c = np.concatenate([edges_c, [e[1] for e in extra]]).astype(np.int64)
@@ -100,7 +103,7 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
 
     problem = MatchingProblem(rows=edges_r, cols=edges_c, score=edges_s.astype(np.float64), n_rows=len(rows),
                               n_cols=len(cols), col_capacity=capacity, locked=np.array(locked, dtype=np.int64),
-                              symmetric=symmetric)
+                              symmetric=symmetric, **_several_mentors(pop, rows, cols, edges_r, edges_c, per_mentee))
     fairness = str(_rule(rules, "fairness", "none"))
     say(f"solving the model: {len(edges_s):,} candidate pairs, fairness {fairness} …")
     started = time.perf_counter()
@@ -157,30 +160,41 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
         timings["certify"] = time.perf_counter() - started
 
     w = scoring.weight_vector(weights)
-    personality = _rule(rules, "personality", "similarity")
     records = []
     for r, c, s, p, is_lock in zip(pair_r, pair_c, pair_s, pair_p, pair_locked):
         mentee, mentor = int(rows[r]), int(cols[c])
-        why = explain.pair_reasons(pop, mentee, mentor, np.asarray(p), w, kind, personality)
+        why = explain.pair_reasons(pop, mentee, mentor, np.asarray(p), w, kind)
         if is_lock:
             why = ["locked by the matching committee", *why][: explain.MAX_REASONS]
         records.append({"mentor_id": pop.ids[mentor], "mentee_id": pop.ids[mentee], "score": round(float(s), 4),
                         "explanation": "; ".join(why) or "best available partner",
                         **{name: round(float(v), 4) for name, v in zip(COMPONENTS, p)}})
     pairs = pd.DataFrame(records, columns=["mentor_id", "mentee_id", "score", "explanation", *COMPONENTS])
+    if per_mentee > 1:
+        pairs = several.explain_own_skills(pairs, pop, explain.MAX_REASONS)
     unmatched = _unmatched(pop, rows, cols, reasons, pairs, inp, relations, symmetric, common)
     stats["objective"] = round(float(pairs["score"].sum()), 6) if len(pairs) else 0.0
     stats["seconds"] = {k_: round(v, 3) for k_, v in timings.items()}
     return MatchResult(pairs=pairs, unmatched=unmatched, notes=notes, stats=stats)
 
 
-def _locks(inp, pop, relations, rows, cols, capacity, edges_r, edges_c, common, notes):
+def _several_mentors(pop, rows, cols, edges_r, edges_c, per_mentee: int) -> dict:
+    """The solver's inputs for several mentors per mentee (none when each mentee has one)."""
+    if per_mentee == 1:
+        return {}
+    return {"row_capacity": np.full(len(rows), per_mentee, dtype=np.int64),
+            "edge_covers": several.edge_covers(pop.wanted, pop.offered, rows[edges_r], cols[edges_c])}
+
+
+def _locks(inp, pop, relations, rows, cols, capacity, edges_r, edges_c, common, notes, per_mentee=1):
     """Edge indices of honoured committee locks (adding the pair if pruning dropped it); the rest
-    become notes naming the rule they would break."""
+    become notes naming the rule they would break. With several mentors per mentee, up to that many
+    locks per mentee, each mentor covering a wanted skill the mentee's other locked mentors do not."""
     row_pos = {int(p): i for i, p in enumerate(rows)}
     col_pos = {int(p): i for i, p in enumerate(cols)}
     existing = {(int(r), int(c)): e for e, (r, c) in enumerate(zip(edges_r, edges_c))}
     locked, extra, taken, load = [], [], set(), {}
+    held: dict[int, list[set[int]]] = {}  # mentee row -> skills covered by each of its locked mentors
     index = pop.index
     for mentor, mentee in inp.locked_pairs:
         label = f"lock {mentor}:{mentee}"
@@ -211,7 +225,17 @@ def _locks(inp, pop, relations, rows, cols, capacity, edges_r, edges_c, common, 
         if broken:
             notes.append(f"{label} not applied: it breaks the {broken[0]}")
             continue
-        taken |= {r, c} if inp.program_type == "symbiotic" else {r}
+        if per_mentee > 1:
+            mine = set(np.flatnonzero((pop.wanted[a] > 0) & (pop.offered[b] > 0)).tolist())
+            if not several.each_adds_a_skill([*held.get(r, []), mine]):
+                notes.append(f"{label} not applied: with the mentee's other locked mentors, not every mentor would "
+                             "cover a wanted skill the others do not (each mentor must add a skill)")
+                continue
+            held.setdefault(r, []).append(mine)
+            if len(held[r]) >= per_mentee:
+                taken.add(r)
+        else:
+            taken |= {r, c} if inp.program_type == "symbiotic" else {r}
         load[c] = load.get(c, 0) + 1
         if (r, c) in existing:
             locked.append(existing[(r, c)])
@@ -236,16 +260,24 @@ def _unmatched(pop, rows, cols, reasons, pairs, inp, relations, symmetric, commo
         idle = [i for i, c in enumerate(cols) if pop.ids[c] not in in_pairs and pop.ids[c] not in fixed
                 and pop.ids[c] not in listed]
         if idle:
+            fitting = np.zeros(len(idle), dtype=np.int64)  # level and relationship rules only
             allowed = np.zeros(len(idle), dtype=np.int64)
             teaching = np.zeros(len(idle), dtype=np.int64)
             kept_out = np.zeros(len(idle), dtype=bool)  # fits someone but for the hard affinity rule
             for block in scoring.scored_blocks(pop, relations, rows, cols[idle], **common):
-                ok = block.rules.allowed
+                fits = block.rules.basic & block.rules.level & block.rules.relation
+                if block.rules.placement is not None:
+                    fits = fits & block.rules.placement
+                ok = fits & block.rules.teaches
+                if block.rules.affinity is not None:
+                    kept_out |= ok.any(axis=0)  # allowed by every other rule
+                    ok = ok & block.rules.affinity
+                fitting += fits.sum(axis=0)
                 allowed += ok.sum(axis=0)
                 teaching += (ok & (scoring.skill_overlap(pop, block.people, cols[idle]) > 0)).sum(axis=0)
-                if block.rules.affinity is not None:
-                    kept_out |= replace(block.rules, affinity=None).allowed.any(axis=0)
+            # fits someone but for the hard affinity rule: the neutral wording (the preference stays private);
+            # a mentor the skills rule alone left idle (reverse, several mentors) is told it is the skills
             out += [(pop.ids[cols[i]], "mentor", affinity.COMMITTEE_UNMATCHED if k and not a
-                     else explain.idle_mentor_reason(int(a), int(t)))
-                    for i, a, t, k in zip(idle, allowed, teaching, kept_out)]
+                     else explain.idle_mentor_reason(int(a or f), int(t)))
+                    for i, f, a, t, k in zip(idle, fitting, allowed, teaching, kept_out)]
     return pd.DataFrame(out, columns=["employee_id", "role", "reason"])

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from mentorflow.matching import affinity
+from mentorflow.matching import affinity, mutual
+from mentorflow.matching import personality as persona
 from mentorflow.matching.inputs import COMPONENTS
-from mentorflow.matching.scoring import TRAITS, BlockRules, PairRules, Population
+from mentorflow.matching.scoring import BlockRules, PairRules, Population
+from mentorflow.matching.vocabulary import skill_facts
 
 MAX_REASONS = 3
 
 
-def _skills(pop: Population, wanter: int, offerer: int, who: tuple[str, str]) -> list[tuple[float, str, str]]:
-    """(coverage, skill, sentence) for every wanted skill the offerer offers, best covered first."""
-    out = []
-    for s in np.flatnonzero((pop.wanted[wanter] > 0) & (pop.offered[offerer] > 0)):
-        want, have, name = int(pop.wanted[wanter, s]), int(pop.offered[offerer, s]), pop.skill_names[s]
-        out.append((min(1.0, have / want), name, f"{who[0]} offers {name} at {have}, {who[1]} wants it at {want}"))
-    return sorted(out, key=lambda t: -t[0])
+def _skills(pop: Population, wanter: int, offerer: int, who: tuple[str, str]) -> list[tuple[float, str, str, bool]]:
+    """(coverage, skill, sentence, related) for every wanted skill the offerer earns credit for, best covered first: the
+    skill itself or a synonym in both people's words, or a related skill for partial credit
+    (:func:`mentorflow.matching.vocabulary.skill_facts`); a related skill's "skill" reads "storytelling for
+    public speaking"."""
+    return [(f.cover, f"{f.related_to} for {f.skill}" if f.related_to else f.skill, f.sentence, bool(f.related_to))
+            for f in skill_facts(pop.skills, wanter, offerer, who)]
 
 
 def _shared_terms(pop: Population, a: int, b: int, top: int = 2) -> list[str]:
@@ -41,7 +43,7 @@ def _shared_terms(pop: Population, a: int, b: int, top: int = 2) -> list[str]:
 
 
 def pair_reasons(pop: Population, row: int, col: int, parts: np.ndarray, weights: np.ndarray,
-                 program_type: str, personality: str = "similarity") -> list[str]:
+                 program_type: str) -> list[str]:
     """Up to three reasons, strongest first, each naming a real score component and its facts."""
     symmetric = program_type == "symbiotic"
     roles = ("a partner", "the other") if symmetric else ("mentor", "mentee")
@@ -50,11 +52,13 @@ def pair_reasons(pop: Population, row: int, col: int, parts: np.ndarray, weights
     contribution = dict(zip(COMPONENTS, (parts * weights).tolist()))
     if value["skills"] > 0:
         facts = _skills(pop, row, col, roles)
-        back = _skills(pop, col, row, roles) if symmetric else []
-        if facts and back:  # symbiotic: both partners teach
-            said.append((contribution["skills"], f"each teaches the other: {facts[0][1]} one way, {back[0][1]} the other"))
-        elif facts:
-            also = f" (also covers {', '.join(n for _, n, _ in facts[1:3])})" if len(facts) > 1 else ""
+        swap = mutual.exchange(pop.wanted, pop.offered, col, row) if symmetric else None
+        if swap:  # symbiotic: the two different skills of the exchange (the hard rule's own choice)
+            forth, back = pop.skill_names[swap[0]], pop.skill_names[swap[1]]
+            said.append((contribution["skills"], f"each teaches the other: {forth} one way, {back} the other"))
+        elif facts and not symmetric:
+            direct = [n for _, n, _, related in facts[1:] if not related][:2]  # a related skill only partly covers
+            also = f" (also covers {', '.join(direct)})" if direct else ""
             said.append((contribution["skills"], facts[0][2] + also))
     if value["goals"] > 0.05:
         terms = _shared_terms(pop, row, col)
@@ -66,14 +70,8 @@ def pair_reasons(pop: Population, row: int, col: int, parts: np.ndarray, weights
             rank = pop.ranked[a, b]
             if rank:
                 said.append((contribution["preferences"], f"{who} ranked this partner as choice #{round(1 / rank)}"))
-    if value["personality"] >= 0.6:
-        gaps = np.abs(pop.big5[row] - pop.big5[col])
-        if personality == "complement":
-            said.append((contribution["personality"],
-                         f"complementary personalities (most different on {TRAITS[int(gaps.argmax())]})"))
-        else:
-            close = [TRAITS[i] for i in np.argsort(gaps)[:2]]
-            said.append((contribution["personality"], f"similar personalities (closest on {close[0]} and {close[1]})"))
+    if value["personality"] > 0 and (said_of_personality := persona.reason(pop.traits, row, col, symmetric)):
+        said.append((contribution["personality"], said_of_personality))
     if value["availability"] >= 0.5:
         if pop.tz_offset[row] == pop.tz_offset[col]:
             where = "same timezone"
@@ -120,7 +118,9 @@ def unmatched_reason(pop: Population, person: int, rules: BlockRules, row: int, 
     step = step & rules.teaches[row]
     if not step.any():
         if program_type == "symbiotic":
-            return "no eligible partner both offers what they want and wants what they offer"
+            return ("no eligible partner makes a real exchange with them: each partner must teach the other a "
+                    "wanted skill the other does not already have at that level, and two different skills "
+                    "(swapping the same skill is not an exchange)")
         return f"no eligible mentor offers {', '.join(wanted) or 'the wanted skills'}"
     if rules.affinity is not None:  # the committee reads this: never which preference, never the network
         step = step & rules.affinity[row]

@@ -49,3 +49,15 @@ def placement_words(rules) -> str:
     if gap_limit is not None:
         said.append(f"more than {gap_limit} level(s) apart")
     return " or ".join(said)
+
+
+def placement_problem(rules, levels: tuple[float, float], departments: tuple[str, str]) -> str | None:
+    """What one pair breaks of the placement rules (None: nothing), for the matches gate, which checks
+    the proposal against the same rules as :func:`placement_mask` from the two people's roster rows."""
+    gap_limit = max_level_gap(rules)
+    if gap_limit is not None and abs(levels[0] - levels[1]) > gap_limit:
+        return f"the partners' levels are {abs(levels[0] - levels[1]):g} apart, at most {gap_limit} (max_level_gap)"
+    first, second = (str(d or "").strip() for d in departments)
+    if forbid_same_department(rules) and first and first == second:
+        return "both partners are in the same department (forbid_same_department)"
+    return None

@@ -7,7 +7,8 @@ weighted mean of six components in [0, 1]:
 - ``skills``: how far the mentor's offered levels cover what the mentee wants (per wanted
   skill ``min(1, offered / wanted)``, averaged over the wanted skills);
 - ``goals``: TF-IDF cosine similarity of goals and motivation texts;
-- ``personality``: Big Five from the TIPI answers, similarity (or complement) of the profiles;
+- ``personality``: Big Five from the TIPI answers, calibrated per trait, with the traits people asked for
+  and experience for first-time mentees (:mod:`.personality`);
 - ``preferences``: 1/rank when either lists the other in ``preferred_partners``;
 - ``availability``: monthly hours ratio and overlap of 9-to-5 working days across timezones (offsets
   at the run's moment);
@@ -35,17 +36,17 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from mentorflow.contract.parsing import parse_ids, parse_skills
-from mentorflow.matching import affinity
+from mentorflow.matching import affinity, mutual
+from mentorflow.matching import personality as persona
 from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.matching.inputs import COMPONENTS
 from mentorflow.matching.placement import placement_mask, placement_words
+from mentorflow.matching.vocabulary import SkillMatrices, skill_matrices
 from mentorflow.roster.eligibility import reporting_chain
 
-MAX_SKILL_LEVEL = 5
 DENSE_VOCABULARY = 2048
 WORKDAY_HOURS = 8.0
 TRAITS = ("extraversion", "agreeableness", "conscientiousness", "emotional stability", "openness")
-_TIPI_MAX_DISTANCE = 6.0 * np.sqrt(len(TRAITS))
 # Timezone offsets (daylight saving time) depend on the date: they are taken at the run's moment, or,
 # when a caller has none (tests, benchmarks), at this fixed instant; never at the wall clock's.
 REFERENCE_MOMENT = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
@@ -76,11 +77,14 @@ class Population:
     is_mentee: np.ndarray
     department_code: np.ndarray  # integer codes: comparing strings pair by pair is slow
     location_code: np.ndarray
-    # (n, 5S) blocks per wanted level: 1/|wanted| where wanted == level; and min(1, offered/level)
-    want_by_level: np.ndarray
+    # (n, 5S) blocks per wanted level: 1/|wanted| where wanted == level (sparse); and the cover of a skill
+    # wanted at that level, exact (min(1, offered/level)) or partial through a related skill (matching.vocabulary)
+    want_by_level: sp.csr_matrix
     offer_cover: np.ndarray
     seeks: np.ndarray | None = None  # who looks for a partner (None: everyone); a pair needs one of them
     affinity: affinity.AffinityArrays | None = None  # consented networks and requests (None: not used)
+    skills: SkillMatrices | None = None  # the columns' names, relations and each person's own words (explanations)
+    traits: persona.Profiles | None = None  # trait calibration, asked-for traits, experience
 
     @property
     def index(self) -> dict[str, int]:
@@ -128,31 +132,20 @@ def big_five(apps: pd.DataFrame) -> np.ndarray:
 
 def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str, rules,
                      moment: dt.datetime | None = None, seekers: set[str] | None = None,
-                     affinity_setting=None) -> Population:
+                     history: dict[str, int] | None = None, affinity_setting=None) -> Population:
     """Join applications with roster rows (participants = people with an application); ``moment``: the
     run's moment, at which timezone offsets are taken (None: :data:`REFERENCE_MOMENT`); ``seekers``: who
-    looks for a partner (None: everyone)."""
+    looks for a partner (None: everyone); ``history``: well-rated past pairs per mentor id;
+    ``affinity_setting``: the cohort's ``matching.affinity`` (cohorts.affinity; None: not used)."""
     roster = people.drop_duplicates("employee_id").set_index("employee_id")
     apps = apps[apps["employee_id"].isin(roster.index)].drop_duplicates("employee_id").reset_index(drop=True)
     ids = apps["employee_id"].astype(str).to_numpy()
     n = len(ids)
     row = roster.loc[ids] if n else roster.iloc[:0]
     role = apps["role"].astype(str).str.lower().to_numpy()
-    wanted_maps = [parse_skills(t) for t in _column(apps, "skills_wanted", "").fillna("")]
-    offered_maps = [parse_skills(t) for t in _column(apps, "skills_offered", "").fillna("")]
-    names = sorted({s for m in wanted_maps + offered_maps for s in m})
-    col = {s: j for j, s in enumerate(names)}
-    wanted = np.zeros((n, len(names)), dtype=np.float32)
-    offered = np.zeros((n, len(names)), dtype=np.float32)
-    for i, (w, o) in enumerate(zip(wanted_maps, offered_maps)):
-        for s, lv in w.items():
-            wanted[i, col[s]] = min(max(lv, 1), MAX_SKILL_LEVEL)
-        for s, lv in o.items():
-            offered[i, col[s]] = min(max(lv, 1), MAX_SKILL_LEVEL)
-    n_wanted = np.maximum((wanted > 0).sum(axis=1, keepdims=True), 1)
-    levels = np.arange(1, MAX_SKILL_LEVEL + 1, dtype=np.float32)
-    want_by_level = np.concatenate([(wanted == lv) / n_wanted for lv in levels], axis=1).astype(np.float32)
-    offer_cover = np.concatenate([np.minimum(1.0, offered / lv) for lv in levels], axis=1).astype(np.float32)
+    # skill names mapped to the vocabulary's canonical skills, with related-skill credit (matching.vocabulary)
+    skills = skill_matrices([parse_skills(t) for t in _column(apps, "skills_wanted", "").fillna("")],
+                            [parse_skills(t) for t in _column(apps, "skills_offered", "").fillna("")])
 
     texts = (_column(apps, "goals", "").fillna("").astype(str) + " . "
              + _column(apps, "motivation", "").fillna("").astype(str)).tolist()
@@ -176,6 +169,10 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
     is_mentor = np.isin(role, ["mentor", "both"])
     capacity = np.where(is_mentor, mentor_capacity(_column(apps, "capacity"), program_type, rules).to_numpy(), 1)
     tz_names = row["timezone"].fillna("UTC").astype(str).to_numpy() if n else np.array([], dtype=object)
+    big5 = big_five(apps)
+    traits = persona.profiles(big5, _column(apps, "preferred_traits", "").tolist(),
+                               _column(apps, "prior_experience", "").tolist(), program_type,
+                               getattr(rules, "personality", None), [(history or {}).get(e, 0) for e in ids])
     return Population(
         ids=ids, level=pd.to_numeric(row["level"], errors="coerce").fillna(0).to_numpy(dtype=np.int32),
         department=row["department"].fillna("").astype(str).to_numpy(),
@@ -184,13 +181,14 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
         hours=pd.to_numeric(_column(apps, "hours_per_month"), errors="coerce").to_numpy(dtype=np.float32),
         capacity=capacity.astype(np.int32),
         on_pip=row["on_pip"].fillna(False).astype(bool).to_numpy() if "on_pip" in row else np.zeros(n, bool),
-        skill_names=names, wanted=wanted, offered=offered, text=text, terms=np.asarray(terms), big5=big_five(apps),
+        skill_names=skills.names, wanted=skills.wanted, offered=skills.offered, text=text, terms=np.asarray(terms),
+        big5=big5, skills=skills,
         text_dense=text.toarray() if text.shape[1] <= DENSE_VOCABULARY else None,
         department_code=pd.factorize(row["department"].fillna(""))[0].astype(np.int32) if n else np.zeros(0, np.int32),
         location_code=pd.factorize(row["location"].fillna(""))[0].astype(np.int32) if n else np.zeros(0, np.int32),
         ranked=pref, preference=preference, is_mentor=is_mentor, is_mentee=np.isin(role, ["mentee", "both"]),
-        want_by_level=want_by_level, offer_cover=offer_cover,
-        seeks=None if seekers is None else np.isin(ids, list(seekers)),
+        want_by_level=skills.want_by_level, offer_cover=skills.offer_cover,
+        seeks=None if seekers is None else np.isin(ids, list(seekers)), traits=traits,
         affinity=affinity.population_arrays(apps, affinity_setting),
     )
 
@@ -204,12 +202,13 @@ def skill_cover(pop: Population, wanters: np.ndarray, offerers: np.ndarray) -> n
 
 
 def skill_overlap(pop: Population, wanters: np.ndarray, offerers: np.ndarray) -> np.ndarray:
-    """How many of the wanter's skills the offerer offers at any level."""
-    return (pop.wanted[wanters] > 0).astype(np.float32) @ (pop.offered[offerers] > 0).astype(np.float32).T
+    """How many of the wanter's skills (canonical: a synonym is the same skill) the offerer offers at any level."""
+    return sp.csr_matrix(pop.wanted[wanters] > 0, dtype=np.float32) @ (pop.offered[offerers] > 0).astype(np.float32).T
 
 
-def components(pop: Population, r: np.ndarray, c: np.ndarray, personality: str, symmetric: bool) -> dict[str, np.ndarray]:
-    """The six score components of every (r[i], c[j]) pair, each a (len(r), len(c)) float32 matrix."""
+def components(pop: Population, r: np.ndarray, c: np.ndarray, personality, symmetric: bool) -> dict[str, np.ndarray]:
+    """The six score components of every (r[i], c[j]) pair, each a (len(r), len(c)) float32 matrix;
+    ``personality``: the cohort's ``rules.personality`` or a setting to try instead."""
     skills = skill_cover(pop, r, c)
     if symmetric:  # each teaches the other: both directions count equally
         skills = (skills + skill_cover(pop, c, r).T) / 2
@@ -217,10 +216,7 @@ def components(pop: Population, r: np.ndarray, c: np.ndarray, personality: str, 
         goals = pop.text_dense[r] @ pop.text_dense[c].T
     else:
         goals = np.asarray((pop.text[r] @ pop.text[c].T).todense(), dtype=np.float32)
-    a, b = pop.big5[r], pop.big5[c]
-    sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
-    distance = np.sqrt(np.maximum(sq, 0)) / _TIPI_MAX_DISTANCE
-    personality_score = distance if personality == "complement" else 1 - distance
+    personality_score = persona.component(pop.traits, r, c, symmetric, personality)
     prefs = affinity.preferences(pop.affinity, np.asarray(pop.preference[r][:, c].todense(), dtype=np.float32), r, c)
     hr, hc = pop.hours[r][:, None], pop.hours[c][None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -294,12 +290,13 @@ def level_allowed(pop: Population, r: np.ndarray, c: np.ndarray, program_type: s
     return np.ones(gap.shape, dtype=bool)  # symbiotic: peers of any level
 
 
-def teaches(pop: Population, r: np.ndarray, c: np.ndarray, program_type: str) -> np.ndarray:
-    """Reverse: the junior mentor holds a wanted skill; symbiotic: each holds one the other wants."""
-    if program_type == "reverse":
-        return skill_overlap(pop, r, c) > 0
+def teaches(pop: Population, r: np.ndarray, c: np.ndarray, program_type: str, several: bool = False) -> np.ndarray:
+    """Reverse: the junior mentor holds a wanted skill; symbiotic: a real exchange (:mod:`.mutual`); with
+    several mentors per mentee (``several``) every mentor holds a wanted skill (:mod:`.several`)."""
     if program_type == "symbiotic":
-        return (skill_overlap(pop, r, c) > 0) & (skill_overlap(pop, c, r).T > 0)
+        return mutual.exchange_mask(pop.wanted, pop.offered, r, c)
+    if program_type == "reverse" or several:
+        return skill_overlap(pop, r, c) > 0
     return np.ones((len(r), len(c)), dtype=bool)
 
 
@@ -323,7 +320,7 @@ class BlockRules:
 
 
 def block_rules(pop: Population, relations: PairRules, r: np.ndarray, c: np.ndarray, program_type: str,
-                min_level_gap: int, col_pos: np.ndarray) -> BlockRules:
+                min_level_gap: int, col_pos: np.ndarray, mentors_per_mentee: int = 1) -> BlockRules:
     basic = (r[:, None] != c[None, :]) & ~pop.on_pip[r][:, None] & ~pop.on_pip[c][None, :]
     if pop.seeks is not None:  # every pair gives a seeker a partner (symbiotic: either side may be the one)
         basic &= pop.seeks[r][:, None] | pop.seeks[c][None, :]
@@ -333,7 +330,8 @@ def block_rules(pop: Population, relations: PairRules, r: np.ndarray, c: np.ndar
     hit = (row_pos[relations.rows] >= 0) & (col_pos[relations.cols] >= 0)
     relation[row_pos[relations.rows[hit]], col_pos[relations.cols[hit]]] = False
     return BlockRules(basic, level_allowed(pop, r, c, program_type, min_level_gap), relation,
-                      teaches(pop, r, c, program_type), affinity=affinity.allowed(pop.affinity, r, c))
+                      teaches(pop, r, c, program_type, mentors_per_mentee > 1),
+                      affinity=affinity.allowed(pop.affinity, r, c))
 
 
 # -- candidates ---------------------------------------------------------------------------------
@@ -364,7 +362,8 @@ def score_block(pop: Population, relations: PairRules, r: np.ndarray, col_people
                 start: int, *, program_type: str, rules, w: np.ndarray) -> Block:
     parts = components(pop, r, col_people, rules.personality, program_type == "symbiotic")
     total = sum(w[i] * parts[name] for i, name in enumerate(COMPONENTS))
-    block_rule = block_rules(pop, relations, r, col_people, program_type, rules.min_level_gap, col_pos)
+    block_rule = block_rules(pop, relations, r, col_people, program_type, rules.min_level_gap, col_pos,
+                             getattr(rules, "mentors_per_mentee", 1))
     block_rule.placement = placement_mask(pop, r, col_people, rules)
     block_rule.placement_words = placement_words(rules)
     ok = block_rule.allowed & (total > rules.min_score)

@@ -18,6 +18,7 @@ from mentorflow.matching import fairness
 from mentorflow.reports import affinity_counts
 from mentorflow.reports.disclosure import SUPPRESSED, Problem, publish
 from mentorflow.reports.render import MIN_CELL, histogram, write_report
+from mentorflow.reports.skill_supply import unknown_skill_uses
 from mentorflow.store import Store, applications, matches, people, unmatched
 
 NOT_ELIGIBLE = "not eligible under the cohort's eligibility rules"
@@ -92,8 +93,10 @@ def write_match_report(config, store: Store, round_name: str) -> Path:
     pairs = [m for m in store.rows(matches, cohort_id=config.cohort, round=round_name)
              if m["status"] in ("proposed", "approved", "active")]
     left = store.rows(unmatched, cohort_id=config.cohort, round=round_name)
-    apps = store.rows(applications, cohort_id=config.cohort)
-    roles = {a["employee_id"]: a["role"] for a in apps}
+    app_rows = store.rows(applications, cohort_id=config.cohort)
+    roles = {a["employee_id"]: a["role"] for a in app_rows}
     context = match_report_context(config, round_name, pairs, left, store.frame(people, cohort_id=config.cohort), roles,
-                                   apps)
+                                   app_rows)
+    # for ops: names to add to the skill vocabulary
+    context["unknown_skills"] = unknown_skill_uses(store.frame(applications, cohort_id=config.cohort))
     return write_report(config, f"matches-{round_name}.html", "matches.html", context, store, f"matches-{round_name}")

@@ -5,8 +5,8 @@ Affinity matching (``matching.affinity`` in the cohort YAML) pairs people who as
 of the same network. The network is written only with consent, so the columns are nullable and
 existing rows keep NULL: no network, no request, no consent.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-02
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
