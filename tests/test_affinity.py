@@ -118,6 +118,23 @@ def test_without_consent_the_network_is_never_used():
     assert (off.unmatched["reason"] == unconsented.unmatched["reason"]).all()
 
 
+def test_a_mentor_only_the_hard_rule_leaves_idle_gets_the_neutral_reason_and_other_idle_mentors_theirs():
+    inp = random_instance(5, 40, relations=False, pip=False)
+    paired = propose(inp).pairs
+    mentor = paired["mentor_id"].iloc[0]  # fits someone under every other rule
+    inp.applications["affinity_network"] = np.where(inp.applications["employee_id"] == mentor, "Deaf Staff Network",
+                                                    "Parents at Work")
+    inp.applications["affinity_consent"] = True
+    inp.applications["affinity_match"] = inp.applications["employee_id"] == mentor
+    inp.affinity = Affinity(mode="hard")
+    result = propose(inp)
+    assert mentor not in set(result.pairs["mentor_id"])
+    reasons = result.unmatched.set_index("employee_id")["reason"]
+    assert reasons[mentor] == COMMITTEE_UNMATCHED
+    others = result.unmatched.loc[(result.unmatched["role"] == "mentor") & (result.unmatched["employee_id"] != mentor)]
+    assert len(others) and not (others["reason"] == COMMITTEE_UNMATCHED).any()
+
+
 def test_someone_the_hard_rule_leaves_alone_gets_a_neutral_reason_and_their_own_copy_says_which():
     inp = random_instance(5, 40, relations=False, pip=False)
     mentee = inp.applications.loc[inp.applications["role"] == "mentee", "employee_id"].iloc[0]
