@@ -8,6 +8,7 @@ the audit's groups under the same disclosure rules as the HR report.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import pandas as pd
 from mentorflow.matching import fairness
 from mentorflow.reports.disclosure import SUPPRESSED, Problem, publish
 from mentorflow.reports.render import MIN_CELL, histogram, write_report
-from mentorflow.store import Store, applications, matches, people, unmatched
+from mentorflow.store import Store, applications, match_certificates, matches, people, unmatched
 
 NOT_ELIGIBLE = "not eligible under the cohort's eligibility rules"
 SHOWN = ("full_name", "job_title", "department")  # what the report shows of a person
@@ -62,7 +63,7 @@ def _for_committee(person: dict[str, Any] | None, employee_id: str) -> dict[str,
 
 
 def match_report_context(config, round_name: str, pairs: list[dict], left: list[dict], roster: pd.DataFrame,
-                         roles: dict[str, str]) -> dict[str, Any]:
+                         roles: dict[str, str], certificate: dict | None = None) -> dict[str, Any]:
     """What the proposed-matches report shows, including the fairness audit (groups under 5 suppressed)."""
     everyone = {p["employee_id"]: p for p in roster.to_dict("records")}
     for pair in pairs:
@@ -79,7 +80,18 @@ def match_report_context(config, round_name: str, pairs: list[dict], left: list[
         columns=["mentor_id", "mentee_id", "score"])
     return {"round": round_name, "pairs": sorted(pairs, key=lambda p: -p["score"]), "unmatched": left,
             "histogram": histogram([p["score"] for p in pairs], bins=10, low=0.0, high=1.0),
-            "audit": published_audit(fairness.audit(roster, seekers, frame)), "min_cell": MIN_CELL}
+            "audit": published_audit(fairness.audit(roster, seekers, frame)), "min_cell": MIN_CELL,
+            "certificate": certificate_line(certificate, sum(p["score"] for p in pairs))}
+
+
+def certificate_line(certificate: dict | None, shown_total: float) -> str:
+    """What the report says about pruning: the matcher's certificate, or plainly that there is none."""
+    if certificate is None:
+        return "no pruning certificate was recorded for this round"
+    text = certificate["text"]
+    if certificate.get("computed") and abs(certificate["total"] - shown_total) > 1e-3:
+        text += f" (for the matcher's proposal; the pairs shown total {shown_total:.4f} after the data-quality gate)"
+    return text
 
 
 def write_match_report(config, store: Store, round_name: str) -> Path:
@@ -88,5 +100,8 @@ def write_match_report(config, store: Store, round_name: str) -> Path:
              if m["status"] in ("proposed", "approved", "active")]
     left = store.rows(unmatched, cohort_id=config.cohort, round=round_name)
     roles = {a["employee_id"]: a["role"] for a in store.rows(applications, cohort_id=config.cohort)}
-    context = match_report_context(config, round_name, pairs, left, store.frame(people, cohort_id=config.cohort), roles)
+    stored = store.rows(match_certificates, cohort_id=config.cohort, round=round_name)
+    certificate = json.loads(stored[0]["certificate_json"]) if stored else None
+    context = match_report_context(config, round_name, pairs, left, store.frame(people, cohort_id=config.cohort), roles,
+                                   certificate)
     return write_report(config, f"matches-{round_name}.html", "matches.html", context, store, f"matches-{round_name}")

@@ -18,7 +18,7 @@ from mentorflow.matching import COMPONENTS, MatchInput, MatchResult, committee, 
 from mentorflow.quality import stage_gates
 from mentorflow.reports import matches as match_reports
 from mentorflow.stages.common import CohortRun
-from mentorflow.store import Store, applications, matches, people, unmatched
+from mentorflow.store import Store, applications, match_certificates, matches, people, unmatched
 
 PAIRED_BEFORE = ("active", "ended", "completed")
 
@@ -131,6 +131,11 @@ def write_proposal(conn: sa.Connection, run: CohortRun, round_name: str, result:
         conn.execute(matches.insert(), pairs)
     if left:
         conn.execute(unmatched.insert(), left)
+    conn.execute(match_certificates.delete().where(match_certificates.c.cohort_id == run.cohort,
+                                                   match_certificates.c.round == round_name))
+    if "certificate" in result.stats:  # the committee report shows what pruning could have cost
+        conn.execute(match_certificates.insert(), [{"cohort_id": run.cohort, "round": round_name, "created_at": run.moment,
+                                                    "certificate_json": json.dumps(result.stats["certificate"])}])
 
 
 def committee_summary(config: CohortConfig, store: Store, round_name: str = "initial", notes: list[str] = ()) -> str:
