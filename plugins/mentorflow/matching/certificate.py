@@ -12,8 +12,8 @@ LP's dual bounds the unpruned optimum (weak duality), so:
    By LP duality its cost B is the best b-matching of the positive reduced costs, an LP over those
    pairs only (each row's :data:`PRICED_PER_ROW` largest; the rest of a row is covered by δ_r alone).
 
-Then ``unpruned optimum ≤ Σu + Σ cap·v − λK + Σ_locks (w_e − u_r − v_c) + B`` (a committee lock's dual
-is free, so it absorbs its pair). When no pruned pair has a positive reduced cost, B = 0 and pruning
+Then ``unpruned optimum ≤ Σu + Σ cap·v − λK + Σ_locks (w_e − u_r − v_c + λ) + B`` (a committee lock's
+dual is free, so it absorbs its pair's reduced cost). When no pruned pair has a positive reduced cost, B = 0 and pruning
 provably lost nothing.
 
 What is bounded, per ``rules.fairness`` (K: pairs of the proposal, τ: its lowest unlocked score):
@@ -219,7 +219,7 @@ def _dual(p: MatchingProblem, stage: _Stage) -> _Priced | str:
     locked = p.locked
     weight = np.ones(len(locked)) if stage.count else p.score[locked]
     base = (u.sum() + (0.0 if p.symmetric else float(p.col_capacity @ v)) - cover * (stage.min_matched or 0)
-            + float((weight - u[p.rows[locked]] - v[p.cols[locked]]).sum()))
+            + float((weight - u[p.rows[locked]] - v[p.cols[locked]] + cover).sum()))
     return _Priced(float(base), u, v, cover, [], [], [], [], np.zeros(p.n_rows))
 
 
