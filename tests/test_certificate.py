@@ -16,7 +16,7 @@ from mentorflow.cohorts.config import MatchingRules
 from mentorflow.demo.synthetic import generate_applications, generate_roster, write_population
 from mentorflow.matching import MatchInput, certificate, propose
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "derandomize": True}
 EVERY_PAIR = 500  # top_k that keeps every column of these cohorts: the unpruned reference
 
 
@@ -126,7 +126,7 @@ def test_whatif_prints_it_and_the_committee_report_shows_it(cohorts_dir, tmp_pat
     assert text.startswith("pruning lost at most") and "the lowest score" in text
     html = (out / "reports" / "cert-cohort" / "matches-initial.html").read_text()
     assert "Pruning certificate" in html
-    shown = re.search(r'<p id="certificate">(.*?)</p>', html, re.S).group(1)
+    shown = re.search(r'<p id="certificate">(.*?)</p>', html, re.DOTALL).group(1)
     assert shown.startswith("pruning lost at most") and text.split(";")[0] in shown
 
 

@@ -68,16 +68,16 @@ class Certificate:
 
     @property
     def share(self) -> float | None:
-        if self.lost_at_most is None:
-            return None
-        return self.lost_at_most / self.total if self.total > 0 else (0.0 if self.lost_at_most <= _EPS else math.inf)
+        if self.lost_at_most is None or (self.total <= 0 and self.lost_at_most > _EPS):
+            return None  # no share of nothing
+        return self.lost_at_most / self.total if self.total > 0 else 0.0
 
     def sentence(self) -> str:
         """One line for the committee and the what-if output."""
         if not self.computed:
             return f"no pruning certificate for fairness mode {self.fairness}: {self.why_not}"
         share = self.share
-        percent = "n/a" if share is None or math.isinf(share) else f"{100 * share:.2f}%"
+        percent = "no pairs proposed" if share is None else f"{100 * share:.2f}%"
         parts = [f"pruning lost at most {self.lost_at_most:.4f} of a total {self.total:.4f} ({percent})"]
         if self.more_pairs_at_most is not None:
             parts.append("no pair that pruning dropped could have matched anyone more" if self.more_pairs_at_most == 0
