@@ -151,3 +151,15 @@ def test_bound_on_a_dense_matrix_covers_every_random_instance():
         optimum = twin[r, c].sum()
         assert cert.upper_bound >= optimum - 1e-6
         assert cert.upper_bound <= 1.05 * optimum  # two pricing rounds from k = 1 come close to it
+
+
+def test_report_line_says_when_there_is_none_or_the_gate_changed_the_pairs():
+    from mentorflow.reports.matches import certificate_line
+
+    assert certificate_line(None, 1.0) == "no pruning certificate was recorded for this round"
+    cert = certificate.Certificate("none", True, total=10.0, upper_bound=10.5, lost_at_most=0.5).as_dict()
+    assert certificate_line(cert, 10.0) == "pruning lost at most 0.5000 of a total 10.0000 (5.00%)"
+    assert certificate_line(cert, 9.2).endswith("(for the matcher's proposal; the pairs shown total 9.2000 after "
+                                                "the data-quality gate)")
+    off = certificate.not_computed("maxmin", "not asked for (rules.certify: never)").as_dict()
+    assert certificate_line(off, 3.0) == "no pruning certificate for fairness mode maxmin: not asked for (rules.certify: never)"
