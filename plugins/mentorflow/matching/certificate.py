@@ -42,7 +42,8 @@ import numpy as np
 from mentorflow.matching.solver import MatchingProblem, solve_relaxation
 
 PRICED_PER_ROW = 8  # positive reduced costs per row that enter the repair LP one by one
-ROUNDS = 2  # pricing rounds: the second re-solves with the first round's priced pairs added (column generation)
+ROUNDS = 3  # pricing rounds at most: each re-solves with the pairs the last one priced in (column generation)
+SETTLED = 1e-4  # stop early once a round improves no bound by more than this share of the total (at least 1e-4)
 AUTO_PAIRS = 2_000_000  # rules.certify: auto certifies up to this many scored pairs (rows × columns)
 SETTINGS = ("auto", "always", "never")
 _EPS = 1e-6
@@ -164,6 +165,7 @@ def certify(problem: MatchingProblem, pairs: tuple[np.ndarray, np.ndarray, np.nd
                 return not_computed(fairness, got)
             priced[name] = got
         _price(p, stages, priced, blocks)
+        before = dict(bound)
         for name in stages:
             extra = _repair(p, priced[name])
             if isinstance(extra, str):
@@ -172,6 +174,8 @@ def certify(problem: MatchingProblem, pairs: tuple[np.ndarray, np.ndarray, np.nd
         found = [g for g in priced.values() if g.rows]
         if all(b - priced[n].base <= _EPS for n, b in bound.items()) or not found:
             break  # nothing left to price in: the bound is the pruned LP's own value
+        if all(before[n] - b <= SETTLED * max(1.0, total) for n, b in bound.items()):
+            break  # settled: another round would cost an LP per stage for next to nothing
         p = _with_pairs(p, *(np.concatenate([np.concatenate(getattr(g, f)) for g in found])
                              for f in ("rows", "cols", "score")))
     more = max(0, math.floor(bound["count"] + _EPS) - k) if "count" in bound else None
