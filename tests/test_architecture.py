@@ -51,7 +51,8 @@ _BELOW_1 = frozenset({
     "errors", "settings", "contract", "privacy",
 })
 _BELOW_2 = _BELOW_1 | {"cohorts", "store"}
-_BELOW_3 = _BELOW_2 | {"roster", "matching", "outcomes", "messaging", "forms", "quality", "reports", "personal_data"}
+_BELOW_3 = _BELOW_2 | {"roster", "matching", "outcomes", "messaging", "forms", "quality", "reports", "personal_data",
+                       "imports"}
 _BELOW_4 = _BELOW_3 | {"stages"}
 _BELOW_5 = _BELOW_4 | {"orchestration"}
 
@@ -79,6 +80,7 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
         "matching",  # match-stage suites check the proposed matches against the MatchInput
     },
     "personal_data": _BELOW_2,
+    "imports": _BELOW_2,
     "reports": _BELOW_2 | {
         "outcomes",  # the HR report includes the learned weight suggestion
         "matching",  # fairness audit of the proposed matches

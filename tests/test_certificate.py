@@ -52,6 +52,25 @@ def test_the_bound_holds_against_the_unpruned_optimum(seed, n, kind, fair, top_k
         assert free["score"].min() <= cert["floor"] + 1e-3  # nobody can raise the lowest score
 
 
+@settings(max_examples=15, **SETTINGS)
+@given(seed=st.integers(0, 10_000), n=st.integers(8, 36), kind=st.sampled_from(["traditional", "reverse"]),
+       fair=st.sampled_from(["none", "cover", "maxmin"]), per=st.sampled_from([2, 3]), top_k=st.sampled_from([1, 2, 3]))
+def test_the_bound_holds_with_several_mentors_per_mentee(seed, n, kind, fair, per, top_k):
+    rules = lambda k: MatchingRules(fairness=fair, top_k=k, mentors_per_mentee=per)  # noqa: E731
+    inp = random_instance(seed, n, kind, rules=rules(EVERY_PAIR))
+    exact = propose(inp, certify=False)
+    inp.rules = rules(top_k)
+    pruned = propose(inp, certify=True)
+    cert = pruned.stats["certificate"]
+    assert cert["computed"], cert["text"]
+    assert cert["upper_bound"] + 1e-3 >= exact.pairs["score"].sum()
+    # the rule is left out of the LPs; when top_k kept every mentor there was nothing to bound
+    pruning = pruned.stats["top_k"] < pruned.stats["cols"]
+    assert cert["own_skills_relaxed"] == pruning == ("each mentor adds a skill" in cert["text"])
+    if fair != "none":
+        assert cert["more_pairs_at_most"] >= len(exact.pairs) - len(pruned.pairs)
+
+
 def _generated(n: int, seed: int) -> tuple:
     roster = generate_roster(n, seed)
     roster["on_pip"] = roster["on_pip"].eq("true")

@@ -95,14 +95,17 @@ CREATE TABLE matches (
 	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	ended_at TIMESTAMP WITH TIME ZONE, 
 	end_reason VARCHAR(200), 
+	mentor_slot INTEGER DEFAULT 1 NOT NULL, 
 	PRIMARY KEY (match_id)
 );
 
 CREATE INDEX ix_matches_cohort_id ON matches (cohort_id);
 
-CREATE UNIQUE INDEX uq_matches_live_mentee ON matches (cohort_id, round, mentee_id) WHERE status IN ('proposed', 'approved', 'active');
+CREATE UNIQUE INDEX uq_matches_live_mentee_slot ON matches (cohort_id, round, mentee_id, mentor_slot) WHERE status IN ('proposed', 'approved', 'active');
 
 COMMENT ON COLUMN matches.components_json IS 'score components (0..1) behind the score';
+
+COMMENT ON COLUMN matches.mentor_slot IS 'which of the mentee''s mentors in the round: 1, or up to matching.rules.mentors_per_mentee';
 
 CREATE TABLE pair_health (
 	cohort_id VARCHAR(64) NOT NULL, 

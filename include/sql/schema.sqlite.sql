@@ -87,12 +87,13 @@ CREATE TABLE matches (
 	created_at DATETIME NOT NULL, 
 	ended_at DATETIME, 
 	end_reason VARCHAR(200), 
+	mentor_slot INTEGER DEFAULT 1 NOT NULL, 
 	PRIMARY KEY (match_id)
 );
 
 CREATE INDEX ix_matches_cohort_id ON matches (cohort_id);
 
-CREATE UNIQUE INDEX uq_matches_live_mentee ON matches (cohort_id, round, mentee_id) WHERE status IN ('proposed', 'approved', 'active');
+CREATE UNIQUE INDEX uq_matches_live_mentee_slot ON matches (cohort_id, round, mentee_id, mentor_slot) WHERE status IN ('proposed', 'approved', 'active');
 
 CREATE TABLE pair_health (
 	cohort_id VARCHAR(64) NOT NULL, 

@@ -7,6 +7,7 @@
     mentorflow generate --people 1000 --out data/ [--seed 7] [--type traditional]
     mentorflow db upgrade [--url URL] | current [--url URL] | ddl [--write]
     mentorflow demo [--people 300]
+    mentorflow import mentor-match MENTORS.csv MENTEES.csv --out DIR [--grades FILE] [--timezone Europe/London]
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mentorflow import settings
 from mentorflow.cli import cohorts as cli_cohorts
 from mentorflow.cli import emails as cli_email
 from mentorflow.cli import forms as cli_forms
+from mentorflow.cli import imports as cli_imports
 from mentorflow.cli import person as cli_person
 from mentorflow.cli import quarantine as cli_quality
 from mentorflow.cli import whatif as cli_match
@@ -124,6 +126,7 @@ def parser() -> argparse.ArgumentParser:
     cli_person.register(sub)
     cli_match.register(sub)
     cli_quality.register(sub)
+    cli_imports.register(sub)
     return p
 
 

@@ -44,6 +44,20 @@ Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT)]
 Level = Annotated[int, Field(ge=0, le=MAX_LEVEL)]
 
 
+MENTORS_PER_MENTEE = ("traditional and reverse: up to this many mentors per mentee (1 to 3), each covering a "
+                      "wanted skill none of the mentee's other mentors covers")
+
+
+def mentors_per_mentee_fits(config: Any, several: int, program_type: str) -> Any:
+    """``config`` when ``matching.rules.mentors_per_mentee`` suits the program type, else a ValueError: symbiotic
+    and group programs pair each person once."""
+    if several > 1 and program_type in ("symbiotic", "group"):
+        raise ValueError(f"matching.rules.mentors_per_mentee is {several}, but a {program_type} program pairs each "
+                         "person once (symbiotic: one partner each; group: one mentor per group): several mentors "
+                         "per mentee are for traditional and reverse programs; set it to 1")
+    return config
+
+
 def show(value: str, limit: int = 40) -> str:
     """A setting's text value for a message, cut short."""
     return repr(value if len(value) <= limit else value[:limit] + "…")

@@ -7,6 +7,9 @@ the other cohorts from loading (see :func:`load_cohorts`).
 Every setting has a sane range (:mod:`mentorflow.cohorts.bounds`, documented in README's cohort
 file section): the calendar's dates, durations and cadence are bounded so that no cohort can make
 the DAG file hang or overflow, however wrong its file is.
+
+Longer than 300 lines because every section of the cohort file is one model here, next to its ranges
+and cross-field checks: the whole schema of the YAML reads in one place.
 """
 
 from __future__ import annotations
@@ -112,6 +115,9 @@ class MatchingRules(_Strict):
     group_size: int = Field(4, ge=2, le=20, description="mentees per mentor in group programs")
     min_level_gap: int = Field(1, ge=0, le=bounds.MAX_LEVEL,
                                description="traditional: mentor at least this many levels above")
+    max_level_gap: int | None = Field(None, ge=0, le=bounds.MAX_LEVEL,
+                                      description="the two levels differ by at most this many (None: no limit)")
+    forbid_same_department: bool = Field(False, description="never pair two people of the same department")
     forbid_reporting_line: bool = True
     forbid_repeat_pairs: bool = True
     min_score: float = Field(0.0, ge=0, le=1, description="pairs scoring below this are never proposed")
@@ -120,6 +126,13 @@ class MatchingRules(_Strict):
     top_k: int = Field(15, ge=1, le=500, description="candidate partners kept per mentee before solving")
     certify: Literal["auto", "always", "never"] = Field(
         "auto", description="bound what top_k pruning cost (auto: when the cohort is small enough; docs/matching.md)")
+    mentors_per_mentee: int = Field(1, ge=1, le=3, description=bounds.MENTORS_PER_MENTEE)
+
+    @model_validator(mode="after")
+    def _gaps(self) -> MatchingRules:
+        if self.max_level_gap is not None and self.max_level_gap < self.min_level_gap:
+            raise ValueError(f"max_level_gap ({self.max_level_gap}) is below min_level_gap ({self.min_level_gap})")
+        return self
 
 
 class Matching(_Strict):
@@ -261,6 +274,10 @@ class CohortConfig(_Strict):
                                 "comments and the outbox are purged; aggregates and reports stay")
 
     source_path: Path | None = Field(None, exclude=True, description="set by the loader")
+
+    @model_validator(mode="after")
+    def _several_mentors(self) -> CohortConfig:
+        return bounds.mentors_per_mentee_fits(self, self.matching.rules.mentors_per_mentee, self.program_type.value)
 
     @field_validator("cohort")
     @classmethod

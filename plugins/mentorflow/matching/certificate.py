@@ -1,5 +1,8 @@
 """What top-k pruning could have cost: a certificate from LP duality, for every fairness mode.
 
+Longer than 300 lines because the bound is one argument in four steps (duals, one pricing pass, the
+repair LP, the rounds) over the same arrays, with the per-mode stages and the sentence that states it.
+
 The solver sees only each mentee's best ``top_k`` partners. Any feasible solution of the *unpruned*
 LP's dual bounds the unpruned optimum (weak duality), so:
 
@@ -27,7 +30,10 @@ What is bounded, per ``rules.fairness`` (K: pairs of the proposal, τ: its lowes
 
 Bipartite models are totally unimodular, so their LP relaxation is the integer optimum and the bound is
 tight; a symbiotic (non-bipartite) cohort's relaxation may be higher than its integer optimum, so its
-bound is valid but may include that integrality gap, and the sentence says so.
+bound is valid but may include that integrality gap, and the sentence says so. With several mentors per
+mentee (``row_capacity``: mentee_r ≤ N, x ≤ 1) the bounds x ≤ 1 get duals of their own, which the repair
+pays per pair; the own-skill constraints are left out of every LP here (fewer constraints, a higher
+optimum: still an upper bound, possibly looser), and the sentence says that too.
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ class Certificate:
     floor: float | None = None  # maxmin: the proposal's lowest unlocked score
     floor_certified: bool | None = None  # maxmin: no unpruned assignment of as many pairs has a higher one
     relaxation_gap: bool = False  # symbiotic: the bound may include the LP's integrality gap
+    own_skills_relaxed: bool = False  # several mentors per mentee: the own-skill rule is not in the bound
     why_not: str = ""
     seconds: float = 0.0
 
@@ -89,6 +96,9 @@ class Certificate:
                          f"the lowest score {self.floor:.4f} is not certified: an unpruned assignment might raise it")
         if self.relaxation_gap:
             parts.append("symbiotic cohort: the bound comes from the LP relaxation and may include its integrality gap")
+        if self.own_skills_relaxed:
+            parts.append("several mentors per mentee: the bound leaves out the rule that each mentor adds a skill, "
+                         "so it may be looser")
         return "; ".join(parts)
 
     def as_dict(self) -> dict:
@@ -182,6 +192,7 @@ def certify(problem: MatchingProblem, pairs: tuple[np.ndarray, np.ndarray, np.nd
     floor_ok = math.floor(bound["higher_floor"] + _EPS) < k if "higher_floor" in bound else None
     upper = bound["score_floor"] if more == 0 and floor_ok else bound["score"]
     return Certificate(fairness, True, total, upper, max(0.0, upper - total), more, floor, floor_ok, symmetric,
+                       own_skills_relaxed=getattr(problem, "edge_covers", None) is not None,
                        seconds=time.perf_counter() - started)
 
 
@@ -194,10 +205,14 @@ def _with_pairs(p: MatchingProblem, pr, pc, ps) -> MatchingProblem:
     for i, pair in enumerate(zip(pr.tolist(), pc.tolist())):  # the proposal's and the priced pairs: few
         new[i] = pair not in known
         known.add(pair)
-    return MatchingProblem(
+    return MatchingProblem(  # without the own-skill constraints (edge_covers): a relaxation, see the docstring
         rows=np.concatenate([p.rows, pr[new]]).astype(np.int64), cols=np.concatenate([p.cols, pc[new]]).astype(np.int64),
         score=np.concatenate([p.score, ps[new]]).astype(np.float64), n_rows=p.n_rows, n_cols=p.n_cols,
-        col_capacity=p.col_capacity, locked=p.locked, symmetric=p.symmetric)
+        col_capacity=p.col_capacity, locked=p.locked, symmetric=p.symmetric, row_capacity=p.row_capacity)
+
+
+def _row_bounds(p: MatchingProblem) -> np.ndarray:
+    return np.ones(p.n_rows) if p.row_capacity is None else np.asarray(p.row_capacity, dtype=np.float64)
 
 
 def _kept(p: MatchingProblem, stage: _Stage) -> np.ndarray:
@@ -222,7 +237,7 @@ def _dual(p: MatchingProblem, stage: _Stage) -> _Priced | str:
         v = u
     locked = p.locked
     weight = np.ones(len(locked)) if stage.count else p.score[locked]
-    base = (u.sum() + (0.0 if p.symmetric else float(p.col_capacity @ v)) - cover * (stage.min_matched or 0)
+    base = (float(_row_bounds(p) @ u) + (0.0 if p.symmetric else float(p.col_capacity @ v)) - cover * (stage.min_matched or 0)
             + float((weight - u[p.rows[locked]] - v[p.cols[locked]] + cover).sum()))
     return _Priced(float(base), u, v, cover, [], [], [], [], np.zeros(p.n_rows))
 
@@ -284,6 +299,14 @@ def _repair(p: MatchingProblem, got: _Priced) -> float | str:
     if len(cost) == 0 and len(rest) == 0:
         return 0.0
     n = p.n_rows
+    if p.row_capacity is not None:  # x ≤ 1 per pair: a row's remainder is paid on each of its N places
+        outside = float(_row_bounds(p)[rest] @ got.rest[rest])
+        if len(cost) == 0:
+            return outside
+        model = MatchingProblem(rows=rows, cols=cols, score=cost, n_rows=n, n_cols=p.n_cols,
+                                col_capacity=p.col_capacity, row_capacity=p.row_capacity)
+        rel = solve_relaxation(model, np.arange(len(cost)))
+        return rel.value + outside if rel.status == "Optimal" else f"the LP that repairs the duals did not solve ({rel.status})"
     if p.symmetric:  # dummy person n + r takes row r's remainder
         model = MatchingProblem(rows=np.concatenate([rows, rest]), cols=np.concatenate([cols, n + rest]),
                                 score=np.concatenate([cost, got.rest[rest]]), n_rows=2 * n, n_cols=2 * n,

@@ -18,7 +18,7 @@ import pandas as pd
 
 from mentorflow.cohorts.config import Weights
 from mentorflow.contract.parsing import parse_ids
-from mentorflow.matching import certificate, explain, scoring
+from mentorflow.matching import certificate, explain, scoring, several
 from mentorflow.matching.inputs import COMPONENTS, DEFAULT_TOP_K, MatchInput, MatchResult
 from mentorflow.matching.solver import MatchingProblem, solve
 
@@ -41,6 +41,10 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     rules, kind = inp.rules, inp.program_type
     weights = inp.weights or _default_weights()
     symmetric = kind == "symbiotic"
+    per_mentee = int(_rule(rules, "mentors_per_mentee", 1))
+    if per_mentee > 1 and kind in ("symbiotic", "group"):
+        raise ValueError(f"mentors_per_mentee {per_mentee}: a {kind} program pairs each person once; several "
+                         "mentors per mentee are for traditional and reverse programs")
     pop = scoring.build_population(inp.people, inp.applications, kind, rules, inp.moment, inp.seekers)
     index = pop.index
     avoid = {e: parse_ids(a) for e, a in zip(inp.applications["employee_id"], inp.applications.get(
@@ -90,7 +94,7 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
         edges_s, edges_p = edges_s[first], edges_p[first]
 
     notes: list[str] = []
-    locked, extra = _locks(inp, pop, relations, rows, cols, capacity, edges_r, edges_c, common, notes)
+    locked, extra = _locks(inp, pop, relations, rows, cols, capacity, edges_r, edges_c, common, notes, per_mentee)
     if extra:
         edges_r = np.concatenate([edges_r, [e[0] for e in extra]]).astype(np.int64)
         edges_c = np.concatenate([edges_c, [e[1] for e in extra]]).astype(np.int64)
@@ -99,7 +103,7 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
 
     problem = MatchingProblem(rows=edges_r, cols=edges_c, score=edges_s.astype(np.float64), n_rows=len(rows),
                               n_cols=len(cols), col_capacity=capacity, locked=np.array(locked, dtype=np.int64),
-                              symmetric=symmetric)
+                              symmetric=symmetric, **_several_mentors(pop, rows, cols, edges_r, edges_c, per_mentee))
     fairness = str(_rule(rules, "fairness", "none"))
     say(f"solving the model: {len(edges_s):,} candidate pairs, fairness {fairness} …")
     started = time.perf_counter()
@@ -171,19 +175,31 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
                         "explanation": "; ".join(why) or "best available partner",
                         **{name: round(float(v), 4) for name, v in zip(COMPONENTS, p)}})
     pairs = pd.DataFrame(records, columns=["mentor_id", "mentee_id", "score", "explanation", *COMPONENTS])
+    if per_mentee > 1:
+        pairs = several.explain_own_skills(pairs, pop, explain.MAX_REASONS)
     unmatched = _unmatched(pop, rows, cols, reasons, pairs, inp, relations, symmetric, common)
     stats["objective"] = round(float(pairs["score"].sum()), 6) if len(pairs) else 0.0
     stats["seconds"] = {k_: round(v, 3) for k_, v in timings.items()}
     return MatchResult(pairs=pairs, unmatched=unmatched, notes=notes, stats=stats)
 
 
-def _locks(inp, pop, relations, rows, cols, capacity, edges_r, edges_c, common, notes):
+def _several_mentors(pop, rows, cols, edges_r, edges_c, per_mentee: int) -> dict:
+    """The solver's inputs for several mentors per mentee (none when each mentee has one)."""
+    if per_mentee == 1:
+        return {}
+    return {"row_capacity": np.full(len(rows), per_mentee, dtype=np.int64),
+            "edge_covers": several.edge_covers(pop.wanted, pop.offered, rows[edges_r], cols[edges_c])}
+
+
+def _locks(inp, pop, relations, rows, cols, capacity, edges_r, edges_c, common, notes, per_mentee=1):
     """Edge indices of honoured committee locks (adding the pair if pruning dropped it); the rest
-    become notes naming the rule they would break."""
+    become notes naming the rule they would break. With several mentors per mentee, up to that many
+    locks per mentee, each mentor covering a wanted skill the mentee's other locked mentors do not."""
     row_pos = {int(p): i for i, p in enumerate(rows)}
     col_pos = {int(p): i for i, p in enumerate(cols)}
     existing = {(int(r), int(c)): e for e, (r, c) in enumerate(zip(edges_r, edges_c))}
     locked, extra, taken, load = [], [], set(), {}
+    held: dict[int, list[set[int]]] = {}  # mentee row -> skills covered by each of its locked mentors
     index = pop.index
     for mentor, mentee in inp.locked_pairs:
         label = f"lock {mentor}:{mentee}"
@@ -207,11 +223,23 @@ def _locks(inp, pop, relations, rows, cols, capacity, edges_r, edges_c, common, 
         rule = block.rules
         broken = [what for what, mask in (("self pair, PIP or wrong role", rule.basic), ("level rule", rule.level),
                                           ("reporting line, avoid list, former pair or forbid", rule.relation),
-                                          ("skills rule of the program type", rule.teaches)) if not mask[0, 0]]
+                                          ("skills rule of the program type", rule.teaches),
+                                          (f"cohort's placement rules (no pair {rule.placement_words})", rule.placement))
+                  if mask is not None and not mask[0, 0]]
         if broken:
             notes.append(f"{label} not applied: it breaks the {broken[0]}")
             continue
-        taken |= {r, c} if inp.program_type == "symbiotic" else {r}
+        if per_mentee > 1:
+            mine = set(np.flatnonzero((pop.wanted[a] > 0) & (pop.offered[b] > 0)).tolist())
+            if not several.each_adds_a_skill([*held.get(r, []), mine]):
+                notes.append(f"{label} not applied: with the mentee's other locked mentors, not every mentor would "
+                             "cover a wanted skill the others do not (each mentor must add a skill)")
+                continue
+            held.setdefault(r, []).append(mine)
+            if len(held[r]) >= per_mentee:
+                taken.add(r)
+        else:
+            taken |= {r, c} if inp.program_type == "symbiotic" else {r}
         load[c] = load.get(c, 0) + 1
         if (r, c) in existing:
             locked.append(existing[(r, c)])
@@ -236,12 +264,18 @@ def _unmatched(pop, rows, cols, reasons, pairs, inp, relations, symmetric, commo
         idle = [i for i, c in enumerate(cols) if pop.ids[c] not in in_pairs and pop.ids[c] not in fixed
                 and pop.ids[c] not in listed]
         if idle:
+            fitting = np.zeros(len(idle), dtype=np.int64)  # level and relationship rules only
             allowed = np.zeros(len(idle), dtype=np.int64)
             teaching = np.zeros(len(idle), dtype=np.int64)
             for block in scoring.scored_blocks(pop, relations, rows, cols[idle], **common):
-                ok = block.rules.basic & block.rules.level & block.rules.relation & block.rules.teaches
+                fits = block.rules.basic & block.rules.level & block.rules.relation
+                if block.rules.placement is not None:
+                    fits = fits & block.rules.placement
+                ok = fits & block.rules.teaches
+                fitting += fits.sum(axis=0)
                 allowed += ok.sum(axis=0)
                 teaching += (ok & (scoring.skill_overlap(pop, block.people, cols[idle]) > 0)).sum(axis=0)
-            out += [(pop.ids[cols[i]], "mentor", explain.idle_mentor_reason(int(a), int(t)))
-                    for i, a, t in zip(idle, allowed, teaching)]
+            # a mentor the skills rule alone left idle (reverse, several mentors) is told it is the skills
+            out += [(pop.ids[cols[i]], "mentor", explain.idle_mentor_reason(int(a or f), int(t)))
+                    for i, f, a, t in zip(idle, fitting, allowed, teaching)]
     return pd.DataFrame(out, columns=["employee_id", "role", "reason"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mentorflow.matching import mutual
 from mentorflow.matching.inputs import COMPONENTS
 from mentorflow.matching.scoring import TRAITS, BlockRules, PairRules, Population
 
@@ -48,10 +49,11 @@ def pair_reasons(pop: Population, row: int, col: int, parts: np.ndarray, weights
     contribution = dict(zip(COMPONENTS, (parts * weights).tolist()))
     if value["skills"] > 0:
         facts = _skills(pop, row, col, roles)
-        back = _skills(pop, col, row, roles) if symmetric else []
-        if facts and back:  # symbiotic: both partners teach
-            said.append((contribution["skills"], f"each teaches the other: {facts[0][1]} one way, {back[0][1]} the other"))
-        elif facts:
+        swap = mutual.exchange(pop.wanted, pop.offered, col, row) if symmetric else None
+        if swap:  # symbiotic: the two different skills of the exchange (the hard rule's own choice)
+            forth, back = pop.skill_names[swap[0]], pop.skill_names[swap[1]]
+            said.append((contribution["skills"], f"each teaches the other: {forth} one way, {back} the other"))
+        elif facts and not symmetric:
             also = f" (also covers {', '.join(n for _, n, _ in facts[1:3])})" if len(facts) > 1 else ""
             said.append((contribution["skills"], facts[0][2] + also))
     if value["goals"] > 0.05:
@@ -105,6 +107,10 @@ def unmatched_reason(pop: Population, person: int, rules: BlockRules, row: int, 
         if program_type == "reverse":
             return "no eligible mentor is junior to them (reverse mentoring)"
         return f"no eligible mentor is at least {min_level_gap} level(s) more senior"
+    if rules.placement is not None:
+        step = step & rules.placement[row]
+        if not step.any():
+            return f"every {partner} who fits the level rule is {rules.placement_words} (the cohort's placement rules)"
     step = step & rules.relation[row]
     if not step.any():
         hit = relations.rows == person
@@ -114,7 +120,9 @@ def unmatched_reason(pop: Population, person: int, rules: BlockRules, row: int, 
     step = step & rules.teaches[row]
     if not step.any():
         if program_type == "symbiotic":
-            return "no eligible partner both offers what they want and wants what they offer"
+            return ("no eligible partner makes a real exchange with them: each partner must teach the other a "
+                    "wanted skill the other does not already have at that level, and two different skills "
+                    "(swapping the same skill is not an exchange)")
         return f"no eligible mentor offers {', '.join(wanted) or 'the wanted skills'}"
     scored = step & np.isfinite(total_row)
     if not scored.any():

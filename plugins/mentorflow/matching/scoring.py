@@ -35,8 +35,10 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from mentorflow.contract.parsing import parse_ids, parse_skills
+from mentorflow.matching import mutual
 from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.matching.inputs import COMPONENTS
+from mentorflow.matching.placement import placement_mask, placement_words
 from mentorflow.roster.eligibility import reporting_chain
 
 MAX_SKILL_LEVEL = 5
@@ -289,12 +291,13 @@ def level_allowed(pop: Population, r: np.ndarray, c: np.ndarray, program_type: s
     return np.ones(gap.shape, dtype=bool)  # symbiotic: peers of any level
 
 
-def teaches(pop: Population, r: np.ndarray, c: np.ndarray, program_type: str) -> np.ndarray:
-    """Reverse: the junior mentor holds a wanted skill; symbiotic: each holds one the other wants."""
-    if program_type == "reverse":
-        return skill_overlap(pop, r, c) > 0
+def teaches(pop: Population, r: np.ndarray, c: np.ndarray, program_type: str, several: bool = False) -> np.ndarray:
+    """Reverse: the junior mentor holds a wanted skill; symbiotic: a real exchange (:mod:`.mutual`); with
+    several mentors per mentee (``several``) every mentor holds a wanted skill (:mod:`.several`)."""
     if program_type == "symbiotic":
-        return (skill_overlap(pop, r, c) > 0) & (skill_overlap(pop, c, r).T > 0)
+        return mutual.exchange_mask(pop.wanted, pop.offered, r, c)
+    if program_type == "reverse" or several:
+        return skill_overlap(pop, r, c) > 0
     return np.ones((len(r), len(c)), dtype=bool)
 
 
@@ -306,14 +309,17 @@ class BlockRules:
     level: np.ndarray
     relation: np.ndarray
     teaches: np.ndarray
+    placement: np.ndarray | None = None  # the cohort's placement rules (matching.placement); None: none set
+    placement_words: str = ""
 
     @property
     def allowed(self) -> np.ndarray:
-        return self.basic & self.level & self.relation & self.teaches
+        ok = self.basic & self.level & self.relation & self.teaches
+        return ok if self.placement is None else ok & self.placement
 
 
 def block_rules(pop: Population, relations: PairRules, r: np.ndarray, c: np.ndarray, program_type: str,
-                min_level_gap: int, col_pos: np.ndarray) -> BlockRules:
+                min_level_gap: int, col_pos: np.ndarray, mentors_per_mentee: int = 1) -> BlockRules:
     basic = (r[:, None] != c[None, :]) & ~pop.on_pip[r][:, None] & ~pop.on_pip[c][None, :]
     if pop.seeks is not None:  # every pair gives a seeker a partner (symbiotic: either side may be the one)
         basic &= pop.seeks[r][:, None] | pop.seeks[c][None, :]
@@ -323,7 +329,7 @@ def block_rules(pop: Population, relations: PairRules, r: np.ndarray, c: np.ndar
     hit = (row_pos[relations.rows] >= 0) & (col_pos[relations.cols] >= 0)
     relation[row_pos[relations.rows[hit]], col_pos[relations.cols[hit]]] = False
     return BlockRules(basic, level_allowed(pop, r, c, program_type, min_level_gap), relation,
-                      teaches(pop, r, c, program_type))
+                      teaches(pop, r, c, program_type, mentors_per_mentee > 1))
 
 
 # -- candidates ---------------------------------------------------------------------------------
@@ -354,7 +360,10 @@ def score_block(pop: Population, relations: PairRules, r: np.ndarray, col_people
                 start: int, *, program_type: str, rules, w: np.ndarray) -> Block:
     parts = components(pop, r, col_people, rules.personality, program_type == "symbiotic")
     total = sum(w[i] * parts[name] for i, name in enumerate(COMPONENTS))
-    block_rule = block_rules(pop, relations, r, col_people, program_type, rules.min_level_gap, col_pos)
+    block_rule = block_rules(pop, relations, r, col_people, program_type, rules.min_level_gap, col_pos,
+                             getattr(rules, "mentors_per_mentee", 1))
+    block_rule.placement = placement_mask(pop, r, col_people, rules)
+    block_rule.placement_words = placement_words(rules)
     ok = block_rule.allowed & (total > rules.min_score)
     return Block(start, r, np.where(ok, total, -np.inf).astype(np.float32), parts, block_rule)
 

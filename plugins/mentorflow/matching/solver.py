@@ -22,6 +22,9 @@ Fairness options (lexicographic, each stage a model of the same shape, so still 
   possible: the highest threshold τ such that pairs scoring ≥ τ still match K mentees (a binary
   search over the distinct scores), then the best total score over pairs scoring ≥ τ.
 
+Several mentors per mentee (``row_capacity``, ``edge_covers``): mentee_r becomes ≤ N and the own-skill
+constraints of :mod:`mentorflow.matching.several_model` are added (binary x; with N = 1 the model is unchanged).
+
 Independent connected components are solved as separate models (small ones bundled together).
 """
 
@@ -34,6 +37,8 @@ import numpy as np
 import pulp
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
+
+from mentorflow.matching import several_model
 
 FAIRNESS = ("none", "cover", "maxmin")
 BUNDLE_EDGES = 50_000
@@ -51,6 +56,15 @@ class MatchingProblem:
     col_capacity: np.ndarray
     locked: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # edge indices
     symmetric: bool = False  # rows and cols index the same people; edges have rows < cols
+    # several mentors per mentee (see mentorflow.matching.several): each row's bound (None: 1 each) and the
+    # (edges, skills) wanted skills each pair covers (None: no own-skill rule, the plain model)
+    row_capacity: np.ndarray | None = None
+    edge_covers: sp.csr_matrix | None = None
+
+    @property
+    def integral(self) -> bool:
+        """Binary x: odd cycles (symbiotic) or the own-skill binaries break total unimodularity."""
+        return self.symmetric or self.edge_covers is not None
 
 
 @dataclass
@@ -130,7 +144,8 @@ def build_model(p: MatchingProblem, edges: np.ndarray, *, integral: bool, min_ma
     r, c, s = p.rows[edges], p.cols[edges], p.score[edges]
     # no explicit x ≤ 1: the mentee (person) constraints imply it, and the LP duals then carry the
     # whole bound instead of hiding part of it in reduced costs of the variable bounds
-    x = [pulp.LpVariable(f"x_{i}_{j}", 0, None if cat == pulp.LpContinuous else 1, cat)
+    unbounded = cat == pulp.LpContinuous and p.row_capacity is None  # a mentee bound above 1 no longer implies x ≤ 1
+    x = [pulp.LpVariable(f"x_{i}_{j}", 0, None if unbounded else 1, cat)
          for i, j in zip(r.tolist(), c.tolist())]
     weights = np.ones(len(edges)) if objective == "count" else s
     prob.setObjective(pulp.LpAffineExpression(zip(x, weights.tolist())))
@@ -142,9 +157,12 @@ def build_model(p: MatchingProblem, edges: np.ndarray, *, integral: bool, min_ma
             row_cons[person] = _at_most(prob, x, slots[idx], 1, f"person_{person}")
     else:
         for row, idx in _groups(r):
-            row_cons[row] = _at_most(prob, x, idx, 1, f"mentee_{row}")
+            bound = 1 if p.row_capacity is None else int(p.row_capacity[row])
+            row_cons[row] = _at_most(prob, x, idx, bound, f"mentee_{row}")
         for col, idx in _groups(c):
             col_cons[col] = _at_most(prob, x, idx, int(p.col_capacity[col]), f"mentor_{col}")
+    if p.edge_covers is not None:
+        several_model.add_distinct_skills(prob, x, r, c, p.edge_covers[edges])
     locked = set(p.locked.tolist())
     for pos, e in enumerate(edges.tolist()):
         if e in locked:
@@ -170,19 +188,19 @@ def solve(p: MatchingProblem, *, fairness: str = "none", time_limit: float | Non
     if fairness not in FAIRNESS:
         raise ValueError(f"fairness must be one of {', '.join(FAIRNESS)} (got {fairness!r})")
     seconds = {"build": 0.0, "solve": 0.0}
-    solver = _solver(time_limit, msg, mip=p.symmetric)
+    solver = _solver(time_limit, msg, mip=p.integral)
     statuses: set[str] = set()
 
     def run(edges: np.ndarray, **kw):
         started = time.perf_counter()
-        prob, x, _, _ = build_model(p, edges, integral=p.symmetric, **kw)
+        prob, x, _, _ = build_model(p, edges, integral=p.integral, **kw)
         seconds["build"] += time.perf_counter() - started
         started = time.perf_counter()
         prob.solve(solver)
         seconds["solve"] += time.perf_counter() - started
         statuses.add(pulp.LpStatus[prob.status])
         values = _values(x)
-        if not p.symmetric and np.any(np.abs(values - np.round(values)) > 1e-6):
+        if not p.integral and np.any(np.abs(values - np.round(values)) > 1e-6):
             # a vertex of a totally unimodular polytope is integral; never trust rounding if not
             prob, x, _, _ = build_model(p, edges, integral=True, **kw)
             prob.solve(_solver(time_limit, msg, mip=True))

@@ -13,8 +13,10 @@ from mentorflow.contract.columns import (
     PULSE,
     Table,
 )
-from mentorflow.contract.parsing import parse_ids
+from mentorflow.contract.parsing import parse_ids, parse_skills
 from mentorflow.matching.capacity import mentor_capacity
+from mentorflow.matching.placement import placement_problem
+from mentorflow.matching.several import own_skills
 from mentorflow.quality.expectations import Spec
 from mentorflow.quality.reader import ROW
 from mentorflow.quality.results import Batch
@@ -32,6 +34,32 @@ def allowed_load(apps: pd.DataFrame, config: CohortConfig) -> pd.Series:
     the mentor offered, at most the program's cap; ``group_size`` too is only a cap)."""
     capacity = mentor_capacity(apps["capacity"], config.program_type.value, config.matching.rules)
     return pd.Series(capacity.to_numpy(), index=apps["employee_id"])
+
+
+def several_mentors_problems(pairs: pd.DataFrame, apps: pd.DataFrame, fixed_pairs, per_mentee: int) -> pd.Series:
+    """Per proposed pair, what breaks the several-mentors rule (None: nothing): the mentee has more than
+    ``per_mentee`` mentors (counting pairs that stay, at the midpoint), or, with several, this mentor covers
+    no wanted skill that the mentee's other mentors do not (:mod:`mentorflow.matching.several`)."""
+    out = pd.Series([None] * len(pairs), index=pairs.index, dtype="object")
+    fixed = pd.DataFrame(list(fixed_pairs), columns=["mentor_id", "mentee_id"], dtype="object")
+    mentors = pd.concat([pairs[["mentor_id", "mentee_id"]], fixed], ignore_index=True)
+    count = mentors.groupby("mentee_id")["mentor_id"].size()
+    several = count[count > 1].index
+    if not len(several):
+        return out
+    wanted = dict(zip(apps["employee_id"], apps["skills_wanted"].fillna("").map(lambda t: set(parse_skills(t)))))
+    offered = dict(zip(apps["employee_id"], apps["skills_offered"].fillna("").map(lambda t: set(parse_skills(t)))))
+    for mentee, group in mentors[mentors["mentee_id"].isin(several)].groupby("mentee_id"):
+        if len(group) > per_mentee:
+            problem = f"mentee {mentee} has {len(group)} mentors, at most {per_mentee} (mentors_per_mentee)"
+            lacking = set(group["mentor_id"])
+        else:
+            covers = [offered.get(m, set()) & wanted.get(mentee, set()) for m in group["mentor_id"]]
+            lacking = {m for m, own in zip(group["mentor_id"], own_skills(covers)) if not own}
+            problem = "this mentor covers no wanted skill of the mentee that their other mentors do not"
+        hit = (pairs["mentee_id"] == mentee) & pairs["mentor_id"].isin(lacking)
+        out[hit] = problem
+    return out
 
 
 def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: CohortConfig, *,
@@ -54,6 +82,9 @@ def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: C
     # eligible people only stops at the first ineligible manager and misses everyone above
     roster = inp.roster if inp.roster is not None else inp.people
     chains = reporting_chain(roster) if rules.forbid_reporting_line else {}
+    person = roster.drop_duplicates("employee_id").set_index("employee_id")
+    level = pd.to_numeric(person["level"], errors="coerce").to_dict() if "level" in person else {}
+    department = person["department"].fillna("").astype(str).to_dict() if "department" in person else {}
 
     def why_forbidden(mentor: str, mentee: str) -> str | None:
         if mentor == mentee:
@@ -66,15 +97,18 @@ def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: C
             return "one partner asked to avoid the other"
         if mentor in chains.get(mentee, ()) or mentee in chains.get(mentor, ()):
             return "the partners are in the same reporting line"
-        return None
+        return placement_problem(rules, (level.get(mentor, 0), level.get(mentee, 0)),
+                                 (department.get(mentor, ""), department.get(mentee, "")))
 
     pairs["forbidden"] = pd.Series([why_forbidden(m, e) for m, e in zip(pairs["mentor_id"], pairs["mentee_id"])],
                                    index=pairs.index, dtype="object")
+    pairs["several"] = several_mentors_problems(pairs, apps, fixed_pairs, rules.mentors_per_mentee)
     pair_specs = [
         Spec("matches.capacity", "ExpectColumnPairValuesAToBeGreaterThanB",
              {"column_A": "allowed", "column_B": "load", "or_equal": True},
              lambda r: f"mentor {r['mentor_id']} has {r['load']} mentees, capacity {r['allowed']}"),
         null_spec("matches.no_forbidden_pair", "forbidden", lambda r, c: f"{r['pair']}: {r[c]}"),
+        null_spec("matches.mentors_per_mentee", "several", lambda r, c: f"{r['pair']}: {r[c]}"),
     ]
     symbiotic = config.program_type.value == "symbiotic"
     wanting = apps["role"].isin(MENTEE_ROLES) & (apps["employee_id"].isin(to_place) if to_place is not None

@@ -111,10 +111,16 @@ def check_proposal(config: CohortConfig, store: Store, proposal, inp, *, to_plac
     # is told why as well
     partnered = set(proposal.pairs["mentor_id"]) | set(proposal.pairs["mentee_id"])
     partnered |= {p for pair in inp.fixed_pairs for p in pair}
+    # a mentee who keeps another mentor (several mentors per mentee) is still placed: no reason for them
+    mentored = set(proposal.pairs["mentee_id"]) | {m for _, m in inp.fixed_pairs}
+    if config.program_type.value == "symbiotic":
+        mentored = partnered
     reasons = {}
     for problem in result.problems:
         why = f"held by the data-quality gate ({problem.reason})"
-        reasons.setdefault(problem.values.get("mentee_id") or problem.values.get("employee_id"), why)
+        mentee = problem.values.get("mentee_id")
+        if not mentee or mentee not in mentored:
+            reasons.setdefault(mentee or problem.values.get("employee_id"), why)
         mentor = problem.values.get("mentor_id")
         if mentor and mentor not in partnered:
             reasons.setdefault(mentor, why)

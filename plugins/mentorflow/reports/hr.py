@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from mentorflow import settings
+from mentorflow.outcomes import evidence
 from mentorflow.outcomes import learning as feedback
 from mentorflow.reports.disclosure import SUPPRESSED
 from mentorflow.reports.hr_figures import GROUPINGS, figures, publishable
@@ -21,18 +23,18 @@ from mentorflow.reports.render import MIN_CELL, write_csv, write_report
 from mentorflow.store import Store
 
 
-def write(config, store: Store, evals: pd.DataFrame) -> dict[str, Path]:
-    """HTML, PDF and CSV files of the report from the gated evaluations; returns their paths by kind."""
-    suggestion = feedback.suggest_weights(feedback.pair_outcomes(store, config.cohort),
-                                          config.matching.weights.model_dump())
+def write(config, store: Store, evals: pd.DataFrame,
+          suggestion: feedback.Suggestion | None = None) -> dict[str, Path]:
+    """HTML, PDF and CSV files of the report from the gated evaluations; returns their paths by kind.
+    ``suggestion``: the learning step's verdict on the weights (computed here when not given)."""
+    if suggestion is None:
+        suggestion = feedback.suggest_weights(feedback.pair_outcomes(store, config.cohort),
+                                              config.matching.weights.model_dump())
     view = publishable({**figures(config, store, evals), "learning_pairs": suggestion.pairs})
     weights_file = feedback.write_suggestion(suggestion, config.cohort,
                                              settings.reports_dir(config.cohort) / "suggested-weights.yaml")
     store.record_report(config.cohort, "suggested-weights", str(weights_file))
-    learning = {"verdict": _verdict(suggestion, view["learning_pairs"]), "file": weights_file.name, "rows": [
-        {"component": c, "current": f"{suggestion.current[c]:.3f}", "suggested": f"{suggestion.suggested[c]:.3f}",
-         "correlation": f"{suggestion.correlations[c]:+.2f}" if c in suggestion.correlations else "no evidence"}
-        for c in suggestion.current]}
+    learning = learning_section(suggestion, view["learning_pairs"], weights_file.name)
     html = write_report(config, "hr-report.html", "hr_report.html",
                         {"v": view, "learning": learning, "min_cell": MIN_CELL}, store, "hr-report")
     out = {"html": html, "weights": weights_file}
@@ -42,18 +44,38 @@ def write(config, store: Store, evals: pd.DataFrame) -> dict[str, Path]:
         store.record_report(config.cohort, f"hr-report-{name}-csv", str(path))
         out[name] = path
     pdf = html.with_suffix(".pdf")
-    _write_pdf(config, view, pdf)
+    _write_pdf(config, view, pdf, learning)
     os.chmod(pdf, 0o600)
     store.record_report(config.cohort, "hr-report-pdf", str(pdf))
     out["pdf"] = pdf
     return out
 
 
+def learning_section(suggestion: feedback.Suggestion, pairs_shown: str | None, file_name: str) -> dict[str, Any]:
+    """The learning section: the verdict with its evidence, and per component the weight now, the weight
+    suggested and the bootstrap intervals behind it; a suggestion is never shown without its evidence."""
+    def interval(low_high: tuple[float, float]) -> str:
+        return f"{low_high[0]:.2f} to {low_high[1]:.2f}"
+
+    rows = []
+    for c in suggestion.current:
+        e = suggestion.evidence.get(c)
+        rows.append({"component": c, "current": f"{suggestion.current[c]:.3f}",
+                     "suggested": f"{suggestion.suggested[c]:.3f}",
+                     "pointed": f"{e.weight:.2f} ({interval(e.weight_ci)})" if e else "not fitted",
+                     "slope": f"{e.slope:.3f} ({interval(e.slope_ci)})" if e else "not fitted",
+                     "evidence": {"more": "more weight", "less": "less weight"}.get(e.direction, "unclear")
+                     if e else "did not vary"})
+    return {"verdict": _verdict(suggestion, pairs_shown), "reliable": suggestion.reliable, "file": file_name,
+            "min_pairs": feedback.MIN_PAIRS, "alpha": f"{feedback.ALPHA:.0%}", "permutations": evidence.PERMUTATIONS,
+            "bootstraps": evidence.BOOTSTRAPS, "fitted": bool(suggestion.evidence), "rows": rows}
+
+
 def _verdict(suggestion: feedback.Suggestion, pairs_shown: str | None) -> str:
     """The learning verdict for HR: its count of pairs only where the disclosure rules publish it."""
     if pairs_shown is None or pairs_shown != SUPPRESSED:
         return suggestion.verdict
-    return re.sub(rf"\b{suggestion.pairs} pairs\b", "the pairs", suggestion.verdict)
+    return re.sub(rf"\b{suggestion.pairs} pairs\b", "a suppressed number of pairs", suggestion.verdict)
 
 
 def _tables(view: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -68,8 +90,8 @@ def _tables(view: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return tables
 
 
-def _write_pdf(config, view: dict[str, Any], path: Path) -> None:
-    """A printable PDF with the same (suppressed) numbers as the HTML file."""
+def _write_pdf(config, view: dict[str, Any], path: Path, learning: dict[str, Any] | None = None) -> None:
+    """A printable PDF with the same (suppressed) numbers as the HTML file, and the same learning verdict."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -122,3 +144,20 @@ def _write_pdf(config, view: dict[str, Any], path: Path) -> None:
                                                  ("Cohort over cohort", tables["comparison"])])
         table_page(pdf, "Fairness: match rate by group",
                    [(f"By {g}", tables[f"by-{g}"]) for g in GROUPINGS if f"by-{g}" in tables])
+        if learning:
+            fig = plt.figure(figsize=(8.27, 11.69))
+            fig.text(0.06, 0.96, "Learning for the next cohort", fontsize=14, weight="bold")
+            fig.text(0.06, 0.93, textwrap.fill(learning["verdict"], 105), fontsize=8, va="top")
+            if learning["fitted"]:
+                ax = fig.add_axes([0.06, 0.45, 0.88, 0.3])
+                ax.axis("off")
+                columns = {"component": "Component", "current": "Now", "suggested": "Suggested",
+                           "pointed": "Outcomes point to (95% interval)", "slope": "Slope (95% interval)",
+                           "evidence": "Evidence"}
+                tbl = ax.table(cellText=[[r[c] for c in columns] for r in learning["rows"]],
+                               colLabels=list(columns.values()), loc="upper left", cellLoc="left",
+                               colWidths=[0.13, 0.07, 0.1, 0.3, 0.25, 0.15])
+                tbl.auto_set_font_size(False)
+                tbl.set_fontsize(7)
+            pdf.savefig(fig)
+            plt.close(fig)

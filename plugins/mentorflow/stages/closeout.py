@@ -9,6 +9,7 @@ from typing import Any
 from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.messaging import Attachment, OutgoingEmail
+from mentorflow.outcomes import learning
 from mentorflow.quality import stage_gates
 from mentorflow.reports import hr as hr_report
 from mentorflow.reports.render import MIN_CELL
@@ -67,10 +68,14 @@ def complete_pairs(run: CohortRun) -> dict[str, Any]:
 def build_hr_report(run: CohortRun) -> dict[str, Any]:
     """The HR report (HTML, PDF, CSV exports, suggested weights) from the gated evaluations; HR is sent it."""
     evaluations_kept = stage_gates.check_closeout(run.config, run.store)
-    files = hr_report.write(run.config, run.store, evaluations_kept)
+    suggestion = learning.suggest_weights(learning.pair_outcomes(run.store, run.cohort),
+                                          run.config.matching.weights.model_dump())
+    files = hr_report.write(run.config, run.store, evaluations_kept, suggestion)
     return {"report": str(files["html"]), "pdf": str(files["pdf"]),
             "csv": sorted(str(p) for k, p in files.items() if k not in ("html", "pdf", "weights")),
             "suggested_weights": str(files["weights"]),
+            "learning": {"verdict": suggestion.verdict, "weights_changed": suggestion.suggested != suggestion.current,
+                         "evidence": learning.evidence_lines(suggestion)},
             "evaluations": run.store.count(evaluations, cohort_id=run.cohort),
             "notice": send(run, [report_notice(run.config, files)])}
 

@@ -103,12 +103,15 @@ def resolve_matches(run: CohortRun, response: dict[str, Any] | None) -> dict[str
 
 def proposal_rows(run: CohortRun, round_name: str, result: MatchResult) -> tuple[list[dict], list[dict]]:
     """The ``matches`` and ``unmatched`` rows of a proposal (decide: no I/O)."""
+    # each of a mentee's mentors takes the next slot (1 with one mentor per mentee; see store.tables)
+    slots = result.pairs.groupby("mentee_id").cumcount() + 1 if len(result.pairs) else []
     pairs = [
         {"cohort_id": run.cohort, "round": round_name, "mentor_id": r.mentor_id, "mentee_id": r.mentee_id,
          "score": float(r.score), "explanation": r.explanation, "status": "proposed", "created_at": run.moment,
+         "mentor_slot": int(slot),
          "components_json": json.dumps({c: round(float(getattr(r, c)), 4) for c in COMPONENTS
                                         if c in result.pairs.columns})}
-        for r in result.pairs.itertuples()
+        for r, slot in zip(result.pairs.itertuples(), slots)
     ]
     left = [{"cohort_id": run.cohort, "round": round_name, "employee_id": r.employee_id, "reason": r.reason}
             for r in result.unmatched.itertuples()]

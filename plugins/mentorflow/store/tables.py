@@ -109,13 +109,17 @@ matches = sa.Table(
     _ts("created_at", nullable=False, default=_now),
     _ts("ended_at"),
     sa.Column("end_reason", sa.String(200)),
+    sa.Column("mentor_slot", sa.Integer, nullable=False, server_default=sa.text("1"),
+              comment="which of the mentee's mentors in the round: 1, or up to matching.rules.mentors_per_mentee"),
 )
 
 LIVE_PAIR = ("proposed", "approved", "active")
-# A mentee is in at most one live pair of a round, in every program type (the matcher pairs each mentee
-# once; a mentor may have several mentees): a second proposal next to an approved round is refused by
-# the store instead of giving everyone a second partner.
-sa.Index("uq_matches_live_mentee", matches.c.cohort_id, matches.c.round, matches.c.mentee_id, unique=True,
+# A mentee holds each mentor slot of a round at most once among live pairs, in every program type: with one
+# mentor per mentee (slot 1 only) a mentee is in at most one live pair of a round, with mentors_per_mentee
+# N in at most N. A second proposal next to an approved round is refused by the store instead of giving
+# everyone more partners.
+sa.Index("uq_matches_live_mentee_slot", matches.c.cohort_id, matches.c.round, matches.c.mentee_id,
+         matches.c.mentor_slot, unique=True,
          sqlite_where=matches.c.status.in_(LIVE_PAIR), postgresql_where=matches.c.status.in_(LIVE_PAIR))
 
 unmatched = sa.Table(
