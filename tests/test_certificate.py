@@ -56,7 +56,7 @@ def test_the_bound_holds_against_the_unpruned_optimum(seed, n, kind, fair, top_k
 @given(seed=st.integers(0, 10_000), n=st.integers(8, 36), kind=st.sampled_from(["traditional", "reverse"]),
        fair=st.sampled_from(["none", "cover", "maxmin"]), per=st.sampled_from([2, 3]), top_k=st.sampled_from([1, 2, 3]))
 def test_the_bound_holds_with_several_mentors_per_mentee(seed, n, kind, fair, per, top_k):
-    rules = lambda k: MatchingRules(fairness=fair, top_k=k, mentors_per_mentee=per)  # noqa: E731
+    rules = lambda k: MatchingRules(fairness=fair, top_k=k, mentors_per_mentee=per)
     inp = random_instance(seed, n, kind, rules=rules(EVERY_PAIR))
     exact = propose(inp, certify=False)
     inp.rules = rules(top_k)
