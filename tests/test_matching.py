@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from matching_fixtures import random_instance
 from mentorflow.cohorts.config import MatchingRules
 from mentorflow.contract.parsing import parse_ids, parse_skills
-from mentorflow.matching import COMPONENTS, MatchInput, committee, fairness, propose, scoring
+from mentorflow.matching import COMPONENTS, MatchInput, committee, fairness, personality, propose, scoring
 from mentorflow.matching.certificate import certify
 from mentorflow.matching.solver import candidates_from_matrix, solve
 from mentorflow.roster.eligibility import reporting_chain
@@ -189,8 +189,10 @@ def test_explanations_name_real_score_components():
                     people.at[p.mentor_id, "location"] != people.at[p.mentee_id, "location"])
                 assert p.diversity > 0
                 seen.add("diversity")
-            elif reason.startswith("similar personalities"):
-                assert p.personality >= 0.6
+            elif reason.startswith(("similar personalities", "complementary personalities", "personalities fit",
+                                    "the mentee asked", "the mentor asked", "each asked", "an experienced",
+                                    "a mentor with")):
+                assert p.personality > 0  # the words against the answers: tests/test_personality.py
                 seen.add("personality")
             elif m := re.fullmatch(r"(mentee|mentor) ranked this partner as choice #(\d+)", reason):
                 chooser, chosen = (p.mentee_id, p.mentor_id) if m.group(1) == "mentee" else (p.mentor_id, p.mentee_id)
@@ -324,7 +326,11 @@ def test_components_are_bounded_and_weights_normalised():
         assert parts[name].min() >= -1e-6 and parts[name].max() <= 1 + 1e-6, name
     np.testing.assert_allclose(parts["skills"], parts["skills"].T, atol=1e-6)  # symbiotic: both directions
     complement = scoring.components(pop, everyone, everyone, "complement", True)["personality"]
-    np.testing.assert_allclose(complement, 1 - parts["personality"], atol=1e-6)
+    # only the calibrated trait fit turns around; the asked-for traits and experience stay as they are
+    fit = personality.trait_fit(pop.traits, everyone, everyone, ("similar",) * 5)
+    np.testing.assert_allclose(personality.trait_fit(pop.traits, everyone, everyone, ("complement",) * 5), 1 - fit,
+                               atol=1e-5)
+    np.testing.assert_allclose(complement - parts["personality"], personality.FIT_SHARE * (1 - 2 * fit), atol=1e-5)
 
 
 def test_the_reason_given_for_someone_on_a_pip_never_says_why():

@@ -33,7 +33,8 @@ calendar:
 matching:
   weights: {{skills: 0.35, goals: 0.2, personality: 0.15, preferences: 0.15, availability: 0.1, diversity: 0.05}}
   rules:
-    personality: similarity         # similarity | complement
+    # personality: {{openness: complement}}   # per trait similar | complement | ignore, or one word for all;
+    #                                       # left out: the program type's defaults (docs/matching.md)
     max_mentees_per_mentor: 2
     min_level_gap: 1
     forbid_reporting_line: true

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mentorflow.cohorts import bounds
+from mentorflow.cohorts.personality import PersonalitySetting
 from mentorflow.contract.checks import CHECKS, Severity
 
 _COHORT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$")
@@ -110,7 +111,9 @@ class Weights(_Strict):
 
 
 class MatchingRules(_Strict):
-    personality: Literal["similarity", "complement"] = "similarity"
+    personality: PersonalitySetting = Field(
+        None, description="similarity | complement for every trait, or {trait: similar|complement|ignore}; "
+        "left out: the program type's defaults (cohorts/personality.py)")
     max_mentees_per_mentor: int = Field(2, ge=1, le=50)
     group_size: int = Field(4, ge=2, le=20, description="mentees per mentor in group programs")
     min_level_gap: int = Field(1, ge=0, le=bounds.MAX_LEVEL,

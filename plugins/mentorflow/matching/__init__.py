@@ -6,6 +6,8 @@ importing it stays light (the DAG factory reads :mod:`.committee` at parse time)
 - :mod:`.scoring`: pair scores and hard rules, vectorised block by block, top-k pruning;
 - :mod:`.mutual`: what makes a symbiotic pair a real exchange (a hard rule of the scoring masks);
 - :mod:`.several`, :mod:`.several_model`: several mentors per mentee, each covering a skill the others do not;
+- :mod:`.personality`: the personality component (calibrated per trait, asked-for traits, experience) and
+  its explanation; :mod:`.stated`: reading ``preferred_traits`` and ``prior_experience``;
 - :mod:`.capacity`: how many mentees a mentor takes (the matcher and the matches gate share it);
 - :mod:`.solver`: the PuLP model over candidate pairs (pure; benchmarked against the exact optimum);
 - :mod:`.engine`: one matching run from applications to explained pairs;

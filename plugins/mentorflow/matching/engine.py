@@ -45,7 +45,8 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     if per_mentee > 1 and kind in ("symbiotic", "group"):
         raise ValueError(f"mentors_per_mentee {per_mentee}: a {kind} program pairs each person once; several "
                          "mentors per mentee are for traditional and reverse programs")
-    pop = scoring.build_population(inp.people, inp.applications, kind, rules, inp.moment, inp.seekers)
+    pop = scoring.build_population(inp.people, inp.applications, kind, rules, inp.moment, inp.seekers,
+                                   history=inp.mentor_history)
     index = pop.index
     avoid = {e: parse_ids(a) for e, a in zip(inp.applications["employee_id"], inp.applications.get(
         "avoid_partners", pd.Series([""] * len(inp.applications))).fillna(""))}
@@ -164,11 +165,10 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     stats["certificate"] = cert.as_dict()
 
     w = scoring.weight_vector(weights)
-    personality = _rule(rules, "personality", "similarity")
     records = []
     for r, c, s, p, is_lock in zip(pair_r, pair_c, pair_s, pair_p, pair_locked):
         mentee, mentor = int(rows[r]), int(cols[c])
-        why = explain.pair_reasons(pop, mentee, mentor, np.asarray(p), w, kind, personality)
+        why = explain.pair_reasons(pop, mentee, mentor, np.asarray(p), w, kind)
         if is_lock:
             why = ["locked by the matching committee", *why][: explain.MAX_REASONS]
         records.append({"mentor_id": pop.ids[mentor], "mentee_id": pop.ids[mentee], "score": round(float(s), 4),

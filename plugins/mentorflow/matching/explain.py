@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from mentorflow.matching import mutual
+from mentorflow.matching import personality as persona
 from mentorflow.matching.inputs import COMPONENTS
-from mentorflow.matching.scoring import TRAITS, BlockRules, PairRules, Population
+from mentorflow.matching.scoring import BlockRules, PairRules, Population
 
 MAX_REASONS = 3
 
@@ -40,7 +41,7 @@ def _shared_terms(pop: Population, a: int, b: int, top: int = 2) -> list[str]:
 
 
 def pair_reasons(pop: Population, row: int, col: int, parts: np.ndarray, weights: np.ndarray,
-                 program_type: str, personality: str = "similarity") -> list[str]:
+                 program_type: str) -> list[str]:
     """Up to three reasons, strongest first, each naming a real score component and its facts."""
     symmetric = program_type == "symbiotic"
     roles = ("a partner", "the other") if symmetric else ("mentor", "mentee")
@@ -66,14 +67,8 @@ def pair_reasons(pop: Population, row: int, col: int, parts: np.ndarray, weights
             rank = pop.ranked[a, b]
             if rank:
                 said.append((contribution["preferences"], f"{who} ranked this partner as choice #{round(1 / rank)}"))
-    if value["personality"] >= 0.6:
-        gaps = np.abs(pop.big5[row] - pop.big5[col])
-        if personality == "complement":
-            said.append((contribution["personality"],
-                         f"complementary personalities (most different on {TRAITS[int(gaps.argmax())]})"))
-        else:
-            close = [TRAITS[i] for i in np.argsort(gaps)[:2]]
-            said.append((contribution["personality"], f"similar personalities (closest on {close[0]} and {close[1]})"))
+    if value["personality"] > 0 and (said_of_personality := persona.reason(pop.traits, row, col, symmetric)):
+        said.append((contribution["personality"], said_of_personality))
     if value["availability"] >= 0.5:
         if pop.tz_offset[row] == pop.tz_offset[col]:
             where = "same timezone"

@@ -7,7 +7,8 @@ weighted mean of six components in [0, 1]:
 - ``skills``: how far the mentor's offered levels cover what the mentee wants (per wanted
   skill ``min(1, offered / wanted)``, averaged over the wanted skills);
 - ``goals``: TF-IDF cosine similarity of goals and motivation texts;
-- ``personality``: Big Five from the TIPI answers, similarity (or complement) of the profiles;
+- ``personality``: Big Five from the TIPI answers, calibrated per trait, with the traits people asked for
+  and experience for first-time mentees (:mod:`.personality`);
 - ``preferences``: 1/rank when either lists the other in ``preferred_partners``;
 - ``availability``: monthly hours ratio and overlap of 9-to-5 working days across timezones (offsets
   at the run's moment);
@@ -36,6 +37,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from mentorflow.contract.parsing import parse_ids, parse_skills
 from mentorflow.matching import mutual
+from mentorflow.matching import personality as persona
 from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.matching.inputs import COMPONENTS
 from mentorflow.matching.placement import placement_mask, placement_words
@@ -45,7 +47,6 @@ MAX_SKILL_LEVEL = 5
 DENSE_VOCABULARY = 2048
 WORKDAY_HOURS = 8.0
 TRAITS = ("extraversion", "agreeableness", "conscientiousness", "emotional stability", "openness")
-_TIPI_MAX_DISTANCE = 6.0 * np.sqrt(len(TRAITS))
 # Timezone offsets (daylight saving time) depend on the date: they are taken at the run's moment, or,
 # when a caller has none (tests, benchmarks), at this fixed instant; never at the wall clock's.
 REFERENCE_MOMENT = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
@@ -80,6 +81,7 @@ class Population:
     want_by_level: np.ndarray
     offer_cover: np.ndarray
     seeks: np.ndarray | None = None  # who looks for a partner (None: everyone); a pair needs one of them
+    traits: persona.Profiles | None = None  # trait calibration, asked-for traits, experience
 
     @property
     def index(self) -> dict[str, int]:
@@ -126,10 +128,11 @@ def big_five(apps: pd.DataFrame) -> np.ndarray:
 
 
 def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str, rules,
-                     moment: dt.datetime | None = None, seekers: set[str] | None = None) -> Population:
+                     moment: dt.datetime | None = None, seekers: set[str] | None = None,
+                     history: dict[str, int] | None = None) -> Population:
     """Join applications with roster rows (participants = people with an application); ``moment``: the
     run's moment, at which timezone offsets are taken (None: :data:`REFERENCE_MOMENT`); ``seekers``: who
-    looks for a partner (None: everyone)."""
+    looks for a partner (None: everyone); ``history``: well-rated past pairs per mentor id."""
     roster = people.drop_duplicates("employee_id").set_index("employee_id")
     apps = apps[apps["employee_id"].isin(roster.index)].drop_duplicates("employee_id").reset_index(drop=True)
     ids = apps["employee_id"].astype(str).to_numpy()
@@ -174,6 +177,10 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
     is_mentor = np.isin(role, ["mentor", "both"])
     capacity = np.where(is_mentor, mentor_capacity(_column(apps, "capacity"), program_type, rules).to_numpy(), 1)
     tz_names = row["timezone"].fillna("UTC").astype(str).to_numpy() if n else np.array([], dtype=object)
+    big5 = big_five(apps)
+    traits = persona.profiles(big5, _column(apps, "preferred_traits", "").tolist(),
+                               _column(apps, "prior_experience", "").tolist(), program_type,
+                               getattr(rules, "personality", None), [(history or {}).get(e, 0) for e in ids])
     return Population(
         ids=ids, level=pd.to_numeric(row["level"], errors="coerce").fillna(0).to_numpy(dtype=np.int32),
         department=row["department"].fillna("").astype(str).to_numpy(),
@@ -182,13 +189,13 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
         hours=pd.to_numeric(_column(apps, "hours_per_month"), errors="coerce").to_numpy(dtype=np.float32),
         capacity=capacity.astype(np.int32),
         on_pip=row["on_pip"].fillna(False).astype(bool).to_numpy() if "on_pip" in row else np.zeros(n, bool),
-        skill_names=names, wanted=wanted, offered=offered, text=text, terms=np.asarray(terms), big5=big_five(apps),
+        skill_names=names, wanted=wanted, offered=offered, text=text, terms=np.asarray(terms), big5=big5,
         text_dense=text.toarray() if text.shape[1] <= DENSE_VOCABULARY else None,
         department_code=pd.factorize(row["department"].fillna(""))[0].astype(np.int32) if n else np.zeros(0, np.int32),
         location_code=pd.factorize(row["location"].fillna(""))[0].astype(np.int32) if n else np.zeros(0, np.int32),
         ranked=pref, preference=preference, is_mentor=is_mentor, is_mentee=np.isin(role, ["mentee", "both"]),
         want_by_level=want_by_level, offer_cover=offer_cover,
-        seeks=None if seekers is None else np.isin(ids, list(seekers)),
+        seeks=None if seekers is None else np.isin(ids, list(seekers)), traits=traits,
     )
 
 
@@ -205,8 +212,9 @@ def skill_overlap(pop: Population, wanters: np.ndarray, offerers: np.ndarray) ->
     return (pop.wanted[wanters] > 0).astype(np.float32) @ (pop.offered[offerers] > 0).astype(np.float32).T
 
 
-def components(pop: Population, r: np.ndarray, c: np.ndarray, personality: str, symmetric: bool) -> dict[str, np.ndarray]:
-    """The six score components of every (r[i], c[j]) pair, each a (len(r), len(c)) float32 matrix."""
+def components(pop: Population, r: np.ndarray, c: np.ndarray, personality, symmetric: bool) -> dict[str, np.ndarray]:
+    """The six score components of every (r[i], c[j]) pair, each a (len(r), len(c)) float32 matrix;
+    ``personality``: the cohort's ``rules.personality`` or a setting to try instead."""
     skills = skill_cover(pop, r, c)
     if symmetric:  # each teaches the other: both directions count equally
         skills = (skills + skill_cover(pop, c, r).T) / 2
@@ -214,10 +222,7 @@ def components(pop: Population, r: np.ndarray, c: np.ndarray, personality: str, 
         goals = pop.text_dense[r] @ pop.text_dense[c].T
     else:
         goals = np.asarray((pop.text[r] @ pop.text[c].T).todense(), dtype=np.float32)
-    a, b = pop.big5[r], pop.big5[c]
-    sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
-    distance = np.sqrt(np.maximum(sq, 0)) / _TIPI_MAX_DISTANCE
-    personality_score = distance if personality == "complement" else 1 - distance
+    personality_score = persona.component(pop.traits, r, c, symmetric, personality)
     prefs = np.asarray(pop.preference[r][:, c].todense(), dtype=np.float32)
     hr, hc = pop.hours[r][:, None], pop.hours[c][None, :]
     with np.errstate(invalid="ignore", divide="ignore"):

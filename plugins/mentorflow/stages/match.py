@@ -18,14 +18,16 @@ from mentorflow.matching import COMPONENTS, MatchInput, MatchResult, committee, 
 from mentorflow.quality import stage_gates
 from mentorflow.reports import matches as match_reports
 from mentorflow.stages.common import CohortRun
-from mentorflow.store import Store, applications, match_certificates, matches, people, unmatched
+from mentorflow.stages.kickoff import past_cohorts
+from mentorflow.store import Store, applications, evaluations, match_certificates, matches, people, unmatched
 
 PAIRED_BEFORE = ("active", "ended", "completed")
+WELL_RATED = 4  # a mentee's close-out satisfaction and goals met, each of 5, at or above this
 
 
 def match_input(config: CohortConfig, store: Store, **extra: Any) -> MatchInput:
     """Everything the matcher needs, read from the store: eligible people, valid applications, the
-    cohort's rules, and the pairs of earlier cohorts that must not repeat."""
+    cohort's rules, the pairs of earlier cohorts that must not repeat, and each mentor's well-rated past pairs."""
     roster = store.frame(people, cohort_id=config.cohort)
     return MatchInput(
         program_type=config.program_type.value, rules=config.matching.rules,
@@ -33,7 +35,8 @@ def match_input(config: CohortConfig, store: Store, **extra: Any) -> MatchInput:
         applications=store.frame(applications, cohort_id=config.cohort, status="valid"),
         previous_pairs=previous_pairs(config, store), roster=roster, weights=config.matching.weights,
         forbidden_pairs={tuple(p) for p in config.matching.forbids},
-        locked_pairs=[tuple(p) for p in config.matching.locks], **extra,
+        locked_pairs=[tuple(p) for p in config.matching.locks],
+        mentor_history=mentor_history(past_cohorts(config, store), store), **extra,
     )
 
 
@@ -44,6 +47,20 @@ def previous_pairs(config: CohortConfig, store: Store) -> set[tuple[str, str]]:
         matches.c.cohort_id.in_(config.previous_cohorts), matches.c.status.in_(PAIRED_BEFORE))
     with store.engine.connect() as conn:
         return {tuple(r) for r in conn.execute(stmt)}
+
+
+def mentor_history(cohorts: list[str], store: Store) -> dict[str, int]:
+    """Per mentor, the completed pairs of ``cohorts`` whose mentee's close-out evaluation gave satisfaction
+    and goals met of at least WELL_RATED: experience a first-time mentee can count on."""
+    if not cohorts:
+        return {}
+    rated = evaluations.c.cohort_id == matches.c.cohort_id, evaluations.c.employee_id == matches.c.mentee_id
+    stmt = (sa.select(matches.c.mentor_id, sa.func.count()).select_from(matches.join(evaluations, sa.and_(*rated)))
+            .where(matches.c.cohort_id.in_(cohorts), matches.c.status == "completed",
+                   evaluations.c.satisfaction >= WELL_RATED, evaluations.c.goals_met >= WELL_RATED)
+            .group_by(matches.c.mentor_id))
+    with store.engine.connect() as conn:
+        return {str(mentor): int(count) for mentor, count in conn.execute(stmt)}
 
 
 def approved_pairs(store: Store, cohort: str, round_name: str) -> int:
