@@ -185,6 +185,29 @@ def test_the_application_is_stored_as_a_form_submission(world_both, client):
     assert row["source"] == "form" and row["status"] == "received" and row["tipi_10"] == 4
 
 
+def test_skill_fields_suggest_the_vocabulary_and_keep_what_the_person_typed(world_both, client):
+    """Suggestions as you type need no JavaScript: every skill field is bound to one <datalist> of the vocabulary's
+    canonical names. Free text is still accepted and stored as the person typed it (their own words, shown back
+    on the gap-fill form); matching maps it to the canonical skill when it scores."""
+    from mentorflow.matching.vocabulary import current
+
+    page = client.get(world_both.link("E2", "application")).text
+    (datalist,) = re.findall(r'<datalist id="skill-names">(.*?)</datalist>', page, re.DOTALL)
+    options = re.findall(r'<option value="([^"]+)">', datalist)
+    assert len(options) == len(current().skills) >= 200
+    assert "public speaking" in options and "presenting" not in options  # canonical names only
+    inputs = re.findall(r'<input[^>]*name="skills_(?:offered|wanted)-\d-name"[^>]*>', page)
+    assert len(inputs) == 2 * models.SKILL_ROWS and all('list="skill-names"' in i for i in inputs)
+    typed = {**GOOD_APPLICATION, "skills_wanted-0-name": "Presentation Skills", "skills_offered-0-name": "Beekeeping"}
+    assert submit(client, world_both.link("E2", "application"), typed).status_code == 303
+    row = Store(world_both.store_url).rows(applications, employee_id="E2")[0]
+    assert (row["skills_wanted"], row["skills_offered"]) == ("Presentation Skills:3", "Beekeeping:4")
+    assert current().canonical("Presentation Skills") == "public speaking"
+    assert current().canonical("Beekeeping") == "beekeeping" and not current().is_known("Beekeeping")
+    again = client.get(world_both.link("E2", "gapfill")).text
+    assert 'value="Presentation Skills"' in again and 'list="skill-names"' in again
+
+
 def test_the_application_asks_before_sharing_goals_and_stores_the_answer(world_both, client):
     """Goals are quoted to a partner only with the applicant's consent: the form asks, the default is no."""
     page = client.get(world_both.link("E1", "application")).text

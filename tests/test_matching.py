@@ -19,7 +19,7 @@ from mentorflow.matching.solver import candidates_from_matrix, solve
 from mentorflow.roster.eligibility import reporting_chain
 from scipy.optimize import linear_sum_assignment
 
-PRUNING_TOLERANCE = 0.0025  # top-k pruning (k = 15) loses at most 0.25% of the optimum's total score (docs/matching.md)
+PRUNING_TOLERANCE = 0.004  # top-k pruning (k = 15) loses at most 0.4% of the optimum's total score (docs/matching.md)
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 
 

@@ -32,12 +32,20 @@ SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "
 
 
 def covers_by_mentee(inp: MatchInput, pairs: pd.DataFrame) -> dict[str, list[set[str]]]:
-    """Each mentee's mentors' covered wanted skills, read from the applications (not the matcher)."""
+    """Each mentee's mentors' covered wanted skills, read from the applications (not the matcher), each name as
+    the skill vocabulary's canonical skill (a synonym is the same skill)."""
+    from mentorflow.matching.vocabulary import current
+
+    vocab = current()
     apps = inp.applications.set_index("employee_id")
+
+    def skills(text: str) -> set[str]:
+        return {vocab.canonical(name) for name in parse_skills(text)}
+
     out: dict[str, list[set[str]]] = {}
     for p in pairs.itertuples():
-        wanted = set(parse_skills(apps.at[p.mentee_id, "skills_wanted"]))
-        out.setdefault(p.mentee_id, []).append(wanted & set(parse_skills(apps.at[p.mentor_id, "skills_offered"])))
+        wanted = skills(apps.at[p.mentee_id, "skills_wanted"])
+        out.setdefault(p.mentee_id, []).append(wanted & skills(apps.at[p.mentor_id, "skills_offered"]))
     return out
 
 

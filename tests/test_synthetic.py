@@ -59,3 +59,27 @@ def test_one_hundred_thousand_people_round_trip_through_the_importer(tmp_path):
     assert not roster["_bad_encoding"].any() and roster["_shape"].isna().all()
     apps, app_header = read_csv(apps_path)
     assert app_header == APPLICATION_COLUMNS and len(apps) == len(pd.read_csv(apps_path))
+
+
+def test_skills_are_written_as_people_write_them_never_one_skill_twice():
+    """Most skills by their canonical name, some as synonyms or related skills of the vocabulary, a few unknown to
+    it (drawn from a stream of their own, so the rest of the draw is what it was), never one skill twice in a list."""
+    from mentorflow.demo.synthetic import SKILLS, UNKNOWN_SKILLS
+    from mentorflow.matching.vocabulary import current
+
+    vocab = current()
+    apps = generate_applications(generate_roster(2_000, seed=8), seed=8)
+    written = [name for column in ("skills_wanted", "skills_offered") for text in apps[column]
+               for name in parse_skills(text)]
+    canonical = [vocab.canonical(name) for name in written]
+    assert sum(name in SKILLS for name in written) > 0.6 * len(written)
+    synonyms = {name for name in written if vocab.is_known(name) and name not in vocab.skills}
+    related = {c for c in canonical if c in vocab.skills and c not in SKILLS}
+    unknown = set(vocab.unknown(written))
+    assert len(synonyms) >= 20 and len(related) >= 20
+    assert unknown and unknown <= set(UNKNOWN_SKILLS)
+    for text in [*apps["skills_offered"], *apps["skills_wanted"]]:  # never one skill twice in a list, however written
+        names = [vocab.canonical(n) for n in parse_skills(text)]
+        assert len(names) == len(set(names))
+    for text in apps["skills_offered"]:  # the mentors' levels stay in the top three, however a skill is written
+        assert all(3 <= level <= 5 for level in parse_skills(text).values())

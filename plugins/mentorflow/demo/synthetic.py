@@ -1,6 +1,7 @@
 """A seeded, realistic synthetic population: an HRIS roster and mentoring applications.
 
-Same seed, same people. Sizes from 50 to 100,000; generation is vectorised with
+Same seed, same people. Skills are the vocabulary's popular ones, some written as synonyms, related skills or
+skills the vocabulary does not know (:func:`_as_written`). Sizes from 50 to 100,000; generation is vectorised with
 numpy (Faker only supplies the name pools), so 100,000 people take seconds. The files follow
 the data contract (:mod:`mentorflow.contract.columns`): its columns in its order, its roles,
 list formats and ranges.
@@ -29,6 +30,7 @@ from mentorflow.contract.columns import (
     TRUE_WORDS,
 )
 from mentorflow.contract.parsing import format_ids, format_skills, parse_skills
+from mentorflow.matching import vocabulary as skill_vocabulary
 
 ROSTER_COLUMNS = ROSTER.names
 APPLICATION_COLUMNS = APPLICATIONS.names
@@ -70,6 +72,11 @@ MOTIVATIONS = [
     "I learn best through honest conversations and feedback.",
     "Mentoring helps me stay close to how newer colleagues see the company.",
 ]
+# How people write skills (generate_applications): a share as a synonym, a share as a related skill of the
+# vocabulary, a few as skills the vocabulary does not know; the rest by the popular skill's canonical name.
+SYNONYM_SHARE, RELATED_SHARE, UNKNOWN_SHARE = 0.15, 0.10, 0.02
+UNKNOWN_SKILLS = ("cobol", "sap fico", "mandarin", "beekeeping", "forklift operation", "chess coaching",
+                  "sign language interpretation", "welding")
 TRAITS = ["patient", "direct", "structured", "curious", "encouraging", "pragmatic", "good listener", "challenging"]
 
 MAX_LEVEL = 7  # the top executive; everyone else is 1-6 (within the contract's level range)
@@ -154,9 +161,36 @@ def _weights(k: int, rng: np.random.Generator) -> np.ndarray:
     return w / w.sum()
 
 
-def _skill_list(rng: np.random.Generator, count: int, low: int, high: int) -> str:
+def _skill_list(rng: np.random.Generator, count: int, low: int, high: int,
+                variety: np.random.Generator | None = None) -> str:
+    """``count`` of the popular :data:`SKILLS` with levels; with ``variety``, some are written as people write
+    them instead (:func:`_as_written`), drawn from ``variety`` so ``rng``'s sequence is the same either way."""
     chosen = rng.choice(len(SKILLS), size=count, replace=False)
-    return format_skills((SKILLS[s], int(rng.integers(low, high + 1))) for s in chosen)
+    names = [SKILLS[s] for s in chosen]
+    if variety is not None:
+        written: list[str] = []
+        for name in names:
+            written.append(_as_written(variety, name, [n for n in names if n != name] + written))
+        names = written
+    return format_skills((name, int(rng.integers(low, high + 1))) for name in names)
+
+
+def _as_written(variety: np.random.Generator, name: str, taken: list[str]) -> str:
+    """Mostly the canonical name; else a synonym (sometimes in title case), a related skill of the vocabulary, or
+    now and then a skill the vocabulary does not know, so the mapping has work to do. Never a skill already
+    ``taken`` in the same list, however written."""
+    vocab = skill_vocabulary.current()
+    skill = vocab.skills[name]
+    draw = variety.random()
+    written = name
+    if draw < SYNONYM_SHARE and skill.synonyms:
+        written = str(variety.choice(skill.synonyms))
+        written = written.title() if variety.random() < 0.3 else written
+    elif SYNONYM_SHARE <= draw < SYNONYM_SHARE + RELATED_SHARE and skill.related:
+        written = str(variety.choice(skill.related))
+    elif SYNONYM_SHARE + RELATED_SHARE <= draw < SYNONYM_SHARE + RELATED_SHARE + UNKNOWN_SHARE:
+        written = str(variety.choice(UNKNOWN_SKILLS))
+    return name if any(vocab.canonical(t) == vocab.canonical(written) for t in taken) else written
 
 
 def generate_applications(
@@ -165,6 +199,7 @@ def generate_applications(
 ) -> pd.DataFrame:
     """Applications from a share of the roster; roles follow the program type's level rules."""
     rng = np.random.default_rng(seed + 1)
+    variety = np.random.default_rng([seed, 16])  # how skills are written: its own stream, so the rest stays as it was
     applicants = roster[rng.random(len(roster)) < apply_rate].reset_index(drop=True)
     n = len(applicants)
     levels = applicants["level"].to_numpy()
@@ -184,8 +219,8 @@ def generate_applications(
         wants = r in MENTEE_ROLES
         # mentors offer what they are good at (the top three levels); mentees want to get below the top
         top = int(SKILL_LEVEL.high)
-        skills_offered = _skill_list(rng, int(rng.integers(2, 6)), top - 2, top) if offers else ""
-        skills_wanted = _skill_list(rng, int(rng.integers(1, 4)), int(SKILL_LEVEL.low), top - 1) if wants else ""
+        skills_offered = _skill_list(rng, int(rng.integers(2, 6)), top - 2, top, variety) if offers else ""
+        skills_wanted = _skill_list(rng, int(rng.integers(1, 4)), int(SKILL_LEVEL.low), top - 1, variety) if wants else ""
         # goals name the skills a person wants (or, for a mentor only, one they offer and one new one)
         named = list(parse_skills(skills_wanted or skills_offered))
         extra = [s for s in rng.choice(SKILLS, 3, replace=False) if s not in named]

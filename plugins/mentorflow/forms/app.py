@@ -31,6 +31,7 @@ from mentorflow import settings
 from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
+from mentorflow.contract import skills
 from mentorflow.errors import CohortConfigError, TokenError
 from mentorflow.forms import events, models, request_limits, security, service, tokens
 from mentorflow.forms import fields as form_fields
@@ -138,6 +139,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             saved=saved, rematch_link=rematch_link, tipi_items=models.TIPI_ITEMS, tipi_scale=models.TIPI_SCALE,
             rematch_reasons=models.REMATCH_REASONS, pulse_outcomes=models.PULSE_OUTCOMES,
             field_label=models.field_label, skill_rows=models.SKILL_ROWS, partner_rows=models.PARTNER_ROWS, period=grant.period,
+            skill_names=skills.vocabulary(settings.include_dir()).names if form in ("application", "gapfill") else [],
         )
         response.set_cookie(security.CSRF_COOKIE, nonce, httponly=True, samesite="strict",
                             secure=request.url.scheme == "https", path="/")

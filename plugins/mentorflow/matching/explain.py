@@ -13,17 +13,18 @@ from mentorflow.matching import mutual
 from mentorflow.matching import personality as persona
 from mentorflow.matching.inputs import COMPONENTS
 from mentorflow.matching.scoring import BlockRules, PairRules, Population
+from mentorflow.matching.vocabulary import skill_facts
 
 MAX_REASONS = 3
 
 
-def _skills(pop: Population, wanter: int, offerer: int, who: tuple[str, str]) -> list[tuple[float, str, str]]:
-    """(coverage, skill, sentence) for every wanted skill the offerer offers, best covered first."""
-    out = []
-    for s in np.flatnonzero((pop.wanted[wanter] > 0) & (pop.offered[offerer] > 0)):
-        want, have, name = int(pop.wanted[wanter, s]), int(pop.offered[offerer, s]), pop.skill_names[s]
-        out.append((min(1.0, have / want), name, f"{who[0]} offers {name} at {have}, {who[1]} wants it at {want}"))
-    return sorted(out, key=lambda t: -t[0])
+def _skills(pop: Population, wanter: int, offerer: int, who: tuple[str, str]) -> list[tuple[float, str, str, bool]]:
+    """(coverage, skill, sentence, related) for every wanted skill the offerer earns credit for, best covered first: the
+    skill itself or a synonym in both people's words, or a related skill for partial credit
+    (:func:`mentorflow.matching.vocabulary.skill_facts`); a related skill's "skill" reads "storytelling for
+    public speaking"."""
+    return [(f.cover, f"{f.related_to} for {f.skill}" if f.related_to else f.skill, f.sentence, bool(f.related_to))
+            for f in skill_facts(pop.skills, wanter, offerer, who)]
 
 
 def _shared_terms(pop: Population, a: int, b: int, top: int = 2) -> list[str]:
@@ -55,7 +56,8 @@ def pair_reasons(pop: Population, row: int, col: int, parts: np.ndarray, weights
             forth, back = pop.skill_names[swap[0]], pop.skill_names[swap[1]]
             said.append((contribution["skills"], f"each teaches the other: {forth} one way, {back} the other"))
         elif facts and not symmetric:
-            also = f" (also covers {', '.join(n for _, n, _ in facts[1:3])})" if len(facts) > 1 else ""
+            direct = [n for _, n, _, related in facts[1:] if not related][:2]  # a related skill only partly covers
+            also = f" (also covers {', '.join(direct)})" if direct else ""
             said.append((contribution["skills"], facts[0][2] + also))
     if value["goals"] > 0.05:
         terms = _shared_terms(pop, row, col)

@@ -41,9 +41,9 @@ from mentorflow.matching import personality as persona
 from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.matching.inputs import COMPONENTS
 from mentorflow.matching.placement import placement_mask, placement_words
+from mentorflow.matching.vocabulary import SkillMatrices, skill_matrices
 from mentorflow.roster.eligibility import reporting_chain
 
-MAX_SKILL_LEVEL = 5
 DENSE_VOCABULARY = 2048
 WORKDAY_HOURS = 8.0
 TRAITS = ("extraversion", "agreeableness", "conscientiousness", "emotional stability", "openness")
@@ -77,10 +77,12 @@ class Population:
     is_mentee: np.ndarray
     department_code: np.ndarray  # integer codes: comparing strings pair by pair is slow
     location_code: np.ndarray
-    # (n, 5S) blocks per wanted level: 1/|wanted| where wanted == level; and min(1, offered/level)
-    want_by_level: np.ndarray
+    # (n, 5S) blocks per wanted level: 1/|wanted| where wanted == level (sparse); and the cover of a skill
+    # wanted at that level, exact (min(1, offered/level)) or partial through a related skill (matching.vocabulary)
+    want_by_level: sp.csr_matrix
     offer_cover: np.ndarray
     seeks: np.ndarray | None = None  # who looks for a partner (None: everyone); a pair needs one of them
+    skills: SkillMatrices | None = None  # the columns' names, relations and each person's own words (explanations)
     traits: persona.Profiles | None = None  # trait calibration, asked-for traits, experience
 
     @property
@@ -139,21 +141,9 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
     n = len(ids)
     row = roster.loc[ids] if n else roster.iloc[:0]
     role = apps["role"].astype(str).str.lower().to_numpy()
-    wanted_maps = [parse_skills(t) for t in _column(apps, "skills_wanted", "").fillna("")]
-    offered_maps = [parse_skills(t) for t in _column(apps, "skills_offered", "").fillna("")]
-    names = sorted({s for m in wanted_maps + offered_maps for s in m})
-    col = {s: j for j, s in enumerate(names)}
-    wanted = np.zeros((n, len(names)), dtype=np.float32)
-    offered = np.zeros((n, len(names)), dtype=np.float32)
-    for i, (w, o) in enumerate(zip(wanted_maps, offered_maps)):
-        for s, lv in w.items():
-            wanted[i, col[s]] = min(max(lv, 1), MAX_SKILL_LEVEL)
-        for s, lv in o.items():
-            offered[i, col[s]] = min(max(lv, 1), MAX_SKILL_LEVEL)
-    n_wanted = np.maximum((wanted > 0).sum(axis=1, keepdims=True), 1)
-    levels = np.arange(1, MAX_SKILL_LEVEL + 1, dtype=np.float32)
-    want_by_level = np.concatenate([(wanted == lv) / n_wanted for lv in levels], axis=1).astype(np.float32)
-    offer_cover = np.concatenate([np.minimum(1.0, offered / lv) for lv in levels], axis=1).astype(np.float32)
+    # skill names mapped to the vocabulary's canonical skills, with related-skill credit (matching.vocabulary)
+    skills = skill_matrices([parse_skills(t) for t in _column(apps, "skills_wanted", "").fillna("")],
+                            [parse_skills(t) for t in _column(apps, "skills_offered", "").fillna("")])
 
     texts = (_column(apps, "goals", "").fillna("").astype(str) + " . "
              + _column(apps, "motivation", "").fillna("").astype(str)).tolist()
@@ -189,12 +179,13 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
         hours=pd.to_numeric(_column(apps, "hours_per_month"), errors="coerce").to_numpy(dtype=np.float32),
         capacity=capacity.astype(np.int32),
         on_pip=row["on_pip"].fillna(False).astype(bool).to_numpy() if "on_pip" in row else np.zeros(n, bool),
-        skill_names=names, wanted=wanted, offered=offered, text=text, terms=np.asarray(terms), big5=big5,
+        skill_names=skills.names, wanted=skills.wanted, offered=skills.offered, text=text, terms=np.asarray(terms),
+        big5=big5, skills=skills,
         text_dense=text.toarray() if text.shape[1] <= DENSE_VOCABULARY else None,
         department_code=pd.factorize(row["department"].fillna(""))[0].astype(np.int32) if n else np.zeros(0, np.int32),
         location_code=pd.factorize(row["location"].fillna(""))[0].astype(np.int32) if n else np.zeros(0, np.int32),
         ranked=pref, preference=preference, is_mentor=is_mentor, is_mentee=np.isin(role, ["mentee", "both"]),
-        want_by_level=want_by_level, offer_cover=offer_cover,
+        want_by_level=skills.want_by_level, offer_cover=skills.offer_cover,
         seeks=None if seekers is None else np.isin(ids, list(seekers)), traits=traits,
     )
 
@@ -208,8 +199,8 @@ def skill_cover(pop: Population, wanters: np.ndarray, offerers: np.ndarray) -> n
 
 
 def skill_overlap(pop: Population, wanters: np.ndarray, offerers: np.ndarray) -> np.ndarray:
-    """How many of the wanter's skills the offerer offers at any level."""
-    return (pop.wanted[wanters] > 0).astype(np.float32) @ (pop.offered[offerers] > 0).astype(np.float32).T
+    """How many of the wanter's skills (canonical: a synonym is the same skill) the offerer offers at any level."""
+    return sp.csr_matrix(pop.wanted[wanters] > 0, dtype=np.float32) @ (pop.offered[offerers] > 0).astype(np.float32).T
 
 
 def components(pop: Population, r: np.ndarray, c: np.ndarray, personality, symmetric: bool) -> dict[str, np.ndarray]:

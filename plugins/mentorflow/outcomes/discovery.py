@@ -18,6 +18,7 @@ import sqlalchemy as sa
 import yaml
 
 from mentorflow import settings
+from mentorflow.contract import skills
 from mentorflow.contract.parsing import parse_skills
 from mentorflow.store import Store, applications, evaluations
 
@@ -51,7 +52,14 @@ def history(store: Store, cohorts: list[str]) -> list[tuple[set[str], set[str]]]
         .where(applications.c.cohort_id.in_(cohorts), evaluations.c.role.in_(["mentee", "both"]))
     )
     with store.engine.connect() as conn:
-        return [(set(parse_skills(wanted)), topics(valuable)) for wanted, valuable in conn.execute(stmt)]
+        return [(wanted_skills(wanted), topics(valuable)) for wanted, valuable in conn.execute(stmt)]
+
+
+def wanted_skills(text: str | None) -> set[str]:
+    """The canonical skills of a ``skills_wanted`` list (skill vocabulary: "presenting" is public speaking), so a
+    topic a mentee asked for in other words is not suggested back to them."""
+    vocab = skills.vocabulary(settings.include_dir())
+    return {vocab.canonical(name) for name in parse_skills(text)}
 
 
 def suggest(wanted: set[str], past: list[tuple[set[str], set[str]]], limit: int = 3) -> list[str]:

@@ -17,6 +17,7 @@ from mentorflow.contract.parsing import parse_ids, parse_skills
 from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.matching.placement import placement_problem
 from mentorflow.matching.several import own_skills
+from mentorflow.matching.vocabulary import current as skill_vocabulary
 from mentorflow.quality.expectations import Spec
 from mentorflow.quality.reader import ROW
 from mentorflow.quality.results import Batch
@@ -47,8 +48,13 @@ def several_mentors_problems(pairs: pd.DataFrame, apps: pd.DataFrame, fixed_pair
     several = count[count > 1].index
     if not len(several):
         return out
-    wanted = dict(zip(apps["employee_id"], apps["skills_wanted"].fillna("").map(lambda t: set(parse_skills(t)))))
-    offered = dict(zip(apps["employee_id"], apps["skills_offered"].fillna("").map(lambda t: set(parse_skills(t)))))
+    vocab = skill_vocabulary()  # the matcher's skills: a synonym is the same skill
+
+    def canonical(text: str) -> set[str]:
+        return {vocab.canonical(name) for name in parse_skills(text)}
+
+    wanted = dict(zip(apps["employee_id"], apps["skills_wanted"].fillna("").map(canonical)))
+    offered = dict(zip(apps["employee_id"], apps["skills_offered"].fillna("").map(canonical)))
     for mentee, group in mentors[mentors["mentee_id"].isin(several)].groupby("mentee_id"):
         if len(group) > per_mentee:
             problem = f"mentee {mentee} has {len(group)} mentors, at most {per_mentee} (mentors_per_mentee)"

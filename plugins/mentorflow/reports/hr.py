@@ -85,6 +85,9 @@ def _tables(view: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
               "comparison": view["comparison"]}
     if view["careers"]:
         tables["careers"] = view["careers"]
+    if view.get("skills"):
+        tables["skills-by-group"] = view["skills"]["groups"]
+        tables["skills-unoffered"] = view["skills"]["unoffered"]
     for grouping, rows in view["groups"].items():
         tables[f"by-{grouping}"] = [{grouping: r["group"], **{k: v for k, v in r.items() if k != "group"}} for r in rows]
     return tables
@@ -142,6 +145,10 @@ def _write_pdf(config, view: dict[str, Any], path: Path, learning: dict[str, Any
                                                  ("Retention and promotion since kickoff", tables.get("careers", [])),
                                                  ("Pair health by period", tables["health"]),
                                                  ("Cohort over cohort", tables["comparison"])])
+        if "skills-by-group" in tables:
+            table_page(pdf, "Skills: demand and supply", [("Wanted and offered, by skill group", tables["skills-by-group"]),
+                                                          ("Wanted skills no volunteer mentor offers",
+                                                           tables["skills-unoffered"][:40])])
         table_page(pdf, "Fairness: match rate by group",
                    [(f"By {g}", tables[f"by-{g}"]) for g in GROUPINGS if f"by-{g}" in tables])
         if learning:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mentorflow.reports import skill_supply
 from mentorflow.reports.disclosure import Problem
 from mentorflow.reports.pulse import STATES
 
@@ -59,6 +60,8 @@ def cells(f: dict[str, Any]) -> Problem:
         if "funnel.matched" in p.values:
             p.equal(groups[0], "funnel.matched")
             p.at_most(groups[0], "funnel.matched")
+    if f.get("skills"):
+        skill_supply.cells(p, f["skills"])
     if f.get("learning_pairs") is not None:
         p.at_most(p.cell("learning.pairs", f["learning_pairs"], parent="pairs_total"), "pairs_total")
     return p

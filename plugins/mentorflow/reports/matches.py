@@ -18,6 +18,7 @@ import pandas as pd
 from mentorflow.matching import fairness
 from mentorflow.reports.disclosure import SUPPRESSED, Problem, publish
 from mentorflow.reports.render import MIN_CELL, histogram, write_report
+from mentorflow.reports.skill_supply import unknown_skill_uses
 from mentorflow.store import Store, applications, match_certificates, matches, people, unmatched
 
 NOT_ELIGIBLE = "not eligible under the cohort's eligibility rules"
@@ -99,9 +100,11 @@ def write_match_report(config, store: Store, round_name: str) -> Path:
     pairs = [m for m in store.rows(matches, cohort_id=config.cohort, round=round_name)
              if m["status"] in ("proposed", "approved", "active")]
     left = store.rows(unmatched, cohort_id=config.cohort, round=round_name)
-    roles = {a["employee_id"]: a["role"] for a in store.rows(applications, cohort_id=config.cohort)}
+    apps = store.frame(applications, cohort_id=config.cohort)
+    roles = dict(zip(apps["employee_id"], apps["role"])) if len(apps) else {}
     stored = store.rows(match_certificates, cohort_id=config.cohort, round=round_name)
     certificate = json.loads(stored[0]["certificate_json"]) if stored else None
     context = match_report_context(config, round_name, pairs, left, store.frame(people, cohort_id=config.cohort), roles,
                                    certificate)
+    context["unknown_skills"] = unknown_skill_uses(apps)  # for ops: names to add to the skill vocabulary
     return write_report(config, f"matches-{round_name}.html", "matches.html", context, store, f"matches-{round_name}")

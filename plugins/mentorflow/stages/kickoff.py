@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.contract.parsing import parse_skills
 from mentorflow.messaging import OutgoingEmail
 from mentorflow.outcomes import discovery
 from mentorflow.stages.common import CohortRun, compose, people_index, send
@@ -83,7 +82,7 @@ def introduction_contexts(config: CohortConfig, pairs: list[dict[str, Any]], eve
     def resources(person_id: str) -> list[str]:
         if person_id not in learners or not past:
             return []
-        wanted = set(parse_skills((apps.get(person_id) or {}).get("skills_wanted")))
+        wanted = discovery.wanted_skills((apps.get(person_id) or {}).get("skills_wanted"))
         return discovery.described(discovery.suggest(wanted, past))
 
     return {me: {"partners": mine, "my_goals": goals(me), "my_goals_shared": shares_goals(me),
