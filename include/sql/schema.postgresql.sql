@@ -72,6 +72,16 @@ CREATE TABLE form_events (
 
 CREATE INDEX ix_form_events_cohort_id ON form_events (cohort_id);
 
+CREATE TABLE match_certificates (
+	cohort_id VARCHAR(64) NOT NULL, 
+	round VARCHAR(20) NOT NULL, 
+	certificate_json TEXT NOT NULL, 
+	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (cohort_id, round)
+);
+
+COMMENT ON COLUMN match_certificates.certificate_json IS 'bound, total, fairness mode and the sentence';
+
 CREATE TABLE matches (
 	match_id SERIAL NOT NULL, 
 	cohort_id VARCHAR(64) NOT NULL, 

@@ -128,6 +128,8 @@ class MatchingRules(_Strict):
     fairness: Literal["none", "cover", "maxmin"] = Field(
         "none", description="cover: match as many mentees as possible first; maxmin: then raise the lowest score")
     top_k: int = Field(15, ge=1, le=500, description="candidate partners kept per mentee before solving")
+    certify: Literal["auto", "always", "never"] = Field(
+        "auto", description="bound what top_k pruning cost (auto: when the cohort is small enough; docs/matching.md)")
     mentors_per_mentee: int = Field(1, ge=1, le=3, description=bounds.MENTORS_PER_MENTEE)
 
     @model_validator(mode="after")

@@ -4,7 +4,7 @@
    ``top_k`` allowed partners (hard rules are masks, never penalties);
 2. :mod:`~mentorflow.matching.solver` solves the PuLP model over those candidates;
 3. mentees left without a partner while an allowed mentor still has room are placed (this only
-   adds score), and LP duals certify how much pruning could have lost;
+   adds score), and :mod:`~mentorflow.matching.certificate` bounds what pruning could have cost;
 4. :mod:`~mentorflow.matching.explain` says why each pair was made and why anyone was not.
 """
 
@@ -18,9 +18,9 @@ import pandas as pd
 
 from mentorflow.cohorts.config import Weights
 from mentorflow.contract.parsing import parse_ids
-from mentorflow.matching import affinity, explain, scoring, several
+from mentorflow.matching import affinity, certificate, explain, scoring, several
 from mentorflow.matching.inputs import COMPONENTS, DEFAULT_TOP_K, MatchInput, MatchResult
-from mentorflow.matching.solver import MatchingProblem, pruning_gap_bound, solve
+from mentorflow.matching.solver import MatchingProblem, solve
 
 
 def _default_weights() -> Weights:
@@ -32,8 +32,9 @@ def _rule(rules, name: str, default):
 
 
 def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
-            certify: bool = False) -> MatchResult:
-    """Propose pairs honouring every hard rule, with reasons; see the module docstring."""
+            certify: bool | None = None) -> MatchResult:
+    """Propose pairs honouring every hard rule, with reasons; see the module docstring. ``certify``:
+    True or False force the pruning certificate on or off; None follows ``rules.certify``."""
     say = progress or (lambda _: None)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -151,13 +152,17 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     stats = {"participants": len(pop.ids), "rows": len(rows), "cols": len(cols), "candidates": len(edges_s),
              "top_k": k, "components": solution.components, "status": solution.status,
              "lp_objective": round(lp_objective, 6), "filled_after_solve": filled}
-    if certify and solution.row_dual is not None:
-        started = time.perf_counter()
-        say("certifying the pruning loss from the LP duals …")
-        stats["pruning_gap_bound"] = pruning_gap_bound(solution, (
-            (np.arange(b.start, b.start + len(b.people)), b.total)
-            for b in scoring.scored_blocks(pop, relations, rows, cols, **common)))
-        timings["certify"] = time.perf_counter() - started
+    why_not = certificate.wanted(_rule(rules, "certify", "auto") if certify is None else certify, len(rows), len(cols))
+    if why_not:
+        cert = certificate.not_computed(fairness, why_not)
+    else:
+        say("certifying what pruning could have cost (LP duals, one more pass over every pair) …")
+        cert = certificate.certify(problem, (np.asarray(pair_r, np.int64), np.asarray(pair_c, np.int64),
+                                             np.asarray(pair_s, np.float64), np.asarray(pair_locked, bool)),
+                                   fairness=fairness, pruned=k < len(cols), blocks=lambda: (
+            (b.start, b.total) for b in scoring.scored_blocks(pop, relations, rows, cols, **common)))
+        timings["certify"] = cert.seconds
+    stats["certificate"] = cert.as_dict()
 
     w = scoring.weight_vector(weights)
     records = []

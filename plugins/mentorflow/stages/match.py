@@ -20,7 +20,7 @@ from mentorflow.quality import stage_gates
 from mentorflow.reports import matches as match_reports
 from mentorflow.stages.common import CohortRun
 from mentorflow.stages.kickoff import past_cohorts
-from mentorflow.store import Store, applications, evaluations, matches, people, unmatched
+from mentorflow.store import Store, applications, evaluations, match_certificates, matches, people, unmatched
 
 PAIRED_BEFORE = ("active", "ended", "completed")
 WELL_RATED = 4  # a mentee's close-out satisfaction and goals met, each of 5, at or above this
@@ -152,6 +152,13 @@ def write_proposal(conn: sa.Connection, run: CohortRun, round_name: str, result:
         conn.execute(matches.insert(), pairs)
     if left:
         conn.execute(unmatched.insert(), left)
+    conn.execute(match_certificates.delete().where(match_certificates.c.cohort_id == run.cohort,
+                                                   match_certificates.c.round == round_name))
+    cert = result.stats.get("certificate")
+    if cert is not None:  # the committee report shows what pruning could have cost (timings vary: left out)
+        stored = json.dumps({k: v for k, v in cert.items() if k != "seconds"})
+        conn.execute(match_certificates.insert(), [{"cohort_id": run.cohort, "round": round_name,
+                                                    "certificate_json": stored, "created_at": run.moment}])
 
 
 def committee_summary(config: CohortConfig, store: Store, round_name: str = "initial", notes: list[str] = ()) -> str:

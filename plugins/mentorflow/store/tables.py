@@ -136,6 +136,16 @@ unmatched = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
 )
 
+# what top-k pruning could have cost a round's proposal (matching.certificate): figures, no person
+match_certificates = sa.Table(
+    "match_certificates",
+    metadata,
+    sa.Column("cohort_id", sa.String(64), primary_key=True),
+    sa.Column("round", sa.String(20), primary_key=True),
+    sa.Column("certificate_json", sa.Text, nullable=False, comment="bound, total, fairness mode and the sentence"),
+    _ts("created_at", nullable=False, default=_now),
+)
+
 email_ledger = sa.Table(
     "email_ledger",
     metadata,
