@@ -14,7 +14,8 @@ from matching_fixtures import random_instance
 from mentorflow.cohorts.config import MatchingRules
 from mentorflow.contract.parsing import parse_ids, parse_skills
 from mentorflow.matching import COMPONENTS, MatchInput, committee, fairness, personality, propose, scoring
-from mentorflow.matching.solver import candidates_from_matrix, pruning_gap_bound, solve
+from mentorflow.matching.certificate import certify
+from mentorflow.matching.solver import candidates_from_matrix, solve
 from mentorflow.roster.eligibility import reporting_chain
 from scipy.optimize import linear_sum_assignment
 
@@ -137,8 +138,7 @@ def test_top_k_pruning_loses_at_most_the_stated_tolerance_and_the_dual_bound_cov
     matrix, capacity = _full_matrix(inp)
     optimum = _optimum(matrix, capacity)
     assert result.stats["objective"] >= (1 - PRUNING_TOLERANCE) * optimum
-    lost_by_the_lp = optimum - result.stats["lp_objective"]
-    assert result.stats["pruning_gap_bound"] >= lost_by_the_lp - 1e-4
+    assert result.stats["certificate"]["upper_bound"] >= optimum - 1e-4
 
 
 @settings(max_examples=20, **SETTINGS)
@@ -148,10 +148,13 @@ def test_dual_gap_bound_is_an_upper_bound_on_what_pruning_lost(seed, k):
     score = rng.random((30, 12))
     forbidden = rng.random(score.shape) < 0.2
     capacity = rng.integers(1, 3, 12)
-    solution = solve(candidates_from_matrix(score, capacity, forbidden=forbidden, k=k))
+    problem = candidates_from_matrix(score, capacity, forbidden=forbidden, k=k)
+    solution = solve(problem)
     masked = np.where(forbidden, -np.inf, score)
-    bound = pruning_gap_bound(solution, [(np.arange(30), masked)])
-    assert _optimum(masked, capacity) - solution.objective <= bound + 1e-6
+    chosen = np.flatnonzero(solution.chosen)
+    cert = certify(problem, (problem.rows[chosen], problem.cols[chosen], problem.score[chosen], np.zeros(len(chosen), bool)),
+                   fairness="none", blocks=lambda: [(0, masked)])
+    assert _optimum(masked, capacity) - solution.objective <= cert.lost_at_most + 1e-6
 
 
 def test_explanations_name_real_score_components():

@@ -63,7 +63,7 @@ def test_match_cli_writes_matches_csv_and_report_from_csv_inputs(cohorts_dir, tm
     code = cli.main(["match", "--cohort", str(cohort), "--out", str(out), "--today", "2026-01-05", "--certify"])
     printed = capsys.readouterr().out
     assert code == 0, printed
-    assert "scoring" in printed and "pruning loses at most" in printed
+    assert "scoring" in printed and "pruning lost at most" in printed
     pairs = pd.read_csv(out / "matches.csv")
     left = pd.read_csv(out / "unmatched.csv")
     assert len(pairs) > 10

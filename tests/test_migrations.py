@@ -139,12 +139,12 @@ def test_a_0_1_0_store_upgrades_to_head_and_keeps_every_row(store):
     assert store.upgrade() == (None, migrate.head())
 
     after = _snapshot(store.engine)
-    added_since = {"erasures"}  # tables that 0.1.0 did not have start empty
+    added_since = {"erasures", "match_certificates"}  # tables that 0.1.0 did not have start empty
     assert set(after) == set(before) - {"stage_runs"} | added_since
     assert all(not after[name] for name in added_since)
     for name in before:
         if name != "stage_runs":
-            # every value kept; columns added since 0.1.0 (applications.share_goals) start empty
+            # every value kept; columns added since 0.1.0 (applications.share_goals, affinity_*) start empty
             assert len(after[name]) == len(before[name]), name
             assert [{k: row[k] for k in old} for row, old in zip(after[name], before[name])] == before[name], name
             assert all(v == ADDED_WITH_DEFAULT.get((name, k)) for row, old in zip(after[name], before[name])

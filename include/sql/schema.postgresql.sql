@@ -72,6 +72,16 @@ CREATE TABLE form_events (
 
 CREATE INDEX ix_form_events_cohort_id ON form_events (cohort_id);
 
+CREATE TABLE match_certificates (
+	cohort_id VARCHAR(64) NOT NULL, 
+	round VARCHAR(20) NOT NULL, 
+	certificate_json TEXT NOT NULL, 
+	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (cohort_id, round)
+);
+
+COMMENT ON COLUMN match_certificates.certificate_json IS 'bound, total, fairness mode and the sentence';
+
 CREATE TABLE matches (
 	match_id SERIAL NOT NULL, 
 	cohort_id VARCHAR(64) NOT NULL, 
@@ -203,6 +213,9 @@ CREATE TABLE applications (
 	preferred_partners TEXT, 
 	avoid_partners TEXT, 
 	share_goals BOOLEAN, 
+	affinity_network VARCHAR(100), 
+	affinity_match BOOLEAN, 
+	affinity_consent BOOLEAN, 
 	source VARCHAR(20) NOT NULL, 
 	status VARCHAR(20) NOT NULL, 
 	submitted_at TIMESTAMP WITH TIME ZONE NOT NULL, 
@@ -211,6 +224,12 @@ CREATE TABLE applications (
 );
 
 COMMENT ON COLUMN applications.share_goals IS 'the applicant agreed that their goals are quoted to their partner (false or NULL: they are not)';
+
+COMMENT ON COLUMN applications.affinity_network IS 'self-described network or identity, stored only with affinity_consent; never shown to the committee or in reports';
+
+COMMENT ON COLUMN applications.affinity_match IS 'the applicant asks for a partner who shares affinity_network';
+
+COMMENT ON COLUMN applications.affinity_consent IS 'the applicant agreed that affinity_network is used for matching (false or NULL: it is not stored)';
 
 CREATE TABLE people (
 	cohort_id VARCHAR(64) NOT NULL, 

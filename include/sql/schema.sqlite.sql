@@ -66,6 +66,14 @@ CREATE TABLE form_events (
 
 CREATE INDEX ix_form_events_cohort_id ON form_events (cohort_id);
 
+CREATE TABLE match_certificates (
+	cohort_id VARCHAR(64) NOT NULL, 
+	round VARCHAR(20) NOT NULL, 
+	certificate_json TEXT NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	PRIMARY KEY (cohort_id, round)
+);
+
 CREATE TABLE matches (
 	match_id INTEGER NOT NULL, 
 	cohort_id VARCHAR(64) NOT NULL, 
@@ -193,6 +201,9 @@ CREATE TABLE applications (
 	preferred_partners TEXT, 
 	avoid_partners TEXT, 
 	share_goals BOOLEAN, 
+	affinity_network VARCHAR(100), 
+	affinity_match BOOLEAN, 
+	affinity_consent BOOLEAN, 
 	source VARCHAR(20) NOT NULL, 
 	status VARCHAR(20) NOT NULL, 
 	submitted_at DATETIME NOT NULL, 

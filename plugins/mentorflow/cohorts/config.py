@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mentorflow.cohorts import bounds
+from mentorflow.cohorts.affinity import Affinity
 from mentorflow.cohorts.personality import PersonalitySetting
 from mentorflow.contract.checks import CHECKS, Severity
 
@@ -127,6 +128,8 @@ class MatchingRules(_Strict):
     fairness: Literal["none", "cover", "maxmin"] = Field(
         "none", description="cover: match as many mentees as possible first; maxmin: then raise the lowest score")
     top_k: int = Field(15, ge=1, le=500, description="candidate partners kept per mentee before solving")
+    certify: Literal["auto", "always", "never"] = Field(
+        "auto", description="bound what top_k pruning cost (auto: when the cohort is small enough; docs/matching.md)")
     mentors_per_mentee: int = Field(1, ge=1, le=3, description=bounds.MENTORS_PER_MENTEE)
 
     @model_validator(mode="after")
@@ -141,6 +144,7 @@ class Matching(_Strict):
     rules: MatchingRules = MatchingRules()
     locks: list[tuple[str, str]] = Field(default_factory=list, description="(mentor_id, mentee_id) that must pair")
     forbids: list[tuple[str, str]] = Field(default_factory=list, description="(mentor_id, mentee_id) never paired")
+    affinity: Affinity = Affinity()  # asking for a partner who shares a network (mentorflow.cohorts.affinity)
 
 
 class Eligibility(_Strict):

@@ -218,6 +218,12 @@ APPLICATIONS = Table("applications", file="applications.csv", header=("employee_
     Column("avoid_partners", "ids", "employee_ids the applicant must not be paired with"),
     Column("share_goals", "boolean", "the applicant agrees that their goals are quoted to their partner in the "
            "introduction emails (blank or no column: not shared)"),
+    Column("affinity_network", "text", "a network or identity the applicant describes themself by (free text; a "
+           "cohort may suggest spellings); stored only with affinity_consent, never shown to the committee or in reports"),
+    Column("affinity_match", "boolean", "the applicant asks for a partner who shares their affinity_network "
+           "(the cohort's matching.affinity.mode says whether it is a preference or a requirement)"),
+    Column("affinity_consent", "boolean", "the applicant agrees that affinity_network is used for matching "
+           "(blank or no: the network is not stored at all)"),
 ))
 
 # -- the close-out roster export (sources.closeout_roster_csv; optional) ----------------------------

@@ -193,6 +193,22 @@ def _as_written(variety: np.random.Generator, name: str, taken: list[str]) -> st
     return name if any(vocab.canonical(t) == vocab.canonical(written) for t in taken) else written
 
 
+# self-described networks, spelled differently by different people (matching compares them normalised)
+AFFINITY_NETWORKS = ("Women in Tech", "LGBTQ+ Network", "Black Employee Network", "Parents at Work")
+
+
+def _affinity_answers(k: int) -> dict[str, str]:
+    """Every fifth applicant names a network (no draw: the generator's sequence stays); most of them agree to
+    its use and every other one asks for a partner who shares it; one in seven of them leaves consent unticked."""
+    if k % 5:
+        return {"affinity_network": "", "affinity_match": "", "affinity_consent": ""}
+    name = AFFINITY_NETWORKS[(k // 5) % len(AFFINITY_NETWORKS)]
+    spelled = name.lower() if k % 3 == 0 else f" {name} " if k % 3 == 1 else name
+    consent = (k // 5) % 7 != 3
+    return {"affinity_network": spelled, "affinity_match": TRUE_WORDS[1] if k % 10 == 0 else FALSE_WORDS[1],
+            "affinity_consent": TRUE_WORDS[1] if consent else FALSE_WORDS[1]}
+
+
 def generate_applications(
     roster: pd.DataFrame, seed: int = 7, *, program_type: str = "traditional", apply_rate: float = 0.6,
     incomplete_rate: float = 0.04,
@@ -245,6 +261,7 @@ def generate_applications(
             "avoid_partners": avoid,
             # every other applicant agrees to share their goals (no draw: the generator's sequence stays)
             "share_goals": TRUE_WORDS[1] if k % 2 == 0 else FALSE_WORDS[1],
+            **_affinity_answers(k),
         })
     apps = pd.DataFrame(rows, columns=APPLICATION_COLUMNS).astype(object)
     # Some people leave answers out: these drive the gap-fill emails and the quality gates.

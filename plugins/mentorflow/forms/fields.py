@@ -58,6 +58,10 @@ def model_input(form: str, fields: Mapping[str, str]) -> tuple[dict[str, Any], d
             for position, (index, _) in enumerate(filled):
                 where[f"{column}.{position}"] = f"{column}-{index}"
         data["share_goals"] = fields.get("share_goals") in ("yes", "on", "true", "1")
+        if fields.get("affinity_network") not in (None, ""):
+            data["affinity_network"] = fields["affinity_network"]
+        for key in ("affinity_match", "affinity_consent"):
+            data[key] = fields.get(key) in ("yes", "on", "true", "1")
         data["consent"] = fields.get("consent") in ("yes", "on", "true", "1")
         return data, where
     for key in MODELS[form].model_fields:
@@ -157,6 +161,9 @@ def prefill(form: str, row: Mapping[str, Any] | None) -> dict[str, str]:
             for i, value in enumerate(parse_ids(row.get(column))[:PARTNER_ROWS]):
                 values[f"{column}-{i}"] = value
         values["share_goals"] = "yes" if row.get("share_goals") else ""
+        values["affinity_network"] = str(row.get("affinity_network") or "")
+        for key in ("affinity_match", "affinity_consent"):
+            values[key] = "yes" if row.get(key) else ""
         return values
     for key in MODELS[form].model_fields:
         if row.get(key) is not None:

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from mentorflow.contract import affinity
 from mentorflow.contract import columns as contract
 from mentorflow.contract.parsing import format_ids, format_skills
 
@@ -73,6 +74,8 @@ FIELD_LABELS: dict[str, str] = {
     "preferred_traits": "Partner traits", "capacity": "Number of mentees", "hours_per_month": "Hours a month",
     "preferred_partners": "Preferred partners", "avoid_partners": "People to avoid", "consent": "Confidentiality",
     "share_goals": "Sharing your goals with your partner",
+    "affinity_network": "Your network or identity", "affinity_match": "A partner who shares your network",
+    "affinity_consent": "Using your network for matching",
     "match_id": "Partnership", "meetings": "Meetings this month", "satisfaction": "Satisfaction",
     "goal_progress": "Progress on goals", "follow_through": "Follow-through", "comment": "Comment",
     "valuable_topics": "Topics that turned out valuable",
@@ -153,6 +156,11 @@ class ApplicationAnswers(Answers):
     preferred_partners: list[EmployeeId] = Field(default_factory=list, max_length=PARTNER_ROWS)
     avoid_partners: list[EmployeeId] = Field(default_factory=list, max_length=PARTNER_ROWS)
     share_goals: bool = False  # quote my goals to my partner in the introduction emails; unasked: no
+    # a self-described network, used for matching only with consent (contract.affinity: stored only then)
+    affinity_network: Annotated[str, StringConstraints(strip_whitespace=True, max_length=affinity.MAX_NETWORK),
+                                AfterValidator(_storable)] = ""
+    affinity_match: bool = False
+    affinity_consent: bool = False
     consent: bool
 
     @field_validator("consent")
@@ -178,6 +186,7 @@ class ApplicationAnswers(Answers):
             row[column] = format_skills((s.name, s.level) for s in getattr(self, column))
         for column in contract.APPLICATIONS.of_kind("ids"):
             row[column] = format_ids(getattr(self, column))
+        row.update(affinity.consented(row))  # the network is stored only with consent
         return row
 
 
@@ -197,6 +206,7 @@ def role_problems(data: Mapping[str, Any]) -> dict[str, str]:
     overlap = set(data.get("preferred_partners") or []) & set(data.get("avoid_partners") or [])
     if overlap:
         problems["avoid_partners"] = f"{', '.join(sorted(map(str, overlap)))} is also a preferred partner"
+    problems.update(affinity.form_problems(data))
     return problems
 
 

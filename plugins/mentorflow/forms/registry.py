@@ -13,6 +13,7 @@ import jinja2
 from mentorflow import settings
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import find_cohort
+from mentorflow.contract.disclosure import MIN_CELL
 from mentorflow.forms import events, security
 from mentorflow.store import Store, url_for
 
@@ -64,7 +65,9 @@ class Registry:
 
 def environment() -> jinja2.Environment:
     """The forms' templates, autoescaped."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(settings.templates_dir())),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
+    env.globals["min_cell"] = MIN_CELL  # what the forms promise about disclosure
+    return env

@@ -255,8 +255,9 @@ def left_out(mentors: Source, mentees: Source, people: dict[str, list[Entry]], g
     identity = sum(e.identity for entries in people.values() for e in entries)
     if identity:
         said.append(f"identity answers ({', '.join(IDENTITY_COLUMNS)}) on {identity} row(s) were not imported: "
-                    "mentorflow's data contract holds no consented affinity fields and mentor-match records no "
-                    "separate consent, so nothing about anyone's identity was written")
+                    "mentor-match records no consent to their use for matching (mentorflow's affinity_consent), so "
+                    "nothing about anyone's identity was written; with matching.affinity set, the application form "
+                    "asks for them with consent")
     no_organisation = sum(not entries[0].fields[ORGANISATION] for entries in people.values())
     if no_organisation:
         said.append(f"{no_organisation} person(s) have no organisation: the different-department rule cannot keep "

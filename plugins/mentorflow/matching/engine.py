@@ -4,7 +4,7 @@
    ``top_k`` allowed partners (hard rules are masks, never penalties);
 2. :mod:`~mentorflow.matching.solver` solves the PuLP model over those candidates;
 3. mentees left without a partner while an allowed mentor still has room are placed (this only
-   adds score), and LP duals certify how much pruning could have lost;
+   adds score), and :mod:`~mentorflow.matching.certificate` bounds what pruning could have cost;
 4. :mod:`~mentorflow.matching.explain` says why each pair was made and why anyone was not.
 """
 
@@ -18,9 +18,9 @@ import pandas as pd
 
 from mentorflow.cohorts.config import Weights
 from mentorflow.contract.parsing import parse_ids
-from mentorflow.matching import explain, scoring, several
+from mentorflow.matching import affinity, certificate, explain, scoring, several
 from mentorflow.matching.inputs import COMPONENTS, DEFAULT_TOP_K, MatchInput, MatchResult
-from mentorflow.matching.solver import MatchingProblem, pruning_gap_bound, solve
+from mentorflow.matching.solver import MatchingProblem, solve
 
 
 def _default_weights() -> Weights:
@@ -32,8 +32,9 @@ def _rule(rules, name: str, default):
 
 
 def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
-            certify: bool = False) -> MatchResult:
-    """Propose pairs honouring every hard rule, with reasons; see the module docstring."""
+            certify: bool | None = None) -> MatchResult:
+    """Propose pairs honouring every hard rule, with reasons; see the module docstring. ``certify``:
+    True or False force the pruning certificate on or off; None follows ``rules.certify``."""
     say = progress or (lambda _: None)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -45,7 +46,7 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
         raise ValueError(f"mentors_per_mentee {per_mentee}: a {kind} program pairs each person once; several "
                          "mentors per mentee are for traditional and reverse programs")
     pop = scoring.build_population(inp.people, inp.applications, kind, rules, inp.moment, inp.seekers,
-                                   history=inp.mentor_history)
+                                   history=inp.mentor_history, affinity_setting=inp.affinity)
     index = pop.index
     avoid = {e: parse_ids(a) for e, a in zip(inp.applications["employee_id"], inp.applications.get(
         "avoid_partners", pd.Series([""] * len(inp.applications))).fillna(""))}
@@ -151,13 +152,17 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     stats = {"participants": len(pop.ids), "rows": len(rows), "cols": len(cols), "candidates": len(edges_s),
              "top_k": k, "components": solution.components, "status": solution.status,
              "lp_objective": round(lp_objective, 6), "filled_after_solve": filled}
-    if certify and solution.row_dual is not None:
-        started = time.perf_counter()
-        say("certifying the pruning loss from the LP duals …")
-        stats["pruning_gap_bound"] = pruning_gap_bound(solution, (
-            (np.arange(b.start, b.start + len(b.people)), b.total)
-            for b in scoring.scored_blocks(pop, relations, rows, cols, **common)))
-        timings["certify"] = time.perf_counter() - started
+    why_not = certificate.wanted(_rule(rules, "certify", "auto") if certify is None else certify, len(rows), len(cols))
+    if why_not:
+        cert = certificate.not_computed(fairness, why_not)
+    else:
+        say("certifying what pruning could have cost (LP duals, one more pass over every pair) …")
+        cert = certificate.certify(problem, (np.asarray(pair_r, np.int64), np.asarray(pair_c, np.int64),
+                                             np.asarray(pair_s, np.float64), np.asarray(pair_locked, bool)),
+                                   fairness=fairness, pruned=k < len(cols), blocks=lambda: (
+            (b.start, b.total) for b in scoring.scored_blocks(pop, relations, rows, cols, **common)))
+        timings["certify"] = cert.seconds
+    stats["certificate"] = cert.as_dict()
 
     w = scoring.weight_vector(weights)
     records = []
@@ -219,7 +224,8 @@ def _locks(inp, pop, relations, rows, cols, capacity, edges_r, edges_c, common, 
         broken = [what for what, mask in (("self pair, PIP or wrong role", rule.basic), ("level rule", rule.level),
                                           ("reporting line, avoid list, former pair or forbid", rule.relation),
                                           ("skills rule of the program type", rule.teaches),
-                                          (f"cohort's placement rules (no pair {rule.placement_words})", rule.placement))
+                                          (f"cohort's placement rules (no pair {rule.placement_words})", rule.placement),
+                                          (affinity.LOCK_RULE, rule.affinity))
                   if mask is not None and not mask[0, 0]]
         if broken:
             notes.append(f"{label} not applied: it breaks the {broken[0]}")
@@ -262,15 +268,21 @@ def _unmatched(pop, rows, cols, reasons, pairs, inp, relations, symmetric, commo
             fitting = np.zeros(len(idle), dtype=np.int64)  # level and relationship rules only
             allowed = np.zeros(len(idle), dtype=np.int64)
             teaching = np.zeros(len(idle), dtype=np.int64)
+            kept_out = np.zeros(len(idle), dtype=bool)  # fits someone but for the hard affinity rule
             for block in scoring.scored_blocks(pop, relations, rows, cols[idle], **common):
                 fits = block.rules.basic & block.rules.level & block.rules.relation
                 if block.rules.placement is not None:
                     fits = fits & block.rules.placement
                 ok = fits & block.rules.teaches
+                if block.rules.affinity is not None:
+                    kept_out |= ok.any(axis=0)  # allowed by every other rule
+                    ok = ok & block.rules.affinity
                 fitting += fits.sum(axis=0)
                 allowed += ok.sum(axis=0)
                 teaching += (ok & (scoring.skill_overlap(pop, block.people, cols[idle]) > 0)).sum(axis=0)
+            # fits someone but for the hard affinity rule: the neutral wording (the preference stays private);
             # a mentor the skills rule alone left idle (reverse, several mentors) is told it is the skills
-            out += [(pop.ids[cols[i]], "mentor", explain.idle_mentor_reason(int(a or f), int(t)))
-                    for i, f, a, t in zip(idle, fitting, allowed, teaching)]
+            out += [(pop.ids[cols[i]], "mentor", affinity.COMMITTEE_UNMATCHED if k and not a
+                     else explain.idle_mentor_reason(int(a or f), int(t)))
+                    for i, f, a, t, k in zip(idle, fitting, allowed, teaching, kept_out)]
     return pd.DataFrame(out, columns=["employee_id", "role", "reason"])

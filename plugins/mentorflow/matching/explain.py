@@ -2,14 +2,15 @@
 
 Pair reasons come from the score components that contributed most (weight × value), each said
 with the facts behind it; an unmatched person's reason is the first rule that left them no
-partner, in the order: role and PIP, level rule, relationship rules, skills, minimum score, capacity.
+partner, in the order: role and PIP, level rule, relationship rules, skills, a private (affinity)
+preference, minimum score, capacity.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mentorflow.matching import mutual
+from mentorflow.matching import affinity, mutual
 from mentorflow.matching import personality as persona
 from mentorflow.matching.inputs import COMPONENTS
 from mentorflow.matching.scoring import BlockRules, PairRules, Population
@@ -120,6 +121,10 @@ def unmatched_reason(pop: Population, person: int, rules: BlockRules, row: int, 
                     "wanted skill the other does not already have at that level, and two different skills "
                     "(swapping the same skill is not an exchange)")
         return f"no eligible mentor offers {', '.join(wanted) or 'the wanted skills'}"
+    if rules.affinity is not None:  # the committee reads this: never which preference, never the network
+        step = step & rules.affinity[row]
+        if not step.any():
+            return affinity.COMMITTEE_UNMATCHED
     scored = step & np.isfinite(total_row)
     if not scored.any():
         if not (pop.offered[col_people[step]][:, pop.wanted[person] > 0] > 0).any() and wanted:

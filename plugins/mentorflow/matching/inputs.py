@@ -35,6 +35,8 @@ class MatchInput:
     # Only these look for a partner (the midpoint: the people it freed); every pair proposed gives one of
     # them a partner. None: every applicant who wants a partner.
     seekers: set[str] | None = None
+    # config.Affinity (matching.affinity): partners who share a consented network; None: off
+    affinity: object | None = None
     # Mentor id -> completed pairs in earlier cohorts whose mentee rated them well: counts as experience
     # for a first-time mentee (matching.personality). Empty: no history.
     mentor_history: dict[str, int] = field(default_factory=dict)

@@ -35,7 +35,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from mentorflow.contract.parsing import parse_ids, parse_skills
-from mentorflow.matching import mutual
+from mentorflow.matching import affinity, mutual
 from mentorflow.matching import personality as persona
 from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.matching.inputs import COMPONENTS
@@ -79,6 +79,7 @@ class Population:
     want_by_level: sp.csr_matrix
     offer_cover: np.ndarray
     seeks: np.ndarray | None = None  # who looks for a partner (None: everyone); a pair needs one of them
+    affinity: affinity.AffinityArrays | None = None  # consented networks and requests (None: not used)
     skills: SkillMatrices | None = None  # the columns' names, relations and each person's own words (explanations)
     traits: persona.Profiles | None = None  # trait calibration, asked-for traits, experience
 
@@ -116,10 +117,11 @@ def big_five(apps: pd.DataFrame) -> np.ndarray:
 
 def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str, rules,
                      moment: dt.datetime | None = None, seekers: set[str] | None = None,
-                     history: dict[str, int] | None = None) -> Population:
+                     history: dict[str, int] | None = None, affinity_setting=None) -> Population:
     """Join applications with roster rows (participants = people with an application); ``moment``: the
     run's moment, at which timezone offsets are taken (None: :data:`REFERENCE_MOMENT`); ``seekers``: who
-    looks for a partner (None: everyone); ``history``: well-rated past pairs per mentor id."""
+    looks for a partner (None: everyone); ``history``: well-rated past pairs per mentor id;
+    ``affinity_setting``: the cohort's ``matching.affinity`` (cohorts.affinity; None: not used)."""
     roster = people.drop_duplicates("employee_id").set_index("employee_id")
     apps = apps[apps["employee_id"].isin(roster.index)].drop_duplicates("employee_id").reset_index(drop=True)
     ids = apps["employee_id"].astype(str).to_numpy()
@@ -168,6 +170,7 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
         ranked=pref, preference=preference, is_mentor=is_mentor, is_mentee=np.isin(role, ["mentee", "both"]),
         want_by_level=skills.want_by_level, offer_cover=skills.offer_cover,
         seeks=None if seekers is None else np.isin(ids, list(seekers)), traits=traits,
+        affinity=affinity.population_arrays(apps, affinity_setting),
     )
 
 
@@ -192,7 +195,7 @@ def components(pop: Population, r: np.ndarray, c: np.ndarray, personality, symme
         skills = (skills + skill_cover(pop, c, r).T) / 2
     goals = pop.goals.similarity(r, c, symmetric)  # r's wants against c's teaching (symbiotic: both ways)
     personality_score = persona.component(pop.traits, r, c, symmetric, personality)
-    prefs = np.asarray(pop.preference[r][:, c].todense(), dtype=np.float32)
+    prefs = affinity.preferences(pop.affinity, np.asarray(pop.preference[r][:, c].todense(), dtype=np.float32), r, c)
     hr, hc = pop.hours[r][:, None], pop.hours[c][None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
         hours = np.where(np.isnan(hr) | np.isnan(hc), 0.5, np.minimum(hr, hc) / np.maximum(hr, hc))
@@ -285,11 +288,13 @@ class BlockRules:
     teaches: np.ndarray
     placement: np.ndarray | None = None  # the cohort's placement rules (matching.placement); None: none set
     placement_words: str = ""
+    affinity: np.ndarray | None = None  # the hard affinity rule (None: not used)
 
     @property
     def allowed(self) -> np.ndarray:
         ok = self.basic & self.level & self.relation & self.teaches
-        return ok if self.placement is None else ok & self.placement
+        ok = ok if self.placement is None else ok & self.placement
+        return ok if self.affinity is None else ok & self.affinity
 
 
 def block_rules(pop: Population, relations: PairRules, r: np.ndarray, c: np.ndarray, program_type: str,
@@ -303,7 +308,8 @@ def block_rules(pop: Population, relations: PairRules, r: np.ndarray, c: np.ndar
     hit = (row_pos[relations.rows] >= 0) & (col_pos[relations.cols] >= 0)
     relation[row_pos[relations.rows[hit]], col_pos[relations.cols[hit]]] = False
     return BlockRules(basic, level_allowed(pop, r, c, program_type, min_level_gap), relation,
-                      teaches(pop, r, c, program_type, mentors_per_mentee > 1))
+                      teaches(pop, r, c, program_type, mentors_per_mentee > 1),
+                      affinity=affinity.allowed(pop.affinity, r, c))
 
 
 # -- candidates ---------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ Bipartite cohorts (traditional, reverse, group) solve a b-matching, mentees on t
                 x_e ≥ 0   (x_e ≤ 1 follows from mentee_r)
 
 Its constraint matrix is totally unimodular, so the LP relaxation has an integral optimum and
-CBC solves it as an LP; its duals then bound what pruning lost (:func:`pruning_gap_bound`).
+CBC solves it as an LP; :func:`solve_relaxation` gives the duals that :mod:`.certificate` uses to
+bound what pruning lost.
 Symbiotic cohorts are a non-bipartite matching over people (edges i < j, each person in at most
 one pair); odd cycles break total unimodularity, so x is binary there.
 
@@ -73,8 +74,6 @@ class Solution:
     status: str
     seconds: dict[str, float]
     components: int
-    row_dual: np.ndarray | None = None  # LP duals (bipartite, no fairness term, no locks): see pruning_gap_bound
-    col_dual: np.ndarray | None = None
 
 
 def candidates_from_matrix(score: np.ndarray, col_capacity: np.ndarray, *, forbidden: np.ndarray | None = None,
@@ -194,7 +193,7 @@ def solve(p: MatchingProblem, *, fairness: str = "none", time_limit: float | Non
 
     def run(edges: np.ndarray, **kw):
         started = time.perf_counter()
-        prob, x, row_cons, col_cons = build_model(p, edges, integral=p.integral, **kw)
+        prob, x, _, _ = build_model(p, edges, integral=p.integral, **kw)
         seconds["build"] += time.perf_counter() - started
         started = time.perf_counter()
         prob.solve(solver)
@@ -203,34 +202,25 @@ def solve(p: MatchingProblem, *, fairness: str = "none", time_limit: float | Non
         values = _values(x)
         if not p.integral and np.any(np.abs(values - np.round(values)) > 1e-6):
             # a vertex of a totally unimodular polytope is integral; never trust rounding if not
-            prob, x, row_cons, col_cons = build_model(p, edges, integral=True, **kw)
+            prob, x, _, _ = build_model(p, edges, integral=True, **kw)
             prob.solve(_solver(time_limit, msg, mip=True))
-            values, row_cons, col_cons = _values(x), {}, {}
-        return values, row_cons, col_cons
+            values = _values(x)
+        return values
 
     chosen = np.zeros(len(p.score), dtype=bool)
-    row_dual, col_dual = np.zeros(p.n_rows), np.zeros(p.n_cols)
-    have_duals = not p.integral and fairness == "none" and len(p.locked) == 0
     bundles, n_components = _bundles(p, decompose)
     for edges in bundles:
         if len(edges) == 0:
             continue
         min_matched = None
         if fairness != "none":
-            min_matched = int(round(run(edges, objective="count")[0].sum()))
+            min_matched = int(round(run(edges, objective="count").sum()))
         if fairness == "maxmin":
-            edges = _bottleneck_edges(p, edges, min_matched, lambda e: int(round(run(e, objective="count")[0].sum())))
-        values, row_cons, col_cons = run(edges, min_matched=min_matched)
-        chosen[edges] = values > 0.5
-        if have_duals:
-            for row, cons in row_cons.items():
-                row_dual[row] = abs(cons.pi or 0.0)
-            for col, cons in col_cons.items():
-                col_dual[col] = abs(cons.pi or 0.0)
+            edges = _bottleneck_edges(p, edges, min_matched, lambda e: int(round(run(e, objective="count").sum())))
+        chosen[edges] = run(edges, min_matched=min_matched) > 0.5
     status = "Optimal" if statuses <= {"Optimal"} else ",".join(sorted(statuses))
     return Solution(chosen=chosen, objective=float(p.score[chosen].sum()), status=status, seconds=seconds,
-                    components=n_components, row_dual=row_dual if have_duals else None,
-                    col_dual=col_dual if have_duals else None)
+                    components=n_components)
 
 
 def _bottleneck_edges(p: MatchingProblem, edges: np.ndarray, target: int, count) -> np.ndarray:
@@ -248,19 +238,36 @@ def _bottleneck_edges(p: MatchingProblem, edges: np.ndarray, target: int, count)
     return edges[(p.score[edges] >= levels[low]) | locked]
 
 
-def pruning_gap_bound(solution: Solution, blocks) -> float:
-    """How much better the unpruned problem could possibly be, certified by LP duality.
+@dataclass
+class Relaxation:
+    """The LP relaxation of the model over some edges: its value and its duals (∂ value / ∂ right-hand side).
 
-    ``blocks`` yields (row indices, scores of those rows against every column, -inf where not
-    allowed). The pruned LP's duals (u, v) satisfy u_r + v_c ≥ s_rc on kept pairs; raising each u_r
-    to max_c (s_rc − v_c) makes them feasible for every allowed pair, so
-
-        unpruned optimum ≤ Σ u' + Σ cap·v = objective + Σ_r max(0, max_c (s_rc − v_c) − u_r).
+    ``row_dual``/``col_dual`` ≥ 0 price the mentee (person) and mentor constraints, ``cover_dual`` ≥ 0 the
+    ``Σx ≥ min_matched`` constraint; a row or column without an edge has no constraint and a zero dual.
     """
-    if solution.row_dual is None:
-        raise ValueError("no LP duals: the gap bound needs a bipartite solve without fairness term or locks")
-    excess = 0.0
-    for rows, scores in blocks:
-        reach = (np.asarray(scores, dtype=np.float64) - solution.col_dual[None, :]).max(axis=1)
-        excess += float(np.maximum(reach - solution.row_dual[rows], 0).sum())
-    return excess
+
+    status: str
+    value: float
+    row_dual: np.ndarray
+    col_dual: np.ndarray
+    cover_dual: float
+
+
+def solve_relaxation(p: MatchingProblem, edges: np.ndarray, *, objective: str = "score",
+                     min_matched: int | None = None, time_limit: float | None = None) -> Relaxation:
+    """The continuous relaxation of :func:`build_model` over ``edges`` (one model, no decomposition).
+
+    PuLP reads CBC's duals into ``constraint.pi`` with the sign of the sensitivity of the maximised
+    value: ≥ 0 for the ≤ constraints, ≤ 0 for ``cover_at_least`` (a ≥ constraint), free for locks.
+    """
+    prob, x, row_cons, col_cons = build_model(p, edges, integral=False, min_matched=min_matched, objective=objective)
+    prob.solve(_solver(time_limit, False, mip=False))
+    row_dual, col_dual = np.zeros(p.n_rows), np.zeros(p.n_cols)
+    for row, cons in row_cons.items():
+        row_dual[row] = max(cons.pi or 0.0, 0.0)
+    for col, cons in col_cons.items():
+        col_dual[col] = max(cons.pi or 0.0, 0.0)
+    cover = prob.constraints.get("cover_at_least")
+    weights = np.ones(len(edges)) if objective == "count" else p.score[edges]
+    return Relaxation(status=pulp.LpStatus[prob.status], value=float(weights @ _values(x)), row_dual=row_dual,
+                      col_dual=col_dual, cover_dual=max(-(cover.pi or 0.0), 0.0) if cover is not None else 0.0)

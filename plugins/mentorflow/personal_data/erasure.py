@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from mentorflow import settings
+from mentorflow.contract.affinity import COLUMNS as AFFINITY
 from mentorflow.store import (
     Store,
     applications,
@@ -41,7 +42,7 @@ ERASED_NAME = "(erased)"
 # the person's own words and answers: removed, not pseudonymised
 APPLICATION_ANSWERS = ("motivation", "prior_experience", "skills_offered", "skills_wanted", "goals",
                        "preferred_traits", "preferred_partners", "avoid_partners", "share_goals",
-                       *(f"tipi_{i}" for i in range(1, 11)))
+                       *(f"tipi_{i}" for i in range(1, 11)), *AFFINITY)
 # (table, the columns that hold a person's id)
 ID_COLUMNS: tuple[tuple[sa.Table, tuple[str, ...]], ...] = (
     (people, ("employee_id", "manager_id")),

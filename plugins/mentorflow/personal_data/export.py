@@ -10,8 +10,9 @@ import email.policy
 from typing import Any
 
 from mentorflow import settings
+from mentorflow.contract import affinity
 from mentorflow.personal_data.erasure import ID_COLUMNS
-from mentorflow.store import Store, matches
+from mentorflow.store import Store, applications, matches, unmatched
 
 PARTNER_FIELDS = ("match_id", "round", "mentor_id", "mentee_id", "status", "created_at", "ended_at")
 
@@ -25,6 +26,10 @@ def collect(store: Store, cohort_id: str, employee_id: str) -> dict[str, Any]:
         rows = [r for column in columns if column != "manager_id"
                 for r in store.rows(table, cohort_id=cohort_id, **{column: employee_id})]
         held[table.name] = [_plain(r) for r in rows]
+    # the person's own copy of an unmatched reason says which private preference could not be met
+    own = held.get(applications.name) or [None]
+    for row in held.get(unmatched.name, []):
+        row["reason"] = affinity.personal_reason(row["reason"], own[0])
     pairs = [r for column in ("mentor_id", "mentee_id") for r in store.rows(matches, cohort_id=cohort_id,
                                                                             **{column: employee_id})]
     held["matches"] = [_plain({k: r[k] for k in PARTNER_FIELDS}) for r in pairs]

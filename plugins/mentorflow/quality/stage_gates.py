@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from mentorflow.cohorts.config import CohortConfig
+from mentorflow.contract.affinity import COLUMNS as AFFINITY
 from mentorflow.errors import GateFailure, UnreadableFile
 from mentorflow.quality import pair_suites, suites
 from mentorflow.quality.gate import run_gate
@@ -61,10 +62,16 @@ def admitted_ids(store: Store, cohort: str) -> set[str]:
 def check_intake(config: CohortConfig, store: Store, path: Path) -> tuple[list[dict[str, Any]], GateResult]:
     """The applications of a CSV that passed the intake gate, typed for the ``applications`` table."""
     frame, header = _read(path, "intake")
+    # the affinity answers never reach quarantine rows or the data-quality report; they rejoin the rows
+    # that passed, and the intake stage keeps the network only with consent (contract.affinity.consented)
+    private = {c: frame.pop(c) for c in AFFINITY if c in frame}
     batch = suites.intake_batch(frame, header, admitted_ids(store, config.cohort))
     result = run_gate(config, store, "intake", [batch], complete=True)
     good = batch.frame[~batch.frame["_row"].isin(result.held_rows("applications"))]
-    return suites.application_records(good), result
+    records = suites.application_records(good)
+    for record, i in zip(records, good.index):
+        record.update({c: None if pd.isna(values.get(i)) else values.get(i) for c, values in private.items()})
+    return records, result
 
 
 def check_applications(config: CohortConfig, store: Store) -> dict[str, Any]:

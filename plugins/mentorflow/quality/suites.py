@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from mentorflow.cohorts.config import CohortConfig
+from mentorflow.contract.affinity import COLUMNS as AFFINITY
 from mentorflow.contract.columns import (
     APPLICATIONS,
     DATE_FORMAT,
@@ -279,6 +280,7 @@ def applications_batch(apps: pd.DataFrame, people: pd.DataFrame, config: CohortC
     ]
     out["not_eligible"] = not_eligible(out, config)
     specs.append(null_spec("eligibility.rules", "not_eligible"))
-    # what the rules read stays out of the batch, hence out of quarantine rows and reports
-    out = out.drop(columns=["on_pip", "hire_date", "department", "level"])
+    # what the rules read stays out of the batch, hence out of quarantine rows and reports; so do the
+    # affinity answers (contract.affinity), which no check reads
+    out = out.drop(columns=["on_pip", "hire_date", "department", "level", *(c for c in AFFINITY if c in out)])
     return Batch("applications", out, specs, "employee_id")

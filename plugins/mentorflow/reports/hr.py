@@ -85,6 +85,8 @@ def _tables(view: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
               "comparison": view["comparison"]}
     if view["careers"]:
         tables["careers"] = view["careers"]
+    if view.get("affinity"):
+        tables["affinity"] = [view["affinity"]]
     if view.get("skills"):
         tables["skills-by-group"] = view["skills"]["groups"]
         tables["skills-unoffered"] = view["skills"]["unoffered"]
@@ -144,6 +146,7 @@ def _write_pdf(config, view: dict[str, Any], path: Path, learning: dict[str, Any
         table_page(pdf, "Outcomes and health", [("Outcomes", tables["outcomes"]),
                                                  ("Retention and promotion since kickoff", tables.get("careers", [])),
                                                  ("Pair health by period", tables["health"]),
+                                                 ("Partners from the same network", tables.get("affinity", [])),
                                                  ("Cohort over cohort", tables["comparison"])])
         if "skills-by-group" in tables:
             table_page(pdf, "Skills: demand and supply", [("Wanted and offered, by skill group", tables["skills-by-group"]),

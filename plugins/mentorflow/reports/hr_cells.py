@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mentorflow.reports import skill_supply
+from mentorflow.reports import affinity_counts, skill_supply
 from mentorflow.reports.disclosure import Problem
 from mentorflow.reports.pulse import STATES
 
@@ -60,6 +60,8 @@ def cells(f: dict[str, Any]) -> Problem:
         if "funnel.matched" in p.values:
             p.equal(groups[0], "funnel.matched")
             p.at_most(groups[0], "funnel.matched")
+    if f.get("affinity") is not None:  # who asked for a partner from their network, and got one
+        affinity_counts.add_cells(p, f["affinity"], within="funnel.valid" if "funnel.valid" in p.values else None)
     if f.get("skills"):
         skill_supply.cells(p, f["skills"])
     if f.get("learning_pairs") is not None:

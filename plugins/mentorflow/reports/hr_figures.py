@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from mentorflow.contract import parsing as ingest
-from mentorflow.reports import skill_supply
+from mentorflow.reports import affinity_counts, skill_supply
 from mentorflow.reports.disclosure import SUPPRESSED, Publication, coarsened, publish
 from mentorflow.reports.hr_cells import BANDS, ROUNDS, cells, respondents
 from mentorflow.reports.pulse import STATES, pulse_figures
@@ -128,6 +128,8 @@ def figures(config, store: Store, evals: pd.DataFrame) -> dict[str, Any]:
         "mentor_effectiveness": effectiveness,
         "health": pulse_figures(config, store),
         "comparison": comparison(store, c),
+        "affinity": affinity_counts.raw(config.matching.affinity, apps.to_dict("records") if len(apps) else [],
+                                        pairs.to_dict("records") if len(pairs) else []),
         "skills": skill_supply.skill_figures(apps),  # demand and supply per skill group, unoffered skills
     }
 
@@ -224,6 +226,7 @@ def publishable(f: dict[str, Any]) -> dict[str, Any]:
     view["median_meetings"] = pub.mean(f["median_meetings"], "pairs_total", "{:.1f}")
     view["score_histogram"] = _histogram_view(pub, f["score_histogram"])
     view["learning_pairs"] = pub.count("learning.pairs") if "learning.pairs" in pub.problem.values else None
+    view["affinity"] = affinity_counts.view(pub, f.get("affinity"))
     view["skills"] = skill_supply.view(pub, f["skills"]) if f.get("skills") else None
     return view
 

@@ -8,6 +8,7 @@ the audit's groups under the same disclosure rules as the HR report.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,11 @@ from typing import Any
 import pandas as pd
 
 from mentorflow.matching import fairness
+from mentorflow.reports import affinity_counts
 from mentorflow.reports.disclosure import SUPPRESSED, Problem, publish
 from mentorflow.reports.render import MIN_CELL, histogram, write_report
 from mentorflow.reports.skill_supply import unknown_skill_uses
-from mentorflow.store import Store, applications, matches, people, unmatched
+from mentorflow.store import Store, applications, match_certificates, matches, people, unmatched
 
 NOT_ELIGIBLE = "not eligible under the cohort's eligibility rules"
 SHOWN = ("full_name", "job_title", "department")  # what the report shows of a person
@@ -63,8 +65,11 @@ def _for_committee(person: dict[str, Any] | None, employee_id: str) -> dict[str,
 
 
 def match_report_context(config, round_name: str, pairs: list[dict], left: list[dict], roster: pd.DataFrame,
-                         roles: dict[str, str]) -> dict[str, Any]:
-    """What the proposed-matches report shows, including the fairness audit (groups under 5 suppressed)."""
+                         roles: dict[str, str], apps: list[dict] | None = None,
+                         certificate: dict | None = None) -> dict[str, Any]:
+    """What the proposed-matches report shows, including the fairness audit (groups under 5 suppressed),
+    the pruning certificate and, from the applications ``apps``, how many asked for a partner from their
+    network and got one (suppressed the same way; never which network or who)."""
     everyone = {p["employee_id"]: p for p in roster.to_dict("records")}
     for pair in pairs:
         pair["mentor"] = _for_committee(everyone[pair["mentor_id"]], pair["mentor_id"])
@@ -80,7 +85,20 @@ def match_report_context(config, round_name: str, pairs: list[dict], left: list[
         columns=["mentor_id", "mentee_id", "score"])
     return {"round": round_name, "pairs": sorted(pairs, key=lambda p: -p["score"]), "unmatched": left,
             "histogram": histogram([p["score"] for p in pairs], bins=10, low=0.0, high=1.0),
-            "audit": published_audit(fairness.audit(roster, seekers, frame)), "min_cell": MIN_CELL}
+            "audit": published_audit(fairness.audit(roster, seekers, frame)), "min_cell": MIN_CELL,
+            "affinity": affinity_counts.published(affinity_counts.raw(
+                getattr(getattr(config, "matching", None), "affinity", None), apps or [], pairs)),
+            "certificate": certificate_line(certificate, sum(p["score"] for p in pairs))}
+
+
+def certificate_line(certificate: dict | None, shown_total: float) -> str:
+    """What the report says about pruning: the matcher's certificate, or plainly that there is none."""
+    if certificate is None:
+        return "no pruning certificate was recorded for this round"
+    text = certificate["text"]
+    if certificate.get("computed") and abs(certificate["total"] - shown_total) > 1e-3:
+        text += f" (for the matcher's proposal; the pairs shown total {shown_total:.4f} after the data-quality gate)"
+    return text
 
 
 def write_match_report(config, store: Store, round_name: str) -> Path:
@@ -88,8 +106,12 @@ def write_match_report(config, store: Store, round_name: str) -> Path:
     pairs = [m for m in store.rows(matches, cohort_id=config.cohort, round=round_name)
              if m["status"] in ("proposed", "approved", "active")]
     left = store.rows(unmatched, cohort_id=config.cohort, round=round_name)
-    apps = store.frame(applications, cohort_id=config.cohort)
-    roles = dict(zip(apps["employee_id"], apps["role"])) if len(apps) else {}
-    context = match_report_context(config, round_name, pairs, left, store.frame(people, cohort_id=config.cohort), roles)
-    context["unknown_skills"] = unknown_skill_uses(apps)  # for ops: names to add to the skill vocabulary
+    app_rows = store.rows(applications, cohort_id=config.cohort)
+    roles = {a["employee_id"]: a["role"] for a in app_rows}
+    stored = store.rows(match_certificates, cohort_id=config.cohort, round=round_name)
+    certificate = json.loads(stored[0]["certificate_json"]) if stored else None
+    context = match_report_context(config, round_name, pairs, left, store.frame(people, cohort_id=config.cohort), roles,
+                                   app_rows, certificate=certificate)
+    # for ops: names to add to the skill vocabulary
+    context["unknown_skills"] = unknown_skill_uses(store.frame(applications, cohort_id=config.cohort))
     return write_report(config, f"matches-{round_name}.html", "matches.html", context, store, f"matches-{round_name}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mentorflow.cohorts import calendar
+from mentorflow.contract import affinity
 from mentorflow.contract.parsing import parse_flag
 from mentorflow.quality import stage_gates
 from mentorflow.quality.suites import answer_gaps
@@ -21,9 +22,10 @@ def import_applications(run: CohortRun) -> dict[str, Any]:
     if not config.sources.applications_csv:
         return {"imported": 0, "note": "no applications_csv configured: applications arrive through the forms"}
     rows, gate = stage_gates.check_intake(config, run.store, config.resolve(config.sources.applications_csv))
-    # consent to quote one's goals to a partner: only an explicit yes (a file without the column: no one)
-    records = [{**r, "share_goals": parse_flag(r.get("share_goals")), "cohort_id": run.cohort, "source": "csv",
-                "status": "received", "submitted_at": run.moment} for r in rows]
+    # consent to quote one's goals to a partner: only an explicit yes (a file without the column: no one);
+    # a network is kept only with consent to its use for matching
+    records = [{**r, "share_goals": parse_flag(r.get("share_goals")), **affinity.consented(r), "cohort_id": run.cohort,
+                "source": "csv", "status": "received", "submitted_at": run.moment} for r in rows]
     run.store.upsert(applications, records, update=False)
     return {"rows": gate.checked, "imported": len(records), "quarantined_rows": stage_gates.held_count(gate),
             "report": str(gate.report)}

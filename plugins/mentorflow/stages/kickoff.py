@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from mentorflow.cohorts.config import CohortConfig
+from mentorflow.matching import affinity
 from mentorflow.messaging import OutgoingEmail
 from mentorflow.outcomes import discovery
 from mentorflow.stages.common import CohortRun, compose, people_index, send
@@ -75,9 +76,12 @@ def introduction_contexts(config: CohortConfig, pairs: list[dict[str, Any]], eve
             if symbiotic:
                 role = "mentor and mentee (you learn from each other)"
             shared = shares_goals(partner)
+            # said only to whoever asked for it, and kept out of the stored (committee) explanation
+            network = affinity.pair_reason(config.matching.affinity, apps.get(me), apps.get(partner))
             partners.setdefault(me, []).append({
                 "partner": everyone[partner], "my_role": role,
-                "reasons": [r for r in reasons if (shared or not r.startswith(GOALS_REASON)) and RANKING_REASON not in r],
+                "reasons": [*([network] if network else []),
+                            *(r for r in reasons if (shared or not r.startswith(GOALS_REASON)) and RANKING_REASON not in r)],
                 "partner_goals": goals(partner) if shared else None})
 
     def resources(person_id: str) -> list[str]:

@@ -14,12 +14,13 @@ import sqlalchemy as sa
 
 from mentorflow import settings
 from mentorflow.cohorts.config import CohortConfig
+from mentorflow.contract.disclosure import MIN_CELL
 from mentorflow.matching import COMPONENTS, MatchInput, MatchResult, committee, propose
 from mentorflow.quality import stage_gates
 from mentorflow.reports import matches as match_reports
 from mentorflow.stages.common import CohortRun
 from mentorflow.stages.kickoff import past_cohorts
-from mentorflow.store import Store, applications, evaluations, matches, people, unmatched
+from mentorflow.store import Store, applications, evaluations, match_certificates, matches, people, unmatched
 
 PAIRED_BEFORE = ("active", "ended", "completed")
 WELL_RATED = 4  # a mentee's close-out satisfaction and goals met, each of 5, at or above this
@@ -35,7 +36,7 @@ def match_input(config: CohortConfig, store: Store, **extra: Any) -> MatchInput:
         applications=store.frame(applications, cohort_id=config.cohort, status="valid"),
         previous_pairs=previous_pairs(config, store), roster=roster, weights=config.matching.weights,
         forbidden_pairs={tuple(p) for p in config.matching.forbids},
-        locked_pairs=[tuple(p) for p in config.matching.locks],
+        locked_pairs=[tuple(p) for p in config.matching.locks], affinity=config.matching.affinity,
         mentor_history=mentor_history(past_cohorts(config, store), store), **extra,
     )
 
@@ -151,6 +152,13 @@ def write_proposal(conn: sa.Connection, run: CohortRun, round_name: str, result:
         conn.execute(matches.insert(), pairs)
     if left:
         conn.execute(unmatched.insert(), left)
+    conn.execute(match_certificates.delete().where(match_certificates.c.cohort_id == run.cohort,
+                                                   match_certificates.c.round == round_name))
+    cert = result.stats.get("certificate")
+    if cert is not None:  # the committee report shows what pruning could have cost (timings vary: left out)
+        stored = json.dumps({k: v for k, v in cert.items() if k != "seconds"})
+        conn.execute(match_certificates.insert(), [{"cohort_id": run.cohort, "round": round_name,
+                                                    "certificate_json": stored, "created_at": run.moment}])
 
 
 def committee_summary(config: CohortConfig, store: Store, round_name: str = "initial", notes: list[str] = ()) -> str:
@@ -158,13 +166,17 @@ def committee_summary(config: CohortConfig, store: Store, round_name: str = "ini
     proposed = store.rows(matches, cohort_id=config.cohort, round=round_name, status="proposed")
     left = store.rows(unmatched, cohort_id=config.cohort, round=round_name)
     scores = [m["score"] for m in proposed]
-    roles = {a["employee_id"]: a["role"] for a in store.rows(applications, cohort_id=config.cohort)}
+    apps = store.rows(applications, cohort_id=config.cohort)
+    roles = {a["employee_id"]: a["role"] for a in apps}
     roster = store.frame(people, cohort_id=config.cohort)
-    audit = match_reports.match_report_context(config, round_name, proposed, left, roster, roles)["audit"]
+    context = match_reports.match_report_context(config, round_name, proposed, left, roster, roles, apps)
+    audit, asked = context["audit"], context["affinity"]
     lines = [
         f"**{config.name}** ({round_name} round): {len(proposed)} proposed pairs, {len(left)} unmatched.",
         f"Mean score {sum(scores) / len(scores):.3f}, lowest {min(scores):.3f}." if scores else "No pairs proposed.",
         *[f"Fairness: {flag}" for flag in audit.flags],
+        *([(f"Affinity: {asked['got']} of {asked['asked']} people who asked for a partner from their own network "
+            f"have one (counts under {MIN_CELL} are suppressed).")] if asked else []),
         *[f"Note: {note}" for note in notes],
         f"Full report: {settings.reports_dir(config.cohort) / f'matches-{round_name}.html'}",
         "Re-solve: enter pairs as mentor_id:mentee_id;... in locks (must pair) or forbids (never pair).",

@@ -1,8 +1,9 @@
 """Retention stage: ``retention_days`` after the HR report, the cohort's free text is purged (answers,
 comments, goals and motivation, the quarantine's copies of rows, provider error texts, the outbox of
-emails) and only what the aggregates need remains: the HR report of a purged cohort stays readable.
+emails; a self-described network becomes a random token) and only what the aggregates need remains: the HR
+report of a purged cohort stays readable.
 
-Running it again purges nothing more and changes nothing (it only ever writes NULLs)."""
+Running it again purges nothing more and changes nothing (it only ever writes NULLs, and tokens it leaves alone)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from mentorflow import settings
+from mentorflow.contract import affinity
 from mentorflow.stages.common import CohortRun
 from mentorflow.store import (
     applications,
@@ -23,7 +25,8 @@ from mentorflow.store import (
     rematch_requests,
 )
 
-# (table, the free-text columns purged); explanations quote words of the partners' own texts
+# (table, the free-text columns purged); explanations quote words of the partners' own texts. A
+# self-described network becomes a random token (affinity.purged_tokens): its words go, who shared one stays
 FREE_TEXT: tuple[tuple[sa.Table, tuple[str, ...]], ...] = (
     (applications, ("motivation", "prior_experience", "goals", "preferred_traits")),
     (pulse_responses, ("comment",)),
@@ -35,9 +38,24 @@ FREE_TEXT: tuple[tuple[sa.Table, tuple[str, ...]], ...] = (
 )
 
 
+def _purge_networks(conn: sa.Connection, cohort: str) -> int:
+    """Self-described networks become random tokens, one per network (the HR report's counts of who got a
+    partner from their network regenerate the same); returns how many rows changed."""
+    column = applications.c.affinity_network
+    held = conn.execute(sa.select(applications.c.employee_id, column).where(
+        applications.c.cohort_id == cohort, column.is_not(None), ~column.startswith(affinity.PURGED))).all()
+    tokens = affinity.purged_tokens(network for _, network in held)
+    for employee_id, network in held:
+        conn.execute(applications.update().where(applications.c.cohort_id == cohort,
+                                                 applications.c.employee_id == employee_id)
+                     .values(affinity_network=tokens[network]))
+    return len(held)
+
+
 def purge_free_text(run: CohortRun) -> dict[str, Any]:
     counts = {}
     with run.store.begin() as conn:
+        counts["affinity_network"] = _purge_networks(conn, run.cohort)
         for table, columns in FREE_TEXT:
             held = sa.or_(*(table.c[c].is_not(None) & (table.c[c] != "") for c in columns))
             values = {c: ("" if not table.c[c].nullable else None) for c in columns}

@@ -9,6 +9,7 @@ from mentorflow.store.tables import (
     erasures,
     evaluations,
     form_events,
+    match_certificates,
     matches,
     metadata,
     pair_health,
@@ -21,4 +22,4 @@ from mentorflow.store.tables import (
     unmatched,
 )
 
-__all__ = ["metadata", 'cohorts', 'people', 'applications', 'APPLICATION_FIELDS', 'quarantine', 'matches', 'unmatched', 'email_ledger', 'erasures', 'pulse_responses', 'pair_health', 'evaluations', 'reports', 'rematch_requests', 'form_events', 'triage_requests', 'default_url', 'url_for', 'Store', 'ddl']
+__all__ = ["metadata", 'cohorts', 'people', 'applications', 'APPLICATION_FIELDS', 'quarantine', 'matches', 'match_certificates', 'unmatched', 'email_ledger', 'erasures', 'pulse_responses', 'pair_health', 'evaluations', 'reports', 'rematch_requests', 'form_events', 'triage_requests', 'default_url', 'url_for', 'Store', 'ddl']

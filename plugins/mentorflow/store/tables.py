@@ -70,6 +70,11 @@ applications = sa.Table(
     sa.Column("avoid_partners", sa.Text),
     sa.Column("share_goals", sa.Boolean, comment="the applicant agreed that their goals are quoted to their partner "
                                                  "(false or NULL: they are not)"),
+    sa.Column("affinity_network", sa.String(100), comment="self-described network or identity, stored only with "
+              "affinity_consent; never shown to the committee or in reports"),
+    sa.Column("affinity_match", sa.Boolean, comment="the applicant asks for a partner who shares affinity_network"),
+    sa.Column("affinity_consent", sa.Boolean, comment="the applicant agreed that affinity_network is used for matching "
+                                                      "(false or NULL: it is not stored)"),
     sa.Column("source", sa.String(20), nullable=False, default="form"),
     sa.Column("status", sa.String(20), nullable=False, default="received"),
     _ts("submitted_at", nullable=False, default=_now),
@@ -129,6 +134,16 @@ unmatched = sa.Table(
     sa.Column("round", sa.String(20), primary_key=True),
     sa.Column("employee_id", sa.String(64), primary_key=True),
     sa.Column("reason", sa.Text, nullable=False),
+)
+
+# what top-k pruning could have cost a round's proposal (matching.certificate): figures, no person
+match_certificates = sa.Table(
+    "match_certificates",
+    metadata,
+    sa.Column("cohort_id", sa.String(64), primary_key=True),
+    sa.Column("round", sa.String(20), primary_key=True),
+    sa.Column("certificate_json", sa.Text, nullable=False, comment="bound, total, fairness mode and the sentence"),
+    _ts("created_at", nullable=False, default=_now),
 )
 
 email_ledger = sa.Table(
