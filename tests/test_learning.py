@@ -18,6 +18,7 @@ from mentorflow.outcomes import evidence
 from mentorflow.outcomes.learning import (
     MIN_PAIRS,
     NO_SIGNAL,
+    evaluated_pairs,
     evidence_lines,
     pair_outcomes,
     suggest_weights,
@@ -307,10 +308,14 @@ def test_the_pair_outcomes_average_the_close_out_answers_and_the_answered_pulse_
     evals = store.frame(evaluations, cohort_id=config.cohort).set_index("employee_id")
     assert set(outcomes.index) <= set(finished["match_id"]) and len(outcomes) >= 0.9 * len(finished)
     assert (health["silent_streak"] > 0).any()  # some silent periods, which are left out
+    completed = set(finished.loc[finished["status"] == "completed", "mentor_id"]) | set(
+        finished.loc[finished["status"] == "completed", "mentee_id"])
     for pair in finished.itertuples():
         answered = health[(health["match_id"] == pair.match_id) & (health["silent_streak"] == 0)]["score"]
+        # a person's one evaluation is about the pair they finished with (an ended pair only if they have no other)
         rated = [((evals.at[p, "goals_met"] - 1) / 4 + (evals.at[p, "satisfaction"] - 1) / 4) / 2
-                 for p in (pair.mentor_id, pair.mentee_id) if p in evals.index]
+                 for p in (pair.mentor_id, pair.mentee_id)
+                 if p in evals.index and (pair.status == "completed" or p not in completed)]
         if pair.match_id not in outcomes.index:
             assert answered.empty and not rated
             continue
@@ -352,3 +357,19 @@ def test_a_goals_signal_planted_in_the_demo_cohorts_answers_is_found(demo_cohort
     assert "give more weight to goals" in s.verdict and s.suggested["goals"] > s.current["goals"]
     assert s.evidence["goals"].slope_ci[0] > 0
     assert {m.measure: m for m in s.measures}["closeout"].p_value < 0.01
+
+
+def test_a_rematched_mentees_evaluation_is_about_the_pair_they_finished_with():
+    """One evaluation per person: given to both of a re-matched mentee's pairs, the midpoint pair would
+    inherit the ended pair's fate (on the demo cohort that alone made a 'signal' of p = 0.006)."""
+    pairs = pd.DataFrame([
+        {"match_id": 1, "mentor_id": "M1", "mentee_id": "E1", "status": "ended"},
+        {"match_id": 2, "mentor_id": "M2", "mentee_id": "E1", "status": "completed"},
+        {"match_id": 3, "mentor_id": "M2", "mentee_id": "E2", "status": "completed"},
+        {"match_id": 4, "mentor_id": "M3", "mentee_id": "E3", "status": "ended"},
+    ])
+    about = evaluated_pairs(pairs)
+    assert about["E1"] == {2}  # not the pair that ended
+    assert about["M1"] == {1}  # their only pair ended: their answer is about it
+    assert about["M2"] == {2, 3}  # two mentees at once: both pairs
+    assert about["E3"] == about["M3"] == {4}

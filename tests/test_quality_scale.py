@@ -33,6 +33,11 @@ IMPORT = textwrap.dedent("""
 """)
 
 
+def row(**values: str) -> str:
+    """One line of the export, every column of the contract in order (blank unless given)."""
+    return ",".join(values.get(column, "") for column in APPLICATION_COLUMNS)
+
+
 def write_big_export(path, ids: list[str], bad_rows: dict[int, bytes]) -> int:
     """One application per person, each padded with a long motivation to reach 100 MB."""
     sentence = "I want to learn how experienced colleagues think about their work. "
@@ -43,8 +48,10 @@ def write_big_export(path, ids: list[str], bad_rows: dict[int, bytes]) -> int:
             if number in bad_rows:
                 out.write(bad_rows[number])
                 continue
-            tipi = ",".join(str(1 + (number + i) % 7) for i in range(10))
-            out.write(f"{employee_id},mentee,\"{filler}\",none,,python:2,Grow my python,curious,{tipi},,4,,,\n".encode())
+            out.write((row(employee_id=employee_id, role="mentee", motivation=f'"{filler}"', prior_experience="none",
+                           skills_wanted="python:2", goals="Grow my python", preferred_traits="curious",
+                           hours_per_month="4", **{f"tipi_{i}": str(1 + (number + i - 1) % 7) for i in range(1, 11)})
+                       + "\n").encode())
     return path.stat().st_size
 
 
@@ -62,9 +69,12 @@ def test_a_100mb_export_is_streamed_and_keeps_every_good_row(cohorts_dir, mentor
     store.upsert(people, records)
     ids = list(roster["employee_id"])
     bad = {
-        10: f"{ids[10]},mentee,x,none,,python:2,Grow,curious,seven,1,1,1,1,1,1,1,1,1,,4,,,\n".encode(),
-        20_000: f"{ids[20_000]},mentee,Ren\xe9e,none,,python:2,Grow,curious,1,1,1,1,1,1,1,1,1,1,,4,,,\n".encode(
-            "latin-1"),
+        10: (row(employee_id=ids[10], role="mentee", motivation="x", prior_experience="none", skills_wanted="python:2",
+                 goals="Grow", preferred_traits="curious", tipi_1="seven", hours_per_month="4",
+                 **{f"tipi_{i}": "1" for i in range(2, 11)}) + "\n").encode(),
+        20_000: (row(employee_id=ids[20_000], role="mentee", motivation="Ren\xe9e", prior_experience="none",
+                     skills_wanted="python:2", goals="Grow", preferred_traits="curious", hours_per_month="4",
+                     **{f"tipi_{i}": "1" for i in range(1, 11)}) + "\n").encode("latin-1"),
     }
     (cohorts_dir / "data").mkdir()
     size = write_big_export(cohorts_dir / "data" / "applications.csv", ids, bad)

@@ -273,6 +273,7 @@ def test_the_match_report_shows_ops_the_unknown_skills_and_how_to_add_them():
     audit = SimpleNamespace(flags=[], rows=[], overall_rate=0.5, overall_score=0.5)
     html = environment().get_template("matches.html").render(
         cohort=cohort, generated="now", round="initial", pairs=[], unmatched=[], histogram=[], audit=audit, min_cell=5,
+        certificate="no pruning certificate was recorded for this round", affinity=None,
         unknown_skills=unknown_skill_uses(_applications()))
     section = html[html.index('<section id="unknown-skills">'):]
     assert "<td>beekeeping</td><td>3</td>" in section and "<td>cobol</td><td>1</td>" in section

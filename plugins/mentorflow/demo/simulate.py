@@ -58,9 +58,9 @@ def evaluations_for(store: Store, cohort: str, seed: int, *, response_rate: floa
 
     wanted = {a["employee_id"]: list(parse_skills(a["skills_wanted"])) for a in store.rows(applications, cohort_id=cohort)}
     rows = {}
-    for pair in store.rows(matches, cohort_id=cohort):
-        if pair["status"] not in ("active", "ended", "completed"):
-            continue
+    # a person evaluates the pair they finish the program with: a live pair before one that ended earlier
+    finished = [p for p in store.rows(matches, cohort_id=cohort) if p["status"] in ("active", "ended", "completed")]
+    for pair in sorted(finished, key=lambda p: (p["status"] == "ended", p["match_id"])):
         for who, role in ((pair["mentor_id"], "mentor"), (pair["mentee_id"], "mentee")):
             if who in rows or rng.random() > response_rate:
                 continue

@@ -106,15 +106,31 @@ def pair_outcomes(store: Store, cohort: str) -> pd.DataFrame:
         if len(evals) else pd.Series(dtype=float)
     pulse = store.frame(pair_health, cohort_id=cohort)
     health = pulse[pulse["silent_streak"] == 0].groupby("match_id")["score"].mean() if len(pulse) else pd.Series(dtype=float)
+    about = evaluated_pairs(pairs)
     rows = []
     for pair in pairs.itertuples():
-        answers = [value[p] for p in (pair.mentor_id, pair.mentee_id) if p in value.index]
+        answers = [value[p] for p in (pair.mentor_id, pair.mentee_id)
+                   if p in value.index and pair.match_id in about.get(p, ())]
         measures = {"closeout": float(np.mean(answers)) if answers else np.nan,
                     "health": float(health[pair.match_id]) if pair.match_id in health.index else np.nan}
         if not all(np.isnan(v) for v in measures.values()):
             rows.append({"match_id": pair.match_id, **measures, "outcome": combined(measures),
                          **json.loads(pair.components_json or "{}")})
     return pd.DataFrame(rows, columns=None if rows else ["match_id", "closeout", "health", "outcome"])
+
+
+def evaluated_pairs(pairs: pd.DataFrame) -> dict[str, set[int]]:
+    """Which pairs each person's one close-out evaluation is about: the pairs they finished the program
+    in (completed), or, for someone whose only pairs ended, those. A mentee re-matched at the midpoint
+    judges the partnership they finished with; giving that answer to the pair that ended as well would
+    tie every later pair's outcome to an earlier one's fate."""
+    people = pd.concat([pairs[["match_id", "status"]].assign(person=pairs["mentor_id"]),
+                        pairs[["match_id", "status"]].assign(person=pairs["mentee_id"])])
+    about: dict[str, set[int]] = {}
+    for person, group in people.groupby("person"):
+        completed = group[group["status"] == "completed"]
+        about[person] = set((completed if len(completed) else group)["match_id"])
+    return about
 
 
 def combined(measures: dict[str, float]) -> float:
