@@ -77,7 +77,8 @@ def main() -> int:
                 result = run_engine(checkout, frames)
                 runs[name].append(result)
                 print(f"  round {round_no}, {name}: wall {result['wall']:.1f} s, CPU {result['cpu']:.1f} s, "
-                      f"{result['pairs']:,} pairs, objective {result['objective']:.2f}", flush=True)
+                      f"{result['pairs']:,} pairs, objective {result['objective']:.2f}; phases {result.get('phases', {})}",
+                      flush=True)
         print()
         for name in sides:
             print(f"{name:>14}: wall {summary(runs[name], 'wall')}; CPU {summary(runs[name], 'cpu')}")

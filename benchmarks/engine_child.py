@@ -32,7 +32,8 @@ def main(path: str) -> None:
     started, cpu = time.perf_counter(), cpu_seconds()
     result = propose(inp)
     print(json.dumps({"wall": time.perf_counter() - started, "cpu": cpu_seconds() - cpu,
-                      "pairs": len(result.pairs), "objective": float(result.pairs["score"].sum())}))
+                      "pairs": len(result.pairs), "objective": float(result.pairs["score"].sum()),
+                      "phases": result.stats.get("seconds", {})}))
 
 
 if __name__ == "__main__":

@@ -164,6 +164,7 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
         timings["certify"] = cert.seconds
     stats["certificate"] = cert.as_dict()
 
+    started = time.perf_counter()
     w = scoring.weight_vector(weights)
     records = []
     for r, c, s, p, is_lock in zip(pair_r, pair_c, pair_s, pair_p, pair_locked):
@@ -177,7 +178,10 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     pairs = pd.DataFrame(records, columns=["mentor_id", "mentee_id", "score", "explanation", *COMPONENTS])
     if per_mentee > 1:
         pairs = several.explain_own_skills(pairs, pop, explain.MAX_REASONS)
+    timings["pair_reasons"] = time.perf_counter() - started
+    started = time.perf_counter()
     unmatched = _unmatched(pop, rows, cols, reasons, pairs, inp, relations, symmetric, common)
+    timings["unmatched_reasons"] = time.perf_counter() - started
     stats["objective"] = round(float(pairs["score"].sum()), 6) if len(pairs) else 0.0
     stats["seconds"] = {k_: round(v, 3) for k_, v in timings.items()}
     return MatchResult(pairs=pairs, unmatched=unmatched, notes=notes, stats=stats)

@@ -120,6 +120,7 @@ class Analyzer:
         self.skill_words = frozenset(n[0] for n in names if len(n) == 1)
         self.skill_pairs = frozenset((a, b) for n in names for a, b in pairwise(n))
         self._memo: dict[str, list[str]] = {}
+        self._surfaces: dict[tuple[str, ...], dict[str, set[str]]] = {}  # a person's text is read once, not per pair
 
     def tokens(self, text: str) -> list[Token]:
         found = list(_TOKEN.finditer(text))
@@ -152,6 +153,12 @@ class Analyzer:
 
     def surfaces(self, fields: Sequence[str]) -> dict[str, set[str]]:
         """Each term of the document → the forms it was written in (a phrase: the span as written)."""
+        key = tuple(fields)
+        if key not in self._surfaces:
+            self._surfaces[key] = self._read_surfaces(key)
+        return self._surfaces[key]
+
+    def _read_surfaces(self, fields: tuple[str, ...]) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
         for text in fields:
             toks = self.tokens(text)
@@ -170,8 +177,13 @@ def _spaces_only(gap: str) -> bool:
 
 def occurs(form: str, fields: Sequence[str]) -> bool:
     """``form`` occurs in one of the fields as whole words, ignoring case."""
-    pattern = re.compile(r"(?<![\w])" + re.escape(form) + r"(?![\w])", re.IGNORECASE)
+    pattern = _whole_words(form)
     return any(pattern.search(f) for f in fields)
+
+
+@lru_cache(maxsize=8192)
+def _whole_words(form: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w])" + re.escape(form) + r"(?![\w])", re.IGNORECASE)
 
 
 @dataclass
@@ -207,12 +219,12 @@ class GoalTexts:
         found: list[tuple[float, str, str]] = []  # (weight, term, form)
         directions = [(wanter, teacher)] + ([(teacher, wanter)] if symmetric else [])
         for a, b in directions:
-            shared = self.wants[a].multiply(self.teaches[b]).tocoo()
-            if not shared.nnz:
+            cols, weights = _shared(self.wants, a, self.teaches, b)
+            if not len(cols):
                 continue
             mine, theirs = self.wants_fields[a], self.teaches_fields[b]
             forms_a, forms_b = self.analyzer.surfaces(mine), self.analyzer.surfaces(theirs)
-            for weight, col in zip(shared.data, shared.col):
+            for weight, col in zip(weights, cols):
                 term = str(self.features[col])
                 form = _common_form(forms_a.get(term, set()) | forms_b.get(term, set()), mine, theirs)
                 if form:
@@ -225,6 +237,15 @@ class GoalTexts:
                 break
         chosen.sort(key=lambda t: (-t[0], t[2].lower()))
         return [form for _, _, form in chosen[:top]]
+
+
+def _shared(left: sp.csr_matrix, i: int, right: sp.csr_matrix, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """The features row ``i`` of ``left`` and row ``j`` of ``right`` share, and the products of their weights
+    (read straight from the CSR arrays: slicing a sparse row per pair costs more than the rest of a quote)."""
+    a = slice(left.indptr[i], left.indptr[i + 1])
+    b = slice(right.indptr[j], right.indptr[j + 1])
+    cols, ia, ib = np.intersect1d(left.indices[a], right.indices[b], assume_unique=True, return_indices=True)
+    return cols, left.data[a][ia] * right.data[b][ib]
 
 
 def _common_form(forms: set[str], mine: Sequence[str], theirs: Sequence[str]) -> str | None:
