@@ -182,3 +182,23 @@ def test_report_line_says_when_there_is_none_or_the_gate_changed_the_pairs():
                                                 "the data-quality gate)")
     off = certificate.not_computed("maxmin", "not asked for (rules.certify: never)").as_dict()
     assert certificate_line(off, 3.0) == "no pruning certificate for fairness mode maxmin: not asked for (rules.certify: never)"
+
+
+def test_the_committee_reads_the_certificate_in_the_approval_step(cohorts_dir):
+    """The committee decides in the approval step: the bound is there too, not only in the report."""
+    import datetime as dt
+
+    from conftest import ready_store, run_of
+    from mentorflow.cohorts.loader import load_cohort
+    from mentorflow.stages import intake, match, validate
+    from mentorflow.stages import open as open_stage
+
+    write_population(cohorts_dir / "data", 120, seed=4)
+    config = load_cohort(write_cohort(cohorts_dir, "cert-approval", matching={"rules": {"top_k": 3}}))
+    store = ready_store(config)
+    open_stage.import_roster(run_of(config, store, dt.date(2026, 1, 5)))
+    intake.import_applications(run_of(config, store))
+    validate.validate_applications(run_of(config, store))
+    summary = match.propose_matches(run_of(config, store))
+    [line] = [p for p in summary["committee_text"].split("\n\n") if p.startswith("Pruning: ")]
+    assert line.startswith("Pruning: pruning lost at most") and line.endswith("%).")

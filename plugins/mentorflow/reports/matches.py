@@ -101,6 +101,12 @@ def certificate_line(certificate: dict | None, shown_total: float) -> str:
     return text
 
 
+def stored_certificate(store: Store, cohort: str, round_name: str) -> dict | None:
+    """The pruning certificate the match stage stored with the round's proposal (None: none recorded)."""
+    stored = store.rows(match_certificates, cohort_id=cohort, round=round_name)
+    return json.loads(stored[0]["certificate_json"]) if stored else None
+
+
 def write_match_report(config, store: Store, round_name: str) -> Path:
     """``matches-<round>.html``: the round's live pairs (proposed, approved, active) and who is left."""
     pairs = [m for m in store.rows(matches, cohort_id=config.cohort, round=round_name)
@@ -108,10 +114,8 @@ def write_match_report(config, store: Store, round_name: str) -> Path:
     left = store.rows(unmatched, cohort_id=config.cohort, round=round_name)
     app_rows = store.rows(applications, cohort_id=config.cohort)
     roles = {a["employee_id"]: a["role"] for a in app_rows}
-    stored = store.rows(match_certificates, cohort_id=config.cohort, round=round_name)
-    certificate = json.loads(stored[0]["certificate_json"]) if stored else None
     context = match_report_context(config, round_name, pairs, left, store.frame(people, cohort_id=config.cohort), roles,
-                                   app_rows, certificate=certificate)
+                                   app_rows, certificate=stored_certificate(store, config.cohort, round_name))
     # for ops: names to add to the skill vocabulary
     context["unknown_skills"] = unknown_skill_uses(store.frame(applications, cohort_id=config.cohort))
     return write_report(config, f"matches-{round_name}.html", "matches.html", context, store, f"matches-{round_name}")

@@ -162,14 +162,17 @@ def write_proposal(conn: sa.Connection, run: CohortRun, round_name: str, result:
 
 
 def committee_summary(config: CohortConfig, store: Store, round_name: str = "initial", notes: list[str] = ()) -> str:
-    """The text the committee reads in the approval step (with fairness flags and unmet locks)."""
+    """The text the committee reads in the approval step (with fairness flags, the pruning certificate and
+    unmet locks)."""
     proposed = store.rows(matches, cohort_id=config.cohort, round=round_name, status="proposed")
     left = store.rows(unmatched, cohort_id=config.cohort, round=round_name)
     scores = [m["score"] for m in proposed]
     apps = store.rows(applications, cohort_id=config.cohort)
     roles = {a["employee_id"]: a["role"] for a in apps}
     roster = store.frame(people, cohort_id=config.cohort)
-    context = match_reports.match_report_context(config, round_name, proposed, left, roster, roles, apps)
+    context = match_reports.match_report_context(config, round_name, proposed, left, roster, roles, apps,
+                                                 certificate=match_reports.stored_certificate(store, config.cohort,
+                                                                                              round_name))
     audit, asked = context["audit"], context["affinity"]
     lines = [
         f"**{config.name}** ({round_name} round): {len(proposed)} proposed pairs, {len(left)} unmatched.",
@@ -177,6 +180,7 @@ def committee_summary(config: CohortConfig, store: Store, round_name: str = "ini
         *[f"Fairness: {flag}" for flag in audit.flags],
         *([(f"Affinity: {asked['got']} of {asked['asked']} people who asked for a partner from their own network "
             f"have one (counts under {MIN_CELL} are suppressed).")] if asked else []),
+        f"Pruning: {context['certificate']}.",
         *[f"Note: {note}" for note in notes],
         f"Full report: {settings.reports_dir(config.cohort) / f'matches-{round_name}.html'}",
         "Re-solve: enter pairs as mentor_id:mentee_id;... in locks (must pair) or forbids (never pair).",
