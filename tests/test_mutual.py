@@ -98,3 +98,38 @@ def test_every_proposed_symbiotic_pair_teaches_two_different_skills_not_already_
         if said:  # the skills reason, when among the three strongest, names the exchange's two skills
             assert said.group(1) != said.group(2)
             assert said.group(1) in forth and said.group(2) in back
+
+
+@settings(max_examples=15, **SETTINGS)
+@given(seed=st.integers(0, 10_000), n=st.integers(6, 40), kind=st.sampled_from(["symbiotic", "reverse"]))
+def test_the_matches_gate_agrees_with_the_matchers_skills_rule(seed, n, kind):
+    """The gate passes every pair the matcher proposes and holds every pair the rule forbids (a lock or a
+    hand-edited proposal would otherwise reach kickoff)."""
+    from mentorflow.quality.pair_suites import skills_rule_problems
+
+    inp = random_instance(seed, n, kind)
+    apps = inp.applications
+    proposed = propose(inp).pairs
+    assert skills_rule_problems(proposed, apps, kind).isna().all()
+    ids = list(apps["employee_id"])
+    everyone = pd.DataFrame([(a, b) for a in ids for b in ids if a != b], columns=["mentor_id", "mentee_id"])
+    held = skills_rule_problems(everyone, apps, kind).notna()
+    by_id = apps.set_index("employee_id")
+    for (mentor, mentee), is_held in zip(zip(everyone["mentor_id"], everyone["mentee_id"]), held):
+        m_off, m_want = parse_skills(by_id.at[mentor, "skills_offered"]), parse_skills(by_id.at[mentor, "skills_wanted"])
+        e_off, e_want = parse_skills(by_id.at[mentee, "skills_offered"]), parse_skills(by_id.at[mentee, "skills_wanted"])
+        if kind == "symbiotic":
+            forth, back = teaches(m_off, e_want, e_off), teaches(e_off, m_want, m_off)
+            breaks = not any(s != t for s in forth for t in back)
+        else:
+            breaks = not set(m_off) & set(e_want)
+        assert is_held == breaks, (mentor, mentee)
+
+
+def test_the_matches_gate_holds_a_same_skill_swap():
+    from mentorflow.quality.pair_suites import skills_rule_problems
+
+    inp = cohort({"A": ("sql:2", "sql:4"), "B": ("sql:2", "sql:4")})
+    swap = pd.DataFrame([{"mentor_id": "A", "mentee_id": "B"}])
+    assert skills_rule_problems(swap, inp.applications, "symbiotic").tolist() == [
+        "the partners would swap the same skill, which is not an exchange"]

@@ -104,6 +104,8 @@ _CHECKS = [
     Check("matches.every_mentee_placed", "matches", "every valid mentee is matched or has a reason", "hard"),
     Check("matches.mentors_per_mentee", "matches", "a mentee has at most mentors_per_mentee mentors, and with "
           "several each covers a wanted skill none of the mentee's other mentors covers", "hard"),
+    Check("matches.skills_rule", "matches", "reverse: the mentor offers a skill the mentee wants; symbiotic: "
+          "each partner teaches the other a different wanted skill the other does not already hold", "hard"),
     # pulse and close-out answers, before health scores and the HR report use them
     Check("pulse.value_ranges", "pulse", _ranges(PULSE), "soft"),
     Check("pulse.respondent_in_pair", "pulse", "the respondent is the mentor or mentee of the pair", "soft"),

@@ -49,3 +49,18 @@ def exchange(wanted: np.ndarray, offered: np.ndarray, a: int, b: int) -> tuple[i
             if s != t:
                 return int(s), int(t)
     return None
+
+
+def exchange_problem(wanted_a: dict[str, int], offered_a: dict[str, int], wanted_b: dict[str, int],
+                     offered_b: dict[str, int]) -> str | None:
+    """The same rule for one pair, from the two people's skills as ``{skill: level}`` (names already
+    mapped to the vocabulary), for the matches gate: None when they make a real exchange."""
+    def teaches(offered: dict[str, int], wanted: dict[str, int], holds: dict[str, int]) -> set[str]:
+        return {s for s in offered if s in wanted and holds.get(s, 0) < wanted[s]}
+
+    forth, back = teaches(offered_a, wanted_b, offered_b), teaches(offered_b, wanted_a, offered_a)
+    if not forth or not back:
+        return "the partners do not each teach the other a wanted skill the other does not already hold"
+    if not any(s != t for s in forth for t in back):
+        return "the partners would swap the same skill, which is not an exchange"
+    return None

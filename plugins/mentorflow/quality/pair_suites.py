@@ -15,6 +15,7 @@ from mentorflow.contract.columns import (
 )
 from mentorflow.contract.parsing import parse_ids, parse_skills
 from mentorflow.matching.capacity import mentor_capacity
+from mentorflow.matching.mutual import exchange_problem
 from mentorflow.matching.placement import placement_problem
 from mentorflow.matching.several import own_skills
 from mentorflow.matching.vocabulary import current as skill_vocabulary
@@ -68,6 +69,34 @@ def several_mentors_problems(pairs: pd.DataFrame, apps: pd.DataFrame, fixed_pair
     return out
 
 
+def skills_rule_problems(pairs: pd.DataFrame, apps: pd.DataFrame, program_type: str) -> pd.Series:
+    """Per proposed pair, what breaks the program's skills rule (None: nothing), with skill names mapped to
+    the vocabulary as the matcher maps them: in a reverse program the mentor offers a skill the mentee wants;
+    in a symbiotic one the partners make a real exchange (:mod:`mentorflow.matching.mutual`)."""
+    out = pd.Series([None] * len(pairs), index=pairs.index, dtype="object")
+    if program_type not in ("reverse", "symbiotic") or not len(pairs) or not {
+            "skills_wanted", "skills_offered"} <= set(apps.columns):  # a proposal built without the answers
+        return out
+    vocab = skill_vocabulary()
+
+    def levels(text: str) -> dict[str, int]:
+        mapped: dict[str, int] = {}
+        for name, level in parse_skills(text).items():
+            skill = vocab.canonical(name)
+            mapped[skill] = max(level, mapped.get(skill, 0))
+        return mapped
+
+    wanted = dict(zip(apps["employee_id"], apps["skills_wanted"].fillna("").map(levels)))
+    offered = dict(zip(apps["employee_id"], apps["skills_offered"].fillna("").map(levels)))
+    for i, mentor, mentee in zip(pairs.index, pairs["mentor_id"], pairs["mentee_id"]):
+        if program_type == "symbiotic":
+            out[i] = exchange_problem(wanted.get(mentor, {}), offered.get(mentor, {}), wanted.get(mentee, {}),
+                                      offered.get(mentee, {}))
+        elif not set(offered.get(mentor, {})) & set(wanted.get(mentee, {})):
+            out[i] = "the mentor offers none of the skills the mentee wants (reverse mentoring)"
+    return out
+
+
 def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: CohortConfig, *,
                     to_place: set[str] | None = None) -> list[Batch]:
     """The proposal's pairs (capacity, forbidden pairs) and the mentees it had to place (coverage).
@@ -109,12 +138,14 @@ def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: C
     pairs["forbidden"] = pd.Series([why_forbidden(m, e) for m, e in zip(pairs["mentor_id"], pairs["mentee_id"])],
                                    index=pairs.index, dtype="object")
     pairs["several"] = several_mentors_problems(pairs, apps, fixed_pairs, rules.mentors_per_mentee)
+    pairs["skills_rule"] = skills_rule_problems(pairs, apps, config.program_type.value)
     pair_specs = [
         Spec("matches.capacity", "ExpectColumnPairValuesAToBeGreaterThanB",
              {"column_A": "allowed", "column_B": "load", "or_equal": True},
              lambda r: f"mentor {r['mentor_id']} has {r['load']} mentees, capacity {r['allowed']}"),
         null_spec("matches.no_forbidden_pair", "forbidden", lambda r, c: f"{r['pair']}: {r[c]}"),
         null_spec("matches.mentors_per_mentee", "several", lambda r, c: f"{r['pair']}: {r[c]}"),
+        null_spec("matches.skills_rule", "skills_rule", lambda r, c: f"{r['pair']}: {r[c]}"),
     ]
     symbiotic = config.program_type.value == "symbiotic"
     wanting = apps["role"].isin(MENTEE_ROLES) & (apps["employee_id"].isin(to_place) if to_place is not None
