@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from pathlib import Path
 
 import numpy as np
@@ -94,12 +93,12 @@ def test_bad_input_is_refused_with_a_reason():
         suggest_weights(components(80, 0).assign(outcome=0.5), {"goals": -1.0, "skills": 2.0})
 
 
-def test_a_thousand_pairs_are_judged_well_within_a_few_seconds():
+def test_a_thousand_pairs_get_every_shuffle_and_resample():
+    """All 999 shuffles and 1,000 resamples are done whatever the size (how long they take is measured by
+    benchmarks/bench_learning.py, never asserted here)."""
     frame = components(1000, 3)
     frame["outcome"] = np.random.default_rng(4).random(1000)
-    started = time.perf_counter()
     s = suggest_weights(frame, CURRENT)
-    assert time.perf_counter() - started < 3.0
     assert s.pairs == 1000 and s.permutations == evidence.PERMUTATIONS
 
 
