@@ -339,8 +339,8 @@ def test_components_are_bounded_and_weights_normalised():
 def test_the_reason_given_for_someone_on_a_pip_never_says_why():
     """Whoever reads an unmatched list (the committee, the what-if's unmatched.csv) learns only that the
     person is not eligible: a performance-improvement plan is confidential (confidentiality issue, item 2)."""
-    from mentorflow.matching import propose
     from matching_fixtures import random_instance
+    from mentorflow.matching import propose
 
     inp = random_instance(3, 60)
     on_pip = set(inp.people.loc[inp.people["on_pip"], "employee_id"])

@@ -117,5 +117,5 @@ def write_match_report(config, store: Store, round_name: str) -> Path:
     context = match_report_context(config, round_name, pairs, left, store.frame(people, cohort_id=config.cohort), roles,
                                    app_rows, certificate=stored_certificate(store, config.cohort, round_name))
     # for ops: names to add to the skill vocabulary
-    context["unknown_skills"] = unknown_skill_uses(store.frame(applications, cohort_id=config.cohort))
+    context["unknown_skills"] = unknown_skill_uses(pd.DataFrame(app_rows))
     return write_report(config, f"matches-{round_name}.html", "matches.html", context, store, f"matches-{round_name}")

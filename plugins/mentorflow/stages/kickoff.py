@@ -10,8 +10,8 @@ from mentorflow.cohorts.config import CohortConfig
 from mentorflow.matching import affinity
 from mentorflow.messaging import OutgoingEmail
 from mentorflow.outcomes import discovery
-from mentorflow.stages.common import CohortRun, compose, people_index, send
-from mentorflow.store import Store, applications, cohorts, matches
+from mentorflow.stages.common import CohortRun, compose, past_cohorts, people_index, send
+from mentorflow.store import applications, matches
 
 PastWants = list[tuple[set[str], set[str]]]
 # the matcher's reason that quotes words found both in one partner's goals and in what the other can teach
@@ -32,11 +32,6 @@ def send_kickoff(run: CohortRun) -> dict[str, Any]:
         conn.execute(matches.update().where(matches.c.cohort_id == run.cohort, matches.c.status == "approved",
                                             matches.c.round == "initial").values(status="active"))
     return {"pairs": len(approved), **counts}
-
-
-def past_cohorts(config: CohortConfig, store: Store) -> list[str]:
-    """The cohorts to learn from: those named in the YAML, else every other cohort in the store."""
-    return config.previous_cohorts or sorted(r["cohort_id"] for r in store.rows(cohorts) if r["cohort_id"] != config.cohort)
 
 
 def introductions(config: CohortConfig, pairs: list[dict[str, Any]], template: str, period: str,

@@ -18,8 +18,7 @@ from mentorflow.contract.disclosure import MIN_CELL
 from mentorflow.matching import COMPONENTS, MatchInput, MatchResult, committee, propose
 from mentorflow.quality import stage_gates
 from mentorflow.reports import matches as match_reports
-from mentorflow.stages.common import CohortRun
-from mentorflow.stages.kickoff import past_cohorts
+from mentorflow.stages.common import CohortRun, past_cohorts
 from mentorflow.store import Store, applications, evaluations, match_certificates, matches, people, unmatched
 
 PAIRED_BEFORE = ("active", "ended", "completed")
