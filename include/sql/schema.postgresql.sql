@@ -96,6 +96,7 @@ CREATE TABLE matches (
 	ended_at TIMESTAMP WITH TIME ZONE, 
 	end_reason VARCHAR(200), 
 	mentor_slot INTEGER DEFAULT 1 NOT NULL, 
+	group_id INTEGER, 
 	PRIMARY KEY (match_id)
 );
 
@@ -106,6 +107,35 @@ CREATE UNIQUE INDEX uq_matches_live_mentee_slot ON matches (cohort_id, round, me
 COMMENT ON COLUMN matches.components_json IS 'score components (0..1) behind the score';
 
 COMMENT ON COLUMN matches.mentor_slot IS 'which of the mentee''s mentors in the round: 1, or up to matching.rules.mentors_per_mentee';
+
+COMMENT ON COLUMN matches.group_id IS 'the group a pair belongs to: a group cohort''s mentor and mentees, or a mentoring circle (round ''circle''); NULL for one-to-one pairs';
+
+CREATE TABLE offers (
+	cohort_id VARCHAR(64) NOT NULL, 
+	employee_id VARCHAR(64) NOT NULL, 
+	role VARCHAR(10) NOT NULL, 
+	reason TEXT NOT NULL, 
+	options VARCHAR(100) NOT NULL, 
+	circle_id INTEGER, 
+	async_mentor_id VARCHAR(64), 
+	choice VARCHAR(12), 
+	status VARCHAR(12) NOT NULL, 
+	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	answered_at TIMESTAMP WITH TIME ZONE, 
+	PRIMARY KEY (cohort_id, employee_id)
+);
+
+COMMENT ON COLUMN offers.reason IS 'in plain words, why there is no one-to-one partner';
+
+COMMENT ON COLUMN offers.options IS 'what was offered, '';''-joined: circle, async, waitlist (empty: no capacity of any kind)';
+
+COMMENT ON COLUMN offers.circle_id IS 'the circle (matches.group_id) offered';
+
+COMMENT ON COLUMN offers.async_mentor_id IS 'the mentor offered for written mentoring';
+
+COMMENT ON COLUMN offers.choice IS 'circle | async | waitlist | none; NULL until answered';
+
+COMMENT ON COLUMN offers.status IS 'offered | chosen | defaulted (unanswered: the waitlist place is kept) | started';
 
 CREATE TABLE pair_health (
 	cohort_id VARCHAR(64) NOT NULL, 
@@ -149,6 +179,19 @@ CREATE TABLE quarantine (
 
 CREATE INDEX ix_quarantine_cohort_id ON quarantine (cohort_id);
 
+CREATE TABLE recommendations (
+	cohort_id VARCHAR(64) NOT NULL, 
+	mentee_id VARCHAR(64) NOT NULL, 
+	mentor_id VARCHAR(64) NOT NULL, 
+	rank INTEGER NOT NULL, 
+	score FLOAT NOT NULL, 
+	explanation TEXT NOT NULL, 
+	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (cohort_id, mentee_id, mentor_id)
+);
+
+COMMENT ON COLUMN recommendations.rank IS '1 = best fit among the mentors shown';
+
 CREATE TABLE rematch_requests (
 	cohort_id VARCHAR(64) NOT NULL, 
 	match_id INTEGER NOT NULL, 
@@ -170,6 +213,21 @@ CREATE TABLE reports (
 
 CREATE INDEX ix_reports_cohort_id ON reports (cohort_id);
 
+CREATE TABLE selection_requests (
+	cohort_id VARCHAR(64) NOT NULL, 
+	mentee_id VARCHAR(64) NOT NULL, 
+	mentor_id VARCHAR(64) NOT NULL, 
+	preference INTEGER NOT NULL, 
+	status VARCHAR(12) NOT NULL, 
+	requested_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	answered_at TIMESTAMP WITH TIME ZONE, 
+	PRIMARY KEY (cohort_id, mentee_id, mentor_id)
+);
+
+COMMENT ON COLUMN selection_requests.preference IS '1 = the mentee''s first choice';
+
+COMMENT ON COLUMN selection_requests.status IS 'requested | accepted | declined | expired (no answer by the deadline)';
+
 CREATE TABLE triage_requests (
 	cohort_id VARCHAR(64) NOT NULL, 
 	run_id VARCHAR(250) NOT NULL, 
@@ -187,6 +245,28 @@ CREATE TABLE unmatched (
 	reason TEXT NOT NULL, 
 	PRIMARY KEY (cohort_id, round, employee_id)
 );
+
+CREATE TABLE waitlist (
+	cohort_id VARCHAR(64) NOT NULL, 
+	employee_id VARCHAR(64) NOT NULL, 
+	role VARCHAR(10) NOT NULL, 
+	status VARCHAR(12) NOT NULL, 
+	waiting_since TIMESTAMP WITH TIME ZONE NOT NULL, 
+	joined_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	placed_at TIMESTAMP WITH TIME ZONE, 
+	placed_match_id INTEGER, 
+	carried_from VARCHAR(64), 
+	carried_to VARCHAR(64), 
+	PRIMARY KEY (cohort_id, employee_id)
+);
+
+COMMENT ON COLUMN waitlist.status IS 'waiting | placed | carried (to carried_to) | left';
+
+COMMENT ON COLUMN waitlist.waiting_since IS 'when they first joined a waitlist of the program (kept when carried)';
+
+COMMENT ON COLUMN waitlist.carried_from IS 'the earlier cohort whose waitlist they came from';
+
+COMMENT ON COLUMN waitlist.carried_to IS 'the next cohort they were carried into';
 
 CREATE TABLE applications (
 	cohort_id VARCHAR(64) NOT NULL, 
@@ -216,6 +296,9 @@ CREATE TABLE applications (
 	affinity_network VARCHAR(100), 
 	affinity_match BOOLEAN, 
 	affinity_consent BOOLEAN, 
+	circle_volunteer BOOLEAN, 
+	async_budget INTEGER, 
+	group_consent BOOLEAN, 
 	source VARCHAR(20) NOT NULL, 
 	status VARCHAR(20) NOT NULL, 
 	submitted_at TIMESTAMP WITH TIME ZONE NOT NULL, 
@@ -230,6 +313,12 @@ COMMENT ON COLUMN applications.affinity_network IS 'self-described network or id
 COMMENT ON COLUMN applications.affinity_match IS 'the applicant asks for a partner who shares affinity_network';
 
 COMMENT ON COLUMN applications.affinity_consent IS 'the applicant agreed that affinity_network is used for matching (false or NULL: it is not stored)';
+
+COMMENT ON COLUMN applications.circle_volunteer IS 'a mentor who will also lead a mentoring circle (3-6 mentees)';
+
+COMMENT ON COLUMN applications.async_budget IS 'written questions a month a mentor will answer (async mentoring; 0 or NULL: none)';
+
+COMMENT ON COLUMN applications.group_consent IS 'in a group or circle, the applicant''s name and email may be shared with the other members';
 
 CREATE TABLE people (
 	cohort_id VARCHAR(64) NOT NULL, 

@@ -88,12 +88,28 @@ CREATE TABLE matches (
 	ended_at DATETIME, 
 	end_reason VARCHAR(200), 
 	mentor_slot INTEGER DEFAULT 1 NOT NULL, 
+	group_id INTEGER, 
 	PRIMARY KEY (match_id)
 );
 
 CREATE INDEX ix_matches_cohort_id ON matches (cohort_id);
 
 CREATE UNIQUE INDEX uq_matches_live_mentee_slot ON matches (cohort_id, round, mentee_id, mentor_slot) WHERE status IN ('proposed', 'approved', 'active');
+
+CREATE TABLE offers (
+	cohort_id VARCHAR(64) NOT NULL, 
+	employee_id VARCHAR(64) NOT NULL, 
+	role VARCHAR(10) NOT NULL, 
+	reason TEXT NOT NULL, 
+	options VARCHAR(100) NOT NULL, 
+	circle_id INTEGER, 
+	async_mentor_id VARCHAR(64), 
+	choice VARCHAR(12), 
+	status VARCHAR(12) NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	answered_at DATETIME, 
+	PRIMARY KEY (cohort_id, employee_id)
+);
 
 CREATE TABLE pair_health (
 	cohort_id VARCHAR(64) NOT NULL, 
@@ -137,6 +153,17 @@ CREATE TABLE quarantine (
 
 CREATE INDEX ix_quarantine_cohort_id ON quarantine (cohort_id);
 
+CREATE TABLE recommendations (
+	cohort_id VARCHAR(64) NOT NULL, 
+	mentee_id VARCHAR(64) NOT NULL, 
+	mentor_id VARCHAR(64) NOT NULL, 
+	rank INTEGER NOT NULL, 
+	score FLOAT NOT NULL, 
+	explanation TEXT NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	PRIMARY KEY (cohort_id, mentee_id, mentor_id)
+);
+
 CREATE TABLE rematch_requests (
 	cohort_id VARCHAR(64) NOT NULL, 
 	match_id INTEGER NOT NULL, 
@@ -158,6 +185,17 @@ CREATE TABLE reports (
 
 CREATE INDEX ix_reports_cohort_id ON reports (cohort_id);
 
+CREATE TABLE selection_requests (
+	cohort_id VARCHAR(64) NOT NULL, 
+	mentee_id VARCHAR(64) NOT NULL, 
+	mentor_id VARCHAR(64) NOT NULL, 
+	preference INTEGER NOT NULL, 
+	status VARCHAR(12) NOT NULL, 
+	requested_at DATETIME NOT NULL, 
+	answered_at DATETIME, 
+	PRIMARY KEY (cohort_id, mentee_id, mentor_id)
+);
+
 CREATE TABLE triage_requests (
 	cohort_id VARCHAR(64) NOT NULL, 
 	run_id VARCHAR(250) NOT NULL, 
@@ -174,6 +212,20 @@ CREATE TABLE unmatched (
 	employee_id VARCHAR(64) NOT NULL, 
 	reason TEXT NOT NULL, 
 	PRIMARY KEY (cohort_id, round, employee_id)
+);
+
+CREATE TABLE waitlist (
+	cohort_id VARCHAR(64) NOT NULL, 
+	employee_id VARCHAR(64) NOT NULL, 
+	role VARCHAR(10) NOT NULL, 
+	status VARCHAR(12) NOT NULL, 
+	waiting_since DATETIME NOT NULL, 
+	joined_at DATETIME NOT NULL, 
+	placed_at DATETIME, 
+	placed_match_id INTEGER, 
+	carried_from VARCHAR(64), 
+	carried_to VARCHAR(64), 
+	PRIMARY KEY (cohort_id, employee_id)
 );
 
 CREATE TABLE applications (
@@ -204,6 +256,9 @@ CREATE TABLE applications (
 	affinity_network VARCHAR(100), 
 	affinity_match BOOLEAN, 
 	affinity_consent BOOLEAN, 
+	circle_volunteer BOOLEAN, 
+	async_budget INTEGER, 
+	group_consent BOOLEAN, 
 	source VARCHAR(20) NOT NULL, 
 	status VARCHAR(20) NOT NULL, 
 	submitted_at DATETIME NOT NULL, 

@@ -147,6 +147,40 @@ class Matching(_Strict):
     affinity: Affinity = Affinity()  # asking for a partner who shares a network (mentorflow.cohorts.affinity)
 
 
+class SelfSelection(_Strict):
+    """Mentees choose before the optimizer runs (optional): each sees their best few mentors and requests
+    some in order; each requested mentor accepts or declines; accepted requests become committee locks."""
+
+    enabled: bool = False
+    recommendations: int = Field(5, ge=1, le=20, description="mentors recommended to each mentee")
+    requests: int = Field(3, ge=1, le=10, description="mentors a mentee may request, in order of preference")
+    popularity_cap: int | None = Field(
+        None, ge=1, le=10_000, description="most mentees one mentor is recommended to (None: enough to spread "
+        "the requests: ceil(recommendations × mentees / mentors) + 1)")
+    request_days: float = Field(4, gt=0, le=60, description="days after the window closes for mentees to request")
+    response_days: float = Field(3, gt=0, le=60, description="days after that for mentors to accept or decline")
+
+
+class Alternatives(_Strict):
+    """What everyone without a one-to-one partner is offered after approval: a mentoring circle, async
+    (written) mentoring, a waitlist place; an offer left unanswered keeps the waitlist place."""
+
+    circles: bool = Field(True, description="offer mentoring circles (mentors who volunteered lead a group)")
+    circle_min: int = Field(3, ge=2, le=20, description="fewest mentees in a circle")
+    circle_max: int = Field(6, ge=2, le=30, description="most mentees in a circle")
+    async_mentoring: bool = Field(True, description="offer written mentoring by mentors who gave a budget")
+    waitlist: bool = Field(True, description="offer a waitlist place (freed capacity at the midpoint goes to it)")
+    carry_waitlist: bool = Field(True, description="at close-out, carry the waitlist into the next cohort of the "
+                                 "same program type, with priority")
+    answer_days: float = Field(7, gt=0, le=60, description="days after kickoff to choose; unanswered: waitlist")
+
+    @model_validator(mode="after")
+    def _sizes(self) -> Alternatives:
+        if self.circle_max < self.circle_min:
+            raise ValueError(f"circle_max ({self.circle_max}) is below circle_min ({self.circle_min})")
+        return self
+
+
 class Eligibility(_Strict):
     exclude_pip: bool = True
     min_tenure_days: int = Field(90, ge=0, le=36500)
@@ -269,6 +303,8 @@ class CohortConfig(_Strict):
     eligibility: Eligibility = Eligibility()
     sender: Sender = Sender()
     committee: Committee = Committee()
+    self_selection: SelfSelection = SelfSelection()
+    alternatives: Alternatives = Alternatives()
     health: Health = Health()
     sources: Sources
     store: Store = Store()

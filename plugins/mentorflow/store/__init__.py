@@ -12,14 +12,18 @@ from mentorflow.store.tables import (
     match_certificates,
     matches,
     metadata,
+    offers,
     pair_health,
     people,
     pulse_responses,
     quarantine,
+    recommendations,
     rematch_requests,
     reports,
+    selection_requests,
     triage_requests,
     unmatched,
+    waitlist,
 )
 
-__all__ = ["metadata", 'cohorts', 'people', 'applications', 'APPLICATION_FIELDS', 'quarantine', 'matches', 'match_certificates', 'unmatched', 'email_ledger', 'erasures', 'pulse_responses', 'pair_health', 'evaluations', 'reports', 'rematch_requests', 'form_events', 'triage_requests', 'default_url', 'url_for', 'Store', 'ddl']
+__all__ = ["metadata", 'cohorts', 'people', 'applications', 'APPLICATION_FIELDS', 'quarantine', 'matches', 'match_certificates', 'unmatched', 'email_ledger', 'erasures', 'pulse_responses', 'pair_health', 'evaluations', 'reports', 'rematch_requests', 'form_events', 'triage_requests', 'recommendations', 'selection_requests', 'offers', 'waitlist', 'default_url', 'url_for', 'Store', 'ddl']

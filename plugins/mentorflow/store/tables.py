@@ -75,6 +75,11 @@ applications = sa.Table(
     sa.Column("affinity_match", sa.Boolean, comment="the applicant asks for a partner who shares affinity_network"),
     sa.Column("affinity_consent", sa.Boolean, comment="the applicant agreed that affinity_network is used for matching "
                                                       "(false or NULL: it is not stored)"),
+        sa.Column("circle_volunteer", sa.Boolean, comment="a mentor who will also lead a mentoring circle (3-6 mentees)"),
+    sa.Column("async_budget", sa.Integer, comment="written questions a month a mentor will answer (async mentoring; "
+              "0 or NULL: none)"),
+    sa.Column("group_consent", sa.Boolean, comment="in a group or circle, the applicant's name and email may be "
+              "shared with the other members"),
     sa.Column("source", sa.String(20), nullable=False, default="form"),
     sa.Column("status", sa.String(20), nullable=False, default="received"),
     _ts("submitted_at", nullable=False, default=_now),
@@ -116,6 +121,8 @@ matches = sa.Table(
     sa.Column("end_reason", sa.String(200)),
     sa.Column("mentor_slot", sa.Integer, nullable=False, server_default=sa.text("1"),
               comment="which of the mentee's mentors in the round: 1, or up to matching.rules.mentors_per_mentee"),
+    sa.Column("group_id", sa.Integer, comment="the group a pair belongs to: a group cohort's mentor and mentees, or "
+              "a mentoring circle (round 'circle'); NULL for one-to-one pairs"),
 )
 
 LIVE_PAIR = ("proposed", "approved", "active")
@@ -144,6 +151,71 @@ match_certificates = sa.Table(
     sa.Column("round", sa.String(20), primary_key=True),
     sa.Column("certificate_json", sa.Text, nullable=False, comment="bound, total, fairness mode and the sentence"),
     _ts("created_at", nullable=False, default=_now),
+)
+
+# -- nobody left behind: self-selection, offers, waitlist (mentorflow.stages.selection, .alternatives) ------
+
+# the mentors recommended to each mentee in the self-selection window, best first
+recommendations = sa.Table(
+    "recommendations",
+    metadata,
+    sa.Column("cohort_id", sa.String(64), primary_key=True),
+    sa.Column("mentee_id", sa.String(64), primary_key=True),
+    sa.Column("mentor_id", sa.String(64), primary_key=True),
+    sa.Column("rank", sa.Integer, nullable=False, comment="1 = best fit among the mentors shown"),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("explanation", sa.Text, nullable=False),
+    _ts("created_at", nullable=False, default=_now),
+)
+
+# a mentee's request for a recommended mentor, and the mentor's answer
+selection_requests = sa.Table(
+    "selection_requests",
+    metadata,
+    sa.Column("cohort_id", sa.String(64), primary_key=True),
+    sa.Column("mentee_id", sa.String(64), primary_key=True),
+    sa.Column("mentor_id", sa.String(64), primary_key=True),
+    sa.Column("preference", sa.Integer, nullable=False, comment="1 = the mentee's first choice"),
+    sa.Column("status", sa.String(12), nullable=False, default="requested",
+              comment="requested | accepted | declined | expired (no answer by the deadline)"),
+    _ts("requested_at", nullable=False, default=_now),
+    _ts("answered_at"),
+)
+
+# what an applicant without a one-to-one partner was offered after approval, and what they chose
+offers = sa.Table(
+    "offers",
+    metadata,
+    sa.Column("cohort_id", sa.String(64), primary_key=True),
+    sa.Column("employee_id", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(10), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, comment="in plain words, why there is no one-to-one partner"),
+    sa.Column("options", sa.String(100), nullable=False,
+              comment="what was offered, ';'-joined: circle, async, waitlist (empty: no capacity of any kind)"),
+    sa.Column("circle_id", sa.Integer, comment="the circle (matches.group_id) offered"),
+    sa.Column("async_mentor_id", sa.String(64), comment="the mentor offered for written mentoring"),
+    sa.Column("choice", sa.String(12), comment="circle | async | waitlist | none; NULL until answered"),
+    sa.Column("status", sa.String(12), nullable=False, default="offered",
+              comment="offered | chosen | defaulted (unanswered: the waitlist place is kept) | started"),
+    _ts("created_at", nullable=False, default=_now),
+    _ts("answered_at"),
+)
+
+# people waiting for a one-to-one partner: placed when capacity frees, carried to the next cohort otherwise
+waitlist = sa.Table(
+    "waitlist",
+    metadata,
+    sa.Column("cohort_id", sa.String(64), primary_key=True),
+    sa.Column("employee_id", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(10), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False, default="waiting",
+              comment="waiting | placed | carried (to carried_to) | left"),
+    _ts("waiting_since", nullable=False, comment="when they first joined a waitlist of the program (kept when carried)"),
+    _ts("joined_at", nullable=False, default=_now),
+    _ts("placed_at"),
+    sa.Column("placed_match_id", sa.Integer),
+    sa.Column("carried_from", sa.String(64), comment="the earlier cohort whose waitlist they came from"),
+    sa.Column("carried_to", sa.String(64), comment="the next cohort they were carried into"),
 )
 
 email_ledger = sa.Table(
