@@ -101,6 +101,38 @@ def run_count_problems(config: CohortConfig) -> list[str]:
     return problems
 
 
+def selection_dates(config: CohortConfig) -> dict[str, dt.datetime]:
+    """The self-selection window after applications close (``self_selection`` in the YAML): mentees request
+    recommended mentors until ``requests_close``, mentors accept or decline until ``responses_close``, and
+    then the optimizer runs with the accepted requests locked."""
+    chosen, closed = config.self_selection, window(config)[1]
+    room = config.at(config.calendar.kickoff) - closed
+    requests = dt.timedelta(days=chosen.request_days) if chosen.request_days else min(dt.timedelta(days=4), room * 0.4)
+    responses = dt.timedelta(days=chosen.response_days) if chosen.response_days else min(dt.timedelta(days=3), room * 0.3)
+    return {"requests_close": closed + requests, "responses_close": closed + requests + responses}
+
+
+def offer_deadline(config: CohortConfig) -> dt.datetime:
+    """Until when someone without a one-to-one partner can choose among what they were offered
+    (``alternatives.answer_days`` after kickoff); circles and written mentoring start then."""
+    kickoff = config.at(config.calendar.kickoff)
+    days = config.alternatives.answer_days
+    return kickoff + (dt.timedelta(days=days) if days else min(dt.timedelta(days=7), (midpoint(config) - kickoff) / 2))
+
+
+def order_problems(config: CohortConfig) -> list[str]:
+    """Windows that would run into the next stage: self-selection must close before kickoff, and the
+    offers' answers are due before the midpoint."""
+    problems = []
+    if config.self_selection.enabled and selection_dates(config)["responses_close"] >= config.at(config.calendar.kickoff):
+        problems.append("self_selection: request_days + response_days after application_close reach kickoff; "
+                        "shorten them or move kickoff later")
+    if offer_deadline(config) >= midpoint(config):
+        problems.append("alternatives.answer_days: the offers' deadline after kickoff reaches the midpoint; "
+                        "shorten it or move the midpoint later")
+    return problems
+
+
 def midpoint(config: CohortConfig) -> dt.datetime:
     return config.at(config.calendar.midpoint)
 
@@ -203,6 +235,9 @@ def form_deadline(config: CohortConfig, form: str, period: str = "") -> dt.datet
     - pulse ``pulse-N``: when the next pulse period starts (the pulse stage assesses period N then),
       the last one at ``close_out``;
     - re-match request: at ``close_out``;
+    - self-selection: a mentee's requests (``recommendations``) at ``requests_close``, a mentor's answers
+      (``requests``) at ``responses_close`` (:func:`selection_dates`);
+    - the choice among alternatives (``offer``): at :func:`offer_deadline`;
     - close-out evaluation: when the evaluation window closes (and the HR report is built).
     """
     cal = config.calendar
@@ -210,6 +245,12 @@ def form_deadline(config: CohortConfig, form: str, period: str = "") -> dt.datet
         return config.at(cal.application_close)
     if form == "rematch":
         return config.at(cal.close_out)
+    if form == "recommendations":
+        return selection_dates(config)["requests_close"]
+    if form == "requests":
+        return selection_dates(config)["responses_close"]
+    if form == "offer":
+        return offer_deadline(config)
     if form == "closeout":
         return closeout_dates(config)["report"]
     if form == "pulse":

@@ -157,8 +157,12 @@ class SelfSelection(_Strict):
     popularity_cap: int | None = Field(
         None, ge=1, le=10_000, description="most mentees one mentor is recommended to (None: enough to spread "
         "the requests: ceil(recommendations × mentees / mentors) + 1)")
-    request_days: float = Field(4, gt=0, le=60, description="days after the window closes for mentees to request")
-    response_days: float = Field(3, gt=0, le=60, description="days after that for mentors to accept or decline")
+    request_days: float | None = Field(
+        None, gt=0, le=60, description="days after the window closes for mentees to request (None: 4 days, or 40% "
+        "of the time from application_close to kickoff when that is shorter)")
+    response_days: float | None = Field(
+        None, gt=0, le=60, description="days after that for mentors to accept or decline (None: 3 days, or 30% of "
+        "the time from application_close to kickoff when that is shorter)")
 
 
 class Alternatives(_Strict):
@@ -172,7 +176,9 @@ class Alternatives(_Strict):
     waitlist: bool = Field(True, description="offer a waitlist place (freed capacity at the midpoint goes to it)")
     carry_waitlist: bool = Field(True, description="at close-out, carry the waitlist into the next cohort of the "
                                  "same program type, with priority")
-    answer_days: float = Field(7, gt=0, le=60, description="days after kickoff to choose; unanswered: waitlist")
+    answer_days: float | None = Field(
+        None, gt=0, le=60, description="days after kickoff to choose; unanswered keeps the waitlist place (None: 7 "
+        "days, or half the time from kickoff to the midpoint when that is shorter)")
 
     @model_validator(mode="after")
     def _sizes(self) -> Alternatives:

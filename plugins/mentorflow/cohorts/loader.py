@@ -169,7 +169,7 @@ def parse_cohort(text: str, path: Path | str = "<string>") -> CohortConfig:
         config = CohortConfig.model_validate(data)
     except ValidationError as exc:
         raise CohortConfigError(path, _describe(exc)) from None
-    problems = calendar.run_count_problems(config)
+    problems = calendar.run_count_problems(config) + calendar.order_problems(config)
     if problems:
         raise CohortConfigError(path, problems)
     return config.model_copy(update={"source_path": Path(path)})
