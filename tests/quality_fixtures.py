@@ -88,6 +88,16 @@ def management_cycle(frame: pd.DataFrame) -> list[str]:
 
 
 
+def _first_mentor_from(row: int, column: str, value) -> Callable[[pd.DataFrame], list[str]]:
+    """Set ``column`` of the first mentor (or both) at or after ``row``: a mentor's answer a mentee does not keep."""
+    def corrupt(frame: pd.DataFrame) -> list[str]:
+        at = next(i for i in range(row, len(frame)) if frame.at[i, "role"] in ("mentor", "both"))
+        frame.at[at, column] = value
+        return [frame.at[at, "employee_id"]]
+
+    return corrupt
+
+
 APPLICATION_SOFT = [
     Corruption("missing goals", _set("goals", "", row=1), "applications.required_answers",
                "missing your goals for the program"),
@@ -95,6 +105,8 @@ APPLICATION_SOFT = [
     Corruption("TIPI 8", _set("tipi_2", 8, row=3), "applications.tipi_range", "tipi_2 is 8, must be 1-7"),
     Corruption("skill level 9", _set("skills_offered", "python:9", row=0), "applications.skill_levels",
                "skills_offered python:9"),
+    Corruption("written budget 50", _first_mentor_from(10, "async_budget", 50), "applications.async_budget",
+               "async_budget is 50, must be 0-20 written questions a month"),
 ]
 
 INTAKE_SOFT = [
@@ -104,6 +116,8 @@ INTAKE_SOFT = [
                "role 'coach' must be mentor, mentee or both"),
     Corruption("unknown person", _set("employee_id", "E777777", row=7), "intake.known_people",
                "E777777 is not in this cohort's roster"),
+    Corruption("group consent neither yes nor no", _set("group_consent", "perhaps", row=8), "intake.flags",
+               "group_consent 'perhaps' is not true/false"),
 ]
 
 

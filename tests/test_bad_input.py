@@ -33,6 +33,8 @@ ROSTER_VARIANTS = {
 }
 APPLICATION_VARIANTS = {
     "capacity beyond any integer": ("capacity", "99999999999999999999", "intake.storable"),
+    "written budget beyond any integer": ("async_budget", "99999999999999999999", "intake.storable"),
+    "a circle answer that is neither yes nor no": ("circle_volunteer", "=1+1", "intake.flags"),
     "TIPI 1e30": ("tipi_1", "1e30", "intake.storable"),
     "NUL byte in the motivation": ("motivation", "I want\x00 to grow", "intake.storable"),
     "value over the csv field limit": ("goals", HUGE, "intake.row_shape"),

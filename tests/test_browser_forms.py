@@ -94,6 +94,8 @@ def test_application_errors_then_saves_and_gapfill_shows_it_again(served, page):
     page.fill("#hours_per_month", "100")          # too many
     for i in range(1, 10):                        # tipi_10 left unanswered
         page.select_option(f"#tipi_{i}", str(i % 7 + 1))
+    page.check("#circle_volunteer")
+    page.fill("#async_budget", "50")              # over the 20 a month a mentor may offer
     page.fill("#preferred_partners-0", "E3")
     shot(page, "application-filled")
     page.click("button[type=submit]")
@@ -101,6 +103,12 @@ def test_application_errors_then_saves_and_gapfill_shows_it_again(served, page):
     assert "at most 40" in error_beside(page, "hours_per_month")
     assert "please answer" in error_beside(page, "tipi_10")
     assert "agree" in page.locator("#consent-error").inner_text()
+    assert "at most 20" in error_beside(page, "async_budget")
+    assert page.is_checked("#circle_volunteer") and page.input_value("#async_budget") == "50"
+    # the mentor's offers sit in their own fieldset, named by its legend, and fit a phone's width
+    offers = page.locator("fieldset#mentor_offers")
+    assert offers.locator("legend").inner_text() == "More ways to help as a mentor (optional)"
+    assert offers.bounding_box()["width"] <= 390
     # everything else typed is kept
     assert page.input_value("#motivation") == "I like teaching" and page.input_value("#skills_offered-0-name") == "python"
     assert page.input_value("#skills_offered-0-level") == "4" and page.input_value("#preferred_partners-0") == "E3"
@@ -114,6 +122,9 @@ def test_application_errors_then_saves_and_gapfill_shows_it_again(served, page):
     page.select_option("#skills_wanted-0-level", "3")
     assert not page.is_checked("#share_goals")  # goals stay with the program team unless the person agrees
     page.check("#share_goals")
+    page.fill("#async_budget", "4")
+    assert not page.is_checked("#group_consent")  # contact within a group is shared only with consent
+    page.check("#group_consent")
     page.check("#consent")
     page.click("button[type=submit]")
     assert "your answers are saved" in page.locator(".success").inner_text()
@@ -122,9 +133,11 @@ def test_application_errors_then_saves_and_gapfill_shows_it_again(served, page):
     assert (row["role"], row["hours_per_month"], row["tipi_10"], row["skills_wanted"]) == ("both", 6.0, 2,
                                                                                          "public speaking:3")
     assert row["share_goals"] is True
+    assert (row["circle_volunteer"], row["async_budget"], row["group_consent"]) == (True, 4, True)
 
     page.goto(base + world.link("E1", "gapfill"))
     assert page.input_value("#goals") == "Lead a small team" and page.is_checked("#share_goals")
+    assert page.is_checked("#circle_volunteer") and page.input_value("#async_budget") == "4"
     page.fill("#goals", "Lead a team of five")
     page.check("#consent")
     page.click("button[type=submit]")

@@ -149,6 +149,38 @@ def test_consent_to_share_goals_is_imported_as_the_contract_reads_booleans_and_a
     assert store.rows(applications, cohort_id=config.cohort, employee_id="E5")[0]["share_goals"] is False
 
 
+def test_a_mentors_circle_and_written_budget_and_group_consent_are_imported_from_the_csv(cohorts_dir):
+    """The CSV intake reads the three answers as the contract says: booleans from its words, the budget as a whole
+    number; a mentee's circle or budget is not kept; a file without the columns offers nothing and shares nothing."""
+    from conftest import ready_store, run_of
+    from mentorflow.stages import intake
+    from mentorflow.store import applications, people
+
+    assert [APPLICATIONS[c].kind for c in ("circle_volunteer", "async_budget", "group_consent")] == [
+        "boolean", "whole", "boolean"]
+    assert APPLICATIONS["async_budget"].range == Range(0, 20)
+    config = load_cohort(write_cohort(cohorts_dir))
+    store = ready_store(config)
+    store.register_cohort(config)
+    store.upsert(people, [{"cohort_id": config.cohort, "employee_id": f"E{i}", "full_name": f"P {i}",
+                           "email": f"p{i}@example.com", "level": 3, "on_pip": False, "eligible": True}
+                          for i in range(1, 7)])
+    csv_path = config.resolve(config.sources.applications_csv)
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    csv_path.write_text("employee_id,role,goals,circle_volunteer,async_budget,group_consent\n"
+                        "E1,mentor,coach,yes,5,Y\nE2,mentee,grow,yes,3,yes\nE3,both,share,,,no\n"
+                        "E4,mentor,coach,0,0,1\n", encoding="utf-8")
+    intake.import_applications(run_of(config, store))
+    stored = {r["employee_id"]: (r["circle_volunteer"], r["async_budget"], r["group_consent"])
+              for r in store.rows(applications, cohort_id=config.cohort)}
+    assert stored == {"E1": (True, 5, True), "E2": (False, None, True), "E3": (False, None, False),
+                      "E4": (False, 0, True)}
+    csv_path.write_text("employee_id,role,goals\nE5,mentor,coach\n", encoding="utf-8")  # no such columns
+    intake.import_applications(run_of(config, store))
+    (row,) = store.rows(applications, cohort_id=config.cohort, employee_id="E5")
+    assert (row["circle_volunteer"], row["async_budget"], row["group_consent"]) == (False, None, False)
+
+
 def test_the_cohort_default_level_range_is_the_contracts():
     assert Quality().level_range == (contract.LEVEL.low, contract.LEVEL.high)
 
@@ -229,6 +261,7 @@ def test_every_application_range_is_enforced_by_the_gate_and_the_form(config):
                                                                     (SKILL_LIST.level.high, True),
                                                                     (SKILL_LIST.level.high + 1, False))]
     checks = {"capacity": "applications.capacity", "hours_per_month": "applications.hours_range",
+              "async_budget": "applications.async_budget",
               "skill level": "applications.skill_levels", **{t: "applications.tipi_range" for t in TIPI}}
     all_cases = cases(APPLICATIONS) + skill
     assert {c for c, _, _ in all_cases} == set(checks)  # every ranged column is tried (and no other)

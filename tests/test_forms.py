@@ -81,6 +81,9 @@ def test_a_good_application_maps_onto_the_data_contract():
     ({"skills_offered-0-level": "0"}, "skills_offered-0-level", "at least 1"),
     ({"skills_wanted-0-name": "a;b"}, "skills_wanted-0-name", "cannot contain"),
     ({"hours_per_month": "lots"}, "hours_per_month", "number"),
+    ({"async_budget": "21"}, "async_budget", "at most 20"),
+    ({"async_budget": "-1"}, "async_budget", "at least 0"),
+    ({"async_budget": "a few"}, "async_budget", "number"),
     ({"role": "boss"}, "role", "choose one"),
     ({"goals": "   "}, "goals", ""),
     ({"consent": ""}, "consent", "agree"),
@@ -224,6 +227,40 @@ def test_the_application_asks_before_sharing_goals_and_stores_the_answer(world_b
     assert form_fields.parse_json("application", {
         "role": "mentee", "goals": "Grow", "tipi": [4] * 10, "hours_per_month": 4, "consent": True,
         "skills_wanted": [{"name": "sql", "level": 3}]}).store_row()["share_goals"] is False
+
+
+def test_a_mentors_circle_and_written_budget_and_everyones_group_consent_are_stored_as_answered(world_both, client):
+    """The mentor part asks for a circle and a written-mentoring budget (0-20 a month) in a fieldset of its own;
+    everyone may agree to share name and email within a group. Unticked and blank mean no."""
+    page = client.get(world_both.link("E1", "application")).text
+    fieldset = page.split('<fieldset class="field" id="mentor_offers"', 1)[1].split("</fieldset>", 1)[0]
+    assert "<legend>More ways to help as a mentor (optional)</legend>" in fieldset
+    assert 'name="circle_volunteer"' in fieldset and 'name="async_budget"' in fieldset
+    assert '<label for="async_budget">' in fieldset and 'min="0" max="20"' in fieldset
+    (consent_box,) = re.findall(r'<input[^>]*name="group_consent"[^>]*>', page)
+    assert "checked" not in consent_box and 'aria-describedby="group_consent-hint"' in consent_box
+    mentor = {**GOOD_APPLICATION, "circle_volunteer": "yes", "async_budget": "5", "group_consent": "yes"}
+    assert submit(client, world_both.link("E1", "application"), mentor).status_code == 303
+    assert submit(client, world_both.link("E2", "application"), GOOD_APPLICATION).status_code == 303
+    mentee = {**GOOD_APPLICATION, "role": "mentee", "capacity": "", "skills_offered-0-name": "",
+              "skills_offered-0-level": "", "circle_volunteer": "yes", "async_budget": "4", "group_consent": "yes"}
+    assert submit(client, world_both.link("E4", "application"), mentee).status_code == 303
+    stored = {r["employee_id"]: (r["circle_volunteer"], r["async_budget"], r["group_consent"])
+              for r in Store(world_both.store_url).rows(applications)}
+    # a mentee's circle and budget are no offer anyone can use: not kept; their consent is
+    assert stored == {"E1": (True, 5, True), "E2": (False, None, False), "E4": (False, None, True)}
+    again = client.get(world_both.link("E1", "gapfill")).text
+    assert 'value="5"' in re.findall(r'<input[^>]*name="async_budget"[^>]*>', again)[0]
+    assert all("checked" in box for box in re.findall(r'<input[^>]*name="(?:circle_volunteer|group_consent)"[^>]*>',
+                                                       again))
+
+
+def test_a_written_budget_over_twenty_is_refused_beside_its_field_and_nothing_is_stored(world, client):
+    response = submit(client, world.link("E1", "application"), {**GOOD_APPLICATION, "async_budget": "50"})
+    assert response.status_code == 422
+    assert '<p class="error" id="async_budget-error">' in response.text and "must be at most 20" in response.text
+    assert 'value="50"' in re.findall(r'<input[^>]*name="async_budget"[^>]*>', response.text)[0]  # kept to correct
+    assert Store(world.store_url).rows(applications) == []
 
 
 def test_invalid_input_shows_each_error_beside_its_field_and_keeps_the_rest(world, client):

@@ -16,6 +16,7 @@ from typing import Literal
 
 from mentorflow.contract.columns import (
     APPLICATIONS,
+    ASYNC_BUDGET,
     CAPACITY,
     CLOSEOUT,
     DATE_WORDS,
@@ -84,7 +85,9 @@ _CHECKS = [
     Check("intake.known_people", "intake", "employee_id is in this cohort's roster", "soft"),
     Check("intake.one_per_person", "intake", "one application per person", "soft"),
     Check("intake.roles", "intake", f"role is {_words(ROLES, 'or')}", "soft"),
-    Check("intake.numbers", "intake", "TIPI items, capacity and hours are numbers", "soft"),
+    Check("intake.numbers", "intake", "TIPI items, capacity, hours and async_budget are numbers", "soft"),
+    Check("intake.flags", "intake", "circle_volunteer and group_consent are true/false (yes/no, 1/0) or blank",
+          "soft"),
     # applications: the validate stage, over every stored application, before matching
     Check("applications.known_people", "applications", "the applicant is in this cohort's roster", "soft"),
     Check("applications.one_per_person", "applications", "one application per person and cohort", "soft"),
@@ -93,6 +96,8 @@ _CHECKS = [
     Check("applications.skill_levels", "applications", f"every skill level is {SKILL_LEVEL}", "soft"),
     Check("applications.capacity", "applications", f"a mentor's capacity is {CAPACITY}", "soft"),
     Check("applications.hours_range", "applications", f"hours_per_month is {HOURS}", "soft"),
+    Check("applications.async_budget", "applications", f"a mentor's async_budget is {ASYNC_BUDGET} written "
+          "questions a month (blank: none)", "soft"),
     # one check for every eligibility rule, so a held row never says which rule (one is a performance plan)
     Check("eligibility.rules", "applications", "the applicant meets the cohort's eligibility rules (tenure, "
           "departments, levels, exclude_pip); a held row says only that it is not eligible, never which rule",

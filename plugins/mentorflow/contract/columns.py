@@ -200,6 +200,7 @@ TIPI_SCALE = Range(1, 7)  # Ten-Item Personality Inventory, "disagree strongly" 
 TIPI: tuple[str, ...] = tuple(f"tipi_{i}" for i in range(1, 11))
 CAPACITY = Range(1, 10)  # mentees one mentor takes; a mentee leaves it blank (or 0)
 HOURS = Range(0.5, 40)  # hours a month for the program
+ASYNC_BUDGET = Range(0, 20)  # written questions a month a mentor answers (async mentoring); 0 or blank: none
 
 APPLICATIONS = Table("applications", file="applications.csv", header=("employee_id", "role"), columns=(
     Column("employee_id", "id", "the applicant (in this cohort's roster)", required=True, unique=True),
@@ -224,6 +225,12 @@ APPLICATIONS = Table("applications", file="applications.csv", header=("employee_
            "(the cohort's matching.affinity.mode says whether it is a preference or a requirement)"),
     Column("affinity_consent", "boolean", "the applicant agrees that affinity_network is used for matching "
            "(blank or no: the network is not stored at all)"),
+    Column("circle_volunteer", "boolean", "a mentor who will also lead a mentoring circle of 3-6 mentees "
+           "(mentors only; a mentee's answer is not kept)"),
+    Column("async_budget", "whole", "written questions a month a mentor will answer for mentees without a one-to-one "
+           "partner (async mentoring; mentors only; blank or 0: none)", range=ASYNC_BUDGET),
+    Column("group_consent", "boolean", "in a group or mentoring circle, the applicant's name and email may be shared "
+           "with the other members (blank or no: they are not)"),
 ))
 
 # -- the close-out roster export (sources.closeout_roster_csv; optional) ----------------------------

@@ -39,7 +39,7 @@ def model_input(form: str, fields: Mapping[str, str]) -> tuple[dict[str, Any], d
         for key in ("role", "motivation", "prior_experience", "goals", "preferred_traits"):
             if fields.get(key) not in (None, ""):
                 data[key] = fields[key]
-        for key in ("capacity", "hours_per_month"):
+        for key in ("capacity", "hours_per_month", "async_budget"):
             if (fields.get(key) or "").strip():
                 data[key] = fields[key].strip()
         data["tipi"] = [fields.get(name) or None for name in contract.TIPI]
@@ -60,7 +60,7 @@ def model_input(form: str, fields: Mapping[str, str]) -> tuple[dict[str, Any], d
         data["share_goals"] = fields.get("share_goals") in ("yes", "on", "true", "1")
         if fields.get("affinity_network") not in (None, ""):
             data["affinity_network"] = fields["affinity_network"]
-        for key in ("affinity_match", "affinity_consent"):
+        for key in ("affinity_match", "affinity_consent", "circle_volunteer", "group_consent"):
             data[key] = fields.get(key) in ("yes", "on", "true", "1")
         data["consent"] = fields.get("consent") in ("yes", "on", "true", "1")
         return data, where
@@ -146,7 +146,7 @@ def prefill(form: str, row: Mapping[str, Any] | None) -> dict[str, str]:
     if MODELS[form] is ApplicationAnswers:
         for key in ("role", "motivation", "prior_experience", "goals", "preferred_traits"):
             values[key] = str(row.get(key) or "")
-        for key in ("capacity", "hours_per_month"):
+        for key in ("capacity", "hours_per_month", "async_budget"):
             value = row.get(key)
             values[key] = "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
         for name in contract.TIPI:
@@ -162,7 +162,7 @@ def prefill(form: str, row: Mapping[str, Any] | None) -> dict[str, str]:
                 values[f"{column}-{i}"] = value
         values["share_goals"] = "yes" if row.get("share_goals") else ""
         values["affinity_network"] = str(row.get("affinity_network") or "")
-        for key in ("affinity_match", "affinity_consent"):
+        for key in ("affinity_match", "affinity_consent", "circle_volunteer", "group_consent"):
             values[key] = "yes" if row.get(key) else ""
         return values
     for key in MODELS[form].model_fields:

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from mentorflow.contract import affinity
+from mentorflow.contract import affinity, alternatives
 from mentorflow.contract import columns as contract
 from mentorflow.contract.parsing import format_ids, format_skills
 
@@ -76,6 +76,8 @@ FIELD_LABELS: dict[str, str] = {
     "share_goals": "Sharing your goals with your partner",
     "affinity_network": "Your network or identity", "affinity_match": "A partner who shares your network",
     "affinity_consent": "Using your network for matching",
+    "circle_volunteer": "Leading a mentoring circle", "async_budget": "Written questions a month",
+    "group_consent": "Sharing your name and email in a group",
     "match_id": "Partnership", "meetings": "Meetings this month", "satisfaction": "Satisfaction",
     "goal_progress": "Progress on goals", "follow_through": "Follow-through", "comment": "Comment",
     "valuable_topics": "Topics that turned out valuable",
@@ -113,6 +115,7 @@ TipiAnswers = Annotated[list[Tipi], Field(min_length=len(contract.TIPI), max_len
 # 0 (or blank) is "no mentees": what a mentee sends; a mentor needs the contract's minimum (role_problems)
 Capacity = Annotated[int, Field(ge=0, le=contract.CAPACITY.high)]
 Hours = _within(float, contract.APPLICATIONS, "hours_per_month")
+AsyncBudget = _within(int, contract.APPLICATIONS, "async_budget")
 Meetings = _within(int, contract.PULSE, "meetings")
 PulseSatisfaction = _within(int, contract.PULSE, "satisfaction")
 GoalProgress = _within(int, contract.PULSE, "goal_progress")
@@ -161,6 +164,10 @@ class ApplicationAnswers(Answers):
                                 AfterValidator(_storable)] = ""
     affinity_match: bool = False
     affinity_consent: bool = False
+    # the outcomes besides a one-to-one partner (contract.alternatives: a mentee's circle or budget is not kept)
+    circle_volunteer: bool = False
+    async_budget: AsyncBudget | None = None
+    group_consent: bool = False
     consent: bool
 
     @field_validator("consent")
@@ -187,6 +194,7 @@ class ApplicationAnswers(Answers):
         for column in contract.APPLICATIONS.of_kind("ids"):
             row[column] = format_ids(getattr(self, column))
         row.update(affinity.consented(row))  # the network is stored only with consent
+        row.update(alternatives.stored(row))  # a circle and a written budget are a mentor's offers
         return row
 
 

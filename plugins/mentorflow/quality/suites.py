@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from mentorflow.cohorts.config import CohortConfig
+from mentorflow.contract import alternatives
 from mentorflow.contract.affinity import COLUMNS as AFFINITY
 from mentorflow.contract.columns import (
     APPLICATIONS,
@@ -160,6 +161,7 @@ def intake_batch(frame: pd.DataFrame, header: list[str], roster_ids: set[str]) -
     out["role_key"] = out["role"].str.lower().fillna("(blank)")
     out["in_roster"] = out["employee_id"].isin(roster_ids) | out["employee_id"].isna()
     _, out["not_numbers"] = number_problems(out, WHOLE_NUMBER_COLUMNS, DECIMAL_COLUMNS)
+    out["unreadable_flags"] = _unreadable_flags(out)
     texts = APPLICATIONS.of_kind("id", "text", "skills", "ids", "choice")
     add_file_row_columns(out, applications, texts)
     specs += file_row_specs("intake") + [
@@ -172,8 +174,23 @@ def intake_batch(frame: pd.DataFrame, header: list[str], roster_ids: set[str]) -
         Spec("intake.roles", "ExpectColumnValuesToBeInSet", {"column": "role_key", "value_set": sorted(ROLES)},
              lambda r: f"role {r['role']!r} must be {or_words(ROLES)}"),
         null_spec("intake.numbers", "not_numbers"),
+        null_spec("intake.flags", "unreadable_flags"),
     ]
     return Batch("applications", out, specs, "employee_id")
+
+
+def _unreadable_flags(frame: pd.DataFrame) -> pd.Series:
+    """Per row, the yes/no answers of :mod:`mentorflow.contract.alternatives` that are neither a true nor a false
+    word (the value is named: it says nothing private)."""
+    def describe(row: pd.Series) -> str | None:
+        bad = [f"{c} {row[c]!r} is not true/false (yes/no, 1/0)" for c in alternatives.FLAGS
+               if c in row.index and alternatives.unreadable_flag(row[c])]
+        return "; ".join(bad) or None
+
+    columns = [c for c in alternatives.FLAGS if c in frame]
+    if not columns:
+        return pd.Series(None, index=frame.index, dtype="object")
+    return frame[columns].apply(describe, axis=1).astype("object")
 
 
 def application_records(frame: pd.DataFrame) -> list[dict]:
@@ -260,7 +277,7 @@ def applications_batch(apps: pd.DataFrame, people: pd.DataFrame, config: CohortC
     out["gaps"] = answer_gaps(out)
     out["missing_answers"] = out["gaps"].map(lambda g: "; ".join(g) or None).astype("object")
     out["bad_skill_levels"] = _bad_skill_levels(out)
-    capacity, hours = APPLICATIONS["capacity"], APPLICATIONS["hours_per_month"]
+    capacity, hours, budget = APPLICATIONS["capacity"], APPLICATIONS["hours_per_month"], APPLICATIONS["async_budget"]
     out["mentor_capacity"] = out["capacity"].where(out["role"].isin(capacity.needed_by))
     specs = [
         Spec("applications.known_people", "ExpectColumnValuesToBeInSet",
@@ -277,6 +294,8 @@ def applications_batch(apps: pd.DataFrame, people: pd.DataFrame, config: CohortC
              lambda r: f"capacity is {r['mentor_capacity']:g}, a mentor takes {capacity.range} mentees"),
         Spec("applications.hours_range", "ExpectColumnValuesToBeBetween", between(hours.name, hours.range),
              lambda r: f"hours_per_month is {r['hours_per_month']:g}, must be {hours.range}"),
+        Spec("applications.async_budget", "ExpectColumnValuesToBeBetween", between(budget.name, budget.range),
+             lambda r: f"async_budget is {r['async_budget']:g}, must be {budget.range} written questions a month"),
     ]
     out["not_eligible"] = not_eligible(out, config)
     specs.append(null_spec("eligibility.rules", "not_eligible"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mentorflow.cohorts import calendar
-from mentorflow.contract import affinity
+from mentorflow.contract import affinity, alternatives
 from mentorflow.contract.parsing import parse_flag
 from mentorflow.quality import stage_gates
 from mentorflow.quality.suites import answer_gaps
@@ -23,9 +23,10 @@ def import_applications(run: CohortRun) -> dict[str, Any]:
         return {"imported": 0, "note": "no applications_csv configured: applications arrive through the forms"}
     rows, gate = stage_gates.check_intake(config, run.store, config.resolve(config.sources.applications_csv))
     # consent to quote one's goals to a partner: only an explicit yes (a file without the column: no one);
-    # a network is kept only with consent to its use for matching
-    records = [{**r, "share_goals": parse_flag(r.get("share_goals")), **affinity.consented(r), "cohort_id": run.cohort,
-                "source": "csv", "status": "received", "submitted_at": run.moment} for r in rows]
+    # a network is kept only with consent to its use for matching; a circle and a written budget only from mentors
+    records = [{**r, "share_goals": parse_flag(r.get("share_goals")), **affinity.consented(r), **alternatives.stored(r),
+                "cohort_id": run.cohort, "source": "csv", "status": "received", "submitted_at": run.moment}
+               for r in rows]
     run.store.upsert(applications, records, update=False)
     return {"rows": gate.checked, "imported": len(records), "quarantined_rows": stage_gates.held_count(gate),
             "report": str(gate.report)}
