@@ -1,5 +1,6 @@
 import pandas as pd
 import pytest
+from mentorflow.contract.columns import MENTOR_ROLES
 from mentorflow.contract.parsing import parse_skills
 from mentorflow.demo.synthetic import (
     APPLICATION_COLUMNS,
@@ -83,3 +84,23 @@ def test_skills_are_written_as_people_write_them_never_one_skill_twice():
         assert len(names) == len(set(names))
     for text in apps["skills_offered"]:  # the mentors' levels stay in the top three, however a skill is written
         assert all(3 <= level <= 5 for level in parse_skills(text).values())
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_mentors_offer_circles_and_written_budgets_and_most_agree_to_group_contact_in_realistic_shares(seed):
+    """About a quarter of mentors lead a circle, about 30% answer 2-8 written questions a month, about 80% of
+    applicants agree to share their contact in a group; mentees offer neither; the same seed, the same answers."""
+    roster = generate_roster(2000, seed)
+    apps = generate_applications(roster, seed)
+    mentors = apps[apps["role"].isin(MENTOR_ROLES)]
+    mentees = apps[~apps["role"].isin(MENTOR_ROLES)]
+    assert len(mentors) > 200 and len(mentees) > 200
+    assert 0.20 <= (mentors["circle_volunteer"] == "yes").mean() <= 0.30
+    budgets = pd.to_numeric(mentors["async_budget"].replace("", None))
+    assert 0.25 <= budgets.notna().mean() <= 0.35
+    assert budgets.dropna().between(2, 8).all() and set(budgets.dropna()) == set(range(2, 9))
+    assert 0.75 <= (apps["group_consent"] == "yes").mean() <= 0.85
+    assert set(mentees["circle_volunteer"]) == {""} and set(mentees["async_budget"]) == {""}
+    again = generate_applications(generate_roster(2000, seed), seed)
+    columns = ["circle_volunteer", "async_budget", "group_consent"]
+    assert again[columns].equals(apps[columns])
