@@ -47,7 +47,12 @@ health:
   reminder_after_days: 0.004      # remind non-respondents about 6 minutes after each pulse
 matching:
   weights: {{skills: 0.4, goals: 0.2, personality: 0.15, preferences: 0.1, availability: 0.1, diversity: 0.05}}
+  # at most two mentees each keeps mentors scarce: about a quarter of the mentees get no one-to-one partner and
+  # are offered a mentoring circle, written mentoring or the waitlist (alternatives below)
   rules: {{max_mentees_per_mentor: 2, min_level_gap: 1}}
+self_selection:
+  enabled: true                   # mentees request recommended mentors before the optimizer runs
+alternatives: {{circles: true, circle_min: 3, circle_max: 6, async_mentoring: true, waitlist: true}}
 eligibility:
   min_tenure_days: 30
 sender:
@@ -146,6 +151,7 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None) -> int:
 
 
 def _summary(config, store, home: Path, seconds: float) -> None:
+    from mentorflow.demo import choosing  # lazy: after the demo's Airflow settings
     from mentorflow.store import email_ledger, matches, quarantine  # lazy: after the demo's Airflow settings
 
     outbox = settings.outbox_dir(config.cohort)
@@ -161,6 +167,9 @@ def _summary(config, store, home: Path, seconds: float) -> None:
     print(f"  pairs            {store.count(matches, cohort_id=config.cohort, status='completed')} completed, "
           f"{store.count(matches, cohort_id=config.cohort, status='ended')} ended at midpoint")
     print(f"  quarantine       {store.count(quarantine, cohort_id=config.cohort)} rows with reasons")
+    chosen = choosing.answered(store, config.cohort)
+    if chosen:
+        print("  choices          " + ", ".join(f"{k} {v}" for k, v in sorted(chosen.items())))
     for report in sorted(settings.reports_dir(config.cohort).glob("*")):
         print(f"  report           {report}")
     print(f"  Airflow          AIRFLOW_HOME={home / 'airflow'} (SQLite metadata, task logs)")

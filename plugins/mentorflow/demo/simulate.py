@@ -13,6 +13,7 @@ import numpy as np
 
 from mentorflow.cohorts import calendar
 from mentorflow.contract.parsing import parse_skills
+from mentorflow.demo import choosing
 from mentorflow.demo.synthetic import SKILLS
 from mentorflow.store import Store, applications, evaluations, matches, people, pulse_responses
 
@@ -81,11 +82,14 @@ def evaluations_for(store: Store, cohort: str, seed: int, *, response_rate: floa
 def participants(config, store: Store, seed: int, say=print):
     """A ``lifecycle.run`` hook: before each run that follows a pulse survey, the pairs answer that
     survey (once per period; a partner asks to end in period 2); most participants evaluate the program
-    before the close-out reminder, and HR exports the close-out roster before the report."""
+    before the close-out reminder, and HR exports the close-out roster before the report. What people
+    choose in the self-selection and offer forms is :func:`choices`."""
     answered: set[str] = set()
     pulses = calendar.pulse_dates(config)
+    choose = choices(config, store, seed, say)
 
     def before(item) -> None:
+        choose(item)
         if item.stage in ("pulse", "midpoint", "closeout") and pulses and item.moment > pulses[0]:
             period = calendar.pulse_period(config, item.moment - dt.timedelta(seconds=2))
             if period not in answered:
@@ -99,6 +103,37 @@ def participants(config, store: Store, seed: int, say=print):
             written = closeout_roster(store, config.cohort, config.resolve(config.sources.closeout_roster_csv), seed,
                                       config.at(config.calendar.kickoff).date())
             say(f"        (HR exported the close-out roster: {written} people)")
+
+    return before
+
+
+def choices(config, store: Store, seed: int, say=print):
+    """A ``lifecycle.run`` hook for the forms of people without a one-to-one partner yet: before a run, a
+    minute before its moment, mentees request recommended mentors (until requests close), the mentors asked
+    accept or decline (until responses close), and people offered alternatives choose (until the offers'
+    deadline). Each happens once, when the stages have left something to answer."""
+    done: set[str] = set()
+    selecting = config.self_selection.enabled
+    closes = calendar.selection_dates(config) if selecting else {}
+    deadline = calendar.offer_deadline(config)
+
+    def step(name: str, due: bool, act, words: str) -> None:
+        if name in done or not due:
+            return
+        written = act()
+        if written:
+            done.add(name)
+            say(f"        (participants {words.format(written)})")
+
+    def before(item) -> None:
+        moment = item.moment - dt.timedelta(minutes=1)
+        if selecting:
+            step("requests", item.moment <= closes["requests_close"],
+                 lambda: choosing.mentee_requests(config, store, seed, moment), "sent {} mentor requests")
+            step("answers", closes["requests_close"] < item.moment <= closes["responses_close"],
+                 lambda: choosing.mentor_answers(config, store, seed, moment), "answered {} mentee requests")
+        step("offers", item.moment <= deadline, lambda: choosing.offer_choices(config, store, seed, moment),
+             "chose among their alternatives: {} answers")
 
     return before
 
