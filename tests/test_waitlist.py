@@ -18,7 +18,7 @@ from mentorflow.stages.match import match_input
 from mentorflow.store import applications, email_ledger, matches, people, rematch_requests, unmatched
 from mentorflow.store import waitlist as waitlist_table
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 ROSTER = ["employee_id", "full_name", "email", "department", "job_title", "level", "manager_id", "location",
           "timezone", "hire_date", "on_pip"]
 APPS = ["employee_id", "role", "motivation", "prior_experience", "skills_offered", "skills_wanted", "goals",
@@ -232,6 +232,6 @@ def test_phases_without_a_waitlist_are_one_plain_solve(cohorts_dir):
     config, store = world(cohorts_dir, "plain", ["E1", "WOLD", "WNEW"], ["MA"])
     run_to_kickoff(config, store)
     inp = match_input(config, store, moment=at(config, "application_close"))
-    plain, phased = propose(inp), waitlist.propose_first(inp, [])
+    plain, phased = propose(inp), waitlist.propose_first(inp, [], propose)
     assert pd.DataFrame.equals(plain.pairs[["mentor_id", "mentee_id"]], phased.pairs[["mentor_id", "mentee_id"]])
     assert waitlist.priority_groups([], {"E1"}) == []

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from mentorflow import settings
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.contract.disclosure import MIN_CELL
-from mentorflow.matching import COMPONENTS, MatchInput, MatchResult, committee
+from mentorflow.matching import COMPONENTS, MatchInput, MatchResult, committee, propose
 from mentorflow.quality import stage_gates
 from mentorflow.reports import matches as match_reports
 from mentorflow.stages import waitlist
@@ -87,7 +87,8 @@ def propose_matches(run: CohortRun, *, locks: list[tuple[str, str]] = (),
     inp.locked_pairs = [*inp.locked_pairs, *locks]
     inp.forbidden_pairs = inp.forbidden_pairs | set(forbids)
     # people carried in from an earlier cohort's waitlist are matched first (docs/waitlist.md)
-    result = stage_gates.check_proposal(run.config, run.store, waitlist.initial_priority(run.store, run.cohort, inp), inp)
+    proposal = waitlist.initial_priority(run.store, run.cohort, inp, propose)
+    result = stage_gates.check_proposal(run.config, run.store, proposal, inp)
     replace_proposal(run, "initial", result)
     report = match_reports.write_match_report(run.config, run.store, "initial")
     summary = {"pairs": len(result.pairs), "unmatched": len(result.unmatched),

@@ -18,7 +18,7 @@ import pandas as pd
 
 from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.matching import MatchResult
+from mentorflow.matching import MatchResult, propose
 from mentorflow.messaging import OutgoingEmail
 from mentorflow.outcomes import health
 from mentorflow.quality import stage_gates
@@ -127,7 +127,7 @@ def decide_rematch(run: CohortRun) -> Rematch:
     # the waitlist first, longest-waiting first, then the people freed (docs/waitlist.md); every pair
     # gives a seeker a partner; everyone else keeps theirs
     groups, waiting = waitlist.midpoint_priority(store, run.cohort, inp)
-    result = waitlist.propose_first(inp, groups)
+    result = waitlist.propose_first(inp, groups, propose)
     result.unmatched = result.unmatched[result.unmatched["employee_id"].isin(freed | seekers)]
     result = waitlist.still_waiting(result, waiting - freed - seekers, "partner" if symbiotic else "mentee")
     result = stage_gates.check_proposal(run.config, store, result, inp, to_place=seekers | waiting)

@@ -18,21 +18,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
-from mentorflow.matching import MatchInput, MatchResult, propose
+from mentorflow.matching import MatchInput, MatchResult
 from mentorflow.store import Store, matches, waitlist
 
 STILL_WAITING = "still on the waitlist: no mentor with room fits"
+Solve = Callable[[MatchInput], MatchResult]  # matching.propose, passed in by the stage that solves
 SEEKING_ROLES = ("mentee", "partner", "both")  # a waiting mentor's room is capacity, not a seeker
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:
     """Stored timestamps come back without an offset from SQLite: they are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def waiting_rows(store: Store, cohort: str) -> list[dict[str, Any]]:
@@ -56,11 +58,11 @@ def considered(inp: MatchInput) -> set[str]:
     return (set(inp.applications["employee_id"]) & set(inp.people["employee_id"])) - fixed
 
 
-def propose_first(inp: MatchInput, groups: list[set[str]]) -> MatchResult:
+def propose_first(inp: MatchInput, groups: list[set[str]], propose: Solve) -> MatchResult:
     """Match ``groups`` one phase each (the pairs of earlier phases fixed), then ``inp.seekers`` (None:
     everyone else) in a last phase; one result with every phase's pairs and the last phase's unmatched
     list. The committee's locks are solved in the first phase (their mentees join it when everyone
-    seeks). Without groups this is one plain :func:`propose`."""
+    seeks). Without groups this is one plain ``propose``."""
     if not groups:
         return propose(inp)
     fixed = list(inp.fixed_pairs)
@@ -110,9 +112,9 @@ def carried_note(store: Store, cohort: str, result: MatchResult) -> list[str]:
             f"{'was' if n == 1 else 'were'} matched first" for origin, n in sorted(by_origin.items())]
 
 
-def initial_priority(store: Store, cohort: str, inp: MatchInput) -> MatchResult:
+def initial_priority(store: Store, cohort: str, inp: MatchInput, propose: Solve) -> MatchResult:
     """The initial round with carried-in waiting people matched first (a plain solve when there are none)."""
-    result = propose_first(inp, priority_groups(waiting_rows(store, cohort), considered(inp)))
+    result = propose_first(inp, priority_groups(waiting_rows(store, cohort), considered(inp)), propose)
     result.notes = [*carried_note(store, cohort, result), *result.notes]
     return result
 

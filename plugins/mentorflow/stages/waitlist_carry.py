@@ -100,9 +100,9 @@ def origins(store: Store, config: CohortConfig) -> set[str]:
     """Cohorts in the store whose waitlist, carried with no cohort yet, this cohort takes."""
     found = set()
     for row in store.rows(cohorts):
-        if row["cohort_id"] != config.cohort and row["program_type"] == config.program_type.value:
-            if follows(CohortConfig.model_validate_json(row["config_json"]), config):
-                found.add(row["cohort_id"])
+        same_type = row["cohort_id"] != config.cohort and row["program_type"] == config.program_type.value
+        if same_type and follows(CohortConfig.model_validate_json(row["config_json"]), config):
+            found.add(row["cohort_id"])
     return found
 
 
