@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import email
+import email.policy
 from pathlib import Path
 
 import pandas as pd
 from conftest import ready_store, run_of, run_to_kickoff, write_cohort
+from mentorflow import settings
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.matching import propose
 from mentorflow.stages import closeout, intake, match, midpoint, validate, waitlist, waitlist_carry
@@ -111,6 +114,10 @@ def spring(cohorts_dir):
     return config, store
 
 
+def plain(path: Path) -> str:
+    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default).get_body(("plain",)).get_content()
+
+
 def fits_better(config, store, mentor: str, better: str, other: str) -> None:
     """Without priority, the optimizer gives ``mentor``'s one slot to ``better`` (the test means something)."""
     busy = [(m["mentor_id"], m["mentee_id"]) for m in store.rows(matches, cohort_id=config.cohort, status="active")]
@@ -171,7 +178,8 @@ def test_a_pair_that_ends_frees_its_mentor_for_the_waitlist(cohorts_dir):
 
 def test_the_still_waiting_are_carried_told_once_and_matched_first_next_cohort(cohorts_dir):
     config, store = spring(cohorts_dir)
-    summer, _ = world(cohorts_dir, "summer", ["N1"], ["MB"], roster_extra=["WNEW", "WOLD"], day=6)
+    summer, _ = world(cohorts_dir, "summer", ["N1"], ["MB"], roster_extra=["WNEW", "WOLD"], day=6,
+                      name="Summer Mentoring")
     midpoint.rematch(run_of(config, store, at(config, "midpoint")))  # no capacity: both stay waiting
     midpoint.activate_rematches(run_of(config, store, at(config, "midpoint")))
     assert {r["status"] for r in store.rows(waitlist_table, cohort_id="spring")} == {"waiting"}
@@ -187,6 +195,11 @@ def test_the_still_waiting_are_carried_told_once_and_matched_first_next_cohort(c
         assert (new["status"], new["carried_from"]) == ("waiting", "spring")
         assert waitlist.as_utc(new["waiting_since"]) == waitlist.as_utc(old["waiting_since"])
     assert sent(store, "spring", "waitlist_carried") == ["WNEW", "WOLD"]  # told once each
+    told = {p.stem: plain(p) for p in (settings.outbox_dir("spring") / "waitlist_carried" / "closeout").glob("*.eml")}
+    assert len(told) == 2
+    for text in told.values():
+        assert "moves to Summer Mentoring" in text and "You are matched first there" in text
+        assert "You do not need to apply again" in text
 
     # summer: the carried people need not apply again (their application is copied, then gated)
     open_stage.import_roster(run_of(summer, store, at(summer, "application_open")))
@@ -208,6 +221,17 @@ def test_the_still_waiting_are_carried_told_once_and_matched_first_next_cohort(c
     assert row(store, "summer", "WNEW")["status"] == "waiting"
     assert match.propose_matches(run_of(summer, store, at(summer, "application_close")))["unchanged"] is True
     assert match.approve_matches(run_of(summer, store, at(summer, "kickoff"))) == {"approved": 0}
+
+
+def test_with_carry_waitlist_off_nobody_is_carried_or_told(cohorts_dir):
+    config, store = world(cohorts_dir, "spring", ["E1", "WOLD", "WNEW"], ["MA"], matching={"locks": [["MA", "E1"]]},
+                          alternatives={"carry_waitlist": False})
+    run_to_kickoff(config, store)
+    wait(store, config, "WOLD", dt.datetime(2025, 9, 1, tzinfo=UTC))
+    world(cohorts_dir, "summer", ["N1"], ["MB"], day=6)
+    closeout.complete_pairs(run_of(config, store, at(config, "close_out")))
+    assert row(store, "spring", "WOLD")["status"] == "waiting"
+    assert store.rows(waitlist_table, cohort_id="summer") == [] and sent(store, "spring", "waitlist_carried") == []
 
 
 def test_with_no_next_cohort_yet_the_waitlist_waits_to_be_picked_up(cohorts_dir):

@@ -94,10 +94,11 @@ def still_waiting(result: MatchResult, waiting: set[str], role: str) -> MatchRes
 
 
 def midpoint_priority(store: Store, cohort: str, inp: MatchInput) -> tuple[list[set[str]], set[str]]:
-    """The midpoint's waitlist phases (load + decide) and everyone waiting (placed or not, they are the
-    round's to account for)."""
+    """The midpoint's waitlist phases (load + decide) and everyone waiting without a partner (placed or
+    not, the round accounts for them)."""
     rows = waiting_rows(store, cohort)
-    return priority_groups(rows, considered(inp)), {r["employee_id"] for r in rows}
+    partnered = {p for pair in inp.fixed_pairs for p in pair}  # a waiting row behind the facts: not seeking
+    return priority_groups(rows, considered(inp)), {r["employee_id"] for r in rows} - partnered
 
 
 def carried_note(store: Store, cohort: str, result: MatchResult) -> list[str]:
