@@ -259,3 +259,27 @@ def test_phases_without_a_waitlist_are_one_plain_solve(cohorts_dir):
     plain, phased = propose(inp), waitlist.propose_first(inp, [], propose)
     assert pd.DataFrame.equals(plain.pairs[["mentor_id", "mentee_id"]], phased.pairs[["mentor_id", "mentee_id"]])
     assert waitlist.priority_groups([], {"E1"}) == []
+
+
+def test_the_next_cohort_is_the_earliest_of_the_program_opening_after_kickoff(cohorts_dir):
+    spring_ = load_cohort(write_cohort(cohorts_dir, "spring"))
+    during = load_cohort(write_cohort(cohorts_dir, "during", calendar={"application_open": "2026-01-05T09:25:00",
+                                                                       "application_close": "2026-01-05T09:28:00"}))
+    later = load_cohort(write_cohort(cohorts_dir, "later", calendar={
+        "application_open": "2026-01-09T09:00:00", "application_close": "2026-01-09T09:20:00",
+        "kickoff": "2026-01-09T09:30:00", "midpoint": "2026-01-09T10:02:00", "close_out": "2026-01-09T10:40:00"}))
+    sooner = load_cohort(write_cohort(cohorts_dir, "sooner", calendar=dict(later.calendar.model_dump(mode="json"), **{
+        "application_open": "2026-01-08T09:00:00", "application_close": "2026-01-08T09:20:00",
+        "kickoff": "2026-01-08T09:30:00", "midpoint": "2026-01-08T10:02:00", "close_out": "2026-01-08T10:40:00"})))
+    other = load_cohort(write_cohort(cohorts_dir, "other", program_type="reverse", calendar=sooner.calendar.model_dump(
+        mode="json")))
+    found = waitlist_carry.next_cohort(spring_, [spring_, during, later, sooner, other])
+    assert found is not None and found.cohort == "sooner"
+    assert waitlist_carry.next_cohort(spring_, [spring_, during, other]) is None
+
+
+def test_waiting_people_are_grouped_oldest_first_and_equal_times_share_a_group():
+    since = [dt.datetime(2026, 1, 5, 9, 30), dt.datetime(2025, 9, 1, tzinfo=UTC), dt.datetime(2026, 1, 5, 9, 30, tzinfo=UTC)]
+    rows = [{"employee_id": e, "waiting_since": s} for e, s in zip(["A", "B", "C"], since)]
+    rows.append({"employee_id": "D", "waiting_since": dt.datetime(2024, 1, 1, tzinfo=UTC)})  # not considered
+    assert waitlist.priority_groups(rows, {"A", "B", "C"}) == [{"B"}, {"A", "C"}]
