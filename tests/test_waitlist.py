@@ -268,9 +268,9 @@ def test_the_next_cohort_is_the_earliest_of_the_program_opening_after_kickoff(co
     later = load_cohort(write_cohort(cohorts_dir, "later", calendar={
         "application_open": "2026-01-09T09:00:00", "application_close": "2026-01-09T09:20:00",
         "kickoff": "2026-01-09T09:30:00", "midpoint": "2026-01-09T10:02:00", "close_out": "2026-01-09T10:40:00"}))
-    sooner = load_cohort(write_cohort(cohorts_dir, "sooner", calendar=dict(later.calendar.model_dump(mode="json"), **{
+    sooner = load_cohort(write_cohort(cohorts_dir, "sooner", calendar={
         "application_open": "2026-01-08T09:00:00", "application_close": "2026-01-08T09:20:00",
-        "kickoff": "2026-01-08T09:30:00", "midpoint": "2026-01-08T10:02:00", "close_out": "2026-01-08T10:40:00"})))
+        "kickoff": "2026-01-08T09:30:00", "midpoint": "2026-01-08T10:02:00", "close_out": "2026-01-08T10:40:00"}))
     other = load_cohort(write_cohort(cohorts_dir, "other", program_type="reverse", calendar=sooner.calendar.model_dump(
         mode="json")))
     found = waitlist_carry.next_cohort(spring_, [spring_, during, later, sooner, other])
