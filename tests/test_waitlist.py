@@ -283,3 +283,21 @@ def test_waiting_people_are_grouped_oldest_first_and_equal_times_share_a_group()
     rows = [{"employee_id": e, "waiting_since": s} for e, s in zip(["A", "B", "C"], since)]
     rows.append({"employee_id": "D", "waiting_since": dt.datetime(2024, 1, 1, tzinfo=UTC)})  # not considered
     assert waitlist.priority_groups(rows, {"A", "B", "C"}) == [{"B"}, {"A", "C"}]
+
+
+def test_approval_places_waiting_partners_once_in_a_symbiotic_round(store):
+    """Both partners of a symbiotic pair may have waited; a mentor's waiting row is not a placement."""
+    now = dt.datetime(2026, 1, 5, 10, 2, tzinfo=UTC)
+    store.upsert(matches, [{"cohort_id": "sym", "round": "midpoint", "mentor_id": a, "mentee_id": b, "score": 0.5,
+                            "explanation": "x", "status": "approved", "created_at": now} for a, b in [("P1", "P2"),
+                                                                                                      ("M1", "E9")]])
+    store.upsert(waitlist_table, [{"cohort_id": "sym", "employee_id": e, "role": role, "status": "waiting",
+                                   "waiting_since": now, "joined_at": now}
+                                  for e, role in [("P1", "partner"), ("P2", "partner"), ("M1", "mentor"), ("P3", "partner")]])
+    for expected in (2, 0):
+        with store.begin() as conn:
+            assert waitlist.place_approved(conn, "sym", "midpoint", now) == expected
+    status = {r["employee_id"]: r["status"] for r in store.rows(waitlist_table, cohort_id="sym")}
+    assert status == {"P1": "placed", "P2": "placed", "M1": "waiting", "P3": "waiting"}
+    ids = {m["mentor_id"]: m["match_id"] for m in store.rows(matches, cohort_id="sym")}
+    assert {r["placed_match_id"] for r in store.rows(waitlist_table, cohort_id="sym", status="placed")} == {ids["P1"]}
