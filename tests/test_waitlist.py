@@ -14,6 +14,7 @@ import pandas as pd
 from conftest import ready_store, run_of, run_to_kickoff, write_cohort
 from mentorflow import settings
 from mentorflow.cohorts.loader import load_cohort
+from mentorflow.demo.synthetic import write_population
 from mentorflow.matching import propose
 from mentorflow.stages import closeout, intake, match, midpoint, validate, waitlist, waitlist_carry
 from mentorflow.stages import open as open_stage
@@ -301,3 +302,33 @@ def test_approval_places_waiting_partners_once_in_a_symbiotic_round(store):
     assert status == {"P1": "placed", "P2": "placed", "M1": "waiting", "P3": "waiting"}
     ids = {m["mentor_id"]: m["match_id"] for m in store.rows(matches, cohort_id="sym")}
     assert {r["placed_match_id"] for r in store.rows(waitlist_table, cohort_id="sym", status="placed")} == {ids["P1"]}
+
+
+def test_a_symbiotic_midpoint_accounts_for_every_waiting_person(cohorts_dir):
+    """Symbiotic: both partners of a pair that ends and the waiting people look for partners; each waiting
+    person is in a new pair (and placed when it is activated) or still waiting with the reason."""
+    write_population(cohorts_dir / "data", 120, seed=5, program_type="symbiotic")
+    config = load_cohort(write_cohort(cohorts_dir, program_type="symbiotic", committee={"review_mode": "auto"}))
+    store = ready_store(config)
+    run_to_kickoff(config, store)
+    left = sorted(r["employee_id"] for r in store.rows(unmatched, cohort_id=config.cohort, round="initial"))
+    assert len(left) >= 2
+    for i, pid in enumerate(left[:4]):
+        store.upsert(waitlist_table, [{"cohort_id": config.cohort, "employee_id": pid, "role": "partner",
+                                       "status": "waiting", "waiting_since": dt.datetime(2025, 1 + i, 1, tzinfo=UTC),
+                                       "joined_at": at(config, "kickoff")}])
+    pair = store.rows(matches, cohort_id=config.cohort, status="active")[0]
+    store.upsert(rematch_requests, [{"cohort_id": config.cohort, "match_id": pair["match_id"],
+                                     "requester_id": pair["mentee_id"], "reason": "schedule", "comment": "",
+                                     "submitted_at": at(config, "kickoff")}])
+    midpoint.rematch(run_of(config, store, at(config, "midpoint")))
+    new = store.rows(matches, cohort_id=config.cohort, round="midpoint")
+    paired = {p for m in new for p in (m["mentor_id"], m["mentee_id"])}
+    reasons = {r["employee_id"]: r["reason"] for r in store.rows(unmatched, cohort_id=config.cohort, round="midpoint")}
+    for pid in left[:4]:
+        assert pid in paired or reasons.get(pid) == waitlist.STILL_WAITING
+    assert {pair["mentor_id"], pair["mentee_id"]} <= paired | set(reasons)
+    midpoint.activate_rematches(run_of(config, store, at(config, "midpoint")))
+    placed = {r["employee_id"] for r in store.rows(waitlist_table, cohort_id=config.cohort, status="placed")}
+    assert placed == set(left[:4]) & paired
+    assert placed <= set(sent(store, config.cohort, "rematch"))

@@ -53,8 +53,10 @@ def priority_groups(rows: list[dict[str, Any]], available: set[str]) -> list[set
 
 
 def considered(inp: MatchInput) -> set[str]:
-    """Who the matcher can place: eligible people with a valid application, not already in a fixed pair."""
-    fixed = {mentee for _, mentee in inp.fixed_pairs}
+    """Who the matcher can place: eligible people with a valid application, not already in a fixed pair
+    (as the mentee; in a symbiotic program on either side)."""
+    both = inp.program_type == "symbiotic"
+    fixed = {p for mentor, mentee in inp.fixed_pairs for p in ((mentor, mentee) if both else (mentee,))}
     return (set(inp.applications["employee_id"]) & set(inp.people["employee_id"])) - fixed
 
 
