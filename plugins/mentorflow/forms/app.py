@@ -33,9 +33,8 @@ from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.contract import skills
 from mentorflow.errors import CohortConfigError, TokenError
-from mentorflow.forms import events, models, request_limits, security, service, tokens
+from mentorflow.forms import events, models, offer, request_limits, security, service, tokens
 from mentorflow.forms import fields as form_fields
-from mentorflow.forms import offer as offer_form
 from mentorflow.forms.registry import FormsSettings, Refusal, Registry, environment
 from mentorflow.forms.request_limits import SECURITY_HEADERS
 from mentorflow.privacy import redact_logger
@@ -205,8 +204,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             match_id = getattr(answers, "match_id", None)
             if match_id is not None and match_id not in {p.match_id for p in context.partnerships}:
                 raise models.FieldErrors({"match_id": "please choose one of your own partnerships"})
-            if context.offer is not None:  # hook: only an offered option can be chosen (forms.offer)
-                offer_form.check_choice(context.offer, answers)
+            offer.check_choice(context.offer, answers)  # the offer form: only an offered option (else no-op)
         except models.FieldErrors as exc:
             if as_json or fields is None:
                 return JSONResponse({"errors": exc.errors}, status_code=422, headers=SECURITY_HEADERS)

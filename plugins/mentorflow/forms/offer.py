@@ -97,9 +97,9 @@ def load(config: CohortConfig, store: Store, person_id: str) -> OfferView | None
     return OfferView(offer, describe_options(config, offer, circle_rows, everyone, budgets))
 
 
-def check_choice(view: OfferView, answers: OfferAnswers) -> None:
-    """Only an option offered to this person (or none) can be chosen."""
-    if answers.choice not in view.allowed:
+def check_choice(view: OfferView | None, answers: Any) -> None:
+    """Only an option offered to this person (or none) can be chosen (no offer: another form, nothing to check)."""
+    if view is not None and isinstance(answers, OfferAnswers) and answers.choice not in view.allowed:
         raise FieldErrors({"choice": "please choose one of the options offered to you"})
 
 
