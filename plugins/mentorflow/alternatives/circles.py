@@ -63,35 +63,38 @@ def form_circles(f: Fit, circle_min: int, circle_max: int, *, time_limit: float 
     members_of = {l: [m for m, ll in edges if ll == l] for l in f.cols}
     leader_topics = {l: topics(f, l, members_of[l]) for l in f.cols}
 
+    # variables and constraints are named by position (m_i, l_j): employee ids may hold characters PuLP rewrites
+    mi = {m: i for i, m in enumerate(f.rows)}
+    lj = {l: j for j, l in enumerate(f.cols)}
     prob = pulp.LpProblem("mentoring_circles", pulp.LpMaximize)
-    seat = {(m, l): pulp.LpVariable(f"seat_{m}_{l}", cat=pulp.LpBinary) for m, l in edges}
-    shares = {(m, l): pulp.LpVariable(f"shares_{m}_{l}", 0, 1) for m, l in edges}
-    open_ = {l: pulp.LpVariable(f"open_{l}", cat=pulp.LpBinary) for l in f.cols if members_of[l]}
-    topic = {(l, s): pulp.LpVariable(f"topic_{l}_{i}", cat=pulp.LpBinary)
-             for l in open_ for i, s in enumerate(leader_topics[l])}
+    seat = {(m, l): pulp.LpVariable(f"seat_{mi[m]}_{lj[l]}", cat=pulp.LpBinary) for m, l in edges}
+    shares = {(m, l): pulp.LpVariable(f"shares_{mi[m]}_{lj[l]}", 0, 1) for m, l in edges}
+    open_ = {l: pulp.LpVariable(f"open_{lj[l]}", cat=pulp.LpBinary) for l in f.cols if members_of[l]}
+    topic = {(l, s): pulp.LpVariable(f"topic_{lj[l]}_{k}", cat=pulp.LpBinary)
+             for l in open_ for k, s in enumerate(leader_topics[l])}
 
     prob += (pulp.lpSum(score[e] * seat[e] for e in edges) + SHARED_TOPIC * pulp.lpSum(shares.values()),
              "circle_fit")
     for m in f.rows:
         mine = [seat[(m, l)] for l in f.cols if (m, l) in seat]
         if mine:
-            prob += pulp.lpSum(mine) <= 1, f"one_circle_{m}"
+            prob += pulp.lpSum(mine) <= 1, f"one_circle_{mi[m]}"
     for l, is_open in open_.items():
         seats = pulp.lpSum(seat[(m, l)] for m in members_of[l])
-        prob += seats >= circle_min * is_open, f"size_min_{l}"
-        prob += seats <= circle_max * is_open, f"size_max_{l}"
-        prob += pulp.lpSum(topic[(l, s)] for s in leader_topics[l]) <= is_open, f"one_topic_{l}"
+        prob += seats >= circle_min * is_open, f"size_min_{lj[l]}"
+        prob += seats <= circle_max * is_open, f"size_max_{lj[l]}"
+        prob += pulp.lpSum(topic[(l, s)] for s in leader_topics[l]) <= is_open, f"one_topic_{lj[l]}"
     for m, l in edges:
-        prob += shares[(m, l)] <= seat[(m, l)], f"shares_seat_{m}_{l}"
+        prob += shares[(m, l)] <= seat[(m, l)], f"shares_seat_{mi[m]}_{lj[l]}"
         wanted = [topic[(l, s)] for s in leader_topics[l] if s in f.wanted.get(m, ())]
-        prob += shares[(m, l)] <= pulp.lpSum(wanted), f"shares_topic_{m}_{l}"
+        prob += shares[(m, l)] <= pulp.lpSum(wanted), f"shares_topic_{mi[m]}_{lj[l]}"
     for pair in sorted(f.apart, key=sorted):
         a, b = sorted(pair)
         for l in open_:
             if (a, l) in seat and (b, l) in seat:
-                prob += seat[(a, l)] + seat[(b, l)] <= 1, f"apart_{a}_{b}_{l}"
+                prob += seat[(a, l)] + seat[(b, l)] <= 1, f"apart_{mi[a]}_{mi[b]}_{lj[l]}"
     for p in set(f.rows) & set(open_):
-        prob += open_[p] + pulp.lpSum(seat[(p, l)] for l in f.cols if (p, l) in seat) <= 1, f"lead_or_join_{p}"
+        prob += open_[p] + pulp.lpSum(seat[(p, l)] for l in f.cols if (p, l) in seat) <= 1, f"lead_or_join_{mi[p]}"
 
     prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit))
     circles = []
