@@ -319,3 +319,48 @@ def test_mentors_volunteering_are_the_only_leaders_and_unpartnered_rows_are_the_
     listed = {r["employee_id"] for r in store.rows(unmatched, cohort_id=config.cohort, round="initial")}
     assert set(seekers) | set(idle) == listed and set(idle) == {IDLE_MENTOR}
     assert not set(seekers) & set(MENTORS)
+
+
+def _outbox_text(config) -> dict[str, str]:
+    """Each outbox email of the cohort, decoded, by its file name."""
+    import email
+    import email.policy
+
+    from mentorflow import settings
+
+    out = {}
+    for path in settings.outbox_dir(config.cohort).rglob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        out[str(path)] = "\n".join(part.get_content() for part in message.walk()
+                                   if part.get_content_type() in ("text/plain", "text/html"))
+    return out
+
+
+def test_the_offer_email_gives_the_plain_reason_the_options_and_the_link_and_mentors_hear_of_standby(cohorts_dir):
+    config, store = scarce_world(cohorts_dir)
+    alternatives.offer_alternatives(run_of(config, store, config.at(config.calendar.kickoff)))
+    texts = _outbox_text(config)
+    to_mentees = [t for t in texts.values() if "Here is what we can offer you instead" in t]
+    assert len(to_mentees) == store.count(offers, cohort_id=config.cohort)
+    assert all("forms/offer?token=" in t and "every mentor who fits you already has" in t for t in to_mentees)
+    assert any("A mentoring circle led by Person M" in t for t in to_mentees)
+    assert any("Written mentoring with Person M3" in t and f"up to {ASYNC_BUDGET} written questions" in t
+               for t in to_mentees)
+    standby = [t for t in texts.values() if "standby capacity" in t]
+    assert len(standby) == 1 and "Person M5" in standby[0] and "forms/offer" not in standby[0]
+    assert not any(re.search(r"capacity exhausted|eligible mentors are taken", t) for t in texts.values())
+
+
+def test_the_offer_api_refuses_a_choice_that_was_not_offered(cohorts_dir):
+    config, store = scarce_world(cohorts_dir)
+    kickoff = config.at(config.calendar.kickoff)
+    alternatives.offer_alternatives(run_of(config, store, kickoff))
+    person = next(o["employee_id"] for o in store.rows(offers, cohort_id=config.cohort) if "async" not in o["options"])
+    token = tokens.issue(tokens.FormGrant(config.cohort, person, "offer", "offer"))
+    with _client(kickoff + dt.timedelta(minutes=1)) as client:
+        refused = client.post(f"/api/forms/offer?token={token}", json={"choice": "async"})
+        assert refused.status_code == 422 and "choice" in refused.json()["errors"]
+        unknown = client.post(f"/api/forms/offer?token={token}", json={"choice": "one-to-one"})
+        assert unknown.status_code == 422
+        assert client.post(f"/api/forms/offer?token={token}", json={"choice": "none"}).status_code == 200
+    assert store.rows(offers, cohort_id=config.cohort, employee_id=person)[0]["choice"] == "none"
