@@ -9,7 +9,6 @@ Everyone else reports to a director who does not apply.
 from __future__ import annotations
 
 import pandas as pd
-
 from conftest import ready_store, run_to_kickoff, write_cohort
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.store import applications

@@ -26,8 +26,8 @@ from mentorflow.cohorts import calendar
 from mentorflow.contract.parsing import parse_ids
 from mentorflow.forms import events, tokens
 from mentorflow.forms.app import FormsSettings, create_app
-from mentorflow.store import applications, email_ledger, matches, offers, unmatched, waitlist
 from mentorflow.stages import alternatives
+from mentorflow.store import applications, email_ledger, matches, offers, unmatched, waitlist
 
 # -- the circle model (pure) ---------------------------------------------------------------------
 
@@ -197,8 +197,8 @@ def test_a_scarce_cohort_ends_with_every_applicant_holding_an_offer_and_then_exa
     # choices: circle seats, the async places, a waitlist choice, a "none", the rest do not answer
     by_choice = {"circle": [e for e, o in held.items() if "circle" in o["options"]][:3],
                  "async": [e for e, o in held.items() if "async" in o["options"]][:1]}
-    by_choice["waitlist"] = [e for e in held if e not in sum(by_choice.values(), [])][:1]
-    by_choice["none"] = [e for e in held if e not in sum(by_choice.values(), [])][:1]
+    by_choice["waitlist"] = [e for e in held if not any(e in chosen for chosen in by_choice.values())][:1]
+    by_choice["none"] = [e for e in held if not any(e in chosen for chosen in by_choice.values())][:1]
     with store.begin() as conn:
         for choice, people in by_choice.items():
             for who in people:
@@ -211,7 +211,7 @@ def test_a_scarce_cohort_ends_with_every_applicant_holding_an_offer_and_then_exa
     expected = {"circle": "circle", "async": "async", "waitlist": "waitlist", "none": "none"}
     for choice, people in by_choice.items():
         assert all(outcomes[p] == [expected[choice]] for p in people)
-    silent = set(held) - set(sum(by_choice.values(), []))
+    silent = set(held) - {p for chosen in by_choice.values() for p in chosen}
     assert all(outcomes[p] == ["waitlist"] for p in silent), "no answer keeps the waitlist place"
     statuses = {o["employee_id"]: o["status"] for o in store.rows(offers, cohort_id=config.cohort)}
     assert {statuses[p] for p in silent} == {"defaulted"} and statuses[by_choice["circle"][0]] == "started"

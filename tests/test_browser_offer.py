@@ -12,14 +12,16 @@ import threading
 import time
 
 import pytest
+import test_browser_forms
 from alternatives_world import scarce_world
 from conftest import run_of
 from mentorflow.forms import events, tokens
 from mentorflow.forms.app import FormsSettings, create_app
 from mentorflow.stages import alternatives
 from mentorflow.store import offers
-from test_browser_forms import CHROMIUM, browser, shot  # noqa: F401 (the module's browser fixture)
+from test_browser_forms import CHROMIUM, shot
 
+browser = test_browser_forms.browser  # the module-scoped Chromium fixture, shared with the other browser tests
 pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
     pytest.mark.slow,
@@ -61,7 +63,7 @@ def test_the_offer_page_lists_the_offered_options_asks_for_a_choice_and_keeps_it
     page.goto(f"{base}/forms/offer?token={token}")
     assert page.title().startswith("Choose how you take part")
     labels = page.locator("label.choice").all_inner_texts()
-    assert [t.strip() for t in labels][0].startswith("A mentoring circle led by Person M")
+    assert labels[0].strip().startswith("A mentoring circle led by Person M")
     assert any("waitlist" in t for t in labels) and any("None of these" in t for t in labels)
     assert not any("Written mentoring" in t for t in labels), "only what was offered is shown"
     assert "every mentor who fits you already has" in page.locator("main").inner_text()

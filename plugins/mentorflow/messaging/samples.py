@@ -100,8 +100,7 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
                                "review), people on the waitlist are paired first, those waiting longest first."}],
                   "link": LINK, "deadline": DEADLINE, "waitlist_on": True, "carry": True},
         "circle_start": {"leader": partner(number), "is_leader": False, "members": [former_partner(number)],
-                         "unnamed": 2, "size": 4, "reasons": ["you all want to learn negotiation; the leader "
-                                                              "offers negotiation"]},
+                         "unnamed": 2, "size": 4, "reasons": ["you all want to learn negotiation"]},
         "async_start": {"is_mentor": False, "mentor": partner(number), "mentees": [], "budget": 4, "seats": 2},
         # the forms app's notice to ops when a participant asks to end or re-match a pair
         "triage": {"match_id": 12, "wish": "be re-matched with a new partner", "requester_name": "Alex Morgan",
