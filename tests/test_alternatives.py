@@ -174,8 +174,9 @@ def _outcomes(config, store) -> dict[str, list[str]]:
     return got
 
 
-def test_a_scarce_cohort_ends_with_every_applicant_holding_an_offer_and_then_exactly_one_outcome(cohorts_dir):
-    config, store = scarce_world(cohorts_dir)
+def test_a_scarce_cohort_ends_with_every_applicant_holding_an_offer_and_then_exactly_one_outcome(cohorts_dir, store):
+    """On SQLite and PostgreSQL (the ``store`` fixture's database)."""
+    config, store = scarce_world(cohorts_dir, store={"url": store.url})
     kickoff = config.at(config.calendar.kickoff)
     summary = alternatives.offer_alternatives(run_of(config, store, kickoff))
     paired = {m["mentee_id"] for m in store.rows(matches, cohort_id=config.cohort, round="initial", status="active")}
