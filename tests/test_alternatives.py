@@ -365,3 +365,29 @@ def test_the_offer_api_refuses_a_choice_that_was_not_offered(cohorts_dir):
         assert unknown.status_code == 422
         assert client.post(f"/api/forms/offer?token={token}", json={"choice": "none"}).status_code == 200
     assert store.rows(offers, cohort_id=config.cohort, employee_id=person)[0]["choice"] == "none"
+
+
+def test_circles_and_written_mentoring_do_not_use_up_a_mentors_one_to_one_room_at_the_midpoint(cohorts_dir):
+    """A circle is led on top of any one-to-one mentees: when the circle leaders' one-to-one pairs end at the
+    midpoint, each leader can take the other's freed mentee (a circle's members are not one-to-one load)."""
+    from mentorflow.stages import midpoint
+    from mentorflow.store import rematch_requests
+
+    config, store = scarce_world(cohorts_dir)
+    alternatives.offer_alternatives(run_of(config, store, config.at(config.calendar.kickoff)))
+    with store.begin() as conn:
+        conn.execute(offers.update().where(offers.c.options.like("%circle%")).values(choice="circle"))
+    alternatives.start_alternatives(run_of(config, store, calendar.offer_deadline(config)))
+    leaders = {m["mentor_id"] for m in store.rows(matches, cohort_id=config.cohort, round="circle", status="active")}
+    assert leaders == set(CIRCLE_VOLUNTEERS)
+    ending = [m for m in store.rows(matches, cohort_id=config.cohort, round="initial", status="active")
+              if m["mentor_id"] in leaders]
+    store.upsert(rematch_requests, [{"cohort_id": config.cohort, "match_id": m["match_id"], "requester_id":
+                                     m["mentee_id"], "reason": "schedule", "comment": "",
+                                     "submitted_at": dt.datetime.now(dt.timezone.utc)} for m in ending])
+    summary = midpoint.rematch(run_of(config, store, config.at(config.calendar.midpoint)))
+    assert summary["ended"] == 2
+    new = {(m["mentor_id"], m["mentee_id"]) for m in store.rows(matches, cohort_id=config.cohort, round="midpoint")}
+    freed = {m["mentee_id"]: m["mentor_id"] for m in ending}
+    assert {mentee for _, mentee in new} == set(freed), "both freed mentees find a circle leader's one-to-one room"
+    assert all(freed[mentee] != mentor for mentor, mentee in new)
