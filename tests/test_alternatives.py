@@ -391,3 +391,17 @@ def test_circles_and_written_mentoring_do_not_use_up_a_mentors_one_to_one_room_a
     freed = {m["mentee_id"]: m["mentor_id"] for m in ending}
     assert {mentee for _, mentee in new} == set(freed), "both freed mentees find a circle leader's one-to-one room"
     assert all(freed[mentee] != mentor for mentor, mentee in new)
+
+
+def test_erasing_an_offered_person_leaves_no_trace_in_offers_and_the_waitlist(cohorts_dir):
+    from mentorflow.personal_data import erasure
+
+    config, store = scarce_world(cohorts_dir)
+    alternatives.offer_alternatives(run_of(config, store, config.at(config.calendar.kickoff)))
+    person = next(o["employee_id"] for o in store.rows(offers, cohort_id=config.cohort) if o["async_mentor_id"])
+    before = (store.count(offers, cohort_id=config.cohort), store.count(waitlist, cohort_id=config.cohort))
+    erasure.apply(store, erasure.plan(store, config.cohort, person), "dpo@example.com")
+    erasure.apply(store, erasure.plan(store, config.cohort, ASYNC_MENTOR), "dpo@example.com")
+    held = repr(store.rows(offers, cohort_id=config.cohort)) + repr(store.rows(waitlist, cohort_id=config.cohort))
+    assert person not in held and ASYNC_MENTOR not in held
+    assert (store.count(offers, cohort_id=config.cohort), store.count(waitlist, cohort_id=config.cohort)) == before
