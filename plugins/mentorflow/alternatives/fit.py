@@ -30,9 +30,6 @@ class Fit:
     offered: dict[str, frozenset[str]]  # canonical skills each person offers
     apart: frozenset[frozenset[str]]  # pairs of people never put together (reporting line, avoid, forbid, former)
 
-    def allowed(self, row: str, col: str) -> bool:
-        return bool(np.isfinite(self.score[self.rows.index(row), self.cols.index(col)]))
-
 
 def fit(inp: MatchInput, rows: list[str], cols: list[str]) -> Fit:
     """The matcher's view of ``rows`` × ``cols`` (ids without a valid application are left out)."""
