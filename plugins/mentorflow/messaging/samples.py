@@ -102,6 +102,10 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
         "circle_start": {"leader": partner(number), "is_leader": False, "members": [former_partner(number)],
                          "unnamed": 2, "size": 4, "reasons": ["you all want to learn negotiation"]},
         "async_start": {"is_mentor": False, "mentor": partner(number), "mentees": [], "budget": 4, "seats": 2},
+        # the waitlist carried into the next cohort at close-out (``next``: None when none is scheduled yet)
+        "waitlist_carried": {"next": {"name": "Autumn 2027 Mentoring", "opens": "Monday 6 September 2027, 09:00 CEST",
+                                      "kickoff": "Monday 4 October 2027, 09:00 CEST"} if number % 2 else None,
+                             "waiting_since": "Monday 15 March 2027"},
         # the forms app's notice to ops when a participant asks to end or re-match a pair
         "triage": {"match_id": 12, "wish": "be re-matched with a new partner", "requester_name": "Alex Morgan",
                    "mentor_name": "Priya Natarajan", "mentee_name": "Alex Morgan"},
