@@ -11,7 +11,6 @@ from __future__ import annotations
 import pandas as pd
 from conftest import ready_store, run_to_kickoff, write_cohort
 from mentorflow.cohorts.loader import load_cohort
-from mentorflow.store import applications
 from quality_fixtures import APPLICATION_COLUMNS, ROSTER_COLUMNS, write_rows
 
 MENTORS = ("M1", "M2", "M3", "M4")
@@ -38,12 +37,16 @@ def _application(pid: str, role: str, *, offered: str = "", wanted: str = "", ca
             "goals": "Get better at the skills I named, step by step.", "preferred_traits": "",
             **{f"tipi_{i}": 4 for i in range(1, 11)}, "capacity": capacity, "hours_per_month": 2,
             "preferred_partners": "", "avoid_partners": avoid, "share_goals": "yes", "affinity_network": "",
-            "affinity_match": "", "affinity_consent": ""}
+            "affinity_match": "", "affinity_consent": "",
+            # what the application form asks (the applications CSV carries the same columns)
+            "circle_volunteer": "yes" if pid in CIRCLE_VOLUNTEERS else "no",
+            "async_budget": ASYNC_BUDGET if pid == ASYNC_MENTOR else 0,
+            "group_consent": "yes" if pid in MENTORS + MENTEES and pid not in NO_CONSENT else ""}
 
 
 def scarce_world(cohorts_dir, **overrides):
     """(config, store) after kickoff: 4 mentees paired, 16 without a partner; the circle and written
-    volunteers set as the application form stores them."""
+    volunteers and the group consents come in through the applications CSV."""
     roster = [_person("D1", 8, "")] + [_person(m, 6, "D1") for m in MENTORS]
     roster += [_person(e, 2, BOSS.get(e, "D1")) for e in MENTEES] + [_person(IDLE_MENTOR, 2, "D1")]
     apps = [_application(m, "mentor", offered="negotiation:5;public speaking:5", capacity="1") for m in MENTORS]
@@ -58,10 +61,4 @@ def scarce_world(cohorts_dir, **overrides):
     config = load_cohort(write_cohort(cohorts_dir, **overrides))
     store = ready_store(config)
     run_to_kickoff(config, store)
-    with store.begin() as conn:
-        for pid in MENTORS + MENTEES:
-            conn.execute(applications.update().where(applications.c.cohort_id == config.cohort,
-                                                     applications.c.employee_id == pid).values(
-                circle_volunteer=pid in CIRCLE_VOLUNTEERS, async_budget=ASYNC_BUDGET if pid == ASYNC_MENTOR else 0,
-                group_consent=pid not in NO_CONSENT))
     return config, store

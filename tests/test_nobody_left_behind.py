@@ -112,3 +112,36 @@ def test_a_cohort_where_mentors_are_scarce_ends_with_every_applicant_holding_an_
     alternatives.offer_alternatives(run_of(config, store, kicked_off))
     alternatives.start_alternatives(run_of(config, store, deadline))
     assert store.count(email_ledger, cohort_id=config.cohort) == sent and outcomes(config, store) == held
+
+
+@pytest.mark.slow
+def test_finished_circles_and_written_mentoring_are_left_out_of_learning_the_matchers_weights(cohorts_dir):
+    """The HR report learns the matcher's weights from the pairs the matcher scored; a circle seat or a written
+    mentoring pair has no score components, and an evaluation of one must neither break nor sway that."""
+    from mentorflow.outcomes.learning import pair_outcomes
+    from mentorflow.store import evaluations
+
+    config, store = scarce_cohort(cohorts_dir)
+    open_stage.import_roster(run_of(config, store, OPENED))
+    intake.import_applications(run_of(config, store))
+    closed, kicked_off = config.at(config.calendar.application_close), config.at(config.calendar.kickoff)
+    validate.validate_applications(run_of(config, store, closed))
+    match.propose_matches(run_of(config, store, closed))
+    match.approve_matches(run_of(config, store, closed))
+    kickoff.send_kickoff(run_of(config, store, kicked_off))
+    alternatives.offer_alternatives(run_of(config, store, kicked_off))
+    deadline = calendar.offer_deadline(config)
+    choosing.offer_choices(config, store, SEED, deadline - dt.timedelta(minutes=1))
+    alternatives.start_alternatives(run_of(config, store, deadline))
+    with store.begin() as conn:  # everything started runs to the end, and everyone in it evaluates it
+        conn.execute(matches.update().where(matches.c.cohort_id == config.cohort, matches.c.status == "active")
+                     .values(status="completed"))
+    finished = store.rows(matches, cohort_id=config.cohort, status="completed")
+    rounds = {m["match_id"]: m["round"] for m in finished}
+    assert {"initial", "circle", "async"} <= set(rounds.values())
+    people_in = {p for m in finished for p in (m["mentor_id"], m["mentee_id"])}
+    store.upsert(evaluations, [{"cohort_id": config.cohort, "employee_id": p, "role": "mentee", "goals_met": 4,
+                                "satisfaction": 4, "recommend": 8, "comment": "", "valuable_topics": "",
+                                "submitted_at": deadline} for p in sorted(people_in)])
+    learned = set(pair_outcomes(store, config.cohort)["match_id"])
+    assert learned and {rounds[m] for m in learned} == {"initial"}

@@ -95,8 +95,8 @@ class Suggestion:
 
 
 def pair_outcomes(store: Store, cohort: str) -> pd.DataFrame:
-    """One row per finished pair with an outcome: match_id, closeout, health, outcome (0..1; a measure the
-    pair lacks is NaN) and the pair's score components."""
+    """One row per finished pair the matcher scored (its score components are stored) with an outcome: match_id,
+    closeout, health, outcome (0..1; a measure the pair lacks is NaN) and the pair's score components."""
     pairs = store.frame(matches, cohort_id=cohort)
     if pairs.empty:
         return pd.DataFrame(columns=["match_id", "closeout", "health", "outcome"])
@@ -109,13 +109,15 @@ def pair_outcomes(store: Store, cohort: str) -> pd.DataFrame:
     about = evaluated_pairs(pairs)
     rows = []
     for pair in pairs.itertuples():
+        if not isinstance(pair.components_json, str) or not pair.components_json:
+            continue  # not scored by the matcher's weights (a mentoring circle, written mentoring): nothing to learn
         answers = [value[p] for p in (pair.mentor_id, pair.mentee_id)
                    if p in value.index and pair.match_id in about.get(p, ())]
         measures = {"closeout": float(np.mean(answers)) if answers else np.nan,
                     "health": float(health[pair.match_id]) if pair.match_id in health.index else np.nan}
         if not all(np.isnan(v) for v in measures.values()):
             rows.append({"match_id": pair.match_id, **measures, "outcome": combined(measures),
-                         **json.loads(pair.components_json or "{}")})
+                         **json.loads(pair.components_json)})
     return pd.DataFrame(rows, columns=None if rows else ["match_id", "closeout", "health", "outcome"])
 
 
