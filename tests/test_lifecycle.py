@@ -131,7 +131,9 @@ def test_pulse_health_and_midpoint_rematch(completed_cohort):
 def test_closeout_completed_pairs_and_wrote_an_hr_report_matching_the_store(completed_cohort):
     config, store, _, _ = completed_cohort
     pairs = store.frame(matches, cohort_id=config.cohort)
-    assert set(pairs["status"]) <= {"completed", "ended"}
+    assert set(pairs["status"]) <= {"completed", "ended", "declined"}
+    # declined: a circle seat or written mentoring offered to someone who chose something else
+    assert set(pairs.loc[pairs["status"] == "declined", "round"]) <= {"circle", "async"}
     report = (settings.reports_dir(config.cohort) / "hr-report.html").read_text()
     applied = store.count(applications, cohort_id=config.cohort)
     assert re.search(rf"<td[^>]*>applied</td><td[^>]*>{applied}</td>", report)
@@ -217,7 +219,7 @@ def test_closeout_reminders_reach_only_participants_who_had_not_evaluated(comple
     asked = {r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="closeout")}
     reminded = {r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="closeout_reminder")}
     evaluated = {r["employee_id"] for r in store.rows(evaluations, cohort_id=config.cohort)}
-    participants = set(store.frame(matches, cohort_id=config.cohort)["mentor_id"]) | set(
-        store.frame(matches, cohort_id=config.cohort)["mentee_id"])
+    took_part = store.frame(matches, cohort_id=config.cohort).query("status != 'declined'")  # offers not taken
+    participants = set(took_part["mentor_id"]) | set(took_part["mentee_id"])
     assert asked == participants
     assert reminded and reminded == asked - evaluated
