@@ -12,7 +12,7 @@ import re
 import pandas as pd
 import pytest
 from conftest import ready_store, run_of, run_to_kickoff, write_cohort
-from forms_fixtures import COHORT, GOOD_PULSE, make_world
+from forms_fixtures import COHORT, GOOD_PULSE, add_group, make_world
 from mentorflow import settings
 from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import Health
@@ -170,7 +170,7 @@ def test_one_check_in_per_person_per_group_naming_the_group(group_cohort):
     in_groups = {pid for p in pairs for pid in (p["mentor_id"], p["mentee_id"])}
     asked = [r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="pulse")]
     assert sorted(asked) == sorted(in_groups) and summary["sent"] == len(in_groups)
-    group = next(g for g in groups.groups_of(pairs).values() if len(g["members"]) > 1)
+    group_id, group = next((g, v) for g, v in groups.groups_of(pairs).items() if len(v["members"]) > 1)
     everyone = {p["employee_id"]: p for p in store.rows(people, cohort_id=config.cohort)}
     period = summary["period"]
     _, leader_text = _eml(config.cohort, "pulse", period, group["leader"])
@@ -178,21 +178,27 @@ def test_one_check_in_per_person_per_group_naming_the_group(group_cohort):
     assert not any(everyone[m]["full_name"] in leader_text for m in group["members"])  # the group, not each pair
     _, member_text = _eml(config.cohort, "pulse", period, group["members"][0])
     assert f"led by {everyone[group['leader']]['full_name']}" in member_text
+    # whoever answered is not reminded; the others are, once each, about the group
+    store.upsert(pulse_responses, [{"cohort_id": config.cohort, "period": period, "match_id": p["match_id"],
+                                    "respondent_id": group["leader"], "meetings": 1, "satisfaction": 4,
+                                    "goal_progress": 4, "follow_through": 4, "comment": "", "wants_end": False,
+                                    "submitted_at": dt.datetime.now(dt.timezone.utc)}
+                                   for p in pairs if p["group_id"] == group_id])
+    reminder_at = next(d for d in calendar.pulse_reminder_dates(config) if d > first)
+    pulse.send_pulse_reminders(run_of(config, store, reminder_at))
+    reminded = [r["person_id"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="pulse_reminder")]
+    assert sorted(reminded) == sorted(in_groups - {group["leader"]})
+    _, reminder = _eml(config.cohort, "pulse_reminder", period, group["members"][0])
+    assert "your group with" in reminder and "your group does not see them" in reminder
 
 
 def _group_world(cohorts_dir, tmp_path):
     """The forms world plus a group: L1 leads G1, G2, G3 (group 5) and also mentors E5 one to one."""
     world = make_world(cohorts_dir, f"sqlite:///{tmp_path / 'forms.db'}")
-    store = Store(world.store_url)
-    store.upsert(people, [
-        {"cohort_id": COHORT, "employee_id": pid, "full_name": f"Member {pid}", "email": f"{pid.lower()}@example.com",
-         "department": "Eng", "job_title": "Engineer", "level": 3, "manager_id": None, "location": "Berlin",
-         "timezone": "Europe/Berlin", "hire_date": dt.date(2020, 1, 1), "on_pip": False, "eligible": True,
-         "eligibility_reason": "ok"} for pid in ("L1", "G1", "G2", "G3")])
-    row = {"cohort_id": COHORT, "round": "initial", "score": 0.7, "explanation": "skills", "status": "active",
-           "created_at": dt.datetime.now(dt.timezone.utc)}
-    store.upsert(matches, [{**row, "mentor_id": "L1", "mentee_id": m, "group_id": 5} for m in ("G1", "G2", "G3")]
-                 + [{**row, "mentor_id": "L1", "mentee_id": "E5", "group_id": None}])
+    store = add_group(world.store_url, "L1", ("G1", "G2", "G3"), 5)
+    store.upsert(matches, [{"cohort_id": COHORT, "round": "initial", "mentor_id": "L1", "mentee_id": "E5",
+                            "score": 0.7, "explanation": "skills", "status": "active", "group_id": None,
+                            "created_at": dt.datetime.now(dt.timezone.utc)}])
     return world, store
 
 
