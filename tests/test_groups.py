@@ -22,7 +22,6 @@ from mentorflow.outcomes import group_health
 from mentorflow.outcomes.health import AT_RISK, CHECK_IN, ON_TRACK, score_pairs
 from mentorflow.stages import groups, kickoff, pulse
 from mentorflow.store import (
-    Store,
     applications,
     email_ledger,
     matches,

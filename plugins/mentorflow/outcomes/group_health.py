@@ -54,12 +54,11 @@ def score_groups(pairs: pd.DataFrame, scored: pd.DataFrame, answers: pd.DataFram
             at_risk = (pair_score.loc[theirs["match_id"], "state"] == AT_RISK).any()
             flagged += int(bool(at_risk) or not answered)
         score = float(pair_score.loc[group["match_id"], "score"].mean())
-        reasons = [r for r in [leader_concern(said, rules)] if r]
+        concern = leader_concern(said, rules)
+        reasons = [concern] if concern else []
         if flagged:
             reasons.append(f"{flagged} of {len(members)} member{'s' if len(members) != 1 else ''} at risk or silent")
-        if reasons and (reasons[0].startswith("the leader") or 2 * flagged >= len(members)):
-            state = AT_RISK
-        elif score < rules.at_risk_below:
+        if concern or 2 * flagged >= max(len(members), 1) or score < rules.at_risk_below:
             state = AT_RISK
         elif score >= rules.on_track_at and not flagged:
             state = ON_TRACK

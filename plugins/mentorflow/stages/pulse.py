@@ -22,7 +22,8 @@ from mentorflow.stages.common import (
     program_contact,
     send,
 )
-from mentorflow.store import email_ledger, group_health as group_health_table, matches, pair_health, pulse_responses
+from mentorflow.store import email_ledger, matches, pair_health, pulse_responses
+from mentorflow.store import group_health as group_health_table
 
 HEALTH_COLUMNS = ["cohort_id", "period", "match_id", "score", "state", "reasons", "silent_streak"]
 GROUP_HEALTH_COLUMNS = ["cohort_id", "period", *group_health.COLUMNS]
