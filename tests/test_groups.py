@@ -308,3 +308,32 @@ def test_a_group_at_risk_is_stored_shown_in_the_pulse_report_and_named_in_the_op
     report = (settings.reports_dir(config.cohort) / "pulse-report.html").read_text(encoding="utf-8")
     assert f"Groups in {period}" in report
     assert re.search(rf"<td>{quiet_id}</td><td>{re.escape(leader_name)}</td><td>{len(quiet['members'])}</td>", report)
+
+
+def test_circles_use_the_same_introduction_and_one_check_in(store, cohorts_dir):
+    """A mentoring circle (round "circle") in a one-to-one cohort: one introduction per person over the circle's
+    pairs, consent honoured, and one check-in naming the circle, next to a member's one-to-one partner."""
+    config = load_cohort(write_cohort(cohorts_dir))
+    store.register_cohort(config)
+    ids = ("C0", "C1", "C2", "C3", "P1")
+    store.upsert(people, [{"cohort_id": config.cohort, "employee_id": pid, "full_name": f"Name {pid}",
+                           "email": f"{pid.lower()}@example.com", "job_title": "Analyst", "department": "Ops",
+                           "level": 3, "on_pip": False, "eligible": True, "hire_date": dt.date(2020, 1, 1)}
+                          for pid in ids])
+    apps = {pid: {"employee_id": pid, "group_consent": pid == "C2"} for pid in ids}
+    row = {"cohort_id": config.cohort, "score": 0.6, "explanation": "shared wants", "status": "active",
+           "created_at": NOW}
+    store.upsert(matches, [{**row, "round": "circle", "mentor_id": "C0", "mentee_id": m, "group_id": 11}
+                           for m in ("C1", "C2", "C3")]
+                 + [{**row, "round": "initial", "mentor_id": "P1", "mentee_id": "C1", "group_id": None}])
+    everyone = {p["employee_id"]: p for p in store.rows(people, cohort_id=config.cohort)}
+    circle = store.rows(matches, cohort_id=config.cohort, round="circle")
+    emails = {e.key.person_id: e for e in groups.group_introductions(config, circle, everyone, apps, "circle")}
+    assert sorted(emails) == ["C0", "C1", "C2", "C3"]
+    assert "c2@example.com" in emails["C1"].text and "c3@example.com" not in emails["C1"].text
+    assert "1 more member who chose not to be named" in emails["C1"].text
+    assert all(f"c{i}@example.com" in emails["C0"].text for i in (1, 2, 3))
+    summary = pulse.send_pulse(run_of(config, store, calendar.pulse_dates(config)[0]))
+    assert summary["sent"] == 5  # C0..C3 and P1: one each
+    _, text = _eml(config.cohort, "pulse", summary["period"], "C1")
+    assert "partnership with Name P1 and on your group with 3 members, led by Name C0" in text
