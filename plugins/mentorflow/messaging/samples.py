@@ -114,8 +114,6 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
                                "description": "If a mentor's time frees up during this cohort (at the midpoint "
                                "review), people on the waitlist are paired first, those waiting longest first."}],
                   "link": LINK, "deadline": DEADLINE, "waitlist_on": True, "carry": True},
-        "circle_start": {"leader": partner(number), "is_leader": False, "members": [former_partner(number)],
-                         "unnamed": 2, "size": 4, "reasons": ["you all want to learn negotiation"]},
         "async_start": {"is_mentor": False, "mentor": partner(number), "mentees": [], "budget": 4, "seats": 2},
         # the waitlist carried into the next cohort at close-out (``next``: None when none is scheduled yet)
         "waitlist_carried": {"next": {"name": "Autumn 2027 Mentoring", "opens": "Monday 6 September 2027, 09:00 CEST",
