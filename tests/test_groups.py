@@ -54,10 +54,9 @@ def group_cohort(cohorts_dir, monkeypatch):
         approved = store.rows(matches, cohort_id=config.cohort, status="approved")
         for group in groups.groups_of(approved).values():
             consenting.update(group["members"][::2])
-        with store.begin() as conn:
-            conn.execute(applications.update().where(applications.c.cohort_id == config.cohort,
-                                                     applications.c.employee_id.in_(consenting))
-                         .values(group_consent=True))
+        with store.begin() as conn:  # exactly these (the generated applications carry answers of their own)
+            conn.execute(applications.update().where(applications.c.cohort_id == config.cohort)
+                         .values(group_consent=applications.c.employee_id.in_(consenting)))
         return send_kickoff(run)
 
     monkeypatch.setattr(kickoff, "send_kickoff", consent_then_kickoff)
