@@ -11,7 +11,7 @@ from mentorflow.cohorts.loader import load_cohort
 from mentorflow.demo import choosing
 from mentorflow.store import applications, offers, recommendations, selection_requests
 
-MOMENT = dt.datetime(2026, 1, 5, 9, 22, tzinfo=dt.timezone.utc)
+MOMENT = dt.datetime(2026, 1, 5, 9, 22, tzinfo=dt.UTC)
 MENTORS = [f"M{i}" for i in range(6)]
 MENTEES = [f"E{i:02d}" for i in range(40)]
 
@@ -21,7 +21,7 @@ def _world(cohorts_dir):
                                       matching={"rules": {"max_mentees_per_mentor": 2}}))
     store = ready_store(config)
     store.register_cohort(config)
-    now = dt.datetime(2026, 1, 5, 9, 20, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 1, 5, 9, 20, tzinfo=dt.UTC)
     store.upsert(applications, [
         {"cohort_id": config.cohort, "employee_id": e, "role": "mentor" if e in MENTORS else "mentee", "goals": "g",
          "capacity": 3 if e in MENTORS else None, "source": "csv", "status": "valid", "submitted_at": now}

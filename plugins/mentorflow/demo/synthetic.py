@@ -30,6 +30,7 @@ from mentorflow.contract.columns import (
     TRUE_WORDS,
 )
 from mentorflow.contract.parsing import format_ids, format_skills, parse_skills
+from mentorflow.demo import synthetic_offers
 from mentorflow.matching import vocabulary as skill_vocabulary
 
 ROSTER_COLUMNS = ROSTER.names
@@ -209,36 +210,6 @@ def _affinity_answers(k: int) -> dict[str, str]:
             "affinity_consent": TRUE_WORDS[1] if consent else FALSE_WORDS[1]}
 
 
-# the answers behind the outcomes besides a one-to-one partner (contract.alternatives): shares seen in programs
-# that ask; drawn from their own stream, so everything else a seed generates stays as it was
-CIRCLE_SHARE = 0.25  # of mentors volunteer to lead a mentoring circle
-ASYNC_SHARE = 0.30  # of mentors give a written-mentoring budget ...
-ASYNC_BUDGETS = (2, 8)  # ... of this many questions a month (inclusive)
-GROUP_CONSENT_SHARE = 0.80  # of applicants agree that a group's other members see their name and email
-
-
-def _alternative_answers(seed: int, roles: np.ndarray) -> list[dict[str, str]]:
-    """Per applicant, ``circle_volunteer``, ``async_budget`` and ``group_consent`` as a CSV holds them: the two
-    mentor offers only for mentors (blank for mentees), consent for everyone. Each share is met exactly (rounded)
-    by drawing who, so a small cohort has its volunteers too."""
-    draws = np.random.default_rng([seed, 17])
-    n = len(roles)
-    mentors = np.flatnonzero(np.isin(roles, MENTOR_ROLES))
-
-    def chosen(among: np.ndarray, share: float) -> set[int]:
-        return set(draws.permutation(among)[: int(round(share * len(among)))].tolist())
-
-    circle, give = chosen(mentors, CIRCLE_SHARE), chosen(mentors, ASYNC_SHARE)
-    consent = chosen(np.arange(n), GROUP_CONSENT_SHARE)
-    budget = draws.integers(ASYNC_BUDGETS[0], ASYNC_BUDGETS[1] + 1, n)
-    is_mentor = set(mentors.tolist())
-    return [{
-        "circle_volunteer": (TRUE_WORDS[1] if k in circle else FALSE_WORDS[1]) if k in is_mentor else "",
-        "async_budget": str(int(budget[k])) if k in give else "",
-        "group_consent": TRUE_WORDS[1] if k in consent else FALSE_WORDS[1],
-    } for k in range(n)]
-
-
 def generate_applications(
     roster: pd.DataFrame, seed: int = 7, *, program_type: str = "traditional", apply_rate: float = 0.6,
     incomplete_rate: float = 0.04,
@@ -258,7 +229,7 @@ def generate_applications(
         role = np.where(levels >= 4, mentor, np.where(levels == 3, rng.choice(list(ROLES), n), mentee)).astype(object)
     all_ids = roster["employee_id"].to_numpy()
 
-    alternatives = _alternative_answers(seed, role)
+    volunteered = synthetic_offers.answers(seed, role)
     rows = []
     for k in range(n):
         r = role[k]
@@ -293,7 +264,7 @@ def generate_applications(
             # every other applicant agrees to share their goals (no draw: the generator's sequence stays)
             "share_goals": TRUE_WORDS[1] if k % 2 == 0 else FALSE_WORDS[1],
             **_affinity_answers(k),
-            **alternatives[k],
+            **volunteered[k],
         })
     apps = pd.DataFrame(rows, columns=APPLICATION_COLUMNS).astype(object)
     # Some people leave answers out: these drive the gap-fill emails and the quality gates.

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from mentorflow.contract import affinity, alternatives
+from mentorflow.contract import affinity, outcome_answers
 from mentorflow.contract import columns as contract
 from mentorflow.contract.parsing import format_ids, format_skills
 
@@ -164,7 +164,7 @@ class ApplicationAnswers(Answers):
                                 AfterValidator(_storable)] = ""
     affinity_match: bool = False
     affinity_consent: bool = False
-    # the outcomes besides a one-to-one partner (contract.alternatives: a mentee's circle or budget is not kept)
+    # the outcomes besides a one-to-one partner (contract.outcome_answers: a mentee's circle or budget is not kept)
     circle_volunteer: bool = False
     async_budget: AsyncBudget | None = None
     group_consent: bool = False
@@ -194,7 +194,7 @@ class ApplicationAnswers(Answers):
         for column in contract.APPLICATIONS.of_kind("ids"):
             row[column] = format_ids(getattr(self, column))
         row.update(affinity.consented(row))  # the network is stored only with consent
-        row.update(alternatives.stored(row))  # a circle and a written budget are a mentor's offers
+        row.update(outcome_answers.stored(row))  # a circle and a written budget are a mentor's offers
         return row
 
 

@@ -11,6 +11,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from mentorflow.contract.columns import (
+    FALSE,
+    TRUE,
     Range,
 )
 from mentorflow.quality.expectations import Spec
@@ -131,3 +133,15 @@ def number_problems(frame: pd.DataFrame, whole: list[str],
                                                                        else " is not a number; ")
         parsed[column] = number.where(~wrong)
     return parsed, problems.str.rstrip("; ").replace("", None)
+
+
+def flag_problems(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Per row, the true/false cells of ``columns`` that are neither a true nor a false word (blank reads as
+    false), named with their value."""
+    problems = pd.Series("", index=frame.index, dtype="object")
+    for column in columns:
+        text = frame[column]
+        wrong = text.notna() & ~text.astype(str).str.strip().str.lower().isin(TRUE | FALSE)
+        if wrong.any():
+            problems[wrong] += f"{column} " + text[wrong].map(repr) + " is not true/false (yes/no, 1/0); "
+    return problems.str.rstrip("; ").replace("", None)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.contract import alternatives
+from mentorflow.contract import outcome_answers
 from mentorflow.contract.affinity import COLUMNS as AFFINITY
 from mentorflow.contract.columns import (
     APPLICATIONS,
@@ -34,6 +34,7 @@ from mentorflow.quality.spec_helpers import (
     add_file_row_columns,
     between,
     file_row_specs,
+    flag_problems,
     header_specs,
     iana_timezones,
     is_blank,
@@ -161,7 +162,7 @@ def intake_batch(frame: pd.DataFrame, header: list[str], roster_ids: set[str]) -
     out["role_key"] = out["role"].str.lower().fillna("(blank)")
     out["in_roster"] = out["employee_id"].isin(roster_ids) | out["employee_id"].isna()
     _, out["not_numbers"] = number_problems(out, WHOLE_NUMBER_COLUMNS, DECIMAL_COLUMNS)
-    out["unreadable_flags"] = _unreadable_flags(out)
+    out["unreadable_flags"] = flag_problems(out, [c for c in outcome_answers.FLAGS if c in out])
     texts = APPLICATIONS.of_kind("id", "text", "skills", "ids", "choice")
     add_file_row_columns(out, applications, texts)
     specs += file_row_specs("intake") + [
@@ -178,19 +179,6 @@ def intake_batch(frame: pd.DataFrame, header: list[str], roster_ids: set[str]) -
     ]
     return Batch("applications", out, specs, "employee_id")
 
-
-def _unreadable_flags(frame: pd.DataFrame) -> pd.Series:
-    """Per row, the yes/no answers of :mod:`mentorflow.contract.alternatives` that are neither a true nor a false
-    word (the value is named: it says nothing private)."""
-    def describe(row: pd.Series) -> str | None:
-        bad = [f"{c} {row[c]!r} is not true/false (yes/no, 1/0)" for c in alternatives.FLAGS
-               if c in row.index and alternatives.unreadable_flag(row[c])]
-        return "; ".join(bad) or None
-
-    columns = [c for c in alternatives.FLAGS if c in frame]
-    if not columns:
-        return pd.Series(None, index=frame.index, dtype="object")
-    return frame[columns].apply(describe, axis=1).astype("object")
 
 
 def application_records(frame: pd.DataFrame) -> list[dict]:

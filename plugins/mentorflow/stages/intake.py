@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mentorflow.cohorts import calendar
-from mentorflow.contract import affinity, alternatives
+from mentorflow.contract import affinity, outcome_answers
 from mentorflow.contract.parsing import parse_flag
 from mentorflow.quality import stage_gates
 from mentorflow.quality.suites import answer_gaps
@@ -24,7 +24,7 @@ def import_applications(run: CohortRun) -> dict[str, Any]:
     rows, gate = stage_gates.check_intake(config, run.store, config.resolve(config.sources.applications_csv))
     # consent to quote one's goals to a partner: only an explicit yes (a file without the column: no one);
     # a network is kept only with consent to its use for matching; a circle and a written budget only from mentors
-    records = [{**r, "share_goals": parse_flag(r.get("share_goals")), **affinity.consented(r), **alternatives.stored(r),
+    records = [{**r, "share_goals": parse_flag(r.get("share_goals")), **affinity.consented(r), **outcome_answers.stored(r),
                 "cohort_id": run.cohort, "source": "csv", "status": "received", "submitted_at": run.moment}
                for r in rows]
     run.store.upsert(applications, records, update=False)

@@ -14,17 +14,17 @@ Plain data on the standard library only: it is read at DAG parse time.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
-from mentorflow.contract.columns import FALSE, MENTOR_ROLES, TRUE
+from mentorflow.contract.columns import MENTOR_ROLES, TRUE
 
 CIRCLE = "circle_volunteer"
 BUDGET = "async_budget"
 GROUP_CONSENT = "group_consent"
 COLUMNS: tuple[str, ...] = (CIRCLE, BUDGET, GROUP_CONSENT)
-FLAGS: tuple[str, ...] = (CIRCLE, GROUP_CONSENT)  # true/false answers (the intake gate reads their words)
-MENTOR_ONLY: tuple[str, ...] = (CIRCLE, BUDGET)
+FLAGS: tuple[str, ...] = (CIRCLE, GROUP_CONSENT)  # true/false answers (the intake gate checks their words)
 
 
 def flag(value: Any) -> bool:
@@ -34,18 +34,9 @@ def flag(value: Any) -> bool:
     return value is not None and str(value).strip().lower() in TRUE
 
 
-def unreadable_flag(value: Any) -> bool:
-    """A CSV cell that is neither a true nor a false word (blank reads as false)."""
-    if value is None or isinstance(value, bool):
-        return False
-    if isinstance(value, float) and value != value:  # NaN: a blank cell as pandas reads it
-        return False
-    return str(value).strip().lower() not in TRUE | FALSE
-
-
 def budget(value: Any) -> int | None:
     """The budget as stored: a whole number (range checks are the gate's and the form's) or None for blank."""
-    if value is None or isinstance(value, bool) or (isinstance(value, float) and value != value):
+    if value is None or isinstance(value, bool) or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, str):
         value = value.strip()
@@ -53,9 +44,9 @@ def budget(value: Any) -> int | None:
             return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+        return int(number) if number == int(number) else None
+    except (TypeError, ValueError, OverflowError):  # no number, or an infinite one: the gates say so
         return None
-    return int(number) if number == int(number) else None
 
 
 def stored(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -67,19 +58,3 @@ def stored(row: Mapping[str, Any]) -> dict[str, Any]:
         BUDGET: budget(row.get(BUDGET)) if mentors else None,
         GROUP_CONSENT: flag(row.get(GROUP_CONSENT)),
     }
-
-
-def written_budget(app: Mapping[str, Any] | None) -> int:
-    """Questions a month a stored application offers for written mentoring (0: none)."""
-    value = budget((app or {}).get(BUDGET))
-    return max(value, 0) if value is not None else 0
-
-
-def leads_circle(app: Mapping[str, Any] | None) -> bool:
-    """A stored application of a mentor who volunteered to lead a circle."""
-    return bool(app) and str(app.get("role") or "").lower() in MENTOR_ROLES and flag(app.get(CIRCLE))
-
-
-def shares_contact(app: Mapping[str, Any] | None) -> bool:
-    """A stored application that agreed to share name and email with the other members of a group."""
-    return bool(app) and flag(app.get(GROUP_CONSENT))
