@@ -12,11 +12,11 @@ import pytest
 from conftest import ready_store, run_to_kickoff, write_cohort
 from disclosure_attack import leaks, read_view
 from mentorflow.contract.disclosure import MIN_CELL
-from mentorflow.reports import coverage
+from mentorflow.reports import coverage, coverage_view
 from mentorflow.reports.disclosure import SUPPRESSED
 from test_disclosure import demo_figures, truth_of
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
@@ -205,14 +205,14 @@ def test_the_committee_table_counts_a_small_department_with_others():
                 pair("initial", "P12", "P13", "proposed"), pair("initial", "P14", "P15", "proposed"),
                 pair("initial", "P21", "P4", "proposed")]
     held = [pair("initial", "P5", "P6", "active")]
-    v = coverage.committee_view(apps, people, proposal, held)
+    v = coverage_view.committee_view(apps, people, proposal, held)
     assert v["applicants"] == "23"
     assert {o["class"]: o["people"] for o in v["outcomes"]} == {"one_to_one": "12", "alternatives": "11"}
     rows = {r["group"]: r for r in v["groups"]["department"]}
     assert rows["Eng"] == {"group": "Eng", "members": "", "applicants": "12", "one_to_one": "7", "alternatives": "5"}
     assert rows["other departments"] == {"group": "other departments", "members": "Legal, Ops", "applicants": "11",
                                          "one_to_one": "5", "alternatives": "6"}
-    line = coverage.committee_line(v)
+    line = coverage_view.committee_line(v)
     assert "12 of 23 applicants have a one-to-one partner" in line and "11 will be offered alternatives" in line
 
 
@@ -240,7 +240,7 @@ def kicked_off(cohorts_dir):
     valid = {a["employee_id"] for a in store.rows(applications, cohort_id=c, status="valid")}
     left = sorted(valid - paired)
     assert len(left) >= 12, "the population leaves too few applicants without a partner for this test"
-    leader = sorted(m["mentor_id"] for m in store.rows(matches, cohort_id=c))[0]  # leads a circle, has a mentee
+    leader = min(m["mentor_id"] for m in store.rows(matches, cohort_id=c))  # leads a circle, has a mentee
     circle, written, waiting, none = left[:4], left[4:5], left[5:11], left[11:12]
     row = {"cohort_id": c, "score": 0.5, "explanation": "x", "created_at": T0}
     store.upsert(matches, [{**row, "round": "circle", "mentor_id": leader, "mentee_id": p, "status": "active",
@@ -286,16 +286,17 @@ def test_the_hr_report_has_the_coverage_section_in_html_pdf_and_csv(kicked_off):
     assert f"Outcomes of the {view['applicants']} people with a valid application" in text
     for o in view["outcomes"]:
         assert f"{o['outcome']} {o['people']} {o['share']}" in text
-    for grouping, rows in view["groups"].items():
+    for rows in view["groups"].values():
         for r in rows:
-            assert " ".join([r["group"], r["applicants"], *[r[c] for c in coverage.COLUMNS], r["members"]]).strip() in text
+            printed = [r["group"], r["applicants"], *[r[c] for c in coverage.COLUMNS], r["members"]]
+            assert " ".join(printed).strip() in text
     for w in view["waits"]:
         assert f"{w['who']} {w['people']} {w['median_days']} {w['max_days']}" in text
     with files["coverage"].open(encoding="utf-8") as handle:
-        assert [dict(r) for r in csv.DictReader(handle)] == coverage.table_rows(view)["coverage"]
+        assert [dict(r) for r in csv.DictReader(handle)] == coverage_view.table_rows(view)["coverage"]
     with files["coverage-by-group"].open(encoding="utf-8") as handle:
         assert [dict(r) for r in csv.DictReader(handle)] == [
-            {k: str(x) for k, x in r.items()} for r in coverage.table_rows(view)["coverage-by-group"]]
+            {k: str(x) for k, x in r.items()} for r in coverage_view.table_rows(view)["coverage-by-group"]]
 
 
 def test_the_committee_text_and_report_carry_the_coverage_line(kicked_off):

@@ -18,7 +18,7 @@ import pandas as pd
 from mentorflow import settings
 from mentorflow.outcomes import evidence
 from mentorflow.outcomes import learning as feedback
-from mentorflow.reports import coverage
+from mentorflow.reports import coverage_view
 from mentorflow.reports.disclosure import SUPPRESSED
 from mentorflow.reports.hr_figures import GROUPINGS, figures, publishable
 from mentorflow.reports.render import MIN_CELL, write_csv, write_report
@@ -94,7 +94,7 @@ def _tables(view: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         tables["skills-by-group"] = view["skills"]["groups"]
         tables["skills-unoffered"] = view["skills"]["unoffered"]
     if view.get("coverage"):
-        tables.update(coverage.table_rows(view["coverage"]))
+        tables.update(coverage_view.table_rows(view["coverage"]))
     for grouping, rows in view["groups"].items():
         tables[f"by-{grouping}"] = [{grouping: r["group"], **{k: v for k, v in r.items() if k != "group"}} for r in rows]
     return tables
@@ -102,7 +102,7 @@ def _tables(view: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 def coverage_sections(v: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
     """The coverage section's tables as the PDF prints them (the same figures as the HTML section)."""
-    tables = coverage.table_rows(v)
+    tables = coverage_view.table_rows(v)
     return [(f"Outcomes of the {v['applicants']} people with a valid application", tables["coverage"]),
             ("How long the waitlisted waited (days)", tables.get("coverage-waits", [])),
             *[(f"Coverage by {g}", [{g: r["group"], **{k: x for k, x in r.items() if k not in ("group", "members")},

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from mentorflow.contract import parsing as ingest
-from mentorflow.reports import affinity_counts, coverage, skill_supply
+from mentorflow.reports import affinity_counts, coverage, coverage_view, skill_supply
 from mentorflow.reports.disclosure import SUPPRESSED, Publication, coarsened, publish
 from mentorflow.reports.hr_cells import BANDS, ROUNDS, cells, respondents
 from mentorflow.reports.pulse import STATES, pulse_figures
@@ -231,7 +231,7 @@ def publishable(f: dict[str, Any]) -> dict[str, Any]:
     view["learning_pairs"] = pub.count("learning.pairs") if "learning.pairs" in pub.problem.values else None
     view["affinity"] = affinity_counts.view(pub, f.get("affinity"))
     view["skills"] = skill_supply.view(pub, f["skills"]) if f.get("skills") else None
-    view["coverage"] = coverage.view(pub, f["coverage"], "funnel.valid") if f.get("coverage") else None
+    view["coverage"] = coverage_view.view(pub, f["coverage"], "funnel.valid") if f.get("coverage") else None
     return view
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from mentorflow.matching import fairness
-from mentorflow.reports import affinity_counts, coverage
+from mentorflow.reports import affinity_counts, coverage, coverage_view
 from mentorflow.reports.disclosure import SUPPRESSED, Problem, publish
 from mentorflow.reports.render import MIN_CELL, histogram, write_report
 from mentorflow.reports.skill_supply import unknown_skill_uses
@@ -71,7 +71,7 @@ def match_report_context(config, round_name: str, pairs: list[dict], left: list[
     the pruning certificate and, from the applications ``apps``, how many asked for a partner from their
     network and got one (suppressed the same way; never which network or who), and the coverage: how many
     applicants have a one-to-one partner with ``pairs`` and the live pairs ``held`` (other rounds'), how many
-    will be offered alternatives (:func:`mentorflow.reports.coverage.committee_view`)."""
+    will be offered alternatives (:func:`mentorflow.reports.coverage_view.committee_view`)."""
     everyone = {p["employee_id"]: p for p in roster.to_dict("records")}
     for pair in pairs:
         pair["mentor"] = _for_committee(everyone[pair["mentor_id"]], pair["mentor_id"])
@@ -91,7 +91,7 @@ def match_report_context(config, round_name: str, pairs: list[dict], left: list[
             "affinity": affinity_counts.published(affinity_counts.raw(
                 getattr(getattr(config, "matching", None), "affinity", None), apps or [], pairs)),
             "certificate": certificate_line(certificate, sum(p["score"] for p in pairs)),
-            "coverage": coverage.committee_view(apps or [], everyone.values(), pairs, held)}
+            "coverage": coverage_view.committee_view(apps or [], everyone.values(), pairs, held)}
 
 
 def certificate_line(certificate: dict | None, shown_total: float) -> str:

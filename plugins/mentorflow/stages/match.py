@@ -17,7 +17,7 @@ from mentorflow.cohorts.config import CohortConfig
 from mentorflow.contract.disclosure import MIN_CELL
 from mentorflow.matching import COMPONENTS, MatchInput, MatchResult, committee, propose
 from mentorflow.quality import stage_gates
-from mentorflow.reports import coverage
+from mentorflow.reports import coverage, coverage_view
 from mentorflow.reports import matches as match_reports
 from mentorflow.stages.common import CohortRun, past_cohorts
 from mentorflow.store import Store, applications, evaluations, match_certificates, matches, people, unmatched
@@ -181,7 +181,7 @@ def committee_summary(config: CohortConfig, store: Store, round_name: str = "ini
         *[f"Fairness: {flag}" for flag in audit.flags],
         *([(f"Affinity: {asked['got']} of {asked['asked']} people who asked for a partner from their own network "
             f"have one (counts under {MIN_CELL} are suppressed).")] if asked else []),
-        *[line for line in (coverage.committee_line(context["coverage"]),) if line],
+        *[line for line in (coverage_view.committee_line(context["coverage"]),) if line],
         f"Pruning: {context['certificate']}.",
         *[f"Note: {note}" for note in notes],
         f"Full report: {settings.reports_dir(config.cohort) / f'matches-{round_name}.html'}",
