@@ -52,7 +52,7 @@ _BELOW_1 = frozenset({
 })
 _BELOW_2 = _BELOW_1 | {"cohorts", "store"}
 _BELOW_3 = _BELOW_2 | {"roster", "matching", "outcomes", "messaging", "forms", "quality", "reports", "personal_data",
-                       "imports"}
+                       "imports", "alternatives"}
 _BELOW_4 = _BELOW_3 | {"stages"}
 _BELOW_5 = _BELOW_4 | {"orchestration"}
 
@@ -80,6 +80,9 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
         "matching",  # match-stage suites check the proposed matches against the MatchInput
     },
     "personal_data": _BELOW_2,
+    "alternatives": _BELOW_2 | {
+        "matching",  # circles and written mentoring reuse the matcher's scores, hard rules and solver
+    },
     "imports": _BELOW_2,
     "reports": _BELOW_2 | {
         "outcomes",  # the HR report includes the learned weight suggestion

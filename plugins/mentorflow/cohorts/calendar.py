@@ -19,8 +19,8 @@ from mentorflow.cohorts.bounds import CADENCE, MAX_RUNS_PER_STAGE
 from mentorflow.cohorts.config import CohortConfig
 
 # the lifecycle stages that the calendar or a data asset starts, in order
-STAGES: tuple[str, ...] = ("open", "intake", "validate", "match", "kickoff", "pulse", "midpoint", "closeout",
-                           "retention")
+STAGES: tuple[str, ...] = ("open", "intake", "validate", "match", "kickoff", "alternatives", "pulse", "midpoint",
+                           "closeout", "retention")
 
 # a run "at" a moment may start a moment later than planned (scheduler or clock jitter)
 SLACK = dt.timedelta(seconds=1)
@@ -149,6 +149,7 @@ def scheduled_moments(config: CohortConfig, stage: str) -> list[dt.datetime]:
         "open": [opened],
         "intake": intake_moments(config),
         "validate": [closed],
+        "alternatives": [offer_deadline(config)],
         "pulse": sorted(pulse_dates(config) + pulse_reminder_dates(config)),
         "midpoint": [midpoint(config)],
         "closeout": list(closeout_dates(config).values()),
@@ -165,7 +166,8 @@ def plan(config: CohortConfig) -> list[PlannedRun]:
     runs += [PlannedRun(m, "intake", f"intake check {i}") for i, m in enumerate(intake_moments(config), 1)]
     runs += [PlannedRun(closed, "validate", "window closes"),
              PlannedRun(closed + SLACK, "match", "matching and committee approval"),
-             PlannedRun(closed + 2 * SLACK, "kickoff", "kickoff emails")]
+             PlannedRun(closed + 2 * SLACK, "kickoff", "kickoff emails and offers to the unpartnered"),
+             PlannedRun(offer_deadline(config), "alternatives", "circles and written mentoring start")]
     runs += [PlannedRun(m, "pulse", f"pulse survey {i}") for i, m in enumerate(pulse_dates(config), 1)]
     runs += [PlannedRun(m, "pulse", f"pulse reminder {i}") for i, m in enumerate(pulse_reminder_dates(config), 1)]
     runs.append(PlannedRun(midpoint(config), "midpoint", "midpoint review"))

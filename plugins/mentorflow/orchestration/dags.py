@@ -9,8 +9,8 @@ Schedules come from :mod:`mentorflow.cohorts.calendar`; data-dependent stages ar
 so they run when their input is ready:
 
     open ─┬─ intake (every intake_check_every_hours while the window is open)
-          └─ validate (window close) ──▶ Asset validated ──▶ match ──▶ Asset approved ──▶ kickoff
-    pulse (each cadence after kickoff) · midpoint (calendar) · closeout (calendar) · triage (REST API)
+          └─ validate (window close) ──▶ Asset validated ──▶ match ──▶ Asset approved ──▶ kickoff (+ offers)
+    alternatives (offers' deadline) · pulse (each cadence after kickoff) · midpoint (calendar) · closeout (calendar) · triage (REST API)
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 def build_cohort_dags(config: CohortConfig) -> dict[str, DAG]:
     """The stage DAGs of one cohort in lifecycle order, then its event-triggered DAGs, keyed by dag_id."""
     builders = [lifecycle_dags.open_dag, lifecycle_dags.intake_dag, lifecycle_dags.validate_dag,
-                committee_steps.match_dag, lifecycle_dags.kickoff_dag, lifecycle_dags.pulse_dag,
+                committee_steps.match_dag, lifecycle_dags.kickoff_dag, lifecycle_dags.alternatives_dag,
+                lifecycle_dags.pulse_dag,
                 committee_steps.midpoint_dag, lifecycle_dags.closeout_dag, lifecycle_dags.retention_dag,
                 lifecycle_dags.triage_dag]
     dags = {d.dag_id: d for d in (build(config) for build in builders)}

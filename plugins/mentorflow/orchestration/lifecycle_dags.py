@@ -1,5 +1,5 @@
-"""The stage DAGs without a committee step: open, intake, validate, kickoff, pulse, close-out, retention,
-triage.
+"""The stage DAGs without a committee step: open, intake, validate, kickoff, alternatives, pulse, close-out,
+retention, triage.
 
 Each task is a named function whose body imports its stage when the task runs (parse-time hygiene:
 the DAG processor must not import pandas, SQLAlchemy or the matcher) and hands it to
@@ -99,7 +99,8 @@ def validate_dag(config: CohortConfig) -> DAG:
 
 def kickoff_dag(config: CohortConfig) -> DAG:
     c = config.cohort
-    with DAG(**dag_arguments(config, "kickoff", [asset(c, "approved")], "Introduce every approved pair by email.")) as dag:
+    with DAG(**dag_arguments(config, "kickoff", [asset(c, "approved")], "Introduce every approved pair by email, "
+                             "then offer everyone without a partner a circle, written mentoring or the waitlist.")) as dag:
 
         @task(outlets=[asset(c, "active_pairs")])
         def send_kickoff(cohort_id: str, **context: Any) -> dict[str, Any]:
@@ -109,7 +110,33 @@ def kickoff_dag(config: CohortConfig) -> DAG:
 
             return run_stage(kickoff.send_kickoff, cohort_id, context)
 
-        send_kickoff(c)
+        @task
+        def offer_alternatives(cohort_id: str, **context: Any) -> dict[str, Any]:
+            """Offer everyone without a one-to-one partner a circle, written mentoring or the waitlist."""
+            from mentorflow.orchestration.tasks import run_stage
+            from mentorflow.stages import alternatives
+
+            return run_stage(alternatives.offer_alternatives, cohort_id, context)
+
+        send_kickoff(c) >> offer_alternatives(c)
+    return dag
+
+
+def alternatives_dag(config: CohortConfig) -> DAG:
+    c = config.cohort
+    with DAG(**dag_arguments(config, "alternatives", timetable(config, "alternatives", "offers' deadline"),
+                             "At the offers' deadline: start the chosen circles and written mentoring, keep "
+                             "the waitlist.")) as dag:
+
+        @task
+        def start_alternatives(cohort_id: str, **context: Any) -> dict[str, Any]:
+            """Apply everyone's choice; introduce circle members and written-mentoring pairs."""
+            from mentorflow.orchestration.tasks import run_stage
+            from mentorflow.stages import alternatives
+
+            return run_stage(alternatives.start_alternatives, cohort_id, context)
+
+        start_alternatives(c)
     return dag
 
 
