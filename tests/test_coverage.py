@@ -314,3 +314,52 @@ def test_the_committee_text_and_report_carry_the_coverage_line(kicked_off):
     write_match_report(config, store, "initial")
     html = (settings.reports_dir(config.cohort) / "matches-initial.html").read_text(encoding="utf-8")
     assert '<section id="coverage">' in html and f"<td>one-to-one partner</td><td>{one}</td>" in html
+
+
+def test_after_the_alternatives_flow_every_applicant_has_the_outcome_they_chose(cohorts_dir):
+    """The scarce cohort of the alternatives tests, through the offers and their deadline: coverage puts each
+    applicant where the flow left them."""
+    from alternatives_world import IDLE_MENTOR, MENTEES, MENTORS, scarce_world
+    from conftest import run_of
+    from mentorflow.cohorts import calendar
+    from mentorflow.stages import alternatives
+    from mentorflow.store import applications, matches, offers
+
+    config, store = scarce_world(cohorts_dir)
+    c = config.cohort
+    alternatives.offer_alternatives(run_of(config, store, config.at(config.calendar.kickoff)))
+    held = {o["employee_id"]: o for o in store.rows(offers, cohort_id=c)}
+    circle = [e for e, o in held.items() if "circle" in o["options"]][:3]
+    written = [e for e, o in held.items() if "async" in o["options"] and e not in circle][:1]
+    none = [e for e in held if e not in circle + written][:1]
+    with store.begin() as conn:
+        for choice, people in (("circle", circle), ("async", written), ("none", none)):
+            conn.execute(offers.update().where(offers.c.cohort_id == c, offers.c.employee_id.in_(people))
+                         .values(choice=choice))
+    deadline = calendar.offer_deadline(config)
+    alternatives.start_alternatives(run_of(config, store, deadline))
+    paired = {p for m in store.rows(matches, cohort_id=c, round="initial", status="active")
+              for p in (m["mentor_id"], m["mentee_id"])}
+    expected = {p: "one_to_one" for p in paired} | dict.fromkeys(circle, "circle") | dict.fromkeys(written, "async")
+    expected |= dict.fromkeys(none, "nothing") | {IDLE_MENTOR: "nothing"}
+    expected |= {e: "waitlist" for e in MENTEES if e not in expected}
+    assert set(MENTORS) <= paired  # each mentor has a one-to-one mentee, whatever else they lead or answer
+    src = coverage.load(store, c)
+    valid = [a["employee_id"] for a in store.rows(applications, cohort_id=c, status="valid")]
+    assert coverage.classify(valid, src.pairs, src.offers, src.waitlist) == expected
+    fig = coverage.figures(store, c, deadline)
+    assert sum(fig["total"].values()) == fig["applicants"] == len(valid)
+    assert fig["waits"]["waiting"]["n"] == fig["total"]["waitlist"]
+
+
+def test_groups_too_small_to_show_are_counted_together_or_not_at_all():
+    def row(group, applicants, one, other):
+        return {"group": group, "applied": applicants, "applicants": applicants, "one_to_one": one, "nothing": other}
+
+    big, small, tiny = row("A", 20, 15, 5), row("B", 12, 9, 3), row("C", 2, 2, 0)
+    assert coverage.merged([big, row("D", 10, 5, 5)], "other") == [big, row("D", 10, 5, 5)]
+    assert coverage.merged([big, small, tiny], "other") == []  # merging B and C needs A too: only totals remain
+    kept = coverage.merged([big, row("D", 10, 5, 5), small, tiny, row("E", 6, 4, 2)], "other")
+    assert kept[:-1] == [big, row("D", 10, 5, 5)] and kept[-1]["members"] == ["B", "C", "E"]
+    assert kept[-1] | {"members": None} == row("other", 20, 15, 5) | {"members": None}
+    assert all(not 0 < kept[-1][k] < MIN_CELL for k in ("applied", "applicants", "one_to_one", "nothing"))

@@ -151,7 +151,7 @@ def merged(rows: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     """The groups as the reports print them: a group with 1 to MIN_CELL - 1 applications (valid or not), valid
     applicants, or of them in an outcome column, is counted in one row ``name`` together with every group like it, and with further groups (those with
     most people where that row is short, smallest first) until no count of the row is 1 to MIN_CELL - 1 or every
-    group is in it. Printed by group and outcome, such few would be cells no suppression can protect without
+    group is in it (then no row at all: it would repeat the totals). Printed by group and outcome, such few would be cells no suppression can protect without
     hiding the fairness table, which already tells how many of a group applied and how many were matched."""
     if not rows:
         return rows
@@ -168,6 +168,8 @@ def merged(rows: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
         nearest = min(keep, key=lambda r: (r[short] == 0, r["applicants"], r["group"]))
         keep.remove(nearest)
         merge.append(nearest)
+    if not keep:  # one row of everyone repeats the totals: nothing to show by this grouping
+        return []
     return [*keep, {"group": name, "members": sorted(r["group"] for r in merge), **summed()}]
 
 
