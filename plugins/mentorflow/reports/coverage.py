@@ -17,8 +17,8 @@ placed, to the report's moment for those still waiting (or carried); median and 
 at least MIN_CELL people.
 
 The committee sees the same applicants split two ways for the proposal it reviews (:func:`proposal_outcomes`):
-who has a one-to-one partner once the proposal is approved (in a pair of the proposal, or in a live pair of
-another one-to-one round) and who will be offered the alternatives instead.
+who has a one-to-one partner once the proposal is approved (in a pair of the proposal, or in an approved or
+active one-to-one pair, such as an initial pair kept at the midpoint) and who will be offered alternatives instead.
 
 By department, level and location the outcomes are columns (:data:`COLUMNS`) and groups with few people are
 counted together (:func:`merged`); :mod:`mentorflow.reports.coverage_view` turns the counts into cells of the
