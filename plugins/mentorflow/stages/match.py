@@ -19,7 +19,7 @@ from mentorflow.matching import COMPONENTS, MatchInput, MatchResult, committee, 
 from mentorflow.quality import stage_gates
 from mentorflow.reports import coverage, coverage_view
 from mentorflow.reports import matches as match_reports
-from mentorflow.stages import waitlist
+from mentorflow.stages import groups, waitlist
 from mentorflow.stages.common import CohortRun, past_cohorts
 from mentorflow.store import Store, applications, evaluations, match_certificates, matches, people, unmatched
 
@@ -151,6 +151,7 @@ def write_proposal(conn: sa.Connection, run: CohortRun, round_name: str, result:
     conn.execute(matches.delete().where(matches.c.cohort_id == run.cohort, matches.c.round == round_name,
                                         matches.c.status == "proposed"))
     conn.execute(unmatched.delete().where(unmatched.c.cohort_id == run.cohort, unmatched.c.round == round_name))
+    pairs = groups.with_group_ids(conn, run.config, pairs)  # group cohorts: one id per mentor's group
     if pairs:
         conn.execute(matches.insert(), pairs)
     if left:
