@@ -41,7 +41,7 @@ def environment() -> jinja2.Environment:
 def render_report(config, template: str, context: dict[str, Any]) -> str:
     """HTML of ``include/templates/reports/<template>`` for one cohort, stamped with the time."""
     return environment().get_template(template).render(
-        cohort=config, generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), **context)
+        cohort=config, generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), **context)
 
 
 def write_report(config, name: str, template: str, context: dict[str, Any], store: Store, kind: str) -> Path:
