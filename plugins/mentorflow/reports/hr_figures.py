@@ -58,7 +58,8 @@ def figures(config, store: Store, evals: pd.DataFrame, moment: dt.datetime | Non
     """Every raw number of the report for one cohort, straight from the program store.
 
     Funnel: invited = invitation sent; applied = an application on file; valid = passed the
-    quality gate; matched = in any approved pair; active = in a pair whose pulse answers
+    quality gate; matched = in any approved pair (a one-to-one pair, a circle seat or written mentoring: the
+    coverage section splits them); active = in a pair whose pulse answers
     report at least one meeting; completed = in a pair still running at close-out;
     evaluated = answered the close-out evaluation. ``evals``: the evaluations that passed the close-out
     gate (:func:`mentorflow.quality.stage_gates.check_closeout`). ``moment``: the report's, for how long the
