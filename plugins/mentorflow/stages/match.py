@@ -17,6 +17,7 @@ from mentorflow.cohorts.config import CohortConfig
 from mentorflow.contract.disclosure import MIN_CELL
 from mentorflow.matching import COMPONENTS, MatchInput, MatchResult, committee, propose
 from mentorflow.quality import stage_gates
+from mentorflow.reports import coverage, coverage_view
 from mentorflow.reports import matches as match_reports
 from mentorflow.stages import groups, waitlist
 from mentorflow.stages.common import CohortRun, past_cohorts
@@ -175,7 +176,8 @@ def committee_summary(config: CohortConfig, store: Store, round_name: str = "ini
     roster = store.frame(people, cohort_id=config.cohort)
     context = match_reports.match_report_context(config, round_name, proposed, left, roster, roles, apps,
                                                  certificate=match_reports.stored_certificate(store, config.cohort,
-                                                                                              round_name))
+                                                                                              round_name),
+                                                 held=coverage.held_pairs(store, config.cohort))
     audit, asked = context["audit"], context["affinity"]
     lines = [
         f"**{config.name}** ({round_name} round): {len(proposed)} proposed pairs, {len(left)} unmatched.",
@@ -183,6 +185,7 @@ def committee_summary(config: CohortConfig, store: Store, round_name: str = "ini
         *[f"Fairness: {flag}" for flag in audit.flags],
         *([(f"Affinity: {asked['got']} of {asked['asked']} people who asked for a partner from their own network "
             f"have one (counts under {MIN_CELL} are suppressed).")] if asked else []),
+        *[line for line in (coverage_view.committee_line(context["coverage"]),) if line],
         f"Pruning: {context['certificate']}.",
         *[f"Note: {note}" for note in notes],
         f"Full report: {settings.reports_dir(config.cohort) / f'matches-{round_name}.html'}",
