@@ -16,6 +16,7 @@ from mentorflow.cohorts.loader import load_cohort
 from mentorflow.contract.columns import MENTEE_ROLES, MENTOR_ROLES
 from mentorflow.demo import choosing
 from mentorflow.demo.synthetic import generate_applications, generate_roster
+from mentorflow.reports import coverage
 from mentorflow.stages import alternatives, intake, kickoff, match, validate
 from mentorflow.stages import open as open_stage
 from mentorflow.store import applications, email_ledger, matches, offers, waitlist
@@ -106,6 +107,11 @@ def test_a_cohort_where_mentors_are_scarce_ends_with_every_applicant_holding_an_
         assert held[who] == {expected}, (who, chosen[who], held[who])
     kinds = {kind for got in held.values() for kind in got}
     assert {"one-to-one", "circle", "async", "waitlist"} <= kinds
+    # the reports' coverage counts the same: "nothing" only for a chosen none or a mentor on standby
+    src = coverage.load(store, config.cohort)
+    classes = coverage.classify([a["employee_id"] for a in src.applicants], src.pairs, src.offers, src.waitlist)
+    assert {who for who, c in classes.items() if c == "nothing"} == {
+        who for who, got in held.items() if got <= {"none (chosen)", "standby (told)"}}
 
     # a second run of each step changes nothing and sends nothing twice
     sent = store.count(email_ledger, cohort_id=config.cohort)
