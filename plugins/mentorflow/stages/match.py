@@ -18,6 +18,7 @@ from mentorflow.contract.disclosure import MIN_CELL
 from mentorflow.matching import COMPONENTS, MatchInput, MatchResult, committee, propose
 from mentorflow.quality import stage_gates
 from mentorflow.reports import matches as match_reports
+from mentorflow.stages import selection_locks
 from mentorflow.stages.common import CohortRun, past_cohorts
 from mentorflow.store import Store, applications, evaluations, match_certificates, matches, people, unmatched
 
@@ -83,9 +84,11 @@ def propose_matches(run: CohortRun, *, locks: list[tuple[str, str]] = (),
     if approved:
         return already_approved(run, approved)
     inp = match_input(run.config, run.store, moment=run.moment)
-    inp.locked_pairs = [*inp.locked_pairs, *locks]
+    chosen = selection_locks.chosen_pairs(run.config, run.store)  # self-selection: accepted requests are locks
+    inp.locked_pairs = [*inp.locked_pairs, *chosen, *locks]
     inp.forbidden_pairs = inp.forbidden_pairs | set(forbids)
     result = stage_gates.check_proposal(run.config, run.store, propose(inp), inp)
+    selection_locks.mark_chosen(result, chosen)
     replace_proposal(run, "initial", result)
     report = match_reports.write_match_report(run.config, run.store, "initial")
     summary = {"pairs": len(result.pairs), "unmatched": len(result.unmatched),
