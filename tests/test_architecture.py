@@ -52,7 +52,7 @@ _BELOW_1 = frozenset({
 })
 _BELOW_2 = _BELOW_1 | {"cohorts", "store"}
 _BELOW_3 = _BELOW_2 | {"roster", "matching", "outcomes", "messaging", "forms", "quality", "reports", "personal_data",
-                       "imports"}
+                       "imports", "selection"}
 _BELOW_4 = _BELOW_3 | {"stages"}
 _BELOW_5 = _BELOW_4 | {"orchestration"}
 
@@ -73,13 +73,18 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     },
     "outcomes": _BELOW_2,
     "messaging": _BELOW_2,
-    "forms": _BELOW_2,
+    "forms": _BELOW_2 | {
+        "matching",  # the self-selection requests form refuses acceptances beyond the capacity rule the matcher applies
+    },
     "quality": _BELOW_2 | {
         "roster",    # roster suites check reporting chains and management cycles
         "reports",   # the data-quality report is written with the report writer
         "matching",  # match-stage suites check the proposed matches against the MatchInput
     },
     "personal_data": _BELOW_2,
+    "selection": _BELOW_2 | {
+        "matching",  # recommendations are the matcher's own scores, hard rules and reasons
+    },
     "imports": _BELOW_2,
     "reports": _BELOW_2 | {
         "outcomes",  # the HR report includes the learned weight suggestion
