@@ -19,8 +19,8 @@ from mentorflow.cohorts.bounds import CADENCE, MAX_RUNS_PER_STAGE
 from mentorflow.cohorts.config import CohortConfig
 
 # the lifecycle stages that the calendar or a data asset starts, in order
-STAGES: tuple[str, ...] = ("open", "intake", "validate", "match", "kickoff", "pulse", "midpoint", "closeout",
-                           "retention")
+STAGES: tuple[str, ...] = ("open", "intake", "validate", "selection", "match", "kickoff", "pulse", "midpoint",
+                           "closeout", "retention")
 
 # a run "at" a moment may start a moment later than planned (scheduler or clock jitter)
 SLACK = dt.timedelta(seconds=1)
@@ -30,6 +30,7 @@ TOKEN_SLACK = dt.timedelta(days=7)
 
 PulseAction = Literal["survey", "reminder"]
 CloseoutAction = Literal["survey", "reminder", "report"]
+SelectionAction = Literal["ask", "close"]
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ def scheduled_moments(config: CohortConfig, stage: str) -> list[dt.datetime]:
         "open": [opened],
         "intake": intake_moments(config),
         "validate": [closed],
+        "selection": list(selection_dates(config).values()) if config.self_selection.enabled else [],
         "pulse": sorted(pulse_dates(config) + pulse_reminder_dates(config)),
         "midpoint": [midpoint(config)],
         "closeout": list(closeout_dates(config).values()),
@@ -159,13 +161,20 @@ def scheduled_moments(config: CohortConfig, stage: str) -> list[dt.datetime]:
 
 def plan(config: CohortConfig) -> list[PlannedRun]:
     """Every stage run of the cohort in the order the scheduler starts them; the asset-driven match
-    and kickoff runs follow the validate run that produces their input."""
+    and kickoff runs follow the run that produces their input (validate, or with self-selection the
+    run that closes it)."""
     opened, closed = window(config)
     runs = [PlannedRun(opened, "open", "window opens")]
     runs += [PlannedRun(m, "intake", f"intake check {i}") for i, m in enumerate(intake_moments(config), 1)]
-    runs += [PlannedRun(closed, "validate", "window closes"),
-             PlannedRun(closed + SLACK, "match", "matching and committee approval"),
-             PlannedRun(closed + 2 * SLACK, "kickoff", "kickoff emails")]
+    runs.append(PlannedRun(closed, "validate", "window closes"))
+    matched = closed  # self-selection: the match waits for the window's close (Asset selected)
+    if config.self_selection.enabled:
+        dates = selection_dates(config)
+        runs += [PlannedRun(dates["requests_close"], "selection", "requests close: mentors asked"),
+                 PlannedRun(dates["responses_close"], "selection", "self-selection closes: locks decided")]
+        matched = dates["responses_close"]
+    runs += [PlannedRun(matched + SLACK, "match", "matching and committee approval"),
+             PlannedRun(matched + 2 * SLACK, "kickoff", "kickoff emails")]
     runs += [PlannedRun(m, "pulse", f"pulse survey {i}") for i, m in enumerate(pulse_dates(config), 1)]
     runs += [PlannedRun(m, "pulse", f"pulse reminder {i}") for i, m in enumerate(pulse_reminder_dates(config), 1)]
     runs.append(PlannedRun(midpoint(config), "midpoint", "midpoint review"))
@@ -182,6 +191,12 @@ def pulse_action(config: CohortConfig, moment: dt.datetime) -> PulseAction:
     """A pulse run at a reminder date reminds; any other pulse run assesses and surveys."""
     due = any(abs(moment - reminder) <= SLACK for reminder in pulse_reminder_dates(config))
     return "reminder" if due else "survey"
+
+
+def selection_action(config: CohortConfig, moment: dt.datetime) -> SelectionAction:
+    """A self-selection run at ``responses_close`` closes the window; any earlier one (at
+    ``requests_close``) asks the requested mentors to answer."""
+    return "close" if moment + SLACK >= selection_dates(config)["responses_close"] else "ask"
 
 
 def closeout_action(config: CohortConfig, moment: dt.datetime) -> CloseoutAction:

@@ -1,5 +1,5 @@
-"""The stage DAGs without a committee step: open, intake, validate, kickoff, pulse, close-out, retention,
-triage.
+"""The stage DAGs without a committee step: open, intake, validate, selection, kickoff, pulse, close-out,
+retention, triage.
 
 Each task is a named function whose body imports its stage when the task runs (parse-time hygiene:
 the DAG processor must not import pandas, SQLAlchemy or the matcher) and hands it to
@@ -93,7 +93,53 @@ def validate_dag(config: CohortConfig) -> DAG:
 
             return run_stage(validate.validate_applications, cohort_id, context)
 
-        import_applications(c) >> validate_applications(c)
+        @task
+        def send_recommendations(cohort_id: str, **context: Any) -> dict[str, Any]:
+            """Self-selection (when on): recommend each mentee their best mentors and send the link to choose."""
+            from mentorflow.orchestration.tasks import run_stage
+            from mentorflow.stages import selection
+
+            return run_stage(selection.send_recommendations, cohort_id, context)
+
+        import_applications(c) >> validate_applications(c) >> send_recommendations(c)
+    return dag
+
+
+def selection_dag(config: CohortConfig) -> DAG:
+    """Self-selection: at ``requests_close`` ask the requested mentors; at ``responses_close`` close the window
+    (Asset selected starts the match). Off: no schedule, and its tasks say so and do nothing."""
+    c = config.cohort
+    schedule = timetable(config, "selection", "self-selection") if config.self_selection.enabled else None
+    with DAG(**dag_arguments(config, "selection", schedule, "Self-selection: mentors answer the mentees' requests, "
+                             "then the accepted requests become locks for the match.")) as dag:
+
+        @task.branch
+        def ask_or_close(cohort_id: str, **context: Any) -> str:
+            """At requests_close ask the mentors; at responses_close close the window (from the cohort calendar)."""
+            from mentorflow.orchestration.tasks import choose
+
+            return {"ask": "ask_mentors", "close": "close_selection"}[
+                choose(calendar.selection_action, cohort_id, context)]
+
+        @task
+        def ask_mentors(cohort_id: str, **context: Any) -> dict[str, Any]:
+            """Email each requested mentor a link to accept or decline."""
+            from mentorflow.orchestration.tasks import run_stage
+            from mentorflow.stages import selection
+
+            return run_stage(selection.ask_mentors, cohort_id, context)
+
+        @task(outlets=[asset(c, "selected")])
+        def close_selection(cohort_id: str, **context: Any) -> dict[str, Any]:
+            """Expire unanswered requests, gate the answers and decide which accepted requests become locks."""
+            from mentorflow.orchestration.tasks import run_stage
+            from mentorflow.stages import selection
+
+            return run_stage(selection.close_selection, cohort_id, context)
+
+        branch = ask_or_close(c)
+        branch >> ask_mentors(c)
+        branch >> close_selection(c)
     return dag
 
 
