@@ -49,7 +49,7 @@ def served(cohorts_dir):
     thread.join(timeout=10)
 
 
-def test_a_mentee_sees_the_recommended_mentors_and_requests_two_in_order(served, page, browser):
+def test_a_mentee_sees_the_recommended_mentors_and_requests_two_in_order(served, page, browser):  # noqa: F811
     cohort, base = served
     recs = cohort.recs()
     mentee = recs.groupby("mentee_id").size().idxmax()
@@ -87,7 +87,7 @@ def test_a_mentee_sees_the_recommended_mentors_and_requests_two_in_order(served,
     wide.context.close()
 
 
-def test_a_mentor_cannot_accept_beyond_capacity_then_saves_the_answers(served, page):
+def test_a_mentor_cannot_accept_beyond_capacity_then_saves_the_answers(served, page):  # noqa: F811
     cohort, base = served
     recs = cohort.recs()
     mentor = recs["mentor_id"].value_counts().index[0]

@@ -339,3 +339,42 @@ def test_everything_is_a_no_op_when_self_selection_is_off(cohorts_dir):
         assert summary["enabled"] is False and "self-selection is off" in summary["note"]
     assert store.count(recommendations) == 0 and store.count(email_ledger) == 0
     assert selection_locks.chosen_pairs(config, store) == []
+
+
+@pytest.mark.slow
+def test_the_selection_dags_run_through_airflow(airflow_db, cohorts_dir):
+    """validate (recommend) → selection at requests_close (ask) → selection at responses_close (close) →
+    match, as the scheduler would run them (dag.test in calendar order): the accepted requests are locked."""
+    from airflow.dag_processing.dagbag import DagBag
+    from conftest import ROOT
+    from mentorflow.demo import lifecycle
+
+    c = Cohort.__new__(Cohort)  # the cohort file and store only: Airflow runs every stage
+    write_population(cohorts_dir / "data", 70, seed=5)
+    c.path = write_cohort(cohorts_dir, committee={"review_mode": "auto"},
+                          self_selection={"enabled": True, "recommendations": 4, "requests": 2})
+    c.config = load_cohort(c.path)
+    c.store = ready_store(c.config)
+    c.dates = calendar.selection_dates(c.config)
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert bag.import_errors == {}
+    wanted: list[tuple[str, str]] = []
+
+    def participants(item) -> None:
+        if item.stage == "selection" and item.moment == c.dates["requests_close"]:  # mentees chose: first choices
+            best = c.recs().sort_values("rank").drop_duplicates("mentee_id").drop_duplicates("mentor_id").head(3)
+            wanted.extend(zip(best["mentor_id"], best["mentee_id"]))
+            c.store.upsert(selection_requests, [
+                {"cohort_id": c.config.cohort, "mentee_id": e, "mentor_id": m, "preference": 1, "status": "requested",
+                 "requested_at": item.moment} for m, e in wanted])
+        if item.stage == "selection" and item.moment == c.dates["responses_close"]:  # the mentors accept
+            with c.store.begin() as conn:
+                conn.execute(selection_requests.update().values(status="accepted", answered_at=item.moment))
+
+    lifecycle.run(c.config, bag.dags, before=participants, progress=lambda _: None, through="match")
+    assert len(wanted) == 3
+    assert c.sent("recommendations") == c.recs()["mentee_id"].nunique() > 0
+    assert c.sent("mentor_requests") == 3
+    assert sorted(selection_locks.chosen_pairs(c.config, c.store)) == sorted(wanted)
+    proposed = {(m["mentor_id"], m["mentee_id"]) for m in c.store.rows(matches, cohort_id=c.config.cohort)}
+    assert set(wanted) <= proposed
