@@ -61,6 +61,15 @@ def test_recommendations_break_no_hard_rule_and_respect_the_popularity_cap(seed,
             assert seen.get(mentee, 0) == min(count, len(opts))
 
 
+def test_a_mentor_without_room_is_never_shown():
+    inp = random_instance(4, 30, "traditional", relations=False, pip=False)
+    popular = recommend(inp, 3)["mentor_id"].value_counts().index[0]
+    apps = inp.applications.set_index("employee_id")
+    room = int(mentor_capacity(apps.loc[[popular], "capacity"], "traditional", inp.rules).iloc[0])
+    inp.fixed_pairs = [(popular, f"elsewhere-{i}") for i in range(room)]  # their capacity is taken
+    assert popular not in set(recommend(inp, 3)["mentor_id"])
+
+
 def test_the_explanations_are_the_matchers_own():
     inp = random_instance(3, 30, "traditional", relations=False, pip=False)
     recs = recommend(inp, 3)
@@ -122,8 +131,10 @@ def csrf_of(page: str) -> str:
 class Cohort:
     """A 70-person cohort with self-selection, taken to validation; the forms app at a chosen moment."""
 
-    def __init__(self, cohorts_dir, **overrides):
+    def __init__(self, cohorts_dir, store_url: str | None = None, **overrides):
         write_population(cohorts_dir / "data", 70, seed=5)
+        if store_url:
+            overrides["store"] = {"url": store_url}
         self.path = write_cohort(cohorts_dir, committee={"review_mode": "auto"},
                                  self_selection={"enabled": True, "recommendations": 4, "requests": 2}, **overrides)
         self.config = load_cohort(self.path)
@@ -171,8 +182,9 @@ def cohort(cohorts_dir):
     return Cohort(cohorts_dir)
 
 
-def test_self_selection_end_to_end(cohort):
-    c = cohort
+def test_self_selection_end_to_end(cohorts_dir, store):
+    """On SQLite and PostgreSQL."""
+    c = Cohort(cohorts_dir, store.url)
     summary = selection.send_recommendations(c.run())
     recs = c.recs()
     assert summary["enabled"] and summary["mentees"] == recs["mentee_id"].nunique() > 5
