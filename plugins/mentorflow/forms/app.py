@@ -139,7 +139,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             partnerships=context.partnerships, deadline=calendar.describe(closes, config), notice=notice,
             saved=saved, rematch_link=rematch_link, tipi_items=models.TIPI_ITEMS, tipi_scale=models.TIPI_SCALE,
             rematch_reasons=models.REMATCH_REASONS, pulse_outcomes=models.PULSE_OUTCOMES, selection=context.selection,
-            ordinal=models.ordinal, field_label=models.field_label, skill_rows=models.SKILL_ROWS, partner_rows=models.PARTNER_ROWS, period=grant.period,
+            field_label=models.field_label, skill_rows=models.SKILL_ROWS, partner_rows=models.PARTNER_ROWS, period=grant.period,
             skill_names=skills.vocabulary(settings.include_dir()).names if form in ("application", "gapfill") else [],
         )
         response.set_cookie(security.CSRF_COOKIE, nonce, httponly=True, samesite="strict",

@@ -85,7 +85,8 @@ FIELD_LABELS: dict[str, str] = {
     "match_id": "Partnership", "meetings": "Meetings this month", "satisfaction": "Satisfaction",
     "goal_progress": "Progress on goals", "follow_through": "Follow-through", "comment": "Comment",
     "valuable_topics": "Topics that turned out valuable",
-    "outcome": "How to go on", "answer": "Answer", "answers": "Your answers", "reason": "Reason", "goals_met": "Goals met", "recommend": "Recommendation",
+    "outcome": "How to go on", "reason": "Reason", "goals_met": "Goals met", "recommend": "Recommendation",
+    "answers": "Your answers", "answer": "Your answer",
     **{name: f"Personality question {i}" for i, name in enumerate(contract.TIPI, 1)},
     **{f"choice-{i}": f"{ordinal(i)} choice" for i in range(1, 11)},
 }

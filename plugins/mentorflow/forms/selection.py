@@ -23,7 +23,7 @@ from pydantic import Field, model_validator
 
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.contract.parsing import parse_skills
-from mentorflow.forms.models import Answers, EmployeeId, FieldErrors
+from mentorflow.forms.models import Answers, EmployeeId, FieldErrors, field_label
 from mentorflow.forms.tokens import FormGrant
 from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.store import Store, applications, people, recommendations, selection_requests
@@ -39,7 +39,7 @@ NOTHING = {
 
 
 # the answers of the two forms (registered with the others in forms.fields)
-MAX_CHOICES = 10  # self_selection.requests is at most this (cohorts.config); the cohort's own limit is checked on save
+MAX_CHOICES = 10  # self_selection.requests is at most this (cohorts.config); the cohort's own limit: check()
 Answer = Literal["accept", "decline"]
 
 
@@ -99,6 +99,11 @@ class SelectionContext:
     capacity: int  # how many requests a mentor may accept
     profiles: list[Profile]
     values: dict[str, str]  # the stored answers as HTML field values
+
+    @property
+    def choice_fields(self) -> list[tuple[str, str]]:
+        """The mentee's choice fields and their labels: ('choice-1', '1st choice') …"""
+        return [(f"choice-{i}", field_label(f"choice-{i}")) for i in range(1, self.limit + 1)]
 
 
 def _profile(person: dict[str, Any], application: dict[str, Any] | None, column: str, **extra: Any) -> Profile:

@@ -34,7 +34,8 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     timings: dict[str, float] = {}
     started = time.perf_counter()
     prep = prepare(inp)
-    pop, relations, rows, cols, capacity, common = prep.pop, prep.relations, prep.rows, prep.cols, prep.capacity, prep.common
+    pop, relations, rows, cols, capacity = prep.pop, prep.relations, prep.rows, prep.cols, prep.capacity
+    common = prep.common
     rules, kind, weights, symmetric, per_mentee = inp.rules, prep.kind, prep.weights, prep.symmetric, prep.per_mentee
     timings["prepare"] = time.perf_counter() - started
 

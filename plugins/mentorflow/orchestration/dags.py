@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 def build_cohort_dags(config: CohortConfig) -> dict[str, DAG]:
     """The stage DAGs of one cohort in lifecycle order, then its event-triggered DAGs, keyed by dag_id."""
     builders = [lifecycle_dags.open_dag, lifecycle_dags.intake_dag, lifecycle_dags.validate_dag,
-                lifecycle_dags.selection_dag, committee_steps.match_dag, lifecycle_dags.kickoff_dag, lifecycle_dags.pulse_dag,
+                lifecycle_dags.selection_dag, committee_steps.match_dag, lifecycle_dags.kickoff_dag,
+                lifecycle_dags.pulse_dag,
                 committee_steps.midpoint_dag, lifecycle_dags.closeout_dag, lifecycle_dags.retention_dag,
                 lifecycle_dags.triage_dag]
     dags = {d.dag_id: d for d in (build(config) for build in builders)}
