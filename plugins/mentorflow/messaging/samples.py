@@ -92,6 +92,10 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
                                        "template": "pulse", "period": "pulse-2",
                                        "last_error": "SMTP 550 for old.address@example.com: mailbox unavailable"}]},
         "report_ready": {"attached": ["hr-report.pdf", "hr-report.html"], "min_cell": 5},
+        # the waitlist carried into the next cohort at close-out (``next``: None when none is scheduled yet)
+        "waitlist_carried": {"next": {"name": "Autumn 2027 Mentoring", "opens": "Monday 6 September 2027, 09:00 CEST",
+                                      "kickoff": "Monday 4 October 2027, 09:00 CEST"} if number % 2 else None,
+                             "waiting_since": "Monday 15 March 2027"},
         # the forms app's notice to ops when a participant asks to end or re-match a pair
         "triage": {"match_id": 12, "wish": "be re-matched with a new partner", "requester_name": "Alex Morgan",
                    "mentor_name": "Priya Natarajan", "mentee_name": "Alex Morgan"},

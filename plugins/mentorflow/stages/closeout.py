@@ -13,6 +13,7 @@ from mentorflow.outcomes import learning
 from mentorflow.quality import stage_gates
 from mentorflow.reports import hr as hr_report
 from mentorflow.reports.render import MIN_CELL
+from mentorflow.stages import waitlist_carry
 from mentorflow.stages.common import CohortRun, compose, form_link, people_index, program_contact, send
 from mentorflow.stages.pulse import assess_health
 from mentorflow.store import email_ledger, evaluations, matches
@@ -58,11 +59,12 @@ def assess_final_health(run: CohortRun) -> dict[str, Any]:
 
 
 def complete_pairs(run: CohortRun) -> dict[str, Any]:
-    """Every pair still active at close-out completed the program."""
+    """Every pair still active at close-out completed the program; the waitlist is carried forward."""
     with run.store.begin() as conn:
         done = conn.execute(matches.update().where(matches.c.cohort_id == run.cohort, matches.c.status == "active")
                             .values(status="completed", ended_at=run.moment))
-    return {"completed": done.rowcount}
+    # the people still waiting for a partner move to the next cohort's waitlist (docs/waitlist.md)
+    return {"completed": done.rowcount, "waitlist": waitlist_carry.carry_waitlist(run)}
 
 
 def build_hr_report(run: CohortRun) -> dict[str, Any]:

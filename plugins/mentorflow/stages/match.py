@@ -18,7 +18,7 @@ from mentorflow.contract.disclosure import MIN_CELL
 from mentorflow.matching import COMPONENTS, MatchInput, MatchResult, committee, propose
 from mentorflow.quality import stage_gates
 from mentorflow.reports import matches as match_reports
-from mentorflow.stages import selection_locks
+from mentorflow.stages import selection_locks, waitlist
 from mentorflow.stages.common import CohortRun, past_cohorts
 from mentorflow.store import Store, applications, evaluations, match_certificates, matches, people, unmatched
 
@@ -87,7 +87,9 @@ def propose_matches(run: CohortRun, *, locks: list[tuple[str, str]] = (),
     chosen = selection_locks.chosen_pairs(run.config, run.store)  # self-selection: accepted requests are locks
     inp.locked_pairs = [*inp.locked_pairs, *chosen, *locks]
     inp.forbidden_pairs = inp.forbidden_pairs | set(forbids)
-    result = stage_gates.check_proposal(run.config, run.store, propose(inp), inp)
+    # people carried in from an earlier cohort's waitlist are matched first (docs/waitlist.md)
+    proposal = waitlist.initial_priority(run.store, run.cohort, inp, propose)
+    result = stage_gates.check_proposal(run.config, run.store, proposal, inp)
     selection_locks.mark_chosen(result, chosen)
     replace_proposal(run, "initial", result)
     report = match_reports.write_match_report(run.config, run.store, "initial")
@@ -195,4 +197,5 @@ def approve_matches(run: CohortRun, round_name: str = "initial") -> dict[str, An
     with run.store.begin() as conn:
         done = conn.execute(matches.update().where(matches.c.cohort_id == run.cohort, matches.c.round == round_name,
                                                    matches.c.status == "proposed").values(status="approved"))
-    return {"approved": done.rowcount}
+        placed = waitlist.place_approved(conn, run.cohort, round_name, run.moment)  # waiting people now paired
+    return {"approved": done.rowcount, **({"waitlist_placed": placed} if placed else {})}

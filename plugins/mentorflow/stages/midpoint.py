@@ -23,6 +23,7 @@ from mentorflow.messaging import OutgoingEmail
 from mentorflow.outcomes import health
 from mentorflow.quality import stage_gates
 from mentorflow.reports import matches as match_reports
+from mentorflow.stages import waitlist
 from mentorflow.stages.common import CohortRun, compose, partners_by_person, people_index, send
 from mentorflow.stages.kickoff import introduction_contexts
 from mentorflow.stages.match import approve_matches, committee_summary, match_input, write_proposal
@@ -123,9 +124,13 @@ def decide_rematch(run: CohortRun) -> Rematch:
     inp = match_input(run.config, store, moment=run.moment, seekers=seekers,
                       fixed_pairs=[(m["mentor_id"], m["mentee_id"]) for m in kept])
     inp.forbidden_pairs |= former
-    result = propose(inp)  # every pair gives a seeker a partner; everyone else keeps theirs
+    # the waitlist first, longest-waiting first, then the people freed (docs/waitlist.md); every pair
+    # gives a seeker a partner; everyone else keeps theirs
+    groups, waiting = waitlist.midpoint_priority(store, run.cohort, inp)
+    result = waitlist.propose_first(inp, groups, propose)
     result.unmatched = result.unmatched[result.unmatched["employee_id"].isin(freed | seekers)]
-    result = stage_gates.check_proposal(run.config, store, result, inp, to_place=seekers)
+    result = waitlist.still_waiting(result, waiting - freed - seekers, "partner" if symbiotic else "mentee")
+    result = stage_gates.check_proposal(run.config, store, result, inp, to_place=seekers | waiting)
     missing = not_available(result, freed | seekers, seekers, symbiotic)
     if len(missing):
         result.unmatched = pd.concat([result.unmatched, missing], ignore_index=True)
