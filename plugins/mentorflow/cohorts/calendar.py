@@ -30,7 +30,6 @@ TOKEN_SLACK = dt.timedelta(days=7)
 
 PulseAction = Literal["survey", "reminder"]
 CloseoutAction = Literal["survey", "reminder", "report"]
-SelectionAction = Literal["ask", "close"]
 
 
 @dataclass(frozen=True)
@@ -160,20 +159,15 @@ def scheduled_moments(config: CohortConfig, stage: str) -> list[dt.datetime]:
 
 
 def plan(config: CohortConfig) -> list[PlannedRun]:
-    """Every stage run of the cohort in the order the scheduler starts them; the asset-driven match
-    and kickoff runs follow the run that produces their input (validate, or with self-selection the
-    run that closes it)."""
+    """Every stage run in the scheduler's order; match and kickoff follow validate (or the self-selection's close)."""
     opened, closed = window(config)
     runs = [PlannedRun(opened, "open", "window opens")]
     runs += [PlannedRun(m, "intake", f"intake check {i}") for i, m in enumerate(intake_moments(config), 1)]
-    runs.append(PlannedRun(closed, "validate", "window closes"))
-    matched = closed  # self-selection: the match waits for the window's close (Asset selected)
-    if config.self_selection.enabled:
-        dates = selection_dates(config)
-        runs += [PlannedRun(dates["requests_close"], "selection", "requests close: mentors asked"),
-                 PlannedRun(dates["responses_close"], "selection", "self-selection closes: locks decided")]
-        matched = dates["responses_close"]
-    runs += [PlannedRun(matched + SLACK, "match", "matching and committee approval"),
+    selecting = selection_dates(config) if config.self_selection.enabled else {}
+    runs += [PlannedRun(m, "selection", f"self-selection: {k.replace('_', ' ')}") for k, m in selecting.items()]
+    matched = selecting.get("responses_close", closed)  # self-selection: the match waits for its close
+    runs += [PlannedRun(closed, "validate", "window closes"),
+             PlannedRun(matched + SLACK, "match", "matching and committee approval"),
              PlannedRun(matched + 2 * SLACK, "kickoff", "kickoff emails")]
     runs += [PlannedRun(m, "pulse", f"pulse survey {i}") for i, m in enumerate(pulse_dates(config), 1)]
     runs += [PlannedRun(m, "pulse", f"pulse reminder {i}") for i, m in enumerate(pulse_reminder_dates(config), 1)]
@@ -193,9 +187,8 @@ def pulse_action(config: CohortConfig, moment: dt.datetime) -> PulseAction:
     return "reminder" if due else "survey"
 
 
-def selection_action(config: CohortConfig, moment: dt.datetime) -> SelectionAction:
-    """A self-selection run at ``responses_close`` closes the window; any earlier one (at
-    ``requests_close``) asks the requested mentors to answer."""
+def selection_action(config: CohortConfig, moment: dt.datetime) -> Literal["ask", "close"]:
+    """At ``responses_close`` a self-selection run closes the window; before it, it asks the mentors."""
     return "close" if moment + SLACK >= selection_dates(config)["responses_close"] else "ask"
 
 

@@ -106,16 +106,14 @@ def validate_dag(config: CohortConfig) -> DAG:
 
 
 def selection_dag(config: CohortConfig) -> DAG:
-    """Self-selection: at ``requests_close`` ask the requested mentors; at ``responses_close`` close the window
-    (Asset selected starts the match). Off: no schedule, and its tasks say so and do nothing."""
-    c = config.cohort
+    """Self-selection at requests_close (ask mentors) and responses_close (close: Asset selected); off: no schedule."""
     schedule = timetable(config, "selection", "self-selection") if config.self_selection.enabled else None
     with DAG(**dag_arguments(config, "selection", schedule, "Self-selection: mentors answer the mentees' requests, "
                              "then the accepted requests become locks for the match.")) as dag:
 
         @task.branch
         def ask_or_close(cohort_id: str, **context: Any) -> str:
-            """At requests_close ask the mentors; at responses_close close the window (from the cohort calendar)."""
+            """Ask the mentors or close the window, from the run's moment (the cohort calendar)."""
             from mentorflow.orchestration.tasks import choose
 
             return {"ask": "ask_mentors", "close": "close_selection"}[
@@ -129,7 +127,7 @@ def selection_dag(config: CohortConfig) -> DAG:
 
             return run_stage(selection.ask_mentors, cohort_id, context)
 
-        @task(outlets=[asset(c, "selected")])
+        @task(outlets=[asset(config.cohort, "selected")])
         def close_selection(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Expire unanswered requests, gate the answers and decide which accepted requests become locks."""
             from mentorflow.orchestration.tasks import run_stage
@@ -137,9 +135,9 @@ def selection_dag(config: CohortConfig) -> DAG:
 
             return run_stage(selection.close_selection, cohort_id, context)
 
-        branch = ask_or_close(c)
-        branch >> ask_mentors(c)
-        branch >> close_selection(c)
+        branch = ask_or_close(config.cohort)
+        branch >> ask_mentors(config.cohort)
+        branch >> close_selection(config.cohort)
     return dag
 
 
