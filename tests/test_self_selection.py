@@ -27,7 +27,7 @@ from mentorflow.selection.locks import Accepted, decide_locks
 from mentorflow.selection.recommend import assign, default_cap, feasible_options, recommend
 from mentorflow.stages import intake, match, selection, selection_locks, validate
 from mentorflow.stages import open as open_stage
-from mentorflow.store import email_ledger, matches, quarantine, recommendations, selection_requests
+from mentorflow.store import applications, email_ledger, matches, quarantine, recommendations, selection_requests
 from test_matching import assert_hard_rules
 
 SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "derandomize": True}
@@ -291,6 +291,25 @@ def test_the_recommendation_form_refuses_duplicates_and_strangers(cohort):
         nobody = next(p for p in c.store.frame(recommendations)["mentor_id"] if p not in set(recs["mentee_id"]))
         assert client.get(c.link(nobody, "recommendations")).status_code == 403
     assert c.requests() == {}
+
+
+def test_the_page_shows_reasons_as_the_kickoff_email_would(cohort):
+    """Whom someone ranked stays with the committee; words of the mentor's goals only with their consent."""
+    c = cohort
+    selection.send_recommendations(c.run())
+    recs = c.recs()
+    mentee, mentor = recs.iloc[0]["mentee_id"], recs.iloc[0]["mentor_id"]
+    secret = "mentor ranked this partner as choice #1; goals meet what the mentor can teach: 'quarterly budgets'"
+    with c.store.begin() as conn:
+        conn.execute(recommendations.update().where(recommendations.c.mentee_id == mentee,
+                                                    recommendations.c.mentor_id == mentor)
+                     .values(explanation=f"same timezone; {secret}"))
+        conn.execute(applications.update().where(applications.c.employee_id == mentor).values(share_goals=False))
+    c.now = c.closed + dt.timedelta(seconds=30)
+    with c.client() as client:
+        page = client.get(c.link(mentee, "recommendations")).text
+    assert "same timezone" in page
+    assert "ranked this partner" not in page and "quarterly budgets" not in page
 
 
 def test_the_gate_holds_bad_requests_and_keeps_every_good_one(cohorts_dir):

@@ -1,7 +1,8 @@
 """The two self-selection forms (``self_selection.enabled``), behind the forms app's signed links:
 
 - ``recommendations`` (a mentee, until ``requests_close``): each recommended mentor's short profile (name,
-  job title, department, location, what they offer) with the matcher's true reasons, and up to
+  job title, department, location, what they offer) with the matcher's true reasons as a participant may
+  read them (``contract.disclosure.participant_reasons``, as in the kickoff email), and up to
   ``self_selection.requests`` ordered choices; the same mentor twice, or a mentor not recommended, is
   refused beside the choice;
 - ``requests`` (a mentor, until ``responses_close``): each request received, with the mentee's short
@@ -22,6 +23,7 @@ import sqlalchemy as sa
 from pydantic import Field, model_validator
 
 from mentorflow.cohorts.config import CohortConfig
+from mentorflow.contract.disclosure import participant_reasons
 from mentorflow.contract.parsing import parse_skills
 from mentorflow.forms.models import Answers, EmployeeId, FieldErrors, field_label
 from mentorflow.forms.tokens import FormGrant
@@ -119,13 +121,17 @@ def load(config: CohortConfig, store: Store, grant: FormGrant) -> SelectionConte
         return None
     everyone = {p["employee_id"]: p for p in store.rows(people, cohort_id=config.cohort)}
     apps = {a["employee_id"]: a for a in store.rows(applications, cohort_id=config.cohort)}
+
+    def shares_goals(person_id: str) -> bool:
+        return bool((apps.get(person_id) or {}).get("share_goals"))
+
     if grant.form == "recommendations":
         shown = sorted(store.rows(recommendations, cohort_id=config.cohort, mentee_id=grant.person_id),
                        key=lambda r: r["rank"])
         chosen = sorted(store.rows(selection_requests, cohort_id=config.cohort, mentee_id=grant.person_id),
                         key=lambda r: r["preference"])
         profiles = [_profile(everyone[r["mentor_id"]], apps.get(r["mentor_id"]), "skills_offered",
-                             reasons=[w for w in r["explanation"].split("; ") if w])
+                             reasons=participant_reasons(r["explanation"], shares_goals(r["mentor_id"])))
                     for r in shown if r["mentor_id"] in everyone]
         values = {f"choice-{i}": r["mentor_id"] for i, r in enumerate(chosen, 1)}
         return SelectionContext(config.self_selection.requests, 0, profiles, values) if profiles else None
@@ -137,7 +143,7 @@ def load(config: CohortConfig, store: Store, grant: FormGrant) -> SelectionConte
     for r in sorted(received, key=lambda r: (r["requested_at"], r["mentee_id"])):
         app = apps.get(r["mentee_id"]) or {}
         profiles.append(_profile(everyone[r["mentee_id"]], app, "skills_wanted", status=r["status"],
-                                 goals=app.get("goals") if app.get("share_goals") else None))
+                                 goals=app.get("goals") if shares_goals(r["mentee_id"]) else None))
     values = {f"answer-{r['mentee_id']}": {"accepted": "accept", "declined": "decline"}[r["status"]]
               for r in received if r["status"] != "requested"}
     mine = apps.get(grant.person_id) or {}

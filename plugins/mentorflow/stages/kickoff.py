@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from mentorflow.cohorts.config import CohortConfig
+from mentorflow.contract import disclosure
 from mentorflow.matching import affinity
 from mentorflow.messaging import OutgoingEmail
 from mentorflow.outcomes import discovery
@@ -14,12 +15,6 @@ from mentorflow.stages.common import CohortRun, compose, past_cohorts, people_in
 from mentorflow.store import applications, matches
 
 PastWants = list[tuple[set[str], set[str]]]
-# the matcher's reason that quotes words found both in one partner's goals and in what the other can teach
-# (mentorflow.matching.explain.GOALS_REASON; kept as text here so the stage does not load the matcher)
-GOALS_REASON = "goals meet what "
-# the matcher's reason that tells whom someone listed as a preferred partner: an answer of the lister's
-# that the form never promised to pass on, so it stays with the committee (mentorflow.matching.explain)
-RANKING_REASON = "ranked this partner as choice"
 
 
 def send_kickoff(run: CohortRun) -> dict[str, Any]:
@@ -63,7 +58,6 @@ def introduction_contexts(config: CohortConfig, pairs: list[dict[str, Any]], eve
     partners: dict[str, list[dict[str, Any]]] = {}
     learners: set[str] = set()
     for pair in pairs:
-        reasons = [r.strip() for r in pair["explanation"].split(";") if r.strip()]
         for me, partner, role in ((pair["mentor_id"], pair["mentee_id"], "mentor"),
                                   (pair["mentee_id"], pair["mentor_id"], "mentee")):
             if symbiotic or role == "mentee":
@@ -76,7 +70,7 @@ def introduction_contexts(config: CohortConfig, pairs: list[dict[str, Any]], eve
             partners.setdefault(me, []).append({
                 "partner": everyone[partner], "my_role": role,
                 "reasons": [*([network] if network else []),
-                            *(r for r in reasons if (shared or not r.startswith(GOALS_REASON)) and RANKING_REASON not in r)],
+                            *disclosure.participant_reasons(pair["explanation"], shared)],
                 "partner_goals": goals(partner) if shared else None})
 
     def resources(person_id: str) -> list[str]:
