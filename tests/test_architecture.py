@@ -52,7 +52,7 @@ _BELOW_1 = frozenset({
 })
 _BELOW_2 = _BELOW_1 | {"cohorts", "store"}
 _BELOW_3 = _BELOW_2 | {"roster", "matching", "outcomes", "messaging", "forms", "quality", "reports", "personal_data",
-                       "imports", "selection"}
+                       "imports", "selection", "alternatives"}
 _BELOW_4 = _BELOW_3 | {"stages"}
 _BELOW_5 = _BELOW_4 | {"orchestration"}
 
@@ -85,6 +85,9 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     "selection": _BELOW_2 | {
         "matching",  # recommendations are the matcher's own scores, hard rules and reasons
     },
+    "alternatives": _BELOW_2 | {
+        "matching",  # circles and written mentoring reuse the matcher's scores, hard rules and solver
+    },
     "imports": _BELOW_2,
     "reports": _BELOW_2 | {
         "outcomes",  # the HR report includes the learned weight suggestion
@@ -106,6 +109,7 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
 LAZY_IMPORT_MODULES: dict[str, str] = {
     "mentorflow.orchestration.lifecycle_dags": "parse-time hygiene: DAG files must not import the stage code",
     "mentorflow.orchestration.committee_steps": "parse-time hygiene: DAG files must not import the stage code",
+    "mentorflow.orchestration.selection_dags": "parse-time hygiene: DAG files must not import the stage code",
     "mentorflow.cli.*": "each subcommand imports only what it needs",
 }
 

@@ -46,7 +46,7 @@ def test_every_stage_ran_and_recorded_success(completed_cohort):
     newest = _airflow_runs(config.cohort)  # what `mentorflow cohort status` shows, from Airflow's metadata
     assert isinstance(newest, dict), newest
     assert {stage: run["state"] for stage, run in newest.items()} == dict.fromkeys(
-        ("open", "intake", "validate", "match", "kickoff", "pulse", "midpoint", "closeout"), "success")
+        ("open", "intake", "validate", "match", "kickoff", "alternatives", "pulse", "midpoint", "closeout"), "success")
     assert "people" in newest["open"]["figures"]["import_roster"]
 
 

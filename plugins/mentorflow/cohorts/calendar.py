@@ -2,7 +2,8 @@
 
 The one place that turns a cohort's ``calendar:`` settings into moments. The DAG
 timetables, the branch choices inside a run (survey or reminder?), the forms' deadlines
-and the demo's plan all read it, so they can never disagree.
+and the demo's plan all read it, so they can never disagree. Longer than 300 lines because
+of that: every stage's moments, branch choices and deadlines are kept together in this one module.
 
 Every list of moments stops after ``MAX_RUNS_PER_STAGE + 1`` entries, whatever the settings say, and
 the loader refuses a cohort whose calendar reaches that (:func:`run_count_problems`): one cohort's
@@ -19,8 +20,8 @@ from mentorflow.cohorts.bounds import CADENCE, MAX_RUNS_PER_STAGE
 from mentorflow.cohorts.config import CohortConfig
 
 # the lifecycle stages that the calendar or a data asset starts, in order
-STAGES: tuple[str, ...] = ("open", "intake", "validate", "selection", "match", "kickoff", "pulse", "midpoint",
-                           "closeout", "retention")
+STAGES: tuple[str, ...] = ("open", "intake", "validate", "selection", "match", "kickoff", "alternatives",
+                           "pulse", "midpoint", "closeout", "retention")
 
 # a run "at" a moment may start a moment later than planned (scheduler or clock jitter)
 SLACK = dt.timedelta(seconds=1)
@@ -150,6 +151,7 @@ def scheduled_moments(config: CohortConfig, stage: str) -> list[dt.datetime]:
         "intake": intake_moments(config),
         "validate": [closed],
         "selection": list(selection_dates(config).values()) if config.self_selection.enabled else [],
+        "alternatives": [offer_deadline(config)],
         "pulse": sorted(pulse_dates(config) + pulse_reminder_dates(config)),
         "midpoint": [midpoint(config)],
         "closeout": list(closeout_dates(config).values()),
@@ -168,7 +170,8 @@ def plan(config: CohortConfig) -> list[PlannedRun]:
     matched = selecting.get("responses_close", closed)  # self-selection: the match waits for its close
     runs += [PlannedRun(closed, "validate", "window closes"),
              PlannedRun(matched + SLACK, "match", "matching and committee approval"),
-             PlannedRun(matched + 2 * SLACK, "kickoff", "kickoff emails")]
+             PlannedRun(matched + 2 * SLACK, "kickoff", "kickoff emails and offers to the unpartnered"),
+             PlannedRun(offer_deadline(config), "alternatives", "circles and written mentoring start")]
     runs += [PlannedRun(m, "pulse", f"pulse survey {i}") for i, m in enumerate(pulse_dates(config), 1)]
     runs += [PlannedRun(m, "pulse", f"pulse reminder {i}") for i, m in enumerate(pulse_reminder_dates(config), 1)]
     runs.append(PlannedRun(midpoint(config), "midpoint", "midpoint review"))

@@ -33,7 +33,7 @@ from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.contract import skills
 from mentorflow.errors import CohortConfigError, TokenError
-from mentorflow.forms import events, models, request_limits, security, selection, service, tokens
+from mentorflow.forms import events, models, offer, request_limits, security, selection, service, tokens
 from mentorflow.forms import fields as form_fields
 from mentorflow.forms.registry import FormsSettings, Refusal, Registry, environment
 from mentorflow.forms.request_limits import SECURITY_HEADERS
@@ -49,7 +49,7 @@ TITLES = {
     "pulse": "Monthly check-in",
     "rematch": "Ask for a different partner",
     "closeout": "End-of-program evaluation",
-    "recommendations": "Choose your mentor", "requests": "Mentees who asked for you",  # forms.selection
+    "offer": "Choose how you take part", **selection.TITLES,
 }
 def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
     forms_settings = forms_settings or FormsSettings()
@@ -136,7 +136,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             form=form, title=TITLES[form], cohort=config, person=context.person, token=token,
             action=f"{form}?token={urllib.parse.quote(token)}", values=values, errors=errors,
             csrf_field=security.CSRF_FIELD, csrf_value=security.csrf_field(nonce, token),
-            partnerships=context.partnerships, deadline=calendar.describe(closes, config), notice=notice,
+            partnerships=context.partnerships, offer=context.offer, deadline=calendar.describe(closes, config), notice=notice,
             saved=saved, rematch_link=rematch_link, tipi_items=models.TIPI_ITEMS, tipi_scale=models.TIPI_SCALE,
             rematch_reasons=models.REMATCH_REASONS, pulse_outcomes=models.PULSE_OUTCOMES, selection=context.selection,
             field_label=models.field_label, skill_rows=models.SKILL_ROWS, partner_rows=models.PARTNER_ROWS, period=grant.period,
@@ -204,8 +204,8 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             match_id = getattr(answers, "match_id", None)
             if match_id is not None and match_id not in {p.match_id for p in context.partnerships}:
                 raise models.FieldErrors({"match_id": "please choose one of your own partnerships"})
-            if context.selection is not None:
-                selection.check(context.selection, answers)
+            offer.check_choice(context.offer, answers)  # the offer form: only an offered option (else no-op)
+            selection.check(context.selection, answers)  # the self-selection forms (else no-op)
         except models.FieldErrors as exc:
             if as_json or fields is None:
                 return JSONResponse({"errors": exc.errors}, status_code=422, headers=SECURITY_HEADERS)

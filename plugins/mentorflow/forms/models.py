@@ -258,12 +258,19 @@ class CloseoutAnswers(Answers):
     comment: Text = ""
 
 
+class OfferAnswers(Answers):
+    """The choice among what someone without a one-to-one partner was offered (forms.offer checks it was)."""
+
+    choice: Literal["circle", "async", "waitlist", "none"]
+
+
 MODELS: dict[str, type[Answers]] = {
     "application": ApplicationAnswers,
     "gapfill": ApplicationAnswers,
     "pulse": PulseAnswers,
     "rematch": RematchAnswers,
     "closeout": CloseoutAnswers,
+    "offer": OfferAnswers,
 }
 
 

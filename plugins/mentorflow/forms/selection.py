@@ -31,6 +31,7 @@ from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.store import Store, applications, people, recommendations, selection_requests
 
 FORMS = ("recommendations", "requests")
+TITLES = {"recommendations": "Choose your mentor", "requests": "Mentees who asked for you"}
 OPEN = ("requested", "accepted", "declined")  # what a mentor still sees and may change before the deadline
 NOTHING = {
     "recommendations": "There are no recommended mentors for you in this program. We will still look for a "
@@ -152,9 +153,12 @@ def load(config: CohortConfig, store: Store, grant: FormGrant) -> SelectionConte
     return SelectionContext(0, capacity, profiles, values)
 
 
-def check(context: SelectionContext, answers: Any) -> None:
+def check(context: SelectionContext | None, answers: Any) -> None:
     """What only this person's page can tell: the choices are among their recommended mentors and within
-    the cohort's limit; the answers are about their own requests and within their capacity."""
+    the cohort's limit; the answers are about their own requests and within their capacity (another
+    form, ``context`` None: nothing to check)."""
+    if context is None:
+        return
     known = {p.employee_id for p in context.profiles}
     problems: dict[str, str] = {}
     if isinstance(answers, RecommendationAnswers):

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.forms import events, selection
-from mentorflow.forms.models import ApplicationAnswers, CloseoutAnswers, PulseAnswers, RematchAnswers
+from mentorflow.forms import offer as offer_form
+from mentorflow.forms.models import ApplicationAnswers, CloseoutAnswers, OfferAnswers, PulseAnswers, RematchAnswers
 from mentorflow.forms.tokens import FormGrant
 from mentorflow.store import (
     Store,
@@ -47,6 +48,7 @@ class FormContext:
     person: dict[str, Any]
     partnerships: list[Partnership] = field(default_factory=list)
     stored: dict[str, Any] | None = None
+    offer: offer_form.OfferView | None = None  # the offer form: what this person was offered
     selection: selection.SelectionContext | None = None  # the self-selection forms (forms.selection)
 
 
@@ -68,6 +70,12 @@ def load(config: CohortConfig, store: Store, grant: FormGrant) -> FormContext:
             raise NotAvailable("This program is not open to you this time. The program team can tell you why.")
         rows = store.rows(applications, cohort_id=config.cohort, employee_id=grant.person_id)
         context.stored = rows[0] if rows else None
+        return context
+    if grant.form == "offer":  # hook: the choice among alternatives (forms.offer)
+        context.offer = offer_form.load(config, store, grant.person_id)
+        if context.offer is None:
+            raise NotAvailable("You have no open offer to answer. If that is wrong, tell the program team.")
+        context.stored = {"choice": context.offer.offer.get("choice")}
         return context
     context.partnerships = partnerships(config, store, grant.person_id,
                                         ("active", "ended", "completed") if grant.form == "closeout" else PARTNERED)
@@ -155,6 +163,8 @@ def save(config: CohortConfig, store: Store, grant: FormGrant, context: FormCont
                                  requester_id=grant.person_id,
                                  dedupe_key=f"rematch:{config.cohort}:{answers.match_id}:{grant.person_id}")
             queued = True
+        elif isinstance(answers, OfferAnswers):
+            offer_form.save_choice(conn, config, grant.person_id, answers, now)
         elif isinstance(answers, (selection.RecommendationAnswers, selection.RequestAnswers)):
             selection.save(conn, config, grant, answers, now)
         else:  # pragma: no cover - MODELS and this function list the same forms

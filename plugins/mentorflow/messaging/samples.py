@@ -92,6 +92,20 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
                                        "template": "pulse", "period": "pulse-2",
                                        "last_error": "SMTP 550 for old.address@example.com: mailbox unavailable"}]},
         "report_ready": {"attached": ["hr-report.pdf", "hr-report.html"], "min_cell": 5},
+        # an outcome for everyone without a one-to-one partner (stages.alternatives)
+        "offer": {"role": "mentee", "reason": "More people asked for a mentor than there were places: every mentor "
+                  "who fits you already has as many people as they can take.",
+                  "options": [{"value": "circle", "title": "A mentoring circle led by Priya Natarajan",
+                               "description": "A small group of 5 people who meet together with Priya Natarajan "
+                               "(Engineering Manager): you all want to learn negotiation; the leader offers "
+                               "negotiation. You learn from the leader and from each other."},
+                              {"value": "waitlist", "title": "A place on the waitlist",
+                               "description": "If a mentor's time frees up during this cohort (at the midpoint "
+                               "review), people on the waitlist are paired first, those waiting longest first."}],
+                  "link": LINK, "deadline": DEADLINE, "waitlist_on": True, "carry": True},
+        "circle_start": {"leader": partner(number), "is_leader": False, "members": [former_partner(number)],
+                         "unnamed": 2, "size": 4, "reasons": ["you all want to learn negotiation"]},
+        "async_start": {"is_mentor": False, "mentor": partner(number), "mentees": [], "budget": 4, "seats": 2},
         # the waitlist carried into the next cohort at close-out (``next``: None when none is scheduled yet)
         "waitlist_carried": {"next": {"name": "Autumn 2027 Mentoring", "opens": "Monday 6 September 2027, 09:00 CEST",
                                       "kickoff": "Monday 4 October 2027, 09:00 CEST"} if number % 2 else None,

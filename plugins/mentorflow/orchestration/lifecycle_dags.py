@@ -1,5 +1,5 @@
-"""The stage DAGs without a committee step: open, intake, validate, selection, kickoff, pulse, close-out,
-retention, triage.
+"""The stage DAGs without a committee step: open, intake, validate, kickoff, alternatives, pulse, close-out,
+retention, triage (the self-selection DAG: :mod:`.selection_dags`).
 
 Each task is a named function whose body imports its stage when the task runs (parse-time hygiene:
 the DAG processor must not import pandas, SQLAlchemy or the matcher) and hands it to
@@ -105,45 +105,10 @@ def validate_dag(config: CohortConfig) -> DAG:
     return dag
 
 
-def selection_dag(config: CohortConfig) -> DAG:
-    """Self-selection at requests_close (ask mentors) and responses_close (close: Asset selected); off: no schedule."""
-    schedule = timetable(config, "selection", "self-selection") if config.self_selection.enabled else None
-    with DAG(**dag_arguments(config, "selection", schedule, "Self-selection: mentors answer the mentees' requests, "
-                             "then the accepted requests become locks for the match.")) as dag:
-
-        @task.branch
-        def ask_or_close(cohort_id: str, **context: Any) -> str:
-            """Ask the mentors or close the window, from the run's moment (the cohort calendar)."""
-            from mentorflow.orchestration.tasks import choose
-
-            return {"ask": "ask_mentors", "close": "close_selection"}[
-                choose(calendar.selection_action, cohort_id, context)]
-
-        @task
-        def ask_mentors(cohort_id: str, **context: Any) -> dict[str, Any]:
-            """Email each requested mentor a link to accept or decline."""
-            from mentorflow.orchestration.tasks import run_stage
-            from mentorflow.stages import selection
-
-            return run_stage(selection.ask_mentors, cohort_id, context)
-
-        @task(outlets=[asset(config.cohort, "selected")])
-        def close_selection(cohort_id: str, **context: Any) -> dict[str, Any]:
-            """Expire unanswered requests, gate the answers and decide which accepted requests become locks."""
-            from mentorflow.orchestration.tasks import run_stage
-            from mentorflow.stages import selection
-
-            return run_stage(selection.close_selection, cohort_id, context)
-
-        branch = ask_or_close(config.cohort)
-        branch >> ask_mentors(config.cohort)
-        branch >> close_selection(config.cohort)
-    return dag
-
-
 def kickoff_dag(config: CohortConfig) -> DAG:
     c = config.cohort
-    with DAG(**dag_arguments(config, "kickoff", [asset(c, "approved")], "Introduce every approved pair by email.")) as dag:
+    with DAG(**dag_arguments(config, "kickoff", [asset(c, "approved")], "Introduce every approved pair by email, "
+                             "then offer everyone without a partner a circle, written mentoring or the waitlist.")) as dag:
 
         @task(outlets=[asset(c, "active_pairs")])
         def send_kickoff(cohort_id: str, **context: Any) -> dict[str, Any]:
@@ -153,7 +118,33 @@ def kickoff_dag(config: CohortConfig) -> DAG:
 
             return run_stage(kickoff.send_kickoff, cohort_id, context)
 
-        send_kickoff(c)
+        @task
+        def offer_alternatives(cohort_id: str, **context: Any) -> dict[str, Any]:
+            """Offer everyone without a one-to-one partner a circle, written mentoring or the waitlist."""
+            from mentorflow.orchestration.tasks import run_stage
+            from mentorflow.stages import alternatives
+
+            return run_stage(alternatives.offer_alternatives, cohort_id, context)
+
+        send_kickoff(c) >> offer_alternatives(c)
+    return dag
+
+
+def alternatives_dag(config: CohortConfig) -> DAG:
+    c = config.cohort
+    with DAG(**dag_arguments(config, "alternatives", timetable(config, "alternatives", "offers' deadline"),
+                             "At the offers' deadline: start the chosen circles and written mentoring, keep "
+                             "the waitlist.")) as dag:
+
+        @task
+        def start_alternatives(cohort_id: str, **context: Any) -> dict[str, Any]:
+            """Apply everyone's choice; introduce circle members and written-mentoring pairs."""
+            from mentorflow.orchestration.tasks import run_stage
+            from mentorflow.stages import alternatives
+
+            return run_stage(alternatives.start_alternatives, cohort_id, context)
+
+        start_alternatives(c)
     return dag
 
 

@@ -30,12 +30,14 @@ from mentorflow.store import (
     evaluations,
     form_events,
     matches,
+    offers,
     people,
     pulse_responses,
     quarantine,
     rematch_requests,
     triage_requests,
     unmatched,
+    waitlist,
 )
 
 ERASED_NAME = "(erased)"
@@ -56,6 +58,8 @@ ID_COLUMNS: tuple[tuple[sa.Table, tuple[str, ...]], ...] = (
     (form_events, ("requester_id",)),
     (quarantine, ("record_key",)),
     (email_ledger, ("person_id",)),
+    (offers, ("employee_id", "async_mentor_id")),
+    (waitlist, ("employee_id",)),
 )
 
 
@@ -98,6 +102,7 @@ def apply(store: Store, erasure: Erasure, performed_by: str) -> dict[str, int]:
         _update(conn, evaluations, where, "employee_id", old, comment=None, valuable_topics=None)
         _update(conn, rematch_requests, where, "requester_id", old, comment=None)
         _update(conn, quarantine, where, "record_key", old, row_json=None)
+        _update(conn, offers, where, "employee_id", old, reason=ERASED_NAME)  # it may name the skills they wanted
         _update(conn, email_ledger, where, "person_id", old, recipient=f"{new}@erased.invalid", last_error=None,
                 message_id=None)
         for table, columns in ID_COLUMNS:

@@ -24,6 +24,7 @@ from mentorflow.outcomes import health
 from mentorflow.quality import stage_gates
 from mentorflow.reports import matches as match_reports
 from mentorflow.stages import waitlist
+from mentorflow.stages.alternatives import ALTERNATIVE_ROUNDS
 from mentorflow.stages.common import CohortRun, compose, partners_by_person, people_index, send
 from mentorflow.stages.kickoff import introduction_contexts
 from mentorflow.stages.match import approve_matches, committee_summary, match_input, write_proposal
@@ -122,7 +123,8 @@ def decide_rematch(run: CohortRun) -> Rematch:
     seekers = freed if symbiotic else {m["mentee_id"] for m in ended} - {m["mentee_id"] for m in kept}
     former = {(m["mentor_id"], m["mentee_id"]) for m in store.rows(matches, cohort_id=run.cohort)}
     inp = match_input(run.config, store, moment=run.moment, seekers=seekers,
-                      fixed_pairs=[(m["mentor_id"], m["mentee_id"]) for m in kept])
+                      fixed_pairs=[(m["mentor_id"], m["mentee_id"]) for m in kept
+                                   if m["round"] not in ALTERNATIVE_ROUNDS])  # hook: circles, async use no 1:1 room
     inp.forbidden_pairs |= former
     # the waitlist first, longest-waiting first, then the people freed (docs/waitlist.md); every pair
     # gives a seeker a partner; everyone else keeps theirs
