@@ -46,6 +46,11 @@ class Report:
     careers: list[str] = field(default_factory=list)
     histogram: list[float] = field(default_factory=list)             # bar heights, % of the fullest bin
     rows_of: list[str] = field(default_factory=list)                 # cohorts in the comparison table
+    coverage: dict[str, list[str]] = field(default_factory=dict)     # coverage groups by grouping
+    coverage_classes: list[str] = field(default_factory=list)        # the coverage outcomes
+    coverage_columns: list[str] = field(default_factory=list)        # the by-group columns
+    members: dict[str, list[str]] = field(default_factory=dict)      # a merged coverage row's groups
+    waits: bool = False
 
     def v(self, name: str, cohort: str | None = None) -> str:
         return f"{cohort or self.cohort}/{name}"
@@ -114,7 +119,33 @@ def read_view(view: dict, cohort: str) -> Report:
     r.shown("pairs_total", view["pairs_total"])
     r.histogram = [float(b["height"]) for b in view.get("score_histogram") or []]
     _comparison(r, view["comparison"])
+    if view.get("coverage"):
+        _coverage(r, view["coverage"])
     return r
+
+
+WAITED = {"placed with a partner": "placed", "still waiting": "waiting", "everyone waitlisted": "all"}
+COLUMN_PARTS = {"alternative": ["circle", "async", "waitlist"]}  # the by-group column of three outcomes
+
+
+def _coverage(r: Report, cov: dict) -> None:
+    """The coverage section: outcomes of the valid applicants, overall and by group, and the waitlist's counts."""
+    r.coverage_classes = [o["class"] for o in cov["outcomes"]]
+    r.shown("funnel.valid", cov["applicants"])
+    for o in cov["outcomes"]:
+        r.shown(f"coverage.{o['class']}", o["people"])
+        r.percent([f"coverage.{o['class']}"], "funnel.valid", o["share"])
+    r.coverage_columns = [c["class"] for c in cov["columns"]]
+    for grouping, rows in cov["groups"].items():
+        r.coverage[grouping] = [str(x["group"]) for x in rows]
+        for x in rows:
+            r.members[f"{grouping}.{x['group']}"] = [m for m in str(x.get("members") or "").split(", ") if m]
+            r.shown(f"coverage.{grouping}.{x['group']}.applicants", x["applicants"])
+            for c in r.coverage_columns:
+                r.shown(f"coverage.{grouping}.{x['group']}.{c}", x[c])
+    for w in cov.get("waits") or []:
+        r.waits = True
+        r.shown(f"coverage.wait.{WAITED[w['who']]}", w["people"])
 
 
 def _comparison(r: Report, rows: list[dict]) -> None:
@@ -306,7 +337,46 @@ def relations(r: Report) -> tuple[list, list]:
     le("learning.pairs", "pairs_total", into=guess)
     if r.histogram:
         eq({**{v(f"hist.{i}"): 1 for i in range(len(r.histogram))}, v("pairs_total"): -1})
+    if r.coverage_classes:
+        _coverage_relations(r, certain, guess)
     return certain, guess
+
+
+def _coverage_relations(r: Report, certain: list, guess: list) -> None:
+    """Every valid applicant has one outcome; a group's outcomes add up to its applicants, the groups to the
+    totals; a group's applicants are among those who applied, its one-to-one among the matched."""
+    v, classes = r.v, r.coverage_classes
+
+    def total(parts: list[str], whole: str) -> None:
+        terms = {v(p): 1 for p in parts} | {v(whole): -1}
+        certain.append((terms, "<=", 0))
+        guess.append((terms, "=", 0))
+
+    certain.append(({**{v(f"coverage.{c}"): 1 for c in classes}, v("funnel.valid"): -1}, "=", 0))
+    total(["coverage.one_to_one"], "funnel.matched")
+    columns = r.coverage_columns
+    for grouping, groups in r.coverage.items():
+        for g in groups:
+            base = f"coverage.{grouping}.{g}"
+            certain.append(({**{v(f"{base}.{c}"): 1 for c in columns}, v(f"{base}.applicants"): -1}, "=", 0))
+            members = [m for m in (r.members.get(f"{grouping}.{g}") or [g]) if m in r.groupings.get(grouping, [])]
+            for mine, theirs in (("applicants", "applied"), ("one_to_one", "matched")):
+                if members:  # a row (or merged row) against the fairness rows of its groups
+                    terms = {v(f"{base}.{mine}"): 1} | {v(f"{grouping}.{m}.{theirs}"): -1 for m in members}
+                    certain.append((terms, "<=", 0))
+                    guess.append((terms, "=", 0))
+        total([f"coverage.{grouping}.{g}.applicants" for g in groups], "funnel.valid")
+        for c in columns:
+            parts = {v(f"coverage.{grouping}.{g}.{c}"): 1 for g in groups}
+            whole = {v(f"coverage.{p}"): -1 for p in COLUMN_PARTS.get(c, [c])}
+            certain.append((parts | whole, "<=", 0))
+            guess.append((parts | whole, "=", 0))
+    if r.waits:
+        certain.append(({v("coverage.wait.placed"): 1, v("coverage.wait.waiting"): 1, v("coverage.wait.all"): -1},
+                        "=", 0))
+        guess.append(({v("coverage.wait.waiting"): 1, v("coverage.waitlist"): -1}, "=", 0))
+        guess.append(({v("coverage.wait.placed"): 1, v("coverage.one_to_one"): -1}, "<=", 0))
+        guess.append(({v("coverage.wait.all"): 1, v("funnel.valid"): -1}, "<=", 0))
 
 
 # -- the attack -----------------------------------------------------------------------------------------------

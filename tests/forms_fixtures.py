@@ -82,3 +82,18 @@ GOOD_PULSE = {"match_id": "1", "meetings": "2", "satisfaction": "4", "goal_progr
               "comment": "Going well", "outcome": "continue"}
 GOOD_REMATCH = {"match_id": "1", "reason": "schedule", "comment": "We never find time"}
 GOOD_CLOSEOUT = {"goals_met": "4", "satisfaction": "5", "recommend": "9", "comment": "Great"}
+
+
+def add_group(store_url: str, leader: str, members: tuple[str, ...], group_id: int) -> Store:
+    """People ``leader`` and ``members`` (named "Member <id>") and the active pairs of one group: the leader
+    mentors each member, every pair with ``group_id`` (docs/groups.md)."""
+    store = Store(store_url)
+    store.upsert(people, [
+        {"cohort_id": COHORT, "employee_id": pid, "full_name": f"Member {pid}", "email": f"{pid.lower()}@example.com",
+         "department": "Eng", "job_title": "Engineer", "level": 3, "manager_id": None, "location": "Berlin",
+         "timezone": "Europe/Berlin", "hire_date": dt.date(2020, 1, 1), "on_pip": False, "eligible": True,
+         "eligibility_reason": "ok"} for pid in (leader, *members)])
+    store.upsert(matches, [{"cohort_id": COHORT, "round": "initial", "mentor_id": leader, "mentee_id": m,
+                            "score": 0.7, "explanation": "skills", "status": "active", "group_id": group_id,
+                            "created_at": dt.datetime.now(dt.timezone.utc)} for m in members])
+    return store

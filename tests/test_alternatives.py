@@ -221,7 +221,7 @@ def test_a_scarce_cohort_ends_with_every_applicant_holding_an_offer_and_then_exa
     assert not store.rows(matches, cohort_id=config.cohort, status="offered"), "every unchosen seat is declined"
     assert started["circle_members"] == 3 and started["async_pairs"] == 1
     sent = {(r["person_id"], r["template"]) for r in store.rows(email_ledger, cohort_id=config.cohort)}
-    assert {(p, "circle_start") for p in by_choice["circle"]} <= sent
+    assert {(p, "group_kickoff") for p in by_choice["circle"]} <= sent
     assert {(by_choice["async"][0], "async_start"), (ASYNC_MENTOR, "async_start")} <= sent
     rerun = alternatives.start_alternatives(run_of(config, store, deadline))
     assert rerun["unchanged"] and rerun["sent"] == 0 and _outcomes(config, store) == outcomes
@@ -246,11 +246,11 @@ def test_circle_introductions_never_show_a_member_who_did_not_consent(cohorts_di
         conn.execute(offers.update().where(offers.c.options.like("%circle%")).values(choice="circle"))
     alternatives.start_alternatives(run_of(config, store, calendar.offer_deadline(config)))
     rows = store.rows(matches, cohort_id=config.cohort, round="circle", status="active")
-    from mentorflow.stages.alternatives_mail import circle_introductions
     from mentorflow.stages.common import people_index
+    from mentorflow.stages.groups import group_introductions
 
     apps = {a["employee_id"]: a for a in store.rows(applications, cohort_id=config.cohort)}
-    emails = circle_introductions(config, rows, people_index(store, config.cohort), apps)
+    emails = group_introductions(config, rows, people_index(store, config.cohort), apps, "circle")
     members = {r["mentee_id"] for r in rows}
     hidden = members & set(NO_CONSENT)
     assert hidden, "the world puts a member without consent in a circle"

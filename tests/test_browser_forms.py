@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from forms_fixtures import make_world
+from forms_fixtures import add_group, make_world
 from mentorflow.forms import events
 from mentorflow.forms.app import FormsSettings, create_app
 from mentorflow.store import Store, applications, evaluations, form_events, pulse_responses, rematch_requests
@@ -192,3 +192,20 @@ def test_a_bad_link_shows_a_plain_refusal(served, page):
     page.goto(base + "/forms/pulse?token=forged")
     assert "This link is not valid." in page.locator("[role=alert]").inner_text()
     shot(page, "refused")
+
+
+def test_a_group_leader_answers_the_pulse_about_the_group_as_a_whole(served, page):
+    """A group is one entry of the pulse form; the one answer is stored for each pair of the group."""
+    world, base = served
+    store = add_group(world.store_url, "L1", ("G1", "G2"), 9)
+    page.goto(base + world.link("L1", "pulse"))
+    assert "your group with 2 members (you lead it)" in page.locator("form").inner_text()
+    assert "How satisfied are you with the group?" in page.content()
+    page.fill("#meetings", "2")
+    for name, value in (("satisfaction", "4"), ("goal_progress", "3"), ("follow_through", "4")):
+        page.check(f"input[name={name}][value='{value}']")
+    page.click("button[type=submit]")
+    assert "your answers are saved" in page.locator(".success").inner_text()
+    shot(page, "pulse-group-saved")
+    stored = store.rows(pulse_responses, respondent_id="L1")
+    assert len(stored) == 2 and {r["satisfaction"] for r in stored} == {4}

@@ -72,6 +72,26 @@ CREATE TABLE form_events (
 
 CREATE INDEX ix_form_events_cohort_id ON form_events (cohort_id);
 
+CREATE TABLE group_health (
+	cohort_id VARCHAR(64) NOT NULL, 
+	period VARCHAR(40) NOT NULL, 
+	group_id INTEGER NOT NULL, 
+	leader_id VARCHAR(64) NOT NULL, 
+	members INTEGER NOT NULL, 
+	score FLOAT NOT NULL, 
+	state VARCHAR(20) NOT NULL, 
+	reasons TEXT NOT NULL, 
+	PRIMARY KEY (cohort_id, period, group_id)
+);
+
+COMMENT ON COLUMN group_health.group_id IS 'matches.group_id';
+
+COMMENT ON COLUMN group_health.leader_id IS 'the group''s mentor';
+
+COMMENT ON COLUMN group_health.members IS 'mentees in the group''s pairs that were surveyed';
+
+COMMENT ON COLUMN group_health.score IS 'mean of the group''s pair scores (0..1)';
+
 CREATE TABLE match_certificates (
 	cohort_id VARCHAR(64) NOT NULL, 
 	round VARCHAR(20) NOT NULL, 

@@ -66,6 +66,18 @@ CREATE TABLE form_events (
 
 CREATE INDEX ix_form_events_cohort_id ON form_events (cohort_id);
 
+CREATE TABLE group_health (
+	cohort_id VARCHAR(64) NOT NULL, 
+	period VARCHAR(40) NOT NULL, 
+	group_id INTEGER NOT NULL, 
+	leader_id VARCHAR(64) NOT NULL, 
+	members INTEGER NOT NULL, 
+	score FLOAT NOT NULL, 
+	state VARCHAR(20) NOT NULL, 
+	reasons TEXT NOT NULL, 
+	PRIMARY KEY (cohort_id, period, group_id)
+);
+
 CREATE TABLE match_certificates (
 	cohort_id VARCHAR(64) NOT NULL, 
 	round VARCHAR(20) NOT NULL, 

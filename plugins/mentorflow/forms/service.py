@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.forms import events, selection
 from mentorflow.forms import offer as offer_form
+from mentorflow.forms.groups import one_entry_per_group
 from mentorflow.forms.models import ApplicationAnswers, CloseoutAnswers, OfferAnswers, PulseAnswers, RematchAnswers
 from mentorflow.forms.tokens import FormGrant
 from mentorflow.store import (
@@ -41,6 +42,14 @@ class Partnership:
     match_id: int
     partner_name: str
     my_role: str
+    group_id: int | None = None
+    # a group as one entry (the pulse): every pair of the person's in the group, the first being ``match_id``
+    match_ids: tuple[int, ...] = ()
+
+    @property
+    def pairs(self) -> tuple[int, ...]:
+        """The pairs an answer about this entry is stored for."""
+        return self.match_ids or (self.match_id,)
 
 
 @dataclass
@@ -79,6 +88,8 @@ def load(config: CohortConfig, store: Store, grant: FormGrant) -> FormContext:
         return context
     context.partnerships = partnerships(config, store, grant.person_id,
                                         ("active", "ended", "completed") if grant.form == "closeout" else PARTNERED)
+    if grant.form == "pulse":  # one check-in per group, not per pair (forms/groups.py)
+        context.partnerships = one_entry_per_group(config.cohort, store, context.partnerships, PARTNERED)
     if not context.partnerships:
         raise NotAvailable("You have no partnership this form is about. If that is wrong, tell the program team.")
     if grant.form == "closeout":
@@ -98,7 +109,7 @@ def partnerships(config: CohortConfig, store: Store, person_id: str, statuses: t
     for row in rows:
         mine = "mentor" if row["mentor_id"] == person_id else "mentee"
         partner = row["mentee_id"] if mine == "mentor" else row["mentor_id"]
-        out.append(Partnership(row["match_id"], names.get(partner, "your partner"), mine))
+        out.append(Partnership(row["match_id"], names.get(partner, "your partner"), mine, row["group_id"]))
     return out
 
 
@@ -126,6 +137,24 @@ def _upsert(conn: sa.Connection, store: Store, table: sa.Table, row: dict[str, A
     store.upsert(table, [row], conn=conn)
 
 
+def _save_pulse(conn: sa.Connection, store: Store, config: CohortConfig, grant: FormGrant, match_id: int,
+                answers: PulseAnswers, now: dt.datetime) -> bool:
+    """One pair's pulse answer (and its triage event when the person asks to end or re-match)."""
+    _upsert(conn, store, pulse_responses, {
+        "cohort_id": config.cohort, "period": grant.period, "match_id": match_id, "respondent_id": grant.person_id,
+        "meetings": answers.meetings, "satisfaction": answers.satisfaction,
+        "goal_progress": answers.goal_progress, "follow_through": answers.follow_through,
+        "comment": answers.comment, "wants_end": answers.outcome != "continue", "submitted_at": now})
+    if answers.outcome == "continue":
+        return False
+    events.outbox_insert(conn, store, cohort_id=config.cohort, match_id=match_id, reason=answers.outcome,
+                         requester_id=grant.person_id, dedupe_key=_pulse_key(config, grant, match_id))
+    # a changed wish (end <-> rematch) before delivery is what ops should see
+    conn.execute(form_events.update().where(form_events.c.dedupe_key == _pulse_key(config, grant, match_id),
+                                            form_events.c.status == "pending").values(reason=answers.outcome))
+    return True
+
+
 def save(config: CohortConfig, store: Store, grant: FormGrant, context: FormContext, answers: Any) -> bool:
     """Store one submission in one transaction; True when it queued a triage event."""
     now = dt.datetime.now(dt.timezone.utc)
@@ -141,20 +170,10 @@ def save(config: CohortConfig, store: Store, grant: FormGrant, context: FormCont
                                                "role": "both" if "/" in role else role,
                                                **answers.model_dump(), "submitted_at": now})
         elif isinstance(answers, PulseAnswers):
-            _upsert(conn, store, pulse_responses, {
-                **base, "period": grant.period, "match_id": answers.match_id, "respondent_id": grant.person_id,
-                "meetings": answers.meetings, "satisfaction": answers.satisfaction,
-                "goal_progress": answers.goal_progress, "follow_through": answers.follow_through,
-                "comment": answers.comment, "wants_end": answers.outcome != "continue", "submitted_at": now})
-            if answers.outcome != "continue":
-                events.outbox_insert(conn, store, cohort_id=config.cohort, match_id=answers.match_id,
-                                     reason=answers.outcome, requester_id=grant.person_id,
-                                     dedupe_key=_pulse_key(config, grant, answers.match_id))
-                # a changed wish (end <-> rematch) before delivery is what ops should see
-                conn.execute(form_events.update().where(
-                    form_events.c.dedupe_key == _pulse_key(config, grant, answers.match_id),
-                    form_events.c.status == "pending").values(reason=answers.outcome))
-                queued = True
+            # an answer about a group is stored for each of the person's pairs in it
+            entry = next((p for p in context.partnerships if p.match_id == answers.match_id), None)
+            for match_id in entry.pairs if entry else (answers.match_id,):
+                queued = _save_pulse(conn, store, config, grant, match_id, answers, now) or queued
         elif isinstance(answers, RematchAnswers):
             _upsert(conn, store, rematch_requests, {**base, "match_id": answers.match_id,
                                                     "requester_id": grant.person_id, "reason": answers.reason,

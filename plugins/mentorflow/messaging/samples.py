@@ -65,6 +65,18 @@ def _kickoff_context(number: int) -> dict[str, Any]:
     }
 
 
+def _group_kickoff_context(number: int) -> dict[str, Any]:
+    """A member's introduction to a group led by ``partner(number)``: one other member named (they agreed),
+    two counted."""
+    leader = partnership(number, "mentee")
+    return {
+        **_kickoff_context(number),
+        "partners": [leader],
+        "groups": [{"group_id": number, "leader": leader["partner"], "lead": False, "members": 4,
+                    "partners": [leader], "others": [former_partner(number)], "unnamed": 2}],
+    }
+
+
 def context(template: str, number: int = 1) -> dict[str, Any]:
     """A complete context for ``template``, varied by ``number`` (each number is another person)."""
     base = {"cohort": COHORT, "person": person(number), "ops_email": OPS_EMAIL}
@@ -76,6 +88,7 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
         "reminder": {"deadline": DEADLINE, "link": LINK},
         "gapfill": {"missing": ["your goals for the program", "all ten personality questions"], "link": LINK},
         "kickoff": _kickoff_context(number),
+        "group_kickoff": _group_kickoff_context(number),
         "pulse": {"partners": [partner(number)], "period": "pulse-2", "link": LINK, "closes": "Friday 14 May 2027"},
         "pulse_reminder": {"partners": [partner(number)], "period": "pulse-2", "link": LINK,
                            "closes": "Friday 14 May 2027"},
@@ -88,6 +101,8 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
         "closeout": {"link": LINK, "closes": "Monday 11 October 2027, 09:00 CEST"},
         "closeout_reminder": {"link": LINK, "closes": "Monday 11 October 2027, 09:00 CEST"},
         "at_risk": {"pairs": pair_risk, "period": "pulse-2",
+                    "groups": [{"group_id": 3, "leader_name": "Priya Natarajan", "members": 4, "score": 0.42,
+                                "reasons": "the leader did not answer; 2 of 4 members at risk or silent"}],
                     "undeliverable": [{"person_id": "E00042", "recipient": "old.address@example.com",
                                        "template": "pulse", "period": "pulse-2",
                                        "last_error": "SMTP 550 for old.address@example.com: mailbox unavailable"}]},
@@ -103,8 +118,6 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
                                "description": "If a mentor's time frees up during this cohort (at the midpoint "
                                "review), people on the waitlist are paired first, those waiting longest first."}],
                   "link": LINK, "deadline": DEADLINE, "waitlist_on": True, "carry": True},
-        "circle_start": {"leader": partner(number), "is_leader": False, "members": [former_partner(number)],
-                         "unnamed": 2, "size": 4, "reasons": ["you all want to learn negotiation"]},
         "async_start": {"is_mentor": False, "mentor": partner(number), "mentees": [], "budget": 4, "seats": 2},
         # the waitlist carried into the next cohort at close-out (``next``: None when none is scheduled yet)
         "waitlist_carried": {"next": {"name": "Autumn 2027 Mentoring", "opens": "Monday 6 September 2027, 09:00 CEST",

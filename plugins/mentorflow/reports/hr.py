@@ -6,6 +6,7 @@ three files print the same numbers and the same suppressions.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import textwrap
@@ -17,20 +18,22 @@ import pandas as pd
 from mentorflow import settings
 from mentorflow.outcomes import evidence
 from mentorflow.outcomes import learning as feedback
+from mentorflow.reports import coverage_view
 from mentorflow.reports.disclosure import SUPPRESSED
 from mentorflow.reports.hr_figures import GROUPINGS, figures, publishable
 from mentorflow.reports.render import MIN_CELL, write_csv, write_report
 from mentorflow.store import Store
 
 
-def write(config, store: Store, evals: pd.DataFrame,
-          suggestion: feedback.Suggestion | None = None) -> dict[str, Path]:
+def write(config, store: Store, evals: pd.DataFrame, suggestion: feedback.Suggestion | None = None,
+          moment: dt.datetime | None = None) -> dict[str, Path]:
     """HTML, PDF and CSV files of the report from the gated evaluations; returns their paths by kind.
-    ``suggestion``: the learning step's verdict on the weights (computed here when not given)."""
+    ``suggestion``: the learning step's verdict on the weights (computed here when not given); ``moment``: the
+    run's, for how long the still-waitlisted waited (default: the close-out report's date)."""
     if suggestion is None:
         suggestion = feedback.suggest_weights(feedback.pair_outcomes(store, config.cohort),
                                               config.matching.weights.model_dump())
-    view = publishable({**figures(config, store, evals), "learning_pairs": suggestion.pairs})
+    view = publishable({**figures(config, store, evals, moment), "learning_pairs": suggestion.pairs})
     weights_file = feedback.write_suggestion(suggestion, config.cohort,
                                              settings.reports_dir(config.cohort) / "suggested-weights.yaml")
     store.record_report(config.cohort, "suggested-weights", str(weights_file))
@@ -90,9 +93,20 @@ def _tables(view: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     if view.get("skills"):
         tables["skills-by-group"] = view["skills"]["groups"]
         tables["skills-unoffered"] = view["skills"]["unoffered"]
+    if view.get("coverage"):
+        tables.update(coverage_view.table_rows(view["coverage"]))
     for grouping, rows in view["groups"].items():
         tables[f"by-{grouping}"] = [{grouping: r["group"], **{k: v for k, v in r.items() if k != "group"}} for r in rows]
     return tables
+
+
+def coverage_sections(v: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The coverage section's tables as the PDF prints them (the same figures as the HTML section)."""
+    tables = coverage_view.table_rows(v)
+    return [(f"Outcomes of the {v['applicants']} people with a valid application", tables["coverage"]),
+            ("How long the waitlisted waited (days)", tables.get("coverage-waits", [])),
+            *[(f"Coverage by {g}", [{g: r["group"], **{k: x for k, x in r.items() if k not in ("group", "members")},
+                                     "includes": r["members"]} for r in rows]) for g, rows in v["groups"].items()]]
 
 
 def _write_pdf(config, view: dict[str, Any], path: Path, learning: dict[str, Any] | None = None) -> None:
@@ -106,14 +120,21 @@ def _write_pdf(config, view: dict[str, Any], path: Path, learning: dict[str, Any
     plt.rcParams.update({"pdf.fonttype": 42, "font.size": 9})
 
     def table_page(pdf, title: str, sections: list[tuple[str, list[dict[str, Any]]]]) -> None:
-        fig = plt.figure(figsize=(8.27, 11.69))
-        fig.text(0.06, 0.96, title, fontsize=14, weight="bold")
-        y = 0.92
-        for heading, rows in sections:
-            if not rows or y < 0.12:
+        """The sections' tables one below the other, going on over as many pages as they need."""
+        fig, y = None, 0.0
+        for heading, rows in [(h, r) for h, r in sections if r] or [("", [])]:
+            height = 0.035 * (len(rows) + 1)
+            if fig is None or (y - 0.01 - height < 0.06 and y < 0.92):
+                if fig is not None:
+                    pdf.savefig(fig)
+                    plt.close(fig)
+                fig = plt.figure(figsize=(8.27, 11.69))
+                fig.text(0.06, 0.96, title if y == 0.0 else f"{title} (continued)", fontsize=14, weight="bold")
+                y = 0.92
+            if not rows:
                 continue
             fig.text(0.06, y, heading, fontsize=11, weight="bold")
-            height = min(0.035 * (len(rows) + 1), y - 0.06)
+            height = min(height, y - 0.06)
             ax = fig.add_axes([0.06, y - 0.01 - height, 0.88, height])
             ax.axis("off")
             columns = list(rows[0])
@@ -152,6 +173,8 @@ def _write_pdf(config, view: dict[str, Any], path: Path, learning: dict[str, Any
             table_page(pdf, "Skills: demand and supply", [("Wanted and offered, by skill group", tables["skills-by-group"]),
                                                           ("Wanted skills no volunteer mentor offers",
                                                            tables["skills-unoffered"][:40])])
+        if view.get("coverage"):
+            table_page(pdf, "Coverage: what every applicant got", coverage_sections(view["coverage"]))
         table_page(pdf, "Fairness: match rate by group",
                    [(f"By {g}", tables[f"by-{g}"]) for g in GROUPINGS if f"by-{g}" in tables])
         if learning:

@@ -11,6 +11,7 @@ rate whose parts are suppressed, no mean over fewer, and no free-text comment.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from mentorflow.contract import parsing as ingest
-from mentorflow.reports import affinity_counts, skill_supply
+from mentorflow.reports import affinity_counts, coverage, coverage_view, skill_supply
 from mentorflow.reports.disclosure import SUPPRESSED, Publication, coarsened, publish
 from mentorflow.reports.hr_cells import BANDS, ROUNDS, cells, respondents
 from mentorflow.reports.pulse import STATES, pulse_figures
@@ -53,14 +54,16 @@ def _outcomes(evals: pd.DataFrame) -> dict[str, Any]:
             "satisfaction": float(evals["satisfaction"].mean()), "nps": round(100 * float(promoters - detractors))}
 
 
-def figures(config, store: Store, evals: pd.DataFrame) -> dict[str, Any]:
+def figures(config, store: Store, evals: pd.DataFrame, moment: dt.datetime | None = None) -> dict[str, Any]:
     """Every raw number of the report for one cohort, straight from the program store.
 
     Funnel: invited = invitation sent; applied = an application on file; valid = passed the
-    quality gate; matched = in any approved pair; active = in a pair whose pulse answers
+    quality gate; matched = in any approved pair (a one-to-one pair, a circle seat or written mentoring: the
+    coverage section splits them); active = in a pair whose pulse answers
     report at least one meeting; completed = in a pair still running at close-out;
     evaluated = answered the close-out evaluation. ``evals``: the evaluations that passed the close-out
-    gate (:func:`mentorflow.quality.stage_gates.check_closeout`).
+    gate (:func:`mentorflow.quality.stage_gates.check_closeout`). ``moment``: the report's, for how long the
+    still-waitlisted waited (default: the close-out report's date).
     """
     c = config.cohort
     roster = store.frame(people, cohort_id=c)
@@ -131,6 +134,7 @@ def figures(config, store: Store, evals: pd.DataFrame) -> dict[str, Any]:
         "affinity": affinity_counts.raw(config.matching.affinity, apps.to_dict("records") if len(apps) else [],
                                         pairs.to_dict("records") if len(pairs) else []),
         "skills": skill_supply.skill_figures(apps),  # demand and supply per skill group, unoffered skills
+        "coverage": coverage.figures(store, c, moment or coverage.report_moment(config)),  # what every applicant got
     }
 
 
@@ -228,6 +232,7 @@ def publishable(f: dict[str, Any]) -> dict[str, Any]:
     view["learning_pairs"] = pub.count("learning.pairs") if "learning.pairs" in pub.problem.values else None
     view["affinity"] = affinity_counts.view(pub, f.get("affinity"))
     view["skills"] = skill_supply.view(pub, f["skills"]) if f.get("skills") else None
+    view["coverage"] = coverage_view.view(pub, f["coverage"], "funnel.valid") if f.get("coverage") else None
     return view
 
 

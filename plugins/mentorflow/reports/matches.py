@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from mentorflow.matching import fairness
-from mentorflow.reports import affinity_counts
+from mentorflow.reports import affinity_counts, coverage, coverage_view
 from mentorflow.reports.disclosure import SUPPRESSED, Problem, publish
 from mentorflow.reports.render import MIN_CELL, histogram, write_report
 from mentorflow.reports.skill_supply import unknown_skill_uses
@@ -66,10 +66,12 @@ def _for_committee(person: dict[str, Any] | None, employee_id: str) -> dict[str,
 
 def match_report_context(config, round_name: str, pairs: list[dict], left: list[dict], roster: pd.DataFrame,
                          roles: dict[str, str], apps: list[dict] | None = None,
-                         certificate: dict | None = None) -> dict[str, Any]:
+                         certificate: dict | None = None, held: list[dict] = ()) -> dict[str, Any]:
     """What the proposed-matches report shows, including the fairness audit (groups under 5 suppressed),
     the pruning certificate and, from the applications ``apps``, how many asked for a partner from their
-    network and got one (suppressed the same way; never which network or who)."""
+    network and got one (suppressed the same way; never which network or who), and the coverage: how many
+    applicants have a one-to-one partner with ``pairs`` and the live pairs ``held`` (other rounds'), how many
+    will be offered alternatives (:func:`mentorflow.reports.coverage_view.committee_view`)."""
     everyone = {p["employee_id"]: p for p in roster.to_dict("records")}
     for pair in pairs:
         pair["mentor"] = _for_committee(everyone[pair["mentor_id"]], pair["mentor_id"])
@@ -88,7 +90,8 @@ def match_report_context(config, round_name: str, pairs: list[dict], left: list[
             "audit": published_audit(fairness.audit(roster, seekers, frame)), "min_cell": MIN_CELL,
             "affinity": affinity_counts.published(affinity_counts.raw(
                 getattr(getattr(config, "matching", None), "affinity", None), apps or [], pairs)),
-            "certificate": certificate_line(certificate, sum(p["score"] for p in pairs))}
+            "certificate": certificate_line(certificate, sum(p["score"] for p in pairs)),
+            "coverage": coverage_view.committee_view(apps or [], everyone.values(), pairs, held)}
 
 
 def certificate_line(certificate: dict | None, shown_total: float) -> str:
@@ -115,7 +118,8 @@ def write_match_report(config, store: Store, round_name: str) -> Path:
     app_rows = store.rows(applications, cohort_id=config.cohort)
     roles = {a["employee_id"]: a["role"] for a in app_rows}
     context = match_report_context(config, round_name, pairs, left, store.frame(people, cohort_id=config.cohort), roles,
-                                   app_rows, certificate=stored_certificate(store, config.cohort, round_name))
+                                   app_rows, certificate=stored_certificate(store, config.cohort, round_name),
+                                   held=coverage.held_pairs(store, config.cohort))
     # for ops: names to add to the skill vocabulary
     context["unknown_skills"] = unknown_skill_uses(pd.DataFrame(app_rows))
     return write_report(config, f"matches-{round_name}.html", "matches.html", context, store, f"matches-{round_name}")

@@ -12,7 +12,7 @@ import pandas as pd
 
 from mentorflow.outcomes.health import AT_RISK, CHECK_IN, ON_TRACK
 from mentorflow.reports.render import bar_width, write_report
-from mentorflow.store import Store, email_ledger, matches, pair_health, people, pulse_responses
+from mentorflow.store import Store, email_ledger, group_health, matches, pair_health, people, pulse_responses
 
 STATES = (ON_TRACK, CHECK_IN, AT_RISK)
 
@@ -49,4 +49,12 @@ def write_pulse_report(config, store: Store, period: str) -> Path:
                             "mentee": everyone[pair["mentee_id"]]["full_name"]})
     return write_report(config, "pulse-report.html", "pulse.html",
                         {"periods": pulse_figures(config, store), "latest": period,
-                         "at_risk": sorted(at_risk, key=lambda r: r["score"])}, store, "pulse-report")
+                         "at_risk": sorted(at_risk, key=lambda r: r["score"]),
+                         "groups": group_rows(store, config.cohort, period, everyone)}, store, "pulse-report")
+
+
+def group_rows(store: Store, cohort: str, period: str, everyone: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per group assessed for ``period`` (outcomes.group_health), weakest first, named by its leader."""
+    rows = [{**r, "leader": everyone.get(r["leader_id"], {}).get("full_name", r["leader_id"])}
+            for r in store.rows(group_health, cohort_id=cohort, period=period)]
+    return sorted(rows, key=lambda r: (r["score"], r["group_id"]))

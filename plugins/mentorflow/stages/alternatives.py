@@ -25,9 +25,12 @@ import sqlalchemy as sa
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.matching import MatchInput
 from mentorflow.stages import alternatives_mail as mail
+from mentorflow.stages import groups
 from mentorflow.stages.common import CohortRun, people_index, send
 from mentorflow.stages.match import match_input
 from mentorflow.store import Store, applications, matches, offers, unmatched, waitlist
+
+CIRCLE_PERIOD = "circle"  # the ledger period of a started circle's introduction (template group_kickoff)
 
 PARTNERED = ("approved", "active")
 ALTERNATIVE_ROUNDS = ("circle", "async")
@@ -197,7 +200,7 @@ def start_alternatives(run: CohortRun) -> dict[str, Any]:
                if m["round"] in ALTERNATIVE_ROUNDS]
     circle_rows = [m for m in started if m["round"] == "circle"]
     async_rows = [m for m in started if m["round"] == "async"]
-    messages = (mail.circle_introductions(run.config, circle_rows, everyone, apps)
+    messages = (groups.group_introductions(run.config, circle_rows, everyone, apps, CIRCLE_PERIOD)
                 + mail.async_introductions(run.config, async_rows, everyone, apps))
     counts = send(run, messages)
     return {"circle_members": len(circle_rows), "circles": len({m["group_id"] for m in circle_rows}),

@@ -5,7 +5,8 @@
   with no option at all, that there is no capacity of any kind and what happens next. A mentor left
   without mentees hears they are standby capacity for the midpoint and what circle or written mentoring
   they were proposed for.
-- ``circle_start`` (period ``circle``): :func:`circle_introductions`.
+- a started circle's introduction is the group introduction (:func:`mentorflow.stages.groups.group_introductions`,
+  template ``group_kickoff``, period ``circle``): a circle is a group.
 - ``async_start`` (period ``async``): :func:`async_introductions`.
 """
 
@@ -53,34 +54,6 @@ def offer_emails(config: CohortConfig, stored: list[dict[str, Any]], offered_row
                            reason=plain_reason(reason, "mentor"), options=[], link=None,
                            circle={"members": len(led[0]), "shared": led[0][0]["explanation"].split(";")[0]}
                            if led else None, written=written, **common))
-    return out
-
-
-def circle_introductions(config: CohortConfig, circle_rows: list[dict[str, Any]], everyone: dict[str, dict],
-                         apps: dict[str, dict]) -> list[OutgoingEmail]:
-    """One ``circle_start`` email to every member and leader of each started circle (``circle_rows``: its
-    active ``matches`` rows). A member sees the leader and the other members who gave ``group_consent``;
-    the names and addresses of members without it are never shown to other members (they are counted,
-    and the leader, who runs the circle as a mentor runs a pair, contacts them). The leader sees every member."""
-    groups: dict[int, list[dict]] = defaultdict(list)
-    for row in circle_rows:
-        groups[row["group_id"]].append(row)
-    out = []
-    for _, rows in sorted(groups.items()):
-        rows = sorted(rows, key=lambda r: r["match_id"])
-        leader = everyone.get(rows[0]["mentor_id"])
-        members = [everyone[r["mentee_id"]] for r in rows if r["mentee_id"] in everyone]
-        if leader is None:
-            continue
-        shared = [s.strip() for s in rows[0]["explanation"].split(";") if s.strip()]
-        consenting = [m for m in members if (apps.get(m["employee_id"]) or {}).get("group_consent")]
-        for member in members:
-            shown = [m for m in consenting if m["employee_id"] != member["employee_id"]]
-            out.append(compose(config, member, "circle_start", "circle", leader=leader, is_leader=False,
-                               members=shown, unnamed=len(members) - 1 - len(shown), size=len(members),
-                               reasons=shared))
-        out.append(compose(config, leader, "circle_start", "circle", leader=leader, is_leader=True,
-                           members=members, unnamed=0, size=len(members), reasons=shared))
     return out
 
 

@@ -72,7 +72,7 @@ def build_hr_report(run: CohortRun) -> dict[str, Any]:
     evaluations_kept = stage_gates.check_closeout(run.config, run.store)
     suggestion = learning.suggest_weights(learning.pair_outcomes(run.store, run.cohort),
                                           run.config.matching.weights.model_dump())
-    files = hr_report.write(run.config, run.store, evaluations_kept, suggestion)
+    files = hr_report.write(run.config, run.store, evaluations_kept, suggestion, moment=run.moment)
     return {"report": str(files["html"]), "pdf": str(files["pdf"]),
             "csv": sorted(str(p) for k, p in files.items() if k not in ("html", "pdf", "weights")),
             "suggested_weights": str(files["weights"]),

@@ -7,14 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.contract import disclosure
-from mentorflow.matching import affinity
 from mentorflow.messaging import OutgoingEmail
 from mentorflow.outcomes import discovery
+from mentorflow.stages import groups
 from mentorflow.stages.common import CohortRun, compose, past_cohorts, people_index, send
+from mentorflow.stages.introductions import (  # noqa: F401 - the introduction's content lives there (shared with groups)
+    GOALS_REASON,
+    RANKING_REASON,
+    PastWants,
+    introduction_contexts,
+)
 from mentorflow.store import applications, matches
-
-PastWants = list[tuple[set[str], set[str]]]
 
 
 def send_kickoff(run: CohortRun) -> dict[str, Any]:
@@ -22,7 +25,10 @@ def send_kickoff(run: CohortRun) -> dict[str, Any]:
     apps = {a["employee_id"]: a for a in run.store.rows(applications, cohort_id=run.cohort)}
     approved = run.store.rows(matches, cohort_id=run.cohort, round="initial", status="approved")
     past = discovery.history(run.store, past_cohorts(run.config, run.store))
-    counts = send(run, introductions(run.config, approved, "kickoff", "kickoff", everyone, apps, past))
+    # pairs of a group (group_id set) get one group introduction each person instead (stages/groups.py)
+    pairs, grouped = groups.split(approved)
+    counts = send(run, introductions(run.config, pairs, "kickoff", "kickoff", everyone, apps, past)
+                  + groups.group_introductions(run.config, grouped, everyone, apps, "kickoff", past))
     with run.store.begin() as conn:
         conn.execute(matches.update().where(matches.c.cohort_id == run.cohort, matches.c.status == "approved",
                                             matches.c.round == "initial").values(status="active"))
@@ -35,50 +41,3 @@ def introductions(config: CohortConfig, pairs: list[dict[str, Any]], template: s
     one); see :func:`introduction_contexts`."""
     return [compose(config, everyone[me], template, period, **context)
             for me, context in introduction_contexts(config, pairs, everyone, apps, past).items()]
-
-
-def introduction_contexts(config: CohortConfig, pairs: list[dict[str, Any]], everyone: dict, apps: dict,
-                          past: PastWants | None = None) -> dict[str, dict[str, Any]]:
-    """Per person, what their introduction says: every partner ``pairs`` gives them (``partners``), their
-    own goals and, for whoever learns in a pair, topics that past mentees with similar wants found
-    valuable (``past`` from :func:`discovery.history`).
-
-    A partner's goals are quoted only when that partner agreed to share them (``share_goals`` in their
-    application): the application form promises answers stay with the program team otherwise. The
-    matcher's reason naming words both partners' goals share is left out then too.
-    """
-
-    def goals(person_id: str) -> str | None:
-        return (apps.get(person_id) or {}).get("goals")
-
-    def shares_goals(person_id: str) -> bool:
-        return bool((apps.get(person_id) or {}).get("share_goals"))
-
-    symbiotic = config.program_type.value == "symbiotic"
-    partners: dict[str, list[dict[str, Any]]] = {}
-    learners: set[str] = set()
-    for pair in pairs:
-        for me, partner, role in ((pair["mentor_id"], pair["mentee_id"], "mentor"),
-                                  (pair["mentee_id"], pair["mentor_id"], "mentee")):
-            if symbiotic or role == "mentee":
-                learners.add(me)
-            if symbiotic:
-                role = "mentor and mentee (you learn from each other)"
-            shared = shares_goals(partner)
-            # said only to whoever asked for it, and kept out of the stored (committee) explanation
-            network = affinity.pair_reason(config.matching.affinity, apps.get(me), apps.get(partner))
-            partners.setdefault(me, []).append({
-                "partner": everyone[partner], "my_role": role,
-                "reasons": [*([network] if network else []),
-                            *disclosure.participant_reasons(pair["explanation"], shared)],
-                "partner_goals": goals(partner) if shared else None})
-
-    def resources(person_id: str) -> list[str]:
-        if person_id not in learners or not past:
-            return []
-        wanted = discovery.wanted_skills((apps.get(person_id) or {}).get("skills_wanted"))
-        return discovery.described(discovery.suggest(wanted, past))
-
-    return {me: {"partners": mine, "my_goals": goals(me), "my_goals_shared": shares_goals(me),
-                 "resources": resources(me)}
-            for me, mine in partners.items()}

@@ -17,8 +17,9 @@ from mentorflow.cohorts.config import CohortConfig
 from mentorflow.contract.disclosure import MIN_CELL
 from mentorflow.matching import COMPONENTS, MatchInput, MatchResult, committee, propose
 from mentorflow.quality import stage_gates
+from mentorflow.reports import coverage, coverage_view
 from mentorflow.reports import matches as match_reports
-from mentorflow.stages import selection_locks, waitlist
+from mentorflow.stages import groups, selection_locks, waitlist
 from mentorflow.stages.common import CohortRun, past_cohorts
 from mentorflow.store import Store, applications, evaluations, match_certificates, matches, people, unmatched
 
@@ -152,6 +153,7 @@ def write_proposal(conn: sa.Connection, run: CohortRun, round_name: str, result:
     conn.execute(matches.delete().where(matches.c.cohort_id == run.cohort, matches.c.round == round_name,
                                         matches.c.status == "proposed"))
     conn.execute(unmatched.delete().where(unmatched.c.cohort_id == run.cohort, unmatched.c.round == round_name))
+    pairs = groups.with_group_ids(conn, run.config, pairs)  # group cohorts: one id per mentor's group
     if pairs:
         conn.execute(matches.insert(), pairs)
     if left:
@@ -176,7 +178,8 @@ def committee_summary(config: CohortConfig, store: Store, round_name: str = "ini
     roster = store.frame(people, cohort_id=config.cohort)
     context = match_reports.match_report_context(config, round_name, proposed, left, roster, roles, apps,
                                                  certificate=match_reports.stored_certificate(store, config.cohort,
-                                                                                              round_name))
+                                                                                              round_name),
+                                                 held=coverage.held_pairs(store, config.cohort))
     audit, asked = context["audit"], context["affinity"]
     lines = [
         f"**{config.name}** ({round_name} round): {len(proposed)} proposed pairs, {len(left)} unmatched.",
@@ -184,6 +187,7 @@ def committee_summary(config: CohortConfig, store: Store, round_name: str = "ini
         *[f"Fairness: {flag}" for flag in audit.flags],
         *([(f"Affinity: {asked['got']} of {asked['asked']} people who asked for a partner from their own network "
             f"have one (counts under {MIN_CELL} are suppressed).")] if asked else []),
+        *[line for line in (coverage_view.committee_line(context["coverage"]),) if line],
         f"Pruning: {context['certificate']}.",
         *[f"Note: {note}" for note in notes],
         f"Full report: {settings.reports_dir(config.cohort) / f'matches-{round_name}.html'}",

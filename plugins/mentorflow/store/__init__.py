@@ -9,6 +9,7 @@ from mentorflow.store.tables import (
     erasures,
     evaluations,
     form_events,
+    group_health,
     match_certificates,
     matches,
     metadata,
@@ -26,4 +27,4 @@ from mentorflow.store.tables import (
     waitlist,
 )
 
-__all__ = ["metadata", 'cohorts', 'people', 'applications', 'APPLICATION_FIELDS', 'quarantine', 'matches', 'match_certificates', 'unmatched', 'email_ledger', 'erasures', 'pulse_responses', 'pair_health', 'evaluations', 'reports', 'rematch_requests', 'form_events', 'triage_requests', 'recommendations', 'selection_requests', 'offers', 'waitlist', 'default_url', 'url_for', 'Store', 'ddl']
+__all__ = ["metadata", 'cohorts', 'people', 'applications', 'APPLICATION_FIELDS', 'quarantine', 'matches', 'match_certificates', 'unmatched', 'email_ledger', 'erasures', 'pulse_responses', 'pair_health', 'group_health', 'evaluations', 'reports', 'rematch_requests', 'form_events', 'triage_requests', 'recommendations', 'selection_requests', 'offers', 'waitlist', 'default_url', 'url_for', 'Store', 'ddl']

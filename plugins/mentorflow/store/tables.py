@@ -268,6 +268,20 @@ pair_health = sa.Table(
     sa.Column("silent_streak", sa.Integer, nullable=False, default=0),
 )
 
+# a group's health per period (outcomes.group_health): a group cohort's mentor and mentees, or a circle
+group_health = sa.Table(
+    "group_health",
+    metadata,
+    sa.Column("cohort_id", sa.String(64), primary_key=True),
+    sa.Column("period", sa.String(40), primary_key=True),
+    sa.Column("group_id", sa.Integer, primary_key=True, comment="matches.group_id"),
+    sa.Column("leader_id", sa.String(64), nullable=False, comment="the group's mentor"),
+    sa.Column("members", sa.Integer, nullable=False, comment="mentees in the group's pairs that were surveyed"),
+    sa.Column("score", sa.Float, nullable=False, comment="mean of the group's pair scores (0..1)"),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("reasons", sa.Text, nullable=False),
+)
+
 evaluations = sa.Table(
     "evaluations",
     metadata,
