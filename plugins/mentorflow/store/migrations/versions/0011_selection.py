@@ -3,8 +3,8 @@
 the mentor's capacity was used by earlier choices: not locked) and ``quarantined`` (held by the selection
 gate: not locked). No data changes.
 
-Revision ID: 0010_selection
-Revises: 0009
+Revision ID: 0011_selection
+Revises: 0010_groups
 Create Date: 2026-12-02
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_selection"
-down_revision = "0009"
+revision = "0011_selection"
+down_revision = "0010_groups"
 branch_labels = None
 depends_on = None
 
