@@ -52,7 +52,7 @@ _BELOW_1 = frozenset({
 })
 _BELOW_2 = _BELOW_1 | {"cohorts", "store"}
 _BELOW_3 = _BELOW_2 | {"roster", "matching", "outcomes", "messaging", "forms", "quality", "reports", "personal_data",
-                       "imports", "alternatives"}
+                       "imports", "selection", "alternatives"}
 _BELOW_4 = _BELOW_3 | {"stages"}
 _BELOW_5 = _BELOW_4 | {"orchestration"}
 
@@ -73,13 +73,18 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     },
     "outcomes": _BELOW_2,
     "messaging": _BELOW_2,
-    "forms": _BELOW_2,
+    "forms": _BELOW_2 | {
+        "matching",  # the self-selection requests form refuses acceptances beyond the capacity rule the matcher applies
+    },
     "quality": _BELOW_2 | {
         "roster",    # roster suites check reporting chains and management cycles
         "reports",   # the data-quality report is written with the report writer
         "matching",  # match-stage suites check the proposed matches against the MatchInput
     },
     "personal_data": _BELOW_2,
+    "selection": _BELOW_2 | {
+        "matching",  # recommendations are the matcher's own scores, hard rules and reasons
+    },
     "alternatives": _BELOW_2 | {
         "matching",  # circles and written mentoring reuse the matcher's scores, hard rules and solver
     },
@@ -104,6 +109,7 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
 LAZY_IMPORT_MODULES: dict[str, str] = {
     "mentorflow.orchestration.lifecycle_dags": "parse-time hygiene: DAG files must not import the stage code",
     "mentorflow.orchestration.committee_steps": "parse-time hygiene: DAG files must not import the stage code",
+    "mentorflow.orchestration.selection_dags": "parse-time hygiene: DAG files must not import the stage code",
     "mentorflow.cli.*": "each subcommand imports only what it needs",
 }
 

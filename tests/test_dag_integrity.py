@@ -114,3 +114,35 @@ def test_a_broken_cohort_file_shows_up_without_breaking_the_others(cohorts_dir):
         f"mentorflow__good-cohort__{s}" for s in DAG_STAGES)
     assert "mentorflow__bad-cohort__invalid_config" in result["dag_ids"]
     assert not any(d.startswith("mentorflow__bad-cohort__") and not d.endswith("invalid_config") for d in result["dag_ids"])
+
+
+def test_self_selection_runs_between_validation_and_the_match(cohorts_dir):
+    """Validation recommends mentors (a no-op when self-selection is off); the selection DAG runs at the two
+    moments of the window only when it is on; the match then waits for its Asset instead of validation's."""
+    from mentorflow.cohorts import calendar
+    from mentorflow.cohorts.loader import find_cohort
+    from mentorflow.orchestration.dags import build_all
+
+    write_cohort(cohorts_dir, "plain-cohort", store={"conn_id": "mentorflow_store"})
+    write_cohort(cohorts_dir, "chosen-cohort", store={"conn_id": "mentorflow_store"}, self_selection={"enabled": True})
+    result = parse(cohorts_dir)
+    assert result["errors"] == {} and result["heavy_modules"] == []
+    tasks, kinds = result["tasks"], result["schedules"]
+    for cohort in ("plain-cohort", "chosen-cohort"):
+        assert tasks[f"mentorflow__{cohort}__validate"][-1] == "send_recommendations"
+        assert sorted(tasks[f"mentorflow__{cohort}__selection"]) == ["ask_mentors", "ask_or_close", "close_selection"]
+    assert kinds["mentorflow__chosen-cohort__selection"] == "EventsTimetable"
+    assert kinds["mentorflow__plain-cohort__selection"] == "NullTimetable"
+
+    dags = build_all()
+    waits_for = {c: [a.name for a in dags[f"mentorflow__{c}__match"].timetable.asset_condition.objects]
+                 for c in ("plain-cohort", "chosen-cohort")}
+    assert waits_for == {"plain-cohort": ["plain-cohort.validated"], "chosen-cohort": ["chosen-cohort.selected"]}
+    chosen = find_cohort("chosen-cohort")
+    dates = calendar.selection_dates(chosen)
+    assert calendar.scheduled_moments(chosen, "selection") == [dates["requests_close"], dates["responses_close"]]
+    assert [calendar.selection_action(chosen, m) for m in dates.values()] == ["ask", "close"]
+    planned = [(r.stage, r.moment) for r in calendar.plan(chosen)]
+    assert planned.index(("selection", dates["responses_close"])) < [s for s, _ in planned].index("match")
+    assert next(m for s, m in planned if s == "match") > dates["responses_close"]
+    assert "selection" not in {r.stage for r in calendar.plan(find_cohort("plain-cohort"))}

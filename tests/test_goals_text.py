@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matching_fixtures import random_instance
 from mentorflow.cohorts.config import MatchingRules, Weights
+from mentorflow.contract import disclosure
 from mentorflow.contract.parsing import parse_skills
 from mentorflow.demo.synthetic import generate_applications, generate_roster
 from mentorflow.matching import MatchInput, explain, propose, scoring
 from mentorflow.matching.text import FILLER_WORDS, Analyzer, stem
-from mentorflow.stages import kickoff
 
 SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "derandomize": True}
 GOALS_ONLY = Weights(skills=0, goals=1, personality=0, preferences=0, availability=0, diversity=0)
@@ -162,7 +162,7 @@ def test_symbiotic_goals_average_both_directions():
 
 
 def test_the_kickoff_stage_recognises_the_goals_reason_it_filters_by_consent():
-    assert kickoff.GOALS_REASON == explain.GOALS_REASON
+    assert disclosure.GOALS_REASON == explain.GOALS_REASON  # what participants read is filtered by this prefix
 
 
 # -- a cohort a person can check by hand -------------------------------------------------------------

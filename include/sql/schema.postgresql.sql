@@ -246,7 +246,7 @@ CREATE TABLE selection_requests (
 
 COMMENT ON COLUMN selection_requests.preference IS '1 = the mentee''s first choice';
 
-COMMENT ON COLUMN selection_requests.status IS 'requested | accepted | declined | expired (no answer by the deadline)';
+COMMENT ON COLUMN selection_requests.status IS 'requested | accepted | declined | expired (no answer by the deadline) | released (accepted, not locked: the mentee kept a preferred mentor, or the mentor''s capacity was taken) | quarantined (held by the selection gate)';
 
 CREATE TABLE triage_requests (
 	cohort_id VARCHAR(64) NOT NULL, 

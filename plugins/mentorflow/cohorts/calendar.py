@@ -2,7 +2,8 @@
 
 The one place that turns a cohort's ``calendar:`` settings into moments. The DAG
 timetables, the branch choices inside a run (survey or reminder?), the forms' deadlines
-and the demo's plan all read it, so they can never disagree.
+and the demo's plan all read it, so they can never disagree. Longer than 300 lines because
+of that: every stage's moments, branch choices and deadlines are kept together in this one module.
 
 Every list of moments stops after ``MAX_RUNS_PER_STAGE + 1`` entries, whatever the settings say, and
 the loader refuses a cohort whose calendar reaches that (:func:`run_count_problems`): one cohort's
@@ -19,8 +20,8 @@ from mentorflow.cohorts.bounds import CADENCE, MAX_RUNS_PER_STAGE
 from mentorflow.cohorts.config import CohortConfig
 
 # the lifecycle stages that the calendar or a data asset starts, in order
-STAGES: tuple[str, ...] = ("open", "intake", "validate", "match", "kickoff", "alternatives", "pulse", "midpoint",
-                           "closeout", "retention")
+STAGES: tuple[str, ...] = ("open", "intake", "validate", "selection", "match", "kickoff", "alternatives",
+                           "pulse", "midpoint", "closeout", "retention")
 
 # a run "at" a moment may start a moment later than planned (scheduler or clock jitter)
 SLACK = dt.timedelta(seconds=1)
@@ -149,6 +150,7 @@ def scheduled_moments(config: CohortConfig, stage: str) -> list[dt.datetime]:
         "open": [opened],
         "intake": intake_moments(config),
         "validate": [closed],
+        "selection": list(selection_dates(config).values()) if config.self_selection.enabled else [],
         "alternatives": [offer_deadline(config)],
         "pulse": sorted(pulse_dates(config) + pulse_reminder_dates(config)),
         "midpoint": [midpoint(config)],
@@ -159,14 +161,16 @@ def scheduled_moments(config: CohortConfig, stage: str) -> list[dt.datetime]:
 
 
 def plan(config: CohortConfig) -> list[PlannedRun]:
-    """Every stage run of the cohort in the order the scheduler starts them; the asset-driven match
-    and kickoff runs follow the validate run that produces their input."""
+    """Every stage run in the scheduler's order; match and kickoff follow validate (or the self-selection's close)."""
     opened, closed = window(config)
     runs = [PlannedRun(opened, "open", "window opens")]
     runs += [PlannedRun(m, "intake", f"intake check {i}") for i, m in enumerate(intake_moments(config), 1)]
+    selecting = selection_dates(config) if config.self_selection.enabled else {}
+    runs += [PlannedRun(m, "selection", f"self-selection: {k.replace('_', ' ')}") for k, m in selecting.items()]
+    matched = selecting.get("responses_close", closed)  # self-selection: the match waits for its close
     runs += [PlannedRun(closed, "validate", "window closes"),
-             PlannedRun(closed + SLACK, "match", "matching and committee approval"),
-             PlannedRun(closed + 2 * SLACK, "kickoff", "kickoff emails and offers to the unpartnered"),
+             PlannedRun(matched + SLACK, "match", "matching and committee approval"),
+             PlannedRun(matched + 2 * SLACK, "kickoff", "kickoff emails and offers to the unpartnered"),
              PlannedRun(offer_deadline(config), "alternatives", "circles and written mentoring start")]
     runs += [PlannedRun(m, "pulse", f"pulse survey {i}") for i, m in enumerate(pulse_dates(config), 1)]
     runs += [PlannedRun(m, "pulse", f"pulse reminder {i}") for i, m in enumerate(pulse_reminder_dates(config), 1)]
@@ -184,6 +188,11 @@ def pulse_action(config: CohortConfig, moment: dt.datetime) -> PulseAction:
     """A pulse run at a reminder date reminds; any other pulse run assesses and surveys."""
     due = any(abs(moment - reminder) <= SLACK for reminder in pulse_reminder_dates(config))
     return "reminder" if due else "survey"
+
+
+def selection_action(config: CohortConfig, moment: dt.datetime) -> Literal["ask", "close"]:
+    """At ``responses_close`` a self-selection run closes the window; before it, it asks the mentors."""
+    return "close" if moment + SLACK >= selection_dates(config)["responses_close"] else "ask"
 
 
 def closeout_action(config: CohortConfig, moment: dt.datetime) -> CloseoutAction:

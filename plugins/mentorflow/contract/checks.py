@@ -111,6 +111,13 @@ _CHECKS = [
           "several each covers a wanted skill none of the mentee's other mentors covers", "hard"),
     Check("matches.skills_rule", "matches", "reverse: the mentor offers a skill the mentee wants; symbiotic: "
           "each partner teaches the other a different wanted skill the other does not already hold", "hard"),
+    # self-selection: mentees' requests and mentors' acceptances, before they become committee locks
+    Check("selection.recommended", "selection", "a mentee requests only mentors recommended to them", "soft"),
+    Check("selection.unique_preference", "selection",
+          "a mentee gives each preference (1st choice, 2nd choice …) to one mentor only", "soft"),
+    Check("selection.capacity", "selection", "a mentor accepts no more requests than their capacity", "soft"),
+    Check("selection.hard_rules", "selection", "an accepted pair breaks no hard rule (self pair, committee forbid, "
+          "former pair, avoid list, reporting line, placement rules, the program's skills rule)", "soft"),
     # pulse and close-out answers, before health scores and the HR report use them
     Check("pulse.value_ranges", "pulse", _ranges(PULSE), "soft"),
     Check("pulse.respondent_in_pair", "pulse", "the respondent is the mentor or mentee of the pair", "soft"),

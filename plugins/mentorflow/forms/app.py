@@ -33,7 +33,7 @@ from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.contract import skills
 from mentorflow.errors import CohortConfigError, TokenError
-from mentorflow.forms import events, models, offer, request_limits, security, service, tokens
+from mentorflow.forms import events, models, offer, request_limits, security, selection, service, tokens
 from mentorflow.forms import fields as form_fields
 from mentorflow.forms.registry import FormsSettings, Refusal, Registry, environment
 from mentorflow.forms.request_limits import SECURITY_HEADERS
@@ -49,7 +49,7 @@ TITLES = {
     "pulse": "Monthly check-in",
     "rematch": "Ask for a different partner",
     "closeout": "End-of-program evaluation",
-    "offer": "Choose how you take part",
+    "offer": "Choose how you take part", **selection.TITLES,
 }
 def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
     forms_settings = forms_settings or FormsSettings()
@@ -138,7 +138,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             csrf_field=security.CSRF_FIELD, csrf_value=security.csrf_field(nonce, token),
             partnerships=context.partnerships, offer=context.offer, deadline=calendar.describe(closes, config), notice=notice,
             saved=saved, rematch_link=rematch_link, tipi_items=models.TIPI_ITEMS, tipi_scale=models.TIPI_SCALE,
-            rematch_reasons=models.REMATCH_REASONS, pulse_outcomes=models.PULSE_OUTCOMES,
+            rematch_reasons=models.REMATCH_REASONS, pulse_outcomes=models.PULSE_OUTCOMES, selection=context.selection,
             field_label=models.field_label, skill_rows=models.SKILL_ROWS, partner_rows=models.PARTNER_ROWS, period=grant.period,
             skill_names=skills.vocabulary(settings.include_dir()).names if form in ("application", "gapfill") else [],
         )
@@ -205,6 +205,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             if match_id is not None and match_id not in {p.match_id for p in context.partnerships}:
                 raise models.FieldErrors({"match_id": "please choose one of your own partnerships"})
             offer.check_choice(context.offer, answers)  # the offer form: only an offered option (else no-op)
+            selection.check(context.selection, answers)  # the self-selection forms (else no-op)
         except models.FieldErrors as exc:
             if as_json or fields is None:
                 return JSONResponse({"errors": exc.errors}, status_code=422, headers=SECURITY_HEADERS)

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from mentorflow.contract import columns as contract
 from mentorflow.contract.parsing import parse_ids
+from mentorflow.forms import models, selection
 from mentorflow.forms.models import (
-    MODELS,
     PARTNER_ROWS,
     SKILL_ROWS,
     Answers,
@@ -19,6 +19,8 @@ from mentorflow.forms.models import (
     FieldErrors,
     role_problems,
 )
+
+MODELS = {**models.MODELS, **selection.MODELS}  # every form's answers
 
 
 def _rows(fields: Mapping[str, str], prefix: str, count: int, keys: tuple[str, ...]) -> list[tuple[int, dict]]:
@@ -35,6 +37,8 @@ def model_input(form: str, fields: Mapping[str, str]) -> tuple[dict[str, Any], d
     """Turn flat HTML fields into model input, and a map from model location to field name."""
     data: dict[str, Any] = {}
     where: dict[str, str] = {}
+    if form in selection.FORMS:
+        return selection.model_input(form, fields)
     if MODELS[form] is ApplicationAnswers:
         for key in ("role", "motivation", "prior_experience", "goals", "preferred_traits"):
             if fields.get(key) not in (None, ""):
@@ -142,6 +146,8 @@ def prefill(form: str, row: Mapping[str, Any] | None) -> dict[str, str]:
     """HTML field values from a stored row (gap-fill shows what the person gave before)."""
     if not row:
         return {}
+    if form in selection.FORMS:  # forms.selection keeps the stored answers as field values already
+        return {k: str(v) for k, v in row.items()}
     values: dict[str, str] = {}
     if MODELS[form] is ApplicationAnswers:
         for key in ("role", "motivation", "prior_experience", "goals", "preferred_traits"):

@@ -67,6 +67,12 @@ def _storable(value: str) -> str:
     return value
 
 
+def ordinal(number: int) -> str:
+    """1 -> '1st', 2 -> '2nd', 11 -> '11th'."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
 # short names of the questions, for the error summary at the top of a page
 FIELD_LABELS: dict[str, str] = {
     "role": "Role", "motivation": "Why you want to take part", "prior_experience": "Mentoring experience",
@@ -82,12 +88,16 @@ FIELD_LABELS: dict[str, str] = {
     "goal_progress": "Progress on goals", "follow_through": "Follow-through", "comment": "Comment",
     "valuable_topics": "Topics that turned out valuable",
     "outcome": "How to go on", "reason": "Reason", "goals_met": "Goals met", "recommend": "Recommendation",
+    "answers": "Your answers", "answer": "Your answer",
     **{name: f"Personality question {i}" for i, name in enumerate(contract.TIPI, 1)},
+    **{f"choice-{i}": f"{ordinal(i)} choice" for i in range(1, 11)},
 }
 
 
 def field_label(name: str) -> str:
-    """'skills_wanted-3-level' -> 'Skills you want to develop (row 4)'."""
+    """'skills_wanted-3-level' -> 'Skills you want to develop (row 4)'; 'choice-2' -> '2nd choice'."""
+    if name in FIELD_LABELS:
+        return FIELD_LABELS[name]
     base, _, rest = name.partition("-")
     row = rest.split("-")[0] if rest else ""
     label = FIELD_LABELS.get(base, base.replace("_", " ").capitalize())

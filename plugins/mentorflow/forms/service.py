@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.forms import events
+from mentorflow.forms import events, selection
 from mentorflow.forms import offer as offer_form
 from mentorflow.forms.groups import one_entry_per_group
 from mentorflow.forms.models import ApplicationAnswers, CloseoutAnswers, OfferAnswers, PulseAnswers, RematchAnswers
@@ -58,6 +58,7 @@ class FormContext:
     partnerships: list[Partnership] = field(default_factory=list)
     stored: dict[str, Any] | None = None
     offer: offer_form.OfferView | None = None  # the offer form: what this person was offered
+    selection: selection.SelectionContext | None = None  # the self-selection forms (forms.selection)
 
 
 def load(config: CohortConfig, store: Store, grant: FormGrant) -> FormContext:
@@ -67,6 +68,12 @@ def load(config: CohortConfig, store: Store, grant: FormGrant) -> FormContext:
         # same words as a forged link: nothing about who is or is not in the cohort leaks
         raise NotAvailable("This link is not valid.")
     context = FormContext(person=found[0])
+    if grant.form in selection.FORMS:
+        context.selection = selection.load(config, store, grant)
+        if context.selection is None:
+            raise NotAvailable(selection.NOTHING[grant.form])
+        context.stored = context.selection.values
+        return context
     if grant.form in ("application", "gapfill"):
         if not context.person["eligible"]:
             raise NotAvailable("This program is not open to you this time. The program team can tell you why.")
@@ -177,6 +184,8 @@ def save(config: CohortConfig, store: Store, grant: FormGrant, context: FormCont
             queued = True
         elif isinstance(answers, OfferAnswers):
             offer_form.save_choice(conn, config, grant.person_id, answers, now)
+        elif isinstance(answers, (selection.RecommendationAnswers, selection.RequestAnswers)):
+            selection.save(conn, config, grant, answers, now)
         else:  # pragma: no cover - MODELS and this function list the same forms
             raise TypeError(f"no storage for {type(answers).__name__}")
     return queued

@@ -16,15 +16,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from mentorflow.cohorts.config import Weights
-from mentorflow.contract.parsing import parse_ids
 from mentorflow.matching import affinity, certificate, explain, scoring, several
 from mentorflow.matching.inputs import COMPONENTS, DEFAULT_TOP_K, MatchInput, MatchResult
+from mentorflow.matching.prepare import prepare
 from mentorflow.matching.solver import MatchingProblem, solve
-
-
-def _default_weights() -> Weights:
-    return Weights()
 
 
 def _rule(rules, name: str, default):
@@ -38,47 +33,15 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     say = progress or (lambda _: None)
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    rules, kind = inp.rules, inp.program_type
-    weights = inp.weights or _default_weights()
-    symmetric = kind == "symbiotic"
-    per_mentee = int(_rule(rules, "mentors_per_mentee", 1))
-    if per_mentee > 1 and kind in ("symbiotic", "group"):
-        raise ValueError(f"mentors_per_mentee {per_mentee}: a {kind} program pairs each person once; several "
-                         "mentors per mentee are for traditional and reverse programs")
-    pop = scoring.build_population(inp.people, inp.applications, kind, rules, inp.moment, inp.seekers,
-                                   history=inp.mentor_history, affinity_setting=inp.affinity)
-    index = pop.index
-    avoid = {e: parse_ids(a) for e, a in zip(inp.applications["employee_id"], inp.applications.get(
-        "avoid_partners", pd.Series([""] * len(inp.applications))).fillna(""))}
-    roster = inp.roster if inp.roster is not None else inp.people
-    relations = scoring.relation_pairs(pop, avoid, roster, forbid_reporting_line=_rule(rules, "forbid_reporting_line", True),
-                                       previous=set(inp.previous_pairs), forbidden=set(inp.forbidden_pairs))
-
-    # people in fixed pairs (midpoint: healthy pairs stay) use up capacity and look for no one
-    load = np.zeros(len(pop.ids), dtype=np.int64)
-    busy = np.zeros(len(pop.ids), dtype=bool)
-    for mentor, mentee in inp.fixed_pairs:
-        if mentor in index:
-            load[index[mentor]] += 1
-            busy[index[mentor]] |= symmetric
-        if mentee in index:
-            busy[index[mentee]] = True
-    everyone = np.arange(len(pop.ids))
-    seeking = np.ones(len(pop.ids), dtype=bool) if pop.seeks is None else pop.seeks
-    if symmetric:  # a pair of two non-seekers is ruled out by the masks (scoring.block_rules)
-        rows = cols = everyone[~busy]
-        capacity = np.ones(len(cols), dtype=np.int64)
-    else:
-        rows = everyone[pop.is_mentee & ~busy & seeking]
-        mentors = everyone[pop.is_mentor]
-        room = pop.capacity[mentors] - load[mentors]
-        cols, capacity = mentors[room > 0], room[room > 0]
+    prep = prepare(inp)
+    pop, relations, rows, cols, capacity = prep.pop, prep.relations, prep.rows, prep.cols, prep.capacity
+    common = prep.common
+    rules, kind, weights, symmetric, per_mentee = inp.rules, prep.kind, prep.weights, prep.symmetric, prep.per_mentee
     timings["prepare"] = time.perf_counter() - started
 
     started = time.perf_counter()
     k = int(_rule(rules, "top_k", DEFAULT_TOP_K))
     say(f"scoring {len(rows):,} × {len(cols):,} candidate pairs (keeping the best {k} per person) …")
-    common = dict(program_type=kind, rules=rules, weights=weights)
     cand = scoring.top_candidates(pop, relations, rows, cols, k=k, **common,
                                   progress=lambda done, total: say(f"  scored {done:,}/{total:,}"))
     timings["score"] = time.perf_counter() - started

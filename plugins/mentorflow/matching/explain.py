@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mentorflow.contract.disclosure import GOALS_REASON  # what participants may read is filtered by it
 from mentorflow.matching import affinity, mutual
 from mentorflow.matching import personality as persona
 from mentorflow.matching.inputs import COMPONENTS
@@ -17,8 +18,6 @@ from mentorflow.matching.scoring import BlockRules, PairRules, Population
 from mentorflow.matching.vocabulary import skill_facts
 
 MAX_REASONS = 3
-# how the goals reason starts: the kickoff email leaves it out unless the partner agreed to share their goals
-GOALS_REASON = "goals meet what "
 
 
 def _skills(pop: Population, wanter: int, offerer: int, who: tuple[str, str]) -> list[tuple[float, str, str, bool]]:

@@ -94,6 +94,10 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
                            "closes": "Friday 14 May 2027"},
         # the partnership that ended (never why), the new partner, the partners kept (none here)
         "rematch": {"ended": [former_partner(number)], "partners": [partnership(number)], "continuing": []},
+        # self-selection: a mentee's recommended mentors; a mentor's requests
+        "recommendations": {"mentors": [partner(number), partner(number + 1)], "requests": 3, "link": LINK,
+                            "closes": DEADLINE},
+        "mentor_requests": {"received": 1 + number % 3, "link": LINK, "closes": DEADLINE},
         "closeout": {"link": LINK, "closes": "Monday 11 October 2027, 09:00 CEST"},
         "closeout_reminder": {"link": LINK, "closes": "Monday 11 October 2027, 09:00 CEST"},
         "at_risk": {"pairs": pair_risk, "period": "pulse-2",

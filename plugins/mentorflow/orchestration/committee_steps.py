@@ -47,8 +47,8 @@ def approve_matches(cohort_id: str, **context: Any) -> dict[str, Any]:
 
 def match_dag(config: CohortConfig) -> DAG:
     c = config.cohort
-    with DAG(**dag_arguments(config, "match", [asset(c, "validated")],
-                             "Score and pair, then the committee approves.")) as dag:
+    ready = asset(c, "selected" if config.self_selection.enabled else "validated")  # self-selection closed first
+    with DAG(**dag_arguments(config, "match", [ready], "Score and pair, then the committee approves.")) as dag:
 
         @task
         def propose_matches(cohort_id: str, **context: Any) -> dict[str, Any]:

@@ -10,6 +10,8 @@ so they run when their input is ready:
 
     open ─┬─ intake (every intake_check_every_hours while the window is open)
           └─ validate (window close) ──▶ Asset validated ──▶ match ──▶ Asset approved ──▶ kickoff (+ offers)
+    with self-selection: validate also recommends mentors; selection (requests_close: ask mentors,
+    responses_close: close) ──▶ Asset selected ──▶ match (instead of validated)
     alternatives (offers' deadline) · pulse (each cadence after kickoff) · midpoint (calendar) · closeout (calendar) · triage (REST API)
 """
 
@@ -24,7 +26,7 @@ from airflow.sdk import DAG, task
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.errors import CohortConfigError
-from mentorflow.orchestration import committee_steps, lifecycle_dags
+from mentorflow.orchestration import committee_steps, lifecycle_dags, selection_dags
 from mentorflow.orchestration.wiring import DAG_STAGES, TAGS
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,8 @@ log = logging.getLogger(__name__)
 def build_cohort_dags(config: CohortConfig) -> dict[str, DAG]:
     """The stage DAGs of one cohort in lifecycle order, then its event-triggered DAGs, keyed by dag_id."""
     builders = [lifecycle_dags.open_dag, lifecycle_dags.intake_dag, lifecycle_dags.validate_dag,
-                committee_steps.match_dag, lifecycle_dags.kickoff_dag, lifecycle_dags.alternatives_dag,
+                selection_dags.selection_dag, committee_steps.match_dag, lifecycle_dags.kickoff_dag,
+                lifecycle_dags.alternatives_dag,
                 lifecycle_dags.pulse_dag,
                 committee_steps.midpoint_dag, lifecycle_dags.closeout_dag, lifecycle_dags.retention_dag,
                 lifecycle_dags.triage_dag]

@@ -1,5 +1,5 @@
 """The stage DAGs without a committee step: open, intake, validate, kickoff, alternatives, pulse, close-out,
-retention, triage.
+retention, triage (the self-selection DAG: :mod:`.selection_dags`).
 
 Each task is a named function whose body imports its stage when the task runs (parse-time hygiene:
 the DAG processor must not import pandas, SQLAlchemy or the matcher) and hands it to
@@ -93,7 +93,15 @@ def validate_dag(config: CohortConfig) -> DAG:
 
             return run_stage(validate.validate_applications, cohort_id, context)
 
-        import_applications(c) >> validate_applications(c)
+        @task
+        def send_recommendations(cohort_id: str, **context: Any) -> dict[str, Any]:
+            """Self-selection (when on): recommend each mentee their best mentors and send the link to choose."""
+            from mentorflow.orchestration.tasks import run_stage
+            from mentorflow.stages import selection
+
+            return run_stage(selection.send_recommendations, cohort_id, context)
+
+        import_applications(c) >> validate_applications(c) >> send_recommendations(c)
     return dag
 
 

@@ -97,20 +97,11 @@ def skills_rule_problems(pairs: pd.DataFrame, apps: pd.DataFrame, program_type: 
     return out
 
 
-def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: CohortConfig, *,
-                    to_place: set[str] | None = None) -> list[Batch]:
-    """The proposal's pairs (capacity, forbidden pairs) and the mentees it had to place (coverage).
-
-    ``inp`` is the matcher's ``MatchInput``; ``to_place`` limits coverage to some mentees (the midpoint
-    re-matches only the freed ones)."""
-    rules = config.matching.rules
-    apps, fixed_pairs = inp.applications, inp.fixed_pairs
-    pairs = pairs.reset_index(drop=True).copy()
-    pairs[ROW] = np.arange(len(pairs))
-    pairs["pair"] = pairs["mentor_id"] + " → " + pairs["mentee_id"]
-    mentors_all = pd.concat([pairs["mentor_id"], pd.Series([m for m, _ in fixed_pairs], dtype="object")])
-    pairs["load"] = pairs["mentor_id"].map(mentors_all.value_counts()).astype("int64")
-    pairs["allowed"] = pairs["mentor_id"].map(allowed_load(apps, config)).fillna(1).astype("int64")
+def forbidden_problems(pairs: pd.DataFrame, inp, config: CohortConfig) -> pd.Series:
+    """Per pair (``mentor_id``, ``mentee_id``), the hard relationship or placement rule it breaks (None:
+    none): a self pair, a committee forbid, a former pair, an avoid list, a reporting line, the cohort's
+    placement rules. ``inp`` is the matcher's ``MatchInput``."""
+    rules, apps = config.matching.rules, inp.applications
     committee = {tuple(p) for p in config.matching.forbids}
     avoid = {row.employee_id: set(parse_ids(row.avoid_partners)) for row in apps.itertuples()}
     # over the whole roster the store has (ineligible and held rows too): a chain walked over the
@@ -135,8 +126,25 @@ def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: C
         return placement_problem(rules, (level.get(mentor, 0), level.get(mentee, 0)),
                                  (department.get(mentor, ""), department.get(mentee, "")))
 
-    pairs["forbidden"] = pd.Series([why_forbidden(m, e) for m, e in zip(pairs["mentor_id"], pairs["mentee_id"])],
-                                   index=pairs.index, dtype="object")
+    return pd.Series([why_forbidden(m, e) for m, e in zip(pairs["mentor_id"], pairs["mentee_id"])],
+                     index=pairs.index, dtype="object")
+
+
+def matches_batches(pairs: pd.DataFrame, unmatched: pd.DataFrame, inp, config: CohortConfig, *,
+                    to_place: set[str] | None = None) -> list[Batch]:
+    """The proposal's pairs (capacity, forbidden pairs) and the mentees it had to place (coverage).
+
+    ``inp`` is the matcher's ``MatchInput``; ``to_place`` limits coverage to some mentees (the midpoint
+    re-matches only the freed ones)."""
+    rules = config.matching.rules
+    apps, fixed_pairs = inp.applications, inp.fixed_pairs
+    pairs = pairs.reset_index(drop=True).copy()
+    pairs[ROW] = np.arange(len(pairs))
+    pairs["pair"] = pairs["mentor_id"] + " → " + pairs["mentee_id"]
+    mentors_all = pd.concat([pairs["mentor_id"], pd.Series([m for m, _ in fixed_pairs], dtype="object")])
+    pairs["load"] = pairs["mentor_id"].map(mentors_all.value_counts()).astype("int64")
+    pairs["allowed"] = pairs["mentor_id"].map(allowed_load(apps, config)).fillna(1).astype("int64")
+    pairs["forbidden"] = forbidden_problems(pairs, inp, config)
     pairs["several"] = several_mentors_problems(pairs, apps, fixed_pairs, rules.mentors_per_mentee)
     pairs["skills_rule"] = skills_rule_problems(pairs, apps, config.program_type.value)
     pair_specs = [

@@ -14,13 +14,13 @@ import pandas as pd
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.contract.affinity import COLUMNS as AFFINITY
 from mentorflow.errors import GateFailure, UnreadableFile
-from mentorflow.quality import pair_suites, suites
+from mentorflow.quality import pair_suites, selection_suites, suites
 from mentorflow.quality.gate import run_gate
 from mentorflow.quality.quarantine import without_held
 from mentorflow.quality.reader import read_csv
 from mentorflow.quality.results import GateResult
 from mentorflow.roster.eligibility import admitted
-from mentorflow.store import Store, applications, evaluations, matches, people
+from mentorflow.store import Store, applications, evaluations, matches, people, recommendations, selection_requests
 
 
 def _read(path: Path, gate: str):
@@ -135,6 +135,21 @@ def check_proposal(config: CohortConfig, store: Store, proposal, inp, *, to_plac
     kept = proposal.unmatched[~proposal.unmatched["employee_id"].isin(reasons)]
     proposal.unmatched = pd.concat([kept, extra], ignore_index=True)
     return proposal
+
+
+def check_selection(config: CohortConfig, store: Store, inp) -> dict[tuple[str, str], str]:
+    """The self-selection requests the ``selection`` gate holds, as {(mentee, mentor): reason}: they never
+    become locks (every other request is kept). ``inp``: the matcher's ``MatchInput``."""
+    requests = store.frame(selection_requests, cohort_id=config.cohort)
+    if requests.empty:
+        return {}
+    shown = store.frame(recommendations, cohort_id=config.cohort)
+    batch = selection_suites.selection_batch(requests, set(zip(shown["mentee_id"], shown["mentor_id"])), inp, config)
+    result = run_gate(config, store, "selection", [batch], complete=True)
+    held: dict[tuple[str, str], str] = {}
+    for problem in result.problems:
+        held.setdefault((problem.values["mentee_id"], problem.values["mentor_id"]), problem.reason)
+    return held
 
 
 def check_pulse(config: CohortConfig, store: Store, responses: pd.DataFrame) -> pd.DataFrame:

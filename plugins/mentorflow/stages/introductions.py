@@ -9,16 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from mentorflow.cohorts.config import CohortConfig
+from mentorflow.contract.disclosure import (  # noqa: F401 - what a participant may read of the reasons
+    GOALS_REASON,
+    RANKING_REASON,
+    participant_reasons,
+)
 from mentorflow.matching import affinity
 from mentorflow.outcomes import discovery
 
 PastWants = list[tuple[set[str], set[str]]]
-# the matcher's reason that quotes words found both in one partner's goals and in what the other can teach
-# (mentorflow.matching.explain.GOALS_REASON; kept as text here so the stage does not load the matcher)
-GOALS_REASON = "goals meet what "
-# the matcher's reason that tells whom someone listed as a preferred partner: an answer of the lister's
-# that the form never promised to pass on, so it stays with the committee (mentorflow.matching.explain)
-RANKING_REASON = "ranked this partner as choice"
 
 
 def introduction_contexts(config: CohortConfig, pairs: list[dict[str, Any]], everyone: dict, apps: dict,
@@ -42,7 +41,6 @@ def introduction_contexts(config: CohortConfig, pairs: list[dict[str, Any]], eve
     partners: dict[str, list[dict[str, Any]]] = {}
     learners: set[str] = set()
     for pair in pairs:
-        reasons = [r.strip() for r in pair["explanation"].split(";") if r.strip()]
         for me, partner, role in ((pair["mentor_id"], pair["mentee_id"], "mentor"),
                                   (pair["mentee_id"], pair["mentor_id"], "mentee")):
             if symbiotic or role == "mentee":
@@ -55,7 +53,7 @@ def introduction_contexts(config: CohortConfig, pairs: list[dict[str, Any]], eve
             partners.setdefault(me, []).append({
                 "partner": everyone[partner], "my_role": role,
                 "reasons": [*([network] if network else []),
-                            *(r for r in reasons if (shared or not r.startswith(GOALS_REASON)) and RANKING_REASON not in r)],
+                            *participant_reasons(pair["explanation"], shared)],
                 "partner_goals": goals(partner) if shared else None})
 
     def resources(person_id: str) -> list[str]:

@@ -19,7 +19,7 @@ from mentorflow.matching import COMPONENTS, MatchInput, MatchResult, committee, 
 from mentorflow.quality import stage_gates
 from mentorflow.reports import coverage, coverage_view
 from mentorflow.reports import matches as match_reports
-from mentorflow.stages import groups, waitlist
+from mentorflow.stages import groups, selection_locks, waitlist
 from mentorflow.stages.common import CohortRun, past_cohorts
 from mentorflow.store import Store, applications, evaluations, match_certificates, matches, people, unmatched
 
@@ -85,11 +85,13 @@ def propose_matches(run: CohortRun, *, locks: list[tuple[str, str]] = (),
     if approved:
         return already_approved(run, approved)
     inp = match_input(run.config, run.store, moment=run.moment)
-    inp.locked_pairs = [*inp.locked_pairs, *locks]
+    chosen = selection_locks.chosen_pairs(run.config, run.store)  # self-selection: accepted requests are locks
+    inp.locked_pairs = [*inp.locked_pairs, *chosen, *locks]
     inp.forbidden_pairs = inp.forbidden_pairs | set(forbids)
     # people carried in from an earlier cohort's waitlist are matched first (docs/waitlist.md)
     proposal = waitlist.initial_priority(run.store, run.cohort, inp, propose)
     result = stage_gates.check_proposal(run.config, run.store, proposal, inp)
+    selection_locks.mark_chosen(result, chosen)
     replace_proposal(run, "initial", result)
     report = match_reports.write_match_report(run.config, run.store, "initial")
     summary = {"pairs": len(result.pairs), "unmatched": len(result.unmatched),

@@ -180,7 +180,9 @@ selection_requests = sa.Table(
     sa.Column("mentor_id", sa.String(64), primary_key=True),
     sa.Column("preference", sa.Integer, nullable=False, comment="1 = the mentee's first choice"),
     sa.Column("status", sa.String(12), nullable=False, default="requested",
-              comment="requested | accepted | declined | expired (no answer by the deadline)"),
+              comment="requested | accepted | declined | expired (no answer by the deadline) | released (accepted, "
+              "not locked: the mentee kept a preferred mentor, or the mentor's capacity was taken) | quarantined "
+              "(held by the selection gate)"),
     _ts("requested_at", nullable=False, default=_now),
     _ts("answered_at"),
 )
