@@ -1,5 +1,5 @@
 """Nobody left behind, end to end through the stage functions: a generated cohort where mentors are scarce
-runs validate → (self-selection) → match → approve → kickoff → offers → start, with the scripted participants of
+runs validate → (self-selection, or not) → match → approve → kickoff → offers → start, with the scripted participants of
 the demo answering each form, and ends with every applicant holding an outcome: a one-to-one partner, a
 mentoring circle, async written mentoring, a waitlist place, or an explicit "none" they chose (a mentor left
 without anyone to mentor is told they are standby capacity). The circle and written-mentoring volunteers come
@@ -8,6 +8,7 @@ from the applications CSV, as the generator writes it."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 from conftest import ready_store, run_of, write_cohort
@@ -17,9 +18,9 @@ from mentorflow.contract.columns import MENTEE_ROLES, MENTOR_ROLES
 from mentorflow.demo import choosing
 from mentorflow.demo.synthetic import generate_applications, generate_roster
 from mentorflow.reports import coverage
-from mentorflow.stages import alternatives, intake, kickoff, match, validate
+from mentorflow.stages import alternatives, intake, kickoff, match, selection, validate
 from mentorflow.stages import open as open_stage
-from mentorflow.store import applications, email_ledger, matches, offers, waitlist
+from mentorflow.store import applications, email_ledger, matches, offers, selection_requests, waitlist
 from quality_fixtures import APPLICATION_COLUMNS, ROSTER_COLUMNS, write_rows
 
 SEED = 13
@@ -64,9 +65,23 @@ def outcomes(config, store) -> dict[str, set[str]]:
     return held
 
 
+def self_selection(config, store, closed: dt.datetime) -> dt.datetime:
+    """Mentees request recommended mentors and the mentors answer (the demo's scripted participants); returns
+    when the window closes, when the match runs."""
+    selection.send_recommendations(run_of(config, store, closed))
+    dates = calendar.selection_dates(config)
+    assert choosing.mentee_requests(config, store, SEED, dates["requests_close"] - dt.timedelta(minutes=1)) > 0
+    selection.ask_mentors(run_of(config, store, dates["requests_close"]))
+    assert choosing.mentor_answers(config, store, SEED, dates["responses_close"] - dt.timedelta(minutes=1)) > 0
+    closing = selection.close_selection(run_of(config, store, dates["responses_close"]))
+    assert closing["locked"] > 0 and closing["quarantined"] == 0  # the scripted answers pass the selection gate
+    return dates["responses_close"]
+
+
 @pytest.mark.slow
-def test_a_cohort_where_mentors_are_scarce_ends_with_every_applicant_holding_an_outcome(cohorts_dir):
-    config, store = scarce_cohort(cohorts_dir)
+@pytest.mark.parametrize("selecting", [False, True], ids=["optimizer only", "self-selection first"])
+def test_a_cohort_where_mentors_are_scarce_ends_with_every_applicant_holding_an_outcome(cohorts_dir, selecting):
+    config, store = scarce_cohort(cohorts_dir, self_selection={"enabled": selecting})
     open_stage.import_roster(run_of(config, store, OPENED))
     intake.import_applications(run_of(config, store))
     closed = config.at(config.calendar.application_close)
@@ -78,8 +93,16 @@ def test_a_cohort_where_mentors_are_scarce_ends_with_every_applicant_holding_an_
     assert any(a["circle_volunteer"] for a in mentoring) and any(a["async_budget"] for a in mentoring)
     assert not any(a["circle_volunteer"] or a["async_budget"] for a in apps if a["role"] not in MENTOR_ROLES)
 
-    match.propose_matches(run_of(config, store, closed))
-    match.approve_matches(run_of(config, store, closed))
+    matched = self_selection(config, store, closed) if selecting else closed
+    match.propose_matches(run_of(config, store, matched))
+    match.approve_matches(run_of(config, store, matched))
+    if selecting:  # every kept acceptance is a one-to-one pair, and no mentor holds more than their capacity
+        kept = {(r["mentor_id"], r["mentee_id"]) for r in store.rows(selection_requests, cohort_id=config.cohort)
+                if r["status"] == "accepted"}
+        approved = [m for m in store.rows(matches, cohort_id=config.cohort, round="initial")
+                    if m["status"] == "approved"]
+        assert kept and kept <= {(m["mentor_id"], m["mentee_id"]) for m in approved}
+        assert max(Counter(m["mentor_id"] for m in approved).values()) == 1  # max_mentees_per_mentor
     kicked_off = config.at(config.calendar.kickoff)
     kickoff.send_kickoff(run_of(config, store, kicked_off))
     made = alternatives.offer_alternatives(run_of(config, store, kicked_off))
