@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,3 +102,31 @@ def add_group(store_url: str, leader: str, members: tuple[str, ...], group_id: i
                             "score": 0.7, "explanation": "skills", "status": "active", "group_id": group_id,
                             "created_at": dt.datetime.now(dt.timezone.utc)} for m in members])
     return store
+
+
+@contextlib.contextmanager
+def serving(clock: Callable[[], dt.datetime] | None = None) -> Iterator[str]:
+    """The forms app under uvicorn on a free loopback port (in a thread), its base URL while the block runs.
+    Triggered events go to a closed port (nothing listens there), so they stay in the outbox."""
+    import uvicorn
+
+    from mentorflow.forms import events
+    from mentorflow.forms.app import FormsSettings, create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = FormsSettings(airflow=events.AirflowClient("http://127.0.0.1:9"))
+    if clock is not None:
+        settings.clock = clock
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        assert thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -5,16 +5,11 @@ saved answers come back. A screenshot of each page goes to test-output/screensho
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from forms_fixtures import add_group, make_world
-from mentorflow.forms import events
-from mentorflow.forms.app import FormsSettings, create_app
+from forms_fixtures import add_group, make_world, serving
 from mentorflow.store import Store, applications, evaluations, form_events, pulse_responses, rematch_requests
 
 CHROMIUM = "/usr/bin/chromium"
@@ -40,22 +35,9 @@ def browser():
 @pytest.fixture
 def served(cohorts_dir, tmp_path):
     """The world, and the forms app under uvicorn on a free loopback port (in a thread)."""
-    import uvicorn
-
     world = make_world(cohorts_dir, f"sqlite:///{tmp_path / 'forms.db'}")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(FormsSettings(airflow=events.AirflowClient("http://127.0.0.1:9")))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    yield world, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving() as base:
+        yield world, base
 
 
 @pytest.fixture

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
-import threading
-import time
 
 import pytest
 import test_browser_forms
 from alternatives_world import scarce_world
 from conftest import run_of
-from mentorflow.forms import events, tokens
-from mentorflow.forms.app import FormsSettings, create_app
+from forms_fixtures import serving
+from mentorflow.forms import tokens
 from mentorflow.stages import alternatives
 from mentorflow.store import offers
 from test_browser_forms import CHROMIUM, shot
@@ -31,25 +28,11 @@ pytestmark = [
 @pytest.fixture
 def served(cohorts_dir):
     """A scarce cohort after its offers went out, and the forms app at a moment before the offers' deadline."""
-    import uvicorn
-
     config, store = scarce_world(cohorts_dir)
     kickoff = config.at(config.calendar.kickoff)
     alternatives.offer_alternatives(run_of(config, store, kickoff))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(FormsSettings(clock=lambda: kickoff + dt.timedelta(minutes=1),
-                                   airflow=events.AirflowClient("http://127.0.0.1:9")))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    yield config, store, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(clock=lambda: kickoff + dt.timedelta(minutes=1)) as base:
+        yield config, store, base
 
 
 @pytest.mark.parametrize("width", [390, 1280])

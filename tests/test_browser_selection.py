@@ -7,13 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
-import threading
-import time
 
 import pytest
-from mentorflow.forms import events
-from mentorflow.forms.app import FormsSettings, create_app
+from forms_fixtures import serving
 from mentorflow.stages import selection
 from mentorflow.store import selection_requests
 from test_browser_forms import CHROMIUM, browser, error_beside, page, shot  # noqa: F401 (fixtures)
@@ -29,24 +25,11 @@ pytestmark = [
 def served(cohorts_dir):
     """A cohort with self-selection whose recommendations went out, and the forms app under uvicorn on a
     free loopback port, its clock the cohort's ``now``."""
-    import uvicorn
-
     cohort = Cohort(cohorts_dir)
     selection.send_recommendations(cohort.run())
     cohort.now = cohort.closed + dt.timedelta(seconds=30)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(FormsSettings(clock=lambda: cohort.now, airflow=events.AirflowClient("http://127.0.0.1:9")))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    yield cohort, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(clock=lambda: cohort.now) as base:
+        yield cohort, base
 
 
 def test_a_mentee_sees_the_recommended_mentors_and_requests_two_in_order(served, page, browser):  # noqa: F811
