@@ -47,7 +47,7 @@ def written_report(monkeypatch, tmp_path):
     files["weights"].write_text("weights: {}\n", encoding="utf-8")
     files["funnel"].write_text("stage,people\n", encoding="utf-8")
     monkeypatch.setattr(closeout.stage_gates, "check_closeout", lambda config, store: None)
-    monkeypatch.setattr(closeout.hr_report, "write", lambda config, store, evaluations, suggestion: files)
+    monkeypatch.setattr(closeout.hr_report, "write", lambda config, store, evaluations, suggestion, **_: files)
     return files
 
 
