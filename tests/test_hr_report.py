@@ -15,6 +15,8 @@ from mentorflow.reports.hr_figures import figures, publishable
 from mentorflow.reports.render import MIN_CELL
 from mentorflow.store import evaluations
 
+TOOK_PART = ("approved", "active", "ended", "completed")  # a pair, circle seat or written mentoring that ran
+
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -210,14 +212,16 @@ def test_retention_and_promotion_equal_a_recomputation_from_the_closeout_export(
     import datetime as dt
 
     config, store, _, _ = completed_cohort
+    # a circle seat or written mentoring offered and not taken (status declined) is no participation
     export = {r["employee_id"]: r for r in csv.DictReader(config.resolve(config.sources.closeout_roster_csv).open())}
     kickoff = config.at(config.calendar.kickoff).date()
     with store.engine.connect() as conn:
         eligible = {r[0] for r in conn.execute(sa.text(
             "SELECT employee_id FROM people WHERE cohort_id=:c AND eligible"), {"c": config.cohort})}
         paired = {r[0] for r in conn.execute(sa.text(
-            "SELECT mentor_id FROM matches WHERE cohort_id=:c UNION SELECT mentee_id FROM matches WHERE cohort_id=:c"),
-            {"c": config.cohort})}
+            "SELECT mentor_id FROM matches WHERE cohort_id=:c AND status IN :took UNION "
+            "SELECT mentee_id FROM matches WHERE cohort_id=:c AND status IN :took").bindparams(
+            sa.bindparam("took", expanding=True)), {"c": config.cohort, "took": list(TOOK_PART)})}
     expected = {}
     for group, members in (("participants", eligible & paired), ("non-participants", eligible - paired)):
         rows = [export[p] for p in members if p in export]
