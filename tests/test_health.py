@@ -89,3 +89,28 @@ def test_a_sharp_decline_needs_a_check_in_even_above_the_threshold():
 def test_inverted_thresholds_are_refused():
     with pytest.raises(ValueError, match="at_risk_below"):
         Health(on_track_at=0.3, at_risk_below=0.5)
+
+
+def test_the_pulse_figures_count_as_answered_only_people_who_were_asked(cohorts_dir):
+    """A person whose circle or written mentoring started after the survey went out can answer about it with
+    another partnership's link: they answered but were not asked, and a response rate above 100% (answered
+    30 of 18 asked, seen in a run through Airflow) told HR nonsense and contradicted the report's own counts."""
+    import datetime as dt
+
+    from conftest import ready_store, write_cohort
+    from mentorflow.cohorts.loader import load_cohort
+    from mentorflow.reports.pulse import pulse_figures
+    from mentorflow.store import email_ledger, pulse_responses
+
+    config = load_cohort(write_cohort(cohorts_dir))
+    store = ready_store(config)
+    now = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+    store.upsert(email_ledger, [{"cohort_id": config.cohort, "person_id": p, "template": "pulse", "period": "pulse-1",
+                                 "recipient": f"{p}@example.com", "status": "sent", "backend": "outbox",
+                                 "attempts": 1, "updated_at": now} for p in ("E1", "E2")])
+    store.upsert(pulse_responses, [{"cohort_id": config.cohort, "period": "pulse-1", "match_id": m, "respondent_id": p,
+                                    "meetings": 1, "satisfaction": 4, "goal_progress": 3, "follow_through": 4,
+                                    "wants_end": False, "submitted_at": now}
+                                   for m, p in ((1, "E1"), (2, "E3"), (3, "E4"))])
+    [row] = pulse_figures(config, store)
+    assert (row["asked"], row["answered"]) == (2, 1) and row["response_rate"] == 0.5

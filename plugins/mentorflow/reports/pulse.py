@@ -18,7 +18,7 @@ STATES = (ON_TRACK, CHECK_IN, AT_RISK)
 
 
 def pulse_figures(config, store: Store) -> list[dict[str, Any]]:
-    """Per pulse period: people asked, people who answered, and pairs in each health state."""
+    """Per pulse period: people asked, those of them who answered, and pairs in each health state."""
     cohort = config.cohort
     asked = store.frame(email_ledger, cohort_id=cohort, template="pulse")
     answered = store.frame(pulse_responses, cohort_id=cohort)
@@ -26,8 +26,12 @@ def pulse_figures(config, store: Store) -> list[dict[str, Any]]:
     periods = sorted(set(asked["period"]) if len(asked) else set(), key=lambda p: int(str(p).split("-")[1]))
     rows = []
     for period in periods:
-        n_asked = int((asked["period"] == period).sum())
-        n_answered = int(answered.loc[answered["period"] == period, "respondent_id"].nunique()) if len(answered) else 0
+        asked_now = set(asked.loc[asked["period"] == period, "person_id"])
+        n_asked = len(asked_now)
+        # answered = asked and answered: someone whose circle or written mentoring started after the survey went
+        # out may answer about it with another partnership's link, but was not asked (a rate never tops 100%)
+        n_answered = len(set(answered.loc[answered["period"] == period, "respondent_id"]) & asked_now) \
+            if len(answered) else 0
         states = health.loc[health["period"] == period, "state"].value_counts() if len(health) else pd.Series(dtype=int)
         counts = {s: int(states.get(s, 0)) for s in STATES}
         total = sum(counts.values())
