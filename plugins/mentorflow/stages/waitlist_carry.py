@@ -151,11 +151,10 @@ def copied_applications(config: CohortConfig, store: Store, rows: list[dict[str,
     on_roster = {p["employee_id"] for p in store.rows(people, cohort_id=config.cohort)}
     applied = {a["employee_id"] for a in store.rows(applications, cohort_id=config.cohort)}
     wanted = sorted(set(carried) & on_roster - applied)
-    copies = []
-    for employee_id in wanted:
-        old = store.rows(applications, cohort_id=carried[employee_id], employee_id=employee_id)
-        if old:
-            copies.append({**{f: old[0][f] for f in APPLICATION_FIELDS}, "cohort_id": config.cohort,
-                           "source": "carried", "status": "received", "submitted_at": moment})
-    return copies
+    # one read per cohort they come from (usually one), not one per person
+    earlier = {(a["cohort_id"], a["employee_id"]): a for source in sorted({carried[e] for e in wanted})
+               for a in store.rows(applications, cohort_id=source)}
+    return [{**{f: old[f] for f in APPLICATION_FIELDS}, "cohort_id": config.cohort, "source": "carried",
+             "status": "received", "submitted_at": moment}
+            for employee_id in wanted if (old := earlier.get((carried[employee_id], employee_id)))]
 
