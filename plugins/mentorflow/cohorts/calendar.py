@@ -249,7 +249,9 @@ def form_deadline(config: CohortConfig, form: str, period: str = "") -> dt.datet
     - self-selection: a mentee's requests (``recommendations``) at ``requests_close``, a mentor's answers
       (``requests``) at ``responses_close`` (:func:`selection_dates`);
     - the choice among alternatives (``offer``): at :func:`offer_deadline`;
-    - close-out evaluation: when the evaluation window closes (and the HR report is built).
+    - close-out evaluation: when the evaluation window closes (and the HR report is built);
+    - the partnership page (``partnership``): with the close-out evaluation, so partners can look back
+      while they evaluate.
     """
     cal = config.calendar
     if form in ("application", "gapfill"):
@@ -262,7 +264,7 @@ def form_deadline(config: CohortConfig, form: str, period: str = "") -> dt.datet
         return selection_dates(config)["responses_close"]
     if form == "offer":
         return offer_deadline(config)
-    if form == "closeout":
+    if form in ("closeout", "partnership"):
         return closeout_dates(config)["report"]
     if form == "pulse":
         dates = pulse_dates(config)

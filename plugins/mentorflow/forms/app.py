@@ -6,6 +6,7 @@ Routes (below the mount point, ``/mentorflow`` inside Airflow's API server):
 - ``POST /forms/{form}?token=…``      an HTML form post (CSRF field + cookie); answers
   ``application/json`` instead of a page when the client asks for it (``Accept``)
 - ``POST /api/forms/{form}?token=…``  the same form as a JSON body; 422 with field errors
+- ``GET|POST /forms/partnership?token=…&space=…``  the partnership page (``forms.partnership``)
 
 Served alone: ``mentorflow forms serve`` or ``uvicorn mentorflow.forms.app:app``.
 """
@@ -33,7 +34,7 @@ from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.contract import skills
 from mentorflow.errors import CohortConfigError, TokenError
-from mentorflow.forms import events, models, offer, request_limits, security, selection, service, tokens
+from mentorflow.forms import events, models, offer, partnership, request_limits, security, selection, service, tokens
 from mentorflow.forms import fields as form_fields
 from mentorflow.forms.registry import FormsSettings, Refusal, Registry, environment
 from mentorflow.forms.request_limits import SECURITY_HEADERS
@@ -237,6 +238,9 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    partnership.add_routes(app, forms_settings, grant_for=grant_for, check_deadline=check_deadline, page=page,
+                           refusal=refusal)  # before /forms/{form}: the page has routes of its own
 
     @app.get("/forms/{form}", response_class=HTMLResponse)
     def show(request: Request, form: str, token: str | None = None, saved: int = 0,

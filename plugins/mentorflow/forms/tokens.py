@@ -20,7 +20,8 @@ from mentorflow import settings
 from mentorflow.errors import TokenError, WeakSecretKey
 from mentorflow.privacy import private_dir, write_private_text
 
-FORMS = ("application", "gapfill", "pulse", "rematch", "closeout", "recommendations", "requests", "offer")
+FORMS = ("application", "gapfill", "pulse", "rematch", "closeout", "recommendations", "requests", "offer",
+         "partnership")
 
 
 @dataclass(frozen=True)

@@ -306,6 +306,98 @@ reports = sa.Table(
     _ts("created_at", nullable=False, default=_now),
 )
 
+# -- the partnership's own space (mentorflow.workspace) --------------------------------------------
+# A space is one pair ("pair-<match_id>") or one group or circle ("group-<group_id>"); only its members see it.
+
+# each member's confirmation of the mentoring agreement; the space is "agreed" when every member confirmed
+agreements = sa.Table(
+    "agreements",
+    metadata,
+    sa.Column("cohort_id", sa.String(64), primary_key=True),
+    sa.Column("space_id", sa.String(20), primary_key=True, comment="pair-<match_id> | group-<group_id>"),
+    sa.Column("employee_id", sa.String(64), primary_key=True),
+    sa.Column("confidential", sa.Boolean, nullable=False, comment="keeps what is said in the partnership private"),
+    sa.Column("meet_every", sa.String(20), nullable=False, comment="week | two weeks | month"),
+    sa.Column("modes", sa.String(60), nullable=False, comment="';'-joined: in person, call, written"),
+    sa.Column("wants_to_learn", sa.Text, comment="the member's own words"),
+    sa.Column("offers", sa.Text, comment="what the member offers the others (both directions when symbiotic)"),
+    sa.Column("raise_problem", sa.Text, comment="how the member will raise a problem"),
+    _ts("confirmed_at", comment="NULL while a draft"),
+    _ts("updated_at", nullable=False, default=_now),
+)
+
+goals = sa.Table(
+    "goals",
+    metadata,
+    sa.Column("goal_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("cohort_id", sa.String(64), nullable=False),
+    sa.Column("space_id", sa.String(20), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("source", sa.String(12), nullable=False, comment="application (the mentee's goals) | added"),
+    sa.Column("owner_id", sa.String(64), nullable=False, comment="whose goal it is (the mentee of a pair)"),
+    sa.Column("position", sa.Integer, nullable=False, default=0),
+    _ts("created_at", nullable=False, default=_now),
+    _ts("archived_at", comment="removed from the page (kept for the counts)"),
+)
+sa.Index("ix_goals_space", goals.c.cohort_id, goals.c.space_id)
+
+milestones = sa.Table(
+    "milestones",
+    metadata,
+    sa.Column("milestone_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("goal_id", sa.Integer, nullable=False, index=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("due_on", sa.Date),
+    _ts("reached_at"),
+    sa.Column("reached_by", sa.String(64)),
+    _ts("created_at", nullable=False, default=_now),
+)
+
+# meetings, calls and written exchanges; the private note is visible to its author alone
+meeting_log = sa.Table(
+    "meeting_log",
+    metadata,
+    sa.Column("entry_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("cohort_id", sa.String(64), nullable=False),
+    sa.Column("space_id", sa.String(20), nullable=False),
+    sa.Column("author_id", sa.String(64), nullable=False),
+    sa.Column("held_on", sa.Date, nullable=False),
+    sa.Column("minutes", sa.Integer, nullable=False),
+    sa.Column("mode", sa.String(12), nullable=False, comment="meeting | call | written"),
+    sa.Column("private_note", sa.Text, comment="the author's own note: shown to nobody else, never reported"),
+    _ts("created_at", nullable=False, default=_now),
+)
+sa.Index("ix_meeting_log_space", meeting_log.c.cohort_id, meeting_log.c.space_id)
+
+# agreed next steps with an owner (follow-through)
+next_steps = sa.Table(
+    "next_steps",
+    metadata,
+    sa.Column("step_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("cohort_id", sa.String(64), nullable=False),
+    sa.Column("space_id", sa.String(20), nullable=False),
+    sa.Column("entry_id", sa.Integer, comment="the log entry it was agreed in, if any"),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("owner_id", sa.String(64), nullable=False),
+    sa.Column("due_on", sa.Date),
+    _ts("done_at"),
+    _ts("created_at", nullable=False, default=_now),
+)
+sa.Index("ix_next_steps_space", next_steps.c.cohort_id, next_steps.c.space_id)
+
+# a member's use of a library resource (include/resources/library.yaml): done, and a rating
+resource_feedback = sa.Table(
+    "resource_feedback",
+    metadata,
+    sa.Column("cohort_id", sa.String(64), primary_key=True),
+    sa.Column("space_id", sa.String(20), primary_key=True),
+    sa.Column("employee_id", sa.String(64), primary_key=True),
+    sa.Column("resource_id", sa.String(80), primary_key=True),
+    sa.Column("done", sa.Boolean, nullable=False, default=False),
+    sa.Column("rating", sa.Integer, comment="1..5, NULL when not rated"),
+    _ts("updated_at", nullable=False, default=_now),
+)
+
 # -- participant forms (mentorflow.forms) -------------------------------------------------------
 
 rematch_requests = sa.Table(

@@ -1,0 +1,80 @@
+"""The partnership page: which space a link opens, and the sections that make it up.
+
+Each section is a module of this package with a :class:`Section`: what its part of the page shows
+(``load``) and what a post of its form writes (``save``, one transaction, raising
+:class:`~mentorflow.forms.models.FieldErrors` with nothing written when an answer is wrong). The page
+lists them in :data:`SECTIONS` order; a section's field names start with its name (``log_minutes``) so
+that every control of the page has its own id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mentorflow.cohorts.config import CohortConfig
+from mentorflow.store import Store, people
+from mentorflow.workspace import spaces
+from mentorflow.workspace.spaces import Space
+
+
+class NoSpace(LookupError):
+    """The link's person has no open space (or not the one asked for); the message is safe to show them."""
+
+
+@dataclass(frozen=True)
+class SpaceView:
+    """One member looking at one space, at one moment."""
+
+    config: CohortConfig
+    store: Store
+    person: dict[str, Any]
+    space: Space
+    now: dt.datetime
+
+    @property
+    def person_id(self) -> str:
+        return self.person["employee_id"]
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str  # the anchor and the ``section`` field of its form
+    title: str
+    template: str  # under include/templates/forms/partnership/
+    load: Callable[[SpaceView], dict[str, Any]]
+    save: Callable[[SpaceView, dict[str, str]], None]
+    saved_text: str = "Saved."  # shown at the section after a successful post
+
+
+def _sections() -> tuple[Section, ...]:
+    return ()
+
+
+SECTIONS: tuple[Section, ...] = _sections()
+
+
+def section(name: str | None) -> Section | None:
+    return next((s for s in SECTIONS if s.name == name), None)
+
+
+def open_space(config: CohortConfig, store: Store, person_id: str, space_id: str | None,
+               now: dt.datetime) -> tuple[SpaceView, list[Space]]:
+    """The member's view of the space a link asks for, and all their spaces (for the chooser)."""
+    found = store.rows(people, cohort_id=config.cohort, employee_id=person_id)
+    if not found:
+        raise NoSpace("This link is not valid.")  # the same words as a forged link: nothing about the roster leaks
+    space, mine = spaces.find(config.cohort, store, person_id, space_id)
+    if not mine:
+        raise NoSpace("You have no partnership yet, so there is no page for it. It opens with your introduction "
+                      "email. If that is wrong, tell the program team.")
+    if space is None:
+        raise NoSpace("This page belongs to a partnership you are not part of.")
+    return SpaceView(config, store, found[0], space, now), mine
+
+
+def contents(view: SpaceView) -> dict[str, dict[str, Any]]:
+    """What every section shows this member."""
+    return {s.name: s.load(view) for s in SECTIONS}
