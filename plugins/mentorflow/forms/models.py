@@ -89,6 +89,11 @@ FIELD_LABELS: dict[str, str] = {
     "valuable_topics": "Topics that turned out valuable",
     "outcome": "How to go on", "reason": "Reason", "goals_met": "Goals met", "recommend": "Recommendation",
     "answers": "Your answers", "answer": "Your answer",
+    # the partnership page's agreement (workspace/agreement.py)
+    "agreement_confidential": "Confidentiality", "agreement_meet_every": "How often", "agreement_modes": "How",
+    "agreement_wants": "What you want to learn", "agreement_offers": "What you offer",
+    "agreement_raise": "Raising a problem", "agreement_action": "Draft or confirm",
+    "agreement_mode_person": "In person", "agreement_mode_call": "By call", "agreement_mode_written": "In writing",
     **{name: f"Personality question {i}" for i, name in enumerate(contract.TIPI, 1)},
     **{f"choice-{i}": f"{ordinal(i)} choice" for i in range(1, 11)},
 }
