@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from mentorflow.forms.models import MAX_TEXT, FieldErrors
 from mentorflow.store import Store, agreements
 from mentorflow.workspace import spaces
-from mentorflow.workspace.page import Section, SpaceView
+from mentorflow.workspace.section import Section, SpaceView
 from mentorflow.workspace.spaces import Space
 
 FREQUENCIES: dict[str, str] = {"week": "Every week", "two weeks": "Every two weeks", "month": "Every month"}

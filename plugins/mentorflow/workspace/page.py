@@ -10,13 +10,12 @@ that every control of the page has its own id.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.store import Store, people
 from mentorflow.workspace import spaces
+from mentorflow.workspace.section import Section, SpaceView  # re-exported: the section modules import them from .section (no cycle)
 from mentorflow.workspace.spaces import Space
 
 
@@ -24,33 +23,8 @@ class NoSpace(LookupError):
     """The link's person has no open space (or not the one asked for); the message is safe to show them."""
 
 
-@dataclass(frozen=True)
-class SpaceView:
-    """One member looking at one space, at one moment."""
-
-    config: CohortConfig
-    store: Store
-    person: dict[str, Any]
-    space: Space
-    now: dt.datetime
-
-    @property
-    def person_id(self) -> str:
-        return self.person["employee_id"]
-
-
-@dataclass(frozen=True)
-class Section:
-    name: str  # the anchor and the ``section`` field of its form
-    title: str
-    template: str  # under include/templates/forms/partnership/
-    load: Callable[[SpaceView], dict[str, Any]]
-    save: Callable[[SpaceView, dict[str, str]], None]
-    saved_text: str = "Saved."  # shown at the section after a successful post
-
-
 def _sections() -> tuple[Section, ...]:
-    from mentorflow.workspace import agreement  # the sections use Section and SpaceView above
+    from mentorflow.workspace import agreement  # lazy: the section modules are built on this package's Section
 
     return (agreement.SECTION,)
 
