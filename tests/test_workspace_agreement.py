@@ -125,3 +125,84 @@ def test_symbiotic_partners_are_asked_both_directions(cohorts_dir, tmp_path, cli
     page = client.get(world.link("E2", "partnership"))
     assert "What you want to learn from Person 1" in page.text
     assert "What you offer Person 1 in return" in page.text
+
+
+# -- the reminder a week after kickoff ------------------------------------------------------------
+
+def confirm(store, space, person, when):
+    store.upsert(agreements, [{"cohort_id": COHORT, "space_id": space, "employee_id": person, "confidential": True,
+                               "meet_every": "week", "modes": "call", "wants_to_learn": "SECRET-WANT",
+                               "offers": "SECRET-OFFER", "raise_problem": "SECRET-RAISE", "confirmed_at": when,
+                               "updated_at": when}])
+
+
+def test_the_reminder_goes_once_to_each_member_of_a_running_space_without_an_agreement(
+        cohorts_dir, tmp_path, monkeypatch, client):
+    from email_fixtures import SmtpCatcher
+    from mentorflow.cohorts import calendar
+    from mentorflow.stages import agreement as stage
+    from mentorflow.stages.common import CohortRun
+    from mentorflow.store import email_ledger, matches
+
+    world = make_world(cohorts_dir, f"sqlite:///{tmp_path / 'store.db'}", sender={"backend": "smtp"})
+    config, store = world.config, Store(world.store_url)
+    now = dt.datetime.now(dt.timezone.utc)
+    confirm(store, "pair-1", "E1", now)
+    confirm(store, "pair-1", "E2", now)  # pair 1 agreed: nobody there is reminded
+    confirm(store, "pair-2", "E3", now)  # pair 2 half-way: both are reminded, E3 told who is missing
+    with store.engine.begin() as conn:  # a pair that has ended is not reminded
+        conn.execute(matches.insert().values(cohort_id=COHORT, round="initial", mentor_id="E5", mentee_id="E6",
+                                             score=0.5, explanation="skills", status="completed", created_at=now))
+    run = CohortRun(config, store, calendar.agreement_reminder(config))
+    with SmtpCatcher() as catcher:
+        monkeypatch.setenv("MENTORFLOW_SMTP_PORT", str(catcher.port))
+        first = stage.send_agreement_reminders(run)
+        assert first["sent"] == 2 and first["not_agreed"] == 1
+        assert sorted(m["To"] for m in catcher.messages) == ["Person 3 <p3@example.com>", "Person 4 <p4@example.com>"]
+        again = stage.send_agreement_reminders(run)  # a re-run (Airflow retry, backfill) sends nothing twice
+        assert again["sent"] == 0 and len(catcher.messages) == 2
+    by_person = {m["To"]: m.get_body(("plain",)).get_content() for m in catcher.messages}
+    assert "You have confirmed it. Still to confirm: Person 4." in by_person["Person 3 <p3@example.com>"]
+    assert "only your confirmation is missing" in by_person["Person 4 <p4@example.com>"]
+    assert all("SECRET" not in text for text in by_person.values())  # nobody's answers travel by email
+    assert {r["period"] for r in store.rows(email_ledger, cohort_id=COHORT, template="agreement_reminder")} == {"pair-2"}
+    link = next(line for line in by_person["Person 4 <p4@example.com>"].splitlines() if "token=" in line).strip()
+    assert link.endswith("&space=pair-2")
+    page = client.get(link[link.index("/forms/"):])
+    assert page.status_code == 200 and "Still to confirm: <strong>you</strong>" in page.text
+
+
+def test_the_reminder_is_a_week_after_kickoff_and_before_the_midpoint(cohorts_dir, tmp_path):
+    from mentorflow.cohorts import calendar
+
+    config = make_world(cohorts_dir, f"sqlite:///{tmp_path / 'store.db'}").config
+    kickoff = config.at(config.calendar.kickoff)
+    assert calendar.scheduled_moments(config, "agreement") == [kickoff + dt.timedelta(days=7)]
+    planned = [r for r in calendar.plan(config) if r.stage == "agreement"]
+    assert [r.moment for r in planned] == [kickoff + dt.timedelta(days=7)]
+    assert calendar.order_problems(config) == []
+    close = config.model_copy(update={"calendar": config.calendar.model_copy(
+        update={"midpoint": config.calendar.kickoff + dt.timedelta(days=6)})})
+    assert calendar.agreement_reminder(close) == kickoff + dt.timedelta(days=3)  # halfway when the midpoint is near
+
+
+def test_ops_status_shows_counts_and_dates_never_the_text(cohorts_dir, tmp_path, monkeypatch, capsys):
+    from mentorflow.cli import cohorts as cli
+    from mentorflow.cli.main import main
+
+    world = make_world(cohorts_dir, f"sqlite:///{tmp_path / 'store.db'}")
+    store = Store(world.store_url)
+    when = dt.datetime(2027, 3, 9, 10, tzinfo=dt.timezone.utc)
+    confirm(store, "pair-1", "E1", when)
+    confirm(store, "pair-1", "E2", when)
+    confirm(store, "pair-2", "E3", when)
+
+    def unreachable():
+        raise RuntimeError("no Airflow here")
+
+    monkeypatch.setattr(cli, "_airflow_session", unreachable)
+    assert main(["cohort", "status", COHORT]) == 0
+    out = capsys.readouterr().out
+    assert "agreements: 1 of 2 partnerships agreed (latest on 2027-03-09)" in out
+    assert "SECRET" not in out
+    assert agreement.status(COHORT, store) == {"pair-1": when, "pair-2": None}
