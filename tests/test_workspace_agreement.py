@@ -20,9 +20,21 @@ GOOD = {"section": "agreement", "agreement_confidential": "yes", "agreement_meet
         "agreement_offers": "A fresh look at our data tooling", "agreement_raise": "Say it at the start of a meeting"}
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path):
+    """A fresh program store on SQLite, then on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    Store(url).drop_all()
+    yield url
+    Store(url).drop_all()
+
+
 @pytest.fixture
-def world(cohorts_dir, tmp_path):
-    return make_world(cohorts_dir, f"sqlite:///{tmp_path / 'store.db'}")
+def world(cohorts_dir, store_url):
+    return make_world(cohorts_dir, store_url)
 
 
 @pytest.fixture
@@ -137,14 +149,14 @@ def confirm(store, space, person, when):
 
 
 def test_the_reminder_goes_once_to_each_member_of_a_running_space_without_an_agreement(
-        cohorts_dir, tmp_path, monkeypatch, client):
+        cohorts_dir, store_url, monkeypatch, client):
     from email_fixtures import SmtpCatcher
     from mentorflow.cohorts import calendar
     from mentorflow.stages import agreement as stage
     from mentorflow.stages.common import CohortRun
     from mentorflow.store import email_ledger, matches
 
-    world = make_world(cohorts_dir, f"sqlite:///{tmp_path / 'store.db'}", sender={"backend": "smtp"})
+    world = make_world(cohorts_dir, store_url, sender={"backend": "smtp"})
     config, store = world.config, Store(world.store_url)
     now = dt.datetime.now(dt.timezone.utc)
     confirm(store, "pair-1", "E1", now)
@@ -186,11 +198,10 @@ def test_the_reminder_is_a_week_after_kickoff_and_before_the_midpoint(cohorts_di
     assert calendar.agreement_reminder(close) == kickoff + dt.timedelta(days=3)  # halfway when the midpoint is near
 
 
-def test_ops_status_shows_counts_and_dates_never_the_text(cohorts_dir, tmp_path, monkeypatch, capsys):
+def test_ops_status_shows_counts_and_dates_never_the_text(world, monkeypatch, capsys):
     from mentorflow.cli import cohorts as cli
     from mentorflow.cli.main import main
 
-    world = make_world(cohorts_dir, f"sqlite:///{tmp_path / 'store.db'}")
     store = Store(world.store_url)
     when = dt.datetime(2027, 3, 9, 10, tzinfo=dt.timezone.utc)
     confirm(store, "pair-1", "E1", when)
