@@ -12,6 +12,8 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
+
 from mentorflow.messaging import OutgoingEmail
 from mentorflow.stages.common import CohortRun, compose, form_link, people_index, send
 from mentorflow.store import Store, agreements
@@ -33,10 +35,12 @@ class Reminder:
 def load(cohort_id: str, store: Store) -> tuple[list[Space], dict[str, set[str]]]:
     """The running spaces and, for each, who has confirmed (never what they wrote)."""
     running = spaces.all_spaces(cohort_id, store, statuses=RUNNING)
+    with store.engine.connect() as conn:  # who confirmed, never a column of what they wrote
+        rows = conn.execute(sa.select(agreements.c.space_id, agreements.c.employee_id).where(
+            agreements.c.cohort_id == cohort_id, agreements.c.confirmed_at.is_not(None))).all()
     confirmed: dict[str, set[str]] = {}
-    for row in store.rows(agreements, cohort_id=cohort_id):
-        if row["confirmed_at"] is not None:
-            confirmed.setdefault(row["space_id"], set()).add(row["employee_id"])
+    for row in rows:
+        confirmed.setdefault(row.space_id, set()).add(row.employee_id)
     return running, confirmed
 
 
