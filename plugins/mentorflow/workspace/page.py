@@ -50,7 +50,9 @@ class Section:
 
 
 def _sections() -> tuple[Section, ...]:
-    return ()
+    from mentorflow.workspace.library import section as library  # sections build on this module's types
+
+    return (library.SECTION,)
 
 
 SECTIONS: tuple[Section, ...] = _sections()
