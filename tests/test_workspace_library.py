@@ -132,8 +132,20 @@ def test_ratings_move_a_resource_up_and_one_rating_cannot_dominate(tmp_path):
 # -- the page ---------------------------------------------------------------------------------------
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def world(request, cohorts_dir, tmp_path):
+    """The forms world with E2's wants and an earlier cohort's evaluations, on SQLite, then on PostgreSQL."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        Store(url).drop_all()
+    world = make_world(cohorts_dir, url)
+    seed_history(Store(world.store_url))
+    return world
+
+
 @pytest.fixture
-def world(cohorts_dir, tmp_path):
+def sqlite_world(cohorts_dir, tmp_path):
     world = make_world(cohorts_dir, f"sqlite:///{tmp_path / 'store.db'}")
     seed_history(Store(world.store_url))
     return world
@@ -234,13 +246,14 @@ CHROMIUM = "/usr/bin/chromium"
 
 @pytest.mark.slow
 @pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason=f"{CHROMIUM} is absent")
-def test_a_member_marks_a_resource_done_with_a_rating_in_a_phone_browser(world):
+def test_a_member_marks_a_resource_done_with_a_rating_in_a_phone_browser(sqlite_world):
     """Chromium without JavaScript on a 390 px screen: the 1..5 scale stays on one line, the post saves and the
     resource moves to "Done" with its rating checked; a screenshot goes where the other browser tests put theirs."""
     from conftest import ROOT
     from forms_fixtures import serving
     from playwright.sync_api import sync_playwright
 
+    world = sqlite_world
     shots = ROOT / "test-output" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     with serving() as base, sync_playwright() as p:
@@ -273,3 +286,19 @@ def test_a_member_marks_a_resource_done_with_a_rating_in_a_phone_browser(world):
             browser.close()
     rows = Store(world.store_url).rows(resource_feedback)
     assert [(r["resource_id"], r["done"], r["rating"]) for r in rows] == [(rid, True, 4)]
+
+
+def test_a_group_leader_sees_who_wants_what_and_a_member_sees_only_their_group(world, client):
+    """The leader was introduced to every member; members were not necessarily introduced to each other."""
+    from forms_fixtures import add_group
+
+    add_group(world.store_url, "G1", ("G2", "G3"), group_id=7)
+    Store(world.store_url).upsert(applications, [
+        {"cohort_id": COHORT, "employee_id": "G2", "skills_wanted": "sql:2"},
+        {"cohort_id": COHORT, "employee_id": "G3", "skills_wanted": "sql:3;negotiation:2"}])
+    leader = library_part(client.get(world.link("G1", "partnership")).text)[0]
+    assert "For sql, which Member G2 and Member G3 want to learn" in leader
+    assert "For negotiation, which Member G3 wants to learn" in leader
+    member = library_part(client.get(world.link("G2", "partnership")).text)[0]
+    assert "For your wanted skill sql" in member
+    assert "For negotiation, which your group wants to learn" in member and "Member G3 wants" not in member

@@ -34,8 +34,11 @@ def _entry(resource: library_file.Resource, mine: dict[str, Any] | None, reason:
 
 def _wants(view: SpaceView) -> tuple[dict[str, list[str]], set[str]]:
     """Each wanted skill of the space's mentees (everyone's in a space without a mentee) -> who wants it, and
-    the viewer's own wanted skills."""
+    the viewer's own wanted skills. A group's members were introduced to its leader only, so a member other
+    than the leader reads "your group" instead of the others' names."""
     members = [m for m in view.space.members if m.role == "mentee"] or list(view.space.members)
+    me = view.space.member(view.person_id)
+    named = view.space.kind == "pair" or (me is not None and me.role == "mentor")
     wanted_by: dict[str, list[str]] = {}
     mine: set[str] = set()
     with view.store.engine.connect() as conn:
@@ -45,7 +48,10 @@ def _wants(view: SpaceView) -> tuple[dict[str, list[str]], set[str]]:
     for member in members:
         skills = discovery.wanted_skills(found.get(member.employee_id))
         for skill in skills:
-            wanted_by.setdefault(skill, []).append(member.name)
+            who = wanted_by.setdefault(skill, [])
+            name = member.name if named or member.employee_id == view.person_id else "your group"
+            if name not in who:
+                who.append(name)
         if member.employee_id == view.person_id:
             mine = skills
     return wanted_by, mine
