@@ -50,7 +50,9 @@ class Section:
 
 
 def _sections() -> tuple[Section, ...]:
-    return ()
+    from mentorflow.workspace import goals  # the sections use Section and SpaceView above
+
+    return (goals.SECTION,)
 
 
 SECTIONS: tuple[Section, ...] = _sections()
