@@ -61,15 +61,17 @@ def consenting_goals(store: Store, cohort_id: str, mentee_ids: tuple[str, ...]) 
     return {m: found.get(m, []) for m in mentee_ids}
 
 
-def seed(store: Store, space: Space, now: dt.datetime) -> int:
+def seed(store: Store, space: Space, now: dt.datetime, wanted: dict[str, list[str] | None] | None = None) -> int:
     """Copy each consenting mentee's application goals into the space, once; the number of goals written.
 
     Once means: a mentee who already has any goal from the application in this space (even archived) gets
     nothing again, so a re-load, a second member's first visit or an archived goal never brings them back.
     The check and the insert share one transaction that first locks the space's pairs (PostgreSQL), so two
-    members opening the page at the same moment copy the goals once.
+    members opening the page at the same moment copy the goals once. ``wanted``: what
+    :func:`consenting_goals` gave, when the caller read it already.
     """
-    wanted = consenting_goals(store, space.cohort_id, space.mentee_ids)
+    if wanted is None:
+        wanted = consenting_goals(store, space.cohort_id, space.mentee_ids)
     if not any(wanted.values()):
         return 0
     written = 0

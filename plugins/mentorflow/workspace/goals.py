@@ -26,7 +26,8 @@ ACTIONS = ("edit", "archive", "add", "milestone", "reached", "unreached")
 def load(view: SpaceView) -> dict[str, Any]:
     """The live goals with their milestones and progress, after the application goals were copied in."""
     space = view.space
-    application_goals.seed(view.store, space, view.now)
+    wanted = consenting_goals(view.store, space.cohort_id, space.mentee_ids)
+    application_goals.seed(view.store, space, view.now, wanted)
     names = {m.employee_id: m.name for m in space.members}
     with view.store.engine.connect() as conn:
         rows = conn.execute(sa.select(goals).where(
@@ -46,8 +47,7 @@ def load(view: SpaceView) -> dict[str, Any]:
         shown.append({"id": row.goal_id, "title": row.title, "source": row.source, "owner_id": row.owner_id,
                       "owner_name": names.get(row.owner_id, "a former member"), "milestones": own,
                       "reached": reached, "progress": progress(reached, len(own))})
-    not_shared = [m for m, titles in consenting_goals(view.store, space.cohort_id, space.mentee_ids).items()
-                  if titles is None]
+    not_shared = [m for m, titles in wanted.items() if titles is None]
     return {"goals": shown, "owners": [(m, names[m]) for m in space.mentee_ids if m in names],
             "group": space.kind == "group", "my_goals_not_copied": view.person_id in not_shared,
             "room": len(shown) < MAX_GOALS}
