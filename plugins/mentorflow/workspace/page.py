@@ -50,9 +50,10 @@ class Section:
 
 
 def _sections() -> tuple[Section, ...]:
-    from mentorflow.workspace.library import section as library  # sections build on this module's types
+    from mentorflow.workspace import goals  # the sections use Section and SpaceView above
+    from mentorflow.workspace.library import section as library
 
-    return (library.SECTION,)
+    return (goals.SECTION, library.SECTION)
 
 
 SECTIONS: tuple[Section, ...] = _sections()
