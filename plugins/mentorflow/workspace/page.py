@@ -24,9 +24,10 @@ class NoSpace(LookupError):
 
 
 def _sections() -> tuple[Section, ...]:
-    from mentorflow.workspace import agreement  # lazy: the section modules are built on this package's Section
+    from mentorflow.workspace import agreement, goals  # lazy: the sections are listed here, built on .section
+    from mentorflow.workspace.library import section as library  # lazy: as above
 
-    return (agreement.SECTION,)
+    return (agreement.SECTION, goals.SECTION, library.SECTION)
 
 
 SECTIONS: tuple[Section, ...] = _sections()
