@@ -3,7 +3,7 @@
 Each section is a module of this package with a :class:`Section`: what its part of the page shows
 (``load``) and what a post of its form writes (``save``, one transaction, raising
 :class:`~mentorflow.forms.models.FieldErrors` with nothing written when an answer is wrong). The page
-lists them in :data:`SECTIONS` order; a section's field names start with its name (``log_minutes``) so
+lists them in :data:`SECTIONS` order (their types live in :mod:`mentorflow.workspace.section`); a section's field names start with its name (``log_minutes``) so
 that every control of the page has its own id.
 """
 
@@ -14,23 +14,14 @@ from typing import Any
 
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.store import Store, people
-from mentorflow.workspace import spaces
-from mentorflow.workspace.section import Section, SpaceView  # re-exported: the section modules import them from .section (no cycle)
+from mentorflow.workspace import agreement, goals, spaces
+from mentorflow.workspace.library import section as library
+from mentorflow.workspace.section import NoSpace, Section, SpaceView
 from mentorflow.workspace.spaces import Space
 
+__all__ = ["NoSpace", "SECTIONS", "Section", "SpaceView", "contents", "open_space", "section"]
 
-class NoSpace(LookupError):
-    """The link's person has no open space (or not the one asked for); the message is safe to show them."""
-
-
-def _sections() -> tuple[Section, ...]:
-    from mentorflow.workspace import agreement, goals  # lazy: the sections are listed here, built on .section
-    from mentorflow.workspace.library import section as library  # lazy: as above
-
-    return (agreement.SECTION, goals.SECTION, library.SECTION)
-
-
-SECTIONS: tuple[Section, ...] = _sections()
+SECTIONS: tuple[Section, ...] = (agreement.SECTION, goals.SECTION, library.SECTION)
 
 
 def section(name: str | None) -> Section | None:

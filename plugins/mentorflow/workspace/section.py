@@ -1,7 +1,6 @@
-"""What a part of the partnership page is (:class:`Section`) and what it is handed (:class:`SpaceView`).
-
-Kept apart from :mod:`.page` so that the section modules build on it while the page lists them (no cycle).
-"""
+"""What a section of the partnership page is: the member's view of a space, and the part of the page that
+shows and saves one thing. Kept apart from :mod:`mentorflow.workspace.page`, which lists the sections, so
+a section module can be imported on its own."""
 
 from __future__ import annotations
 
@@ -13,6 +12,10 @@ from typing import Any
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.store import Store
 from mentorflow.workspace.spaces import Space
+
+
+class NoSpace(LookupError):
+    """The link's person has no open space (or not the one asked for); the message is safe to show them."""
 
 
 @dataclass(frozen=True)
