@@ -24,6 +24,7 @@ from pydantic import (
 from mentorflow.contract import affinity, outcome_answers
 from mentorflow.contract import columns as contract
 from mentorflow.contract.parsing import format_ids, format_skills
+from mentorflow.errors import FieldErrors
 
 MAX_TEXT = 2000
 SKILL_ROWS = 5
@@ -289,9 +290,3 @@ MODELS: dict[str, type[Answers]] = {
 }
 
 
-class FieldErrors(ValueError):
-    """Problems keyed by HTML field name (``skills_offered-0-level``, ``tipi_3``, ``goals`` ...)."""
-
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))

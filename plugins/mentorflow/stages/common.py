@@ -16,7 +16,7 @@ from mentorflow.forms import tokens
 from mentorflow.messaging import Attachment, LedgerKey, OutgoingEmail, render_email
 from mentorflow.messaging.delivery import backend_for
 from mentorflow.messaging.ledger import send_once
-from mentorflow.store import Store, cohorts, people
+from mentorflow.store import Store, people
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,6 @@ class CohortRun:
     @property
     def cohort(self) -> str:
         return self.config.cohort
-
-
-def past_cohorts(config: CohortConfig, store: Store) -> list[str]:
-    """The cohorts to learn from (kickoff's topic suggestions, the matcher's mentor history): those named in
-    the YAML, else every other cohort in the store."""
-    return config.previous_cohorts or sorted(r["cohort_id"] for r in store.rows(cohorts) if r["cohort_id"] != config.cohort)
 
 
 def people_index(store: Store, cohort: str) -> dict[str, dict[str, Any]]:

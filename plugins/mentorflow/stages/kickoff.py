@@ -10,7 +10,7 @@ from mentorflow.cohorts.config import CohortConfig
 from mentorflow.messaging import OutgoingEmail
 from mentorflow.outcomes import discovery
 from mentorflow.stages import groups
-from mentorflow.stages.common import CohortRun, compose, past_cohorts, people_index, send
+from mentorflow.stages.common import CohortRun, compose, people_index, send
 from mentorflow.stages.introductions import (  # noqa: F401 - the introduction's content lives there (shared with groups)
     GOALS_REASON,
     RANKING_REASON,
@@ -24,7 +24,7 @@ def send_kickoff(run: CohortRun) -> dict[str, Any]:
     everyone = people_index(run.store, run.cohort)
     apps = {a["employee_id"]: a for a in run.store.rows(applications, cohort_id=run.cohort)}
     approved = run.store.rows(matches, cohort_id=run.cohort, round="initial", status="approved")
-    past = discovery.history(run.store, past_cohorts(run.config, run.store))
+    past = discovery.history(run.store, discovery.past_cohorts(run.config, run.store))
     # pairs of a group (group_id set) get one group introduction each person instead (stages/groups.py)
     pairs, grouped = groups.split(approved)
     counts = send(run, introductions(run.config, pairs, "kickoff", "kickoff", everyone, apps, past)
