@@ -10,7 +10,9 @@ time spent outside them is spread as evenly as a 15-minute grid allows.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,6 +28,7 @@ HORIZON_DAYS = 14  # two full weeks: every weekday pattern, DST changes included
 SUMMARY = "Mentoring: first meeting"
 MIME_TYPE = "text/calendar; method=REQUEST; charset=utf-8"
 UTC = dt.timezone.utc
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def zone(name: str | None, fallback: str) -> ZoneInfo:
@@ -51,10 +54,29 @@ def _working_hours(tz: dt.tzinfo, first: dt.date, days: int) -> list[tuple[dt.da
     return out
 
 
-def _outside(start: dt.datetime, end: dt.datetime, hours: list[tuple[dt.datetime, dt.datetime]]) -> float:
-    """Minutes of [start, end) outside the nearest working day of ``hours`` (0: fully inside)."""
-    return min((max(dt.timedelta(0), ws - start) + max(dt.timedelta(0), end - we)).total_seconds() / 60
-               for ws, we in hours)
+Hours = list[tuple[dt.datetime, dt.datetime]]
+
+
+def _outside(start: int, end: int, hours: list[tuple[int, int]], starts: list[int]) -> int:
+    """Minutes of [start, end) outside the nearest working day of ``hours`` (0: fully inside; all in minutes
+    since the epoch). The nearest is the day that began last before ``start`` or the next one (``starts``:
+    each day's start, sorted)."""
+    i = bisect.bisect_right(starts, start)
+    return min(max(0, ws - start) + max(0, end - we) for ws, we in hours[max(0, i - 1):i + 1])
+
+
+def _intersect(a: Hours, b: Hours) -> Hours:
+    """The times inside both sorted lists of intervals."""
+    out, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        start, end = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if start < end:
+            out.append((start, end))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
 
 
 def first_common_slot(zones: list[str | dt.tzinfo], after: dt.datetime, *,
@@ -65,22 +87,41 @@ def first_common_slot(zones: list[str | dt.tzinfo], after: dt.datetime, *,
     then the earliest), and ``overlap`` False."""
     if after.tzinfo is None:
         raise ValueError("after must be an aware datetime (the cohort's calendar, config.at)")
-    earliest = dt.datetime.combine(after.date() + dt.timedelta(days=lead_days), dt.time(0), after.tzinfo).astimezone(UTC)
+    first_day = after.date() + dt.timedelta(days=lead_days)
+    earliest = dt.datetime.combine(first_day, dt.time(0), after.tzinfo).astimezone(UTC)
     earliest = earliest.replace(minute=earliest.minute - earliest.minute % 15, second=0, microsecond=0)
+    # the answer depends on the set of zones only: a cohort's pairs share a few, so each set is solved once
+    return _slot(tuple(sorted({_zone(z) for z in zones}, key=str)), earliest)
+
+
+@functools.lru_cache(maxsize=1024)
+def _slot(zones: tuple[dt.tzinfo, ...], earliest: dt.datetime) -> tuple[dt.datetime, dt.datetime, bool]:
+    horizon = earliest + dt.timedelta(days=HORIZON_DAYS)
     span = HORIZON_DAYS + 4  # local days around the horizon, whatever the offsets
-    hours = [_working_hours(_zone(z), (earliest - dt.timedelta(days=2)).date(), span) for z in zones]
-    best: tuple[tuple[float, float, dt.datetime], dt.datetime] | None = None
-    start = earliest
-    while start < earliest + dt.timedelta(days=HORIZON_DAYS):
-        costs = [_outside(start, start + MEETING, h) for h in hours]
-        if not any(costs):
+    hours = [_working_hours(z, (earliest - dt.timedelta(days=2)).date(), span) for z in zones]
+    common = hours[0]
+    for other in hours[1:]:
+        common = _intersect(common, other)
+    for ws, we in common:
+        start = max(ws, earliest)
+        if we - start >= MEETING and start < horizon:
             return start, start + MEETING, True
+    # no overlap: the nearest slot on a 15-minute grid (counted in whole minutes, which is quick)
+    minutes = [[(_minutes(ws), _minutes(we)) for ws, we in h] for h in hours]
+    starts = [[ws for ws, _ in h] for h in minutes]
+    length, step = MEETING // dt.timedelta(minutes=1), STEP // dt.timedelta(minutes=1)
+    best: tuple[int, int, int] | None = None
+    for start in range(_minutes(earliest), _minutes(horizon), step):
+        costs = [_outside(start, start + length, h, s) for h, s in zip(minutes, starts)]
         rank = (max(costs), sum(costs), start)
-        if best is None or rank < best[0]:
-            best = (rank, start)
-        start += STEP
+        best = rank if best is None or rank < best else best
     assert best is not None
-    return best[1], best[1] + MEETING, False
+    chosen = EPOCH + dt.timedelta(minutes=best[2])
+    return chosen, chosen + MEETING, False
+
+
+def _minutes(moment: dt.datetime) -> int:
+    return (moment - EPOCH) // dt.timedelta(minutes=1)
 
 
 def first_meeting(tz_a: str | dt.tzinfo, tz_b: str | dt.tzinfo,
