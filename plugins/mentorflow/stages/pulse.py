@@ -135,7 +135,7 @@ def check_ins(run: CohortRun, template: str, period: str, partners: dict[str, li
     everyone = people_index(run.store, run.cohort)
     in_groups = groups.check_in_groups(list(grouped), everyone)
     closes = calendar.describe(calendar.form_deadline(run.config, "pulse", period), run.config)
-    return [compose(run.config, everyone[me], template, period, partners=[everyone[p] for p in theirs],
+    return [compose(run.config, everyone[me], template, period, partnered=True, partners=[everyone[p] for p in theirs],
                     groups=in_groups.get(me, []), period=period, closes=closes,
                     link=form_link(run.config, me, "pulse", period))
             for me, theirs in sorted(partners.items())]
