@@ -50,7 +50,9 @@ class Section:
 
 
 def _sections() -> tuple[Section, ...]:
-    return ()
+    from mentorflow.workspace import log  # sections import this module's Section: imported here, not at the top
+
+    return (log.SECTION,)
 
 
 SECTIONS: tuple[Section, ...] = _sections()
