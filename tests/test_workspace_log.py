@@ -143,3 +143,76 @@ def test_a_group_member_can_give_a_step_to_any_member(world, client):
     assert row["space_id"] == "group-7"
     page = client.get(world.link("G3", "partnership")).text
     assert "Share notes" in page and "Owner: you" in page and "reorg" not in page
+
+
+# -- pair health reads the log (outcomes/health.py, workspace/contact.py) ---------------------------------------
+
+def _answers(match_id: int, people: tuple[str, str], **overrides) -> list[dict]:
+    return [{"match_id": match_id, "respondent_id": p, "meetings": 0, "satisfaction": 4, "goal_progress": 4,
+             "follow_through": 4, "wants_end": False, **overrides} for p in people]
+
+
+def test_written_exchanges_in_the_log_are_contact_for_an_async_pair():
+    import pandas as pd
+    from mentorflow.cohorts.config import Health
+    from mentorflow.outcomes.health import CHECK_IN, ON_TRACK, score_pairs
+
+    pairs = pd.DataFrame({"match_id": [1], "mentor_id": ["M1"], "mentee_id": ["E1"]})
+    # "we did not meet": they write to each other instead, and rate the month middling
+    answers = pd.DataFrame(_answers(1, ("M1", "E1"), satisfaction=3, goal_progress=3, follow_through=3))
+    contact = pd.DataFrame([{"match_id": 1, "logged": 3, "meeting": 0, "call": 0, "written": 3,
+                             "steps_due": 0, "steps_done": 0}])
+    before = score_pairs(pairs, answers, None, Health()).iloc[0]
+    after = score_pairs(pairs, answers, None, Health(), contact).iloc[0]
+    assert "did not meet" in before["reasons"] and before["state"] == CHECK_IN
+    assert "did not meet" not in after["reasons"] and after["state"] == ON_TRACK and after["score"] > before["score"]
+    assert "3 contacts logged (3 written exchanges), more than the 0 meetings reported" in after["reasons"]
+    silent = score_pairs(pairs, answers.iloc[:0], None, Health(), contact).iloc[0]
+    assert (silent["state"], silent["silent_streak"]) == (CHECK_IN, 0)  # logged contact is not silence
+    assert "no answer from either partner, but 3 contacts logged" in silent["reasons"]
+
+
+def test_next_steps_due_and_not_done_weigh_on_follow_through():
+    import pandas as pd
+    from mentorflow.cohorts.config import Health
+    from mentorflow.outcomes.health import score_pairs
+
+    pairs = pd.DataFrame({"match_id": [1], "mentor_id": ["M1"], "mentee_id": ["E1"]})
+    answers = pd.DataFrame(_answers(1, ("M1", "E1"), meetings=2))
+    steps = {"match_id": 1, "logged": 0, "meeting": 0, "call": 0, "written": 0, "steps_due": 4}
+    kept = score_pairs(pairs, answers, None, Health(), pd.DataFrame([{**steps, "steps_done": 4}])).iloc[0]
+    dropped = score_pairs(pairs, answers, None, Health(), pd.DataFrame([{**steps, "steps_done": 1}])).iloc[0]
+    assert kept["score"] > dropped["score"]
+    assert "1 of 4 next steps due were done" in dropped["reasons"] and "next steps" not in kept["reasons"]
+
+
+def test_the_pulse_stage_scores_an_async_pair_from_its_log(world):
+    from conftest import run_of
+    from mentorflow.cohorts import calendar
+    from mentorflow.stages import pulse
+    from mentorflow.store import pair_health, pulse_responses
+
+    config, store = world.config, Store(world.store_url)
+    first, second = calendar.pulse_dates(config)[:2]
+    assert pulse.send_pulse(run_of(config, store, first))["period"] == "pulse-1"
+    store.upsert(pulse_responses, [{"cohort_id": config.cohort, "period": "pulse-1", **a}
+                                   for a in _answers(1, ("E1", "E2")) + _answers(2, ("E3", "E4"))])
+    kickoff = config.at(config.calendar.kickoff)
+    logged_at = kickoff + dt.timedelta(days=3)
+    with store.begin() as conn:  # pair 1 writes to each other twice in the month the check-in asks about
+        for day in (2, 9):
+            conn.execute(meeting_log.insert().values(
+                cohort_id=config.cohort, space_id="pair-1", author_id="E2", held_on=(kickoff + dt.timedelta(days=day)).date(),
+                minutes=30, mode="written", private_note=NOTE, created_at=logged_at))
+        conn.execute(meeting_log.insert().values(  # after the month asked about: counts for the next period
+            cohort_id=config.cohort, space_id="pair-2", author_id="E3", held_on=first.date(), minutes=30,
+            mode="call", created_at=first))
+    pulse.assess_previous_period(run_of(config, store, second))
+    scored = {r["match_id"]: r for r in store.rows(pair_health, cohort_id=config.cohort, period="pulse-1")}
+    assert "did not meet" not in scored[1]["reasons"] and "2 written exchanges" in scored[1]["reasons"]
+    assert "did not meet" in scored[2]["reasons"]
+    assert scored[1]["score"] > scored[2]["score"]
+    assert "reorg" not in repr(scored)
+    again = dict(scored)
+    pulse.assess_previous_period(run_of(config, store, second))  # a re-run gives the same scores
+    assert {r["match_id"]: r for r in store.rows(pair_health, cohort_id=config.cohort, period="pulse-1")} == again
