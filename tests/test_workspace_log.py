@@ -200,16 +200,17 @@ def test_the_pulse_stage_scores_an_async_pair_from_its_log(world):
     kickoff = config.at(config.calendar.kickoff)
     logged_at = kickoff + dt.timedelta(days=3)
     with store.begin() as conn:  # pair 1 writes to each other twice in the month the check-in asks about
-        for day in (2, 9):
+        for author, day in (("E2", 2), ("E2", 9), ("E1", 2)):  # both logged the first exchange: one contact
             conn.execute(meeting_log.insert().values(
-                cohort_id=config.cohort, space_id="pair-1", author_id="E2", held_on=(kickoff + dt.timedelta(days=day)).date(),
+                cohort_id=config.cohort, space_id="pair-1", author_id=author, held_on=(kickoff + dt.timedelta(days=day)).date(),
                 minutes=30, mode="written", private_note=NOTE, created_at=logged_at))
         conn.execute(meeting_log.insert().values(  # after the month asked about: counts for the next period
             cohort_id=config.cohort, space_id="pair-2", author_id="E3", held_on=first.date(), minutes=30,
             mode="call", created_at=first))
     pulse.assess_previous_period(run_of(config, store, second))
     scored = {r["match_id"]: r for r in store.rows(pair_health, cohort_id=config.cohort, period="pulse-1")}
-    assert "did not meet" not in scored[1]["reasons"] and "2 written exchanges" in scored[1]["reasons"]
+    assert "did not meet" not in scored[1]["reasons"]
+    assert "2 contacts logged (2 written exchanges)" in scored[1]["reasons"]
     assert "did not meet" in scored[2]["reasons"]
     assert scored[1]["score"] > scored[2]["score"]
     assert "reorg" not in repr(scored)

@@ -2,7 +2,8 @@
 
 A period's check-in asks about the month before it was sent, so the log's contact for ``pulse-N`` is the
 entries held from the previous pulse date (kickoff for the first) up to the day ``pulse-N`` was sent: spans
-never overlap, and an entry counts for one period only. Next steps count when they fell due in that span.
+never overlap, and an entry counts for one period only.
+The same day and mode logged by two members is one contact. Next steps count when they fell due in that span.
 Only what was logged before the period's check-in closed (or before the assessment, if earlier) is read, so
 assessing a closed period again gives the same answer. A group's log belongs to the whole group: its
 entries count for each of the group's pairs. Private notes are never read here.
@@ -47,17 +48,19 @@ def logged_contact(config: CohortConfig, store: Store, period: str, pairs: pd.Da
     cutoff = min(as_of, calendar.form_deadline(config, "pulse", period))
     spaces = {int(p["match_id"]): space_of(p) for p in pairs.to_dict("records")}
     with store.engine.connect() as conn:
-        entries = conn.execute(sa.select(meeting_log.c.space_id, meeting_log.c.mode, meeting_log.c.created_at).where(
+        entries = conn.execute(sa.select(meeting_log.c.space_id, meeting_log.c.held_on, meeting_log.c.mode,
+                                         meeting_log.c.created_at).where(
             meeting_log.c.cohort_id == config.cohort, meeting_log.c.space_id.in_(set(spaces.values())),
             meeting_log.c.held_on >= first, meeting_log.c.held_on < end)).all()
         steps = conn.execute(sa.select(next_steps.c.space_id, next_steps.c.done_at, next_steps.c.created_at).where(
             next_steps.c.cohort_id == config.cohort, next_steps.c.space_id.in_(set(spaces.values())),
             next_steps.c.due_on >= first, next_steps.c.due_on < end)).all()
     by_space: dict[str, dict[str, int]] = {}
-    for space_id, mode, created in entries:
-        if _aware(created) < cutoff and mode in MODES:
-            counts = by_space.setdefault(space_id, dict.fromkeys((*MODES, "steps_due", "steps_done"), 0))
-            counts[mode] += 1
+    contacts = {(space_id, held_on, mode) for space_id, held_on, mode, created in entries
+                if _aware(created) < cutoff and mode in MODES}  # both partners logging one meeting: one contact
+    for space_id, _, mode in contacts:
+        counts = by_space.setdefault(space_id, dict.fromkeys((*MODES, "steps_due", "steps_done"), 0))
+        counts[mode] += 1
     for space_id, done, created in steps:
         if _aware(created) < cutoff:
             counts = by_space.setdefault(space_id, dict.fromkeys((*MODES, "steps_due", "steps_done"), 0))
