@@ -16,11 +16,18 @@ from mentorflow.store import Store, meeting_log, next_steps
 NOTE = "She seemed tired; ask about the reorg next time"
 
 
-@pytest.fixture
-def world(cohorts_dir, tmp_path):
-    # kickoff was 19 days ago, so there are past dates to log
-    return make_world(cohorts_dir, f"sqlite:///{tmp_path / 'store.db'}",
-                      now=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30))
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def world(request, cohorts_dir, tmp_path):
+    """The forms world on SQLite, then on PostgreSQL; kickoff was 19 days ago, so there are past dates to log."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        Store(url).drop_all()
+    world = make_world(cohorts_dir, url, now=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30))
+    yield world
+    if request.param == "postgresql":
+        Store(url).drop_all()
 
 
 @pytest.fixture
