@@ -90,7 +90,7 @@ def test_a_third_person_cannot_open_the_space_or_post_to_its_log(world, client):
 
 
 @pytest.mark.parametrize("fields, field, reason", [
-    ({"log_held_on": days_ago(-1)}, "log_held_on", "cannot be in the future"),
+    ({"log_held_on": days_ago(-2)}, "log_held_on", "cannot be in the future"),  # tomorrow in any timezone
     ({"log_held_on": days_ago(25)}, "log_held_on", "before the program"),
     ({"log_held_on": "yesterday"}, "log_held_on", "is not a date"),
     ({"log_minutes": "0"}, "log_minutes", "between 5 and 600"),
@@ -205,7 +205,7 @@ def test_the_pulse_stage_scores_an_async_pair_from_its_log(world):
     store.upsert(pulse_responses, [{"cohort_id": config.cohort, "period": "pulse-1", **a}
                                    for a in _answers(1, ("E1", "E2")) + _answers(2, ("E3", "E4"))])
     kickoff = config.at(config.calendar.kickoff)
-    logged_at = kickoff + dt.timedelta(days=3)
+    logged_at = first - dt.timedelta(hours=1)
     with store.begin() as conn:  # pair 1 writes to each other twice in the month the check-in asks about
         for author, day in (("E2", 2), ("E2", 9), ("E1", 2)):  # both logged the first exchange: one contact
             conn.execute(meeting_log.insert().values(
