@@ -89,6 +89,8 @@ FIELD_LABELS: dict[str, str] = {
     "valuable_topics": "Topics that turned out valuable",
     "outcome": "How to go on", "reason": "Reason", "goals_met": "Goals met", "recommend": "Recommendation",
     "answers": "Your answers", "answer": "Your answer",
+    "goals_action": "Goals", "goals_goal": "Goal", "goals_milestone": "Milestone", "goals_title": "Goal",
+    "goals_new": "New goal", "goals_owner": "Whose goal", "goals_due": "Due date",
     "log_held_on": "Date", "log_minutes": "Minutes spent", "log_mode": "How", "log_note": "Private note",
     "log_step": "Next step",
     **{name: f"Personality question {i}" for i, name in enumerate(contract.TIPI, 1)},

@@ -50,9 +50,10 @@ class Section:
 
 
 def _sections() -> tuple[Section, ...]:
-    from mentorflow.workspace import log  # sections import this module's Section: imported here, not at the top
+    from mentorflow.workspace import goals, log  # the sections use Section and SpaceView above
+    from mentorflow.workspace.library import section as library
 
-    return (log.SECTION,)
+    return (goals.SECTION, log.SECTION, library.SECTION)
 
 
 SECTIONS: tuple[Section, ...] = _sections()
