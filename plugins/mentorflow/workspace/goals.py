@@ -16,7 +16,7 @@ from mentorflow.forms.models import FieldErrors
 from mentorflow.store import goals, milestones
 from mentorflow.workspace import application_goals
 from mentorflow.workspace.application_goals import MAX_TITLE, consenting_goals
-from mentorflow.workspace.page import Section, SpaceView
+from mentorflow.workspace.section import Section, SpaceView
 
 MAX_GOALS = 30  # live goals on one page
 MAX_MILESTONES = 20  # per goal

@@ -19,7 +19,7 @@ from mentorflow.stages.common import past_cohorts
 from mentorflow.store import applications, resource_feedback
 from mentorflow.workspace.library import catalogue as library_file
 from mentorflow.workspace.library import suggest as suggesting
-from mentorflow.workspace.page import Section, SpaceView
+from mentorflow.workspace.section import Section, SpaceView
 
 RATINGS = [(str(n), str(n)) for n in range(1, 6)]
 
