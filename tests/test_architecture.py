@@ -110,6 +110,7 @@ LAZY_IMPORT_MODULES: dict[str, str] = {
     "mentorflow.orchestration.lifecycle_dags": "parse-time hygiene: DAG files must not import the stage code",
     "mentorflow.orchestration.committee_steps": "parse-time hygiene: DAG files must not import the stage code",
     "mentorflow.orchestration.selection_dags": "parse-time hygiene: DAG files must not import the stage code",
+    "mentorflow.orchestration.workspace_dags": "parse-time hygiene: DAG files must not import the stage code",
     "mentorflow.cli.*": "each subcommand imports only what it needs",
 }
 

@@ -89,6 +89,11 @@ FIELD_LABELS: dict[str, str] = {
     "valuable_topics": "Topics that turned out valuable",
     "outcome": "How to go on", "reason": "Reason", "goals_met": "Goals met", "recommend": "Recommendation",
     "answers": "Your answers", "answer": "Your answer",
+    # the partnership page's agreement (workspace/agreement.py)
+    "agreement_confidential": "Confidentiality", "agreement_meet_every": "How often", "agreement_modes": "How",
+    "agreement_wants": "What you want to learn", "agreement_offers": "What you offer",
+    "agreement_raise": "Raising a problem", "agreement_action": "Draft or confirm",
+    "agreement_mode_person": "In person", "agreement_mode_call": "By call", "agreement_mode_written": "In writing",
     "goals_action": "Goals", "goals_goal": "Goal", "goals_milestone": "Milestone", "goals_title": "Goal",
     "goals_new": "New goal", "goals_owner": "Whose goal", "goals_due": "Due date",
     "log_held_on": "Date", "log_minutes": "Minutes spent", "log_mode": "How", "log_note": "Private note",

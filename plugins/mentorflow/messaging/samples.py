@@ -123,6 +123,10 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
         "waitlist_carried": {"next": {"name": "Autumn 2027 Mentoring", "opens": "Monday 6 September 2027, 09:00 CEST",
                                       "kickoff": "Monday 4 October 2027, 09:00 CEST"} if number % 2 else None,
                              "waiting_since": "Monday 15 March 2027"},
+        # a week after kickoff, to each member of a space without a complete agreement (stages.agreement)
+        "agreement_reminder": {"partnership": f"Priya Natarajan {number} (you are the mentee)",
+                               "confirmed": number % 2 == 0, "waiting": [f"Priya Natarajan {number}"],
+                               "group": False, "link": LINK},
         # the forms app's notice to ops when a participant asks to end or re-match a pair
         "triage": {"match_id": 12, "wish": "be re-matched with a new partner", "requester_name": "Alex Morgan",
                    "mentor_name": "Priya Natarajan", "mentee_name": "Alex Morgan"},
