@@ -97,6 +97,8 @@ FIELD_LABELS: dict[str, str] = {
     "agreement_mode_person": "In person", "agreement_mode_call": "By call", "agreement_mode_written": "In writing",
     "goals_action": "Goals", "goals_goal": "Goal", "goals_milestone": "Milestone", "goals_title": "Goal",
     "goals_new": "New goal", "goals_owner": "Whose goal", "goals_due": "Due date",
+    "log_held_on": "Date", "log_minutes": "Minutes spent", "log_mode": "How", "log_note": "Private note",
+    "log_step": "Next step",
     **{name: f"Personality question {i}" for i, name in enumerate(contract.TIPI, 1)},
     **{f"choice-{i}": f"{ordinal(i)} choice" for i in range(1, 11)},
 }
