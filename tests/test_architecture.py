@@ -92,6 +92,7 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     "imports": _BELOW_2,
     "workspace": _BELOW_2 | {
         "outcomes",  # the library suggests resources for the unknown-unknowns signal of past cohorts
+        "messaging",  # the first-meeting invite names its attendees on one line, as email headers do
     },
     "reports": _BELOW_2 | {
         "outcomes",  # the HR report includes the learned weight suggestion

@@ -18,10 +18,8 @@ import sqlalchemy as sa
 from mentorflow.errors import FieldErrors
 from mentorflow.store import Store, agreements
 from mentorflow.workspace import spaces
-from mentorflow.workspace.section import Section, SpaceView
+from mentorflow.workspace.section import MAX_TEXT, Section, SpaceView
 from mentorflow.workspace.spaces import Space
-
-MAX_TEXT = 2000  # one answer, as on every form
 
 FREQUENCIES: dict[str, str] = {"week": "Every week", "two weeks": "Every two weeks", "month": "Every month"}
 MODES: dict[str, str] = {"in person": "In person", "call": "By call or video", "written": "In writing, when it suits each of us"}

@@ -13,9 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mentorflow.forms.models import MAX_TEXT, FieldErrors
+from mentorflow.errors import FieldErrors
 from mentorflow.store import meeting_log, next_steps
-from mentorflow.workspace.section import Section, SpaceView
+from mentorflow.workspace.section import MAX_TEXT, Section, SpaceView
 
 MODES: dict[str, str] = {"meeting": "Meeting (in person or video)", "call": "Call", "written": "Written exchange"}
 MODE_NAMES: dict[str, str] = {"meeting": "meeting", "call": "call", "written": "written exchange"}
