@@ -224,3 +224,24 @@ def test_the_pulse_stage_scores_an_async_pair_from_its_log(world):
     again = dict(scored)
     pulse.assess_previous_period(run_of(config, store, second))  # a re-run gives the same scores
     assert {r["match_id"]: r for r in store.rows(pair_health, cohort_id=config.cohort, period="pulse-1")} == again
+
+
+def test_the_demo_partners_use_their_pages_through_the_sections_and_are_never_refused(cohorts_dir, tmp_path):
+    """The demo's simulated partners post what a person would post; a refusal would mean the demo shows
+    less than it claims (demo/partnering.py counts refusals)."""
+    import datetime as dt
+    from collections import Counter
+
+    from forms_fixtures import make_world
+
+    from mentorflow.demo import partnering
+    from mentorflow.store import Store, meeting_log
+
+    world = make_world(cohorts_dir, f"sqlite:///{tmp_path / 'demo.db'}")
+    config = world.config
+    moment = config.at(config.calendar.kickoff) + dt.timedelta(days=20)
+    used = sum((partnering.use_pages(config, Store(world.store_url), moment, seed, 1) for seed in range(6)),
+               start=Counter())
+    assert used["refused posts"] == 0, used
+    assert used["log entries"] > 0
+    assert Store(world.store_url).rows(meeting_log)  # written through the log section

@@ -13,7 +13,7 @@ import numpy as np
 
 from mentorflow.cohorts import calendar
 from mentorflow.contract.parsing import parse_skills
-from mentorflow.demo import choosing
+from mentorflow.demo import choosing, partnering
 from mentorflow.demo.synthetic import SKILLS
 from mentorflow.store import Store, agreements, applications, evaluations, matches, people, pulse_responses
 from mentorflow.workspace import spaces
@@ -120,6 +120,10 @@ def participants(config, store: Store, seed: int, say=print):
             period = calendar.pulse_period(config, item.moment - dt.timedelta(seconds=2))
             if period not in answered:
                 answered.add(period)
+                used = partnering.use_pages(config, store, item.moment - dt.timedelta(minutes=1), seed,
+                                            int(period.split("-")[1]))
+                say("        (partners used their partnership pages: "
+                    + (", ".join(f"{n} {kind}" for kind, n in sorted(used.items())) or "nothing") + ")")
                 written = pulse_answers(store, config.cohort, period, seed + int(period.split("-")[1]),
                                         ask_to_end=1 if period == "pulse-2" else 0)
                 say(f"        (participants answered {written} {period} check-ins)")

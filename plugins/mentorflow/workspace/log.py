@@ -106,11 +106,12 @@ def _checked(view: SpaceView, fields: dict[str, str]) -> tuple[dict[str, Any], l
         if due is not None and held is not None and due < held:
             errors[f"{key}-due"] = "cannot be before the date of the entry"
         steps.append({"cohort_id": view.space.cohort_id, "space_id": view.space.space_id, "text": text,
-                      "owner_id": owner, "due_on": due})
+                      "owner_id": owner, "due_on": due, "created_at": view.now})
     if errors:
         raise FieldErrors(errors)
     entry = {"cohort_id": view.space.cohort_id, "space_id": view.space.space_id, "author_id": view.person_id,
-             "held_on": held, "minutes": minutes, "mode": mode, "private_note": note or None}
+             "held_on": held, "minutes": minutes, "mode": mode, "private_note": note or None,
+             "created_at": view.now}  # the app's clock: health counts what was logged before a check-in closed
     return entry, steps
 
 

@@ -95,7 +95,7 @@ def find(cohort_id: str, store: Store, person_id: str, space_id: str | None) -> 
 
 
 def _assemble(cohort_id: str, store: Store, rows: list, order: list[int]) -> list[Space]:
-    names = {p["employee_id"]: p["full_name"] for p in store.rows(people, cohort_id=cohort_id)} if rows else {}
+    names = _names(cohort_id, store, {p for r in rows for p in (r["mentor_id"], r["mentee_id"])})
     by_space: dict[str, list] = {}
     for row in rows:
         key = group_space(row["group_id"]) if row["group_id"] is not None else pair_space(row["match_id"])
@@ -116,3 +116,13 @@ def _assemble(cohort_id: str, store: Store, rows: list, order: list[int]) -> lis
                             tuple(sorted(members.values(), key=lambda m: (m.role != "mentor", m.name))),
                             pairs[0]["group_id"]))
     return spaces
+
+
+def _names(cohort_id: str, store: Store, ids: set[str]) -> dict[str, str]:
+    """The full names of ``ids`` only (a page opens often: it must not read the whole roster each time)."""
+    if not ids:
+        return {}
+    with store.engine.connect() as conn:
+        return dict(conn.execute(sa.select(people.c.employee_id, people.c.full_name).where(
+            people.c.cohort_id == cohort_id, people.c.employee_id.in_(sorted(ids)))).all())
+

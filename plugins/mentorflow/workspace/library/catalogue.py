@@ -148,7 +148,7 @@ def _item_lines(node: yaml.Node) -> dict[str, int]:
 def parse(text: str, source: str, vocab: skill_vocabulary.Vocabulary) -> Catalogue:
     """The catalogue of a library file's text. A file that is not a ``resources:`` list raises ImportFileError;
     a bad item becomes a :class:`Problem` and the rest are kept."""
-    loader = yaml.SafeLoader(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # the C parser when built: 5x faster, same marks
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
