@@ -5,7 +5,8 @@ template share most of their bytes (layout, agenda, footer), so a request's cont
 batch's common prefix and suffix around one substitution tag per part, and each
 personalization's ``substitutions`` carries only the part that differs for that person
 (greeting, partner, goals...). SendGrid replaces the tag per recipient, so every recipient
-receives exactly the email we rendered. 10,000 kickoff emails are 10 requests.
+receives exactly the email we rendered. 10,000 emails of one template without attachments are 10
+requests (the kickoff carries each reader's own calendar invite, so each kickoff is its own request).
 
 Rules kept: at most 1,000 personalizations (one recipient each) per request, an address at
 most once per request, substitutions at most 10,000 bytes per personalization (an email
