@@ -123,3 +123,22 @@ def test_export_of_the_partner_holds_their_note_and_not_the_mentees(world):
     dumped = json.dumps(export.collect(store, COHORT, "E1"), default=str)
     assert secrets("pair-1", "E1")["note"] in dumped
     assert secrets("pair-1", "E2")["note"] not in dumped and secrets("pair-1", "E2")["learn"] not in dumped
+
+
+def test_retention_purges_the_pages_words_and_keeps_the_counts(world):
+    from conftest import run_of
+
+    from mentorflow.cohorts import calendar
+    from mentorflow.stages import retention
+
+    config, store = world
+    before_counts, before_figures = _counts(store), activity.figures(store, COHORT)
+    summary = retention.purge_free_text(run_of(config, store, calendar.retention_moment(config)))
+    assert summary["rows_purged"]["meeting_log"] == 3 and summary["rows_purged"]["milestones"] == 4
+    text = _everything(store)
+    for person in ("E1", "E2"):
+        s = secrets("pair-1", person)
+        for gone in (s["note"], s["learn"], s["offer"], s["problem"], s["goal"], s["step"], f"{s['stone']}-0"):
+            assert gone not in text, gone
+    assert _counts(store) == before_counts and activity.figures(store, COHORT) == before_figures
+    assert retention.purge_free_text(run_of(config, store, calendar.retention_moment(config)))["rows_purged"] == {}

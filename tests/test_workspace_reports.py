@@ -14,6 +14,7 @@ from workspace_rows import agree, every_secret, feedback, goal, log, step
 
 from mentorflow import settings
 from mentorflow.contract.disclosure import MIN_CELL
+from mentorflow.contract.workspace import RAN
 from mentorflow.quality import stage_gates
 from mentorflow.reports import activity
 from mentorflow.reports.disclosure import SUPPRESSED, Problem, publish, unprotected
@@ -132,7 +133,7 @@ def kicked_off_with_pages(cohorts_dir):
     store = ready_store(config)
     run_to_kickoff(config, store)
     c = config.cohort
-    spaces = all_spaces(c, store, activity.RAN)
+    spaces = all_spaces(c, store, RAN)
     assert len(spaces) >= 15, "too few pairs for the report's counts"
     for i, s in enumerate(spaces):
         ids = [m.employee_id for m in s.members]

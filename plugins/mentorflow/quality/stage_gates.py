@@ -13,6 +13,8 @@ import pandas as pd
 
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.contract.affinity import COLUMNS as AFFINITY
+from mentorflow.contract.workspace import GATE as WORKSPACE
+from mentorflow.contract.workspace import members_by_space
 from mentorflow.errors import GateFailure, UnreadableFile
 from mentorflow.quality import pair_suites, selection_suites, suites, workspace_suites
 from mentorflow.quality.gate import run_gate
@@ -34,7 +36,6 @@ from mentorflow.store import (
     resource_feedback,
     selection_requests,
 )
-from mentorflow.workspace.spaces import all_spaces
 
 
 def _read(path: Path, gate: str):
@@ -187,9 +188,6 @@ def check_closeout(config: CohortConfig, store: Store) -> pd.DataFrame:
     return without_held(store, config.cohort, "closeout", evals, "employee_id")
 
 
-# the spaces whose rows the workspace gate checks: every pair that ran (an ended pair's log still counts)
-RAN = ("active", "ended", "completed")
-
 
 def workspace_rows(store: Store, cohort: str) -> dict[str, pd.DataFrame]:
     """The cohort's partnership rows by table (milestones: those of the cohort's goals, and those of no goal)."""
@@ -208,7 +206,7 @@ def check_workspace(config: CohortConfig, store: Store) -> dict[str, pd.DataFram
     """The partnership rows that passed the ``workspace`` gate, by table (held ones are quarantined with their
     reasons and never reach pair health or the HR report; every good row is kept)."""
     rows = workspace_rows(store, config.cohort)
-    members = {s.space_id: {m.employee_id for m in s.members} for s in all_spaces(config.cohort, store, RAN)}
+    members = members_by_space(store.rows(matches, cohort_id=config.cohort))
     goal_ids = {int(g) for g in store.frame(goals)["goal_id"]}
     built = {"meeting_log": lambda f: workspace_suites.log_batch(f, members, config),
              "resource_feedback": workspace_suites.feedback_batch,
@@ -217,7 +215,7 @@ def check_workspace(config: CohortConfig, store: Store) -> dict[str, pd.DataFram
     batches = [build(rows[name]) for name, build in built.items() if len(rows[name])]
     if not batches:
         return rows
-    result = run_gate(config, store, "workspace", batches, complete=True)
+    result = run_gate(config, store, WORKSPACE, batches, complete=True)
     kept = dict(rows)
     for batch in batches:
         held = result.held_rows(batch.name)

@@ -6,8 +6,8 @@ hand), so the gate is the second line. Every row is checked; a held row is left 
 good row is kept:
 
 - ``workspace.log_date``: a log entry is dated between the cohort's kickoff and its close-out;
-- ``workspace.log_minutes``: its minutes lie within :data:`MINUTES`;
-- ``workspace.log_mode``: its mode is one of :data:`LOG_MODES`;
+- ``workspace.log_minutes``: its minutes lie within ``contract.workspace.MINUTES``;
+- ``workspace.log_mode``: its mode is one of ``contract.workspace.LOG_MODES``;
 - ``workspace.log_author``: its author is a member of its space;
 - ``workspace.resource_rating``: a resource rating is 1 to 5 (or none);
 - ``workspace.milestone_goal``: a milestone belongs to a goal that exists;
@@ -15,8 +15,7 @@ good row is kept:
 
 Free text (private notes, agreement texts, titles) never enters a batch, so it never reaches a quarantine
 row or the data-quality report; reasons name entries by id and never a person. Record keys are
-``<table>:<id>`` (:func:`record_key`); a key that must name a person ends with the person's id, so an
-erasure can pseudonymise it.
+:func:`mentorflow.contract.workspace.record_key`.
 """
 
 from __future__ import annotations
@@ -27,30 +26,14 @@ import numpy as np
 import pandas as pd
 
 from mentorflow.cohorts.config import CohortConfig
+from mentorflow.contract.workspace import AGREEMENT_MODES, LOG_MODES, MEET_EVERY, MINUTES, RATINGS, record_key
 from mentorflow.quality.expectations import Spec
 from mentorflow.quality.reader import ROW
 from mentorflow.quality.results import Batch
 from mentorflow.quality.spec_helpers import null_spec
 
-# the vocabularies of the page's forms, as the table comments give them (store/tables.py)
-LOG_MODES = ("meeting", "call", "written")
-MINUTES = (5, 600)  # a written exchange counts the time spent reading and writing
-MEET_EVERY = ("week", "two weeks", "month")
-AGREEMENT_MODES = ("in person", "call", "written")
-RATINGS = (1, 5)
 # the columns that hold people's own words: never given to the gate
 FREE_TEXT = ("private_note", "wants_to_learn", "offers", "raise_problem", "title", "text")
-
-
-def record_key(table: str, row: dict) -> str:
-    """The quarantine key of a workspace row (the HR counts leave out the rows held under it)."""
-    if table == "meeting_log":
-        return f"meeting_log:{row['entry_id']}"
-    if table == "milestones":
-        return f"milestones:{row['milestone_id']}"
-    if table == "agreements":
-        return f"agreements:{row['space_id']}:{row['employee_id']}"
-    return f"resource_feedback:{row['space_id']}:{row['resource_id']}:{row['employee_id']}"
 
 
 def _frame(rows: pd.DataFrame, table: str) -> pd.DataFrame:

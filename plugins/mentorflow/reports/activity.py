@@ -30,13 +30,11 @@ import yaml
 
 from mentorflow import settings
 from mentorflow.contract.disclosure import MIN_CELL
-from mentorflow.quality.quarantine import HOLDING, list_rows
-from mentorflow.quality.workspace_suites import LOG_MODES, record_key
+from mentorflow.contract.workspace import GATE, LOG_MODES, members_by_space, record_key
 from mentorflow.reports.disclosure import Problem, Publication
-from mentorflow.store import Store, agreements, goals, meeting_log, milestones, resource_feedback
-from mentorflow.workspace.spaces import all_spaces
+from mentorflow.store import Store, agreements, goals, matches, meeting_log, milestones, quarantine, resource_feedback
 
-RAN = ("active", "ended", "completed")  # a pair or circle that had its page
+HOLDING = ("open", "rejected")  # quarantine rows that still hold their record (mentorflow.quality.quarantine)
 MODE_LABELS = {"meeting": "meetings", "call": "calls", "written": "written exchanges"}
 TOP = 10  # resources listed at most
 ALL_MONTHS = "all months"
@@ -55,14 +53,14 @@ class Sources:
 
 
 def load(store: Store, cohort: str) -> Sources:
-    held = {r["record_key"] for r in list_rows(store, cohort, gate="workspace") if r["status"] in HOLDING}
+    held = {r["record_key"] for r in store.rows(quarantine, cohort_id=cohort, gate=GATE) if r["status"] in HOLDING}
 
     def kept(table, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         return [r for r in rows if record_key(table.name, r) not in held]
 
     cohort_goals = store.rows(goals, cohort_id=cohort)
     ids = {g["goal_id"] for g in cohort_goals}
-    return Sources(members={s.space_id: {m.employee_id for m in s.members} for s in all_spaces(cohort, store, RAN)},
+    return Sources(members=members_by_space(store.rows(matches, cohort_id=cohort)),
                    agreements=kept(agreements, store.rows(agreements, cohort_id=cohort)),
                    log=kept(meeting_log, store.rows(meeting_log, cohort_id=cohort)),
                    goals=cohort_goals,
