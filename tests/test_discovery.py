@@ -96,3 +96,14 @@ def test_kickoff_of_the_next_cohort_carries_what_the_last_one_learned(cohorts_di
         assert not set(topics) & wanted[person]  # never what the mentee already asked for
         suggested += bool(topics)
     assert suggested > 0
+
+
+def test_each_suggested_topic_says_which_shared_wants_led_to_it():
+    """The explanation of "people who wanted X often found Y useful": X are the wants shared with the past
+    mentees who reported Y, most shared first; the topics are exactly those of suggest()."""
+    from mentorflow.outcomes.discovery import explained
+
+    past = PAST + [({"sql"}, {"conflict resolution"}), ({"negotiation", "sql"}, {"conflict resolution"})]
+    assert explained({"negotiation", "sql"}, past) == [("conflict resolution", ("negotiation", "sql"))]
+    assert [t for t, _ in explained({"python"}, PAST)] == suggest({"python"}, PAST) == ["data analysis"]
+    assert explained({"python"}, PAST)[0][1] == ("python",)

@@ -8,6 +8,7 @@
     mentorflow db upgrade [--url URL] | current [--url URL] | ddl [--write]
     mentorflow demo [--people 300]
     mentorflow import mentor-match MENTORS.csv MENTEES.csv --out DIR [--grades FILE] [--timezone Europe/London]
+    mentorflow resources check [FILE] | list [--skill X] [--type book]
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from mentorflow.cli import forms as cli_forms
 from mentorflow.cli import imports as cli_imports
 from mentorflow.cli import person as cli_person
 from mentorflow.cli import quarantine as cli_quality
+from mentorflow.cli import resources as cli_resources
 from mentorflow.cli import whatif as cli_match
 
 
@@ -127,6 +129,7 @@ def parser() -> argparse.ArgumentParser:
     cli_match.register(sub)
     cli_quality.register(sub)
     cli_imports.register(sub)
+    cli_resources.register(sub)
     return p
 
 

@@ -40,6 +40,7 @@ from mentorflow.forms.registry import FormsSettings, Refusal, Registry, environm
 from mentorflow.forms.request_limits import SECURITY_HEADERS
 from mentorflow.privacy import redact_logger
 from mentorflow.store import Store
+from mentorflow.workspace import pulse_prefill, spaces
 
 log = logging.getLogger("mentorflow.forms")
 
@@ -125,7 +126,8 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
 
     def render_form(request: Request, form: str, token: str, config: CohortConfig, grant: tokens.FormGrant,
                     context: service.FormContext, values: dict[str, str], errors: dict[str, str], *,
-                    status: int = 200, notice: str | None = None, saved: bool = False) -> HTMLResponse:
+                    status: int = 200, notice: str | None = None, saved: bool = False,
+                    prefilled: dict[str, str] | None = None) -> HTMLResponse:
         nonce = request.cookies.get(security.CSRF_COOKIE) or security.new_csrf_nonce()
         closes = calendar.form_deadline(config, form, grant.period)
         rematch_link = None
@@ -138,7 +140,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             action=f"{form}?token={urllib.parse.quote(token)}", values=values, errors=errors,
             csrf_field=security.CSRF_FIELD, csrf_value=security.csrf_field(nonce, token),
             partnerships=context.partnerships, offer=context.offer, deadline=calendar.describe(closes, config), notice=notice,
-            saved=saved, rematch_link=rematch_link, tipi_items=models.TIPI_ITEMS, tipi_scale=models.TIPI_SCALE,
+            saved=saved, rematch_link=rematch_link, prefilled=prefilled or {}, tipi_items=models.TIPI_ITEMS, tipi_scale=models.TIPI_SCALE,
             rematch_reasons=models.REMATCH_REASONS, pulse_outcomes=models.PULSE_OUTCOMES, selection=context.selection,
             field_label=models.field_label, skill_rows=models.SKILL_ROWS, partner_rows=models.PARTNER_ROWS, period=grant.period,
             skill_names=skills.vocabulary(settings.include_dir()).names if form in ("application", "gapfill") else [],
@@ -148,16 +150,24 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
         return response
 
     def stored_values(form: str, config: CohortConfig, store: Store, grant: tokens.FormGrant,
-                      context: service.FormContext, match_id: str | None) -> dict[str, str]:
+                      context: service.FormContext, match_id: str | None) -> tuple[dict[str, str], dict[str, str]]:
+        """The form's values (earlier answers; for a pulse without one, what the partnership page knows)
+        and, per pre-filled field, the words saying where its value came from."""
         if form in ("pulse", "rematch"):
-            chosen = next((p.match_id for p in context.partnerships if str(p.match_id) == match_id),
-                          context.partnerships[0].match_id)
-            values = form_fields.prefill(form, service.stored_pair_answer(config, store, grant, chosen))
-            values["match_id"] = str(chosen)
+            chosen = next((p for p in context.partnerships if str(p.match_id) == match_id), context.partnerships[0])
+            stored = service.stored_pair_answer(config, store, grant, chosen.match_id)
+            values = form_fields.prefill(form, stored)
+            known = pulse_prefill.Known()
+            if form == "pulse" and stored is None:  # an earlier answer of the person's wins over the page
+                space = spaces.group_space(chosen.group_id) if chosen.group_id is not None else \
+                    spaces.pair_space(chosen.match_id)
+                known = pulse_prefill.load(config, store, space, grant.period)
+                values.update(known.values)
+            values["match_id"] = str(chosen.match_id)
             if form == "pulse":
                 values.setdefault("outcome", "continue")
-            return values
-        return form_fields.prefill(form, context.stored)
+            return values, known.sources
+        return form_fields.prefill(form, context.stored), {}
 
     def deliver(store: Store, cohort_id: str) -> None:
         if not delivering.acquire(blocking=False):
@@ -250,10 +260,12 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
         if isinstance(opened, Response):
             return opened
         grant, config, store, context = opened
-        values = stored_values(form, config, store, grant, context, match_id)
+        values, prefilled = stored_values(form, config, store, grant, context, match_id)
         if as_json:
-            return JSONResponse({"form": form, "answers": values}, headers=SECURITY_HEADERS)
-        return render_form(request, form, token, config, grant, context, values, {}, saved=bool(saved))
+            return JSONResponse({"form": form, "answers": values, **({"prefilled": prefilled} if prefilled else {})},
+                                headers=SECURITY_HEADERS)
+        return render_form(request, form, token, config, grant, context, values, {}, saved=bool(saved),
+                           prefilled=prefilled)
 
     def link_refusal(request: Request, form: str, token: str | None, as_json: bool) -> Response | None:
         """Check the link before anything of the body is read: a forged or expired link costs nothing."""

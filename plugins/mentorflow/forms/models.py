@@ -89,6 +89,8 @@ FIELD_LABELS: dict[str, str] = {
     "valuable_topics": "Topics that turned out valuable",
     "outcome": "How to go on", "reason": "Reason", "goals_met": "Goals met", "recommend": "Recommendation",
     "answers": "Your answers", "answer": "Your answer",
+    "goals_action": "Goals", "goals_goal": "Goal", "goals_milestone": "Milestone", "goals_title": "Goal",
+    "goals_new": "New goal", "goals_owner": "Whose goal", "goals_due": "Due date",
     **{name: f"Personality question {i}" for i, name in enumerate(contract.TIPI, 1)},
     **{f"choice-{i}": f"{ordinal(i)} choice" for i in range(1, 11)},
 }

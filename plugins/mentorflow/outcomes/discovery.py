@@ -65,13 +65,26 @@ def wanted_skills(text: str | None) -> set[str]:
 def suggest(wanted: set[str], past: list[tuple[set[str], set[str]]], limit: int = 3) -> list[str]:
     """The vocabulary topics most often found valuable by past mentees with overlapping wants, not already
     wanted."""
+    return [topic for topic, _ in explained(wanted, past, limit)]
+
+
+def explained(wanted: set[str], past: list[tuple[set[str], set[str]]],
+              limit: int = 3) -> list[tuple[str, tuple[str, ...]]]:
+    """:func:`suggest` with, for each topic, the wanted skills that led to it (the skills shared with the past
+    mentees who reported it, most shared first), so a suggestion can say "people who wanted X often found Y
+    useful"."""
     known = vocabulary()
     counts: Counter[str] = Counter()
+    because: dict[str, Counter[str]] = {}
     for their_wants, valuable in past:
-        if wanted & their_wants:
-            counts.update((valuable - wanted) & known)
+        shared = wanted & their_wants
+        if shared:
+            found = (valuable - wanted) & known
+            counts.update(found)
+            for topic in found:
+                because.setdefault(topic, Counter()).update(shared)
     ranked = sorted((t for t, n in counts.items() if n >= MIN_REPORTS), key=lambda t: (-counts[t], t))
-    return ranked[:limit]
+    return [(t, tuple(sorted(because[t], key=lambda s: (-because[t][s], s)))) for t in ranked[:limit]]
 
 
 def described(topic_names: list[str]) -> list[str]:

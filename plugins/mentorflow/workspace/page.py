@@ -3,57 +3,25 @@
 Each section is a module of this package with a :class:`Section`: what its part of the page shows
 (``load``) and what a post of its form writes (``save``, one transaction, raising
 :class:`~mentorflow.forms.models.FieldErrors` with nothing written when an answer is wrong). The page
-lists them in :data:`SECTIONS` order; a section's field names start with its name (``log_minutes``) so
+lists them in :data:`SECTIONS` order (their types live in :mod:`mentorflow.workspace.section`); a section's field names start with its name (``log_minutes``) so
 that every control of the page has its own id.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.store import Store, people
-from mentorflow.workspace import spaces
+from mentorflow.workspace import goals, spaces
+from mentorflow.workspace.library import section as library
+from mentorflow.workspace.section import NoSpace, Section, SpaceView
 from mentorflow.workspace.spaces import Space
 
+__all__ = ["NoSpace", "SECTIONS", "Section", "SpaceView", "contents", "open_space", "section"]
 
-class NoSpace(LookupError):
-    """The link's person has no open space (or not the one asked for); the message is safe to show them."""
-
-
-@dataclass(frozen=True)
-class SpaceView:
-    """One member looking at one space, at one moment."""
-
-    config: CohortConfig
-    store: Store
-    person: dict[str, Any]
-    space: Space
-    now: dt.datetime
-
-    @property
-    def person_id(self) -> str:
-        return self.person["employee_id"]
-
-
-@dataclass(frozen=True)
-class Section:
-    name: str  # the anchor and the ``section`` field of its form
-    title: str
-    template: str  # under include/templates/forms/partnership/
-    load: Callable[[SpaceView], dict[str, Any]]
-    save: Callable[[SpaceView, dict[str, str]], None]
-    saved_text: str = "Saved."  # shown at the section after a successful post
-
-
-def _sections() -> tuple[Section, ...]:
-    return ()
-
-
-SECTIONS: tuple[Section, ...] = _sections()
+SECTIONS: tuple[Section, ...] = (goals.SECTION, library.SECTION)
 
 
 def section(name: str | None) -> Section | None:
