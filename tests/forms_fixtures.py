@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from conftest import write_cohort
@@ -25,13 +25,20 @@ class FormsWorld:
     config_path: Path
     store_url: str
     opened: dt.datetime
+    issued: dict = field(default_factory=dict)
 
     @property
     def config(self):
         return load_cohort(self.config_path)
 
     def token(self, person: str, form: str, period: str = "") -> str:
-        return tokens.issue(tokens.FormGrant(COHORT, person, form, period or _default_period(form)))
+        """The same link for the same grant, however often a test asks (a signed link carries the second it
+        was made, and a page's CSRF field is bound to its link: a second link made a second later would not
+        match the page's field)."""
+        grant = tokens.FormGrant(COHORT, person, form, period or _default_period(form))
+        if grant not in self.issued:
+            self.issued[grant] = tokens.issue(grant)
+        return self.issued[grant]
 
     def link(self, person: str, form: str, period: str = "") -> str:
         """The path of a form link below the app root, as the emails build it."""

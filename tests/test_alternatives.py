@@ -268,7 +268,8 @@ def test_the_alternatives_stage_runs_at_the_offers_deadline(cohorts_dir):
     config, _ = scarce_world(cohorts_dir)
     deadline = calendar.offer_deadline(config)
     assert calendar.scheduled_moments(config, "alternatives") == [deadline]
-    assert [r.stage for r in calendar.plan(config) if r.moment == deadline] == ["alternatives"]
+    at_deadline = [r.stage for r in calendar.plan(config) if r.moment == deadline]
+    assert at_deadline[0] == "alternatives" and set(at_deadline) <= {"alternatives", "agreement"}  # circles start first
     assert calendar.STAGES.index("alternatives") == calendar.STAGES.index("kickoff") + 1
 
 

@@ -52,7 +52,7 @@ _BELOW_1 = frozenset({
 })
 _BELOW_2 = _BELOW_1 | {"cohorts", "store"}
 _BELOW_3 = _BELOW_2 | {"roster", "matching", "outcomes", "messaging", "forms", "quality", "reports", "personal_data",
-                       "imports", "selection", "alternatives"}
+                       "imports", "selection", "alternatives", "workspace"}
 _BELOW_4 = _BELOW_3 | {"stages"}
 _BELOW_5 = _BELOW_4 | {"orchestration"}
 
@@ -74,6 +74,7 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     "outcomes": _BELOW_2,
     "messaging": _BELOW_2,
     "forms": _BELOW_2 | {
+        "workspace",  # the forms app serves the partnership page's sections and pre-fills the pulse from its log
         "matching",  # the self-selection requests form refuses acceptances beyond the capacity rule the matcher applies
     },
     "quality": _BELOW_2 | {
@@ -89,6 +90,10 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
         "matching",  # circles and written mentoring reuse the matcher's scores, hard rules and solver
     },
     "imports": _BELOW_2,
+    "workspace": _BELOW_2 | {
+        "outcomes",  # the library suggests resources for the unknown-unknowns signal of past cohorts
+        "messaging",  # the first-meeting invite names its attendees on one line, as email headers do
+    },
     "reports": _BELOW_2 | {
         "outcomes",  # the HR report includes the learned weight suggestion
         "matching",  # fairness audit of the proposed matches
@@ -110,6 +115,7 @@ LAZY_IMPORT_MODULES: dict[str, str] = {
     "mentorflow.orchestration.lifecycle_dags": "parse-time hygiene: DAG files must not import the stage code",
     "mentorflow.orchestration.committee_steps": "parse-time hygiene: DAG files must not import the stage code",
     "mentorflow.orchestration.selection_dags": "parse-time hygiene: DAG files must not import the stage code",
+    "mentorflow.orchestration.workspace_dags": "parse-time hygiene: DAG files must not import the stage code",
     "mentorflow.cli.*": "each subcommand imports only what it needs",
 }
 

@@ -46,7 +46,8 @@ def test_every_stage_ran_and_recorded_success(completed_cohort):
     newest = _airflow_runs(config.cohort)  # what `mentorflow cohort status` shows, from Airflow's metadata
     assert isinstance(newest, dict), newest
     assert {stage: run["state"] for stage, run in newest.items()} == dict.fromkeys(
-        ("open", "intake", "validate", "match", "kickoff", "alternatives", "pulse", "midpoint", "closeout"), "success")
+        ("open", "intake", "validate", "match", "kickoff", "alternatives", "agreement", "pulse", "midpoint", "closeout"),
+        "success")
     assert "people" in newest["open"]["figures"]["import_roster"]
 
 
@@ -223,3 +224,13 @@ def test_closeout_reminders_reach_only_participants_who_had_not_evaluated(comple
     participants = set(took_part["mentor_id"]) | set(took_part["mentee_id"])
     assert asked == participants
     assert reminded and reminded == asked - evaluated
+
+
+def test_agreement_reminders_reach_only_spaces_without_an_agreement(completed_cohort):
+    from mentorflow.workspace import agreement
+
+    config, store, _, _ = completed_cohort
+    reminded = {r["period"] for r in store.rows(email_ledger, cohort_id=config.cohort, template="agreement_reminder")}
+    agreed = {space for space, moment in agreement.status(config.cohort, store).items() if moment is not None}
+    assert reminded and agreed  # the scripted participants agree in most spaces, not in all
+    assert not reminded & agreed

@@ -82,3 +82,12 @@ class StoreNotReady(RuntimeError):
         self.url = url
         self.problem = problem
         super().__init__(f"program store {url}: {problem}")
+
+
+class FieldErrors(ValueError):
+    """Problems keyed by HTML field name (``skills_offered-0-level``, ``tipi_3``, ``goals`` ...): a form's
+    answers, or a part of the partnership page, refused with nothing written."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))

@@ -179,6 +179,16 @@ def _airflow_runs(cohort: str) -> dict[str, dict] | str:
                 "(AIRFLOW_HOME or AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)")
 
 
+def _agreements(cohort: str, store) -> str:
+    """How many open partnerships have agreed (and the latest date): counts and dates, never what was agreed."""
+    from mentorflow.workspace import agreement
+
+    agreed = agreement.status(cohort, store)
+    dates = [moment for moment in agreed.values() if moment is not None]
+    latest = f" (latest on {max(dates):%Y-%m-%d})" if dates else ""
+    return f"agreements: {len(dates)} of {len(agreed)} partnerships agreed{latest}"
+
+
 def cmd_cohort_status(args: argparse.Namespace) -> int:
     from mentorflow.errors import StoreNotReady
     from mentorflow.store import Store, applications, email_ledger, matches, people, quarantine
@@ -201,6 +211,7 @@ def cmd_cohort_status(args: argparse.Namespace) -> int:
           f"{store.count(quarantine, cohort_id=c, status='open')} open · pairs active "
           f"{store.count(matches, cohort_id=c, status='active')} · emails sent "
           f"{store.count(email_ledger, cohort_id=c, status='sent')}")
+    print(f"  {_agreements(c, store)}")
     if isinstance(airflow, str):
         print(f"\n  {airflow}")
         return 0

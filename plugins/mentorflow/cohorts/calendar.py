@@ -21,10 +21,13 @@ from mentorflow.cohorts.config import CohortConfig
 
 # the lifecycle stages that the calendar or a data asset starts, in order
 STAGES: tuple[str, ...] = ("open", "intake", "validate", "selection", "match", "kickoff", "alternatives",
-                           "pulse", "midpoint", "closeout", "retention")
+                           "agreement", "pulse", "midpoint", "closeout", "retention")
 
 # a run "at" a moment may start a moment later than planned (scheduler or clock jitter)
 SLACK = dt.timedelta(seconds=1)
+
+# partners who have not agreed how they work together are reminded this long after kickoff
+AGREEMENT_REMINDER_AFTER = dt.timedelta(days=7)
 
 # links stay valid this long after their form's deadline (then they are refused)
 TOKEN_SLACK = dt.timedelta(days=7)
@@ -121,6 +124,13 @@ def offer_deadline(config: CohortConfig) -> dt.datetime:
     return kickoff + (dt.timedelta(days=days) if days else min(dt.timedelta(days=7), (midpoint(config) - kickoff) / 2))
 
 
+def agreement_reminder(config: CohortConfig) -> dt.datetime:
+    """When partners without a mentoring agreement are reminded: a week after kickoff, or halfway to the
+    midpoint when that comes sooner (so the reminder always lands before the midpoint review)."""
+    kickoff = config.at(config.calendar.kickoff)
+    return kickoff + min(AGREEMENT_REMINDER_AFTER, (midpoint(config) - kickoff) / 2)
+
+
 def order_problems(config: CohortConfig) -> list[str]:
     """Windows that would run into the next stage: self-selection must close before kickoff, and the
     offers' answers are due before the midpoint."""
@@ -152,6 +162,7 @@ def scheduled_moments(config: CohortConfig, stage: str) -> list[dt.datetime]:
         "validate": [closed],
         "selection": list(selection_dates(config).values()) if config.self_selection.enabled else [],
         "alternatives": [offer_deadline(config)],
+        "agreement": [agreement_reminder(config)],
         "pulse": sorted(pulse_dates(config) + pulse_reminder_dates(config)),
         "midpoint": [midpoint(config)],
         "closeout": list(closeout_dates(config).values()),
@@ -171,7 +182,9 @@ def plan(config: CohortConfig) -> list[PlannedRun]:
     runs += [PlannedRun(closed, "validate", "window closes"),
              PlannedRun(matched + SLACK, "match", "matching and committee approval"),
              PlannedRun(matched + 2 * SLACK, "kickoff", "kickoff emails and offers to the unpartnered"),
-             PlannedRun(offer_deadline(config), "alternatives", "circles and written mentoring start")]
+             PlannedRun(offer_deadline(config), "alternatives", "circles and written mentoring start"),
+             # after the alternatives when both fall on the same moment (the sort below is stable)
+             PlannedRun(agreement_reminder(config), "agreement", "reminder to agree how to work together")]
     runs += [PlannedRun(m, "pulse", f"pulse survey {i}") for i, m in enumerate(pulse_dates(config), 1)]
     runs += [PlannedRun(m, "pulse", f"pulse reminder {i}") for i, m in enumerate(pulse_reminder_dates(config), 1)]
     runs.append(PlannedRun(midpoint(config), "midpoint", "midpoint review"))

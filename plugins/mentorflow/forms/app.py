@@ -40,7 +40,6 @@ from mentorflow.forms.registry import FormsSettings, Refusal, Registry, environm
 from mentorflow.forms.request_limits import SECURITY_HEADERS
 from mentorflow.privacy import redact_logger
 from mentorflow.store import Store
-from mentorflow.workspace import pulse_prefill, spaces
 
 log = logging.getLogger("mentorflow.forms")
 
@@ -149,26 +148,6 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
                             secure=request.url.scheme == "https", path="/")
         return response
 
-    def stored_values(form: str, config: CohortConfig, store: Store, grant: tokens.FormGrant,
-                      context: service.FormContext, match_id: str | None) -> tuple[dict[str, str], dict[str, str]]:
-        """The form's values (earlier answers; for a pulse without one, what the partnership page knows)
-        and, per pre-filled field, the words saying where its value came from."""
-        if form in ("pulse", "rematch"):
-            chosen = next((p for p in context.partnerships if str(p.match_id) == match_id), context.partnerships[0])
-            stored = service.stored_pair_answer(config, store, grant, chosen.match_id)
-            values = form_fields.prefill(form, stored)
-            known = pulse_prefill.Known()
-            if form == "pulse" and stored is None:  # an earlier answer of the person's wins over the page
-                space = spaces.group_space(chosen.group_id) if chosen.group_id is not None else \
-                    spaces.pair_space(chosen.match_id)
-                known = pulse_prefill.load(config, store, space, grant.period)
-                values.update(known.values)
-            values["match_id"] = str(chosen.match_id)
-            if form == "pulse":
-                values.setdefault("outcome", "continue")
-            return values, known.sources
-        return form_fields.prefill(form, context.stored), {}
-
     def deliver(store: Store, cohort_id: str) -> None:
         if not delivering.acquire(blocking=False):
             return  # another request is delivering; it picks up this event too, or the next one will
@@ -260,7 +239,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
         if isinstance(opened, Response):
             return opened
         grant, config, store, context = opened
-        values, prefilled = stored_values(form, config, store, grant, context, match_id)
+        values, prefilled = service.shown_values(config, store, grant, context, match_id)
         if as_json:
             return JSONResponse({"form": form, "answers": values, **({"prefilled": prefilled} if prefilled else {})},
                                 headers=SECURITY_HEADERS)

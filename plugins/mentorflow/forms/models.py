@@ -24,6 +24,7 @@ from pydantic import (
 from mentorflow.contract import affinity, outcome_answers
 from mentorflow.contract import columns as contract
 from mentorflow.contract.parsing import format_ids, format_skills
+from mentorflow.errors import FieldErrors
 
 MAX_TEXT = 2000
 SKILL_ROWS = 5
@@ -89,8 +90,15 @@ FIELD_LABELS: dict[str, str] = {
     "valuable_topics": "Topics that turned out valuable",
     "outcome": "How to go on", "reason": "Reason", "goals_met": "Goals met", "recommend": "Recommendation",
     "answers": "Your answers", "answer": "Your answer",
+    # the partnership page's agreement (workspace/agreement.py)
+    "agreement_confidential": "Confidentiality", "agreement_meet_every": "How often", "agreement_modes": "How",
+    "agreement_wants": "What you want to learn", "agreement_offers": "What you offer",
+    "agreement_raise": "Raising a problem", "agreement_action": "Draft or confirm",
+    "agreement_mode_person": "In person", "agreement_mode_call": "By call", "agreement_mode_written": "In writing",
     "goals_action": "Goals", "goals_goal": "Goal", "goals_milestone": "Milestone", "goals_title": "Goal",
     "goals_new": "New goal", "goals_owner": "Whose goal", "goals_due": "Due date",
+    "log_held_on": "Date", "log_minutes": "Minutes spent", "log_mode": "How", "log_note": "Private note",
+    "log_step": "Next step",
     **{name: f"Personality question {i}" for i, name in enumerate(contract.TIPI, 1)},
     **{f"choice-{i}": f"{ordinal(i)} choice" for i in range(1, 11)},
 }
@@ -284,9 +292,3 @@ MODELS: dict[str, type[Answers]] = {
 }
 
 
-class FieldErrors(ValueError):
-    """Problems keyed by HTML field name (``skills_offered-0-level``, ``tipi_3``, ``goals`` ...)."""
-
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.forms import events, selection
+from mentorflow.forms import fields as form_fields
 from mentorflow.forms import offer as offer_form
 from mentorflow.forms.groups import one_entry_per_group
 from mentorflow.forms.models import ApplicationAnswers, CloseoutAnswers, OfferAnswers, PulseAnswers, RematchAnswers
@@ -29,6 +30,7 @@ from mentorflow.store import (
     pulse_responses,
     rematch_requests,
 )
+from mentorflow.workspace import pulse_prefill, spaces
 
 PARTNERED = ("active",)
 
@@ -189,3 +191,25 @@ def save(config: CohortConfig, store: Store, grant: FormGrant, context: FormCont
         else:  # pragma: no cover - MODELS and this function list the same forms
             raise TypeError(f"no storage for {type(answers).__name__}")
     return queued
+
+
+def shown_values(config: CohortConfig, store: Store, grant: FormGrant, context: FormContext,
+                 match_id: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """The form's values (earlier answers; for a pulse without one, what the partnership page knows)
+    and, per pre-filled field, the words saying where its value came from."""
+    form = grant.form
+    if form in ("pulse", "rematch"):
+        chosen = next((p for p in context.partnerships if str(p.match_id) == match_id), context.partnerships[0])
+        stored = stored_pair_answer(config, store, grant, chosen.match_id)
+        values = form_fields.prefill(form, stored)
+        known = pulse_prefill.Known()
+        if form == "pulse" and stored is None:  # an earlier answer of the person's wins over the page
+            space = spaces.group_space(chosen.group_id) if chosen.group_id is not None else \
+                spaces.pair_space(chosen.match_id)
+            known = pulse_prefill.load(config, store, space, grant.period)
+            values.update(known.values)
+        values["match_id"] = str(chosen.match_id)
+        if form == "pulse":
+            values.setdefault("outcome", "continue")
+        return values, known.sources
+    return form_fields.prefill(form, context.stored), {}

@@ -65,7 +65,7 @@ def to_mime(message: OutgoingEmail, message_id: str | None = None) -> EmailMessa
     mime.add_alternative(message.html, subtype="html")
     for attachment in message.attachments:  # the body becomes the first part of a multipart/mixed
         mime.add_attachment(attachment.content, maintype=attachment.maintype, subtype=attachment.subtype,
-                            filename=attachment.filename)
+                            filename=attachment.filename, params=attachment.params)
     return mime
 
 

@@ -22,7 +22,8 @@ class LedgerKey:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file carried with an email (the HR report), as every backend attaches it."""
+    """A file carried with an email (the HR report, a calendar invite), as every backend attaches it.
+    ``mime_type`` may carry parameters (``text/calendar; method=REQUEST``)."""
 
     filename: str
     content: bytes
@@ -30,11 +31,17 @@ class Attachment:
 
     @property
     def maintype(self) -> str:
-        return self.mime_type.partition("/")[0]
+        return self.mime_type.partition("/")[0].strip()
 
     @property
     def subtype(self) -> str:
-        return self.mime_type.partition("/")[2] or "octet-stream"
+        return self.mime_type.partition("/")[2].partition(";")[0].strip() or "octet-stream"
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The type's parameters (``{"method": "REQUEST"}``), without the type itself."""
+        pairs = (p.partition("=") for p in self.mime_type.split(";")[1:])
+        return {k.strip().lower(): v.strip().strip('"') for k, _, v in pairs if k.strip()}
 
 
 # what may stand in an address header: one address, no spaces or control characters

@@ -15,6 +15,7 @@ COHORT = {"cohort": "spring-2027", "name": "Spring 2027 Mentoring", "program_typ
 OPS_EMAIL = "mentoring-ops@example.com"
 LINK = "http://127.0.0.1:8080/mentorflow/form/eyJzYW1wbGUiOnRydWV9.sample-token"
 DEADLINE = "Monday 15 March 2027, 17:00 CET"
+PARTNERSHIP_LINK = "http://127.0.0.1:8080/mentorflow/forms/partnership?token=eyJzYW1wbGUiOnRydWV9.sample-{number}"
 
 
 # who reads each template, where it is not a participant: each audience's layout carries its own footer
@@ -62,6 +63,9 @@ def _kickoff_context(number: int) -> dict[str, Any]:
         "my_goals_shared": True,  # agreed on the application form to share them with the partner
         "resources": ["Internal course: Leading without authority (4 short sessions)",
                       "Reading: 'The Coaching Habit' (library, 3 copies)"],
+        # the attached calendar invite, as the reader's email describes it (stages.meeting_invites)
+        "meeting_invites": [{"when": "Wednesday 31 March 2027, 15:00 CEST", "overlap": True,
+                             "names": partner(number)["full_name"]}],
     }
 
 
@@ -79,8 +83,11 @@ def _group_kickoff_context(number: int) -> dict[str, Any]:
 
 def context(template: str, number: int = 1) -> dict[str, Any]:
     """A complete context for ``template``, varied by ``number`` (each number is another person)."""
-    base = {"cohort": COHORT, "person": person(number), "ops_email": OPS_EMAIL}
-    ops = {**base, "person": {"employee_id": "__ops__", "full_name": "Program ops", "email": OPS_EMAIL}}
+    # a participant's personal partnership link (stages.common.compose sets it for partnered readers)
+    base = {"cohort": COHORT, "person": person(number), "ops_email": OPS_EMAIL,
+            "partnership_link": PARTNERSHIP_LINK.format(number=number)}
+    ops = {**base, "person": {"employee_id": "__ops__", "full_name": "Program ops", "email": OPS_EMAIL},
+           "partnership_link": None}
     pair_risk = [{"match_id": 12, "score": 0.31, "reasons": "no meeting in pulse-2; satisfaction 2/5",
                   "mentor_name": "Priya Natarajan", "mentee_name": "Alex Morgan"}]
     extra: dict[str, dict[str, Any]] = {
@@ -123,6 +130,10 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
         "waitlist_carried": {"next": {"name": "Autumn 2027 Mentoring", "opens": "Monday 6 September 2027, 09:00 CEST",
                                       "kickoff": "Monday 4 October 2027, 09:00 CEST"} if number % 2 else None,
                              "waiting_since": "Monday 15 March 2027"},
+        # a week after kickoff, to each member of a space without a complete agreement (stages.agreement)
+        "agreement_reminder": {"partnership": f"Priya Natarajan {number} (you are the mentee)",
+                               "confirmed": number % 2 == 0, "waiting": [f"Priya Natarajan {number}"],
+                               "group": False, "link": LINK},
         # the forms app's notice to ops when a participant asks to end or re-match a pair
         "triage": {"match_id": 12, "wish": "be re-matched with a new partner", "requester_name": "Alex Morgan",
                    "mentor_name": "Priya Natarajan", "mentee_name": "Alex Morgan"},

@@ -12,7 +12,7 @@ so they run when their input is ready:
           └─ validate (window close) ──▶ Asset validated ──▶ match ──▶ Asset approved ──▶ kickoff (+ offers)
     with self-selection: validate also recommends mentors; selection (requests_close: ask mentors,
     responses_close: close) ──▶ Asset selected ──▶ match (instead of validated)
-    alternatives (offers' deadline) · pulse (each cadence after kickoff) · midpoint (calendar) · closeout (calendar) · triage (REST API)
+    alternatives (offers' deadline) · agreement (reminder a week after kickoff) · pulse (each cadence after kickoff) · midpoint (calendar) · closeout (calendar) · triage (REST API)
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from airflow.sdk import DAG, task
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.errors import CohortConfigError
-from mentorflow.orchestration import committee_steps, lifecycle_dags, selection_dags
+from mentorflow.orchestration import committee_steps, lifecycle_dags, selection_dags, workspace_dags
 from mentorflow.orchestration.wiring import DAG_STAGES, TAGS
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def build_cohort_dags(config: CohortConfig) -> dict[str, DAG]:
     """The stage DAGs of one cohort in lifecycle order, then its event-triggered DAGs, keyed by dag_id."""
     builders = [lifecycle_dags.open_dag, lifecycle_dags.intake_dag, lifecycle_dags.validate_dag,
                 selection_dags.selection_dag, committee_steps.match_dag, lifecycle_dags.kickoff_dag,
-                lifecycle_dags.alternatives_dag,
+                lifecycle_dags.alternatives_dag, workspace_dags.agreement_dag,
                 lifecycle_dags.pulse_dag,
                 committee_steps.midpoint_dag, lifecycle_dags.closeout_dag, lifecycle_dags.retention_dag,
                 lifecycle_dags.triage_dag]

@@ -20,9 +20,16 @@ import yaml
 from mentorflow import settings
 from mentorflow.contract import skills
 from mentorflow.contract.parsing import parse_skills
-from mentorflow.store import Store, applications, evaluations
+from mentorflow.cohorts.config import CohortConfig
+from mentorflow.store import Store, applications, cohorts, evaluations
 
 MIN_REPORTS = 2
+
+
+def past_cohorts(config: CohortConfig, store: Store) -> list[str]:
+    """The cohorts to learn from (kickoff's topic suggestions, the matcher's mentor history): those named in
+    the YAML, else every other cohort in the store."""
+    return config.previous_cohorts or sorted(r["cohort_id"] for r in store.rows(cohorts) if r["cohort_id"] != config.cohort)
 
 
 @lru_cache(maxsize=1)

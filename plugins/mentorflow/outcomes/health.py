@@ -5,7 +5,11 @@ For each pair and period, with the answers of both partners (1-5 scales scaled t
     score = w_s * satisfaction + w_g * goal_progress + w_f * follow_through + w_m * min(1, meetings / planned)
 
 averaged over the partners who answered (``meetings`` is the larger of the two reports, since
-both describe the same meetings). Then:
+both describe the same meetings). The partnership page's meeting log counts too (``contact``, loaded by
+:mod:`mentorflow.workspace.contact`): ``meetings`` is the larger of the reports and the entries logged for
+the period, whatever their mode, so a pair that writes instead of meeting is in contact, not "did not
+meet". When next steps fell due in the period, ``follow_through`` is the mean of the answers' (scaled)
+and the share of those steps done. Then:
 
 - one-sided: if the partners' satisfaction differs by ``disagreement_points`` or more, subtract
   ``disagreement_penalty``;
@@ -13,7 +17,8 @@ both describe the same meetings). Then:
 - declining: a drop of ``decline_drop`` or more since the pair's previous period makes an
   On track pair Needs check-in;
 - silence: a period with no answer from either partner is Needs check-in; ``silent_periods_at_risk``
-  silent periods in a row make it At risk;
+  silent periods in a row make it At risk. A pair with no answer that logged contact for the period is
+  not silent (its streak ends): Needs check-in, score 0 (nothing to score it on);
 - a partner asking to end the pair makes it At risk whatever the score.
 
 Weights and thresholds come from the cohort YAML's ``health`` section (:class:`config.Health`).
@@ -32,21 +37,43 @@ def _scaled(values: pd.Series) -> float:
     return float(((values - 1) / 4).clip(0, 1).mean())
 
 
-def score_answers(answers: pd.DataFrame, rules) -> tuple[float, list[str]]:
-    """Score and reasons for one pair-period from one or two partners' answers."""
+def logged(contact: dict | None) -> str:
+    """'3 contacts logged (2 written exchanges, 1 call)'."""
+    contact = contact or {}
+    parts = [f"{n} {name}{'s' if n != 1 else ''}" for key, name in (
+        ("meeting", "meeting"), ("call", "call"), ("written", "written exchange")) if (n := int(contact.get(key, 0)))]
+    total = int(contact.get("logged", 0))
+    return f"{total} contact{'s' if total != 1 else ''} logged ({', '.join(parts)})"
+
+
+def score_answers(answers: pd.DataFrame, rules, contact: dict | None = None) -> tuple[float, list[str]]:
+    """Score and reasons for one pair-period from one or two partners' answers and the period's logged contact
+    (:data:`mentorflow.workspace.contact.COLUMNS`; None when the pair logged nothing)."""
     w = rules.weights
-    met = min(1.0, float(answers["meetings"].max()) / rules.meetings_planned)
+    reported = int(answers["meetings"].max())
+    in_log = int(contact["logged"]) if contact else 0
+    count = max(reported, in_log)
+    met = min(1.0, count / rules.meetings_planned)
+    follow = _scaled(answers["follow_through"])
+    due = int(contact["steps_due"]) if contact else 0
+    if due:
+        follow = (follow + int(contact["steps_done"]) / due) / 2
     total = w.satisfaction + w.goal_progress + w.follow_through + w.meetings or 1.0
     score = (w.satisfaction * _scaled(answers["satisfaction"]) + w.goal_progress * _scaled(answers["goal_progress"])
-             + w.follow_through * _scaled(answers["follow_through"]) + w.meetings * met) / total
+             + w.follow_through * follow + w.meetings * met) / total
     reasons = []
     if len(answers) >= 2 and answers["satisfaction"].max() - answers["satisfaction"].min() >= rules.disagreement_points:
         score -= rules.disagreement_penalty
         reasons.append("partners disagree on satisfaction")
+    if in_log > reported:
+        reasons.append(f"{logged(contact)}, more than the {reported} meeting{'s' if reported != 1 else ''} reported")
     if met == 0:
         reasons.append("did not meet")
     elif met < 1:
-        reasons.append(f"met {int(answers['meetings'].max())} of {rules.meetings_planned} planned times")
+        verb = "in contact" if in_log > reported else "met"
+        reasons.append(f"{verb} {count} of {rules.meetings_planned} planned times")
+    if due and int(contact["steps_done"]) < due:
+        reasons.append(f"{int(contact['steps_done'])} of {due} next steps due were done")
     if len(answers) == 1:
         reasons.append("only one partner answered")
     if _scaled(answers["satisfaction"]) < 0.5:
@@ -54,24 +81,32 @@ def score_answers(answers: pd.DataFrame, rules) -> tuple[float, list[str]]:
     return max(0.0, min(1.0, score)), reasons
 
 
-def score_pairs(active: pd.DataFrame, responses: pd.DataFrame, previous: pd.DataFrame | None, rules) -> pd.DataFrame:
+def score_pairs(active: pd.DataFrame, responses: pd.DataFrame, previous: pd.DataFrame | None, rules,
+                contact: pd.DataFrame | None = None) -> pd.DataFrame:
     """Health of every pair in ``active`` for one period.
 
-    ``previous`` is the same frame for the pair's previous period (for the trend and silence streak).
+    ``previous`` is the same frame for the pair's previous period (for the trend and silence streak);
+    ``contact`` what the meeting log holds for the period, one row per pair that logged anything.
     """
     before = {} if previous is None or previous.empty else previous.set_index("match_id").to_dict("index")
     by_match = {k: g for k, g in responses.groupby("match_id")} if len(responses) else {}
+    logs = {} if contact is None or contact.empty else contact.set_index("match_id").to_dict("index")
     rows = []
     for pair in active.itertuples():
         answers = by_match.get(pair.match_id)
         last = before.get(pair.match_id)
+        log = logs.get(pair.match_id)
+        if (answers is None or answers.empty) and log and int(log["logged"]):
+            rows.append((pair.match_id, pair.mentor_id, pair.mentee_id, 0.0, CHECK_IN,
+                         f"no answer from either partner, but {logged(log)}", 0))
+            continue
         if answers is None or answers.empty:
             streak = (int(last["silent_streak"]) if last else 0) + 1
             state = AT_RISK if streak >= rules.silent_periods_at_risk else CHECK_IN
             rows.append((pair.match_id, pair.mentor_id, pair.mentee_id, 0.0, state,
                          f"no answer from either partner ({streak} period{'s' if streak > 1 else ''} in a row)", streak))
             continue
-        score, reasons = score_answers(answers, rules)
+        score, reasons = score_answers(answers, rules, log)
         if score >= rules.on_track_at:
             state = ON_TRACK
         elif score < rules.at_risk_below:

@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.matching import MatchInput
 from mentorflow.stages import alternatives_mail as mail
@@ -200,7 +201,9 @@ def start_alternatives(run: CohortRun) -> dict[str, Any]:
                if m["round"] in ALTERNATIVE_ROUNDS]
     circle_rows = [m for m in started if m["round"] == "circle"]
     async_rows = [m for m in started if m["round"] == "async"]
-    messages = (groups.group_introductions(run.config, circle_rows, everyone, apps, CIRCLE_PERIOD)
+    # a circle's introduction brings a calendar invite for its first meeting, as a group's at kickoff does
+    messages = (groups.group_introductions(run.config, circle_rows, everyone, apps, CIRCLE_PERIOD,
+                                           meeting_after=calendar.offer_deadline(run.config))
                 + mail.async_introductions(run.config, async_rows, everyone, apps))
     counts = send(run, messages)
     return {"circle_members": len(circle_rows), "circles": len({m["group_id"] for m in circle_rows}),

@@ -72,8 +72,8 @@ def async_introductions(config: CohortConfig, async_rows: list[dict[str, Any]], 
         budget = int((apps.get(mentor_id) or {}).get("async_budget") or 0)
         mentor = everyone[mentor_id]
         for mentee in mentees:
-            out.append(compose(config, mentee, "async_start", "async", is_mentor=False, mentor=mentor,
-                               mentees=[], budget=budget, seats=seats(budget)))
-        out.append(compose(config, mentor, "async_start", "async", is_mentor=True, mentor=mentor, mentees=mentees,
-                           budget=budget, seats=seats(budget)))
+            out.append(compose(config, mentee, "async_start", "async", partnered=True, is_mentor=False,
+                               mentor=mentor, mentees=[], budget=budget, seats=seats(budget)))
+        out.append(compose(config, mentor, "async_start", "async", partnered=True, is_mentor=True, mentor=mentor,
+                           mentees=mentees, budget=budget, seats=seats(budget)))
     return out

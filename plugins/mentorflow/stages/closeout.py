@@ -17,6 +17,7 @@ from mentorflow.stages import waitlist_carry
 from mentorflow.stages.common import CohortRun, compose, form_link, people_index, program_contact, send
 from mentorflow.stages.pulse import assess_health
 from mentorflow.store import email_ledger, evaluations, matches
+from mentorflow.workspace import spaces
 
 TOOK_PART = ("active", "ended", "completed")
 REPORT_ATTACHMENTS = {"pdf": "application/pdf", "html": "text/html"}  # the HR report's files HR is sent
@@ -29,9 +30,13 @@ def participants(run: CohortRun) -> list[str]:
 
 
 def evaluation_emails(run: CohortRun, template: str, people_ids: list[str]) -> list[OutgoingEmail]:
+    """The evaluation (or its reminder) to each of ``people_ids``; whoever has a partnership page to look
+    back on (a pair still running or completed, not one that ended) gets its link too."""
     everyone = people_index(run.store, run.cohort)
     closes = calendar.describe(calendar.form_deadline(run.config, "closeout"), run.config)
-    return [compose(run.config, everyone[p], template, "closeout", closes=closes,
+    paged = {p for m in run.store.rows(matches, cohort_id=run.cohort) if m["status"] in spaces.OPEN
+             for p in (m["mentor_id"], m["mentee_id"])}
+    return [compose(run.config, everyone[p], template, "closeout", closes=closes, partnered=p in paged,
                     link=form_link(run.config, p, "closeout", "closeout"))
             for p in people_ids]
 

@@ -16,7 +16,7 @@ from mentorflow.forms import tokens
 from mentorflow.messaging import Attachment, LedgerKey, OutgoingEmail, render_email
 from mentorflow.messaging.delivery import backend_for
 from mentorflow.messaging.ledger import send_once
-from mentorflow.store import Store, cohorts, people
+from mentorflow.store import Store, people
 
 
 @dataclass(frozen=True)
@@ -33,12 +33,6 @@ class CohortRun:
         return self.config.cohort
 
 
-def past_cohorts(config: CohortConfig, store: Store) -> list[str]:
-    """The cohorts to learn from (kickoff's topic suggestions, the matcher's mentor history): those named in
-    the YAML, else every other cohort in the store."""
-    return config.previous_cohorts or sorted(r["cohort_id"] for r in store.rows(cohorts) if r["cohort_id"] != config.cohort)
-
-
 def people_index(store: Store, cohort: str) -> dict[str, dict[str, Any]]:
     """Everyone of the cohort's roster by employee id."""
     return {p["employee_id"]: p for p in store.rows(people, cohort_id=cohort)}
@@ -50,17 +44,23 @@ def program_contact(config: CohortConfig, who: str = "ops") -> dict[str, Any]:
     return {"employee_id": f"__{who}__", "full_name": "Program ops" if who == "ops" else "HR", "email": email}
 
 
+PARTNERSHIP = "partnership"  # the partnership page's form kind (mentorflow.forms.partnership)
+
+
 def form_link(config: CohortConfig, person_id: str, form: str, period: str) -> str:
     """A personal, signed link to one form for one period."""
     return tokens.link(config.forms_base_url, tokens.FormGrant(config.cohort, person_id, form, period))
 
 
 def compose(config: CohortConfig, person: dict[str, Any], template: str, ledger_period: str, *,
-            attachments: tuple[Attachment, ...] = (), **context: Any) -> OutgoingEmail:
+            attachments: tuple[Attachment, ...] = (), partnered: bool = False, **context: Any) -> OutgoingEmail:
     """One rendered email to ``person``, keyed in the ledger by (cohort, person, template, period),
-    carrying ``attachments``."""
+    carrying ``attachments``. A ``partnered`` reader (in a pair, group or circle whose partnership page is
+    open) gets their personal link to that page (``partnership_link``, printed by the templates'
+    ``_partnership`` partial); everyone else ``None``."""
+    link = form_link(config, person["employee_id"], PARTNERSHIP, "") if partnered else None
     ctx = {"cohort": {"cohort": config.cohort, "name": config.name, "program_type": config.program_type.value},
-           "person": person, "ops_email": config.sender.ops_email, **context}
+           "person": person, "ops_email": config.sender.ops_email, "partnership_link": link, **context}
     subject, html, text = render_email(template, ctx)
     return OutgoingEmail(
         key=LedgerKey(config.cohort, person["employee_id"], template, ledger_period),

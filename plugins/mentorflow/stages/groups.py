@@ -14,6 +14,7 @@ group is treated as one:
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.forms.groups import group_label
 from mentorflow.messaging import OutgoingEmail
+from mentorflow.stages import meeting_invites
 from mentorflow.stages.common import compose
 from mentorflow.stages.introductions import PastWants, introduction_contexts
 from mentorflow.store import matches
@@ -111,10 +113,20 @@ def group_contexts(config: CohortConfig, pairs: list[dict[str, Any]], everyone: 
 
 def group_introductions(config: CohortConfig, pairs: list[dict[str, Any]], everyone: dict, apps: dict,
                         period: str, past: PastWants | None = None,
-                        template: str = "group_kickoff") -> list[OutgoingEmail]:
+                        template: str = "group_kickoff", *,
+                        meeting_after: dt.datetime | None = None) -> list[OutgoingEmail]:
     """ONE email per person introducing their group(s) (pairs with a ``group_id``: a group cohort's groups or
-    circles); see :func:`group_contexts`. Keyed in the ledger by ``template`` and ``period``."""
-    return [compose(config, everyone[me], template, period, **context)
+    circles); see :func:`group_contexts`. Keyed in the ledger by ``template`` and ``period``. With
+    ``meeting_after`` each carries one calendar invite per group, naming only the members the reader's
+    introduction names."""
+    invites = meeting_invites.Invites()
+    if meeting_after:
+        spaces = meeting_invites.group_members(groups_of(pairs))
+        leader = {space_id: members[0] for space_id, members in spaces}  # the leader sees every member
+        invites = meeting_invites.build(
+            config, spaces, everyone, meeting_after,
+            sees=lambda space, me, other: leader[space] in (me, other) or shares_with_group(apps, other))
+    return [compose(config, everyone[me], template, period, partnered=True, **invites.for_person(me), **context)
             for me, context in group_contexts(config, pairs, everyone, apps, past).items()]
 
 

@@ -20,7 +20,8 @@ from mentorflow.quality import stage_gates
 from mentorflow.reports import coverage, coverage_view
 from mentorflow.reports import matches as match_reports
 from mentorflow.stages import groups, selection_locks, waitlist
-from mentorflow.stages.common import CohortRun, past_cohorts
+from mentorflow.outcomes.discovery import past_cohorts
+from mentorflow.stages.common import CohortRun
 from mentorflow.store import Store, applications, evaluations, match_certificates, matches, people, unmatched
 
 PAIRED_BEFORE = ("active", "ended", "completed")

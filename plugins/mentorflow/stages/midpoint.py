@@ -184,7 +184,8 @@ def midpoint_notices(config: CohortConfig, ended: list[dict[str, Any]], kept: li
     """
     intros = introduction_contexts(config, new_pairs, everyone, apps)
     ended_with, continuing = partners_by_person(ended), partners_by_person(kept)
-    return [compose(config, everyone[me], "rematch", "midpoint",
+    # the partnership page's link only to whoever still has (or gains) a partnership to open
+    return [compose(config, everyone[me], "rematch", "midpoint", partnered=me in intros or me in continuing,
                     **intros.get(me, {"partners": [], "my_goals": None, "my_goals_shared": False, "resources": []}),
                     ended=[everyone[p] for p in ended_with.get(me, [])],
                     continuing=[everyone[p] for p in continuing.get(me, [])])

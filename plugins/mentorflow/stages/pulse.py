@@ -24,6 +24,7 @@ from mentorflow.stages.common import (
 )
 from mentorflow.store import email_ledger, matches, pair_health, pulse_responses
 from mentorflow.store import group_health as group_health_table
+from mentorflow.workspace import contact
 
 HEALTH_COLUMNS = ["cohort_id", "period", "match_id", "score", "state", "reasons", "silent_streak"]
 GROUP_HEALTH_COLUMNS = ["cohort_id", "period", *group_health.COLUMNS]
@@ -39,7 +40,8 @@ def assess_previous_period(run: CohortRun) -> dict[str, Any]:
 
 
 def assess_health(run: CohortRun, period: str | None) -> dict[str, Any]:
-    """Score every active pair surveyed for a closed period, store the scores, alert ops about pairs at risk."""
+    """Score every active pair surveyed for a closed period (pulse answers and the meeting log), store the
+    scores, alert ops about pairs at risk."""
     if period is None:
         return {"assessed": 0, "note": "no earlier period to assess"}
     config, store = run.config, run.store
@@ -48,7 +50,9 @@ def assess_health(run: CohortRun, period: str | None) -> dict[str, Any]:
     stage_gates.check_workspace(config, store)  # bad partnership rows are quarantined before health counts the log
     earlier = calendar.previous_period(period)
     previous = store.frame(pair_health, cohort_id=run.cohort, period=earlier) if earlier else None
-    scored = health.score_pairs(surveyed_pairs, answers, previous, config.health)
+    # the partnership page's log counts as contact too (a written exchange is contact: workspace/contact.py)
+    logged = contact.logged_contact(config, store, period, surveyed_pairs, run.moment)
+    scored = health.score_pairs(surveyed_pairs, answers, previous, config.health, logged)
     if scored.empty:
         return {"period": period, "assessed": 0}
     scored["cohort_id"], scored["period"] = run.cohort, period
@@ -136,7 +140,7 @@ def check_ins(run: CohortRun, template: str, period: str, partners: dict[str, li
     everyone = people_index(run.store, run.cohort)
     in_groups = groups.check_in_groups(list(grouped), everyone)
     closes = calendar.describe(calendar.form_deadline(run.config, "pulse", period), run.config)
-    return [compose(run.config, everyone[me], template, period, partners=[everyone[p] for p in theirs],
+    return [compose(run.config, everyone[me], template, period, partnered=True, partners=[everyone[p] for p in theirs],
                     groups=in_groups.get(me, []), period=period, closes=closes,
                     link=form_link(run.config, me, "pulse", period))
             for me, theirs in sorted(partners.items())]

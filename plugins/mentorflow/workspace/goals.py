@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mentorflow.forms.models import FieldErrors
+from mentorflow.errors import FieldErrors
 from mentorflow.store import goals, milestones
 from mentorflow.workspace import application_goals
 from mentorflow.workspace.application_goals import MAX_TITLE, consenting_goals

@@ -14,14 +14,14 @@ from typing import Any
 
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.store import Store, people
-from mentorflow.workspace import goals, spaces
+from mentorflow.workspace import agreement, goals, log, spaces
 from mentorflow.workspace.library import section as library
 from mentorflow.workspace.section import NoSpace, Section, SpaceView
 from mentorflow.workspace.spaces import Space
 
 __all__ = ["NoSpace", "SECTIONS", "Section", "SpaceView", "contents", "open_space", "section"]
 
-SECTIONS: tuple[Section, ...] = (goals.SECTION, library.SECTION)
+SECTIONS: tuple[Section, ...] = (agreement.SECTION, goals.SECTION, log.SECTION, library.SECTION)
 
 
 def section(name: str | None) -> Section | None:

@@ -14,6 +14,9 @@ from mentorflow.store import Store
 from mentorflow.workspace.spaces import Space
 
 
+MAX_TEXT = 2000  # one free-text answer on the page, as on every form
+
+
 class NoSpace(LookupError):
     """The link's person has no open space (or not the one asked for); the message is safe to show them."""
 

@@ -13,9 +13,8 @@ import sqlalchemy as sa
 
 from mentorflow import settings
 from mentorflow.errors import ImportFileError
-from mentorflow.forms.models import FieldErrors
+from mentorflow.errors import FieldErrors
 from mentorflow.outcomes import discovery
-from mentorflow.stages.common import past_cohorts
 from mentorflow.store import applications, resource_feedback
 from mentorflow.workspace.library import catalogue as library_file
 from mentorflow.workspace.library import suggest as suggesting
@@ -74,7 +73,7 @@ def load(view: SpaceView) -> dict[str, Any]:
     except ImportFileError:
         return {"available": False, "suggestions": [], "done": []}
     wanted_by, mine = _wants(view)
-    past = discovery.history(view.store, past_cohorts(view.config, view.store))
+    past = discovery.history(view.store, discovery.past_cohorts(view.config, view.store))
     scores, own = _feedback(view)
     done = {rid for rid, row in own.items() if row["done"]}
     picked = suggesting.suggest(catalogue, wanted_by, mine, discovery.explained(set(wanted_by), past), scores, done)
