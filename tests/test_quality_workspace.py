@@ -137,3 +137,24 @@ def test_no_rows_no_gate_run(world):
     assert stage_gates.check_workspace(config, store)["meeting_log"].empty
     assert not store.rows(quarantine, cohort_id=COHORT)
     assert note("pair-1", "E1") not in str(store.rows(quarantine))
+
+
+def test_pair_health_does_not_count_a_log_entry_the_gate_holds(world):
+    from mentorflow.store import matches
+    from mentorflow.workspace import contact
+
+    config, store = world
+    day = config.at(config.calendar.kickoff).date() + dt.timedelta(days=7)
+    period = next(f"pulse-{n}" for n in range(1, 20) if contact.span(config, f"pulse-{n}")[0] <= day
+                  < contact.span(config, f"pulse-{n}")[1])
+    log(store, COHORT, "pair-1", "E1", day)
+    log(store, COHORT, "pair-2", "E4", day, "call", minutes=900)  # the only contact of pair 2, and a bad row
+    pairs = store.frame(matches, cohort_id=COHORT)
+
+    def calls() -> dict[int, int]:
+        found = contact.logged_contact(config, store, period, pairs, config.at(config.calendar.close_out))
+        return {int(r["match_id"]): int(r["call"]) + int(r["meeting"]) for r in found.to_dict("records")}
+
+    assert calls() == {1: 1, 2: 1}
+    stage_gates.check_workspace(config, store)
+    assert calls().get(2, 0) == 0 and calls()[1] == 1
