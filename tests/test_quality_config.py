@@ -41,7 +41,8 @@ def test_mistakes_in_the_quality_section_are_named(cohorts_dir, quality, message
 
 
 def test_every_check_belongs_to_a_gate_and_has_a_catalogue_name():
-    assert set(GATES) == {"roster", "intake", "applications", "matches", "selection", "pulse", "closeout"}
+    assert set(GATES) == {"roster", "intake", "applications", "matches", "selection", "workspace", "pulse",
+                          "closeout"}
     assert all(name.split(".")[0] in GATES or name.startswith("eligibility.") for name in CHECKS)
 
 

@@ -118,6 +118,16 @@ _CHECKS = [
     Check("selection.capacity", "selection", "a mentor accepts no more requests than their capacity", "soft"),
     Check("selection.hard_rules", "selection", "an accepted pair breaks no hard rule (self pair, committee forbid, "
           "former pair, avoid list, reporting line, placement rules, the program's skills rule)", "soft"),
+    # the partnership pages (meeting log, resource feedback, milestones, agreements), before pair health and the
+    # HR report count them
+    Check("workspace.log_date", "workspace", "a log entry is dated between the cohort's kickoff and close-out", "soft"),
+    Check("workspace.log_minutes", "workspace", "a log entry's minutes are 5-600", "soft"),
+    Check("workspace.log_mode", "workspace", "a log entry's mode is meeting, call or written", "soft"),
+    Check("workspace.log_author", "workspace", "a log entry's author is a member of its partnership", "soft"),
+    Check("workspace.resource_rating", "workspace", "a resource rating is 1-5 or none", "soft"),
+    Check("workspace.milestone_goal", "workspace", "a milestone belongs to a goal that exists", "soft"),
+    Check("workspace.agreement_terms", "workspace", "an agreement meets every week, two weeks or month, in person, "
+          "by call and/or written", "soft"),
     # pulse and close-out answers, before health scores and the HR report use them
     Check("pulse.value_ranges", "pulse", _ranges(PULSE), "soft"),
     Check("pulse.respondent_in_pair", "pulse", "the respondent is the mentor or mentee of the pair", "soft"),

@@ -5,8 +5,11 @@ Their rows stay, so a pair, an evaluation or an application still counts, but un
 nothing links back to them (it is random, and kept nowhere); their own words (answers, comments,
 motivation, goals) and their contact data are removed. Other people's rows that name them (a partner
 list, a manager link, a pair) carry the same pseudonym, so the program's rules still hold. Their emails
-are deleted from the outbox and their name, address and id are blotted out of the report files. The
-erasure itself is recorded: who ran it and when, never whom it erased.
+are deleted from the outbox and their name, address and id are blotted out of the report files. On the
+partnership pages their private notes, agreement texts, next steps, resource ratings and the titles of their
+goals (and those goals' milestones) are removed; the rows stay under the pseudonym, so the HR activity counts
+hold. Quarantine copies that name them are removed. The erasure itself is recorded: who ran it and when,
+never whom it erased.
 """
 
 from __future__ import annotations
@@ -24,18 +27,24 @@ from mentorflow import settings
 from mentorflow.contract.affinity import COLUMNS as AFFINITY
 from mentorflow.store import (
     Store,
+    agreements,
     applications,
     email_ledger,
     erasures,
     evaluations,
     form_events,
+    goals,
     group_health,
     matches,
+    meeting_log,
+    milestones,
+    next_steps,
     offers,
     people,
     pulse_responses,
     quarantine,
     rematch_requests,
+    resource_feedback,
     triage_requests,
     unmatched,
     waitlist,
@@ -62,7 +71,19 @@ ID_COLUMNS: tuple[tuple[sa.Table, tuple[str, ...]], ...] = (
     (email_ledger, ("person_id",)),
     (offers, ("employee_id", "async_mentor_id")),
     (waitlist, ("employee_id",)),
+    (agreements, ("employee_id",)),
+    (goals, ("owner_id",)),
+    (milestones, ("reached_by",)),  # no cohort column: the cohort's through its goal (in_cohort)
+    (meeting_log, ("author_id",)),
+    (next_steps, ("owner_id",)),
+    (resource_feedback, ("employee_id",)),
 )
+# the partnership pages' words: (table, person column, the columns cleared or blotted)
+PAGE_TEXT = ((meeting_log, "author_id", ("private_note",)),
+             (agreements, "employee_id", ("wants_to_learn", "offers", "raise_problem")),
+             (goals, "owner_id", ("title",)),
+             (next_steps, "owner_id", ("text",)),
+             (resource_feedback, "employee_id", ("rating",)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,15 +128,22 @@ def apply(store: Store, erasure: Erasure, performed_by: str) -> dict[str, int]:
         _update(conn, offers, where, "employee_id", old, reason=ERASED_NAME)  # it may name the skills they wanted
         _update(conn, email_ledger, where, "person_id", old, recipient=f"{new}@erased.invalid", last_error=None,
                 message_id=None)
+        _erase_page_text(conn, erasure)
+        conn.execute(quarantine.update().where(quarantine.c.cohort_id == erasure.cohort_id,
+                                               quarantine.c.row_json.contains(f'"{old}"')).values(row_json=None))
         for table, columns in ID_COLUMNS:
             for column in columns:
-                done = conn.execute(table.update().where(table.c.cohort_id == erasure.cohort_id,
+                done = conn.execute(table.update().where(in_cohort(table, erasure.cohort_id),
                                                          table.c[column] == old).values({column: new}))
                 counts[f"{table.name}.{column}"] = counts.get(f"{table.name}.{column}", 0) + done.rowcount
         conn.execute(matches.update().where(matches.c.cohort_id == erasure.cohort_id,
                                             sa.or_(matches.c.mentor_id == new, matches.c.mentee_id == new))
                      .values(explanation=ERASED_NAME))
         _rename_in_lists(conn, erasure)
+        conn.execute(quarantine.update().where(quarantine.c.cohort_id == erasure.cohort_id,
+                                               quarantine.c.gate == "workspace",
+                                               quarantine.c.record_key.endswith(f":{old}"))
+                     .values(record_key=sa.func.replace(quarantine.c.record_key, f":{old}", f":{new}")))
         conn.execute(form_events.update().where(form_events.c.cohort_id == erasure.cohort_id,
                                                 form_events.c.requester_id == new)
                      .values(dedupe_key=sa.func.replace(form_events.c.dedupe_key, f":{old}", f":{new}")))
@@ -124,6 +152,24 @@ def apply(store: Store, erasure: Erasure, performed_by: str) -> dict[str, int]:
     counts["outbox_files_deleted"] = _delete_outbox(erasure)
     counts["report_files_rewritten"] = _blot_reports(erasure)
     return {k: v for k, v in counts.items() if v}
+
+
+def in_cohort(table: sa.Table, cohort_id: str) -> sa.ColumnElement[bool]:
+    """The rows of one cohort (a milestone belongs to the cohort of its goal)."""
+    if table is milestones:
+        return milestones.c.goal_id.in_(sa.select(goals.c.goal_id).where(goals.c.cohort_id == cohort_id))
+    return table.c.cohort_id == cohort_id
+
+
+def _erase_page_text(conn: sa.Connection, erasure: Erasure) -> None:
+    """The person's words on the partnership pages: notes and ratings cleared, texts that may not be empty
+    (goal and milestone titles, next steps) replaced by ERASED_NAME; the milestones of their goals too."""
+    for table, column, texts in PAGE_TEXT:
+        conn.execute(table.update().where(table.c.cohort_id == erasure.cohort_id, table.c[column] == erasure.employee_id)
+                     .values({c: None if table.c[c].nullable else ERASED_NAME for c in texts}))
+    theirs = sa.select(goals.c.goal_id).where(goals.c.cohort_id == erasure.cohort_id,
+                                              goals.c.owner_id == erasure.employee_id)
+    conn.execute(milestones.update().where(milestones.c.goal_id.in_(theirs)).values(title=ERASED_NAME))
 
 
 def _update(conn: sa.Connection, table: sa.Table, where: dict[str, Any], column: str, person: str,

@@ -12,6 +12,7 @@ Effects by gate:
   its manager link, never eligible); a released row is admitted by the next run
   of the import (re-run the open stage, or wait for the next intake check), a rejected one stays out.
 - ``pulse``, ``closeout``: released answers count at the next health assessment or HR report.
+- ``workspace``: a released partnership row counts at the next health assessment and in the HR report.
 - ``matches``: a released problem no longer holds the pair when the proposal is made again.
 """
 

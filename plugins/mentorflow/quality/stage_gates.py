@@ -13,14 +13,29 @@ import pandas as pd
 
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.contract.affinity import COLUMNS as AFFINITY
+from mentorflow.contract.workspace import GATE as WORKSPACE
+from mentorflow.contract.workspace import members_by_space
 from mentorflow.errors import GateFailure, UnreadableFile
-from mentorflow.quality import pair_suites, selection_suites, suites
+from mentorflow.quality import pair_suites, selection_suites, suites, workspace_suites
 from mentorflow.quality.gate import run_gate
 from mentorflow.quality.quarantine import without_held
 from mentorflow.quality.reader import read_csv
 from mentorflow.quality.results import GateResult
 from mentorflow.roster.eligibility import admitted
-from mentorflow.store import Store, applications, evaluations, matches, people, recommendations, selection_requests
+from mentorflow.store import (
+    Store,
+    agreements,
+    applications,
+    evaluations,
+    goals,
+    matches,
+    meeting_log,
+    milestones,
+    people,
+    recommendations,
+    resource_feedback,
+    selection_requests,
+)
 
 
 def _read(path: Path, gate: str):
@@ -171,3 +186,39 @@ def check_closeout(config: CohortConfig, store: Store) -> pd.DataFrame:
     pairs = store.frame(matches, cohort_id=config.cohort)
     run_gate(config, store, "closeout", [pair_suites.closeout_batch(evals, pairs)], complete=True)
     return without_held(store, config.cohort, "closeout", evals, "employee_id")
+
+
+
+def workspace_rows(store: Store, cohort: str) -> dict[str, pd.DataFrame]:
+    """The cohort's partnership rows by table (milestones: those of the cohort's goals, and those of no goal)."""
+    goal_rows = store.frame(goals, cohort_id=cohort)
+    every_goal = {int(g) for g in store.frame(goals)["goal_id"]}
+    stones = store.frame(milestones)
+    if len(stones):
+        stones = stones[stones["goal_id"].isin(set(goal_rows["goal_id"]) if len(goal_rows) else set())
+                        | ~stones["goal_id"].isin(every_goal)]
+    return {"meeting_log": store.frame(meeting_log, cohort_id=cohort), "resource_feedback":
+            store.frame(resource_feedback, cohort_id=cohort), "milestones": stones,
+            "agreements": store.frame(agreements, cohort_id=cohort), "goals": goal_rows}
+
+
+def check_workspace(config: CohortConfig, store: Store) -> dict[str, pd.DataFrame]:
+    """The partnership rows that passed the ``workspace`` gate, by table (held ones are quarantined with their
+    reasons and never reach pair health or the HR report; every good row is kept)."""
+    rows = workspace_rows(store, config.cohort)
+    members = members_by_space(store.rows(matches, cohort_id=config.cohort))
+    goal_ids = {int(g) for g in store.frame(goals)["goal_id"]}
+    built = {"meeting_log": lambda f: workspace_suites.log_batch(f, members, config),
+             "resource_feedback": workspace_suites.feedback_batch,
+             "milestones": lambda f: workspace_suites.milestone_batch(f, goal_ids),
+             "agreements": workspace_suites.agreement_batch}
+    batches = [build(rows[name]) for name, build in built.items() if len(rows[name])]
+    if not batches:
+        return rows
+    result = run_gate(config, store, WORKSPACE, batches, complete=True)
+    kept = dict(rows)
+    for batch in batches:
+        held = result.held_rows(batch.name)
+        kept[batch.name] = rows[batch.name].reset_index(drop=True).drop(index=sorted(held))
+    return kept
+

@@ -18,7 +18,7 @@ import pandas as pd
 from mentorflow import settings
 from mentorflow.outcomes import evidence
 from mentorflow.outcomes import learning as feedback
-from mentorflow.reports import coverage_view
+from mentorflow.reports import activity, coverage_view
 from mentorflow.reports.disclosure import SUPPRESSED
 from mentorflow.reports.hr_figures import GROUPINGS, figures, publishable
 from mentorflow.reports.render import MIN_CELL, write_csv, write_report
@@ -95,6 +95,8 @@ def _tables(view: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         tables["skills-unoffered"] = view["skills"]["unoffered"]
     if view.get("coverage"):
         tables.update(coverage_view.table_rows(view["coverage"]))
+    if view.get("activity"):
+        tables.update(activity.table_rows(view["activity"]))
     for grouping, rows in view["groups"].items():
         tables[f"by-{grouping}"] = [{grouping: r["group"], **{k: v for k, v in r.items() if k != "group"}} for r in rows]
     return tables
@@ -107,6 +109,13 @@ def coverage_sections(v: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]
             ("How long the waitlisted waited (days)", tables.get("coverage-waits", [])),
             *[(f"Coverage by {g}", [{g: r["group"], **{k: x for k, x in r.items() if k not in ("group", "members")},
                                      "includes": r["members"]} for r in rows]) for g, rows in v["groups"].items()]]
+
+
+def activity_sections(tables: dict[str, list[dict[str, Any]]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The partnership activity tables as the PDF prints them (the same figures as the HTML section)."""
+    return [("Agreements, goals and resources", tables["activity"]),
+            ("Log entries per month by mode", tables["activity-meetings"]),
+            ("Most-used resources (members who marked one done)", tables["activity-resources"])]
 
 
 def _write_pdf(config, view: dict[str, Any], path: Path, learning: dict[str, Any] | None = None) -> None:
@@ -175,6 +184,8 @@ def _write_pdf(config, view: dict[str, Any], path: Path, learning: dict[str, Any
                                                            tables["skills-unoffered"][:40])])
         if view.get("coverage"):
             table_page(pdf, "Coverage: what every applicant got", coverage_sections(view["coverage"]))
+        if view.get("activity"):
+            table_page(pdf, "Partnership activity", activity_sections(tables))
         table_page(pdf, "Fairness: match rate by group",
                    [(f"By {g}", tables[f"by-{g}"]) for g in GROUPINGS if f"by-{g}" in tables])
         if learning:

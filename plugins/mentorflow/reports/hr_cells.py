@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mentorflow.reports import affinity_counts, coverage_view, skill_supply
+from mentorflow.reports import activity, affinity_counts, coverage_view, skill_supply
 from mentorflow.reports.disclosure import Problem
 from mentorflow.reports.pulse import STATES
 
@@ -68,6 +68,8 @@ def cells(f: dict[str, Any]) -> Problem:
         p.at_most(p.cell("learning.pairs", f["learning_pairs"], parent="pairs_total"), "pairs_total")
     if f.get("coverage"):  # what every applicant got: the same applicants and groups as the funnel and fairness rows
         coverage_view.cells(p, f["coverage"], within="funnel.valid", matched="funnel.matched", groups=f["groups"])
+    if f.get("activity"):  # the partnership pages: counts of spaces, log entries, milestones, resources
+        activity.cells(p, f["activity"])
     return p
 
 

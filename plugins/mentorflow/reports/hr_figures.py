@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from mentorflow.contract import parsing as ingest
-from mentorflow.reports import affinity_counts, coverage, coverage_view, skill_supply
+from mentorflow.reports import activity, affinity_counts, coverage, coverage_view, skill_supply
 from mentorflow.reports.disclosure import SUPPRESSED, Publication, coarsened, publish
 from mentorflow.reports.hr_cells import BANDS, ROUNDS, cells, respondents
 from mentorflow.reports.pulse import STATES, pulse_figures
@@ -135,6 +135,7 @@ def figures(config, store: Store, evals: pd.DataFrame, moment: dt.datetime | Non
                                         pairs.to_dict("records") if len(pairs) else []),
         "skills": skill_supply.skill_figures(apps),  # demand and supply per skill group, unoffered skills
         "coverage": coverage.figures(store, c, moment or coverage.report_moment(config)),  # what every applicant got
+        "activity": activity.figures(store, c),  # the partnership pages, counts only
     }
 
 
@@ -233,6 +234,7 @@ def publishable(f: dict[str, Any]) -> dict[str, Any]:
     view["affinity"] = affinity_counts.view(pub, f.get("affinity"))
     view["skills"] = skill_supply.view(pub, f["skills"]) if f.get("skills") else None
     view["coverage"] = coverage_view.view(pub, f["coverage"], "funnel.valid") if f.get("coverage") else None
+    view["activity"] = activity.view(pub, f["activity"]) if f.get("activity") else None
     return view
 
 

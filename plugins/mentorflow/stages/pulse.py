@@ -47,6 +47,7 @@ def assess_health(run: CohortRun, period: str | None) -> dict[str, Any]:
     config, store = run.config, run.store
     surveyed_pairs = pairs_surveyed(run, period)
     answers = stage_gates.check_pulse(config, store, store.frame(pulse_responses, cohort_id=run.cohort, period=period))
+    stage_gates.check_workspace(config, store)  # bad partnership rows are quarantined before health counts the log
     earlier = calendar.previous_period(period)
     previous = store.frame(pair_health, cohort_id=run.cohort, period=earlier) if earlier else None
     # the partnership page's log counts as contact too (a written exchange is contact: workspace/contact.py)

@@ -1,7 +1,8 @@
 """Retention stage: ``retention_days`` after the HR report, the cohort's free text is purged (answers,
 comments, goals and motivation, the quarantine's copies of rows, provider error texts, the outbox of
-emails; a self-described network becomes a random token) and only what the aggregates need remains: the HR
-report of a purged cohort stays readable.
+emails, the partnership pages' notes, agreement texts, goal and milestone titles and next steps; a
+self-described network becomes a random token) and only what the aggregates need remains: the HR report of a
+purged cohort stays readable.
 
 Running it again purges nothing more and changes nothing (it only ever writes NULLs, and tokens it leaves alone)."""
 
@@ -14,12 +15,18 @@ import sqlalchemy as sa
 
 from mentorflow import settings
 from mentorflow.contract import affinity
+from mentorflow.personal_data.erasure import in_cohort
 from mentorflow.stages.common import CohortRun
 from mentorflow.store import (
+    agreements,
     applications,
     email_ledger,
     evaluations,
+    goals,
     matches,
+    meeting_log,
+    milestones,
+    next_steps,
     pulse_responses,
     quarantine,
     rematch_requests,
@@ -35,6 +42,11 @@ FREE_TEXT: tuple[tuple[sa.Table, tuple[str, ...]], ...] = (
     (quarantine, ("row_json",)),
     (email_ledger, ("last_error",)),
     (matches, ("explanation",)),
+    (meeting_log, ("private_note",)),
+    (agreements, ("wants_to_learn", "offers", "raise_problem")),
+    (goals, ("title",)),
+    (milestones, ("title",)),
+    (next_steps, ("text",)),
 )
 
 
@@ -59,7 +71,7 @@ def purge_free_text(run: CohortRun) -> dict[str, Any]:
         for table, columns in FREE_TEXT:
             held = sa.or_(*(table.c[c].is_not(None) & (table.c[c] != "") for c in columns))
             values = {c: ("" if not table.c[c].nullable else None) for c in columns}
-            done = conn.execute(table.update().where(table.c.cohort_id == run.cohort, held).values(values))
+            done = conn.execute(table.update().where(in_cohort(table, run.cohort), held).values(values))
             counts[table.name] = done.rowcount
     outbox = settings.outbox_dir(run.cohort)
     emails = sum(1 for _ in outbox.rglob("*.eml")) if outbox.exists() else 0

@@ -6,7 +6,8 @@ never overlap, and an entry counts for one period only.
 The same day and mode logged by two members is one contact. Next steps count when they fell due in that span.
 Only what was logged before the period's check-in closed (or before the assessment, if earlier) is read, so
 assessing a closed period again gives the same answer. A group's log belongs to the whole group: its
-entries count for each of the group's pairs. Private notes are never read here.
+entries count for each of the group's pairs. Entries the ``workspace`` gate holds (quarantined, open or
+rejected) do not count. Private notes are never read here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import sqlalchemy as sa
 
 from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.store import Store, meeting_log, next_steps
+from mentorflow.contract.workspace import GATE, record_key
+from mentorflow.store import Store, meeting_log, next_steps, quarantine
 from mentorflow.workspace.spaces import group_space, pair_space
 
 COLUMNS = ["match_id", "logged", "meeting", "call", "written", "steps_due", "steps_done"]
@@ -48,16 +50,20 @@ def logged_contact(config: CohortConfig, store: Store, period: str, pairs: pd.Da
     cutoff = min(as_of, calendar.form_deadline(config, "pulse", period))
     spaces = {int(p["match_id"]): space_of(p) for p in pairs.to_dict("records")}
     with store.engine.connect() as conn:
+        held = set(conn.execute(sa.select(quarantine.c.record_key).where(
+            quarantine.c.cohort_id == config.cohort, quarantine.c.gate == GATE,
+            quarantine.c.status.in_(("open", "rejected")))).scalars())
         entries = conn.execute(sa.select(meeting_log.c.space_id, meeting_log.c.held_on, meeting_log.c.mode,
-                                         meeting_log.c.created_at).where(
+                                         meeting_log.c.created_at, meeting_log.c.entry_id).where(
             meeting_log.c.cohort_id == config.cohort, meeting_log.c.space_id.in_(set(spaces.values())),
             meeting_log.c.held_on >= first, meeting_log.c.held_on < end)).all()
         steps = conn.execute(sa.select(next_steps.c.space_id, next_steps.c.done_at, next_steps.c.created_at).where(
             next_steps.c.cohort_id == config.cohort, next_steps.c.space_id.in_(set(spaces.values())),
             next_steps.c.due_on >= first, next_steps.c.due_on < end)).all()
     by_space: dict[str, dict[str, int]] = {}
-    contacts = {(space_id, held_on, mode) for space_id, held_on, mode, created in entries
-                if _aware(created) < cutoff and mode in MODES}  # both partners logging one meeting: one contact
+    contacts = {(space_id, held_on, mode) for space_id, held_on, mode, created, entry_id in entries
+                if _aware(created) < cutoff and mode in MODES  # both partners logging one meeting: one contact
+                and record_key("meeting_log", {"entry_id": entry_id}) not in held}
     for space_id, _, mode in contacts:
         counts = by_space.setdefault(space_id, dict.fromkeys((*MODES, "steps_due", "steps_done"), 0))
         counts[mode] += 1
