@@ -158,3 +158,16 @@ def test_pair_health_does_not_count_a_log_entry_the_gate_holds(world):
     assert calls() == {1: 1, 2: 1}
     stage_gates.check_workspace(config, store)
     assert calls().get(2, 0) == 0 and calls()[1] == 1
+
+
+def test_the_page_offers_exactly_the_values_the_gate_accepts():
+    """The forms and the gate read their vocabularies from different modules; they must agree, or the gate
+    would hold what the page lets people write (or the page refuse what the gate accepts)."""
+    from mentorflow.contract import workspace as contract
+    from mentorflow.workspace import agreement, log
+    from mentorflow.workspace.library import section as library
+
+    assert tuple(log.MODES) == contract.LOG_MODES and log.MINUTES == contract.MINUTES
+    assert tuple(agreement.FREQUENCIES) == contract.MEET_EVERY
+    assert tuple(agreement.MODES) == contract.AGREEMENT_MODES
+    assert [int(v) for v, _ in library.RATINGS] == list(range(contract.RATINGS[0], contract.RATINGS[1] + 1))

@@ -19,12 +19,12 @@ import sqlalchemy as sa
 
 from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.contract.workspace import GATE, record_key
+from mentorflow.contract.workspace import GATE, LOG_MODES, record_key
 from mentorflow.store import Store, meeting_log, next_steps, quarantine
 from mentorflow.workspace.spaces import group_space, pair_space
 
 COLUMNS = ["match_id", "logged", "meeting", "call", "written", "steps_due", "steps_done"]
-MODES = ("meeting", "call", "written")
+MODES = LOG_MODES
 
 
 def span(config: CohortConfig, period: str) -> tuple[dt.date, dt.date]:

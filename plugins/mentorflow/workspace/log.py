@@ -13,13 +13,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from mentorflow.contract import workspace as contract
 from mentorflow.errors import FieldErrors
 from mentorflow.store import meeting_log, next_steps
 from mentorflow.workspace.section import MAX_TEXT, Section, SpaceView
 
 MODES: dict[str, str] = {"meeting": "Meeting (in person or video)", "call": "Call", "written": "Written exchange"}
 MODE_NAMES: dict[str, str] = {"meeting": "meeting", "call": "call", "written": "written exchange"}
-MINUTES = (5, 600)  # a written exchange counts the time spent reading and writing
+MINUTES = contract.MINUTES  # the gate checks the same bounds (contract/workspace.py)
 STEP_ROWS = 3
 STEP_TEXT = 500
 
