@@ -71,6 +71,31 @@ def use_pages(config: CohortConfig, store: Store, moment: dt.datetime, seed: int
     return done
 
 
+def agree(config: CohortConfig, store: Store, moment: dt.datetime, seed: int) -> int:
+    """Members write their mentoring agreement through the page's agreement section, a few hours to days
+    before ``moment``: most spaces agree (every member confirms), some have one member's draft or
+    confirmation only, a few nothing yet. Returns how many members saved an agreement."""
+    rng = np.random.default_rng(seed)
+    section = page.section("agreement")
+    done: Counter = Counter()
+    for space in spaces.all_spaces(config.cohort, store, ("active",)):
+        behaviour = rng.choice(["agreed", "half", "none"], p=[0.7, 0.2, 0.1])
+        writers = space.members if behaviour == "agreed" else space.members[:1] if behaviour == "half" else ()
+        for member in writers:
+            when = moment - dt.timedelta(hours=int(rng.integers(2, 120)))
+            view, _ = page.open_space(config, store, member.employee_id, space.space_id, when)
+            confirm = behaviour == "agreed" or rng.random() < 0.5
+            modes = str(rng.choice(["call", "person call", "written", "call written"])).split()
+            done["agreements"] += _post(section, view, {
+                "agreement_action": "confirm" if confirm else "draft", "agreement_confidential": "yes",
+                "agreement_meet_every": str(rng.choice(["week", "two weeks", "month"])),
+                **{f"agreement_mode_{m}": "yes" for m in modes},
+                "agreement_wants": "To see how someone else approaches the same problems.",
+                "agreement_offers": "An hour every other week and honest feedback.",
+                "agreement_raise": "Say it at the start of our next meeting."}, done)
+    return done["agreements"]
+
+
 def _post(section: page.Section, view: page.SpaceView, fields: dict[str, str], done: Counter) -> int:
     """One simulated post; a refused one is counted (the demo's participants should never be refused)."""
     try:

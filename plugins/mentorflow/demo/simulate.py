@@ -15,8 +15,7 @@ from mentorflow.cohorts import calendar
 from mentorflow.contract.parsing import parse_skills
 from mentorflow.demo import choosing, partnering
 from mentorflow.demo.synthetic import SKILLS
-from mentorflow.store import Store, agreements, applications, evaluations, matches, people, pulse_responses
-from mentorflow.workspace import spaces
+from mentorflow.store import Store, applications, evaluations, matches, people, pulse_responses
 
 COMMENTS = [
     "Great conversations, very practical advice.",
@@ -53,27 +52,6 @@ def pulse_answers(store: Store, cohort: str, period: str, seed: int, *, ask_to_e
     return store.upsert(pulse_responses, rows)
 
 
-def agreements_for(store: Store, cohort: str, moment: dt.datetime, seed: int) -> int:
-    """Mentoring agreements as members write them on the partnership page before the reminder: most spaces
-    agree (every member confirms), some have one member's draft or confirmation only, a few nothing yet."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for space in spaces.all_spaces(cohort, store, statuses=("active",)):
-        behaviour = rng.choice(["agreed", "half", "none"], p=[0.7, 0.2, 0.1])
-        writers = space.members if behaviour == "agreed" else space.members[:1] if behaviour == "half" else ()
-        for member in writers:
-            written = moment - dt.timedelta(hours=int(rng.integers(2, 120)))
-            rows.append({"cohort_id": cohort, "space_id": space.space_id, "employee_id": member.employee_id,
-                         "confidential": True, "meet_every": str(rng.choice(["week", "two weeks", "month"])),
-                         "modes": str(rng.choice(["call", "in person;call", "written", "call;written"])),
-                         "wants_to_learn": "To see how someone else approaches the same problems.",
-                         "offers": "An hour every other week and honest feedback.",
-                         "raise_problem": "Say it at the start of our next meeting.",
-                         "confirmed_at": written if behaviour == "agreed" or rng.random() < 0.5 else None,
-                         "updated_at": written})
-    return store.upsert(agreements, rows)
-
-
 def evaluations_for(store: Store, cohort: str, seed: int, *, response_rate: float = 0.85) -> int:
     """Close-out evaluations from most participants of the cohort."""
     rng = np.random.default_rng(seed)
@@ -104,7 +82,7 @@ def evaluations_for(store: Store, cohort: str, seed: int, *, response_rate: floa
 def participants(config, store: Store, seed: int, say=print):
     """A ``lifecycle.run`` hook: before each run that follows a pulse survey, the pairs answer that
     survey (once per period; a partner asks to end in period 2); before the agreement reminder most pairs and
-    groups agree on the partnership page (:func:`agreements_for`); most participants evaluate the program
+    groups agree on the partnership page (:func:`partnering.agree`); most participants evaluate the program
     before the close-out reminder, and HR exports the close-out roster before the report. What people
     choose in the self-selection and offer forms is :func:`choices`."""
     answered: set[str] = set()
@@ -114,7 +92,7 @@ def participants(config, store: Store, seed: int, say=print):
     def before(item) -> None:
         choose(item)
         if item.stage == "agreement":
-            written = agreements_for(store, config.cohort, item.moment, seed)
+            written = partnering.agree(config, store, item.moment, seed)
             say(f"        (partners wrote {written} mentoring agreements on their partnership pages)")
         if item.stage in ("pulse", "midpoint", "closeout") and pulses and item.moment > pulses[0]:
             period = calendar.pulse_period(config, item.moment - dt.timedelta(seconds=2))
