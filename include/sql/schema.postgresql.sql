@@ -41,6 +41,25 @@ CREATE TABLE cohorts (
 	PRIMARY KEY (cohort_id)
 );
 
+CREATE TABLE committee_audit (
+	entry_id SERIAL NOT NULL, 
+	cohort_id VARCHAR(64) NOT NULL, 
+	round VARCHAR(20) NOT NULL, 
+	actor VARCHAR(200) NOT NULL, 
+	action VARCHAR(40) NOT NULL, 
+	detail_json TEXT NOT NULL, 
+	at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (entry_id)
+);
+
+CREATE INDEX ix_committee_audit_round ON committee_audit (cohort_id, round, at);
+
+COMMENT ON COLUMN committee_audit.actor IS 'the Airflow user id of the reviewer (or the system)';
+
+COMMENT ON COLUMN committee_audit.action IS 'view | note | vote | resolve | ...';
+
+COMMENT ON COLUMN committee_audit.detail_json IS 'what was seen or changed; never a token';
+
 CREATE TABLE email_ledger (
 	cohort_id VARCHAR(64) NOT NULL, 
 	person_id VARCHAR(64) NOT NULL, 

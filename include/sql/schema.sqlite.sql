@@ -25,6 +25,19 @@ CREATE TABLE cohorts (
 	PRIMARY KEY (cohort_id)
 );
 
+CREATE TABLE committee_audit (
+	entry_id INTEGER NOT NULL, 
+	cohort_id VARCHAR(64) NOT NULL, 
+	round VARCHAR(20) NOT NULL, 
+	actor VARCHAR(200) NOT NULL, 
+	action VARCHAR(40) NOT NULL, 
+	detail_json TEXT NOT NULL, 
+	at DATETIME NOT NULL, 
+	PRIMARY KEY (entry_id)
+);
+
+CREATE INDEX ix_committee_audit_round ON committee_audit (cohort_id, round, at);
+
 CREATE TABLE email_ledger (
 	cohort_id VARCHAR(64) NOT NULL, 
 	person_id VARCHAR(64) NOT NULL, 

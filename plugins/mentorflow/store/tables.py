@@ -449,3 +449,19 @@ erasures = sa.Table(
     _ts("performed_at", nullable=False, default=_now),
     sa.Column("scope", sa.String(200), nullable=False, comment="the cohort, or 'all cohorts'"),
 )
+
+# -- the matching committee's console (mentorflow.committee) ------------------------------------
+
+# who did what in the console, and when: every view of a review page, note, vote and re-solve (committee.audit)
+committee_audit = sa.Table(
+    "committee_audit",
+    metadata,
+    sa.Column("entry_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("cohort_id", sa.String(64), nullable=False),
+    sa.Column("round", sa.String(20), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False, comment="the Airflow user id of the reviewer (or the system)"),
+    sa.Column("action", sa.String(40), nullable=False, comment="view | note | vote | resolve | ..."),
+    sa.Column("detail_json", sa.Text, nullable=False, comment="what was seen or changed; never a token"),
+    _ts("at", nullable=False, default=_now),
+)
+sa.Index("ix_committee_audit_round", committee_audit.c.cohort_id, committee_audit.c.round, committee_audit.c.at)
