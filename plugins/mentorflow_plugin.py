@@ -1,7 +1,8 @@
-"""Airflow plugin entry point for mentorflow: mounts the participant forms app at /mentorflow.
+"""Airflow plugin entry point for mentorflow: mounts the participant forms app at /mentorflow and the matching
+committee's console at /mentorflow-committee, and lists the console in Airflow's navigation (Browse menu).
 
-Cheap to import (the plugin manager loads it in every Airflow process): the forms app is
-imported on its first request, not here.
+Cheap to import (the plugin manager loads it in every Airflow process): each app is imported on its first
+request, not here.
 """
 
 from __future__ import annotations
@@ -30,4 +31,12 @@ class MentorflowPlugin(AirflowPlugin):
     name = "mentorflow"
     fastapi_apps = [
         {"app": LazyASGIApp("mentorflow.forms.app:app"), "url_prefix": "/mentorflow", "name": "mentorflow forms"},
+        {"app": LazyASGIApp("mentorflow.committee.app:app"), "url_prefix": "/mentorflow-committee",
+         "name": "mentorflow committee console"},
+    ]
+    # relative href (resolved against the UI's base href, so a [api] base_url with a path keeps working);
+    # url_route shows the console inside Airflow's UI frame at /plugin/mentorflow-committee
+    external_views = [
+        {"name": "Matching committee", "href": "mentorflow-committee/", "url_route": "mentorflow-committee",
+         "destination": "nav", "category": "browse"},
     ]

@@ -52,7 +52,7 @@ _BELOW_1 = frozenset({
 })
 _BELOW_2 = _BELOW_1 | {"cohorts", "store"}
 _BELOW_3 = _BELOW_2 | {"roster", "matching", "outcomes", "messaging", "forms", "quality", "reports", "personal_data",
-                       "imports", "selection", "alternatives", "workspace"}
+                       "imports", "selection", "alternatives", "workspace", "committee"}
 _BELOW_4 = _BELOW_3 | {"stages"}
 _BELOW_5 = _BELOW_4 | {"orchestration"}
 
@@ -93,6 +93,11 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     "workspace": _BELOW_2 | {
         "outcomes",  # the library suggests resources for the unknown-unknowns signal of past cohorts
         "messaging",  # the first-meeting invite names its attendees on one line, as email headers do
+    },
+    "committee": _BELOW_2 | {
+        "matching",  # the console shows the matcher's proposal and reasons
+        "reports",   # the review page is the committee report's own context (fairness audit, coverage, certificate)
+        "forms",     # the console reuses the forms' cohort registry, templates environment, body limits and CSRF scheme
     },
     "reports": _BELOW_2 | {
         "outcomes",  # the HR report includes the learned weight suggestion

@@ -1,0 +1,180 @@
+"""The committee console web app (FastAPI), mounted by the Airflow plugin at ``/mentorflow-committee``.
+
+Routes (below the mount point); every one needs an Airflow login (:mod:`.auth`):
+
+- ``GET  /``                                   the cohorts and rounds this user may review
+- ``GET  /committee/{cohort}/{round}``         the review page of a round (each view is recorded)
+- ``POST /committee/{cohort}/{round}/notes``   add a note (CSRF field bound to the user)
+- ``GET  /api/me``                             who Airflow says this is, and what they may review (JSON)
+
+Anonymous: HTML pages redirect to Airflow's login and come back; ``/api/`` routes and posts answer 401. A user who
+is neither a named reviewer of the cohort nor an admin gets 403 and nothing of the cohort.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from sqlalchemy import exc as sa_exc
+
+from mentorflow import settings
+from mentorflow.cohorts.config import CohortConfig
+from mentorflow.cohorts.loader import load_cohorts
+from mentorflow.committee import audit, auth, csrf, review
+from mentorflow.committee.auth import ConsoleUser, LoginRequired
+from mentorflow.errors import CohortConfigError, StoreNotReady
+from mentorflow.forms.registry import Registry, environment
+from mentorflow.forms.request_limits import form_fields
+
+log = logging.getLogger("mentorflow.committee")
+COHORT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+HEADERS = {
+    # framed by Airflow's UI (same origin), never by another site
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                               "frame-ancestors 'self'; base-uri 'none'",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str):
+        self.status, self.message = status, message
+        super().__init__(message)
+
+
+def create_app(registry: Registry | None = None) -> FastAPI:
+    registry = registry or Registry()
+    env = environment()
+    app = FastAPI(title="mentorflow committee console", docs_url=None, redoc_url=None, openapi_url=None)
+
+    def root(request: Request) -> str:
+        return request.scope.get("root_path", "").rstrip("/")
+
+    def wants_json(request: Request) -> bool:
+        accept = request.headers.get("accept", "")
+        return request.url.path.startswith(f"{root(request)}/api/") or (
+            "application/json" in accept and "text/html" not in accept)
+
+    def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        html = env.get_template(f"committee/{template}").render(root=root(request), logout=auth.logout_url(),
+                                                                **context)
+        return HTMLResponse(html, status_code=status, headers=HEADERS)
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, exc: LoginRequired) -> Response:
+        if request.method == "GET" and not wants_json(request):
+            return RedirectResponse(auth.login_url(request), status_code=303, headers=HEADERS)
+        return JSONResponse({"error": "not authenticated", "detail": exc.reason}, status_code=401,
+                            headers={**HEADERS, "WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
+        if wants_json(request):
+            return JSONResponse({"error": exc.message}, status_code=exc.status, headers=HEADERS)
+        return page(request, "refused.html", exc.status, message=exc.message, user=None)
+
+    @app.exception_handler(sa_exc.DBAPIError)
+    async def store_unavailable(request: Request, exc: sa_exc.DBAPIError) -> Response:
+        log.error("mentorflow committee: program store error: %s", type(exc).__name__)
+        return await refused(request, Refused(503, "The program's database cannot be reached right now."))
+
+    def reviewable(user: ConsoleUser, cohort: str) -> CohortConfig:
+        """The cohort's config when ``user`` may review it; one refusal for unknown and forbidden alike (a
+        non-reviewer learns nothing, not even whether the cohort exists)."""
+        forbidden = Refused(403, "You are not a reviewer of this cohort. Ask the program team to add your Airflow "
+                                 "user to the cohort's committee.reviewers.")
+        if not COHORT_ID.match(cohort):
+            raise forbidden
+        try:
+            config = registry.config(cohort)
+        except CohortConfigError:
+            raise (Refused(404, "There is no such cohort.") if user.admin else forbidden) from None
+        if not auth.may_review(config, user):
+            raise forbidden
+        return config
+
+    def store_of(config: CohortConfig):
+        try:
+            return registry.store(config)
+        except StoreNotReady as exc:
+            raise Refused(503, f"The cohort's program store is not ready: {exc}") from None
+
+    def round_of(round_name: str) -> str:
+        if round_name not in review.ROUNDS:
+            raise Refused(404, f"There is no such round (the committee reviews {', '.join(review.ROUNDS)}).")
+        return round_name
+
+    def cohorts_for(user: ConsoleUser) -> list[dict[str, Any]]:
+        listed = []
+        for config in load_cohorts()[0]:
+            if not auth.may_review(config, user):
+                continue
+            try:
+                rounds = review.rounds_with_proposal(registry.store(config), config.cohort)
+            except (StoreNotReady, sa_exc.DBAPIError):
+                rounds = []
+            listed.append({"cohort": config.cohort, "name": config.name, "rounds": rounds,
+                           "reviewer": user.id in config.committee.reviewers})
+        return listed
+
+    # -- routes ----------------------------------------------------------------------------------
+
+    @app.get("/assets/committee.css", include_in_schema=False)
+    def stylesheet() -> Response:
+        css = Path(settings.templates_dir() / "committee" / "committee.css").read_text(encoding="utf-8")
+        return PlainTextResponse(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    @app.get("/", response_class=HTMLResponse)
+    def index(request: Request, user: ConsoleUser = Depends(auth.airflow_user)) -> Response:
+        return page(request, "index.html", user=user, cohorts=cohorts_for(user))
+
+    @app.get("/api/me")
+    def me(user: ConsoleUser = Depends(auth.airflow_user)) -> dict[str, Any]:
+        return {"id": user.id, "name": user.name, "admin": user.admin, "cohorts": cohorts_for(user)}
+
+    @app.get("/committee/{cohort}/{round_name}", response_class=HTMLResponse)
+    def review_page(request: Request, cohort: str, round_name: str, noted: int = 0,
+                    user: ConsoleUser = Depends(auth.airflow_user)) -> Response:
+        config = reviewable(user, cohort)
+        round_name = round_of(round_name)
+        store = store_of(config)
+        context = review.load_review(config, store, round_name)
+        audit.record(store, config.cohort, round_name, user.id, "view",
+                     {"pairs": len(context["pairs"]), "unmatched": len(context["unmatched"])})
+        trail = audit.trail(store, config.cohort, round_name)
+        nonce, token = csrf.field_for(request, user.id)
+        response = page(request, "review.html", user=user, cohort=config, report=context, trail=trail,
+                        notes=audit.notes(trail), describe=audit.describe, csrf_field=csrf.FIELD, csrf_value=token,
+                        note_max=audit.NOTE_MAX, noted=bool(noted), error=None)
+        csrf.set_cookie(response, request, nonce, f"{root(request)}/" if root(request) else "/")
+        return response
+
+    @app.post("/committee/{cohort}/{round_name}/notes")
+    async def add_note(request: Request, cohort: str, round_name: str,
+                       user: ConsoleUser = Depends(auth.airflow_user)) -> Response:
+        config = reviewable(user, cohort)
+        round_name = round_of(round_name)
+        fields = await form_fields(request)
+        if not csrf.ok(request, user.id, fields.get(csrf.FIELD)):
+            raise Refused(403, "This form could not be checked (it was open too long, or it came from another "
+                               "site). Nothing was saved: reload the page and try again.")
+        text = (fields.get("note") or "").strip()
+        if not text or len(text) > audit.NOTE_MAX:
+            raise Refused(422, f"note: write between 1 and {audit.NOTE_MAX} characters.")
+        store = store_of(config)
+        await run_in_threadpool(audit.record, store, config.cohort, round_name, user.id, "note", {"text": text})
+        return RedirectResponse(f"{root(request)}/committee/{config.cohort}/{round_name}?noted=1#notes",
+                                status_code=303, headers=HEADERS)
+
+    return app
+
+
+app = create_app()

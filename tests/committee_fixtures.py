@@ -1,0 +1,79 @@
+"""Shared set-up for the committee console tests: a cohort with a real proposal and named reviewers, and the
+Airflow simple auth manager's users (the console validates their tokens with Airflow's own code)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from conftest import run_of, write_cohort
+from mentorflow.cohorts.loader import load_cohort
+from mentorflow.demo.synthetic import write_population
+from mentorflow.store import Store, applications
+
+COHORT = "committee-cohort"
+REVIEWERS = ["chair", "member"]
+# Airflow users: two reviewers, one user who is no reviewer, an admin, a viewer
+USERS = {"chair": "user", "member": "user", "outsider": "user", "boss": "admin"}
+AVOIDED = "E-AVOIDED-SECRET"  # an "avoid" answer the console must never show
+NETWORK = "private-network-secret"  # an affinity network the console must never show
+
+
+@dataclass
+class ConsoleWorld:
+    cohorts_dir: Path
+    store_url: str
+
+    @property
+    def config(self):
+        return load_cohort(self.cohorts_dir / f"{COHORT}.yaml")
+
+    @property
+    def store(self) -> Store:
+        return Store(self.store_url)
+
+
+def build_world(base: Path, people: int = 60) -> ConsoleWorld:
+    """A cohort of ``people`` imported, validated and matched once (initial round), its reviewers chair and member;
+    one applicant's avoid list and affinity network set to markers a test can look for."""
+    from mentorflow.stages import intake, match, validate
+    from mentorflow.stages import open as open_stage
+
+    cohorts = base / "cohorts"
+    cohorts.mkdir(parents=True, exist_ok=True)
+    write_population(cohorts / "data", people, seed=5)
+    url = f"sqlite:///{base / 'store.db'}"
+    config = load_cohort(write_cohort(cohorts, COHORT, store={"url": url}, committee={"reviewers": REVIEWERS}))
+    store = Store(url)
+    store.upgrade()
+    store.register_cohort(config)
+    open_stage.import_roster(run_of(config, store, config.calendar.application_open.date()))
+    intake.import_applications(run_of(config, store))
+    validate.validate_applications(run_of(config, store))
+    match.propose_matches(run_of(config, store))
+    with store.begin() as conn:
+        conn.execute(applications.update().where(applications.c.cohort_id == COHORT).values(
+            avoid_partners=AVOIDED, affinity_network=NETWORK, affinity_consent=True))
+    store.engine.dispose()
+    return ConsoleWorld(cohorts, url)
+
+
+def airflow_auth_env(base: Path) -> dict[str, str]:
+    """The simple auth manager's configuration for USERS (passwords written beforehand, as the stack does)."""
+    passwords = {user: "pw-" + secrets.token_hex(6) for user in USERS}
+    (base / "passwords.json").write_text(json.dumps(passwords), encoding="utf-8")
+    os.chmod(base / "passwords.json", 0o600)
+    return {
+        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in USERS.items()),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(base / "passwords.json"),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+    }
+
+
+def password_of(base: Path, user: str) -> str:
+    return json.loads((base / "passwords.json").read_text(encoding="utf-8"))[user]

@@ -1,0 +1,210 @@
+"""The committee console (mentorflow.committee): Airflow authentication, the review page, the audit trail, CSRF.
+
+The fast tests call the console app in-process with real tokens made by Airflow's own JWT generator and checked by
+Airflow's own validator (the simple auth manager, initialised as the console does when it runs outside the API
+server). The ``airflow`` tests run a real ``airflow api-server`` with the plugin: a reviewer logs in through
+``POST /auth/token`` and opens the console mounted inside it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from committee_fixtures import AVOIDED, COHORT, NETWORK, airflow_auth_env, build_world
+from fastapi.testclient import TestClient
+from mentorflow.committee import audit, review
+from mentorflow.store import matches, unmatched
+
+PAGE = f"/committee/{COHORT}/initial"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    return build_world(tmp_path_factory.mktemp("committee-world"))
+
+
+@pytest.fixture(scope="module")
+def airflow_auth(tmp_path_factory, airflow_db):
+    """Airflow's auth manager in this process, configured with the test users (as the console initialises it
+    outside the API server). The metadata database holds revoked tokens."""
+    mp = pytest.MonkeyPatch()
+    for key, value in airflow_auth_env(tmp_path_factory.mktemp("airflow-auth")).items():
+        mp.setenv(key, value)
+    from mentorflow.committee import auth
+
+    yield auth.auth_manager()
+    mp.undo()
+
+
+@pytest.fixture
+def console(world, airflow_auth, monkeypatch):
+    """(client factory, world): ``client(user)`` is a TestClient of a fresh console app with ``user``'s Airflow
+    token in the UI's cookie (no user: anonymous)."""
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    from mentorflow.committee.app import create_app
+
+    monkeypatch.setenv("MENTORFLOW_COHORTS_DIR", str(world.cohorts_dir))
+    app = create_app()
+
+    def client(user: str | None = None, role: str = "user", **jwt) -> TestClient:
+        c = TestClient(app)
+        if user:
+            c.cookies.set("_token", airflow_auth.generate_jwt(SimpleAuthManagerUser(username=user, role=role), **jwt))
+        return c
+
+    return client, world
+
+
+def names_in_cohort(world) -> list[str]:
+    from mentorflow.store import people
+
+    return [p["full_name"] for p in world.store.rows(people, cohort_id=COHORT)]
+
+
+def test_a_reviewer_sees_pairs_with_ids_names_roles_answers_and_the_committee_report(console):
+    client, world = console
+    page = client("chair").get(PAGE)
+    assert page.status_code == 200, page.text[:500]
+    html = page.text
+    pairs = world.store.rows(matches, cohort_id=COHORT, round="initial", status="proposed")
+    assert pairs
+    for pair in pairs:
+        assert pair["mentor_id"] in html and pair["mentee_id"] in html
+    context = review.load_review(world.config, world.store, "initial")
+    first = context["pairs"][0]
+    assert first["mentor"]["full_name"] in html and f"{first['score']:.3f}" in html
+    # the pair's true explanation (the matcher's own reasons), escaped as the page prints it
+    assert first["explanation"].replace("'", "&#39;") in html
+    # each partner's own answers: goals as written, skills with levels
+    assert "Goals" in html and "Can teach" in html and "/5)" in html
+    # the unmatched: each with a role; the one who already mentors is listed as mentee only
+    left = world.store.rows(unmatched, cohort_id=COHORT, round="initial")
+    assert left and all(u["employee_id"] in html for u in left)
+    mentoring = [u for u in context["unmatched"] if u["mentoring"]]
+    assert mentoring and all(u["role"] == "as mentee" for u in mentoring)
+    assert "already mentors" in html and "as mentee" in html
+    # the committee report's sections, from the report's own functions
+    for section in ('id="fairness"', 'id="coverage"', 'id="certificate"', 'id="trail"'):
+        assert section in html
+    assert context["certificate"] in html
+    # never: avoid lists, the private network, personality items
+    assert AVOIDED not in html and NETWORK not in html and "tipi" not in html.lower()
+
+
+def test_an_anonymous_visitor_goes_to_airflow_login_and_an_api_call_gets_401(console):
+    client, _ = console
+    anonymous = client()
+    page = anonymous.get(PAGE, follow_redirects=False)
+    assert page.status_code == 303
+    assert page.headers["location"].startswith("/api/v2/auth/login?next=")
+    assert "committee-cohort" in page.headers["location"] and "Pers" not in page.text
+    assert anonymous.get("/", follow_redirects=False).status_code == 303
+    api = anonymous.get("/api/me")
+    assert api.status_code == 401 and api.json()["error"] == "not authenticated"
+    # a garbage, an expired and a revoked token are the same as none
+    garbage = client()
+    garbage.cookies.set("_token", "not-a-jwt")
+    assert garbage.get(PAGE, follow_redirects=False).status_code == 303
+    expired = client("chair", expiration_time_in_seconds=-3600)
+    assert expired.get(PAGE, follow_redirects=False).status_code == 303
+    revoked = client("chair")
+    from mentorflow.committee import auth
+
+    auth.auth_manager().revoke_token(revoked.cookies.get("_token"))
+    assert revoked.get("/api/me").status_code == 401
+
+
+def test_a_user_who_is_not_a_reviewer_gets_403_and_no_data(console):
+    client, world = console
+    outsider = client("outsider")
+    before = len(audit.trail(world.store, COHORT, "initial"))
+    for path in (PAGE, f"/committee/{COHORT}/midpoint", "/committee/no-such-cohort/initial",
+                 "/committee/..%2f..%2fetc/initial"):
+        page = outsider.get(path)
+        assert page.status_code in (403, 404), (path, page.status_code)
+        assert not any(name in page.text for name in names_in_cohort(world)), path
+        assert not re.search(r"E0000\d\d", page.text), path
+    assert outsider.get(PAGE).status_code == 403
+    assert outsider.get("/committee/no-such-cohort/initial").status_code == 403  # unknown looks the same
+    assert outsider.get("/api/me").json()["cohorts"] == []
+    assert len(audit.trail(world.store, COHORT, "initial")) == before  # a refused request sees nothing, records nothing
+    # an admin may review every cohort (and is told when a cohort does not exist)
+    boss = client("boss", role="admin")
+    assert boss.get(PAGE).status_code == 200
+    assert boss.get("/committee/no-such-cohort/initial").status_code == 404
+
+
+def test_every_view_is_in_the_audit_trail_latest_first_and_shown_on_the_page(console):
+    client, world = console
+    member = client("member")
+    assert member.get(PAGE).status_code == 200
+    chair = client("chair")
+    html = chair.get(PAGE).text
+    trail = audit.trail(world.store, COHORT, "initial")
+    assert [(e["actor"], e["action"]) for e in trail[:2]] == [("chair", "view"), ("member", "view")]
+    assert trail[0]["detail"]["pairs"] == world.store.count(matches, cohort_id=COHORT, round="initial")
+    shown = html[html.index('id="trail"'):]
+    assert shown.index(">chair<") < shown.index(">member<")  # latest first
+    assert "viewed the review page" in shown
+
+
+def test_a_bearer_token_works_and_the_index_lists_the_reviewable_rounds(console, airflow_auth):
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+
+    client, _ = console
+    token = airflow_auth.generate_jwt(SimpleAuthManagerUser(username="member", role="user"))
+    scripted = client()
+    me = scripted.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    assert me.json()["id"] == "member" and me.json()["cohorts"][0]["rounds"] == ["initial"]
+    index = client("chair").get("/")
+    assert index.status_code == 200 and f'href="/committee/{COHORT}/initial"' in index.text
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', html).group(1)
+
+
+def test_a_note_needs_the_csrf_field_bound_to_the_same_user(console):
+    client, world = console
+    chair = client("chair")
+    field = csrf_of(chair.get(PAGE).text)
+    notes_before = audit.notes(audit.trail(world.store, COHORT, "initial"))
+    # no field; a wrong field; the chair's field posted by another reviewer with the chair's cookie
+    assert chair.post(f"{PAGE}/notes", data={"note": "x"}).status_code == 403
+    assert chair.post(f"{PAGE}/notes", data={"note": "x", "csrf_token": "0" * 64}).status_code == 403
+    member = client("member")
+    member.cookies.set("mf_committee_csrf", chair.cookies.get("mf_committee_csrf"))
+    assert member.post(f"{PAGE}/notes", data={"note": "x", "csrf_token": field}).status_code == 403
+    assert audit.notes(audit.trail(world.store, COHORT, "initial")) == notes_before
+    # anonymous posts are refused with 401, not redirected
+    assert client().post(f"{PAGE}/notes", data={"note": "x", "csrf_token": field}).status_code == 401
+    # the real thing: recorded, shown escaped
+    note = "Check <b>pair 3</b>: same team last year?"
+    done = chair.post(f"{PAGE}/notes", data={"note": note, "csrf_token": field}, follow_redirects=False)
+    assert done.status_code == 303
+    page = chair.get(done.headers["location"]).text
+    assert "Check &lt;b&gt;pair 3&lt;/b&gt;: same team last year?" in page and "<b>pair 3</b>" not in page
+    latest = audit.notes(audit.trail(world.store, COHORT, "initial"))[0]
+    assert (latest["actor"], latest["detail"]["text"]) == ("chair", note)
+    assert chair.post(f"{PAGE}/notes", data={"note": " ", "csrf_token": field}).status_code == 422
+
+
+def test_unmatched_role_says_which_role_someone_lacks():
+    pairs = [{"mentor_id": "A", "mentee_id": "B"}, {"mentor_id": "C", "mentee_id": "A2"}]
+    assert review.unmatched_role("A", "both", pairs, False) == ("as mentee", ["B"])
+    assert review.unmatched_role("B", "both", pairs, False) == ("as mentor", [])
+    assert review.unmatched_role("D", "both", pairs, False) == ("as mentee or mentor", [])
+    assert review.unmatched_role("D", "mentor", pairs, False) == ("as mentor", [])
+    assert review.unmatched_role("D", "mentee", pairs, True) == ("as partner", [])
+
+
+def test_answers_shown_hide_avoid_lists_and_private_answers():
+    app = {"role": "mentor", "goals": "Lead", "skills_offered": "sql:4;negotiation:2", "skills_wanted": "",
+           "preferred_partners": "E1;E9", "avoid_partners": "E7", "affinity_network": "net", "tipi_1": 3,
+           "hours_per_month": 4.0, "capacity": 2, "preferred_traits": "patient"}
+    shown = dict(review.answers_shown(app, {"E1": "Ann"}))
+    assert shown == {"Goals": "Lead", "Can teach": "sql (4/5), negotiation (2/5)",
+                     "Prefers a partner who is": "patient", "Would like to be paired with": "Ann (E1), E9 (E9)",
+                     "Hours a month": "4", "Mentees at most": "2"}
