@@ -3,11 +3,19 @@ Airflow simple auth manager's users (the console validates their tokens with Air
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 from conftest import run_of, write_cohort
 from mentorflow.cohorts.loader import load_cohort
@@ -77,3 +85,47 @@ def airflow_auth_env(base: Path) -> dict[str, str]:
 
 def password_of(base: Path, user: str) -> str:
     return json.loads((base / "passwords.json").read_text(encoding="utf-8"))[user]
+
+
+@contextlib.contextmanager
+def airflow_api_server(workdir: Path, cohorts_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """A real ``airflow api-server`` (simple auth manager with USERS, this project's plugin) on a free loopback
+    port; yields its base URL and the users' passwords. Only a hang fails it (no timing is asserted)."""
+    from email_fixtures import free_port
+
+    env = {**os.environ, **airflow_auth_env(workdir), "MENTORFLOW_COHORTS_DIR": str(cohorts_dir),
+           "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16)}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    passwords = {user: password_of(workdir, user) for user in USERS}
+    log = open(workdir / "api-server.log", "w")
+    server = subprocess.Popen([sys.executable, "-m", "airflow", "api-server", "-H", "127.0.0.1", "-p", str(port),
+                               "-w", "1", "--apps", "core"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300  # a hang, not a speed limit
+        while True:
+            try:
+                if httpx.get(f"{url}/api/v2/monitor/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert server.poll() is None, (workdir / "api-server.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "Airflow API server did not start in 300 s"
+            time.sleep(1)
+        yield url, passwords
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def login(url: str, user: str, password: str) -> str:
+    """A real Airflow token, as the login page gets it (``POST /auth/token``)."""
+    answer = httpx.post(f"{url}/auth/token", json={"username": user, "password": password})
+    assert answer.status_code == 201, answer.text
+    return answer.json()["access_token"]

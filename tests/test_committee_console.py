@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
-from committee_fixtures import AVOIDED, COHORT, NETWORK, airflow_auth_env, build_world
+from committee_fixtures import AVOIDED, COHORT, NETWORK, airflow_api_server, airflow_auth_env, build_world, login
 from fastapi.testclient import TestClient
 from mentorflow.committee import audit, review
 from mentorflow.store import matches, unmatched
@@ -208,3 +209,71 @@ def test_answers_shown_hide_avoid_lists_and_private_answers():
     assert shown == {"Goals": "Lead", "Can teach": "sql (4/5), negotiation (2/5)",
                      "Prefers a partner who is": "patient", "Would like to be paired with": "Ann (E1), E9 (E9)",
                      "Hours a month": "4", "Mentees at most": "2"}
+
+
+# -- inside a real Airflow API server ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def served(world, airflow_db, tmp_path_factory):
+    """The console inside a real ``airflow api-server`` (the plugin mounts it at /mentorflow-committee)."""
+    with airflow_api_server(tmp_path_factory.mktemp("api-server"), world.cohorts_dir) as (url, passwords):
+        yield url, passwords, world
+
+
+@pytest.mark.airflow
+@pytest.mark.slow
+def test_inside_airflow_a_logged_in_reviewer_sees_the_page_and_the_view_is_audited(served):
+    url, passwords, world = served
+    token = login(url, "chair", passwords["chair"])
+    with httpx.Client(base_url=url, cookies={"_token": token}) as browser:
+        page = browser.get(f"/mentorflow-committee{PAGE}")
+        assert page.status_code == 200, page.text[:500]
+        for pair in world.store.rows(matches, cohort_id=COHORT, round="initial", status="proposed"):
+            assert pair["mentor_id"] in page.text and pair["mentee_id"] in page.text
+        assert "as mentee" in page.text and "Fairness audit" in page.text
+        assert "Signed in to Airflow as <strong>chair</strong>" in page.text
+        # links inside the page stay below the mount point
+        assert f'action="/mentorflow-committee{PAGE}/notes"' in page.text
+        assert browser.get("/mentorflow-committee/assets/committee.css").status_code == 200
+        index = browser.get("/mentorflow-committee/")
+        assert f'href="/mentorflow-committee{PAGE}"' in index.text
+    latest = audit.trail(world.store, COHORT, "initial")[0]
+    assert (latest["actor"], latest["action"]) == ("chair", "view")
+    # Airflow lists the console in its navigation (Browse menu, shown in the UI's frame)
+    plugins = httpx.get(f"{url}/api/v2/plugins", headers={"Authorization": f"Bearer {token}"}).json()["plugins"]
+    [ours] = [p for p in plugins if p["name"] == "mentorflow"]
+    [view] = ours["external_views"]
+    assert (view["name"], view["href"], view["url_route"], view["destination"]) == (
+        "Matching committee", "mentorflow-committee/", "mentorflow-committee", "nav")
+    assert {a["url_prefix"] for a in ours["fastapi_apps"]} == {"/mentorflow", "/mentorflow-committee"}
+
+
+@pytest.mark.airflow
+@pytest.mark.slow
+def test_inside_airflow_anonymous_goes_to_login_an_outsider_gets_403_and_posts_need_csrf(served):
+    url, passwords, world = served
+    with httpx.Client(base_url=url) as anonymous:
+        page = anonymous.get(f"/mentorflow-committee{PAGE}")
+        assert page.status_code == 303
+        login_page = page.headers["location"]
+        assert login_page.startswith("/api/v2/auth/login?next=")
+        # Airflow accepts the way back (a foreign next= would be 400) and sends the browser to its login page
+        onward = anonymous.get(login_page)
+        assert onward.status_code == 307
+        assert onward.headers["location"].startswith("/auth/login?next=")
+        assert "mentorflow-committee%2Fcommittee%2Fcommittee-cohort%2Finitial" in onward.headers["location"]
+        assert anonymous.get("/mentorflow-committee/api/me").status_code == 401
+    outsider = login(url, "outsider", passwords["outsider"])
+    with httpx.Client(base_url=url, cookies={"_token": outsider}) as browser:
+        page = browser.get(f"/mentorflow-committee{PAGE}")
+        assert page.status_code == 403
+        assert not any(name in page.text for name in names_in_cohort(world))
+    chair = login(url, "chair", passwords["chair"])
+    with httpx.Client(base_url=url, cookies={"_token": chair}) as browser:
+        field = csrf_of(browser.get(f"/mentorflow-committee{PAGE}").text)
+        refused = browser.post(f"/mentorflow-committee{PAGE}/notes", data={"note": "no field"})
+        assert refused.status_code == 403
+        done = browser.post(f"/mentorflow-committee{PAGE}/notes", data={"note": "Looks fair", "csrf_token": field})
+        assert done.status_code == 303
+    notes = audit.notes(audit.trail(world.store, COHORT, "initial"))
+    assert [n["detail"]["text"] for n in notes].count("no field") == 0 and notes[0]["detail"]["text"] == "Looks fair"
