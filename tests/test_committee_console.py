@@ -337,3 +337,22 @@ def test_in_chromium_a_reviewer_logs_in_on_airflows_page_opens_the_console_and_a
             chromium.close()
     latest = audit.notes(audit.trail(world.store, COHORT, "initial"))[0]
     assert (latest["actor"], latest["detail"]["text"]) == ("chair", "Keyboard note: pair 2 needs a second look")
+
+
+def test_retention_purges_the_text_of_committee_notes_and_keeps_who_and_when(store, cohorts_dir):
+    from conftest import run_of, write_cohort
+    from mentorflow.cohorts.loader import load_cohort
+    from mentorflow.stages import retention
+
+    config = load_cohort(write_cohort(cohorts_dir, "kept-cohort", store={"url": str(store.url)}))
+    audit.record(store, "kept-cohort", "initial", "chair", "note", {"text": "Person 3 told me about her divorce"})
+    audit.record(store, "kept-cohort", "initial", "chair", "view", {"pairs": 4, "unmatched": 1})
+    audit.record(store, "other-cohort", "initial", "chair", "note", {"text": "another cohort's note"})
+    summary = retention.purge_free_text(run_of(config, store))
+    assert summary["rows_purged"]["committee_notes"] == 1
+    kept = audit.trail(store, "kept-cohort", "initial")
+    assert [(e["actor"], e["action"], e["detail"]) for e in kept] == [
+        ("chair", "view", {"pairs": 4, "unmatched": 1}), ("chair", "note", {"purged": True})]
+    assert audit.describe(kept[1]) == "added a note (its text was purged at retention)"
+    assert audit.trail(store, "other-cohort", "initial")[0]["detail"]["text"] == "another cohort's note"
+    assert "committee_notes" not in retention.purge_free_text(run_of(config, store))["rows_purged"]  # once only

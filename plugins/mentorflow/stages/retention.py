@@ -1,6 +1,7 @@
 """Retention stage: ``retention_days`` after the HR report, the cohort's free text is purged (answers,
 comments, goals and motivation, the quarantine's copies of rows, provider error texts, the outbox of
-emails, the partnership pages' notes, agreement texts, goal and milestone titles and next steps; a
+emails, the partnership pages' notes, agreement texts, goal and milestone titles and next steps, the committee's
+notes; a
 self-described network becomes a random token) and only what the aggregates need remains: the HR report of a
 purged cohort stays readable.
 
@@ -14,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from mentorflow import settings
+from mentorflow.committee import audit
 from mentorflow.contract import affinity
 from mentorflow.personal_data.erasure import in_cohort
 from mentorflow.stages.common import CohortRun
@@ -68,6 +70,7 @@ def purge_free_text(run: CohortRun) -> dict[str, Any]:
     counts = {}
     with run.store.begin() as conn:
         counts["affinity_network"] = _purge_networks(conn, run.cohort)
+        counts["committee_notes"] = audit.purge_notes(conn, run.cohort)
         for table, columns in FREE_TEXT:
             held = sa.or_(*(table.c[c].is_not(None) & (table.c[c] != "") for c in columns))
             values = {c: ("" if not table.c[c].nullable else None) for c in columns}
