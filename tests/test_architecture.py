@@ -52,7 +52,7 @@ _BELOW_1 = frozenset({
 })
 _BELOW_2 = _BELOW_1 | {"cohorts", "store"}
 _BELOW_3 = _BELOW_2 | {"roster", "matching", "outcomes", "messaging", "forms", "quality", "reports", "personal_data",
-                       "imports", "selection", "alternatives", "workspace"}
+                       "imports", "selection", "alternatives", "workspace", "committee"}
 _BELOW_4 = _BELOW_3 | {"stages"}
 _BELOW_5 = _BELOW_4 | {"orchestration"}
 
@@ -93,6 +93,11 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     "workspace": _BELOW_2 | {
         "outcomes",  # the library suggests resources for the unknown-unknowns signal of past cohorts
         "messaging",  # the first-meeting invite names its attendees on one line, as email headers do
+    },
+    "committee": _BELOW_2 | {
+        "matching",  # the HITL options the committee answers (Approve / Reject) are the matcher's committee names
+        "reports",   # the console shows the committee report, fairness audit, coverage and certificate
+        "forms",     # the HITL answer goes to the Airflow the forms app's REST client is configured for
     },
     "reports": _BELOW_2 | {
         "outcomes",  # the HR report includes the learned weight suggestion

@@ -1,0 +1,1 @@
+"""The matching committee console: review, re-solve and decide together on a round's proposal."""
