@@ -95,9 +95,10 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
         "messaging",  # the first-meeting invite names its attendees on one line, as email headers do
     },
     "committee": _BELOW_2 | {
-        "matching",  # the console shows the matcher's proposal and reasons
+        "matching",  # the console shows the matcher's proposal; the HITL options are the matcher's committee names
         "reports",   # the review page is the committee report's own context (fairness audit, coverage, certificate)
-        "forms",     # the console reuses the forms' cohort registry, templates environment, body limits and CSRF scheme
+        "forms",     # the forms' cohort registry, templates, body limits and CSRF scheme; the HITL answer goes to the
+                     # Airflow the forms app's REST client is configured for
     },
     "reports": _BELOW_2 | {
         "outcomes",  # the HR report includes the learned weight suggestion

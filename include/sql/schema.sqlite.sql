@@ -38,6 +38,16 @@ CREATE TABLE committee_audit (
 
 CREATE INDEX ix_committee_audit_round ON committee_audit (cohort_id, round, at);
 
+CREATE TABLE committee_votes (
+	cohort_id VARCHAR(64) NOT NULL, 
+	round VARCHAR(20) NOT NULL, 
+	reviewer VARCHAR(200) NOT NULL, 
+	decision VARCHAR(10) NOT NULL, 
+	comment TEXT, 
+	voted_at DATETIME NOT NULL, 
+	PRIMARY KEY (cohort_id, round, reviewer)
+);
+
 CREATE TABLE email_ledger (
 	cohort_id VARCHAR(64) NOT NULL, 
 	person_id VARCHAR(64) NOT NULL, 

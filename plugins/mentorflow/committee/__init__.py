@@ -1,1 +1,1 @@
-"""The matching committee's console: a web app inside Airflow's API server where named reviewers read a round's proposal, and every view and action is recorded (docs/committee.md)."""
+"""The matching committee's console inside Airflow's UI: review a round's proposal, re-solve and decide together; every view and action is recorded (docs/committee.md)."""
