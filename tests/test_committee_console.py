@@ -356,3 +356,24 @@ def test_retention_purges_the_text_of_committee_notes_and_keeps_who_and_when(sto
     assert audit.describe(kept[1]) == "added a note (its text was purged at retention)"
     assert audit.trail(store, "other-cohort", "initial")[0]["detail"]["text"] == "another cohort's note"
     assert "committee_notes" not in retention.purge_free_text(run_of(config, store))["rows_purged"]  # once only
+
+
+def test_votes_and_reopening_go_to_the_audit_trail_refused_votes_do_not(store, cohorts_dir):
+    from conftest import write_cohort
+    from mentorflow.cohorts.loader import load_cohort
+    from mentorflow.committee import voting
+
+    config = load_cohort(write_cohort(cohorts_dir, "voting-cohort", committee={"reviewers": ["ann", "ben", "cai"],
+                                                                                 "quorum": 2}))
+    store.register_cohort(config)
+    voting.vote(config, store, "initial", "ann", "approve", "fine by me", None)
+    with pytest.raises(voting.VoteRefused):
+        voting.vote(config, store, "initial", "zoe", "approve", None, None)
+    voting.vote(config, store, "initial", "ben", "approve", None, None)
+    voting.reopen(config, store, "initial", actor="ann")
+    trail = audit.trail(store, "voting-cohort", "initial")
+    assert [(e["actor"], e["action"], e["detail"]) for e in trail] == [
+        ("ann", "reopen", {"votes_cleared": 2}),
+        ("ben", "vote", {"decision": "approve", "outcome": "approved"}),
+        ("ann", "vote", {"decision": "approve", "outcome": "pending"})]
+    assert "fine by me" not in str(trail)  # a vote's comment stays with the vote

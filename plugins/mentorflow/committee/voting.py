@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.committee import quorum
+from mentorflow.committee import audit, quorum
 from mentorflow.committee.hitl import ROUND_STAGES, HitlClient, HitlError, dag_id_for
 from mentorflow.matching.committee import APPROVE, REJECT
 from mentorflow.store import Store, cohorts, committee_votes
@@ -80,6 +80,8 @@ def vote(config: CohortConfig, store: Store, round_name: str, reviewer: str, dec
                                         "decision": decision, "comment": comment or None,
                                         "voted_at": dt.datetime.now(dt.timezone.utc)}], conn=conn)
         after = quorum.tally({**votes, reviewer: decision}, config.committee.reviewers, needed)
+        audit.record(store, config.cohort, round_name, reviewer, "vote", {"decision": decision, "outcome": after.state},
+                     conn=conn)  # the trail says who voted what; the comment stays with the vote
     result = VoteResult(after)
     if after.decided:
         result.answered, result.error = answer_decision(config, round_name, after, airflow)
@@ -108,10 +110,13 @@ def answer_decision(config: CohortConfig, round_name: str, decided: quorum.Outco
     return answered, None
 
 
-def reopen(config: CohortConfig, store: Store, round_name: str) -> int:
-    """Clear the round's votes so the committee decides a new proposal; returns how many were cleared."""
+def reopen(config: CohortConfig, store: Store, round_name: str, actor: str = "system") -> int:
+    """Clear the round's votes so the committee decides a new proposal; returns how many were cleared. ``actor``
+    (who reopened it) goes to the audit trail."""
     if round_name not in ROUND_STAGES:
         raise VoteRefused(f"round: {round_name!r} is not one of {', '.join(ROUND_STAGES)}")
     with store.begin() as conn:
-        return conn.execute(committee_votes.delete().where(committee_votes.c.cohort_id == config.cohort,
-                                                           committee_votes.c.round == round_name)).rowcount
+        cleared = conn.execute(committee_votes.delete().where(committee_votes.c.cohort_id == config.cohort,
+                                                              committee_votes.c.round == round_name)).rowcount
+        audit.record(store, config.cohort, round_name, actor, "reopen", {"votes_cleared": cleared}, conn=conn)
+        return cleared
