@@ -69,14 +69,16 @@ def build_world(base: Path, people: int = 60) -> ConsoleWorld:
     return ConsoleWorld(cohorts, url)
 
 
-def airflow_auth_env(base: Path) -> dict[str, str]:
-    """The simple auth manager's configuration for USERS (passwords written beforehand, as the stack does)."""
-    passwords = {user: "pw-" + secrets.token_hex(6) for user in USERS}
+def airflow_auth_env(base: Path, users: dict[str, str] | None = None) -> dict[str, str]:
+    """The simple auth manager's configuration for ``users`` (name -> role; default USERS), their passwords written
+    beforehand into ``base``/passwords.json, as the stack does."""
+    users = users or USERS
+    passwords = {user: "pw-" + secrets.token_hex(6) for user in users}
     (base / "passwords.json").write_text(json.dumps(passwords), encoding="utf-8")
     os.chmod(base / "passwords.json", 0o600)
     return {
         "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in USERS.items()),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in users.items()),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(base / "passwords.json"),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
@@ -88,16 +90,18 @@ def password_of(base: Path, user: str) -> str:
 
 
 @contextlib.contextmanager
-def airflow_api_server(workdir: Path, cohorts_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    """A real ``airflow api-server`` (simple auth manager with USERS, this project's plugin) on a free loopback
-    port; yields its base URL and the users' passwords. Only a hang fails it (no timing is asserted)."""
+def airflow_api_server(workdir: Path, cohorts_dir: Path | None = None,
+                       users: dict[str, str] | None = None) -> Iterator[tuple[str, dict[str, str]]]:
+    """A real ``airflow api-server`` (simple auth manager with ``users``, default USERS; this project's plugin) on a
+    free loopback port; yields its base URL and the users' passwords. Only a hang fails it (no timing is asserted)."""
     from email_fixtures import free_port
 
-    env = {**os.environ, **airflow_auth_env(workdir), "MENTORFLOW_COHORTS_DIR": str(cohorts_dir),
-           "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16)}
+    env = {**os.environ, **airflow_auth_env(workdir, users), "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16)}
+    if cohorts_dir is not None:
+        env["MENTORFLOW_COHORTS_DIR"] = str(cohorts_dir)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    passwords = {user: password_of(workdir, user) for user in USERS}
+    passwords = {user: password_of(workdir, user) for user in users or USERS}
     log = open(workdir / "api-server.log", "w")
     server = subprocess.Popen([sys.executable, "-m", "airflow", "api-server", "-H", "127.0.0.1", "-p", str(port),
                                "-w", "1", "--apps", "core"], env=env, stdout=log, stderr=subprocess.STDOUT,

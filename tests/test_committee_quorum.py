@@ -4,17 +4,12 @@ quorum is reached (as the deciding reviewer, a user assigned to the task)."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 
 import httpx
 import pytest
+from committee_fixtures import airflow_api_server, login
 from conftest import ROOT, ready_store, run_of, write_cohort
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.committee import voting
@@ -133,53 +128,15 @@ def test_vote_records_one_live_vote_and_closes_the_round(store, cohorts_dir):
 
 # -- a real Airflow api-server answers the waiting review ---------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def airflow_api(airflow_db, tmp_path):
     """An Airflow api-server on loopback whose users are the committee (role user)."""
-    passwords = {name: "pw-" + os.urandom(6).hex() for name in FIVE}
-    (tmp_path / "passwords.json").write_text(json.dumps(passwords))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ,
-           "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:user" for u in FIVE),
-           "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(tmp_path / "passwords.json"),
-           "AIRFLOW__API_AUTH__JWT_SECRET": os.urandom(16).hex()}
-    log = open(tmp_path / "api-server.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "airflow", "api-server", "-H", "127.0.0.1", "-p", str(port),
-                               "-w", "1", "--apps", "core"], env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v2/monitor/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, (tmp_path / "api-server.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "Airflow API server did not start in 180 s"
-            time.sleep(1)
+    with airflow_api_server(tmp_path, users={name: "user" for name in FIVE}) as (url, passwords):
 
         def client(user: str) -> HitlClient:
-            token = httpx.post(f"{url}/auth/token", json={"username": user, "password": passwords[user]})
-            assert token.status_code == 201, token.text
-            return HitlClient(token.json()["access_token"], url)
+            return HitlClient(login(url, user, passwords[user]), url)
 
         yield client
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
 
 
 def _committee_votes(config, store, client, results: list, still: list, errors: list) -> None:
