@@ -108,6 +108,12 @@ def test_what_if_writes_nothing_and_accept_writes_once(world):
     again = resolve.accept(config, store, "initial", after, actor="reviewer-2")
     assert again["changed"] is False and snapshot(store) == once
     assert resolve.diff(stored, resolve.current(config, store, "initial")).added == ()
+    # a reviewer who compared against the old proposal cannot overwrite the accepted one with theirs
+    other = resolve.what_if(config, store, "initial", CommitteeEdits())
+    assert not other.same_as(after)
+    with pytest.raises(resolve.ProposalChanged, match="re-solve again"):
+        resolve.accept(config, store, "initial", other, actor="reviewer-3", before=before)
+    assert snapshot(store) == once
 
 
 def test_a_swap_exchanges_the_mentees_of_two_pairs(world):

@@ -23,13 +23,17 @@ from mentorflow.stages import match, midpoint
 from mentorflow.stages.common import CohortRun
 from mentorflow.store import Store, applications, matches, people, unmatched
 
-__all__ = ["CommitteeEdits", "EditError", "Proposal", "ProposalDiff", "RoundClosed", "accept", "current", "diff",
+__all__ = ["CommitteeEdits", "EditError", "Proposal", "ProposalChanged", "ProposalDiff", "RoundClosed", "accept", "current", "diff",
            "what_if"]
 ROUNDS = ("initial", "midpoint")
 
 
 class RoundClosed(ValueError):
     """The round cannot be re-solved now (approved already, or not proposed yet)."""
+
+
+class ProposalChanged(ValueError):
+    """The round's proposal is no longer the one the re-solve was compared with."""
 
 
 def what_if(config: CohortConfig, store: Store, round_name: str, edits: CommitteeEdits) -> Proposal:
@@ -51,10 +55,12 @@ def what_if(config: CohortConfig, store: Store, round_name: str, edits: Committe
     return from_result(config, store, round_name, result, run.moment)
 
 
-def accept(config: CohortConfig, store: Store, round_name: str, after: Proposal, actor: str) -> dict[str, Any]:
+def accept(config: CohortConfig, store: Store, round_name: str, after: Proposal, actor: str, *,
+           before: Proposal | None = None) -> dict[str, Any]:
     """Make ``after`` (from :func:`what_if`) the round's open proposal, in one transaction, with the match
     stage's own write. Accepting the proposal the round already has changes nothing; an approved round
-    is refused (reopen first)."""
+    is refused (reopen first). ``before``: the proposal the reviewer compared against; if the round's
+    proposal changed since (another reviewer accepted a re-solve), :class:`ProposalChanged`."""
     if after.cohort != config.cohort or after.round != round_name or not isinstance(after.result, MatchResult):
         raise ValueError(f"accept: the proposal is not a re-solve of {config.cohort}'s {round_name} round "
                          "(use what_if's result)")
@@ -62,7 +68,11 @@ def accept(config: CohortConfig, store: Store, round_name: str, after: Proposal,
     changed = False
     with store.begin() as conn:
         refuse_closed(conn, config.cohort, round_name)
-        if not current(config, store, round_name, conn=conn).same_as(after):
+        now = current(config, store, round_name, conn=conn)
+        if before is not None and not now.same_as(before) and not now.same_as(after):
+            raise ProposalChanged(f"the {round_name} proposal changed since this re-solve was compared: "
+                                  "re-solve again")
+        if not now.same_as(after):
             match.write_proposal(conn, run, round_name, after.result)
             changed = True
     if changed:  # the committee's report shows the proposal now open
