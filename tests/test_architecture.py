@@ -54,7 +54,7 @@ _BELOW_2 = _BELOW_1 | {"cohorts", "store"}
 _BELOW_3 = _BELOW_2 | {"roster", "matching", "outcomes", "messaging", "forms", "quality", "reports", "personal_data",
                        "imports", "selection", "alternatives", "workspace"}
 _BELOW_4 = _BELOW_3 | {"stages"}
-_BELOW_5 = _BELOW_4 | {"orchestration"}
+_BELOW_5 = _BELOW_4 | {"orchestration", "committee"}
 
 ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     # level 0: imports nothing of ours
@@ -102,8 +102,10 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     "stages": _BELOW_3,
     # level 4
     "orchestration": _BELOW_4,
-    # the committee's re-solve runs the match stage's own decide and write (a what-if is what the stage
-    # would propose with the committee's edits), so the package sits above stages, which never import it
+    # the console (level 4, next to orchestration): it shows the committee report, fairness audit, coverage
+    # and certificate (reports, matching), answers the HITL task through the forms app's REST client (forms),
+    # and its re-solve runs the match stage's own decide and write (stages: a what-if is what the stage
+    # would propose with the committee's edits), so stages never import it
     "committee": _BELOW_4,
     # level 5
     "demo": _BELOW_5,

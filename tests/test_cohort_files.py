@@ -82,6 +82,9 @@ LIBRARY = {
     "pulse-reminder-after-1e12-days": ({"health": {"reminder_after_days": 1.0e12}}, "health.reminder_after_days"),
     "committee-timeout-1e15-hours": ({"committee": {"timeout_hours": 1.0e15}}, "committee.timeout_hours"),
     "committee-timeout-infinite": ({"committee": {"timeout_hours": float("inf")}}, "committee.timeout_hours"),
+    "committee-quorum-above-reviewers": ({"committee": {"reviewers": ["ann", "bob"], "quorum": 3}}, "quorum is 3"),
+    "committee-quorum-without-reviewers": ({"committee": {"quorum": 2}}, "no reviewers are named"),
+    "committee-quorum-zero": ({"committee": {"reviewers": ["ann"], "quorum": 0}}, "committee.quorum"),
     # other numbers
     "weight-infinite": ({"matching": {"weights": {"skills": float("inf")}}}, "matching.weights.skills"),
     "health-weight-1e300": ({"health": {"weights": {"meetings": 1.0e300}}}, "health.weights.meetings"),

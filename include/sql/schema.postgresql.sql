@@ -41,6 +41,22 @@ CREATE TABLE cohorts (
 	PRIMARY KEY (cohort_id)
 );
 
+CREATE TABLE committee_votes (
+	cohort_id VARCHAR(64) NOT NULL, 
+	round VARCHAR(20) NOT NULL, 
+	reviewer VARCHAR(200) NOT NULL, 
+	decision VARCHAR(10) NOT NULL, 
+	comment TEXT, 
+	voted_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (cohort_id, round, reviewer)
+);
+
+COMMENT ON COLUMN committee_votes.round IS 'initial | midpoint';
+
+COMMENT ON COLUMN committee_votes.reviewer IS 'the Airflow user id of a committee.reviewers';
+
+COMMENT ON COLUMN committee_votes.decision IS 'approve | reject';
+
 CREATE TABLE email_ledger (
 	cohort_id VARCHAR(64) NOT NULL, 
 	person_id VARCHAR(64) NOT NULL, 

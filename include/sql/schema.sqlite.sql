@@ -25,6 +25,16 @@ CREATE TABLE cohorts (
 	PRIMARY KEY (cohort_id)
 );
 
+CREATE TABLE committee_votes (
+	cohort_id VARCHAR(64) NOT NULL, 
+	round VARCHAR(20) NOT NULL, 
+	reviewer VARCHAR(200) NOT NULL, 
+	decision VARCHAR(10) NOT NULL, 
+	comment TEXT, 
+	voted_at DATETIME NOT NULL, 
+	PRIMARY KEY (cohort_id, round, reviewer)
+);
+
 CREATE TABLE email_ledger (
 	cohort_id VARCHAR(64) NOT NULL, 
 	person_id VARCHAR(64) NOT NULL, 

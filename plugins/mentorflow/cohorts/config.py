@@ -250,6 +250,25 @@ class Committee(_Strict):
     review_mode: Literal["hitl", "auto"] = "hitl"
     reviewers: list[str] = Field(default_factory=list, description="Airflow user names allowed to respond")
     timeout_hours: bounds.CommitteeHours = Field(72, description="hours the committee has to answer")
+    quorum: int | None = Field(None, ge=1, description="approvals (or rejections) that decide a round; default: a "
+                               "majority of the reviewers, 1 when none are named")
+
+    @model_validator(mode="after")
+    def _quorum_fits(self) -> Committee:
+        if self.quorum is not None and self.reviewers and self.quorum > len(set(self.reviewers)):
+            raise ValueError(f"quorum is {self.quorum}, but only {len(set(self.reviewers))} reviewers are named: "
+                             "the committee could never decide; name more reviewers or lower the quorum")
+        if self.quorum is not None and self.quorum > 1 and not self.reviewers:
+            raise ValueError(f"quorum is {self.quorum}, but no reviewers are named: name the reviewers "
+                             "(committee.reviewers) whose votes count")
+        return self
+
+    @property
+    def votes_needed(self) -> int:
+        """The quorum in force: the one set, else a majority of the named reviewers (1 when none are named)."""
+        if self.quorum is not None:
+            return self.quorum
+        return len(set(self.reviewers)) // 2 + 1 if self.reviewers else 1
 
 
 class Sources(_Strict):

@@ -1,1 +1,1 @@
-"""The matching committee's console: review, re-solve with a diff, votes and the audit trail."""
+"""The matching committee console: review, re-solve and decide together on a round's proposal."""

@@ -11,6 +11,7 @@ from mentorflow.store.tables import (
     resource_feedback,
     applications,
     cohorts,
+    committee_votes,
     email_ledger,
     erasures,
     evaluations,
@@ -33,4 +34,4 @@ from mentorflow.store.tables import (
     waitlist,
 )
 
-__all__ = ["metadata", 'cohorts', 'people', 'applications', 'APPLICATION_FIELDS', 'quarantine', 'matches', 'match_certificates', 'unmatched', 'email_ledger', 'erasures', 'pulse_responses', 'pair_health', 'group_health', 'evaluations', 'reports', 'rematch_requests', 'form_events', 'triage_requests', 'recommendations', 'selection_requests', 'offers', 'waitlist', 'agreements', 'goals', 'milestones', 'meeting_log', 'next_steps', 'resource_feedback', 'default_url', 'url_for', 'Store', 'ddl']
+__all__ = ["metadata", 'cohorts', 'people', 'applications', 'APPLICATION_FIELDS', 'quarantine', 'matches', 'match_certificates', 'unmatched', 'email_ledger', 'erasures', 'pulse_responses', 'pair_health', 'group_health', 'evaluations', 'reports', 'rematch_requests', 'form_events', 'triage_requests', 'recommendations', 'selection_requests', 'offers', 'waitlist', 'agreements', 'goals', 'milestones', 'meeting_log', 'next_steps', 'resource_feedback', 'default_url', 'url_for', 'Store', 'ddl', 'committee_votes']

@@ -439,6 +439,20 @@ triage_requests = sa.Table(
     _ts("received_at", nullable=False, default=_now),
 )
 
+# -- the matching committee (mentorflow.committee) ----------------------------------------------
+
+# one live vote per reviewer per round: a reviewer may change it until the round is decided
+committee_votes = sa.Table(
+    "committee_votes",
+    metadata,
+    sa.Column("cohort_id", sa.String(64), primary_key=True),
+    sa.Column("round", sa.String(20), primary_key=True, comment="initial | midpoint"),
+    sa.Column("reviewer", sa.String(200), primary_key=True, comment="the Airflow user id of a committee.reviewers"),
+    sa.Column("decision", sa.String(10), nullable=False, comment="approve | reject"),
+    sa.Column("comment", sa.Text),
+    _ts("voted_at", nullable=False, default=_now),
+)
+
 # -- data-protection requests (mentorflow.personal_data) ----------------------------------------
 
 erasures = sa.Table(
