@@ -52,9 +52,9 @@ _BELOW_1 = frozenset({
 })
 _BELOW_2 = _BELOW_1 | {"cohorts", "store"}
 _BELOW_3 = _BELOW_2 | {"roster", "matching", "outcomes", "messaging", "forms", "quality", "reports", "personal_data",
-                       "imports", "selection", "alternatives", "workspace", "committee"}
+                       "imports", "selection", "alternatives", "workspace"}
 _BELOW_4 = _BELOW_3 | {"stages"}
-_BELOW_5 = _BELOW_4 | {"orchestration"}
+_BELOW_5 = _BELOW_4 | {"orchestration", "committee"}
 
 ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     # level 0: imports nothing of ours
@@ -94,12 +94,6 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
         "outcomes",  # the library suggests resources for the unknown-unknowns signal of past cohorts
         "messaging",  # the first-meeting invite names its attendees on one line, as email headers do
     },
-    "committee": _BELOW_2 | {
-        "matching",  # the console shows the matcher's proposal; the HITL options are the matcher's committee names
-        "reports",   # the review page is the committee report's own context (fairness audit, coverage, certificate)
-        "forms",     # the forms' cohort registry, templates, body limits and CSRF scheme; the HITL answer goes to the
-                     # Airflow the forms app's REST client is configured for
-    },
     "reports": _BELOW_2 | {
         "outcomes",  # the HR report includes the learned weight suggestion
         "matching",  # fairness audit of the proposed matches
@@ -108,6 +102,11 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     "stages": _BELOW_3,
     # level 4
     "orchestration": _BELOW_4,
+    # the console (level 4, next to orchestration): it shows the committee report, fairness audit, coverage
+    # and certificate (reports, matching), answers the HITL task through the forms app's REST client (forms),
+    # and its re-solve runs the match stage's own decide and write (stages: a what-if is what the stage
+    # would propose with the committee's edits), so stages never import it
+    "committee": _BELOW_4,
     # level 5
     "demo": _BELOW_5,
     "cli": _BELOW_5 | {

@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from mentorflow.store import Store, committee_audit
 
 NOTE_MAX = 2000  # characters of one note
-PURGED = json.dumps({"purged": True})  # a note's detail after the retention purge
 
 
 def record(store: Store, cohort: str, round: str, actor: str, action: str, detail: Mapping[str, Any] | None = None,
@@ -49,22 +48,12 @@ def notes(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [e for e in entries if e["action"] == "note"]
 
 
-def purge_notes(conn: sa.Connection, cohort: str) -> int:
-    """Retention: the text of the cohort's notes goes (who wrote a note, and when, stays); returns how many rows
-    changed. Running it again changes nothing."""
-    stmt = (committee_audit.update()
-            .where(committee_audit.c.cohort_id == cohort, committee_audit.c.action == "note",
-                   committee_audit.c.detail_json != PURGED)
-            .values(detail_json=PURGED))
-    return conn.execute(stmt).rowcount
-
-
 def describe(entry: Mapping[str, Any]) -> str:
     """One line for the page: what an entry did, from its detail."""
     detail = entry.get("detail") or {}
     if entry["action"] == "view":
         return f"viewed the review page ({detail.get('pairs', 0)} pairs, {detail.get('unmatched', 0)} unmatched)"
-    if entry["action"] == "note":
+    if entry["action"] == "note":  # the retention stage replaces a note's detail by NOTE_PURGED
         return "added a note" + (" (its text was purged at retention)" if detail.get("purged") else "")
     said = ", ".join(f"{k}: {v}" for k, v in sorted(detail.items()))
     return f"{entry['action']}" + (f" ({said})" if said else "")

@@ -63,8 +63,9 @@ def _released(store: Store, cohort: str, gate: str) -> set[tuple[str, str]]:
 
 
 def run_gate(config: CohortConfig, store: Store, gate: str, batches: list[Batch], *,
-             complete: bool = False) -> GateResult:
+             complete: bool = False, record: bool = True) -> GateResult:
     """Validate every batch, quarantine what failed, write the report; raise on a hard failure.
+    ``record=False`` (a committee what-if) validates only: no quarantine row, no report.
 
     ``complete`` says the batches hold the whole population of the gate, so an open problem that no
     longer occurs was fixed at the source and is closed as ``fixed``.
@@ -92,6 +93,10 @@ def run_gate(config: CohortConfig, store: Store, gate: str, batches: list[Batch]
                     outcome.problems.append(problem)
     ordered = [outcomes[c] for c in CHECKS if c in outcomes]
     hard = [o for o in ordered if (o.severity == "hard" and not o.passed) or o.error]
+    if not record:
+        if hard:
+            raise GateFailure(f"{gate} gate failed (hard): " + " | ".join(_describe(o) for o in hard))
+        return GateResult(gate, checked, ordered, None)
     _quarantine(store, config.cohort, gate, [p for o in ordered for p in o.problems], complete=complete)
     report = write_report(config, store, gate, checked, ordered, stopped=bool(hard))
     log.info("mentorflow data-quality report for gate %s: %s", gate, report)

@@ -118,12 +118,14 @@ def set_status(store: Store, cohort: str, by_status: dict[str, set[str]]) -> Non
                              .values(status=status))
 
 
-def check_proposal(config: CohortConfig, store: Store, proposal, inp, *, to_place: set[str] | None = None):
+def check_proposal(config: CohortConfig, store: Store, proposal, inp, *, to_place: set[str] | None = None,
+                   record: bool = True):
     """The proposal after the matches gate: soft failures drop the offending pairs, whose mentees
     (and any mentee left without a reason) are listed as unmatched with the gate's reason.
-    ``to_place``: the mentees this round had to place (default: every valid mentee)."""
+    ``to_place``: the mentees this round had to place (default: every valid mentee); ``record=False``:
+    a what-if, nothing quarantined or reported."""
     batches = pair_suites.matches_batches(proposal.pairs, proposal.unmatched, inp, config, to_place=to_place)
-    result = run_gate(config, store, "matches", batches, complete=to_place is None)
+    result = run_gate(config, store, "matches", batches, complete=to_place is None, record=record)
     if not result.problems:
         return proposal
     pairs, mentees = batches

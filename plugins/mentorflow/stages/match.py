@@ -85,20 +85,28 @@ def propose_matches(run: CohortRun, *, locks: list[tuple[str, str]] = (),
     approved = approved_pairs(run.store, run.cohort, "initial")
     if approved:
         return already_approved(run, approved)
-    inp = match_input(run.config, run.store, moment=run.moment)
-    chosen = selection_locks.chosen_pairs(run.config, run.store)  # self-selection: accepted requests are locks
-    inp.locked_pairs = [*inp.locked_pairs, *chosen, *locks]
-    inp.forbidden_pairs = inp.forbidden_pairs | set(forbids)
-    # people carried in from an earlier cohort's waitlist are matched first (docs/waitlist.md)
-    proposal = waitlist.initial_priority(run.store, run.cohort, inp, propose)
-    result = stage_gates.check_proposal(run.config, run.store, proposal, inp)
-    selection_locks.mark_chosen(result, chosen)
+    result = decide_initial(run, locks=locks, forbids=forbids)
     replace_proposal(run, "initial", result)
     report = match_reports.write_match_report(run.config, run.store, "initial")
     summary = {"pairs": len(result.pairs), "unmatched": len(result.unmatched),
                "mean_score": round(float(result.pairs["score"].mean()), 4) if len(result.pairs) else 0.0,
                "notes": result.notes, "report": str(report)}
     return {**summary, "committee_text": committee_summary(run.config, run.store, "initial", result.notes)}
+
+
+def decide_initial(run: CohortRun, *, locks: list[tuple[str, str]] = (), forbids: list[tuple[str, str]] = (),
+                   record: bool = True) -> MatchResult:
+    """The initial round's proposal (decide: reads the store, writes no pair). ``record=False`` (the
+    committee's what-if) also leaves the data-quality quarantine and report alone."""
+    inp = match_input(run.config, run.store, moment=run.moment)
+    chosen = selection_locks.chosen_pairs(run.config, run.store)  # self-selection: accepted requests are locks
+    inp.locked_pairs = [*inp.locked_pairs, *chosen, *locks]
+    inp.forbidden_pairs = inp.forbidden_pairs | set(forbids)
+    # people carried in from an earlier cohort's waitlist are matched first (docs/waitlist.md)
+    proposal = waitlist.initial_priority(run.store, run.cohort, inp, propose)
+    result = stage_gates.check_proposal(run.config, run.store, proposal, inp, record=record)
+    selection_locks.mark_chosen(result, chosen)
+    return result
 
 
 def already_approved(run: CohortRun, approved: int) -> dict[str, Any]:

@@ -112,27 +112,47 @@ def decide_rematch(run: CohortRun) -> Rematch:
     Everyone an ending leaves without a partner is either in a new pair or in the round's unmatched
     list with a reason, in every program type: in a symbiotic cohort both partners look for a new one;
     otherwise the mentee does, and a mentor left without mentees is offered to them or told why not."""
-    store = run.store
     ending = pairs_to_end(run)
-    active = store.rows(matches, cohort_id=run.cohort, status="active")
-    kept = [m for m in active if m["match_id"] not in ending]
-    ended = [m for m in active if m["match_id"] in ending]
+    active = run.store.rows(matches, cohort_id=run.cohort, status="active")
+    return solve_rematch(run, ending, [m for m in active if m["match_id"] not in ending],
+                         [m for m in active if m["match_id"] in ending])
+
+
+def redecide_rematch(run: CohortRun, *, locks: list[tuple[str, str]] = (),
+                     forbids: list[tuple[str, str]] = ()) -> Rematch:
+    """The decided round solved again with the committee's locks and forbids (a what-if: nothing is
+    written, not even the quarantine): the pairs it ended stay ended, the pairs it kept stay kept."""
+    rows = run.store.rows(matches, cohort_id=run.cohort)
+    ended = [m for m in rows if m["status"] == "ended"]
+    return solve_rematch(run, {m["match_id"]: m["end_reason"] for m in ended},
+                         [m for m in rows if m["status"] == "active"], ended, locks=locks, forbids=forbids,
+                         record=False)
+
+
+def solve_rematch(run: CohortRun, ending: dict[int, str], kept: list[dict[str, Any]], ended: list[dict[str, Any]],
+                  *, locks: list[tuple[str, str]] = (), forbids: list[tuple[str, str]] = (),
+                  record: bool = True) -> Rematch:
+    """New partners for everyone the ``ended`` pairs free, the ``kept`` pairs fixed (decide: no pair written)."""
+    store = run.store
     partnered = {p for m in kept for p in (m["mentor_id"], m["mentee_id"])}
     freed = {p for m in ended for p in (m["mentor_id"], m["mentee_id"])} - partnered
     symbiotic = run.config.program_type.value == "symbiotic"
     seekers = freed if symbiotic else {m["mentee_id"] for m in ended} - {m["mentee_id"] for m in kept}
-    former = {(m["mentor_id"], m["mentee_id"]) for m in store.rows(matches, cohort_id=run.cohort)}
+    # every pair of the cohort so far, but the round's own open proposal (a committee re-solve)
+    former = {(m["mentor_id"], m["mentee_id"]) for m in store.rows(matches, cohort_id=run.cohort)
+              if not (m["round"] == "midpoint" and m["status"] == "proposed")}
     inp = match_input(run.config, store, moment=run.moment, seekers=seekers,
                       fixed_pairs=[(m["mentor_id"], m["mentee_id"]) for m in kept
                                    if m["round"] not in ALTERNATIVE_ROUNDS])  # hook: circles, async use no 1:1 room
-    inp.forbidden_pairs |= former
+    inp.forbidden_pairs |= former | set(forbids)
+    inp.locked_pairs = [*inp.locked_pairs, *locks]
     # the waitlist first, longest-waiting first, then the people freed (docs/waitlist.md); every pair
     # gives a seeker a partner; everyone else keeps theirs
     groups, waiting = waitlist.midpoint_priority(store, run.cohort, inp)
     result = waitlist.propose_first(inp, groups, propose)
     result.unmatched = result.unmatched[result.unmatched["employee_id"].isin(freed | seekers)]
     result = waitlist.still_waiting(result, waiting - freed - seekers, "partner" if symbiotic else "mentee")
-    result = stage_gates.check_proposal(run.config, store, result, inp, to_place=seekers | waiting)
+    result = stage_gates.check_proposal(run.config, store, result, inp, to_place=seekers | waiting, record=record)
     missing = not_available(result, freed | seekers, seekers, symbiotic)
     if len(missing):
         result.unmatched = pd.concat([result.unmatched, missing], ignore_index=True)

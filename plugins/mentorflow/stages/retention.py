@@ -15,13 +15,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from mentorflow import settings
-from mentorflow.committee import audit
 from mentorflow.contract import affinity
 from mentorflow.personal_data.erasure import in_cohort
 from mentorflow.stages.common import CohortRun
 from mentorflow.store import (
+    NOTE_PURGED,
     agreements,
     applications,
+    committee_audit,
     email_ledger,
     evaluations,
     goals,
@@ -66,11 +67,18 @@ def _purge_networks(conn: sa.Connection, cohort: str) -> int:
     return len(held)
 
 
+def _purge_committee_notes(conn: sa.Connection, cohort: str) -> int:
+    """The text of the committee's notes goes (who wrote a note, and when, stays in the audit trail)."""
+    return conn.execute(committee_audit.update().where(
+        committee_audit.c.cohort_id == cohort, committee_audit.c.action == "note",
+        committee_audit.c.detail_json != NOTE_PURGED).values(detail_json=NOTE_PURGED)).rowcount
+
+
 def purge_free_text(run: CohortRun) -> dict[str, Any]:
     counts = {}
     with run.store.begin() as conn:
         counts["affinity_network"] = _purge_networks(conn, run.cohort)
-        counts["committee_notes"] = audit.purge_notes(conn, run.cohort)
+        counts["committee_notes"] = _purge_committee_notes(conn, run.cohort)
         for table, columns in FREE_TEXT:
             held = sa.or_(*(table.c[c].is_not(None) & (table.c[c] != "") for c in columns))
             values = {c: ("" if not table.c[c].nullable else None) for c in columns}

@@ -479,3 +479,4 @@ committee_audit = sa.Table(
     _ts("at", nullable=False, default=_now),
 )
 sa.Index("ix_committee_audit_round", committee_audit.c.cohort_id, committee_audit.c.round, committee_audit.c.at)
+NOTE_PURGED = '{"purged": true}'  # a note's detail_json once the retention stage purged its text
