@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import run_of, write_cohort
 from mentorflow.cohorts.loader import load_cohort
-from mentorflow.committee import resolve
+from mentorflow.committee import audit, resolve
 from mentorflow.committee.diff import NEW_PARTNER, NEWLY_MATCHED, Pair, Proposal, Unplaced, diff
 from mentorflow.committee.edits import CommitteeEdits, EditError
 from mentorflow.demo.synthetic import write_population
@@ -101,6 +101,9 @@ def test_what_if_writes_nothing_and_accept_writes_once(world):
     assert snapshot(store) == untouched  # no pair, no quarantine row, no gate run written
     done = resolve.accept(config, store, "initial", after, actor="reviewer-1")
     assert done["changed"] is True and done["actor"] == "reviewer-1"
+    entry = audit.trail(store, config.cohort, "initial")[0]  # the accepted re-solve is in the audit trail
+    assert (entry["actor"], entry["action"]) == ("reviewer-1", "resolve")
+    assert f"{gone.mentor_id}:{gone.mentee_id}" in entry["detail"]["removed"] and entry["detail"]["added"]
     stored = resolve.current(config, store, "initial")
     assert stored.same_as(after) and not stored.same_as(before)
     assert all(m["status"] == "proposed" for m in store.rows(matches, cohort_id=config.cohort))

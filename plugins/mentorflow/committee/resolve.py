@@ -14,6 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from mentorflow.cohorts.config import CohortConfig
+from mentorflow.committee import audit
 from mentorflow.committee.diff import Pair, Proposal, ProposalDiff, Unplaced, diff
 from mentorflow.committee.edits import CommitteeEdits, EditError, Rules, check, unmet_locks
 from mentorflow.matching import MatchResult
@@ -75,6 +76,11 @@ def accept(config: CohortConfig, store: Store, round_name: str, after: Proposal,
         if not now.same_as(after):
             match.write_proposal(conn, run, round_name, after.result)
             changed = True
+            change = diff(now, after)
+            audit.record(store, config.cohort, round_name, actor, "resolve",  # with the proposal, or not at all
+                         {"pairs": len(after.pairs), "unmatched": len(after.unmatched),
+                          "added": [f"{p.mentor_id}:{p.mentee_id}" for p in change.added],
+                          "removed": [f"{p.mentor_id}:{p.mentee_id}" for p in change.removed]}, conn=conn)
     if changed:  # the committee's report shows the proposal now open
         match_reports.write_match_report(config, store, round_name)
     return {"round": round_name, "changed": changed, "pairs": len(after.pairs), "unmatched": len(after.unmatched),
