@@ -7,29 +7,17 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import ROOT
+from browser_fixtures import CHROMIUM, SHOTS
 from forms_fixtures import COHORT, make_world, serving
 from mentorflow.store import Store
 from mentorflow.workspace import agreement
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = ROOT / "test-output" / "screenshots"
 pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
     pytest.mark.slow,
 ]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        yield chromium
-        chromium.close()
 
 
 def phone(browser):

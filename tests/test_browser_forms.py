@@ -8,28 +8,16 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from browser_fixtures import CHROMIUM, SHOTS
 from forms_fixtures import add_group, make_world, serving
 from mentorflow.store import Store, applications, evaluations, form_events, pulse_responses, rematch_requests
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = ROOT / "test-output" / "screenshots"
 pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
     pytest.mark.slow,
 ]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

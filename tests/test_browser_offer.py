@@ -9,7 +9,6 @@ import datetime as dt
 import os
 
 import pytest
-import test_browser_forms
 from alternatives_world import scarce_world
 from conftest import run_of
 from forms_fixtures import serving
@@ -18,7 +17,6 @@ from mentorflow.stages import alternatives
 from mentorflow.store import offers
 from test_browser_forms import CHROMIUM, shot
 
-browser = test_browser_forms.browser  # the module-scoped Chromium fixture, shared with the other browser tests
 pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
     pytest.mark.slow,

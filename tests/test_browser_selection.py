@@ -12,7 +12,7 @@ import pytest
 from forms_fixtures import serving
 from mentorflow.stages import selection
 from mentorflow.store import selection_requests
-from test_browser_forms import CHROMIUM, browser, error_beside, page, shot  # noqa: F401 (fixtures)
+from test_browser_forms import CHROMIUM, error_beside, page, shot  # noqa: F401 (page is a fixture)
 from test_self_selection import Cohort
 
 pytestmark = [

@@ -9,12 +9,10 @@ import datetime as dt
 import os
 
 import pytest
-import test_browser_forms
 from forms_fixtures import make_world, serving
 from mentorflow.store import Store, meeting_log, next_steps
 from test_browser_forms import CHROMIUM, error_beside, shot
 
-browser = test_browser_forms.browser  # the module-scoped Chromium fixture, shared with the other browser tests
 pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
     pytest.mark.slow,

@@ -8,12 +8,11 @@ server). The ``airflow`` tests run a real ``airflow api-server`` with the plugin
 
 from __future__ import annotations
 
-import os
 import re
 
 import httpx
 import pytest
-from conftest import ROOT
+from browser_fixtures import SHOTS, chromium, needs_chromium
 from committee_fixtures import AVOIDED, COHORT, NETWORK, airflow_api_server, airflow_auth_env, build_world, login
 from fastapi.testclient import TestClient
 from mentorflow.committee import audit, review
@@ -281,60 +280,47 @@ def test_inside_airflow_anonymous_goes_to_login_an_outsider_gets_403_and_posts_n
     assert [n["detail"]["text"] for n in notes].count("no field") == 0 and notes[0]["detail"]["text"] == "Looks fair"
 
 
-CHROMIUM = "/usr/bin/chromium"
-
-
 @pytest.mark.airflow
 @pytest.mark.slow
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is absent (apt-get install chromium)")
+@needs_chromium
 def test_in_chromium_a_reviewer_logs_in_on_airflows_page_opens_the_console_and_adds_a_note_by_keyboard(served):
-    from playwright.sync_api import sync_playwright
-
     url, passwords, world = served
-    shots = ROOT / "test-output" / "screenshots"
-    shots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        try:
-            # Airflow's own login page (a JavaScript app) brings the reviewer back to the console
-            airflow = chromium.new_context()
-            page = airflow.new_page()
-            page.goto(f"{url}/mentorflow-committee{PAGE}")
-            page.wait_for_selector("input[name=username]", timeout=60_000)
-            page.fill("input[name=username]", "chair")
-            page.fill("input[name=password]", passwords["chair"])
-            page.click("button[type=submit]")
-            page.wait_for_url(f"**/mentorflow-committee{PAGE}", timeout=60_000)
-            assert "Proposed pairs" in page.inner_text("h2#pairs-h")
-            page.screenshot(path=str(shots / "committee-review.png"), full_page=True)
-            # inside Airflow's UI: the nav entry's page frames the console
-            page.goto(f"{url}/plugin/mentorflow-committee")
-            framed = page.frame_locator("iframe[src*='mentorflow-committee']")
-            assert "Cohorts you may review" in framed.locator("h1").inner_text(timeout=60_000)
-            assert framed.locator(f"a[href='/mentorflow-committee{PAGE}']").count() == 1
-            page.screenshot(path=str(shots / "committee-in-airflow.png"))
-            cookies = airflow.cookies()
-            airflow.close()
-            # the console itself needs no JavaScript: the same login, scripts off, a note added by keyboard only
-            plain = chromium.new_context(java_script_enabled=False)
-            plain.add_cookies(cookies)
-            page = plain.new_page()
-            page.goto(f"{url}/mentorflow-committee{PAGE}")
-            page.keyboard.press("Tab")
-            assert page.evaluate("document.activeElement.className") == "skip"
-            page.focus("#note")
-            page.keyboard.type("Keyboard note: pair 2 needs a second look")
-            page.keyboard.press("Tab")
-            assert page.evaluate("document.activeElement.textContent") == "Add note"
-            page.keyboard.press("Enter")
-            page.wait_for_selector("p.success")
-            assert "Keyboard note: pair 2 needs a second look" in page.inner_text("#notes")
-            page.screenshot(path=str(shots / "committee-note.png"), full_page=True)
-            plain.close()
-        finally:
-            chromium.close()
+    with chromium() as browser:
+        # Airflow's own login page (a JavaScript app) brings the reviewer back to the console
+        airflow = browser.new_context()
+        page = airflow.new_page()
+        page.goto(f"{url}/mentorflow-committee{PAGE}")
+        page.wait_for_selector("input[name=username]", timeout=60_000)
+        page.fill("input[name=username]", "chair")
+        page.fill("input[name=password]", passwords["chair"])
+        page.click("button[type=submit]")
+        page.wait_for_url(f"**/mentorflow-committee{PAGE}", timeout=60_000)
+        assert "Proposed pairs" in page.inner_text("h2#pairs-h")
+        page.screenshot(path=str(SHOTS / "committee-review.png"), full_page=True)
+        # inside Airflow's UI: the nav entry's page frames the console
+        page.goto(f"{url}/plugin/mentorflow-committee")
+        framed = page.frame_locator("iframe[src*='mentorflow-committee']")
+        assert "Cohorts you may review" in framed.locator("h1").inner_text(timeout=60_000)
+        assert framed.locator(f"a[href='/mentorflow-committee{PAGE}']").count() == 1
+        page.screenshot(path=str(SHOTS / "committee-in-airflow.png"))
+        cookies = airflow.cookies()
+        airflow.close()
+        # the console itself needs no JavaScript: the same login, scripts off, a note added by keyboard only
+        plain = browser.new_context(java_script_enabled=False)
+        plain.add_cookies(cookies)
+        page = plain.new_page()
+        page.goto(f"{url}/mentorflow-committee{PAGE}")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip"
+        page.focus("#note")
+        page.keyboard.type("Keyboard note: pair 2 needs a second look")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Add note"
+        page.keyboard.press("Enter")
+        page.wait_for_selector("p.success")
+        assert "Keyboard note: pair 2 needs a second look" in page.inner_text("#notes")
+        page.screenshot(path=str(SHOTS / "committee-note.png"), full_page=True)
+        plain.close()
     latest = audit.notes(audit.trail(world.store, COHORT, "initial"))[0]
     assert (latest["actor"], latest["detail"]["text"]) == ("chair", "Keyboard note: pair 2 needs a second look")
 

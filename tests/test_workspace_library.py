@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 import pytest
+from browser_fixtures import SHOTS, chromium, needs_chromium
 from fastapi.testclient import TestClient
 from forms_fixtures import COHORT, make_world
 
@@ -241,49 +242,37 @@ def test_other_members_ratings_reach_the_next_suggestions(world, client):
 
 # -- a real browser ---------------------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason=f"{CHROMIUM} is absent")
+@needs_chromium
 def test_a_member_marks_a_resource_done_with_a_rating_in_a_phone_browser(sqlite_world):
     """Chromium without JavaScript on a 390 px screen: the 1..5 scale stays on one line, the post saves and the
     resource moves to "Done" with its rating checked; a screenshot goes where the other browser tests put theirs."""
-    from conftest import ROOT
     from forms_fixtures import serving
-    from playwright.sync_api import sync_playwright
 
     world = sqlite_world
-    shots = ROOT / "test-output" / "screenshots"
-    shots.mkdir(parents=True, exist_ok=True)
-    with serving() as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
-        try:
-            context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
-            page = context.new_page()
-            page.goto(base + world.link("E2", "partnership"))
-            card = page.locator("#library article.resource").first
-            rid = card.locator("input[name=library_resource]").get_attribute("value")
-            scale = card.locator(f"fieldset#library_rating-{rid} label.choice")
-            tops = {round(scale.nth(i).bounding_box()["y"]) for i in range(5)}
-            assert len(tops) == 1, f"the rating scale wraps on a phone: {tops}"
-            assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing sticks out sideways
-            card.locator(f"#library_done-{rid}").check()
-            card.locator(f"input[name='library_rating-{rid}'][value='4']").check()
-            card.locator("button[type=submit]").click()
-            assert "saved=library" in page.url
-            assert "Saved." in page.locator("#library .success").inner_text()
-            done = page.locator(f"#library article#resource-{rid}")
-            assert done.count() == 1  # shown once: in "Done", no longer among the suggestions
-            assert done.locator(f"input[name='library_rating-{rid}'][value='4']").is_checked()
-            assert done.locator(f"#library_done-{rid}").is_checked()
-            page.locator("#library-done").scroll_into_view_if_needed()
-            page.screenshot(path=str(shots / "partnership-library-done.png"), full_page=True)
-            assert (shots / "partnership-library-done.png").stat().st_size > 5000
-            context.close()
-        finally:
-            browser.close()
+    with serving() as base, chromium() as browser:
+        context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        page.goto(base + world.link("E2", "partnership"))
+        card = page.locator("#library article.resource").first
+        rid = card.locator("input[name=library_resource]").get_attribute("value")
+        scale = card.locator(f"fieldset#library_rating-{rid} label.choice")
+        tops = {round(scale.nth(i).bounding_box()["y"]) for i in range(5)}
+        assert len(tops) == 1, f"the rating scale wraps on a phone: {tops}"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing sticks out sideways
+        card.locator(f"#library_done-{rid}").check()
+        card.locator(f"input[name='library_rating-{rid}'][value='4']").check()
+        card.locator("button[type=submit]").click()
+        assert "saved=library" in page.url
+        assert "Saved." in page.locator("#library .success").inner_text()
+        done = page.locator(f"#library article#resource-{rid}")
+        assert done.count() == 1  # shown once: in "Done", no longer among the suggestions
+        assert done.locator(f"input[name='library_rating-{rid}'][value='4']").is_checked()
+        assert done.locator(f"#library_done-{rid}").is_checked()
+        page.locator("#library-done").scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "partnership-library-done.png"), full_page=True)
+        assert (SHOTS / "partnership-library-done.png").stat().st_size > 5000
+        context.close()
     rows = Store(world.store_url).rows(resource_feedback)
     assert [(r["resource_id"], r["done"], r["rating"]) for r in rows] == [(rid, True, 4)]
 
