@@ -7,10 +7,6 @@ import contextlib
 import json
 import os
 import secrets
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +90,7 @@ def airflow_api_server(workdir: Path, cohorts_dir: Path | None = None,
                        users: dict[str, str] | None = None) -> Iterator[tuple[str, dict[str, str]]]:
     """A real ``airflow api-server`` (simple auth manager with ``users``, default USERS; this project's plugin) on a
     free loopback port; yields its base URL and the users' passwords. Only a hang fails it (no timing is asserted)."""
+    from airflow_server import api_server
     from email_fixtures import free_port
 
     env = {**os.environ, **airflow_auth_env(workdir, users), "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16)}
@@ -102,30 +99,9 @@ def airflow_api_server(workdir: Path, cohorts_dir: Path | None = None,
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     passwords = {user: password_of(workdir, user) for user in users or USERS}
-    log = open(workdir / "api-server.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "airflow", "api-server", "-H", "127.0.0.1", "-p", str(port),
-                               "-w", "1", "--apps", "core"], env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
-    try:
-        deadline = time.monotonic() + 300  # a hang, not a speed limit
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v2/monitor/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, (workdir / "api-server.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "Airflow API server did not start in 300 s"
-            time.sleep(1)
+    with api_server(env, port, workdir / "api-server.log") as served:
+        assert served == url
         yield url, passwords
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
 
 
 def login(url: str, user: str, password: str) -> str:

@@ -15,7 +15,6 @@ import email.policy
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import time
 
 import httpx
 import pytest
+from airflow_server import api_server
 from fastapi.testclient import TestClient
 from forms_fixtures import COHORT, GOOD_PULSE, GOOD_REMATCH, make_world
 from mentorflow import settings
@@ -61,30 +61,8 @@ def airflow_api(airflow_db, cohorts_dir, tmp_path, monkeypatch):
         "AIRFLOW__API_AUTH__JWT_SECRET": os.urandom(16).hex(),
         "MENTORFLOW_AIRFLOW_URL": url, "MENTORFLOW_AIRFLOW_USERNAME": USER, "MENTORFLOW_AIRFLOW_PASSWORD": PASSWORD,
     })
-    log = open(tmp_path / "api-server.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "airflow", "api-server", "-H", "127.0.0.1", "-p", str(port),
-                               "-w", "1", "--apps", "core"], env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v2/monitor/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, (tmp_path / "api-server.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "Airflow API server did not start in 180 s"
-            time.sleep(1)
+    with api_server(env, port, tmp_path / "api-server.log", hang_after=180):
         yield world, url
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
 
 
 def rest(url: str, path: str) -> httpx.Response:
