@@ -60,6 +60,30 @@ COMMENT ON COLUMN committee_audit.action IS 'view | note | vote | resolve | ...'
 
 COMMENT ON COLUMN committee_audit.detail_json IS 'what was seen or changed; never a token';
 
+CREATE TABLE committee_edits (
+	edit_id SERIAL NOT NULL, 
+	cohort_id VARCHAR(64) NOT NULL, 
+	round VARCHAR(20) NOT NULL, 
+	kind VARCHAR(10) NOT NULL, 
+	mentor_id VARCHAR(64) NOT NULL, 
+	mentee_id VARCHAR(64) NOT NULL, 
+	via VARCHAR(200), 
+	added_by VARCHAR(200) NOT NULL, 
+	added_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (edit_id), 
+	CONSTRAINT uq_committee_edit UNIQUE (cohort_id, round, kind, mentor_id, mentee_id)
+);
+
+CREATE INDEX ix_committee_edits_cohort_id ON committee_edits (cohort_id);
+
+COMMENT ON COLUMN committee_edits.round IS 'initial | midpoint';
+
+COMMENT ON COLUMN committee_edits.kind IS 'lock | forbid';
+
+COMMENT ON COLUMN committee_edits.via IS 'how it was made, e.g. ''swap E1:E2 with E3:E4''';
+
+COMMENT ON COLUMN committee_edits.added_by IS 'the Airflow user id';
+
 CREATE TABLE committee_votes (
 	cohort_id VARCHAR(64) NOT NULL, 
 	round VARCHAR(20) NOT NULL, 

@@ -38,6 +38,22 @@ CREATE TABLE committee_audit (
 
 CREATE INDEX ix_committee_audit_round ON committee_audit (cohort_id, round, at);
 
+CREATE TABLE committee_edits (
+	edit_id INTEGER NOT NULL, 
+	cohort_id VARCHAR(64) NOT NULL, 
+	round VARCHAR(20) NOT NULL, 
+	kind VARCHAR(10) NOT NULL, 
+	mentor_id VARCHAR(64) NOT NULL, 
+	mentee_id VARCHAR(64) NOT NULL, 
+	via VARCHAR(200), 
+	added_by VARCHAR(200) NOT NULL, 
+	added_at DATETIME NOT NULL, 
+	PRIMARY KEY (edit_id), 
+	CONSTRAINT uq_committee_edit UNIQUE (cohort_id, round, kind, mentor_id, mentee_id)
+);
+
+CREATE INDEX ix_committee_edits_cohort_id ON committee_edits (cohort_id);
+
 CREATE TABLE committee_votes (
 	cohort_id VARCHAR(64) NOT NULL, 
 	round VARCHAR(20) NOT NULL, 

@@ -14,7 +14,6 @@ is neither a named reviewer of the cohort nor an admin gets 403 and nothing of t
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
@@ -24,93 +23,40 @@ from starlette.concurrency import run_in_threadpool
 from sqlalchemy import exc as sa_exc
 
 from mentorflow import settings
-from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.committee import audit, auth, csrf, review
 from mentorflow.committee.auth import ConsoleUser, LoginRequired
-from mentorflow.errors import CohortConfigError, StoreNotReady
-from mentorflow.forms.registry import Registry, environment
-from mentorflow.forms.request_limits import form_fields
+from mentorflow.committee.web import HEADERS, Console, Refused
+from mentorflow.errors import StoreNotReady
+from mentorflow.forms.registry import Registry
 
 log = logging.getLogger("mentorflow.committee")
-COHORT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-HEADERS = {
-    # framed by Airflow's UI (same origin), never by another site
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-                               "frame-ancestors 'self'; base-uri 'none'",
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
-
-
-class Refused(Exception):
-    def __init__(self, status: int, message: str):
-        self.status, self.message = status, message
-        super().__init__(message)
 
 
 def create_app(registry: Registry | None = None) -> FastAPI:
-    registry = registry or Registry()
-    env = environment()
+    console = Console(registry or Registry())
+    registry = console.registry
     app = FastAPI(title="mentorflow committee console", docs_url=None, redoc_url=None, openapi_url=None)
-
-    def root(request: Request) -> str:
-        return request.scope.get("root_path", "").rstrip("/")
-
-    def wants_json(request: Request) -> bool:
-        accept = request.headers.get("accept", "")
-        return request.url.path.startswith(f"{root(request)}/api/") or (
-            "application/json" in accept and "text/html" not in accept)
-
-    def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        html = env.get_template(f"committee/{template}").render(root=root(request), logout=auth.logout_url(),
-                                                                **context)
-        return HTMLResponse(html, status_code=status, headers=HEADERS)
+    page, reviewable, store_of, round_of = console.page, console.reviewable, console.store_of, console.round_of
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> Response:
-        if request.method == "GET" and not wants_json(request):
+        if request.method == "GET" and not console.wants_json(request):
             return RedirectResponse(auth.login_url(request), status_code=303, headers=HEADERS)
         return JSONResponse({"error": "not authenticated", "detail": exc.reason}, status_code=401,
                             headers={**HEADERS, "WWW-Authenticate": "Bearer"})
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:
-        if wants_json(request):
-            return JSONResponse({"error": exc.message}, status_code=exc.status, headers=HEADERS)
-        return page(request, "refused.html", exc.status, message=exc.message, user=None)
+        if console.wants_json(request):
+            return JSONResponse({"error": exc.message, "problems": exc.problems}, status_code=exc.status,
+                                headers=HEADERS)
+        return page(request, "refused.html", exc.status, message=exc.message, problems=exc.problems, user=None)
 
     @app.exception_handler(sa_exc.DBAPIError)
     async def store_unavailable(request: Request, exc: sa_exc.DBAPIError) -> Response:
         log.error("mentorflow committee: program store error: %s", type(exc).__name__)
         return await refused(request, Refused(503, "The program's database cannot be reached right now."))
-
-    def reviewable(user: ConsoleUser, cohort: str) -> CohortConfig:
-        """The cohort's config when ``user`` may review it; one refusal for unknown and forbidden alike (a
-        non-reviewer learns nothing, not even whether the cohort exists)."""
-        forbidden = Refused(403, "You are not a reviewer of this cohort. Ask the program team to add your Airflow "
-                                 "user to the cohort's committee.reviewers.")
-        if not COHORT_ID.match(cohort):
-            raise forbidden
-        try:
-            config = registry.config(cohort)
-        except CohortConfigError:
-            raise (Refused(404, "There is no such cohort.") if user.admin else forbidden) from None
-        if not auth.may_review(config, user):
-            raise forbidden
-        return config
-
-    def store_of(config: CohortConfig):
-        try:
-            return registry.store(config)
-        except StoreNotReady as exc:
-            raise Refused(503, f"The cohort's program store is not ready: {exc}") from None
-
-    def round_of(round_name: str) -> str:
-        if round_name not in review.ROUNDS:
-            raise Refused(404, f"There is no such round (the committee reviews {', '.join(review.ROUNDS)}).")
-        return round_name
 
     def cohorts_for(user: ConsoleUser) -> list[dict[str, Any]]:
         listed = []
@@ -154,7 +100,7 @@ def create_app(registry: Registry | None = None) -> FastAPI:
         response = page(request, "review.html", user=user, cohort=config, report=context, trail=trail,
                         notes=audit.notes(trail), describe=audit.describe, csrf_field=csrf.FIELD, csrf_value=token,
                         note_max=audit.NOTE_MAX, noted=bool(noted), error=None)
-        csrf.set_cookie(response, request, nonce, f"{root(request)}/" if root(request) else "/")
+        csrf.set_cookie(response, request, nonce, f"{console.root(request)}/" if console.root(request) else "/")
         return response
 
     @app.post("/committee/{cohort}/{round_name}/notes")
@@ -162,17 +108,13 @@ def create_app(registry: Registry | None = None) -> FastAPI:
                        user: ConsoleUser = Depends(auth.airflow_user)) -> Response:
         config = reviewable(user, cohort)
         round_name = round_of(round_name)
-        fields = await form_fields(request)
-        if not csrf.ok(request, user.id, fields.get(csrf.FIELD)):
-            raise Refused(403, "This form could not be checked (it was open too long, or it came from another "
-                               "site). Nothing was saved: reload the page and try again.")
+        fields = await console.posted(request, user)
         text = (fields.get("note") or "").strip()
         if not text or len(text) > audit.NOTE_MAX:
             raise Refused(422, f"note: write between 1 and {audit.NOTE_MAX} characters.")
         store = store_of(config)
         await run_in_threadpool(audit.record, store, config.cohort, round_name, user.id, "note", {"text": text})
-        return RedirectResponse(f"{root(request)}/committee/{config.cohort}/{round_name}?noted=1#notes",
-                                status_code=303, headers=HEADERS)
+        return console.back_to(request, config.cohort, round_name, "notes", noted=1)
 
     return app
 

@@ -36,6 +36,7 @@ from mentorflow.store import (
     goals,
     group_health,
     matches,
+    committee_edits,
     meeting_log,
     milestones,
     next_steps,
@@ -77,6 +78,7 @@ ID_COLUMNS: tuple[tuple[sa.Table, tuple[str, ...]], ...] = (
     (meeting_log, ("author_id",)),
     (next_steps, ("owner_id",)),
     (resource_feedback, ("employee_id",)),
+    (committee_edits, ("mentor_id", "mentee_id")),
 )
 # the partnership pages' words: (table, person column, the columns cleared or blotted)
 PAGE_TEXT = ((meeting_log, "author_id", ("private_note",)),

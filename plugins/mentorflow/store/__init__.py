@@ -13,6 +13,7 @@ from mentorflow.store.tables import (
     applications,
     cohorts,
     committee_audit,
+    committee_edits,
     committee_votes,
     email_ledger,
     erasures,
@@ -36,4 +37,4 @@ from mentorflow.store.tables import (
     waitlist,
 )
 
-__all__ = ["metadata", 'cohorts', 'people', 'applications', 'APPLICATION_FIELDS', 'NOTE_PURGED', 'quarantine', 'matches', 'match_certificates', 'unmatched', 'email_ledger', 'erasures', 'pulse_responses', 'pair_health', 'group_health', 'evaluations', 'reports', 'rematch_requests', 'form_events', 'triage_requests', 'recommendations', 'selection_requests', 'offers', 'waitlist', 'agreements', 'goals', 'milestones', 'meeting_log', 'next_steps', 'resource_feedback', 'committee_audit', 'default_url', 'url_for', 'Store', 'ddl', 'committee_votes']
+__all__ = ["metadata", 'cohorts', 'people', 'applications', 'APPLICATION_FIELDS', 'NOTE_PURGED', 'quarantine', 'matches', 'match_certificates', 'unmatched', 'email_ledger', 'erasures', 'pulse_responses', 'pair_health', 'group_health', 'evaluations', 'reports', 'rematch_requests', 'form_events', 'triage_requests', 'recommendations', 'selection_requests', 'offers', 'waitlist', 'agreements', 'goals', 'milestones', 'meeting_log', 'next_steps', 'resource_feedback', 'committee_audit', 'default_url', 'url_for', 'Store', 'ddl', 'committee_votes', 'committee_edits']

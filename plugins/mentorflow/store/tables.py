@@ -453,6 +453,24 @@ committee_votes = sa.Table(
     _ts("voted_at", nullable=False, default=_now),
 )
 
+# the committee's edits of a round (committee.acting): pairs that must be made (lock) or must not (forbid); a
+# swap is stored as the two forbids and two locks it means. The set is the committee's complete one: every
+# re-solve of the round uses all of it
+committee_edits = sa.Table(
+    "committee_edits",
+    metadata,
+    sa.Column("edit_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("cohort_id", sa.String(64), nullable=False, index=True),
+    sa.Column("round", sa.String(20), nullable=False, comment="initial | midpoint"),
+    sa.Column("kind", sa.String(10), nullable=False, comment="lock | forbid"),
+    sa.Column("mentor_id", sa.String(64), nullable=False),
+    sa.Column("mentee_id", sa.String(64), nullable=False),
+    sa.Column("via", sa.String(200), comment="how it was made, e.g. 'swap E1:E2 with E3:E4'"),
+    sa.Column("added_by", sa.String(200), nullable=False, comment="the Airflow user id"),
+    _ts("added_at", nullable=False, default=_now),
+    sa.UniqueConstraint("cohort_id", "round", "kind", "mentor_id", "mentee_id", name="uq_committee_edit"),
+)
+
 # -- data-protection requests (mentorflow.personal_data) ----------------------------------------
 
 erasures = sa.Table(
