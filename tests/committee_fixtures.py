@@ -100,6 +100,7 @@ def airflow_api_server(workdir: Path, cohorts_dir: Path | None = None,
         env["MENTORFLOW_COHORTS_DIR"] = str(cohorts_dir)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    env["MENTORFLOW_AIRFLOW_URL"] = url  # the console inside answers Airflow's HITL tasks through this same server
     passwords = {user: password_of(workdir, user) for user in users or USERS}
     with api_server(env, port, workdir / "api-server.log") as served:
         assert served == url
