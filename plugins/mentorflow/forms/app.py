@@ -36,7 +36,7 @@ from mentorflow.contract import skills
 from mentorflow.errors import CohortConfigError, TokenError
 from mentorflow.forms import events, models, offer, partnership, request_limits, security, selection, service, tokens
 from mentorflow.forms import fields as form_fields
-from mentorflow.forms.registry import FormsSettings, Refusal, Registry, environment
+from mentorflow.forms.registry import FormsSettings, Refusal, Registry, deadline, environment, link_expiry
 from mentorflow.forms.request_limits import SECURITY_HEADERS
 from mentorflow.privacy import redact_logger
 from mentorflow.store import Store
@@ -50,7 +50,7 @@ TITLES = {
     "pulse": "Monthly check-in",
     "rematch": "Ask for a different partner",
     "closeout": "End-of-program evaluation",
-    "offer": "Choose how you take part", **selection.TITLES,
+    "offer": "Choose how you take part", "partnership": "Your partnership page", **selection.TITLES,
 }
 def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
     forms_settings = forms_settings or FormsSettings()
@@ -90,24 +90,28 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
         if not token:
             raise Refusal(403, "This page needs the personal link from your email.")
 
+        signed_for: list[CohortConfig] = []  # the cohort of a genuine link: an expired one names whom to ask
+
         def expires_at(grant: tokens.FormGrant) -> dt.datetime:
             try:
-                return calendar.link_expiry(registry.config(grant.cohort_id), grant.form, grant.period)
+                signed_for.append(registry.config(grant.cohort_id))
             except CohortConfigError:
                 raise TokenError("This link is not valid.") from None
+            return link_expiry(signed_for[0], grant)
 
         try:
             grant = tokens.verify(token, form=form, expires_at=expires_at, now=forms_settings.clock())
         except TokenError as exc:
-            raise Refusal(403, str(exc)) from None
+            raise Refusal(403, str(exc), cohort=signed_for[0] if signed_for else None) from None
         config = registry.config(grant.cohort_id)
         return grant, config, registry.store(config)
 
     def check_deadline(config: CohortConfig, grant: tokens.FormGrant) -> dt.datetime:
-        closes = calendar.form_deadline(config, grant.form, grant.period)
+        closes = deadline(config, grant)
         if forms_settings.clock() >= closes:
-            raise Refusal(410, f"This form closed on {calendar.describe(closes, config)}. "
-                               "Your earlier answers (if any) are kept. Contact the program team if you need help.")
+            raise Refusal(410, f"{TITLES.get(grant.form, 'This form')} ({config.name}) closed on "
+                               f"{calendar.describe(closes, config)}. Your earlier answers (if any) are kept.",
+                          cohort=config)
         return closes
 
     def wants_json(request: Request) -> bool:
@@ -121,14 +125,18 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
     def refusal(request: Request, exc: Refusal, as_json: bool) -> Response:
         if as_json:
             return JSONResponse({"error": exc.message}, status_code=exc.status, headers=SECURITY_HEADERS)
-        return page("refused.html", exc.status, title="This link cannot be used", message=exc.message)
+        title = "This form is closed" if exc.status == 410 else "This link cannot be used"
+        if exc.cohort is None:
+            return page("refused.html", exc.status, title=title, message=exc.message, contact=None)
+        return page("refused.html", exc.status, title=title, message=exc.message, cohort=exc.cohort,
+                    contact=exc.cohort.sender.ops_email)
 
     def render_form(request: Request, form: str, token: str, config: CohortConfig, grant: tokens.FormGrant,
                     context: service.FormContext, values: dict[str, str], errors: dict[str, str], *,
                     status: int = 200, notice: str | None = None, saved: bool = False,
                     prefilled: dict[str, str] | None = None) -> HTMLResponse:
         nonce = request.cookies.get(security.CSRF_COOKIE) or security.new_csrf_nonce()
-        closes = calendar.form_deadline(config, form, grant.period)
+        closes = deadline(config, grant)
         rematch_link = None
         if form == "pulse" and saved:
             rematch_link = "rematch?token=" + urllib.parse.quote(

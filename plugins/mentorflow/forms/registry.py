@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 import jinja2
 
 from mentorflow import settings
+from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import find_cohort
 from mentorflow.contract.disclosure import MIN_CELL
 from mentorflow.forms import events, security
+from mentorflow.forms.tokens import FormGrant
 from mentorflow.store import Store, url_for
 
 
@@ -32,9 +34,24 @@ class FormsSettings:
 
 
 class Refusal(Exception):
-    def __init__(self, status: int, message: str):
-        self.status, self.message = status, message
+    """A page the app answers instead of a form; ``cohort``: the program it is about, when known, so the
+    page names it and whom to contact (the cohort's ``sender.ops_email``)."""
+
+    def __init__(self, status: int, message: str, cohort: CohortConfig | None = None):
+        self.status, self.message, self.cohort = status, message, cohort
         super().__init__(message)
+
+
+def deadline(config: CohortConfig, grant: FormGrant) -> dt.datetime:
+    """When the form of ``grant`` closes: its normal deadline, or the later one the link carries (a link
+    made with ``mentorflow forms link --until``)."""
+    closes = calendar.form_deadline(config, grant.form, grant.period)
+    return max(closes, grant.until) if grant.until is not None else closes
+
+
+def link_expiry(config: CohortConfig, grant: FormGrant) -> dt.datetime:
+    """When the link itself stops working: a grace period after :func:`deadline`."""
+    return deadline(config, grant) + calendar.TOKEN_SLACK
 
 
 class Registry:
