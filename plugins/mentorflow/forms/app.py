@@ -34,9 +34,11 @@ from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.contract import skills
 from mentorflow.errors import CohortConfigError, TokenError
-from mentorflow.forms import events, models, offer, partnership, request_limits, security, selection, service, tokens
+from mentorflow.forms import events, models, offer, partners, partnership, request_limits, security, selection, service
+from mentorflow.forms import tokens
 from mentorflow.forms import fields as form_fields
-from mentorflow.forms.registry import FormsSettings, Refusal, Registry, deadline, environment, link_expiry
+from mentorflow.forms.registry import APPLICATION_FORMS, TITLES, FormsSettings, Refusal, Registry, check_open, deadline
+from mentorflow.forms.registry import environment, link_expiry
 from mentorflow.forms.request_limits import SECURITY_HEADERS
 from mentorflow.privacy import redact_logger
 from mentorflow.store import Store
@@ -44,14 +46,8 @@ from mentorflow.store import Store
 log = logging.getLogger("mentorflow.forms")
 
 
-TITLES = {
-    "application": "Apply to the mentoring program",
-    "gapfill": "Complete your application",
-    "pulse": "Monthly check-in",
-    "rematch": "Ask for a different partner",
-    "closeout": "End-of-program evaluation",
-    "offer": "Choose how you take part", "partnership": "Your partnership page", **selection.TITLES,
-}
+
+
 def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
     forms_settings = forms_settings or FormsSettings()
     for logger_name in ("uvicorn.access", "uvicorn.error", "mentorflow.forms"):
@@ -107,12 +103,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
         return grant, config, registry.store(config)
 
     def check_deadline(config: CohortConfig, grant: tokens.FormGrant) -> dt.datetime:
-        closes = deadline(config, grant)
-        if forms_settings.clock() >= closes:
-            raise Refusal(410, f"{TITLES.get(grant.form, 'This form')} ({config.name}) closed on "
-                               f"{calendar.describe(closes, config)}. Your earlier answers (if any) are kept.",
-                          cohort=config)
-        return closes
+        return check_open(config, grant, forms_settings.clock(), TITLES.get(grant.form, "This form"))
 
     def wants_json(request: Request) -> bool:
         accept = request.headers.get("accept", "")
@@ -150,8 +141,10 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             saved=saved, rematch_link=rematch_link, prefilled=prefilled or {}, tipi_items=models.TIPI_ITEMS, tipi_scale=models.TIPI_SCALE,
             rematch_reasons=models.REMATCH_REASONS, pulse_outcomes=models.PULSE_OUTCOMES, selection=context.selection,
             field_label=models.field_label, skill_rows=models.SKILL_ROWS, partner_rows=models.PARTNER_ROWS, period=grant.period,
-            skill_names=skills.vocabulary(settings.include_dir()).names if form in ("application", "gapfill") else [],
-        )
+            skill_names=skills.vocabulary(settings.include_dir()).names if form in APPLICATION_FORMS else [],
+            required_fields=form_fields.required(form), partner_find=partners.FIND,
+            partner_choices=partners.load(config, registry.store(config), grant.person_id, values)
+            if form in APPLICATION_FORMS else None)
         response.set_cookie(security.CSRF_COOKIE, nonce, httponly=True, samesite="strict",
                             secure=request.url.scheme == "https", path="/")
         return response
@@ -197,8 +190,12 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             return refusal(request, Refusal(403, "This form could not be checked (it was open too long, or it "
                                                  "came from another site). Nothing was saved: reload the page "
                                                  "from your email link and submit again."), as_json)
+        if partners.searched(form, fields):  # the page again with every answer kept and the names found
+            return render_form(request, form, token, config, grant, context,
+                               {k: v for k, v in fields.items() if k != security.CSRF_FIELD}, {})
         try:
             answers = form_fields.parse(form, fields) if fields is not None else form_fields.parse_json(form, payload)
+            partners.check(config, store, grant.person_id, answers)  # the application form (else no-op)
             match_id = getattr(answers, "match_id", None)
             if match_id is not None and match_id not in {p.match_id for p in context.partnerships}:
                 raise models.FieldErrors({"match_id": "please choose one of your own partnerships"})

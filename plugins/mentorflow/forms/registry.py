@@ -15,9 +15,20 @@ from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import find_cohort
 from mentorflow.contract.disclosure import MIN_CELL
-from mentorflow.forms import events, security
+from mentorflow.forms import events, security, selection
 from mentorflow.forms.tokens import FormGrant
 from mentorflow.store import Store, url_for
+
+
+TITLES = {  # each form's page title
+    "application": "Apply to the mentoring program",
+    "gapfill": "Complete your application",
+    "pulse": "Monthly check-in",
+    "rematch": "Ask for a different partner",
+    "closeout": "End-of-program evaluation",
+    "offer": "Choose how you take part", "partnership": "Your partnership page", **selection.TITLES,
+}
+APPLICATION_FORMS = ("application", "gapfill")
 
 
 @dataclass
@@ -47,6 +58,15 @@ def deadline(config: CohortConfig, grant: FormGrant) -> dt.datetime:
     made with ``mentorflow forms link --until``)."""
     closes = calendar.form_deadline(config, grant.form, grant.period)
     return max(closes, grant.until) if grant.until is not None else closes
+
+
+def check_open(config: CohortConfig, grant: FormGrant, now: dt.datetime, title: str) -> dt.datetime:
+    """The form's deadline, or the closed page (410) naming the form, the program and when it closed."""
+    closes = deadline(config, grant)
+    if now >= closes:
+        raise Refusal(410, f"{title} ({config.name}) closed on {calendar.describe(closes, config)}. "
+                           "Your earlier answers (if any) are kept.", cohort=config)
+    return closes
 
 
 def link_expiry(config: CohortConfig, grant: FormGrant) -> dt.datetime:
