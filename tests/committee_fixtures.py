@@ -148,3 +148,22 @@ def console(world, airflow_auth, monkeypatch):
     return client, world
 
 
+def validated_hitl_cohort(cohorts_dir: Path, cohort: str, reviewers: list[str], quorum: int, seed: int):
+    """A hitl-reviewed cohort of 60 people with its applications validated (ready for the match DAG), and that DAG
+    as the DAG processor parses it: (config, store, dag)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from conftest import ROOT, ready_store
+    from mentorflow.committee.hitl import dag_id_for
+    from mentorflow.stages import intake, validate
+    from mentorflow.stages import open as open_stage
+
+    write_population(cohorts_dir / "data", 60, seed=seed)
+    config = load_cohort(write_cohort(cohorts_dir, cohort,
+                                      committee={"review_mode": "hitl", "reviewers": reviewers, "quorum": quorum}))
+    store = ready_store(config)
+    store.register_cohort(config)
+    open_stage.import_roster(run_of(config, store, config.calendar.application_open.date()))
+    intake.import_applications(run_of(config, store))
+    validate.validate_applications(run_of(config, store))
+    return config, store, DagBag(dag_folder=str(ROOT / "dags")).dags[dag_id_for(config.cohort, "initial")]

@@ -11,9 +11,7 @@ import time
 
 import pytest
 from browser_fixtures import SHOTS, chromium, needs_chromium
-from committee_fixtures import airflow_api_server, login
-from conftest import ROOT, ready_store, run_of, write_cohort
-from mentorflow.cohorts.loader import load_cohort
+from committee_fixtures import airflow_api_server, login, validated_hitl_cohort
 from mentorflow.committee import resolve
 from mentorflow.committee.edits import CommitteeEdits, EditError
 from mentorflow.committee.hitl import HitlClient, dag_id_for
@@ -100,20 +98,7 @@ def committee_at_work(url, passwords, config, store, seen: dict, errors: list) -
 @needs_chromium
 def test_reviewers_lock_re_solve_accept_and_vote_in_chromium_and_the_match_dag_goes_on(airflow_db, cohorts_dir,
                                                                                        tmp_path):
-    from airflow.dag_processing.dagbag import DagBag
-    from mentorflow.demo.synthetic import write_population
-    from mentorflow.stages import intake, validate
-    from mentorflow.stages import open as open_stage
-
-    write_population(cohorts_dir / "data", 60, seed=23)
-    config = load_cohort(write_cohort(cohorts_dir, COHORT,
-                                      committee={"review_mode": "hitl", "reviewers": REVIEWERS, "quorum": 3}))
-    store = ready_store(config)
-    store.register_cohort(config)
-    open_stage.import_roster(run_of(config, store, config.calendar.application_open.date()))
-    intake.import_applications(run_of(config, store))
-    validate.validate_applications(run_of(config, store))
-    dag = DagBag(dag_folder=str(ROOT / "dags")).dags[dag_id_for(config.cohort, "initial")]
+    config, store, dag = validated_hitl_cohort(cohorts_dir, COHORT, REVIEWERS, 3, seed=23)
 
     with airflow_api_server(tmp_path, cohorts_dir, users={u: "user" for u in REVIEWERS}) as (url, passwords):
         seen: dict = {}
