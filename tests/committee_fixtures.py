@@ -6,12 +6,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
+from fastapi.testclient import TestClient
 
 from conftest import run_of, write_cohort
 from mentorflow.cohorts.loader import load_cohort
@@ -109,3 +112,47 @@ def login(url: str, user: str, password: str) -> str:
     answer = httpx.post(f"{url}/auth/token", json={"username": user, "password": password})
     assert answer.status_code == 201, answer.text
     return answer.json()["access_token"]
+
+
+# -- fixtures of the console tests (in-process app, real Airflow tokens) --------------------------------------------
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    return build_world(tmp_path_factory.mktemp("committee-world"))
+
+
+@pytest.fixture(scope="module")
+def airflow_auth(tmp_path_factory, airflow_db):
+    """Airflow's auth manager in this process, configured with the test users (as the console initialises it
+    outside the API server). The metadata database holds revoked tokens."""
+    mp = pytest.MonkeyPatch()
+    for key, value in airflow_auth_env(tmp_path_factory.mktemp("airflow-auth")).items():
+        mp.setenv(key, value)
+    from mentorflow.committee import auth
+
+    yield auth.auth_manager()
+    mp.undo()
+
+
+@pytest.fixture
+def console(world, airflow_auth, monkeypatch):
+    """(client factory, world): ``client(user)`` is a TestClient of a fresh console app with ``user``'s Airflow
+    token in the UI's cookie (no user: anonymous)."""
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    from mentorflow.committee.app import create_app
+
+    monkeypatch.setenv("MENTORFLOW_COHORTS_DIR", str(world.cohorts_dir))
+    app = create_app()
+
+    def client(user: str | None = None, role: str = "user", **jwt) -> TestClient:
+        c = TestClient(app)
+        if user:
+            c.cookies.set("_token", airflow_auth.generate_jwt(SimpleAuthManagerUser(username=user, role=role), **jwt))
+        return c
+
+    return client, world
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF field of a console page."""
+    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', html).group(1)
