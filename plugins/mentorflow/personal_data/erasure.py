@@ -29,6 +29,7 @@ from mentorflow.store import (
     Store,
     agreements,
     applications,
+    committee_audit,
     email_ledger,
     erasures,
     evaluations,
@@ -37,6 +38,7 @@ from mentorflow.store import (
     group_health,
     matches,
     committee_edits,
+    committee_questions,
     meeting_log,
     milestones,
     next_steps,
@@ -79,6 +81,7 @@ ID_COLUMNS: tuple[tuple[sa.Table, tuple[str, ...]], ...] = (
     (next_steps, ("owner_id",)),
     (resource_feedback, ("employee_id",)),
     (committee_edits, ("mentor_id", "mentee_id")),
+    (committee_questions, ("employee_id",)),
 )
 # the partnership pages' words: (table, person column, the columns cleared or blotted)
 PAGE_TEXT = ((meeting_log, "author_id", ("private_note",)),
@@ -127,6 +130,8 @@ def apply(store: Store, erasure: Erasure, performed_by: str) -> dict[str, int]:
         _update(conn, evaluations, where, "employee_id", old, comment=None, valuable_topics=None)
         _update(conn, rematch_requests, where, "requester_id", old, comment=None)
         _update(conn, quarantine, where, "record_key", old, row_json=None)
+        # the committee's question may quote them; their answer is their own words
+        _update(conn, committee_questions, where, "employee_id", old, question=ERASED_NAME, answer=None)
         _update(conn, offers, where, "employee_id", old, reason=ERASED_NAME)  # it may name the skills they wanted
         _update(conn, email_ledger, where, "person_id", old, recipient=f"{new}@erased.invalid", last_error=None,
                 message_id=None)
@@ -142,6 +147,10 @@ def apply(store: Store, erasure: Erasure, performed_by: str) -> dict[str, int]:
                                             sa.or_(matches.c.mentor_id == new, matches.c.mentee_id == new))
                      .values(explanation=ERASED_NAME))
         _rename_in_lists(conn, erasure)
+        # the committee's trail names people in its details (the applicant a question went to)
+        conn.execute(committee_audit.update().where(committee_audit.c.cohort_id == erasure.cohort_id,
+                                                    committee_audit.c.detail_json.contains(f'"{old}"'))
+                     .values(detail_json=sa.func.replace(committee_audit.c.detail_json, f'"{old}"', f'"{new}"')))
         conn.execute(quarantine.update().where(quarantine.c.cohort_id == erasure.cohort_id,
                                                quarantine.c.gate == "workspace",
                                                quarantine.c.record_key.endswith(f":{old}"))
