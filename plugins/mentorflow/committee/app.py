@@ -5,6 +5,7 @@ Routes (below the mount point); every one needs an Airflow login (:mod:`.auth`):
 - ``GET  /``                                   the cohorts and rounds this user may review
 - ``GET  /committee/{cohort}/{round}``         the review page of a round (each view is recorded)
 - ``POST /committee/{cohort}/{round}/notes``   add a note (CSRF field bound to the user)
+- ``POST /committee/{cohort}/{round}/questions`` ask an applicant (and ``/api/…``: JSON; :mod:`.asking`)
 - ``GET  /api/me``                             who Airflow says this is, and what they may review (JSON)
 
 Anonymous: HTML pages redirect to Airflow's login and come back; ``/api/`` routes and posts answer 401. A user who
@@ -24,7 +25,7 @@ from sqlalchemy import exc as sa_exc
 
 from mentorflow import settings
 from mentorflow.cohorts.loader import load_cohorts
-from mentorflow.committee import audit, auth, csrf, review
+from mentorflow.committee import asking, audit, auth, csrf, review
 from mentorflow.committee.auth import ConsoleUser, LoginRequired
 from mentorflow.committee.web import HEADERS, Console, Refused
 from mentorflow.errors import StoreNotReady
@@ -87,7 +88,7 @@ def create_app(registry: Registry | None = None) -> FastAPI:
         return {"id": user.id, "name": user.name, "admin": user.admin, "cohorts": cohorts_for(user)}
 
     @app.get("/committee/{cohort}/{round_name}", response_class=HTMLResponse)
-    def review_page(request: Request, cohort: str, round_name: str, noted: int = 0,
+    def review_page(request: Request, cohort: str, round_name: str, noted: int = 0, asked: int = 0,
                     user: ConsoleUser = Depends(auth.airflow_user)) -> Response:
         config = reviewable(user, cohort)
         round_name = round_of(round_name)
@@ -99,7 +100,8 @@ def create_app(registry: Registry | None = None) -> FastAPI:
         nonce, token = csrf.field_for(request, user.id)
         response = page(request, "review.html", user=user, cohort=config, report=context, trail=trail,
                         notes=audit.notes(trail), describe=audit.describe, csrf_field=csrf.FIELD, csrf_value=token,
-                        note_max=audit.NOTE_MAX, noted=bool(noted), error=None)
+                        note_max=audit.NOTE_MAX, noted=bool(noted), error=None,
+                        asking=asking.section(config, store, round_name, context, asked=bool(asked)))
         csrf.set_cookie(response, request, nonce, f"{console.root(request)}/" if console.root(request) else "/")
         return response
 
@@ -116,6 +118,7 @@ def create_app(registry: Registry | None = None) -> FastAPI:
         await run_in_threadpool(audit.record, store, config.cohort, round_name, user.id, "note", {"text": text})
         return console.back_to(request, config.cohort, round_name, "notes", noted=1)
 
+    asking.add_routes(app, console)
     return app
 
 
