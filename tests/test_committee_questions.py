@@ -14,8 +14,10 @@ import logging
 import urllib.parse
 
 import pytest
+from browser_fixtures import SHOTS, needs_chromium
 from committee_fixtures import COHORT, csrf_of
 from fastapi.testclient import TestClient
+from forms_fixtures import serving
 from mentorflow import settings
 from mentorflow.cohorts import calendar
 from mentorflow.committee import asking, audit
@@ -269,3 +271,34 @@ def test_retention_purges_the_texts_erasure_the_person_and_export_includes_them(
                                                                             cohort_id="asked-cohort")] == [
         ("", None, "chair"), ("", None, "chair")]
     assert "committee_questions" not in retention.purge_free_text(run_of(config, store))["rows_purged"]
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_in_chromium_at_phone_width_without_javascript_the_applicant_answers_by_keyboard(console, browser):
+    client, world = console
+    chair = client("chair")
+    person = someone_unmatched(world)
+    field = csrf_of(chair.get(PAGE).text)
+    chair.post(ASK, data={"employee_id": person, "question": "Which skill matters most to you, and why?",
+                          "csrf_token": field})
+    link = link_in(outbox_emails(person)[-1])
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    with serving() as base:
+        page.goto(base + link)
+        assert "Which skill matters most" in page.inner_text("#question")
+        page.click("button[type=submit]")  # empty: the error beside the field
+        assert page.locator("#answer").get_attribute("aria-invalid") == "true"
+        assert "please write your answer" in page.inner_text("#answer-error")
+        page.focus("#answer")
+        page.keyboard.type("Negotiation: I lead supplier talks next quarter.")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Send my answer"
+        page.keyboard.press("Enter")
+        page.wait_for_selector("div.success")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone
+        page.screenshot(path=str(SHOTS / "committee-question-answered.png"), full_page=True)
+    context.close()
+    answered = [r for r in question_rows(world, employee_id=person) if r["answer"]]
+    assert "Negotiation: I lead supplier talks next quarter." in [r["answer"] for r in answered]
