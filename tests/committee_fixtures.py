@@ -101,6 +101,7 @@ def airflow_api_server(workdir: Path, cohorts_dir: Path | None = None,
         env["MENTORFLOW_COHORTS_DIR"] = str(cohorts_dir)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    env["MENTORFLOW_AIRFLOW_URL"] = url  # the console inside answers Airflow's HITL tasks through this same server
     passwords = {user: password_of(workdir, user) for user in users or USERS}
     with api_server(env, port, workdir / "api-server.log") as served:
         assert served == url
@@ -114,12 +115,7 @@ def login(url: str, user: str, password: str) -> str:
     return answer.json()["access_token"]
 
 
-# -- fixtures of the console tests (in-process app, real Airflow tokens) --------------------------------------------
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    return build_world(tmp_path_factory.mktemp("committee-world"))
-
+# -- the console in this process, with real Airflow tokens ----------------------------------------
 
 @pytest.fixture(scope="module")
 def airflow_auth(tmp_path_factory, airflow_db):
@@ -154,5 +150,5 @@ def console(world, airflow_auth, monkeypatch):
 
 
 def csrf_of(html: str) -> str:
-    """The CSRF field of a console page."""
+    """The CSRF field of a console page (bound to the signed-in user)."""
     return re.search(r'name="csrf_token" value="([0-9a-f]+)"', html).group(1)

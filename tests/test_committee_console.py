@@ -13,11 +13,16 @@ import re
 import httpx
 import pytest
 from browser_fixtures import SHOTS, chromium, needs_chromium
-from committee_fixtures import AVOIDED, COHORT, NETWORK, airflow_api_server, csrf_of, login
+from committee_fixtures import AVOIDED, COHORT, NETWORK, airflow_api_server, build_world, csrf_of, login
 from mentorflow.committee import audit, review
 from mentorflow.store import matches, unmatched
 
 PAGE = f"/committee/{COHORT}/initial"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    return build_world(tmp_path_factory.mktemp("committee-world"))
 
 
 def names_in_cohort(world) -> list[str]:

@@ -15,7 +15,7 @@ import urllib.parse
 
 import pytest
 from browser_fixtures import SHOTS, needs_chromium
-from committee_fixtures import COHORT, csrf_of
+from committee_fixtures import COHORT, build_world, csrf_of
 from fastapi.testclient import TestClient
 from forms_fixtures import serving
 from mentorflow import settings
@@ -28,6 +28,11 @@ from mentorflow.store import committee_questions, email_ledger, unmatched
 PAGE = f"/committee/{COHORT}/initial"
 ASK = f"{PAGE}/questions"
 ANSWER = "I would rather have a mentor outside Finance: <b>fresh eyes</b> & a different network."
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    return build_world(tmp_path_factory.mktemp("questions-world"))
 
 
 def outbox_emails(person: str) -> list[email.message.EmailMessage]:

@@ -123,13 +123,12 @@ def choices(report: Mapping[str, Any]) -> list[tuple[str, str]]:
     return sorted(((pid, f"{name} ({pid})") for pid, name in named.items()), key=lambda c: (c[1].lower(), c[0]))
 
 
-def section(config: CohortConfig, store: Store, round_name: str, report: Mapping[str, Any],
-            asked: bool = False) -> dict[str, Any]:
+def section(config: CohortConfig, store: Store, round_name: str, report: Mapping[str, Any]) -> dict[str, Any]:
     """What the review page's questions section shows (``committee/_questions.html``)."""
     shown = questions(store, config.cohort, round_name)
     for q in shown:
         q["deadline"] = calendar.describe(calendar.question_deadline(config, round_name, as_utc(q["asked_at"])), config)
-    return {"questions": shown, "choices": choices(report), "asked": asked, "question_max": QUESTION_MAX}
+    return {"questions": shown, "choices": choices(report), "question_max": QUESTION_MAX}
 
 
 # -- apply ----------------------------------------------------------------------------------------
@@ -200,7 +199,8 @@ def add_routes(app: FastAPI, console: Console) -> None:
             return JSONResponse({"question_id": asked.question_id, "employee_id": asked.employee_id,
                                  "deadline": asked.deadline.isoformat(), "email": asked.email},
                                 status_code=201, headers=HEADERS)
-        return console.back_to(request, config.cohort, round_name, "questions", asked=1)
+        return console.back_to(request, config.cohort, round_name, "questions",
+                               asked="unsent" if "error" in asked.email else 1)
 
     for path in ("/committee/{cohort}/{round_name}/questions", "/api/committee/{cohort}/{round_name}/questions"):
         app.add_api_route(path, ask_route, methods=["POST"])
