@@ -280,7 +280,7 @@ def test_in_chromium_a_reviewer_logs_in_on_airflows_page_opens_the_console_and_a
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.textContent") == "Add note"
         page.keyboard.press("Enter")
-        page.wait_for_selector("p.success")
+        page.wait_for_selector("div.success")
         assert "Keyboard note: pair 2 needs a second look" in page.inner_text("#notes")
         page.screenshot(path=str(SHOTS / "committee-note.png"), full_page=True)
         plain.close()
