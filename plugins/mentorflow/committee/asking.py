@@ -37,6 +37,7 @@ FORM = "question"  # the forms app's page for the answer (forms/question.py)
 TEMPLATE = "committee_question"  # the email, and its ledger template
 QUESTION_MAX = 1000  # characters of one question
 SETTLED = ("sent", "failed")  # ledger states that are never sent again
+LEDGER_PERIOD = sa.literal("question-")  # a question's ledger period: question-<question_id>
 
 
 class QuestionError(ValueError):
@@ -75,7 +76,7 @@ def questions(store: Store, cohort: str, round_name: str) -> list[dict[str, Any]
             .join(email_ledger, sa.and_(email_ledger.c.cohort_id == table.c.cohort_id,
                                         email_ledger.c.person_id == table.c.employee_id,
                                         email_ledger.c.template == TEMPLATE,
-                                        email_ledger.c.period == sa.literal("question-") + sa.cast(table.c.question_id, sa.String)),
+                                        email_ledger.c.period == LEDGER_PERIOD + sa.cast(table.c.question_id, sa.String)),
                   isouter=True)
             .where(table.c.cohort_id == cohort, table.c.round == round_name)
             .order_by(table.c.asked_at.desc(), table.c.question_id.desc()))
