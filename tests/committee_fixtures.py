@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -167,3 +168,8 @@ def validated_hitl_cohort(cohorts_dir: Path, cohort: str, reviewers: list[str], 
     intake.import_applications(run_of(config, store))
     validate.validate_applications(run_of(config, store))
     return config, store, DagBag(dag_folder=str(ROOT / "dags")).dags[dag_id_for(config.cohort, "initial")]
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF field of a console page (bound to the signed-in user)."""
+    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', html).group(1)

@@ -13,7 +13,7 @@ import re
 import httpx
 import pytest
 from browser_fixtures import SHOTS, chromium, needs_chromium
-from committee_fixtures import AVOIDED, COHORT, NETWORK, airflow_api_server, build_world, login
+from committee_fixtures import AVOIDED, COHORT, NETWORK, airflow_api_server, build_world, csrf_of, login
 from mentorflow.committee import audit, review
 from mentorflow.store import matches, unmatched
 
@@ -129,10 +129,6 @@ def test_a_bearer_token_works_and_the_index_lists_the_reviewable_rounds(console,
     assert me.json()["id"] == "member" and me.json()["cohorts"][0]["rounds"] == ["initial"]
     index = client("chair").get("/")
     assert index.status_code == 200 and f'href="/committee/{COHORT}/initial"' in index.text
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', html).group(1)
 
 
 def test_a_note_needs_the_csrf_field_bound_to_the_same_user(console):
@@ -284,7 +280,7 @@ def test_in_chromium_a_reviewer_logs_in_on_airflows_page_opens_the_console_and_a
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.textContent") == "Add note"
         page.keyboard.press("Enter")
-        page.wait_for_selector("p.success")
+        page.wait_for_selector("div.success")
         assert "Keyboard note: pair 2 needs a second look" in page.inner_text("#notes")
         page.screenshot(path=str(SHOTS / "committee-note.png"), full_page=True)
         plain.close()
