@@ -18,6 +18,8 @@ from mentorflow.committee import audit, review
 from mentorflow.store import matches, unmatched
 
 PAGE = f"/committee/{COHORT}/initial"
+# the console imports the matcher on its first request inside the api-server: a generous bound, only against a hang
+HANG = 120
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +191,7 @@ def served(world, airflow_db, tmp_path_factory):
 def test_inside_airflow_a_logged_in_reviewer_sees_the_page_and_the_view_is_audited(served):
     url, passwords, world = served
     token = login(url, "chair", passwords["chair"])
-    with httpx.Client(base_url=url, cookies={"_token": token}) as browser:
+    with httpx.Client(base_url=url, cookies={"_token": token}, timeout=HANG) as browser:
         page = browser.get(f"/mentorflow-committee{PAGE}")
         assert page.status_code == 200, page.text[:500]
         for pair in world.store.rows(matches, cohort_id=COHORT, round="initial", status="proposed"):
@@ -216,7 +218,7 @@ def test_inside_airflow_a_logged_in_reviewer_sees_the_page_and_the_view_is_audit
 @pytest.mark.slow
 def test_inside_airflow_anonymous_goes_to_login_an_outsider_gets_403_and_posts_need_csrf(served):
     url, passwords, world = served
-    with httpx.Client(base_url=url) as anonymous:
+    with httpx.Client(base_url=url, timeout=HANG) as anonymous:
         page = anonymous.get(f"/mentorflow-committee{PAGE}")
         assert page.status_code == 303
         login_page = page.headers["location"]
@@ -228,12 +230,12 @@ def test_inside_airflow_anonymous_goes_to_login_an_outsider_gets_403_and_posts_n
         assert "mentorflow-committee%2Fcommittee%2Fcommittee-cohort%2Finitial" in onward.headers["location"]
         assert anonymous.get("/mentorflow-committee/api/me").status_code == 401
     outsider = login(url, "outsider", passwords["outsider"])
-    with httpx.Client(base_url=url, cookies={"_token": outsider}) as browser:
+    with httpx.Client(base_url=url, cookies={"_token": outsider}, timeout=HANG) as browser:
         page = browser.get(f"/mentorflow-committee{PAGE}")
         assert page.status_code == 403
         assert not any(name in page.text for name in names_in_cohort(world))
     chair = login(url, "chair", passwords["chair"])
-    with httpx.Client(base_url=url, cookies={"_token": chair}) as browser:
+    with httpx.Client(base_url=url, cookies={"_token": chair}, timeout=HANG) as browser:
         field = csrf_of(browser.get(f"/mentorflow-committee{PAGE}").text)
         refused = browser.post(f"/mentorflow-committee{PAGE}/notes", data={"note": "no field"})
         assert refused.status_code == 403
