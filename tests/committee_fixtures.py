@@ -7,7 +7,9 @@ import contextlib
 import json
 import os
 import secrets
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import httpx
 
 from conftest import run_of, write_cohort
 from mentorflow.cohorts.loader import load_cohort
+from mentorflow.committee.hitl import HitlClient
 from mentorflow.demo.synthetic import write_population
 from mentorflow.store import Store, applications
 
@@ -22,6 +25,7 @@ COHORT = "committee-cohort"
 REVIEWERS = ["chair", "member"]
 # Airflow users: two reviewers, one user who is no reviewer, an admin, a viewer
 USERS = {"chair": "user", "member": "user", "outsider": "user", "boss": "admin"}
+FIVE = ["ann", "ben", "cai", "dee", "eve"]  # a committee of five (quorum 3) for the HITL tests against a real api-server
 AVOIDED = "E-AVOIDED-SECRET"  # an "avoid" answer the console must never show
 NETWORK = "private-network-secret"  # an affinity network the console must never show
 
@@ -109,3 +113,54 @@ def login(url: str, user: str, password: str) -> str:
     answer = httpx.post(f"{url}/auth/token", json={"username": user, "password": password})
     assert answer.status_code == 201, answer.text
     return answer.json()["access_token"]
+
+
+@contextlib.contextmanager
+def committee_airflow(workdir: Path, reviewers: list[str]) -> Iterator[Callable[[str], HitlClient]]:
+    """A real api-server whose users are ``reviewers`` (role user); yields ``client(user)``: a HitlClient holding
+    that user's own token (a fresh login), as the console passes the deciding reviewer's."""
+    with airflow_api_server(workdir, users={name: "user" for name in reviewers}) as (url, passwords):
+
+        def client(user: str) -> HitlClient:
+            return HitlClient(login(url, user, passwords[user]), url)
+
+        yield client
+
+
+def await_review(client: HitlClient, dag_id: str, hang_after: float = 300) -> list[dict]:
+    """The DAG's committee task(s) waiting for input, once there is one (seen through the REST API). Only a hang
+    fails it: no timing is asserted."""
+    deadline = time.monotonic() + hang_after
+    while not (waiting := client.waiting(dag_id)):
+        assert time.monotonic() < deadline, f"no committee task of {dag_id} waited for input"
+        time.sleep(0.5)
+    return waiting
+
+
+def hitl_details(client: HitlClient, dag_id: str, task_id: str) -> list[dict]:
+    """Airflow's HITL details of ``task_id`` in every run of ``dag_id`` (answered or not)."""
+    answer = httpx.get(f"{client.base_url}/api/v2/dags/{dag_id}/dagRuns/~/hitlDetails",
+                       headers={"Authorization": f"Bearer {client.token}"})
+    assert answer.status_code == 200, answer.text
+    return [d for d in answer.json()["hitl_details"] if d["task_instance"]["task_id"] == task_id]
+
+
+@contextlib.contextmanager
+def meanwhile(action: Callable[[], None], join_after: float = 60) -> Iterator[None]:
+    """Run ``action`` (the committee) in a thread while the block runs (``dag.test``, which blocks while its HITL
+    task waits); an error in the thread fails the test when the block ends."""
+    errors: list[BaseException] = []
+
+    def guarded() -> None:
+        try:
+            action()
+        except BaseException as exc:  # reported to the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=guarded, daemon=True)
+    thread.start()
+    yield
+    thread.join(timeout=join_after)
+    if errors:
+        raise errors[0]
+    assert not thread.is_alive(), "the committee's thread did not finish"
