@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
+from fastapi.testclient import TestClient
 
 from conftest import run_of, write_cohort
 from mentorflow.cohorts.loader import load_cohort
@@ -164,3 +166,39 @@ def meanwhile(action: Callable[[], None], join_after: float = 60) -> Iterator[No
     if errors:
         raise errors[0]
     assert not thread.is_alive(), "the committee's thread did not finish"
+
+
+# -- the console in this process, with real Airflow tokens ----------------------------------------
+
+@pytest.fixture(scope="module")
+def airflow_auth(tmp_path_factory, airflow_db):
+    """Airflow's auth manager in this process, configured with the test users (as the console initialises it
+    outside the API server). The metadata database holds revoked tokens."""
+    mp = pytest.MonkeyPatch()
+    for key, value in airflow_auth_env(tmp_path_factory.mktemp("airflow-auth")).items():
+        mp.setenv(key, value)
+    from mentorflow.committee import auth
+
+    yield auth.auth_manager()
+    mp.undo()
+
+
+@pytest.fixture
+def console(world, airflow_auth, monkeypatch):
+    """(client factory, world): ``client(user)`` is a TestClient of a fresh console app with ``user``'s Airflow
+    token in the UI's cookie (no user: anonymous)."""
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    from mentorflow.committee.app import create_app
+
+    monkeypatch.setenv("MENTORFLOW_COHORTS_DIR", str(world.cohorts_dir))
+    app = create_app()
+
+    def client(user: str | None = None, role: str = "user", **jwt) -> TestClient:
+        c = TestClient(app)
+        if user:
+            c.cookies.set("_token", airflow_auth.generate_jwt(SimpleAuthManagerUser(username=user, role=role), **jwt))
+        return c
+
+    return client, world
+
+
