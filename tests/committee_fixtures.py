@@ -104,6 +104,7 @@ def airflow_api_server(workdir: Path, cohorts_dir: Path | None = None,
         env["MENTORFLOW_COHORTS_DIR"] = str(cohorts_dir)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    env["MENTORFLOW_AIRFLOW_URL"] = url  # the console inside answers Airflow's HITL tasks through this same server
     passwords = {user: password_of(workdir, user) for user in users or USERS}
     with api_server(env, port, workdir / "api-server.log") as served:
         assert served == url
@@ -202,3 +203,36 @@ def console(world, airflow_auth, monkeypatch):
     return client, world
 
 
+def hitl_cohort(cohorts_dir: Path, cohort: str, reviewers: list[str], quorum: int, seed: int):
+    """A hitl-reviewed cohort of 60 synthetic people, its store ready and registered, nothing imported: (config, store)."""
+    from conftest import ready_store
+
+    write_population(cohorts_dir / "data", 60, seed=seed)
+    config = load_cohort(write_cohort(cohorts_dir, cohort,
+                                      committee={"review_mode": "hitl", "reviewers": reviewers, "quorum": quorum}))
+    store = ready_store(config)
+    store.register_cohort(config)
+    return config, store
+
+
+def stage_dag(config, round_name: str):
+    """The round's stage DAG (match or midpoint) of ``config`` as the DAG processor parses it."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from conftest import ROOT
+    from mentorflow.committee.hitl import dag_id_for
+
+    return DagBag(dag_folder=str(ROOT / "dags")).dags[dag_id_for(config.cohort, round_name)]
+
+
+def validated_hitl_cohort(cohorts_dir: Path, cohort: str, reviewers: list[str], quorum: int, seed: int):
+    """A hitl-reviewed cohort of 60 people with its applications validated (ready for the match DAG), and that DAG
+    as the DAG processor parses it: (config, store, dag)."""
+    from mentorflow.stages import intake, validate
+    from mentorflow.stages import open as open_stage
+
+    config, store = hitl_cohort(cohorts_dir, cohort, reviewers, quorum, seed)
+    open_stage.import_roster(run_of(config, store, config.calendar.application_open.date()))
+    intake.import_applications(run_of(config, store))
+    validate.validate_applications(run_of(config, store))
+    return config, store, stage_dag(config, "initial")

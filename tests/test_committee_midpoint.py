@@ -7,36 +7,22 @@ the quorum approved, the proposal it approved can no longer be replaced before a
 from __future__ import annotations
 
 import pytest
-from committee_fixtures import FIVE, await_review, committee_airflow, hitl_details, meanwhile
-from conftest import ROOT, ask_to_end, ready_store, run_of, run_to_kickoff, write_cohort
-from mentorflow.cohorts.loader import load_cohort
+from committee_fixtures import FIVE, await_review, committee_airflow, hitl_cohort, hitl_details, meanwhile, stage_dag
+from conftest import ask_to_end, run_of, run_to_kickoff
 from mentorflow.committee import resolve, voting
 from mentorflow.committee.edits import CommitteeEdits
-from mentorflow.committee.hitl import dag_id_for
-from mentorflow.demo.synthetic import write_population
 from mentorflow.stages import midpoint
 from mentorflow.store import email_ledger, matches
 
-PEOPLE = 60
 ASKED = 4  # pairs asked to end before the midpoint: the re-match proposes new partners for their mentees
 
 
 def at_midpoint(cohorts_dir, cohort: str):
     """A hitl cohort (five reviewers, quorum 3) taken to kickoff, ``ASKED`` of its pairs asked to end: (config, store)."""
-    write_population(cohorts_dir / "data", PEOPLE, seed=19)
-    config = load_cohort(write_cohort(cohorts_dir, cohort,
-                                      committee={"review_mode": "hitl", "reviewers": FIVE, "quorum": 3}))
-    store = ready_store(config)
-    store.register_cohort(config)
+    config, store = hitl_cohort(cohorts_dir, cohort, FIVE, 3, seed=19)
     run_to_kickoff(config, store)
     assert len(ask_to_end(config, store, ASKED)) == ASKED
     return config, store
-
-
-def midpoint_dag(config):
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(ROOT / "dags")).dags[dag_id_for(config.cohort, "midpoint")]
 
 
 def pairs(store, cohort: str, **where) -> set[tuple[str, str]]:
@@ -68,7 +54,7 @@ def airflow_api(airflow_db, tmp_path_factory):
 @pytest.mark.slow
 def test_a_resolved_midpoint_approved_by_the_quorum_activates_the_accepted_proposal(airflow_api, cohorts_dir):
     config, store = at_midpoint(cohorts_dir, "midpoint-approve")
-    dag = midpoint_dag(config)
+    dag = stage_dag(config, "midpoint")
     seen: dict = {}
     results: list = []
 
@@ -119,7 +105,7 @@ def test_a_resolved_midpoint_approved_by_the_quorum_activates_the_accepted_propo
 @pytest.mark.slow
 def test_three_rejections_end_the_midpoint_run_with_nothing_activated(airflow_api, cohorts_dir):
     config, store = at_midpoint(cohorts_dir, "midpoint-reject")
-    dag = midpoint_dag(config)
+    dag = stage_dag(config, "midpoint")
     results: list = []
 
     def committee() -> None:
