@@ -82,6 +82,20 @@ def test_dag_ids_are_the_dag_factorys():
     assert dag_id_for("c-1", "midpoint") == dag_id("c-1", "midpoint")
 
 
+def test_the_approval_form_links_to_the_rounds_console_page():
+    """The HITL task's text says where to review: the console's page of that round, below the plugin's mount."""
+    import mentorflow_plugin
+    from mentorflow.committee.app import create_app
+    from mentorflow.orchestration.committee_steps import committee_text
+
+    body = committee_text("rematch", "c-1", "midpoint")
+    link = "/mentorflow-committee/committee/c-1/midpoint"
+    assert f"[{link}]({link})" in body and "['committee_text']" in body
+    mounts = {a["url_prefix"] for a in mentorflow_plugin.MentorflowPlugin.fastapi_apps}
+    assert "/mentorflow-committee" in mounts
+    assert "/committee/{cohort}/{round_name}" in {getattr(r, "path", "") for r in create_app().routes}
+
+
 def test_options_are_the_approval_operators():
     from airflow.providers.standard.operators.hitl import ApprovalOperator
 
