@@ -80,6 +80,7 @@ def test_unknown_cohort_person_or_form_is_a_clear_error(world, capsys):
     assert "E99 is not on the roster of cohort forms-cohort" in refused(capsys, COHORT, "E99", "application")
     error = refused(capsys, COHORT, "E1", "aplication")
     assert "no form 'aplication'" in error and "application, gapfill, pulse, rematch, closeout" in error
+    assert "names its question" in refused(capsys, COHORT, "E1", "question")
     # the gap-fill form is about an application: E1 has none
     assert "E1 has no application in cohort forms-cohort" in refused(capsys, COHORT, "E1", "gapfill")
     # a form with nothing for the person: the app's own words

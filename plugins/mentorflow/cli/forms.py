@@ -90,7 +90,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     link.add_argument("cohort", help="cohort id")
     link.add_argument("person", help="employee id")
     link.add_argument("form", help="application, gapfill, pulse, rematch, closeout, offer, recommendations, "
-                                   "requests or partnership")
+                                   "requests or partnership (a committee question's link comes from the console)")
     link.add_argument("--until", help="extend this one link past the form's deadline: a date (2027-04-30, end of "
                                       "that day) or a time (2027-04-30T17:00), in the cohort's timezone")
     link.add_argument("--period", help="the pulse period (pulse-2); default: the current one")

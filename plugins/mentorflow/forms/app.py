@@ -7,6 +7,7 @@ Routes (below the mount point, ``/mentorflow`` inside Airflow's API server):
   ``application/json`` instead of a page when the client asks for it (``Accept``)
 - ``POST /api/forms/{form}?token=…``  the same form as a JSON body; 422 with field errors
 - ``GET|POST /forms/partnership?token=…&space=…``  the partnership page (``forms.partnership``)
+- ``GET|POST /forms/question?token=…&q=…``  the answer to a question of the matching committee (``forms.question``)
 
 Served alone: ``mentorflow forms serve`` or ``uvicorn mentorflow.forms.app:app``.
 """
@@ -34,12 +35,12 @@ from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.contract import skills
 from mentorflow.errors import CohortConfigError, TokenError
-from mentorflow.forms import events, models, offer, partners, partnership, request_limits, security, selection, service
-from mentorflow.forms import tokens
+from mentorflow.forms import events, models, offer, partners, partnership, question, request_limits, security, selection
+from mentorflow.forms import service, tokens
 from mentorflow.forms import fields as form_fields
 from mentorflow.forms.registry import APPLICATION_FORMS, TITLES, FormsSettings, Refusal, Registry, check_open, deadline
 from mentorflow.forms.registry import environment, link_expiry
-from mentorflow.forms.request_limits import SECURITY_HEADERS
+from mentorflow.forms.request_limits import SECURITY_HEADERS, wants_json
 from mentorflow.privacy import redact_logger
 from mentorflow.store import Store
 
@@ -105,10 +106,6 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
     def check_deadline(config: CohortConfig, grant: tokens.FormGrant) -> dt.datetime:
         return check_open(config, grant, forms_settings.clock(), TITLES.get(grant.form, "This form"))
 
-    def wants_json(request: Request) -> bool:
-        accept = request.headers.get("accept", "")
-        return "application/json" in accept and "text/html" not in accept
-
     def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = env.get_template(f"forms/{template}").render(**context)
         return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
@@ -117,10 +114,8 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
         if as_json:
             return JSONResponse({"error": exc.message}, status_code=exc.status, headers=SECURITY_HEADERS)
         title = "This form is closed" if exc.status == 410 else "This link cannot be used"
-        if exc.cohort is None:
-            return page("refused.html", exc.status, title=title, message=exc.message, contact=None)
-        return page("refused.html", exc.status, title=title, message=exc.message, cohort=exc.cohort,
-                    contact=exc.cohort.sender.ops_email)
+        about = {"cohort": exc.cohort, "contact": exc.cohort.sender.ops_email} if exc.cohort else {"contact": None}
+        return page("refused.html", exc.status, title=title, message=exc.message, **about)
 
     def render_form(request: Request, form: str, token: str, config: CohortConfig, grant: tokens.FormGrant,
                     context: service.FormContext, values: dict[str, str], errors: dict[str, str], *,
@@ -235,6 +230,8 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
 
     partnership.add_routes(app, forms_settings, grant_for=grant_for, check_deadline=check_deadline, page=page,
                            refusal=refusal)  # before /forms/{form}: the page has routes of its own
+    question.add_routes(app, forms_settings, grant_for=grant_for, check_deadline=check_deadline, page=page,
+                        refusal=refusal)  # the committee's question: a page of its own too
 
     @app.get("/forms/{form}", response_class=HTMLResponse)
     def show(request: Request, form: str, token: str | None = None, saved: int = 0,
@@ -274,6 +271,8 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
 
     @app.post("/api/forms/{form}")
     async def post_api(request: Request, form: str, background: BackgroundTasks, token: str | None = None) -> Response:
+        if form in (partnership.FORM, question.FORM):  # pages of their own, without a JSON twin
+            return JSONResponse({"error": "There is no such form."}, status_code=404, headers=SECURITY_HEADERS)
         if request_limits.media_type(request.headers.get("content-type", "")) != "application/json":
             return JSONResponse({"error": "send the answers as a JSON object (Content-Type: application/json)"},
                                 status_code=415, headers=SECURITY_HEADERS)

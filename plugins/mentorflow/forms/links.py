@@ -21,6 +21,8 @@ from mentorflow.workspace import page as workspace
 # the period each form's email puts in its link (stages: open, intake, alternatives, selection, closeout)
 PERIODS = {"application": "window", "gapfill": "window", "offer": "offer", "closeout": "closeout",
            "recommendations": "selection", "requests": "selection", "partnership": ""}
+# every form but the committee's question, whose link names one question and its deadline (committee/asking.py)
+ON_DEMAND = tuple(f for f in tokens.FORMS if f != "question")
 # forms about the person's application (the pair forms are about a partnership: the app's own check says so)
 ABOUT_APPLICATION = ("gapfill", "offer", "recommendations", "requests")
 
@@ -48,8 +50,9 @@ def parse_until(text: str, config: CohortConfig) -> dt.datetime:
 def grant(config: CohortConfig, store: Store, person_id: str, form: str, *, now: dt.datetime,
           until: dt.datetime | None = None, period: str | None = None) -> tokens.FormGrant:
     """The grant of a fresh link, or :class:`LinkRefused` saying why there is none."""
-    if form not in tokens.FORMS:
-        raise LinkRefused(f"no form {form!r}; the forms are: {', '.join(tokens.FORMS)}")
+    if form not in ON_DEMAND:
+        raise LinkRefused(f"no form {form!r}; the forms are: {', '.join(ON_DEMAND)}" + (
+            " (a committee question's link names its question: the console sends it)" if form == "question" else ""))
     if not store.rows(people, cohort_id=config.cohort, employee_id=person_id):
         raise LinkRefused(f"{person_id} is not on the roster of cohort {config.cohort}")
     if form in ABOUT_APPLICATION and not store.rows(applications, cohort_id=config.cohort, employee_id=person_id):

@@ -9,13 +9,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import jinja2
+from fastapi import Request
+from fastapi.responses import Response
 
 from mentorflow import settings
 from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import find_cohort
 from mentorflow.contract.disclosure import MIN_CELL
-from mentorflow.forms import events, security, selection
+from mentorflow.forms import events, request_limits, security, selection
 from mentorflow.forms.tokens import FormGrant
 from mentorflow.store import Store, url_for
 
@@ -72,6 +74,25 @@ def check_open(config: CohortConfig, grant: FormGrant, now: dt.datetime, title: 
 def link_expiry(config: CohortConfig, grant: FormGrant) -> dt.datetime:
     """When the link itself stops working: a grace period after :func:`deadline`."""
     return deadline(config, grant) + calendar.TOKEN_SLACK
+
+
+# a page post whose CSRF field does not match its cookie
+STALE_PAGE = ("This form could not be checked (it was open too long, or it came from another site). Nothing was "
+              "saved: reload the page from your email link and try again.")
+
+
+async def posted_fields(request: Request, form: str, token: str | None, grant_for: Callable,
+                        refusal: Callable[..., Response]) -> dict[str, str] | Response:
+    """A page post's fields (the pages with routes of their own), or the refusal: the link is checked before the
+    body is read, so a forged or expired link costs nothing; a body over the limit is refused unread."""
+    try:
+        grant_for(form, token)
+    except Refusal as exc:
+        return refusal(request, exc, False)
+    try:
+        return await request_limits.form_fields(request)
+    except request_limits.BodyTooLarge:
+        return refusal(request, Refusal(413, request_limits.TOO_LARGE), False)
 
 
 class Registry:
