@@ -70,8 +70,13 @@ def test_required_questions_are_marked_and_optional_ones_are_not(world, client):
 
 
 def test_small_roster_lists_every_other_name_and_stores_ids(world, client):
+    store = Store(world.store_url)
+    with store.begin() as conn:  # someone who cannot take part is never offered (nor shown) to an applicant
+        conn.execute(people.update().where(people.c.cohort_id == COHORT, people.c.employee_id == "E6")
+                     .values(eligible=False, full_name="Not Eligible Person"))
     link = world.link("E1", "application")
     page = client.get(link).text
+    assert "Not Eligible Person" not in page
     listed = options(page, "preferred_partners-0")
     assert listed[0] == ("", "No one")
     assert ("E3", "Person 3 (Engineer, Eng)") in listed

@@ -2,6 +2,9 @@
 
 How the application form offers names depends on the roster's size:
 
+Only the cohort's eligible people are offered (names, job titles and departments: what colleagues see in a company
+directory; never anything else of them).
+
 - up to :data:`LIST_LIMIT` other people: every choice is a ``<select>`` of every name (a short list reads
   fine, on a phone too);
 - more: a name search per list. Its button is a submit button of the application form itself (no
@@ -51,8 +54,11 @@ def _label(row: Mapping) -> str:
 
 
 def _select(config: CohortConfig, me: str):
+    """The people an applicant may choose: the cohort's eligible people but themselves (no one else's name is
+    shown to them: the ineligible can be neither a partner nor one to avoid)."""
     return (sa.select(people.c.employee_id, people.c.full_name, people.c.job_title, people.c.department)
-            .where(people.c.cohort_id == config.cohort, people.c.employee_id != me).order_by(people.c.full_name))
+            .where(people.c.cohort_id == config.cohort, people.c.employee_id != me, people.c.eligible.is_(True))
+            .order_by(people.c.full_name))
 
 
 def _options(rows) -> list[tuple[str, str]]:
