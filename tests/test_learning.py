@@ -290,7 +290,7 @@ def test_the_demo_cohort_shows_no_reliable_signal_and_the_hr_report_says_so(demo
     assert Path(report["suggested_weights"]).read_text().count("unclear") == len(s.evidence)
     from pypdf import PdfReader
 
-    pdf = " ".join(PdfReader(report["pdf"]).pages[-1].extract_text().split())
+    pdf = " ".join(" ".join(p.extract_text() for p in PdfReader(report["pdf"]).pages).split())
     assert "Learning for the next cohort" in pdf and "No reliable signal; keep the weights" in pdf
     assert f"p = {s.p_value:.3f}" in pdf
 
