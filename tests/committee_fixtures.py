@@ -10,6 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+from fastapi.testclient import TestClient
+
 from conftest import run_of, write_cohort
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.demo.airflow_server import free_port, simple_auth
@@ -86,6 +89,7 @@ def airflow_api_server(workdir: Path, cohorts_dir: Path | None = None,
         env["MENTORFLOW_COHORTS_DIR"] = str(cohorts_dir)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    env["MENTORFLOW_AIRFLOW_URL"] = url  # the console inside answers Airflow's HITL tasks through this same server
     passwords = {user: password_of(workdir, user) for user in users or USERS}
     with api_server(env, port, workdir / "api-server.log") as served:
         assert served == url
@@ -95,3 +99,58 @@ def airflow_api_server(workdir: Path, cohorts_dir: Path | None = None,
 def login(url: str, user: str, password: str) -> str:
     """A real Airflow token, as the login page gets it (``POST /auth/token``)."""
     return airflow_login(url, user, password)
+
+
+# -- the console in this process, with real Airflow tokens ----------------------------------------
+
+@pytest.fixture(scope="module")
+def airflow_auth(tmp_path_factory, airflow_db):
+    """Airflow's auth manager in this process, configured with the test users (as the console initialises it
+    outside the API server). The metadata database holds revoked tokens."""
+    mp = pytest.MonkeyPatch()
+    for key, value in airflow_auth_env(tmp_path_factory.mktemp("airflow-auth")).items():
+        mp.setenv(key, value)
+    from mentorflow.committee import auth
+
+    yield auth.auth_manager()
+    mp.undo()
+
+
+@pytest.fixture
+def console(world, airflow_auth, monkeypatch):
+    """(client factory, world): ``client(user)`` is a TestClient of a fresh console app with ``user``'s Airflow
+    token in the UI's cookie (no user: anonymous)."""
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    from mentorflow.committee.app import create_app
+
+    monkeypatch.setenv("MENTORFLOW_COHORTS_DIR", str(world.cohorts_dir))
+    app = create_app()
+
+    def client(user: str | None = None, role: str = "user", **jwt) -> TestClient:
+        c = TestClient(app)
+        if user:
+            c.cookies.set("_token", airflow_auth.generate_jwt(SimpleAuthManagerUser(username=user, role=role), **jwt))
+        return c
+
+    return client, world
+
+
+def validated_hitl_cohort(cohorts_dir: Path, cohort: str, reviewers: list[str], quorum: int, seed: int):
+    """A hitl-reviewed cohort of 60 people with its applications validated (ready for the match DAG), and that DAG
+    as the DAG processor parses it: (config, store, dag)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from conftest import ROOT, ready_store
+    from mentorflow.committee.hitl import dag_id_for
+    from mentorflow.stages import intake, validate
+    from mentorflow.stages import open as open_stage
+
+    write_population(cohorts_dir / "data", 60, seed=seed)
+    config = load_cohort(write_cohort(cohorts_dir, cohort,
+                                      committee={"review_mode": "hitl", "reviewers": reviewers, "quorum": quorum}))
+    store = ready_store(config)
+    store.register_cohort(config)
+    open_stage.import_roster(run_of(config, store, config.calendar.application_open.date()))
+    intake.import_applications(run_of(config, store))
+    validate.validate_applications(run_of(config, store))
+    return config, store, DagBag(dag_folder=str(ROOT / "dags")).dags[dag_id_for(config.cohort, "initial")]

@@ -35,7 +35,7 @@ os.environ.update({
 sys.path.insert(0, str(ROOT / "plugins"))
 
 # shared fixtures that live in their own modules (the email tests' SQLite store, servers)
-pytest_plugins = ["browser_fixtures", "email_fixtures", "quality_fixtures"]
+pytest_plugins = ["browser_fixtures", "committee_fixtures", "email_fixtures", "quality_fixtures"]
 
 PG_ADMIN_URL = os.environ.get("MENTORFLOW_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 

@@ -13,8 +13,7 @@ import re
 import httpx
 import pytest
 from browser_fixtures import SHOTS, chromium, needs_chromium
-from committee_fixtures import AVOIDED, COHORT, NETWORK, airflow_api_server, airflow_auth_env, build_world, login
-from fastapi.testclient import TestClient
+from committee_fixtures import AVOIDED, COHORT, NETWORK, airflow_api_server, build_world, login
 from mentorflow.committee import audit, review
 from mentorflow.store import matches, unmatched
 
@@ -24,38 +23,6 @@ PAGE = f"/committee/{COHORT}/initial"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     return build_world(tmp_path_factory.mktemp("committee-world"))
-
-
-@pytest.fixture(scope="module")
-def airflow_auth(tmp_path_factory, airflow_db):
-    """Airflow's auth manager in this process, configured with the test users (as the console initialises it
-    outside the API server). The metadata database holds revoked tokens."""
-    mp = pytest.MonkeyPatch()
-    for key, value in airflow_auth_env(tmp_path_factory.mktemp("airflow-auth")).items():
-        mp.setenv(key, value)
-    from mentorflow.committee import auth
-
-    yield auth.auth_manager()
-    mp.undo()
-
-
-@pytest.fixture
-def console(world, airflow_auth, monkeypatch):
-    """(client factory, world): ``client(user)`` is a TestClient of a fresh console app with ``user``'s Airflow
-    token in the UI's cookie (no user: anonymous)."""
-    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
-    from mentorflow.committee.app import create_app
-
-    monkeypatch.setenv("MENTORFLOW_COHORTS_DIR", str(world.cohorts_dir))
-    app = create_app()
-
-    def client(user: str | None = None, role: str = "user", **jwt) -> TestClient:
-        c = TestClient(app)
-        if user:
-            c.cookies.set("_token", airflow_auth.generate_jwt(SimpleAuthManagerUser(username=user, role=role), **jwt))
-        return c
-
-    return client, world
 
 
 def names_in_cohort(world) -> list[str]:

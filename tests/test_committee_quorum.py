@@ -9,8 +9,8 @@ import time
 
 import httpx
 import pytest
-from committee_fixtures import airflow_api_server, login
-from conftest import ROOT, ready_store, run_of, write_cohort
+from committee_fixtures import airflow_api_server, login, validated_hitl_cohort
+from conftest import write_cohort
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.committee import voting
 from mentorflow.committee.hitl import HitlClient, dag_id_for
@@ -158,22 +158,7 @@ def _committee_votes(config, store, client, results: list, still: list, errors: 
 @pytest.mark.airflow
 @pytest.mark.slow
 def test_three_approvals_answer_the_match_review_through_the_rest_api(airflow_api, cohorts_dir):
-    from mentorflow.demo.synthetic import write_population
-    from mentorflow.stages import intake, validate
-    from mentorflow.stages import open as open_stage
-
-    write_population(cohorts_dir / "data", 60, seed=19)
-    config = load_cohort(write_cohort(cohorts_dir, "quorum-cohort",
-                                      committee={"review_mode": "hitl", "reviewers": FIVE, "quorum": 3}))
-    store = ready_store(config)
-    store.register_cohort(config)
-    open_stage.import_roster(run_of(config, store, config.calendar.application_open.date()))
-    intake.import_applications(run_of(config, store))
-    validate.validate_applications(run_of(config, store))
-
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag = DagBag(dag_folder=str(ROOT / "dags")).dags[dag_id_for(config.cohort, "initial")]
+    config, store, dag = validated_hitl_cohort(cohorts_dir, "quorum-cohort", FIVE, 3, seed=19)
     results: list = []
     still: list = []
     errors: list = []

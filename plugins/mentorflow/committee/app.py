@@ -6,6 +6,7 @@ Routes (below the mount point); every one needs an Airflow login (:mod:`.auth`):
 - ``GET  /committee/{cohort}/{round}``         the review page of a round (each view is recorded)
 - ``POST /committee/{cohort}/{round}/notes``   add a note (CSRF field bound to the user)
 - ``GET  /api/me``                             who Airflow says this is, and what they may review (JSON)
+- the committee's actions on a round (edits, re-solve, accept, votes, reopen) and its JSON API: :mod:`.acting`
 
 Anonymous: HTML pages redirect to Airflow's login and come back; ``/api/`` routes and posts answer 401. A user who
 is neither a named reviewer of the cohort nor an admin gets 403 and nothing of the cohort.
@@ -24,7 +25,7 @@ from sqlalchemy import exc as sa_exc
 
 from mentorflow import settings
 from mentorflow.cohorts.loader import load_cohorts
-from mentorflow.committee import audit, auth, csrf, review
+from mentorflow.committee import acting, audit, auth, csrf, deciding, resolve, review, voting
 from mentorflow.committee.auth import ConsoleUser, LoginRequired
 from mentorflow.committee.web import HEADERS, Console, Refused
 from mentorflow.errors import StoreNotReady
@@ -87,7 +88,7 @@ def create_app(registry: Registry | None = None) -> FastAPI:
         return {"id": user.id, "name": user.name, "admin": user.admin, "cohorts": cohorts_for(user)}
 
     @app.get("/committee/{cohort}/{round_name}", response_class=HTMLResponse)
-    def review_page(request: Request, cohort: str, round_name: str, noted: int = 0,
+    def review_page(request: Request, cohort: str, round_name: str,
                     user: ConsoleUser = Depends(auth.airflow_user)) -> Response:
         config = reviewable(user, cohort)
         round_name = round_of(round_name)
@@ -96,10 +97,11 @@ def create_app(registry: Registry | None = None) -> FastAPI:
         audit.record(store, config.cohort, round_name, user.id, "view",
                      {"pairs": len(context["pairs"]), "unmatched": len(context["unmatched"])})
         trail = audit.trail(store, config.cohort, round_name)
+        decide = deciding.panel(config, store, round_name, user.id, resolve.current(config, store, round_name))
         nonce, token = csrf.field_for(request, user.id)
         response = page(request, "review.html", user=user, cohort=config, report=context, trail=trail,
                         notes=audit.notes(trail), describe=audit.describe, csrf_field=csrf.FIELD, csrf_value=token,
-                        note_max=audit.NOTE_MAX, noted=bool(noted), error=None)
+                        note_max=audit.NOTE_MAX, said=said(request), decide=decide, vote_max=voting.MAX_COMMENT)
         csrf.set_cookie(response, request, nonce, f"{console.root(request)}/" if console.root(request) else "/")
         return response
 
@@ -116,7 +118,31 @@ def create_app(registry: Registry | None = None) -> FastAPI:
         await run_in_threadpool(audit.record, store, config.cohort, round_name, user.id, "note", {"text": text})
         return console.back_to(request, config.cohort, round_name, "notes", noted=1)
 
+    acting.add_routes(app, console)
     return app
+
+
+def said(request: Request) -> list[str]:
+    """What the page says happened, from the query the last post redirected with (counts and states only)."""
+    q = request.query_params
+    out = []
+    if q.get("noted"):
+        out.append("Your note was added.")
+    if q.get("edited") is not None:
+        out.append("The edit was saved." if q.get("edited") != "0" else "Nothing changed: the edit set had it already.")
+    if q.get("accepted") is not None:
+        out.append("The re-solved proposal is now the round's proposal; earlier votes were cleared."
+                   if q.get("accepted") == "1" else "The re-solve gave the same proposal: nothing changed.")
+    if q.get("voted") in ("pending", "approved", "rejected"):
+        out.append(f"Your vote was counted. The round is {q['voted']}.")
+    if q.get("sent") is not None:
+        out.append(f"The decision was sent to Airflow ({q['sent']} waiting task(s) answered).")
+    if q.get("unsent"):
+        out.append("The decision is recorded, but Airflow did not take it yet: use 'Send the decision to Airflow' "
+                   "once the review task waits.")
+    if q.get("reopened"):
+        out.append("The round is open again: its votes were cleared.")
+    return out
 
 
 app = create_app()

@@ -3,6 +3,8 @@ affects before it accepts it (decide only: no I/O)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -44,10 +46,16 @@ class Proposal:
 
     def same_as(self, other: Proposal) -> bool:
         """Whether the two propose the same pairs (same scores) and leave the same people unmatched."""
-        def key(p: Proposal):
-            return ({(x.mentor_id, x.mentee_id, round(x.score, 4)) for x in p.pairs},
-                    {(u.employee_id, u.reason) for u in p.unmatched})
-        return key(self) == key(other)
+        return self.fingerprint == other.fingerprint
+
+    @property
+    def fingerprint(self) -> str:
+        """A short digest of the pairs (with scores) and of who is left unmatched, and why: equal exactly when
+        :meth:`same_as` is true. The console carries it in a form to check that a re-solve it accepts is the one
+        the reviewer saw."""
+        pairs = sorted((x.mentor_id, x.mentee_id, f"{x.score:.4f}") for x in self.pairs)
+        left = sorted((u.employee_id, u.reason) for u in self.unmatched)
+        return hashlib.sha256(json.dumps([pairs, left]).encode()).hexdigest()[:20]
 
 
 @dataclass(frozen=True, order=True)
