@@ -5,7 +5,9 @@ terminal reaches only the parent, which stops it. Its output goes to a log file.
 returns at once (the server takes a while to boot: start it early); :meth:`AirflowServer.wait_ready` waits, bounded,
 until its health endpoint answers and raises :class:`ServerFailed` naming the log file when the server exits or
 never answers. :meth:`AirflowServer.stop` sends SIGTERM to the group, then SIGKILL after a grace period; it runs
-at interpreter exit too, and a stopped server can be started again.
+at interpreter exit too, and a stopped server can be started again. On Linux the kernel also sends the server
+SIGTERM when its parent dies without stopping it (killed by a signal whose handler Airflow's task code reset, or
+crashed), so it never outlives the demo.
 
 :func:`simple_auth` is the SimpleAuthManager configuration for named users: passwords generated into a JSON file
 only its owner may read (mode 0600), and a JWT secret of its own. :func:`login` gets a user's token
@@ -15,6 +17,8 @@ only its owner may read (mode 0600), and a JWT secret of its own. :func:`login` 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import ctypes
 import json
 import os
 import secrets
@@ -30,8 +34,28 @@ import httpx
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 
 
+PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal for the child when its parent dies
+
+
 class ServerFailed(RuntimeError):
     """The API server did not come up, or refused a login; the message says why and where its log is."""
+
+
+def _terminate_with_parent():
+    """On Linux, a ``preexec_fn`` that has the kernel send the server SIGTERM when its parent dies, however it
+    dies (a SIGTERM or SIGKILL that skips ``finally`` blocks, a crash): it never outlives the demo. None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here, before the fork
+    except (OSError, AttributeError):
+        return None
+
+    def set_parent_death_signal() -> None:
+        with contextlib.suppress(Exception):
+            prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+
+    return set_parent_death_signal
 
 
 def free_port() -> int:
@@ -97,7 +121,7 @@ class AirflowServer:
                     [sys.executable, "-m", "airflow", "api-server", "-H", "127.0.0.1", "-p", str(self.port),
                      "-w", "1", "--apps", self.apps],
                     env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    start_new_session=True)
+                    start_new_session=True, preexec_fn=_terminate_with_parent())
             atexit.register(self.stop)
         return self
 

@@ -16,10 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -132,12 +130,6 @@ def airflow_server(home: Path, port: int | None = None) -> tuple[AirflowServer, 
     return AirflowServer(env, home / "logs" / "airflow-api-server.log", port=port), passwords
 
 
-def _stop_on_sigterm() -> None:
-    """SIGTERM ends the demo like Ctrl-C does: through the ``finally`` blocks, so the API server is stopped."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-
-
 def load_dags(dag_folder: Path) -> dict:
     from airflow.dag_processing.dagbag import DagBag
 
@@ -154,7 +146,6 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None, port: int |
     sys.path.insert(0, str(settings.project_dir() / "plugins"))
     started = time.monotonic()
     print(f"mentorflow demo → {home}")
-    _stop_on_sigterm()
     prepare(home, people, seed)
     server, passwords = airflow_server(home, port)
     with server.start():  # boots while the first stages run; stopped at the end, on Ctrl-C and on errors
