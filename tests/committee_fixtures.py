@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import re
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +20,8 @@ from fastapi.testclient import TestClient
 from conftest import run_of, write_cohort
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.committee.hitl import HitlClient
+from mentorflow.demo.airflow_server import free_port, simple_auth
+from mentorflow.demo.airflow_server import login as airflow_login
 from mentorflow.demo.synthetic import write_population
 from mentorflow.store import Store, applications
 
@@ -74,18 +75,8 @@ def build_world(base: Path, people: int = 60) -> ConsoleWorld:
 
 def airflow_auth_env(base: Path, users: dict[str, str] | None = None) -> dict[str, str]:
     """The simple auth manager's configuration for ``users`` (name -> role; default USERS), their passwords written
-    beforehand into ``base``/passwords.json, as the stack does."""
-    users = users or USERS
-    passwords = {user: "pw-" + secrets.token_hex(6) for user in users}
-    (base / "passwords.json").write_text(json.dumps(passwords), encoding="utf-8")
-    os.chmod(base / "passwords.json", 0o600)
-    return {
-        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in users.items()),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(base / "passwords.json"),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
-        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
-    }
+    beforehand into ``base``/passwords.json (mode 0600), as the stack and the demo do."""
+    return simple_auth(base / "passwords.json", users or USERS)[0]
 
 
 def password_of(base: Path, user: str) -> str:
@@ -98,9 +89,8 @@ def airflow_api_server(workdir: Path, cohorts_dir: Path | None = None,
     """A real ``airflow api-server`` (simple auth manager with ``users``, default USERS; this project's plugin) on a
     free loopback port; yields its base URL and the users' passwords. Only a hang fails it (no timing is asserted)."""
     from airflow_server import api_server
-    from email_fixtures import free_port
 
-    env = {**os.environ, **airflow_auth_env(workdir, users), "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16)}
+    env = {**os.environ, **airflow_auth_env(workdir, users)}
     if cohorts_dir is not None:
         env["MENTORFLOW_COHORTS_DIR"] = str(cohorts_dir)
     port = free_port()
@@ -114,9 +104,7 @@ def airflow_api_server(workdir: Path, cohorts_dir: Path | None = None,
 
 def login(url: str, user: str, password: str) -> str:
     """A real Airflow token, as the login page gets it (``POST /auth/token``)."""
-    answer = httpx.post(f"{url}/auth/token", json={"username": user, "password": password})
-    assert answer.status_code == 201, answer.text
-    return answer.json()["access_token"]
+    return airflow_login(url, user, password)
 
 
 @contextlib.contextmanager

@@ -22,7 +22,6 @@ import email
 import email.policy
 import json
 import re
-import socket
 import threading
 import time
 import uuid
@@ -31,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
+from mentorflow.demo.airflow_server import free_port  # re-exported: the tests' one free loopback port
 
 ADDRESS = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")  # SendGrid refuses empty domain labels too
 
@@ -269,12 +270,6 @@ def _deliver(payload: dict[str, Any], number: int) -> list[Delivered]:
 
 
 # -- SMTP -------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class SmtpCatcher:

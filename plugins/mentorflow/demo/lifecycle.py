@@ -2,12 +2,17 @@
 
 Used by the demo and the end-to-end tests. Asset-triggered stages (match, kickoff)
 run right after the stage that produces their asset, as the scheduler would run them.
-The committee's approval step is answered by marking it successful, which counts as
-"Approve" (``dag.test`` cannot answer human-in-the-loop tasks).
+``dag.test`` never answers a human-in-the-loop task itself: the committee's review waits
+until an answer comes from outside (an Airflow API server sharing the metadata database).
+With a ``committee`` hook, that answer comes from the committee (the demo's reviewers vote
+through the console, :mod:`mentorflow.demo.committee`); without one, the committee step is
+marked successful (``SKIP_COMMITTEE``), which counts as "Approve": the end-to-end tests
+that do not look at the committee stay fast.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -16,12 +21,18 @@ from mentorflow.cohorts.config import CohortConfig
 from mentorflow.errors import StageFailed
 from mentorflow.orchestration.wiring import dag_id
 
+SKIP_COMMITTEE = r"^committee_approval$"  # the tasks marked successful when no committee answers
+
 
 def run(config: CohortConfig, dags: dict, *, before: Callable[[PlannedRun], None] | None = None,
-        progress: Callable[[str], None] = print, through: str = "closeout") -> list[tuple[PlannedRun, float]]:
+        progress: Callable[[str], None] = print, through: str = "closeout",
+        committee: Callable[[PlannedRun], contextlib.AbstractContextManager] | None = None,
+        ) -> list[tuple[PlannedRun, float]]:
     """Run every planned stage up to and including the last run of stage ``through`` (default: the HR
     report; the retention purge comes long after and is run only when asked for); raises
-    :class:`StageFailed` naming the first stage that failed."""
+    :class:`StageFailed` naming the first stage that failed. ``committee(item)``, when given, is entered
+    around each run's ``dag.test`` and answers its committee step (it raises :class:`StageFailed` when it
+    cannot); without it the committee step is marked successful."""
     done = []
     planned = plan(config)
     last = max(i for i, item in enumerate(planned) if item.stage == through)
@@ -32,7 +43,8 @@ def run(config: CohortConfig, dags: dict, *, before: Callable[[PlannedRun], None
         dag = dags[dag_id(config.cohort, item.stage)]
         started = time.monotonic()
         progress(f"  [{number:2d}/{len(planned)}] {item.stage:<9} {item.label} ({item.moment:%Y-%m-%d %H:%M %Z}) …")
-        result = dag.test(logical_date=item.moment, mark_success_pattern=r"^committee_approval$")
+        with committee(item) if committee else contextlib.nullcontext():
+            result = dag.test(logical_date=item.moment, mark_success_pattern=None if committee else SKIP_COMMITTEE)
         seconds = time.monotonic() - started
         if str(result.state) not in ("success", "DagRunState.SUCCESS"):
             failed = [ti.task_id for ti in result.get_task_instances() if str(ti.state).endswith("failed")]

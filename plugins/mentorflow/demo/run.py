@@ -3,6 +3,12 @@
 Everything lands under one folder (``var/demo`` by default): the synthetic data,
 the cohort YAML, Airflow's SQLite metadata, the program store, the outbox of
 ``.eml`` files and the reports.
+
+The stages run in this process (``dag.test``); an Airflow API server (a child process on
+127.0.0.1, started early, while the first stages run) serves the committee console, through
+which the demo's reviewers answer the match and midpoint reviews (:mod:`.committee`). Its
+users' passwords are in ``airflow-passwords.json`` (mode 0600), its log in ``logs/``; it stops
+when the demo ends, on Ctrl-C too.
 """
 
 from __future__ import annotations
@@ -17,9 +23,12 @@ import warnings
 from pathlib import Path
 
 from mentorflow import settings
+from mentorflow.demo.airflow_server import AirflowServer, free_port, simple_auth
+from mentorflow.demo.committee import QUORUM, REVIEWERS, USERS, Committee
 from mentorflow.errors import StageFailed
 
 DEMO_COHORT = "demo-cohort"
+PASSWORDS = "airflow-passwords.json"  # in the demo's folder: the demo's Airflow users (admin, the reviewers)
 
 
 def demo_yaml(start: dt.datetime, roster: Path, apps: Path) -> str:
@@ -61,8 +70,10 @@ sender:
   from_name: Demo Mentoring Program
   ops_email: mentoring-ops@demo.example.com
   hr_email: hr@demo.example.com
-committee:
+committee:                        # the demo's reviewers vote through the committee console
   review_mode: hitl
+  reviewers: [{", ".join(REVIEWERS)}]
+  quorum: {QUORUM}
 sources:
   roster_csv: {roster}
   applications_csv: {apps}
@@ -109,6 +120,16 @@ def prepare(home: Path, people: int, seed: int, say=print) -> Path:
     return cohort_file
 
 
+def airflow_server(home: Path, port: int | None = None) -> tuple[AirflowServer, dict[str, str]]:
+    """The demo's Airflow API server (not started yet) and its users' passwords: the demo's Airflow home and
+    metadata, the project's plugins (the committee console at /mentorflow-committee), SimpleAuthManager with an
+    admin and the demo's reviewers, their generated passwords in ``home``/airflow-passwords.json (mode 0600)."""
+    port = port or free_port()
+    auth, passwords = simple_auth(home / PASSWORDS, USERS)
+    env = {**os.environ, **_environment(home), **auth, "MENTORFLOW_AIRFLOW_URL": f"http://127.0.0.1:{port}"}
+    return AirflowServer(env, home / "logs" / "airflow-api-server.log", port=port), passwords
+
+
 def load_dags(dag_folder: Path) -> dict:
     from airflow.dag_processing.dagbag import DagBag
 
@@ -118,7 +139,7 @@ def load_dags(dag_folder: Path) -> dict:
     return bag.dags
 
 
-def main(people: int = 300, seed: int = 7, home: Path | None = None) -> int:
+def main(people: int = 300, seed: int = 7, home: Path | None = None, port: int | None = None) -> int:
     home = (home or settings.home() / "demo").resolve()
     os.environ.update(_environment(home))
     warnings.filterwarnings("ignore")  # third-party deprecation chatter would drown the progress lines
@@ -126,7 +147,14 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None) -> int:
     started = time.monotonic()
     print(f"mentorflow demo → {home}")
     prepare(home, people, seed)
+    server, passwords = airflow_server(home, port)
+    with server.start():  # boots while the first stages run; stopped at the end, on Ctrl-C and on errors
+        print(f"• Airflow API server starting at {server.url} (log {server.log_path}); the committee console is "
+              f"{server.url}/mentorflow-committee/, the users' passwords are in {home / PASSWORDS}")
+        return _run(home, seed, server, passwords, started)
 
+
+def _run(home: Path, seed: int, server: AirflowServer, passwords: dict[str, str], started: float) -> int:
     # Airflow reads its configuration once, when first imported: these come after AIRFLOW_HOME is set above
     from mentorflow.cohorts.loader import find_cohort  # lazy: after the demo's Airflow settings
     from mentorflow.demo import lifecycle, simulate  # lazy: after the demo's Airflow settings
@@ -138,15 +166,21 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None) -> int:
     print(f"• program store {store.shown_url} at revision {revision}")
     print("• parsing the DAGs …")
     dags = load_dags(settings.project_dir() / "dags")
-    print(f"• running {len(lifecycle.plan(config))} stage runs through Airflow (dag.test); "
-          "the committee step is approved automatically")
+    committee = Committee(server, passwords, config.cohort)
+    print(f"• running the stages through Airflow (dag.test); the committee's reviewers {', '.join(REVIEWERS)} "
+          f"answer the match and midpoint reviews through the console (quorum {QUORUM})")
 
     try:
-        lifecycle.run(config, dags, before=simulate.participants(config, store, seed))
+        lifecycle.run(config, dags, before=simulate.participants(config, store, seed), committee=committee)
     except StageFailed as exc:
-        print(f"\nDEMO FAILED: {exc}\nAirflow task logs: {home / 'airflow' / 'logs'}", file=sys.stderr)
+        print(f"\nDEMO FAILED: {exc}\nAirflow task logs: {home / 'airflow' / 'logs'}; "
+              f"API server log: {server.log_path}", file=sys.stderr)
         return 1
     _summary(config, store, home, time.monotonic() - started)
+    for decision in committee.decisions:
+        print(f"  committee        {decision.round} round: {decision.said()} (votes through the console)")
+    print(f"  Airflow users    {home / PASSWORDS} (admin; reviewers {', '.join(REVIEWERS)}); the API server "
+          f"stops with the demo (log {server.log_path})")
     return 0
 
 

@@ -1,0 +1,84 @@
+"""``mentorflow demo`` as a user runs it, and the Airflow API server it starts.
+
+The demo runs in a child process (it configures Airflow for its own folder, and Airflow reads its configuration once
+per process). It must end with exit 0, and its committee must have answered both reviews through the console: the
+reviewers' votes and the audit trail in the program store, and Airflow's HITL record naming the deciding reviewer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from conftest import ROOT
+
+from mentorflow.demo.airflow_server import AirflowServer, ServerFailed, simple_auth
+
+COHORT = "demo-cohort"
+
+
+def test_a_server_that_cannot_start_fails_naming_its_log(tmp_path):
+    env, passwords = simple_auth(tmp_path / "passwords.json", {"admin": "admin", "ann": "user"})
+    assert stat.S_IMODE(os.stat(tmp_path / "passwords.json").st_mode) == 0o600
+    assert json.loads((tmp_path / "passwords.json").read_text()) == passwords and len(set(passwords.values())) == 2
+    broken = {**os.environ, **env, "AIRFLOW__CORE__AUTH_MANAGER": "no.such.module.AuthManager"}
+    server = AirflowServer(broken, tmp_path / "logs" / "api-server.log", hang_after=300)
+    with server, pytest.raises(ServerFailed, match=re.escape(str(tmp_path / "logs" / "api-server.log"))):
+        server.wait_ready()
+    assert not server.running
+    server.stop()  # again: nothing to do
+
+
+@pytest.mark.slow
+@pytest.mark.airflow
+def test_the_demo_ends_well_and_its_committee_votes_through_the_console(tmp_path, progress):
+    home = tmp_path / "demo"
+    progress("demo: `mentorflow demo --people 120` in a child process …")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "plugins"),
+                                                                      os.environ.get("PYTHONPATH")]))}
+    run = subprocess.run([sys.executable, "-m", "mentorflow.cli.main", "demo", "--home", str(home), "--people", "120"],
+                         env=env, capture_output=True, text=True, timeout=1800)
+    said = run.stdout
+    assert run.returncode == 0, said[-4000:] + run.stderr[-4000:]
+
+    assert "approved automatically" not in said
+    for review in ("match", "midpoint"):
+        assert (f"committee: ann approved, ben approved -> approved; the {review} review was answered through the "
+                "console") in said
+    passwords = json.loads((home / "airflow-passwords.json").read_text())
+    assert set(passwords) == {"admin", "ann", "ben", "cai"}
+    assert stat.S_IMODE(os.stat(home / "airflow-passwords.json").st_mode) == 0o600
+    assert not any(password in said for password in passwords.values())
+
+    store = sa.create_engine(f"sqlite:///{home / 'store.db'}")
+    with store.connect() as conn:
+        votes = {(r.round, r.reviewer): (r.decision, r.comment) for r in conn.execute(sa.text(
+            "select round, reviewer, decision, comment from committee_votes where cohort_id = :c"), {"c": COHORT})}
+        audit = sorted((r.round, r.actor, json.loads(r.detail_json)["outcome"]) for r in conn.execute(sa.text(
+            "select round, actor, detail_json from committee_audit where cohort_id = :c and action = 'vote'"),
+            {"c": COHORT}))
+    store.dispose()
+    assert set(votes) == {("initial", "ann"), ("initial", "ben"), ("midpoint", "ann"), ("midpoint", "ben")}
+    assert all(decision == "approve" and "demo reviewer" in comment for decision, comment in votes.values())
+    assert audit == [("initial", "ann", "pending"), ("initial", "ben", "approved"),
+                     ("midpoint", "ann", "pending"), ("midpoint", "ben", "approved")]
+
+    metadata = sa.create_engine(f"sqlite:///{home / 'airflow' / 'airflow.db'}")
+    with metadata.connect() as conn:
+        answered = {r.dag_id: (json.loads(r.responded_by), json.loads(r.chosen_options)) for r in conn.execute(sa.text(
+            "select ti.dag_id, h.responded_by, h.chosen_options from hitl_detail h "
+            "join task_instance ti on ti.id = h.ti_id where ti.task_id = 'committee_approval'"))}
+    metadata.dispose()
+    assert answered == {f"mentorflow__{COHORT}__{stage}": ({"id": "ben", "name": "ben"}, ["Approve"])
+                        for stage in ("match", "midpoint")}
+
+    url = re.search(r"Airflow API server starting at (http://127\.0\.0\.1:\d+)", said).group(1)
+    with pytest.raises(httpx.ConnectError):  # stopped with the demo
+        httpx.get(f"{url}/api/v2/monitor/health", timeout=5)
