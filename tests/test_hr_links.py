@@ -187,3 +187,12 @@ def test_inside_a_real_airflow_api_server_the_link_works_for_hr_only(world, airf
             assert outsider.get(link).status_code == 403
         anonymous = httpx.get(link)
         assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/api/v2/auth/login?next=")
+
+
+def test_a_reports_base_url_that_is_no_web_address_is_refused_naming_the_setting(monkeypatch):
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("MENTORFLOW_REPORTS_BASE_URL", "/var/reports")
+    with pytest.raises(ValidationError) as refused:
+        settings.current()
+    assert "reports_base_url" in str(refused.value) and "'/var/reports' is not a web address" in str(refused.value)
