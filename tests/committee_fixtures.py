@@ -6,8 +6,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from conftest import run_of, write_cohort
 from mentorflow.cohorts.loader import load_cohort
+from mentorflow.committee.hitl import HitlClient
 from mentorflow.demo.synthetic import write_population
 from mentorflow.store import Store, applications
 
@@ -24,6 +28,7 @@ COHORT = "committee-cohort"
 REVIEWERS = ["chair", "member"]
 # Airflow users: two reviewers, one user who is no reviewer, an admin, a viewer
 USERS = {"chair": "user", "member": "user", "outsider": "user", "boss": "admin"}
+FIVE = ["ann", "ben", "cai", "dee", "eve"]  # a committee of five (quorum 3) for the HITL tests against a real api-server
 AVOIDED = "E-AVOIDED-SECRET"  # an "avoid" answer the console must never show
 NETWORK = "private-network-secret"  # an affinity network the console must never show
 
@@ -114,6 +119,57 @@ def login(url: str, user: str, password: str) -> str:
     return answer.json()["access_token"]
 
 
+@contextlib.contextmanager
+def committee_airflow(workdir: Path, reviewers: list[str]) -> Iterator[Callable[[str], HitlClient]]:
+    """A real api-server whose users are ``reviewers`` (role user); yields ``client(user)``: a HitlClient holding
+    that user's own token (a fresh login), as the console passes the deciding reviewer's."""
+    with airflow_api_server(workdir, users={name: "user" for name in reviewers}) as (url, passwords):
+
+        def client(user: str) -> HitlClient:
+            return HitlClient(login(url, user, passwords[user]), url)
+
+        yield client
+
+
+def await_review(client: HitlClient, dag_id: str, hang_after: float = 300) -> list[dict]:
+    """The DAG's committee task(s) waiting for input, once there is one (seen through the REST API). Only a hang
+    fails it: no timing is asserted."""
+    deadline = time.monotonic() + hang_after
+    while not (waiting := client.waiting(dag_id)):
+        assert time.monotonic() < deadline, f"no committee task of {dag_id} waited for input"
+        time.sleep(0.5)
+    return waiting
+
+
+def hitl_details(client: HitlClient, dag_id: str, task_id: str) -> list[dict]:
+    """Airflow's HITL details of ``task_id`` in every run of ``dag_id`` (answered or not)."""
+    answer = httpx.get(f"{client.base_url}/api/v2/dags/{dag_id}/dagRuns/~/hitlDetails",
+                       headers={"Authorization": f"Bearer {client.token}"})
+    assert answer.status_code == 200, answer.text
+    return [d for d in answer.json()["hitl_details"] if d["task_instance"]["task_id"] == task_id]
+
+
+@contextlib.contextmanager
+def meanwhile(action: Callable[[], None], join_after: float = 60) -> Iterator[None]:
+    """Run ``action`` (the committee) in a thread while the block runs (``dag.test``, which blocks while its HITL
+    task waits); an error in the thread fails the test when the block ends."""
+    errors: list[BaseException] = []
+
+    def guarded() -> None:
+        try:
+            action()
+        except BaseException as exc:  # reported to the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=guarded, daemon=True)
+    thread.start()
+    yield
+    thread.join(timeout=join_after)
+    if errors:
+        raise errors[0]
+    assert not thread.is_alive(), "the committee's thread did not finish"
+
+
 # -- the console in this process, with real Airflow tokens ----------------------------------------
 
 @pytest.fixture(scope="module")
@@ -148,3 +204,41 @@ def console(world, airflow_auth, monkeypatch):
     return client, world
 
 
+def hitl_cohort(cohorts_dir: Path, cohort: str, reviewers: list[str], quorum: int, seed: int):
+    """A hitl-reviewed cohort of 60 synthetic people, its store ready and registered, nothing imported: (config, store)."""
+    from conftest import ready_store
+
+    write_population(cohorts_dir / "data", 60, seed=seed)
+    config = load_cohort(write_cohort(cohorts_dir, cohort,
+                                      committee={"review_mode": "hitl", "reviewers": reviewers, "quorum": quorum}))
+    store = ready_store(config)
+    store.register_cohort(config)
+    return config, store
+
+
+def stage_dag(config, round_name: str):
+    """The round's stage DAG (match or midpoint) of ``config`` as the DAG processor parses it."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from conftest import ROOT
+    from mentorflow.committee.hitl import dag_id_for
+
+    return DagBag(dag_folder=str(ROOT / "dags")).dags[dag_id_for(config.cohort, round_name)]
+
+
+def validated_hitl_cohort(cohorts_dir: Path, cohort: str, reviewers: list[str], quorum: int, seed: int):
+    """A hitl-reviewed cohort of 60 people with its applications validated (ready for the match DAG), and that DAG
+    as the DAG processor parses it: (config, store, dag)."""
+    from mentorflow.stages import intake, validate
+    from mentorflow.stages import open as open_stage
+
+    config, store = hitl_cohort(cohorts_dir, cohort, reviewers, quorum, seed)
+    open_stage.import_roster(run_of(config, store, config.calendar.application_open.date()))
+    intake.import_applications(run_of(config, store))
+    validate.validate_applications(run_of(config, store))
+    return config, store, stage_dag(config, "initial")
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF field of a console page (bound to the signed-in user)."""
+    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', html).group(1)

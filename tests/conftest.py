@@ -184,6 +184,19 @@ def run_to_kickoff(config, store) -> None:
     kickoff.send_kickoff(run_of(config, store))
 
 
+def ask_to_end(config, store, count: int) -> list[dict]:
+    """The first ``count`` active pairs (by mentee) asked to end through the re-match request form, a minute after
+    kickoff: the midpoint ends them and re-matches the people they free. Returns those pairs."""
+    from mentorflow.store import matches, rematch_requests
+
+    active = sorted(store.rows(matches, cohort_id=config.cohort, status="active"), key=lambda m: m["mentee_id"])
+    asked = active[:count]
+    store.upsert(rematch_requests, [
+        {"cohort_id": config.cohort, "match_id": m["match_id"], "requester_id": m["mentee_id"], "reason": "schedule",
+         "comment": "", "submitted_at": config.at(config.calendar.kickoff) + dt.timedelta(minutes=1)} for m in asked])
+    return asked
+
+
 def write_cohort(directory: Path, cohort: str = "test-cohort", **overrides) -> Path:
     """A valid cohort YAML (compressed calendar in the past) with top-level overrides."""
     import yaml

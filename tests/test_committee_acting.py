@@ -9,7 +9,7 @@ import shutil
 import sqlite3
 
 import pytest
-from committee_fixtures import COHORT, ConsoleWorld, build_world
+from committee_fixtures import COHORT, ConsoleWorld, build_world, csrf_of
 from mentorflow.committee import audit, deciding, voting
 from mentorflow.store import committee_edits, committee_votes, matches
 
@@ -35,10 +35,6 @@ def world(pristine, tmp_path, monkeypatch):
     yaml.write_text(yaml.read_text().replace(pristine.store_url, url))
     monkeypatch.setenv("MENTORFLOW_AIRFLOW_URL", "http://127.0.0.1:9")  # no Airflow: decisions stay unsent
     return ConsoleWorld(cohorts, url)
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', html).group(1)
 
 
 def proposed(world) -> list[tuple[str, str]]:

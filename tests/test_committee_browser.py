@@ -6,14 +6,10 @@ through Airflow's HITL API and the run approves the accepted proposal."""
 from __future__ import annotations
 
 import re
-import threading
-import time
 
 import pytest
 from browser_fixtures import SHOTS, chromium, needs_chromium
-from committee_fixtures import airflow_api_server, login
-from conftest import ROOT, ready_store, run_of, write_cohort
-from mentorflow.cohorts.loader import load_cohort
+from committee_fixtures import airflow_api_server, await_review, login, meanwhile, validated_hitl_cohort
 from mentorflow.committee import resolve
 from mentorflow.committee.edits import CommitteeEdits, EditError
 from mentorflow.committee.hitl import HitlClient, dag_id_for
@@ -52,47 +48,40 @@ def sign_in(context, url: str, page_path: str, user: str, password: str):
     return page
 
 
-def committee_at_work(url, passwords, config, store, seen: dict, errors: list) -> None:
+def committee_at_work(url, passwords, config, store, seen: dict) -> None:
     """The reviewers' side, in their browsers (runs while the DAG waits in the test's main thread)."""
-    try:
-        dag = dag_id_for(config.cohort, "initial")
-        deadline = time.monotonic() + 600
-        ann = HitlClient(login(url, "ann", passwords["ann"]), url)
-        while not ann.waiting(dag):
-            assert time.monotonic() < deadline, "the committee task never waited for input"
-            time.sleep(1)
-        lock = a_lock_that_changes_the_proposal(config, store)
-        seen["lock"] = lock
-        review = f"/mentorflow-committee/committee/{config.cohort}/initial"
-        with chromium() as browser:
-            context = browser.new_context(java_script_enabled=True)
-            page = sign_in(context, url, review, "ann", passwords["ann"])
-            # lock a pair by choosing both people by name, then re-solve and read the diff
-            page.select_option("#pair-mentor", lock[0])
-            page.select_option("#pair-mentee", lock[1])
-            page.click("#pair-form button[value=lock]")
-            page.wait_for_selector("div.success")
-            seen["edit_set"] = page.inner_text("#edit-set")
-            page.click("#resolve-form button")
-            page.wait_for_selector("#diff-summary")
-            seen["summary"] = page.inner_text("#diff-summary")
-            seen["added"] = page.inner_text("#pairs-added")
-            seen["affected"] = page.inner_text("#people-affected")
-            page.screenshot(path=str(SHOTS / "committee-diff.png"), full_page=True)
-            page.click("#accept-form button")
-            page.wait_for_selector("div.success")
-            seen["accepted"] = page.inner_text("div.success")
-            for who in REVIEWERS:  # each reviewer votes in their own browser session
-                voter = page if who == "ann" else sign_in(browser.new_context(), url, review, who, passwords[who])
-                voter.check("#vote-form input[value=approve]")
-                voter.fill("#vote-comment", f"{who}: the locked pair makes sense")
-                voter.click("#vote-form button")
-                voter.wait_for_selector("div.success")
-                seen[f"after_{who}"] = voter.inner_text("#decision-state")
-            voter.screenshot(path=str(SHOTS / "committee-decided.png"), full_page=True)
-            context.close()
-    except BaseException as exc:  # reported to the test's thread
-        errors.append(exc)
+    await_review(HitlClient(login(url, "ann", passwords["ann"]), url), dag_id_for(config.cohort, "initial"),
+                 hang_after=600)
+    lock = a_lock_that_changes_the_proposal(config, store)
+    seen["lock"] = lock
+    review = f"/mentorflow-committee/committee/{config.cohort}/initial"
+    with chromium() as browser:
+        context = browser.new_context(java_script_enabled=True)
+        page = sign_in(context, url, review, "ann", passwords["ann"])
+        # lock a pair by choosing both people by name, then re-solve and read the diff
+        page.select_option("#pair-mentor", lock[0])
+        page.select_option("#pair-mentee", lock[1])
+        page.click("#pair-form button[value=lock]")
+        page.wait_for_selector("div.success")
+        seen["edit_set"] = page.inner_text("#edit-set")
+        page.click("#resolve-form button")
+        page.wait_for_selector("#diff-summary")
+        seen["summary"] = page.inner_text("#diff-summary")
+        seen["added"] = page.inner_text("#pairs-added")
+        seen["affected"] = page.inner_text("#people-affected")
+        page.screenshot(path=str(SHOTS / "committee-diff.png"), full_page=True)
+        page.click("#accept-form button")
+        page.wait_for_selector("div.success")
+        seen["accepted"] = page.inner_text("div.success")
+        for who in REVIEWERS:  # each reviewer votes in their own browser session
+            voter = page if who == "ann" else sign_in(browser.new_context(), url, review, who, passwords[who])
+            voter.check("#vote-form input[value=approve]")
+            voter.fill("#vote-comment", f"{who}: the locked pair makes sense")
+            voter.click("#vote-form button")
+            voter.wait_for_selector("div.success")
+            seen[f"after_{who}"] = voter.inner_text("#decision-state")
+        voter.screenshot(path=str(SHOTS / "committee-decided.png"), full_page=True)
+        context.close()
 
 
 @pytest.mark.airflow
@@ -100,30 +89,12 @@ def committee_at_work(url, passwords, config, store, seen: dict, errors: list) -
 @needs_chromium
 def test_reviewers_lock_re_solve_accept_and_vote_in_chromium_and_the_match_dag_goes_on(airflow_db, cohorts_dir,
                                                                                        tmp_path):
-    from airflow.dag_processing.dagbag import DagBag
-    from mentorflow.demo.synthetic import write_population
-    from mentorflow.stages import intake, validate
-    from mentorflow.stages import open as open_stage
-
-    write_population(cohorts_dir / "data", 60, seed=23)
-    config = load_cohort(write_cohort(cohorts_dir, COHORT,
-                                      committee={"review_mode": "hitl", "reviewers": REVIEWERS, "quorum": 3}))
-    store = ready_store(config)
-    store.register_cohort(config)
-    open_stage.import_roster(run_of(config, store, config.calendar.application_open.date()))
-    intake.import_applications(run_of(config, store))
-    validate.validate_applications(run_of(config, store))
-    dag = DagBag(dag_folder=str(ROOT / "dags")).dags[dag_id_for(config.cohort, "initial")]
+    config, store, dag = validated_hitl_cohort(cohorts_dir, COHORT, REVIEWERS, 3, seed=23)
 
     with airflow_api_server(tmp_path, cohorts_dir, users={u: "user" for u in REVIEWERS}) as (url, passwords):
         seen: dict = {}
-        errors: list = []
-        committee = threading.Thread(target=committee_at_work, args=(url, passwords, config, store, seen, errors),
-                                     daemon=True)
-        committee.start()
-        run = dag.test(logical_date=config.at(config.calendar.application_close))
-        committee.join(timeout=120)
-    assert not errors, errors
+        with meanwhile(lambda: committee_at_work(url, passwords, config, store, seen), join_after=120):
+            run = dag.test(logical_date=config.at(config.calendar.application_close))
     mentor, mentee = seen["lock"]
     assert f"lock {mentor}:{mentee}" in seen["edit_set"]
     assert re.search(r"\d+ pairs? added", seen["summary"]) and mentor in seen["added"] and mentee in seen["added"]

@@ -13,11 +13,13 @@ import re
 import httpx
 import pytest
 from browser_fixtures import SHOTS, chromium, needs_chromium
-from committee_fixtures import AVOIDED, COHORT, NETWORK, airflow_api_server, build_world, login
+from committee_fixtures import AVOIDED, COHORT, NETWORK, airflow_api_server, build_world, csrf_of, login
 from mentorflow.committee import audit, review
 from mentorflow.store import matches, unmatched
 
 PAGE = f"/committee/{COHORT}/initial"
+# the console imports the matcher on its first request inside the api-server: a generous bound, only against a hang
+HANG = 120
 
 
 @pytest.fixture(scope="module")
@@ -131,10 +133,6 @@ def test_a_bearer_token_works_and_the_index_lists_the_reviewable_rounds(console,
     assert index.status_code == 200 and f'href="/committee/{COHORT}/initial"' in index.text
 
 
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', html).group(1)
-
-
 def test_a_note_needs_the_csrf_field_bound_to_the_same_user(console):
     client, world = console
     chair = client("chair")
@@ -193,7 +191,7 @@ def served(world, airflow_db, tmp_path_factory):
 def test_inside_airflow_a_logged_in_reviewer_sees_the_page_and_the_view_is_audited(served):
     url, passwords, world = served
     token = login(url, "chair", passwords["chair"])
-    with httpx.Client(base_url=url, cookies={"_token": token}) as browser:
+    with httpx.Client(base_url=url, cookies={"_token": token}, timeout=HANG) as browser:
         page = browser.get(f"/mentorflow-committee{PAGE}")
         assert page.status_code == 200, page.text[:500]
         for pair in world.store.rows(matches, cohort_id=COHORT, round="initial", status="proposed"):
@@ -221,7 +219,7 @@ def test_inside_airflow_a_logged_in_reviewer_sees_the_page_and_the_view_is_audit
 @pytest.mark.slow
 def test_inside_airflow_anonymous_goes_to_login_an_outsider_gets_403_and_posts_need_csrf(served):
     url, passwords, world = served
-    with httpx.Client(base_url=url) as anonymous:
+    with httpx.Client(base_url=url, timeout=HANG) as anonymous:
         page = anonymous.get(f"/mentorflow-committee{PAGE}")
         assert page.status_code == 303
         login_page = page.headers["location"]
@@ -233,12 +231,12 @@ def test_inside_airflow_anonymous_goes_to_login_an_outsider_gets_403_and_posts_n
         assert "mentorflow-committee%2Fcommittee%2Fcommittee-cohort%2Finitial" in onward.headers["location"]
         assert anonymous.get("/mentorflow-committee/api/me").status_code == 401
     outsider = login(url, "outsider", passwords["outsider"])
-    with httpx.Client(base_url=url, cookies={"_token": outsider}) as browser:
+    with httpx.Client(base_url=url, cookies={"_token": outsider}, timeout=HANG) as browser:
         page = browser.get(f"/mentorflow-committee{PAGE}")
         assert page.status_code == 403
         assert not any(name in page.text for name in names_in_cohort(world))
     chair = login(url, "chair", passwords["chair"])
-    with httpx.Client(base_url=url, cookies={"_token": chair}) as browser:
+    with httpx.Client(base_url=url, cookies={"_token": chair}, timeout=HANG) as browser:
         field = csrf_of(browser.get(f"/mentorflow-committee{PAGE}").text)
         refused = browser.post(f"/mentorflow-committee{PAGE}/notes", data={"note": "no field"})
         assert refused.status_code == 403
@@ -285,7 +283,7 @@ def test_in_chromium_a_reviewer_logs_in_on_airflows_page_opens_the_console_and_a
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.textContent") == "Add note"
         page.keyboard.press("Enter")
-        page.wait_for_selector("p.success")
+        page.wait_for_selector("div.success")
         assert "Keyboard note: pair 2 needs a second look" in page.inner_text("#notes")
         page.screenshot(path=str(SHOTS / "committee-note.png"), full_page=True)
         plain.close()

@@ -4,20 +4,14 @@ quorum is reached (as the deciding reviewer, a user assigned to the task)."""
 
 from __future__ import annotations
 
-import threading
-import time
-
-import httpx
 import pytest
-from committee_fixtures import airflow_api_server, login
-from conftest import ROOT, ready_store, run_of, write_cohort
+from committee_fixtures import FIVE, await_review, committee_airflow, hitl_details, meanwhile, validated_hitl_cohort
+from conftest import write_cohort
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.committee import voting
-from mentorflow.committee.hitl import HitlClient, dag_id_for
+from mentorflow.committee.hitl import dag_id_for
 from mentorflow.committee.quorum import tally
 from mentorflow.store import committee_votes
-
-FIVE = ["ann", "ben", "cai", "dee", "eve"]
 
 
 def replay(sequence: list[tuple[str, str]]) -> dict[str, str]:
@@ -88,6 +82,20 @@ def test_dag_ids_are_the_dag_factorys():
     assert dag_id_for("c-1", "midpoint") == dag_id("c-1", "midpoint")
 
 
+def test_the_approval_form_links_to_the_rounds_console_page():
+    """The HITL task's text says where to review: the console's page of that round, below the plugin's mount."""
+    import mentorflow_plugin
+    from mentorflow.committee.app import create_app
+    from mentorflow.orchestration.committee_steps import committee_text
+
+    body = committee_text("rematch", "c-1", "midpoint")
+    link = "/mentorflow-committee/committee/c-1/midpoint"
+    assert f"[{link}]({link})" in body and "['committee_text']" in body
+    mounts = {a["url_prefix"] for a in mentorflow_plugin.MentorflowPlugin.fastapi_apps}
+    assert "/mentorflow-committee" in mounts
+    assert "/committee/{cohort}/{round_name}" in {getattr(r, "path", "") for r in create_app().routes}
+
+
 def test_options_are_the_approval_operators():
     from airflow.providers.standard.operators.hitl import ApprovalOperator
 
@@ -131,58 +139,27 @@ def test_vote_records_one_live_vote_and_closes_the_round(store, cohorts_dir):
 @pytest.fixture
 def airflow_api(airflow_db, tmp_path):
     """An Airflow api-server on loopback whose users are the committee (role user)."""
-    with airflow_api_server(tmp_path, users={name: "user" for name in FIVE}) as (url, passwords):
-
-        def client(user: str) -> HitlClient:
-            return HitlClient(login(url, user, passwords[user]), url)
-
+    with committee_airflow(tmp_path, FIVE) as client:
         yield client
-
-
-def _committee_votes(config, store, client, results: list, still: list, errors: list) -> None:
-    """Wait until the review task waits (seen through the REST API), then ann, ben and cai approve."""
-    try:
-        dag = dag_id_for(config.cohort, "initial")
-        deadline = time.monotonic() + 300
-        while not client("ann").waiting(dag):
-            assert time.monotonic() < deadline, "the review task never waited for input"
-            time.sleep(0.5)
-        for who in ("ann", "ben", "cai"):
-            results.append(voting.vote(config, store, "initial", who, "approve", f"{who} agrees", client(who)))
-            if who == "ben":
-                still.append(len(client("ben").waiting(dag)))   # two approvals: the review still waits
-    except BaseException as exc:  # reported to the test's thread
-        errors.append(exc)
 
 
 @pytest.mark.airflow
 @pytest.mark.slow
 def test_three_approvals_answer_the_match_review_through_the_rest_api(airflow_api, cohorts_dir):
-    from mentorflow.demo.synthetic import write_population
-    from mentorflow.stages import intake, validate
-    from mentorflow.stages import open as open_stage
-
-    write_population(cohorts_dir / "data", 60, seed=19)
-    config = load_cohort(write_cohort(cohorts_dir, "quorum-cohort",
-                                      committee={"review_mode": "hitl", "reviewers": FIVE, "quorum": 3}))
-    store = ready_store(config)
-    store.register_cohort(config)
-    open_stage.import_roster(run_of(config, store, config.calendar.application_open.date()))
-    intake.import_applications(run_of(config, store))
-    validate.validate_applications(run_of(config, store))
-
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag = DagBag(dag_folder=str(ROOT / "dags")).dags[dag_id_for(config.cohort, "initial")]
+    config, store, dag = validated_hitl_cohort(cohorts_dir, "quorum-cohort", FIVE, 3, seed=19)
     results: list = []
     still: list = []
-    errors: list = []
-    committee = threading.Thread(target=_committee_votes, args=(config, store, airflow_api, results, still, errors),
-                                 daemon=True)
-    committee.start()
-    run = dag.test(logical_date=config.at(config.calendar.application_close))
-    committee.join(timeout=60)
-    assert not errors, errors
+
+    def committee() -> None:
+        """Once the review task waits, ann, ben and cai approve."""
+        await_review(airflow_api("ann"), dag.dag_id)
+        for who in ("ann", "ben", "cai"):
+            results.append(voting.vote(config, store, "initial", who, "approve", f"{who} agrees", airflow_api(who)))
+            if who == "ben":
+                still.append(len(airflow_api("ben").waiting(dag.dag_id)))   # two approvals: the review still waits
+
+    with meanwhile(committee):
+        run = dag.test(logical_date=config.at(config.calendar.application_close))
     assert [r.outcome.state for r in results] == ["pending", "pending", "approved"]
     assert results[0].answered == results[1].answered == [] and still == [1]   # no answer before the quorum
     assert len(results[2].answered) == 1 and results[2].answered[0].endswith("/committee_approval")
@@ -192,10 +169,7 @@ def test_three_approvals_answer_the_match_review_through_the_rest_api(airflow_ap
     assert str(run.state).endswith("success"), states
     assert states["approve_matches"].endswith("success") and states["resolve_matches"].endswith("skipped")
 
-    ann = airflow_api("ann")
-    detail = httpx.get(f"{ann.base_url}/api/v2/dags/{dag.dag_id}/dagRuns/~/hitlDetails",
-                       headers={"Authorization": f"Bearer {ann.token}"}).json()["hitl_details"]
-    review = [d for d in detail if d["task_instance"]["task_id"] == "committee_approval"]
+    review = hitl_details(airflow_api("ann"), dag.dag_id, "committee_approval")
     assert len(review) == 1 and review[0]["response_received"] is True
     assert review[0]["chosen_options"] == ["Approve"] and review[0]["responded_by_user"]["id"] == "cai"
     # answering again (a retried request) gets Airflow's 409 "already answered": done, nothing changes

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-from conftest import run_of, write_cohort
+from conftest import ask_to_end, run_of, write_cohort
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.committee import audit, resolve
 from mentorflow.committee.diff import NEW_PARTNER, NEWLY_MATCHED, Pair, Proposal, Unplaced, diff
@@ -16,7 +16,7 @@ from mentorflow.demo.synthetic import write_population
 from mentorflow.roster.eligibility import reporting_chain
 from mentorflow.stages import intake, kickoff, match, midpoint, validate
 from mentorflow.stages import open as open_stage
-from mentorflow.store import Store, applications, matches, metadata, people, rematch_requests, url_for
+from mentorflow.store import Store, applications, matches, metadata, people, url_for
 
 BACKENDS = pytest.mark.parametrize("world", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
                                    indirect=True)
@@ -187,11 +187,7 @@ def test_the_midpoint_round_is_resolved_and_accepted_the_same_way(world):
         resolve.what_if(config, store, "midpoint", CommitteeEdits())
     match.approve_matches(run_of(config, store))
     kickoff.send_kickoff(run_of(config, store))
-    active = store.rows(matches, cohort_id=config.cohort, status="active")
-    asked = sorted(active, key=lambda m: m["match_id"])[:3]
-    store.upsert(rematch_requests, [{"cohort_id": config.cohort, "match_id": m["match_id"], "requester_id": m["mentee_id"],
-                                     "reason": "schedule", "comment": "", "submitted_at": dt.datetime.now(dt.timezone.utc)}
-                                    for m in asked])
+    ask_to_end(config, store, 3)
     midpoint.rematch(run_of(config, store, config.calendar.midpoint))
     before = resolve.current(config, store, "midpoint")
     assert before.pairs, "the midpoint proposed no new pair"

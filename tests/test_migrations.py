@@ -142,7 +142,7 @@ def test_a_0_1_0_store_upgrades_to_head_and_keeps_every_row(store):
     added_since = {"erasures", "match_certificates", "recommendations", "selection_requests", "offers", "waitlist",
                    "group_health", "agreements", "goals", "milestones", "meeting_log", "next_steps",
                    "resource_feedback", "committee_audit", "committee_votes",
-                   "committee_edits"}  # tables that 0.1.0 did not have start empty
+                   "committee_edits", "committee_questions"}  # tables that 0.1.0 did not have start empty
     assert set(after) == set(before) - {"stage_runs"} | added_since
     assert all(not after[name] for name in added_since)
     for name in before:

@@ -18,6 +18,8 @@ from mentorflow.cli.main import main
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.demo.synthetic import write_population
 from mentorflow.reports import matches as match_reports
+from mentorflow.committee import audit
+from mentorflow.store import committee_edits
 from mentorflow.store import (
     Store,
     applications,
@@ -55,6 +57,15 @@ def cohort(request, cohorts_dir):
     store.upsert(evaluations, [{"cohort_id": config.cohort, "employee_id": pair["mentee_id"], "role": "mentee",
                                 "goals_met": 3, "satisfaction": 3, "recommend": 8, "comment": SECRET_WORDS,
                                 "valuable_topics": "negotiation", "submitted_at": now}])
+    # the committee's trail and edits name people inside text, as pairs ("M:E") and swaps
+    written = f"{pair['mentor_id']}:{pair['mentee_id']}"
+    with store.begin() as conn:
+        conn.execute(committee_edits.insert().values(
+            cohort_id=config.cohort, round="initial", kind="forbid", mentor_id=pair["mentor_id"],
+            mentee_id=pair["mentee_id"], via=f"swap {written} with E-OTHER:E-ANOTHER", added_by="chair", added_at=now))
+    audit.record(store, config.cohort, "initial", "chair", "edit",
+                 {"added": [f"forbid {written}"], "via": f"swap {written} with E-OTHER:E-ANOTHER"})
+    audit.record(store, config.cohort, "initial", "chair", "resolve", {"removed": [written], "added": []})
     match_reports.write_match_report(config, store, "initial")
     yield config, store, pair["mentee_id"]
     if request.param == "postgresql":

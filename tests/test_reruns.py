@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import run_of, write_cohort
+from conftest import ask_to_end, run_of, write_cohort
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.demo.synthetic import write_population
 from mentorflow.reports import matches as match_reports
 from mentorflow.stages import intake, kickoff, match, midpoint, validate
 from mentorflow.stages import open as open_stage
-from mentorflow.store import email_ledger, matches, rematch_requests, unmatched
+from mentorflow.store import email_ledger, matches, unmatched
 
 pytestmark = pytest.mark.slow
 
@@ -81,14 +81,6 @@ def match_steps(config, store) -> list:
             lambda: kickoff.send_kickoff(run_of(config, store, _at(config, "application_close", 2)))]
 
 
-def ask_for_rematches(config, store) -> None:
-    """Two partners ask to end their pair (the first two active pairs by mentee)."""
-    active = sorted(store.rows(matches, cohort_id=config.cohort, status="active"), key=lambda m: m["mentee_id"])
-    store.upsert(rematch_requests, [
-        {"cohort_id": config.cohort, "match_id": m["match_id"], "requester_id": m["mentee_id"], "reason": "schedule",
-         "comment": "", "submitted_at": _at(config, "kickoff", 60)} for m in active[:2]])
-
-
 def midpoint_steps(config, store) -> list:
     moment = _at(config, "midpoint")
     return [lambda: midpoint.assess_midpoint_health(run_of(config, store, moment)),
@@ -142,7 +134,7 @@ def baseline(config, store, stage: str) -> dict:
         prepare(config, store)
         run_all(match_steps(config, store))
         if stage == "midpoint":
-            ask_for_rematches(config, store)
+            ask_to_end(config, store, 2)
             run_all(midpoint_steps(config, store))
         _BASELINES[key] = snapshot(config, store)
         store.drop_all()
@@ -237,7 +229,7 @@ MIDPOINT_FAILURES = {
 def _to_midpoint(config, store) -> None:
     prepare(config, store)
     run_all(match_steps(config, store))
-    ask_for_rematches(config, store)
+    ask_to_end(config, store, 2)
 
 
 @pytest.mark.parametrize("point", list(MIDPOINT_FAILURES))

@@ -84,6 +84,31 @@ COMMENT ON COLUMN committee_edits.via IS 'how it was made, e.g. ''swap E1:E2 wit
 
 COMMENT ON COLUMN committee_edits.added_by IS 'the Airflow user id';
 
+CREATE TABLE committee_questions (
+	question_id SERIAL NOT NULL, 
+	cohort_id VARCHAR(64) NOT NULL, 
+	round VARCHAR(20) NOT NULL, 
+	employee_id VARCHAR(64) NOT NULL, 
+	question TEXT NOT NULL, 
+	asked_by VARCHAR(200) NOT NULL, 
+	asked_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	answer TEXT, 
+	answered_at TIMESTAMP WITH TIME ZONE, 
+	PRIMARY KEY (question_id)
+);
+
+CREATE INDEX ix_committee_questions_round ON committee_questions (cohort_id, round);
+
+COMMENT ON COLUMN committee_questions.round IS 'initial | midpoint';
+
+COMMENT ON COLUMN committee_questions.employee_id IS 'the applicant asked';
+
+COMMENT ON COLUMN committee_questions.question IS 'purged (empty) at retention';
+
+COMMENT ON COLUMN committee_questions.asked_by IS 'the Airflow user id';
+
+COMMENT ON COLUMN committee_questions.answer IS 'the applicant''s answer; purged at retention';
+
 CREATE TABLE committee_votes (
 	cohort_id VARCHAR(64) NOT NULL, 
 	round VARCHAR(20) NOT NULL, 

@@ -54,6 +54,21 @@ CREATE TABLE committee_edits (
 
 CREATE INDEX ix_committee_edits_cohort_id ON committee_edits (cohort_id);
 
+CREATE TABLE committee_questions (
+	question_id INTEGER NOT NULL, 
+	cohort_id VARCHAR(64) NOT NULL, 
+	round VARCHAR(20) NOT NULL, 
+	employee_id VARCHAR(64) NOT NULL, 
+	question TEXT NOT NULL, 
+	asked_by VARCHAR(200) NOT NULL, 
+	asked_at DATETIME NOT NULL, 
+	answer TEXT, 
+	answered_at DATETIME, 
+	PRIMARY KEY (question_id)
+);
+
+CREATE INDEX ix_committee_questions_round ON committee_questions (cohort_id, round);
+
 CREATE TABLE committee_votes (
 	cohort_id VARCHAR(64) NOT NULL, 
 	round VARCHAR(20) NOT NULL, 

@@ -32,6 +32,9 @@ AGREEMENT_REMINDER_AFTER = dt.timedelta(days=7)
 # links stay valid this long after their form's deadline (then they are refused)
 TOKEN_SLACK = dt.timedelta(days=7)
 
+# an applicant has this long to answer a question of the matching committee (see question_deadline)
+QUESTION_DAYS = dt.timedelta(days=14)
+
 PulseAction = Literal["survey", "reminder"]
 CloseoutAction = Literal["survey", "reminder", "report"]
 
@@ -264,7 +267,8 @@ def form_deadline(config: CohortConfig, form: str, period: str = "") -> dt.datet
     - the choice among alternatives (``offer``): at :func:`offer_deadline`;
     - close-out evaluation: when the evaluation window closes (and the HR report is built);
     - the partnership page (``partnership``): with the close-out evaluation, so partners can look back
-      while they evaluate.
+      while they evaluate;
+    - the committee's question (``question``): the deadline its link carries (:func:`question_deadline`).
     """
     cal = config.calendar
     if form in ("application", "gapfill"):
@@ -283,7 +287,32 @@ def form_deadline(config: CohortConfig, form: str, period: str = "") -> dt.datet
         dates = pulse_dates(config)
         number = period_number(period)
         return dates[number] if number < len(dates) else config.at(cal.close_out)
+    if form == "question":
+        return question_of(period)[1]
     raise ValueError(f"unknown form {form!r}")
+
+
+def question_deadline(config: CohortConfig, round_name: str, asked_at: dt.datetime) -> dt.datetime:
+    """Until when an applicant may answer the committee's question: :data:`QUESTION_DAYS` after it was asked, but
+    no later than the moment the round's answer stops helping: kickoff for the initial round, close-out for the
+    midpoint round (a cap already past when the question is asked is ignored: the applicant still gets the days)."""
+    cap = config.at(config.calendar.kickoff if round_name == "initial" else config.calendar.close_out)
+    deadline = asked_at + QUESTION_DAYS
+    return min(deadline, cap) if cap > asked_at else deadline
+
+
+def question_period(question_id: int, deadline: dt.datetime) -> str:
+    """The period of a question's link: the question and its deadline, both signed into the link."""
+    return f"{question_id}@{deadline.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
+
+
+def question_of(period: str) -> tuple[int | None, dt.datetime]:
+    """(question id, deadline) of a question link's period; a malformed one reads as long closed."""
+    number, _, moment = period.partition("@")
+    try:
+        return int(number), dt.datetime.strptime(moment, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        return None, dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def link_expiry(config: CohortConfig, form: str, period: str = "") -> dt.datetime:

@@ -5,6 +5,7 @@ Routes (below the mount point); every one needs an Airflow login (:mod:`.auth`):
 - ``GET  /``                                   the cohorts and rounds this user may review
 - ``GET  /committee/{cohort}/{round}``         the review page of a round (each view is recorded)
 - ``POST /committee/{cohort}/{round}/notes``   add a note (CSRF field bound to the user)
+- ``POST /committee/{cohort}/{round}/questions`` ask an applicant (and ``/api/…``: JSON; :mod:`.asking`)
 - ``GET  /api/me``                             who Airflow says this is, and what they may review (JSON)
 - the committee's actions on a round (edits, re-solve, accept, votes, reopen) and its JSON API: :mod:`.acting`
 
@@ -25,7 +26,7 @@ from sqlalchemy import exc as sa_exc
 
 from mentorflow import settings
 from mentorflow.cohorts.loader import load_cohorts
-from mentorflow.committee import acting, audit, auth, csrf, deciding, resolve, review, voting
+from mentorflow.committee import acting, asking, audit, auth, csrf, deciding, resolve, review, voting
 from mentorflow.committee.auth import ConsoleUser, LoginRequired
 from mentorflow.committee.web import HEADERS, Console, Refused
 from mentorflow.errors import StoreNotReady
@@ -101,7 +102,8 @@ def create_app(registry: Registry | None = None) -> FastAPI:
         nonce, token = csrf.field_for(request, user.id)
         response = page(request, "review.html", user=user, cohort=config, report=context, trail=trail,
                         notes=audit.notes(trail), describe=audit.describe, csrf_field=csrf.FIELD, csrf_value=token,
-                        note_max=audit.NOTE_MAX, said=said(request), decide=decide, vote_max=voting.MAX_COMMENT)
+                        note_max=audit.NOTE_MAX, said=said(request), decide=decide, vote_max=voting.MAX_COMMENT,
+                        asking=asking.section(config, store, round_name, context))
         csrf.set_cookie(response, request, nonce, f"{console.root(request)}/" if console.root(request) else "/")
         return response
 
@@ -119,6 +121,7 @@ def create_app(registry: Registry | None = None) -> FastAPI:
         return console.back_to(request, config.cohort, round_name, "notes", noted=1)
 
     acting.add_routes(app, console)
+    asking.add_routes(app, console)
     return app
 
 
@@ -128,6 +131,11 @@ def said(request: Request) -> list[str]:
     out = []
     if q.get("noted"):
         out.append("Your note was added.")
+    if q.get("asked") == "unsent":
+        out.append("Your question was saved, but its email could not be sent yet: it goes out with the next question "
+                   "asked in this round.")
+    elif q.get("asked"):
+        out.append("Your question was saved and emailed to the applicant; their answer will appear under Questions.")
     if q.get("edited") is not None:
         out.append("The edit was saved." if q.get("edited") != "0" else "Nothing changed: the edit set had it already.")
     if q.get("accepted") is not None:

@@ -14,7 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.committee import audit
+from mentorflow.committee import audit, voting
 from mentorflow.committee.diff import Pair, Proposal, ProposalDiff, Unplaced, diff
 from mentorflow.committee.edits import CommitteeEdits, EditError, Rules, check, unmet_locks
 from mentorflow.matching import MatchResult
@@ -43,6 +43,7 @@ def what_if(config: CohortConfig, store: Store, round_name: str, edits: Committe
     before = current(config, store, round_name)
     with store.engine.connect() as conn:
         refuse_closed(conn, config.cohort, round_name)
+        refuse_approved(conn, config, round_name)
     locks, forbids = check(edits, before, rules_of(config, store, round_name))
     run = CohortRun(config, store, before.moment or config.at(dt.datetime.now(dt.timezone.utc)), run_id="what-if")
     if round_name == "initial":
@@ -68,7 +69,9 @@ def accept(config: CohortConfig, store: Store, round_name: str, after: Proposal,
     run = CohortRun(config, store, after.moment, run_id=f"committee:{actor}")
     changed = False
     with store.begin() as conn:
+        voting.lock_cohort(conn, config.cohort)  # a vote deciding the round meanwhile waits, or is waited for
         refuse_closed(conn, config.cohort, round_name)
+        refuse_approved(conn, config, round_name)
         now = current(config, store, round_name, conn=conn)
         if before is not None and not now.same_as(before) and not now.same_as(after):
             raise ProposalChanged(f"the {round_name} proposal changed since this re-solve was compared: "
@@ -103,6 +106,15 @@ def refuse_closed(conn: sa.Connection, cohort: str, round_name: str) -> None:
             unmatched.c.cohort_id == cohort, unmatched.c.round == round_name)).scalar_one()
         if not (ended or open_rows or left):
             raise RoundClosed("the midpoint round has not been proposed yet: run the re-match first")
+
+
+def refuse_approved(conn: sa.Connection, config: CohortConfig, round_name: str) -> None:
+    """Once the committee's votes approved the round, the DAG activates the proposal as it is when its approval
+    step goes on: replacing it then would activate pairs nobody approved."""
+    tally = voting.outcome(config, None, round_name, conn=conn)
+    if tally.state == "approved":
+        raise RoundClosed(f"the committee approved the {round_name} round ({tally.reason}): it is activated as "
+                          "approved; reopen first")
 
 
 def current(config: CohortConfig, store: Store, round_name: str, *, conn: sa.Connection | None = None) -> Proposal:

@@ -43,10 +43,20 @@ def round_votes(conn: sa.Connection, cohort_id: str, round_name: str) -> dict[st
     return {r.reviewer: r.decision for r in rows}
 
 
-def outcome(config: CohortConfig, store: Store, round_name: str) -> quorum.Outcome:
-    """The round's tally as the store has it now."""
-    with store.engine.connect() as conn:
+def lock_cohort(conn: sa.Connection, cohort_id: str) -> None:
+    """Lock the cohort's row for the rest of ``conn``'s transaction: votes and accepted re-solves of one cohort
+    take turns, so neither decides on what the other is changing."""
+    conn.execute(sa.select(cohorts.c.cohort_id).where(cohorts.c.cohort_id == cohort_id).with_for_update())
+
+
+def outcome(config: CohortConfig, store: Store | None, round_name: str, *,
+            conn: sa.Connection | None = None) -> quorum.Outcome:
+    """The round's tally as the store has it now (inside ``conn``'s transaction when given)."""
+    if conn is not None:
         votes = round_votes(conn, config.cohort, round_name)
+    else:
+        with store.engine.connect() as own:
+            votes = round_votes(own, config.cohort, round_name)
     return quorum.tally(votes, config.committee.reviewers, config.committee.votes_needed)
 
 
@@ -70,7 +80,7 @@ def vote(config: CohortConfig, store: Store, round_name: str, reviewer: str, dec
     _check(config, round_name, reviewer, decision, comment)
     needed = config.committee.votes_needed
     with store.begin() as conn:
-        conn.execute(sa.select(cohorts.c.cohort_id).where(cohorts.c.cohort_id == config.cohort).with_for_update())
+        lock_cohort(conn, config.cohort)
         votes = round_votes(conn, config.cohort, round_name)
         before = quorum.tally(votes, config.committee.reviewers, needed)
         if before.decided:

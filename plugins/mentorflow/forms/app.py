@@ -7,6 +7,7 @@ Routes (below the mount point, ``/mentorflow`` inside Airflow's API server):
   ``application/json`` instead of a page when the client asks for it (``Accept``)
 - ``POST /api/forms/{form}?token=…``  the same form as a JSON body; 422 with field errors
 - ``GET|POST /forms/partnership?token=…&space=…``  the partnership page (``forms.partnership``)
+- ``GET|POST /forms/question?token=…&q=…``  the answer to a question of the matching committee (``forms.question``)
 
 Served alone: ``mentorflow forms serve`` or ``uvicorn mentorflow.forms.app:app``.
 """
@@ -34,7 +35,7 @@ from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.contract import skills
 from mentorflow.errors import CohortConfigError, TokenError
-from mentorflow.forms import events, models, offer, partnership, request_limits, security, selection, service, tokens
+from mentorflow.forms import events, models, offer, partnership, question, request_limits, security, selection, service, tokens
 from mentorflow.forms import fields as form_fields
 from mentorflow.forms.registry import FormsSettings, Refusal, Registry, environment
 from mentorflow.forms.request_limits import SECURITY_HEADERS
@@ -230,6 +231,8 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
 
     partnership.add_routes(app, forms_settings, grant_for=grant_for, check_deadline=check_deadline, page=page,
                            refusal=refusal)  # before /forms/{form}: the page has routes of its own
+    question.add_routes(app, forms_settings, grant_for=grant_for, check_deadline=check_deadline, page=page,
+                        refusal=refusal)  # the committee's question: a page of its own too
 
     @app.get("/forms/{form}", response_class=HTMLResponse)
     def show(request: Request, form: str, token: str | None = None, saved: int = 0,
@@ -269,6 +272,8 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
 
     @app.post("/api/forms/{form}")
     async def post_api(request: Request, form: str, background: BackgroundTasks, token: str | None = None) -> Response:
+        if form in (partnership.FORM, question.FORM):  # pages of their own, without a JSON twin
+            return JSONResponse({"error": "There is no such form."}, status_code=404, headers=SECURITY_HEADERS)
         if request_limits.media_type(request.headers.get("content-type", "")) != "application/json":
             return JSONResponse({"error": "send the answers as a JSON object (Content-Type: application/json)"},
                                 status_code=415, headers=SECURITY_HEADERS)

@@ -15,8 +15,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mentorflow.cohorts import calendar
-from mentorflow.forms import models, request_limits, security
-from mentorflow.forms.registry import FormsSettings, Refusal
+from mentorflow.forms import models, security
+from mentorflow.forms.registry import STALE_PAGE, FormsSettings, Refusal, posted_fields
 from mentorflow.forms.request_limits import SECURITY_HEADERS
 from mentorflow.workspace import page as workspace
 
@@ -76,9 +76,7 @@ def add_routes(app: FastAPI, forms_settings: FormsSettings, *, grant_for: Callab
             response.headers["Retry-After"] = str(int(wait) + 1)
             return response
         if not security.csrf_ok(request.cookies.get(security.CSRF_COOKIE), token, fields.get(security.CSRF_FIELD)):
-            return refusal(request, Refusal(403, "This form could not be checked (it was open too long, or it came "
-                                                 "from another site). Nothing was saved: reload the page from your "
-                                                 "email link and try again."), False)
+            return refusal(request, Refusal(403, STALE_PAGE), False)
         section = workspace.section(fields.get("section"))
         if section is None:
             return refusal(request, Refusal(404, "There is no such part of this page."), False)
@@ -96,12 +94,7 @@ def add_routes(app: FastAPI, forms_settings: FormsSettings, *, grant_for: Callab
     async def post(request: Request, token: str | None = None, space: str | None = None) -> Response:
         from starlette.concurrency import run_in_threadpool
 
-        try:
-            grant_for(FORM, token)  # a forged or expired link costs nothing: checked before the body is read
-        except Refusal as exc:
-            return refusal(request, exc, False)
-        try:
-            fields = await request_limits.form_fields(request)
-        except request_limits.BodyTooLarge:
-            return refusal(request, Refusal(413, request_limits.TOO_LARGE), False)
+        fields = await posted_fields(request, FORM, token, grant_for, refusal)
+        if isinstance(fields, Response):
+            return fields
         return await run_in_threadpool(submit, request, token, space, fields)

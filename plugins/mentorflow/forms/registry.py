@@ -9,12 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import jinja2
+from fastapi import Request
+from fastapi.responses import Response
 
 from mentorflow import settings
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import find_cohort
 from mentorflow.contract.disclosure import MIN_CELL
-from mentorflow.forms import events, security
+from mentorflow.forms import events, request_limits, security
 from mentorflow.store import Store, url_for
 
 
@@ -35,6 +37,25 @@ class Refusal(Exception):
     def __init__(self, status: int, message: str):
         self.status, self.message = status, message
         super().__init__(message)
+
+
+# a page post whose CSRF field does not match its cookie
+STALE_PAGE = ("This form could not be checked (it was open too long, or it came from another site). Nothing was "
+              "saved: reload the page from your email link and try again.")
+
+
+async def posted_fields(request: Request, form: str, token: str | None, grant_for: Callable,
+                        refusal: Callable[..., Response]) -> dict[str, str] | Response:
+    """A page post's fields (the pages with routes of their own), or the refusal: the link is checked before the
+    body is read, so a forged or expired link costs nothing; a body over the limit is refused unread."""
+    try:
+        grant_for(form, token)
+    except Refusal as exc:
+        return refusal(request, exc, False)
+    try:
+        return await request_limits.form_fields(request)
+    except request_limits.BodyTooLarge:
+        return refusal(request, Refusal(413, request_limits.TOO_LARGE), False)
 
 
 class Registry:

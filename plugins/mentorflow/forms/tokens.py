@@ -21,7 +21,7 @@ from mentorflow.errors import TokenError, WeakSecretKey
 from mentorflow.privacy import private_dir, write_private_text
 
 FORMS = ("application", "gapfill", "pulse", "rematch", "closeout", "recommendations", "requests", "offer",
-         "partnership")
+         "partnership", "question")
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,10 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
         "agreement_reminder": {"partnership": f"Priya Natarajan {number} (you are the mentee)",
                                "confirmed": number % 2 == 0, "waiting": [f"Priya Natarajan {number}"],
                                "group": False, "link": LINK},
+        # the matching committee's question to an applicant (committee.asking)
+        "committee_question": {"question": "You wrote that you want to grow into a team-lead role. Would a mentor "
+                               "from another department work for you, or should it be someone in Finance?",
+                               "link": LINK, "deadline": DEADLINE},
         # the forms app's notice to ops when a participant asks to end or re-match a pair
         "triage": {"match_id": 12, "wish": "be re-matched with a new partner", "requester_name": "Alex Morgan",
                    "mentor_name": "Priya Natarajan", "mentee_name": "Alex Morgan"},

@@ -20,9 +20,17 @@ from mentorflow.orchestration.wiring import asset, dag_arguments, timetable
 # ruff: noqa: PLC0415
 
 
-def committee_text(propose_task_id: str) -> str:
-    """The proposal's summary, rendered into the approval form from the proposing task's return value."""
-    return "{{ ti.xcom_pull(task_ids='" + propose_task_id + "')['committee_text'] }}"
+CONSOLE = "/mentorflow-committee/committee/{cohort}/{round}"  # committee/app.py's review page, below the plugin's mount
+
+
+def committee_text(propose_task_id: str, cohort_id: str, round_name: str) -> str:
+    """The proposal's summary, rendered into the approval form from the proposing task's return value, and where the
+    committee reviews it: the console shows the proposal as it stands (re-solves accepted there change it after this
+    text was written) and answers this task when its quorum votes."""
+    console = CONSOLE.format(cohort=cohort_id, round=round_name)
+    return ("{{ ti.xcom_pull(task_ids='" + propose_task_id + "')['committee_text'] }}\n\n"
+            f"Review, change and vote in the matching committee console: [{console}]({console}). "
+            "The proposal there is the current one; this summary was written when the round was proposed.")
 
 
 def reviewers(config: CohortConfig) -> dict[str, Any]:
@@ -30,10 +38,10 @@ def reviewers(config: CohortConfig) -> dict[str, Any]:
             "assigned_users": [{"id": u, "name": u} for u in config.committee.reviewers] or None}
 
 
-def approval(config: CohortConfig, propose_task_id: str, round_name: str,
+def approval(config: CohortConfig, propose_task_id: str, round_name: str, console_round: str,
              task_id: str = "committee_approval") -> ApprovalOperator:
     return ApprovalOperator(task_id=task_id, subject=f"{config.name}: approve the {round_name} matches?",
-                            body=committee_text(propose_task_id), **reviewers(config))
+                            body=committee_text(propose_task_id, config.cohort, console_round), **reviewers(config))
 
 
 @task
@@ -73,7 +81,7 @@ def review_with_resolve(config: CohortConfig, proposed, approve) -> None:
     c = config.cohort
     review = HITLOperator(
         task_id="committee_approval", subject=f"{config.name}: approve the initial matches?",
-        body=committee_text("propose_matches"), options=committee.OPTIONS, defaults=[committee.REJECT],
+        body=committee_text("propose_matches", c, "initial"), options=committee.OPTIONS, defaults=[committee.REJECT],
         params={
             "locks": Param("", type="string", title="Locks (Re-solve)",
                            description="pairs that must be made: mentor_id:mentee_id;mentor_id:mentee_id"),
@@ -100,7 +108,8 @@ def review_with_resolve(config: CohortConfig, proposed, approve) -> None:
     resolved = resolve_matches(c)
     approve_resolved = approve_matches.override(task_id="approve_resolved_matches", outlets=[asset(c, "approved")])(c)
     proposed >> review >> committee_decision() >> [approve, resolved]
-    resolved >> approval(config, "resolve_matches", "re-solved initial", "committee_reapproval") >> approve_resolved
+    reapproval = approval(config, "resolve_matches", "re-solved initial", "initial", "committee_reapproval")
+    resolved >> reapproval >> approve_resolved
 
 
 def midpoint_dag(config: CohortConfig) -> DAG:
@@ -135,7 +144,7 @@ def midpoint_dag(config: CohortConfig) -> DAG:
         proposed = rematch(c)
         assess_health(c) >> proposed
         if config.committee.review_mode == "hitl":
-            proposed >> approval(config, "rematch", "midpoint") >> activate_rematches(c)
+            proposed >> approval(config, "rematch", "midpoint", "midpoint") >> activate_rematches(c)
         else:
             proposed >> activate_rematches(c)
     return dag

@@ -29,6 +29,7 @@ from mentorflow.store import (
     Store,
     agreements,
     applications,
+    committee_audit,
     email_ledger,
     erasures,
     evaluations,
@@ -37,6 +38,7 @@ from mentorflow.store import (
     group_health,
     matches,
     committee_edits,
+    committee_questions,
     meeting_log,
     milestones,
     next_steps,
@@ -79,6 +81,7 @@ ID_COLUMNS: tuple[tuple[sa.Table, tuple[str, ...]], ...] = (
     (next_steps, ("owner_id",)),
     (resource_feedback, ("employee_id",)),
     (committee_edits, ("mentor_id", "mentee_id")),
+    (committee_questions, ("employee_id",)),
 )
 # the partnership pages' words: (table, person column, the columns cleared or blotted)
 PAGE_TEXT = ((meeting_log, "author_id", ("private_note",)),
@@ -127,6 +130,8 @@ def apply(store: Store, erasure: Erasure, performed_by: str) -> dict[str, int]:
         _update(conn, evaluations, where, "employee_id", old, comment=None, valuable_topics=None)
         _update(conn, rematch_requests, where, "requester_id", old, comment=None)
         _update(conn, quarantine, where, "record_key", old, row_json=None)
+        # the committee's question may quote them; their answer is their own words
+        _update(conn, committee_questions, where, "employee_id", old, question=ERASED_NAME, answer=None)
         _update(conn, offers, where, "employee_id", old, reason=ERASED_NAME)  # it may name the skills they wanted
         _update(conn, email_ledger, where, "person_id", old, recipient=f"{new}@erased.invalid", last_error=None,
                 message_id=None)
@@ -142,6 +147,9 @@ def apply(store: Store, erasure: Erasure, performed_by: str) -> dict[str, int]:
                                             sa.or_(matches.c.mentor_id == new, matches.c.mentee_id == new))
                      .values(explanation=ERASED_NAME))
         _rename_in_lists(conn, erasure)
+        # the committee's trail and edits name people inside text: an applicant ("E1"), pairs ("E1:E2"), swaps
+        _rename_in_text(conn, committee_audit, "entry_id", "detail_json", erasure)
+        _rename_in_text(conn, committee_edits, "edit_id", "via", erasure)
         conn.execute(quarantine.update().where(quarantine.c.cohort_id == erasure.cohort_id,
                                                quarantine.c.gate == "workspace",
                                                quarantine.c.record_key.endswith(f":{old}"))
@@ -191,6 +199,18 @@ def _rename_in_lists(conn: sa.Connection, erasure: Erasure) -> None:
             conn.execute(applications.update().where(applications.c.cohort_id == erasure.cohort_id,
                                                      applications.c.employee_id == employee_id)
                          .values({column.name: ";".join(ids)}))
+
+
+def _rename_in_text(conn: sa.Connection, table: sa.Table, key: str, column: str, erasure: Erasure) -> None:
+    """Replace the person's id where it stands as a whole id in a text column of the cohort (never inside a longer
+    id: E1 in "E1:E12" is renamed, E12 is not)."""
+    whole = re.compile(rf"(?<![\w-]){re.escape(erasure.employee_id)}(?![\w-])")
+    rows = conn.execute(sa.select(table.c[key], table.c[column]).where(
+        table.c.cohort_id == erasure.cohort_id, table.c[column].contains(erasure.employee_id))).all()
+    for row_key, text in rows:
+        renamed = whole.sub(erasure.pseudonym, text)
+        if renamed != text:
+            conn.execute(table.update().where(table.c[key] == row_key).values({column: renamed}))
 
 
 def _delete_outbox(erasure: Erasure) -> int:

@@ -1,7 +1,7 @@
 """Retention stage: ``retention_days`` after the HR report, the cohort's free text is purged (answers,
 comments, goals and motivation, the quarantine's copies of rows, provider error texts, the outbox of
 emails, the partnership pages' notes, agreement texts, goal and milestone titles and next steps, the committee's
-notes; a
+notes and its questions to applicants with their answers; a
 self-described network becomes a random token) and only what the aggregates need remains: the HR report of a
 purged cohort stays readable.
 
@@ -23,6 +23,7 @@ from mentorflow.store import (
     agreements,
     applications,
     committee_audit,
+    committee_questions,
     email_ledger,
     evaluations,
     goals,
@@ -50,6 +51,7 @@ FREE_TEXT: tuple[tuple[sa.Table, tuple[str, ...]], ...] = (
     (goals, ("title",)),
     (milestones, ("title",)),
     (next_steps, ("text",)),
+    (committee_questions, ("question", "answer")),
 )
 
 

@@ -14,6 +14,7 @@ from mentorflow.store.tables import (
     cohorts,
     committee_audit,
     committee_edits,
+    committee_questions,
     committee_votes,
     email_ledger,
     erasures,
@@ -37,4 +38,4 @@ from mentorflow.store.tables import (
     waitlist,
 )
 
-__all__ = ["metadata", 'cohorts', 'people', 'applications', 'APPLICATION_FIELDS', 'NOTE_PURGED', 'quarantine', 'matches', 'match_certificates', 'unmatched', 'email_ledger', 'erasures', 'pulse_responses', 'pair_health', 'group_health', 'evaluations', 'reports', 'rematch_requests', 'form_events', 'triage_requests', 'recommendations', 'selection_requests', 'offers', 'waitlist', 'agreements', 'goals', 'milestones', 'meeting_log', 'next_steps', 'resource_feedback', 'committee_audit', 'default_url', 'url_for', 'Store', 'ddl', 'committee_votes', 'committee_edits']
+__all__ = ["metadata", 'cohorts', 'people', 'applications', 'APPLICATION_FIELDS', 'NOTE_PURGED', 'quarantine', 'matches', 'match_certificates', 'unmatched', 'email_ledger', 'erasures', 'pulse_responses', 'pair_health', 'group_health', 'evaluations', 'reports', 'rematch_requests', 'form_events', 'triage_requests', 'recommendations', 'selection_requests', 'offers', 'waitlist', 'agreements', 'goals', 'milestones', 'meeting_log', 'next_steps', 'resource_feedback', 'committee_audit', 'default_url', 'url_for', 'Store', 'ddl', 'committee_votes', 'committee_edits', 'committee_questions']

@@ -471,6 +471,23 @@ committee_edits = sa.Table(
     sa.UniqueConstraint("cohort_id", "round", "kind", "mentor_id", "mentee_id", name="uq_committee_edit"),
 )
 
+# the committee's questions to an applicant (committee.asking), each with the applicant's answer (re-answering
+# replaces it until the question's deadline); the retention stage empties both texts
+committee_questions = sa.Table(
+    "committee_questions",
+    metadata,
+    sa.Column("question_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("cohort_id", sa.String(64), nullable=False),
+    sa.Column("round", sa.String(20), nullable=False, comment="initial | midpoint"),
+    sa.Column("employee_id", sa.String(64), nullable=False, comment="the applicant asked"),
+    sa.Column("question", sa.Text, nullable=False, comment="purged (empty) at retention"),
+    sa.Column("asked_by", sa.String(200), nullable=False, comment="the Airflow user id"),
+    _ts("asked_at", nullable=False, default=_now),
+    sa.Column("answer", sa.Text, comment="the applicant's answer; purged at retention"),
+    _ts("answered_at"),
+)
+sa.Index("ix_committee_questions_round", committee_questions.c.cohort_id, committee_questions.c.round)
+
 # -- data-protection requests (mentorflow.personal_data) ----------------------------------------
 
 erasures = sa.Table(
