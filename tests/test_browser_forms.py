@@ -66,8 +66,11 @@ def test_application_errors_then_saves_and_gapfill_shows_it_again(served, page):
         page.select_option(f"#tipi_{i}", str(i % 7 + 1))
     page.check("#circle_volunteer")
     page.fill("#async_budget", "50")              # over the 20 a month a mentor may offer
-    page.fill("#preferred_partners-0", "E3")
+    page.select_option("#preferred_partners-0", label="Person 3 (Engineer, Eng)")  # by name, never an id
     shot(page, "application-filled")
+    # after a full-page capture of this tall page, headless Chromium may drop a click on the button unless it has
+    # focus first (seen with the last step a select_option, JavaScript off)
+    page.focus("button[type=submit]")
     page.click("button[type=submit]")
     assert "Please check" in page.locator("#error-summary").inner_text()
     assert "at most 40" in error_beside(page, "hours_per_month")

@@ -187,6 +187,7 @@ def test_the_json_api_with_a_bearer_token_reads_the_round_and_votes_without_a_fo
     headers = {"Authorization": f"Bearer {token}"}
     state = bearer.get(API, headers=headers).json()
     assert state["cohort"] == COHORT and state["votes"]["state"] == "pending" and not state["closed"]
+    assert state["questions"] == [] and state["edits"] == []
     assert sorted((p["mentor_id"], p["mentee_id"]) for p in state["pairs"]) == proposed(world)
     pair = "{}:{}".format(*proposed(world)[0])
     assert bearer.post(f"{API}/edits", json={"kind": "forbid", "pair": pair}, headers=headers).json() == {
@@ -202,4 +203,10 @@ def test_the_json_api_with_a_bearer_token_reads_the_round_and_votes_without_a_fo
     bad = bearer.post(f"{API}/votes", json={"decision": "maybe"}, headers=headers)
     assert bad.status_code == 422 and "approve or reject" in bad.json()["error"]
     assert voting.outcome(world.config, world.store, "initial").approvals == ("chair",)
+    asked = bearer.post(f"{API}/questions", json={"employee_id": proposed(world)[1][1], "question": "Which team?"},
+                        headers=headers)
+    assert asked.status_code == 201
+    [question] = bearer.get(API, headers=headers).json()["questions"]
+    assert (question["employee_id"], question["question"], question["answer"]) == (
+        proposed(world)[1][1], "Which team?", None)
     assert deciding.round_state(world.config, world.store, "initial").closed is False

@@ -63,3 +63,34 @@ def test_failures_lists_what_will_not_be_delivered(cohorts_dir, capsys):
 def test_failures_of_an_unknown_cohort_is_a_clear_error(capsys):
     assert main(["email", "failures", "no-such-cohort"]) == 1
     assert "no such cohort file" in capsys.readouterr().err
+
+
+def test_preview_without_out_writes_the_default_file_and_says_where(mentorflow_home, capsys):
+    from mentorflow import settings
+
+    assert main(["email", "preview", "kickoff"]) == 0
+    written = settings.home() / "previews" / "kickoff.html"
+    assert f"wrote {written} (html)" in capsys.readouterr().out
+    assert "Priya Natarajan 1" in written.read_text()
+    assert main(["email", "preview", "pulse", "--format", "text"]) == 0
+    assert (settings.home() / "previews" / "pulse.txt").read_text().startswith("Subject: ")
+
+
+def test_preview_reasons_are_the_matchers_own(tmp_path):
+    """The kickoff preview says why the pair was made in the words the matcher wrote for the sample pair
+    (matching.example run through the real matcher), not in words written for the sample."""
+    from mentorflow.contract.disclosure import participant_reasons
+    from mentorflow.matching.example import MENTEE, MENTOR, example_input, pair_explanation
+    from mentorflow.matching import propose
+
+    result = propose(example_input(), certify=False)
+    assert result.pairs[["mentor_id", "mentee_id"]].values.tolist() == [[MENTOR, MENTEE]]
+    reasons = participant_reasons(pair_explanation(), True)
+    assert len(reasons) >= 2 and any("negotiation" in r for r in reasons)
+    out = tmp_path / "kickoff.txt"
+    assert main(["email", "preview", "kickoff", "--out", str(out), "--format", "text"]) == 0
+    text = " ".join(out.read_text().split())
+    for reason in reasons:
+        assert reason in text
+    # the fixed copy the tests use without the matcher still says what the matcher says
+    assert samples.MATCHER_WORDING == reasons

@@ -1,7 +1,7 @@
 """``mentorflow email``: preview templates and see what could not be delivered.
 
     mentorflow email templates
-    mentorflow email preview TEMPLATE --out FILE [--format html|text]
+    mentorflow email preview TEMPLATE [--out FILE] [--format html|text]   (default FILE: <home>/previews/TEMPLATE.html)
     mentorflow email failures COHORT [--json]
 """
 
@@ -13,11 +13,27 @@ import sys
 from pathlib import Path
 
 
+def matcher_reasons() -> list[str]:
+    """Why the sample pair was made, in the real matcher's words as its participant reads them: the example pair
+    of the previews matched by the matcher (mentorflow.matching.example), through the participants' filter."""
+    from mentorflow.contract.disclosure import participant_reasons
+    from mentorflow.matching.example import pair_explanation
+
+    return participant_reasons(pair_explanation(), partner_shares_goals=True)
+
+
+def default_preview(template: str, fmt: str) -> Path:
+    """Where a preview goes without ``--out``: the previews folder of the mentorflow home (var/ by default)."""
+    from mentorflow import settings
+
+    return settings.home() / "previews" / f"{template}.{'html' if fmt == 'html' else 'txt'}"
+
+
 def cmd_templates(args: argparse.Namespace) -> int:
     from mentorflow.messaging import samples
     from mentorflow.messaging.render import render_email
 
-    for name in samples.template_names():
+    for name in samples.template_names():  # subjects only: no reasons needed
         try:
             subject, _, _ = render_email(name, samples.context(name))
         except KeyError:
@@ -33,8 +49,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if args.template not in names:
         print(f"no email template {args.template!r}; choose one of: {', '.join(names)}", file=sys.stderr)
         return 2
-    message = samples.sample_email(args.template)
-    out = Path(args.out)
+    message = samples.sample_email(args.template, reasons=matcher_reasons())
+    out = Path(args.out) if args.out else default_preview(args.template, args.format)
     out.parent.mkdir(parents=True, exist_ok=True)
     if args.format == "html":
         out.write_text(message.html, encoding="utf-8")
@@ -76,7 +92,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         func=cmd_templates)
     preview = actions.add_parser("preview", help="render a template with sample data into a file")
     preview.add_argument("template")
-    preview.add_argument("--out", required=True, help="file to write")
+    preview.add_argument("--out", help="file to write (default: previews/TEMPLATE.html or .txt in the mentorflow "
+                                       "home, var/ unless MENTORFLOW_HOME says otherwise)")
     preview.add_argument("--format", choices=["html", "text"], default="html")
     preview.set_defaults(func=cmd_preview)
     failures = actions.add_parser("failures", help="emails that bounced, had an invalid address or used up attempts")

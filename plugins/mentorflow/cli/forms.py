@@ -2,6 +2,7 @@
 
     mentorflow forms serve [--host 127.0.0.1] [--port 8088]
     mentorflow forms deliver-events [--cohort NAME ...]   (run it from cron, e.g. every 5 minutes)
+    mentorflow forms link COHORT PERSON FORM [--until 2027-04-30] [--period pulse-2]
 """
 
 from __future__ import annotations
@@ -40,6 +41,41 @@ def cmd_deliver_events(args: argparse.Namespace) -> int:
     return 1 if pending else 0
 
 
+def cmd_link(args: argparse.Namespace) -> int:
+    """Print a fresh personal link (the emails' own token code); exit 1 with the reason when there is none.
+    The link is printed for the person asking, never logged."""
+    import datetime as dt
+
+    from mentorflow.cohorts import calendar
+    from mentorflow.cohorts.loader import find_cohort
+    from mentorflow.errors import CohortConfigError
+    from mentorflow.forms import links
+    from mentorflow.forms.registry import deadline
+    from mentorflow.stages.common import form_link
+    from mentorflow.store import Store
+
+    try:
+        config = find_cohort(args.cohort)
+    except CohortConfigError as exc:
+        print(f"no cohort {args.cohort!r}: {exc}", file=sys.stderr)
+        return 1
+    store = Store.for_cohort(config)
+    try:
+        until = links.parse_until(args.until, config) if args.until else None
+        grant = links.grant(config, store, args.person, args.form, now=dt.datetime.now(dt.timezone.utc),
+                            until=until, period=args.period)
+    except links.LinkRefused as exc:
+        print(f"no link made: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.engine.dispose()
+    closes = deadline(config, grant)
+    print(form_link(config, grant.person_id, grant.form, grant.period, grant.until))
+    print(f"{grant.form} form for {grant.person_id} ({config.name}), open until {calendar.describe(closes, config)}"
+          f"{' (extended for this link)' if grant.until else ''}", file=sys.stderr)
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     forms = subparsers.add_parser("forms", help="participant web forms").add_subparsers(dest="action", required=True)
     serve = forms.add_parser("serve", help="serve the forms app alone (uvicorn)")
@@ -50,3 +86,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     deliver = forms.add_parser("deliver-events", help="send queued re-match/end requests to Airflow's triage DAG")
     deliver.add_argument("--cohort", action="append", help="cohort id (repeatable; default: every cohort)")
     deliver.set_defaults(func=cmd_deliver_events)
+    link = forms.add_parser("link", help="print a fresh personal link to a form (when someone's link expired)")
+    link.add_argument("cohort", help="cohort id")
+    link.add_argument("person", help="employee id")
+    link.add_argument("form", help="application, gapfill, pulse, rematch, closeout, offer, recommendations, "
+                                   "requests or partnership (a committee question's link comes from the console)")
+    link.add_argument("--until", help="extend this one link past the form's deadline: a date (2027-04-30, end of "
+                                      "that day) or a time (2027-04-30T17:00), in the cohort's timezone")
+    link.add_argument("--period", help="the pulse period (pulse-2); default: the current one")
+    link.set_defaults(func=cmd_link)

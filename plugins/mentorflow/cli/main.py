@@ -10,6 +10,8 @@
     mentorflow demo [--people 300]
     mentorflow import mentor-match MENTORS.csv MENTEES.csv --out DIR [--grades FILE] [--timezone Europe/London]
     mentorflow resources check [FILE] | list [--skill X] [--type book]
+    mentorflow forms serve | deliver-events | link COHORT PERSON FORM [--until DATE]
+    mentorflow email templates | preview TEMPLATE [--out FILE] | failures COHORT
 """
 
 from __future__ import annotations

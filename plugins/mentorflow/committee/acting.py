@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.committee import audit, auth, csrf, deciding, resolve, voting
+from mentorflow.committee import asking, audit, auth, csrf, deciding, resolve, voting
 from mentorflow.committee.auth import ConsoleUser
 from mentorflow.committee.diff import Proposal
 from mentorflow.committee.edits import EditError
@@ -60,7 +60,10 @@ def add_routes(app: FastAPI, console: Console) -> None:
                 "edits": [{k: r[k] for k in ("edit_id", "kind", "mentor_id", "mentee_id", "via", "added_by")}
                           for r in deciding.edit_rows(store, config.cohort, round_name)],
                 "votes": outcome_json(state.outcome), "closed": state.closed, "why_closed": state.why_closed,
-                "applied": state.applied}
+                "applied": state.applied,
+                "questions": [{k: q[k] for k in ("question_id", "employee_id", "full_name", "question", "asked_by",
+                                                 "asked_at", "answer", "answered_at", "email_status")}
+                              for q in asking.questions(store, config.cohort, round_name)]}
 
     @both("edits")
     async def edit(request: Request, cohort: str, round_name: str,

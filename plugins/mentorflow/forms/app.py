@@ -35,24 +35,20 @@ from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.contract import skills
 from mentorflow.errors import CohortConfigError, TokenError
-from mentorflow.forms import events, models, offer, partnership, question, request_limits, security, selection, service, tokens
+from mentorflow.forms import events, models, offer, partners, partnership, question, request_limits, security, selection
+from mentorflow.forms import service, tokens
 from mentorflow.forms import fields as form_fields
-from mentorflow.forms.registry import FormsSettings, Refusal, Registry, environment
-from mentorflow.forms.request_limits import SECURITY_HEADERS
+from mentorflow.forms.registry import APPLICATION_FORMS, TITLES, FormsSettings, Refusal, Registry, check_open, deadline
+from mentorflow.forms.registry import environment, link_expiry
+from mentorflow.forms.request_limits import SECURITY_HEADERS, wants_json
 from mentorflow.privacy import redact_logger
 from mentorflow.store import Store
 
 log = logging.getLogger("mentorflow.forms")
 
 
-TITLES = {
-    "application": "Apply to the mentoring program",
-    "gapfill": "Complete your application",
-    "pulse": "Monthly check-in",
-    "rematch": "Ask for a different partner",
-    "closeout": "End-of-program evaluation",
-    "offer": "Choose how you take part", **selection.TITLES,
-}
+
+
 def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
     forms_settings = forms_settings or FormsSettings()
     for logger_name in ("uvicorn.access", "uvicorn.error", "mentorflow.forms"):
@@ -91,29 +87,24 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
         if not token:
             raise Refusal(403, "This page needs the personal link from your email.")
 
+        signed_for: list[CohortConfig] = []  # the cohort of a genuine link: an expired one names whom to ask
+
         def expires_at(grant: tokens.FormGrant) -> dt.datetime:
             try:
-                return calendar.link_expiry(registry.config(grant.cohort_id), grant.form, grant.period)
+                signed_for.append(registry.config(grant.cohort_id))
             except CohortConfigError:
                 raise TokenError("This link is not valid.") from None
+            return link_expiry(signed_for[0], grant)
 
         try:
             grant = tokens.verify(token, form=form, expires_at=expires_at, now=forms_settings.clock())
         except TokenError as exc:
-            raise Refusal(403, str(exc)) from None
+            raise Refusal(403, str(exc), cohort=signed_for[0] if signed_for else None) from None
         config = registry.config(grant.cohort_id)
         return grant, config, registry.store(config)
 
     def check_deadline(config: CohortConfig, grant: tokens.FormGrant) -> dt.datetime:
-        closes = calendar.form_deadline(config, grant.form, grant.period)
-        if forms_settings.clock() >= closes:
-            raise Refusal(410, f"This form closed on {calendar.describe(closes, config)}. "
-                               "Your earlier answers (if any) are kept. Contact the program team if you need help.")
-        return closes
-
-    def wants_json(request: Request) -> bool:
-        accept = request.headers.get("accept", "")
-        return "application/json" in accept and "text/html" not in accept
+        return check_open(config, grant, forms_settings.clock(), TITLES.get(grant.form, "This form"))
 
     def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = env.get_template(f"forms/{template}").render(**context)
@@ -122,14 +113,16 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
     def refusal(request: Request, exc: Refusal, as_json: bool) -> Response:
         if as_json:
             return JSONResponse({"error": exc.message}, status_code=exc.status, headers=SECURITY_HEADERS)
-        return page("refused.html", exc.status, title="This link cannot be used", message=exc.message)
+        title = "This form is closed" if exc.status == 410 else "This link cannot be used"
+        about = {"cohort": exc.cohort, "contact": exc.cohort.sender.ops_email} if exc.cohort else {"contact": None}
+        return page("refused.html", exc.status, title=title, message=exc.message, **about)
 
     def render_form(request: Request, form: str, token: str, config: CohortConfig, grant: tokens.FormGrant,
                     context: service.FormContext, values: dict[str, str], errors: dict[str, str], *,
                     status: int = 200, notice: str | None = None, saved: bool = False,
                     prefilled: dict[str, str] | None = None) -> HTMLResponse:
         nonce = request.cookies.get(security.CSRF_COOKIE) or security.new_csrf_nonce()
-        closes = calendar.form_deadline(config, form, grant.period)
+        closes = deadline(config, grant)
         rematch_link = None
         if form == "pulse" and saved:
             rematch_link = "rematch?token=" + urllib.parse.quote(
@@ -143,8 +136,10 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             saved=saved, rematch_link=rematch_link, prefilled=prefilled or {}, tipi_items=models.TIPI_ITEMS, tipi_scale=models.TIPI_SCALE,
             rematch_reasons=models.REMATCH_REASONS, pulse_outcomes=models.PULSE_OUTCOMES, selection=context.selection,
             field_label=models.field_label, skill_rows=models.SKILL_ROWS, partner_rows=models.PARTNER_ROWS, period=grant.period,
-            skill_names=skills.vocabulary(settings.include_dir()).names if form in ("application", "gapfill") else [],
-        )
+            skill_names=skills.vocabulary(settings.include_dir()).names if form in APPLICATION_FORMS else [],
+            required_fields=form_fields.required(form), partner_find=partners.FIND,
+            partner_choices=partners.load(config, registry.store(config), grant.person_id, values)
+            if form in APPLICATION_FORMS else None)
         response.set_cookie(security.CSRF_COOKIE, nonce, httponly=True, samesite="strict",
                             secure=request.url.scheme == "https", path="/")
         return response
@@ -190,8 +185,12 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             return refusal(request, Refusal(403, "This form could not be checked (it was open too long, or it "
                                                  "came from another site). Nothing was saved: reload the page "
                                                  "from your email link and submit again."), as_json)
+        if partners.searched(form, fields):  # the page again with every answer kept and the names found
+            return render_form(request, form, token, config, grant, context,
+                               {k: v for k, v in fields.items() if k != security.CSRF_FIELD}, {})
         try:
             answers = form_fields.parse(form, fields) if fields is not None else form_fields.parse_json(form, payload)
+            partners.check(config, store, grant.person_id, answers)  # the application form (else no-op)
             match_id = getattr(answers, "match_id", None)
             if match_id is not None and match_id not in {p.match_id for p in context.partnerships}:
                 raise models.FieldErrors({"match_id": "please choose one of your own partnerships"})

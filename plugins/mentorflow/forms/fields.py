@@ -110,6 +110,17 @@ def _message(item: Mapping[str, Any]) -> str:
     return str(item["msg"]).removeprefix("Value error, ")
 
 
+def required(form: str) -> frozenset[str]:
+    """The HTML fields a form cannot be saved without (the model's required answers), marked so on the page."""
+    if form not in MODELS:
+        return frozenset()
+    names: set[str] = set()
+    for name, info in MODELS[form].model_fields.items():
+        if info.is_required():
+            names.update(contract.TIPI if name == "tipi" else (name,))
+    return frozenset(names)
+
+
 def parse(form: str, fields: Mapping[str, str]) -> Answers:
     """Validated answers from HTML fields, or :class:`FieldErrors` keyed by field name."""
     data, where = model_input(form, fields)

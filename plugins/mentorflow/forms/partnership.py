@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mentorflow.cohorts import calendar
 from mentorflow.forms import models, security
-from mentorflow.forms.registry import STALE_PAGE, FormsSettings, Refusal, posted_fields
+from mentorflow.forms.registry import STALE_PAGE, FormsSettings, Refusal, deadline, posted_fields
 from mentorflow.forms.request_limits import SECURITY_HEADERS
 from mentorflow.workspace import page as workspace
 
@@ -52,7 +52,7 @@ def add_routes(app: FastAPI, forms_settings: FormsSettings, *, grant_for: Callab
             csrf_field=security.CSRF_FIELD, csrf_value=security.csrf_field(nonce, token),
             saved=saved, errors=errors or {}, values=values or {}, posted=posted, notice=notice,
             field_label=models.field_label, me=view.person_id,
-            deadline=calendar.describe(calendar.form_deadline(config, FORM, grant.period), config))
+            deadline=calendar.describe(deadline(config, grant), config))
         response.set_cookie(security.CSRF_COOKIE, nonce, httponly=True, samesite="strict",
                             secure=request.url.scheme == "https", path="/")
         return response

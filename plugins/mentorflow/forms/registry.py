@@ -13,11 +13,24 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from mentorflow import settings
+from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import find_cohort
 from mentorflow.contract.disclosure import MIN_CELL
-from mentorflow.forms import events, request_limits, security
+from mentorflow.forms import events, request_limits, security, selection
+from mentorflow.forms.tokens import FormGrant
 from mentorflow.store import Store, url_for
+
+
+TITLES = {  # each form's page title
+    "application": "Apply to the mentoring program",
+    "gapfill": "Complete your application",
+    "pulse": "Monthly check-in",
+    "rematch": "Ask for a different partner",
+    "closeout": "End-of-program evaluation",
+    "offer": "Choose how you take part", "partnership": "Your partnership page", **selection.TITLES,
+}
+APPLICATION_FORMS = ("application", "gapfill")
 
 
 @dataclass
@@ -34,9 +47,33 @@ class FormsSettings:
 
 
 class Refusal(Exception):
-    def __init__(self, status: int, message: str):
-        self.status, self.message = status, message
+    """A page the app answers instead of a form; ``cohort``: the program it is about, when known, so the
+    page names it and whom to contact (the cohort's ``sender.ops_email``)."""
+
+    def __init__(self, status: int, message: str, cohort: CohortConfig | None = None):
+        self.status, self.message, self.cohort = status, message, cohort
         super().__init__(message)
+
+
+def deadline(config: CohortConfig, grant: FormGrant) -> dt.datetime:
+    """When the form of ``grant`` closes: its normal deadline, or the later one the link carries (a link
+    made with ``mentorflow forms link --until``)."""
+    closes = calendar.form_deadline(config, grant.form, grant.period)
+    return max(closes, grant.until) if grant.until is not None else closes
+
+
+def check_open(config: CohortConfig, grant: FormGrant, now: dt.datetime, title: str) -> dt.datetime:
+    """The form's deadline, or the closed page (410) naming the form, the program and when it closed."""
+    closes = deadline(config, grant)
+    if now >= closes:
+        raise Refusal(410, f"{title} ({config.name}) closed on {calendar.describe(closes, config)}. "
+                           "Your earlier answers (if any) are kept.", cohort=config)
+    return closes
+
+
+def link_expiry(config: CohortConfig, grant: FormGrant) -> dt.datetime:
+    """When the link itself stops working: a grace period after :func:`deadline`."""
+    return deadline(config, grant) + calendar.TOKEN_SLACK
 
 
 # a page post whose CSRF field does not match its cookie

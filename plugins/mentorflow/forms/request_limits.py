@@ -49,5 +49,11 @@ async def form_fields(request: Request) -> dict[str, str]:
     return {key: value for key, value in data.items() if isinstance(value, str)}
 
 
+def wants_json(request: Request) -> bool:
+    """Whether the client asked for JSON rather than a page (``Accept``)."""
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
 def no_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number")

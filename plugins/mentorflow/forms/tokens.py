@@ -30,6 +30,8 @@ class FormGrant:
     person_id: str
     form: str
     period: str
+    # a deadline ops gave this one link explicitly (``mentorflow forms link --until``), later than the form's own
+    until: dt.datetime | None = None
 
 
 MIN_KEY_LENGTH = 32
@@ -89,7 +91,10 @@ def _serializer() -> URLSafeTimedSerializer:
 def issue(grant: FormGrant) -> str:
     if grant.form not in FORMS:
         raise ValueError(f"unknown form {grant.form!r}")
-    return _serializer().dumps({"c": grant.cohort_id, "p": grant.person_id, "f": grant.form, "t": grant.period})
+    data = {"c": grant.cohort_id, "p": grant.person_id, "f": grant.form, "t": grant.period}
+    if grant.until is not None:
+        data["u"] = grant.until.astimezone(dt.timezone.utc).isoformat()
+    return _serializer().dumps(data)
 
 
 def verify(token: str, *, form: str, expires_at: Callable[[FormGrant], dt.datetime],
@@ -108,10 +113,20 @@ def verify(token: str, *, form: str, expires_at: Callable[[FormGrant], dt.dateti
         raise TokenError("This link is not valid.")
     if data["f"] != form:
         raise TokenError("This link is not valid for this form.")
-    grant = FormGrant(data["c"], data["p"], data["f"], str(data.get("t", "")))
+    grant = FormGrant(data["c"], data["p"], data["f"], str(data.get("t", "")), _until(data.get("u")))
     if (now or dt.datetime.now(dt.timezone.utc)) >= expires_at(grant):
         raise TokenError("This link has expired. Ask the program team for a new one.")
     return grant
+
+
+def _until(value: object) -> dt.datetime | None:
+    """The extended deadline a signed link carries (None when it has none)."""
+    if value is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise TokenError("This link is not valid.") from None
 
 
 def link(base_url: str, grant: FormGrant) -> str:

@@ -5,6 +5,7 @@ The contexts have the shape the pipeline passes, so a template that renders here
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mentorflow import settings
@@ -45,21 +46,27 @@ def former_partner(number: int = 1) -> dict[str, Any]:
             "job_title": "Product Manager", "department": "Sales", "level": 4}
 
 
-def partnership(number: int = 1, role: str = "mentee") -> dict[str, Any]:
-    """One partner the reader gains, as the pipeline describes it."""
+# Why the sample pair was made. ``mentorflow email preview`` passes the reasons the real
+# matcher gives the sample pair (mentorflow.matching.example, read as a participant reads them); these are a
+# fixed copy of that wording for tests and load runs that do not run the matcher.
+MATCHER_WORDING = ["mentor offers negotiation at 4, mentee wants it at 3 (also covers sql, stakeholder management)",
+                   "similar personalities: both highly organized and both curious",
+                   "same timezone, both plan about 5 h a month"]
+
+
+def partnership(number: int = 1, role: str = "mentee", reasons: Sequence[str] | None = None) -> dict[str, Any]:
+    """One partner the reader gains, as the pipeline describes it (``reasons``: the matcher's, for the pair)."""
     return {
         "partner": partner(number),
         "my_role": role,
-        "reasons": ["Priya offers 3 of the 4 skills you want to grow: stakeholder communication (4/5), "
-                    "SQL (5/5), negotiation (4/5)", "You both named moving into a team-lead role as a goal",
-                    f"Similar working styles; your calendars overlap {2 + number % 3} hours a week"],
+        "reasons": list(MATCHER_WORDING if reasons is None else reasons),
         "partner_goals": "Practise coaching someone outside my own team",
     }
 
 
-def _kickoff_context(number: int) -> dict[str, Any]:
+def _kickoff_context(number: int, reasons: Sequence[str] | None) -> dict[str, Any]:
     return {
-        "partners": [partnership(number)],
+        "partners": [partnership(number, reasons=reasons)],
         "my_goals": f"Lead my first cross-team project by the midpoint (goal {number})",
         "my_goals_shared": True,  # agreed on the application form to share them with the partner
         "resources": ["Internal course: Leading without authority (4 short sessions)",
@@ -70,20 +77,21 @@ def _kickoff_context(number: int) -> dict[str, Any]:
     }
 
 
-def _group_kickoff_context(number: int) -> dict[str, Any]:
+def _group_kickoff_context(number: int, reasons: Sequence[str] | None) -> dict[str, Any]:
     """A member's introduction to a group led by ``partner(number)``: one other member named (they agreed),
     two counted."""
-    leader = partnership(number, "mentee")
+    leader = partnership(number, "mentee", reasons)
     return {
-        **_kickoff_context(number),
+        **_kickoff_context(number, reasons),
         "partners": [leader],
         "groups": [{"group_id": number, "leader": leader["partner"], "lead": False, "members": 4,
                     "partners": [leader], "others": [former_partner(number)], "unnamed": 2}],
     }
 
 
-def context(template: str, number: int = 1) -> dict[str, Any]:
-    """A complete context for ``template``, varied by ``number`` (each number is another person)."""
+def context(template: str, number: int = 1, reasons: Sequence[str] | None = None) -> dict[str, Any]:
+    """A complete context for ``template``, varied by ``number`` (each number is another person); ``reasons``:
+    why the sample pair was made (default :data:`MATCHER_WORDING`)."""
     # a participant's personal partnership link (stages.common.compose sets it for partnered readers)
     base = {"cohort": COHORT, "person": person(number), "ops_email": OPS_EMAIL,
             "partnership_link": PARTNERSHIP_LINK.format(number=number)}
@@ -95,13 +103,14 @@ def context(template: str, number: int = 1) -> dict[str, Any]:
         "invitation": {"deadline": DEADLINE, "link": LINK},
         "reminder": {"deadline": DEADLINE, "link": LINK},
         "gapfill": {"missing": ["your goals for the program", "all ten personality questions"], "link": LINK},
-        "kickoff": _kickoff_context(number),
-        "group_kickoff": _group_kickoff_context(number),
+        "kickoff": _kickoff_context(number, reasons),
+        "group_kickoff": _group_kickoff_context(number, reasons),
         "pulse": {"partners": [partner(number)], "period": "pulse-2", "link": LINK, "closes": "Friday 14 May 2027"},
         "pulse_reminder": {"partners": [partner(number)], "period": "pulse-2", "link": LINK,
                            "closes": "Friday 14 May 2027"},
         # the partnership that ended (never why), the new partner, the partners kept (none here)
-        "rematch": {"ended": [former_partner(number)], "partners": [partnership(number)], "continuing": []},
+        "rematch": {"ended": [former_partner(number)], "partners": [partnership(number, reasons=reasons)],
+                    "continuing": []},
         # self-selection: a mentee's recommended mentors; a mentor's requests
         "recommendations": {"mentors": [partner(number), partner(number + 1)], "requests": 3, "link": LINK,
                             "closes": DEADLINE},
@@ -160,9 +169,10 @@ def template_names() -> list[str]:
     return sorted(p.stem for p in folder.glob("*.txt") if not p.stem.startswith("_") and (folder / f"{p.stem}.html").exists())
 
 
-def sample_email(template: str, number: int = 1, cohort_id: str = "spring-2027") -> OutgoingEmail:
+def sample_email(template: str, number: int = 1, cohort_id: str = "spring-2027",
+                 reasons: Sequence[str] | None = None) -> OutgoingEmail:
     """A rendered email for person ``number`` (previews, load tests and the benchmark)."""
-    ctx = context(template, number)
+    ctx = context(template, number, reasons)
     subject, html, text = render_email(template, ctx)
     who = ctx["person"]
     return OutgoingEmail(key=LedgerKey(cohort_id, who["employee_id"], template, "sample"), to_email=who["email"],

@@ -47,9 +47,10 @@ def program_contact(config: CohortConfig, who: str = "ops") -> dict[str, Any]:
 PARTNERSHIP = "partnership"  # the partnership page's form kind (mentorflow.forms.partnership)
 
 
-def form_link(config: CohortConfig, person_id: str, form: str, period: str) -> str:
-    """A personal, signed link to one form for one period."""
-    return tokens.link(config.forms_base_url, tokens.FormGrant(config.cohort, person_id, form, period))
+def form_link(config: CohortConfig, person_id: str, form: str, period: str, until: dt.datetime | None = None) -> str:
+    """A personal, signed link to one form for one period (``until``: a later deadline for this link only,
+    ``mentorflow forms link --until``)."""
+    return tokens.link(config.forms_base_url, tokens.FormGrant(config.cohort, person_id, form, period, until))
 
 
 def compose(config: CohortConfig, person: dict[str, Any], template: str, ledger_period: str, *,
