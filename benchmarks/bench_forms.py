@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import datetime as dt
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -137,18 +139,22 @@ def run_backend(name: str, store_url: str, args: argparse.Namespace) -> dict[str
                "MENTORFLOW_SECRET_KEY": os.environ["MENTORFLOW_SECRET_KEY"],
                "MENTORFLOW_AIRFLOW_URL": f"http://127.0.0.1:{free_port()}", "PYTHONPATH": str(ROOT / "plugins")}
         server = subprocess.Popen([sys.executable, "-m", "uvicorn", "mentorflow.forms.app:app", "--host", "127.0.0.1",
-                                   "--port", str(port), "--log-level", "warning"], env=env)
+                                   "--port", str(port), "--log-level", "warning", "--workers", str(args.workers)], env=env)
         try:
             base = f"http://127.0.0.1:{port}"
             _wait(base, server)
             links = [(f"B{i:06d}", "/forms/application?token=" + tokens.issue(
                 tokens.FormGrant(COHORT, f"B{i:06d}", "application", "window"))) for i in range(args.submissions)]
-            floor, floor_seconds = asyncio.run(baseline(base, args.submissions, args.clients))
-            latencies, statuses, seconds = asyncio.run(load(base, links, args.clients))
+            if args.driver == "wrk":
+                measured = wrk_load(base, links, args, home)
+            else:
+                floor, floor_seconds = asyncio.run(baseline(base, args.submissions, args.clients))
+                latencies, statuses, seconds = asyncio.run(load(base, links, args.clients))
+                measured = None
         finally:
             server.terminate()
             server.wait(timeout=30)
-        accepted = load.accepted  # type: ignore[attr-defined]
+        accepted = measured.pop("accepted") if measured else load.accepted  # type: ignore[attr-defined]
         store = Store(store_url)
         rows = store.rows(applications, cohort_id=COHORT)
         store.drop_all()
@@ -156,20 +162,58 @@ def run_backend(name: str, store_url: str, args: argparse.Namespace) -> dict[str
     ids = [r["employee_id"] for r in rows]
     exactly_once = len(ids) == len(set(ids)) == len(accepted) and set(ids) == set(accepted)
     answers_kept = all(r["goals"] == f"goal of {r['employee_id']}" and r["source"] == "form" for r in rows)
-    result = {  # a submission is a GET of the form and its POST; latencies are the POSTs'
-        "submissions/s": len(latencies) / seconds, "p50 ms": 1000 * statistics.median(latencies),
-        "p99 ms": 1000 * percentile(latencies, 0.99), "healthz/s": len(floor) / floor_seconds,
-        "healthz p50 ms": 1000 * statistics.median(floor), "healthz p99 ms": 1000 * percentile(floor, 0.99),
-    }
+    if measured:
+        result, statuses = measured, measured.pop("statuses")
+    else:
+        result = {  # a submission is a GET of the form and its POST; latencies are the POSTs'
+            "submissions/s": len(latencies) / seconds, "p50 ms": 1000 * statistics.median(latencies),
+            "p99 ms": 1000 * percentile(latencies, 0.99), "healthz/s": len(floor) / floor_seconds,
+            "healthz p50 ms": 1000 * statistics.median(floor), "healthz p99 ms": 1000 * percentile(floor, 0.99),
+        }
     print(f"\n[{name}] statuses {statuses}; accepted {len(accepted)}, rows in store {len(rows)}")
     for key, value in result.items():
         print(f"  {key:<16} {value:10.1f}")
     print(f"  submissions/s ÷ healthz/s = {result['submissions/s'] / result['healthz/s']:.3f}  "
           f"(p50 ratio {result['p50 ms'] / result['healthz p50 ms']:.1f}×)")
+    if "pages/s" in result:
+        print(f"  a submission POST costs {result['healthz/s'] / result['submissions/s']:.2f}× a /healthz request; "
+              f"page + POST {result['healthz/s'] / result['page+post/s']:.2f}×")
     print(f"  every accepted submission stored exactly once: {exactly_once}; answers as sent: {answers_kept}")
     if not (exactly_once and answers_kept):
         raise SystemExit(f"{name}: store check FAILED")
     return result
+
+
+def wrk_load(base: str, links: list[tuple[str, str]], args: argparse.Namespace, work: Path) -> dict:
+    """/healthz, then every form page (its CSRF cookie and field kept), then every POST, each a wrk run."""
+    import urllib.parse
+
+    import forms_wrk
+
+    run = functools.partial(forms_wrk.run, base, work=work, connections=args.clients, threads=args.threads,
+                            seconds=args.seconds)
+    floor = run([("GET", "/healthz", "", "")] * len(links), name="healthz", seconds=args.seconds // 2)
+    pages = run([("GET", link, "", "") for _, link in links], name="pages", capture=True)
+    pairs = {urllib.parse.unquote(token): (cookie, field) for token, cookie, field in pages.pop("captured")}
+    posted, posts = [], []  # the people whose page came back (within the run's time): their forms are posted
+    for person, link in links:
+        if (pair := pairs.get(link.split("token=", 1)[1])) is not None:
+            body = urllib.parse.urlencode({**answers(person), "csrf_token": pair[1]})
+            posts.append(("POST", link, f"mf_csrf={pair[0]}", body))
+            posted.append(person)
+    if not posts:
+        raise SystemExit("no form page came back with its CSRF pair")
+    sent = run(posts, name="posts")
+    rate = sent["requests"] / sent["seconds"]
+    page_rate = pages["requests"] / pages["seconds"]
+    statuses = {f"POST {k}": v for k, v in sent["statuses"].items()}
+    statuses.update({f"GET {k}": v for k, v in pages["statuses"].items()})
+    statuses["errors"] = sent["errors"] + pages["errors"] + floor["errors"]
+    accepted = posted if set(sent["statuses"]) == {"303"} and not sent["errors"] else []
+    return {"submissions/s": rate, "p50 ms": sent["p50 ms"], "p99 ms": sent["p99 ms"],
+            "pages/s": page_rate, "page p99 ms": pages["p99 ms"], "page+post/s": 1 / (1 / rate + 1 / page_rate),
+            "healthz/s": floor["requests"] / floor["seconds"], "healthz p50 ms": floor["p50 ms"],
+            "healthz p99 ms": floor["p99 ms"], "statuses": statuses, "accepted": accepted}
 
 
 def _wait(base: str, server: subprocess.Popen) -> None:
@@ -193,10 +237,17 @@ def main() -> int:
                         help="one per person (default 1000, scaled down from 5000 for a shared 2-core machine)")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--driver", choices=("wrk", "httpx"), default="wrk" if shutil.which("wrk") else "httpx",
+                        help="wrk (compiled, default when installed) or the Python client (page + POST per client)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--seconds", type=int, default=10,
+                        help="length of the wrk runs of pages and of POSTs (/healthz: half; default 10)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
     args = parser.parse_args()
     os.environ.setdefault("MENTORFLOW_SECRET_KEY", "bench-" + uuid.uuid4().hex)
     print(f"forms load test: {args.submissions} application submissions (GET form + POST each), "
-          f"{args.clients} concurrent clients, one uvicorn worker, backends {args.backends}; python {sys.version.split()[0]}")
+          f"{args.clients} concurrent clients, {args.workers} uvicorn worker(s), driver {args.driver}, "
+          f"backends {args.backends}; python {sys.version.split()[0]}")
     for backend in args.backends.split(","):
         if backend == "sqlite":
             with tempfile.TemporaryDirectory(prefix="bench-forms-db-") as tmp:
