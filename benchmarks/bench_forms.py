@@ -204,12 +204,13 @@ def wrk_load(base: str, links: list[tuple[str, str]], args: argparse.Namespace, 
     if not posts:
         raise SystemExit("no form page came back with its CSRF pair")
     sent = run(posts, name="posts")
-    rate = sent["requests"] / sent["seconds"]
+    # a link posted more than the limiter's burst within the run is refused (429): only stored posts count
+    rate = sent["statuses"].get("303", 0) / sent["seconds"]
     page_rate = pages["requests"] / pages["seconds"]
     statuses = {f"POST {k}": v for k, v in sent["statuses"].items()}
     statuses.update({f"GET {k}": v for k, v in pages["statuses"].items()})
     statuses["errors"] = sent["errors"] + pages["errors"] + floor["errors"]
-    accepted = posted if set(sent["statuses"]) == {"303"} and not sent["errors"] else []
+    accepted = posted if set(sent["statuses"]) <= {"303", "429"} and not sent["errors"] else []
     return {"submissions/s": rate, "p50 ms": sent["p50 ms"], "p99 ms": sent["p99 ms"],
             "pages/s": page_rate, "page p99 ms": pages["p99 ms"], "page+post/s": 1 / (1 / rate + 1 / page_rate),
             "healthz/s": floor["requests"] / floor["seconds"], "healthz p50 ms": floor["p50 ms"],

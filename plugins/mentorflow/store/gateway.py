@@ -9,6 +9,7 @@ tables: it checks that the store is at the schema this code needs, and otherwise
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -139,14 +140,8 @@ class Store:
             with self.engine.begin() as own:
                 return self.upsert(table, rows, update=update, update_columns=update_columns,
                                    conflict_key=conflict_key, conn=own)
-        keys = list(conflict_key or [c.name for c in table.primary_key.columns])
-        insert = postgresql_insert if self.dialect == "postgresql" else sqlite_insert
-        stmt = insert(table)
-        columns = [c for c in (update_columns or rows[0]) if c not in keys]
-        if update and columns:
-            stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in columns})
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+        stmt = _upsert_statement(self.dialect, table, update, tuple(update_columns or rows[0]),
+                                 tuple(conflict_key or ()))
         for start in range(0, len(rows), 5000):
             conn.execute(stmt, rows[start : start + 5000])
         return len(rows)
@@ -198,6 +193,19 @@ class Store:
     def record_report(self, cohort_id: str, kind: str, path: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(reports.insert().values(cohort_id=cohort_id, kind=kind, path=path, created_at=_now()))
+
+
+@functools.lru_cache(maxsize=512)
+def _upsert_statement(dialect: str, table: sa.Table, update: bool, given: tuple[str, ...],
+                      conflict_key: tuple[str, ...]) -> sa.Insert:
+    """One insert-or-update statement per table, dialect and set of columns, built once: its values are bound
+    parameters (the rows passed to ``execute``), so SQLAlchemy compiles it once too (statement cache)."""
+    keys = list(conflict_key or [c.name for c in table.primary_key.columns])
+    stmt = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+    columns = [c for c in given if c not in keys]
+    if update and columns:
+        return stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in columns})
+    return stmt.on_conflict_do_nothing(index_elements=keys)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
