@@ -202,7 +202,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             visible = {k: v for k, v in fields.items() if k != security.CSRF_FIELD}
             return render_form(request, form, token, config, grant, context, visible, exc.errors, status=422)
         queued = service.save(config, store, grant, context, answers)
-        if forms_settings.deliver_events:
+        if queued and forms_settings.deliver_events:  # no event, nothing to deliver (the outbox is retried anyway)
             background.add_task(deliver, store, config.cohort)
         if as_json or fields is None:
             return JSONResponse({"status": "saved", "form": form, "event_queued": queued}, headers=SECURITY_HEADERS)
