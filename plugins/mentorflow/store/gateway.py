@@ -26,6 +26,7 @@ from mentorflow.privacy import private_dir
 from mentorflow.store import migrate
 from mentorflow.store.tables import _now, cohorts, metadata, reports
 
+POOL_SIZE, POOL_OVERFLOW = 20, 30  # connections kept, and opened beyond them under load
 # stores found at the head revision in this process (URL with password): checked once each
 _READY: set[str] = set()
 
@@ -62,7 +63,9 @@ class Store:
                     private_dir(Path(db_path).resolve().parent)
                     if not os.path.exists(db_path):  # the store holds people's answers: owner only
                         os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT, 0o600))
-            engine = sa.create_engine(self.url, future=True)
+            # a pool at least as large as the web server's worker threads (40), so no request waits for a connection
+            pool = {} if self.url.startswith("sqlite") else {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
+            engine = sa.create_engine(self.url, future=True, **pool)
             if engine.dialect.name == "sqlite":
                 sa.event.listen(engine, "connect", _sqlite_pragmas)
         self.engine = engine
