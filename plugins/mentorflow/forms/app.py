@@ -47,8 +47,6 @@ from mentorflow.store import Store
 log = logging.getLogger("mentorflow.forms")
 
 
-
-
 def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
     forms_settings = forms_settings or FormsSettings()
     for logger_name in ("uvicorn.access", "uvicorn.error", "mentorflow.forms"):
@@ -63,7 +61,11 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
+        import anyio.to_thread
         from starlette.concurrency import run_in_threadpool
+
+        if forms_settings.threads > 0:  # a few threads serve more pages than 40 fighting over one interpreter lock
+            anyio.to_thread.current_default_thread_limiter().total_tokens = forms_settings.threads
 
         async def retry_forever() -> None:
             while True:

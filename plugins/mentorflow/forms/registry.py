@@ -44,6 +44,9 @@ class FormsSettings:
     # served alone, the app also retries pending events this often (0: never); mounted inside
     # Airflow it gets no lifespan, so use `mentorflow forms deliver-events` from cron there
     retry_seconds: float = field(default_factory=lambda: settings.current().events_retry_seconds)
+    # served alone, the worker threads that run the pages and posts (0: the server's default, 40); the work is
+    # mostly Python, so more threads only queue for the interpreter lock (docs/performance.md)
+    threads: int = 8
 
 
 class Refusal(Exception):
