@@ -23,10 +23,16 @@ import sqlalchemy as sa
 from browser_fixtures import SHOTS, chromium, needs_chromium
 from conftest import ROOT
 
+from mentorflow.cohorts.calendar import STAGES
 from mentorflow.demo.airflow_server import free_port
 
 LIVE = "demo-live"
 READY_WITHIN = 1500  # seconds: the whole lifecycle runs first (about a minute on a laptop)
+
+
+def child_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "plugins"), os.environ.get("PYTHONPATH")]))}
 
 
 def lines_of(process: subprocess.Popen) -> queue.Queue:
@@ -82,20 +88,33 @@ def apply(page, link: str) -> None:
     page.locator("form > button[type=submit]").last.click()
 
 
+def test_a_taken_port_stops_the_demo_at_once_naming_the_port_and_the_flags(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = subprocess.run([sys.executable, "-m", "mentorflow.cli.main", "demo", "--home", str(tmp_path / "demo"),
+                              "--people", "60", "--port", str(port)], env=child_env(), capture_output=True,
+                             text=True, timeout=300)
+    assert run.returncode != 0
+    assert f"port {port} on 127.0.0.1 is taken" in run.stderr and "--port N" in run.stderr and "--no-serve" in run.stderr
+    assert not (tmp_path / "demo").exists()  # stopped before the long run, nothing written
+
+
 @pytest.mark.slow
 @pytest.mark.airflow
 @needs_chromium
 def test_the_served_demo_shows_its_dags_takes_an_application_and_stops_on_ctrl_c(tmp_path, progress):
     home, port = tmp_path / "demo", free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "plugins"), os.environ.get("PYTHONPATH")]))}
     progress(f"demo: `mentorflow demo --people 60 --port {port}` in a child process …")
     process = subprocess.Popen([sys.executable, "-m", "mentorflow.cli.main", "demo", "--home", str(home),
-                                "--people", "60", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                                "--people", "60", "--port", str(port)], env=child_env(), stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
     try:
         said = read_until(lines_of(process), "Press Ctrl-C", READY_WITHIN)
         url = f"http://127.0.0.1:{port}"
+        listed = int(re.search(r"• Airflow lists (\d+) mentorflow DAGs \(GET /api/v2/dags\)", said).group(1))
+        assert listed >= 2 * len(STAGES)  # every stage DAG of both cohorts (and their triage DAGs)
         assert f"Airflow UI         {url}/  user admin, password in {home / 'airflow-passwords.json'}" in said
         passwords = (home / "airflow-passwords.json").read_text()
         assert not any(p in said for p in re.findall(r'"\w+": "([^"]+)"', passwords))

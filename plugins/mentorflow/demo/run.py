@@ -34,8 +34,10 @@ DEMO_COHORT = "demo-cohort"
 PASSWORDS = "airflow-passwords.json"  # in the demo's folder: the demo's Airflow users (admin, the reviewers)
 
 
-def demo_yaml(start: dt.datetime, roster: Path, apps: Path, forms_base_url: str) -> str:
-    """A compressed calendar: the whole program fits in two hours, already in the past."""
+def demo_yaml(start: dt.datetime, roster: Path, apps: Path,
+              forms_base_url: str = f"http://127.0.0.1:{serving.DEFAULT_PORT}/mentorflow") -> str:
+    """A compressed calendar: the whole program fits in two hours, already in the past; its links point at
+    ``forms_base_url`` (the demo's API server)."""
     def at(minutes: int) -> str:
         return (start + dt.timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S")
 
