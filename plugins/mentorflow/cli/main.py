@@ -127,7 +127,7 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run a synthetic cohort end to end through Airflow")
     demo.add_argument("--people", type=int, default=300)
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--home", help="output folder (default: var/demo)")
+    demo.add_argument("--home", type=Path, help="output folder (default: var/demo)")
     demo.add_argument("--port", type=int, help="the Airflow API server's port on 127.0.0.1 (default: a free one)")
     demo.set_defaults(func=cmd_demo, own_place=True)
     cli_email.register(sub)
