@@ -1,5 +1,6 @@
-"""Airflow plugin entry point for mentorflow: mounts the participant forms app at /mentorflow and the matching
-committee's console at /mentorflow-committee, and lists the console in Airflow's navigation (Browse menu).
+"""Airflow plugin entry point for mentorflow: mounts the participant forms app at /mentorflow, the matching
+committee's console at /mentorflow-committee and HR's reports at /mentorflow-reports, and lists the console in
+Airflow's navigation (Browse menu).
 
 Cheap to import (the plugin manager loads it in every Airflow process): each app is imported on its first
 request, not here.
@@ -33,6 +34,7 @@ class MentorflowPlugin(AirflowPlugin):
         {"app": LazyASGIApp("mentorflow.forms.app:app"), "url_prefix": "/mentorflow", "name": "mentorflow forms"},
         {"app": LazyASGIApp("mentorflow.committee.app:app"), "url_prefix": "/mentorflow-committee",
          "name": "mentorflow committee console"},
+        {"app": LazyASGIApp("mentorflow.hr.app:app"), "url_prefix": "/mentorflow-reports", "name": "mentorflow reports"},
     ]
     # relative href (resolved against the UI's base href, so a [api] base_url with a path keeps working);
     # url_route shows the console inside Airflow's UI frame at /plugin/mentorflow-committee

@@ -107,6 +107,9 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     # and its re-solve runs the match stage's own decide and write (stages: a what-if is what the stage
     # would propose with the committee's edits), so stages never import it
     "committee": _BELOW_4,
+    # HR's reports by link (level 4, next to the console): the same Airflow login check, refusals and page headers
+    # as the console (committee), the report files the store records (reports)
+    "hr": _BELOW_4 | {"committee"},
     # level 5
     "demo": _BELOW_5,
     "cli": _BELOW_5 | {

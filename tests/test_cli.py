@@ -1,7 +1,10 @@
+import re
+
 import pytest
 import sqlalchemy as sa
 from conftest import write_cohort
 from mentorflow.cli.main import main
+from mentorflow.cohorts.calendar import STAGES
 
 
 def test_new_then_validate_then_list(cohorts_dir, capsys, tmp_path):
@@ -70,15 +73,34 @@ def test_status_shows_each_stages_newest_airflow_run_and_its_figures(cohorts_dir
 
     assert main(["cohort", "status", "status-cohort"]) == 0
     out = capsys.readouterr().out
-    assert "people 1 ·" in out
-    assert [line.split()[:2] for line in out.splitlines() if line.strip().startswith("open")] == [["open", "success"]]
-    assert "import_roster: {'people': 42}" in out and "send_invitations: {'invited': 40}" in out
-    assert "committee_text" not in out
-    assert [line.split()[:2] for line in out.splitlines() if line.strip().startswith("match")] == [["match", "-"]]
+    assert row(out, "people") == ["people", "1"]
+    # one row per stage: its newest run (for, finished), its state and the figures its tasks returned
+    opened = row(out, "open")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", opened[1]) and re.fullmatch(r"\d{4}-\d\d-\d\d", opened[3])
+    assert opened[5] == "success"
+    assert "people 42 · invited 40" in out and "committee_text" not in out and "long text" not in out
+    assert row(out, "match") == ["match", "never", "run", "-", "-", "-"]
+    assert [line.split()[0] for line in out.splitlines()[-len(STAGES):]] == list(STAGES)
+
+
+def row(out: str, first: str) -> list[str]:
+    (found,) = [line.split() for line in out.splitlines() if line.split()[:1] == [first]]
+    return found
+
+
+def test_key_figures_are_numbers_with_names_and_the_emails_sent_added_up():
+    from mentorflow.cli.status import key_figures
+
+    returned = {"import_roster": {"rows": 60, "people": 60, "committee_text": "x", "report": "/tmp/r.html"},
+                "send_invitations": {"invited": 60, "sent": 58, "skipped": 2, "failed": 0, "retry": 0},
+                "remind": {"sent": 3, "failed": 1}, "alert": {"notice": {"sent": 1, "skipped": 0}},
+                "count_rows": 60, "flag": True}
+    assert key_figures(returned) == ["rows 60", "people 60", "invited 60", "emails sent 61", "skipped 2", "failed 1",
+                                     "notice emails sent 1", "count rows 60"]
 
 
 def test_status_without_airflow_metadata_says_so_and_still_shows_the_store(cohorts_dir, capsys, monkeypatch):
-    from mentorflow.cli import cohorts as cli
+    from mentorflow.cli import status as cli
 
     def unreachable():
         raise RuntimeError("no such table: dag_run")
@@ -87,7 +109,8 @@ def test_status_without_airflow_metadata_says_so_and_still_shows_the_store(cohor
     _status_cohort(cohorts_dir)
     assert main(["cohort", "status", "status-cohort"]) == 0
     out = capsys.readouterr().out
-    assert "people 0 ·" in out
+    assert row(out, "people") == ["people", "0"]
+    assert row(out, "match") == ["match", "not", "known", "-", "-", "(Airflow", "not", "reachable)"]
     assert "Airflow's metadata database is not reachable from here (RuntimeError: no such table: dag_run)" in out
 
 
@@ -99,7 +122,9 @@ def test_status_of_a_store_that_is_not_upgraded_says_what_to_run(cohorts_dir, ca
 
 def test_status_of_unknown_cohort_is_a_clear_error(cohorts_dir, capsys):
     assert main(["cohort", "status", "nope"]) == 1
-    assert "no such cohort file" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no such cohort file" in err
+    assert f"cohorts in {cohorts_dir} (set by MENTORFLOW_COHORTS_DIR and MENTORFLOW_HOME)" in err
 
 
 def test_db_ddl_prints_both_dialects(capsys):

@@ -211,7 +211,8 @@ def test_inside_airflow_a_logged_in_reviewer_sees_the_page_and_the_view_is_audit
     [view] = ours["external_views"]
     assert (view["name"], view["href"], view["url_route"], view["destination"]) == (
         "Matching committee", "mentorflow-committee/", "mentorflow-committee", "nav")
-    assert {a["url_prefix"] for a in ours["fastapi_apps"]} == {"/mentorflow", "/mentorflow-committee"}
+    assert {a["url_prefix"] for a in ours["fastapi_apps"]} == {"/mentorflow", "/mentorflow-committee",
+                                                                "/mentorflow-reports"}
 
 
 @pytest.mark.airflow

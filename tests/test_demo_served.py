@@ -135,6 +135,9 @@ def test_the_served_demo_shows_its_dags_takes_an_application_and_stops_on_ctrl_c
             for stage in ("open", "match", "closeout"):
                 page.get_by_text(f"mentorflow__demo-cohort__{stage}", exact=True).first.wait_for(timeout=120_000)
             page.screenshot(path=str(SHOTS / "demo-served-airflow-dags.png"), full_page=True)
+            assert f"{url}/mentorflow-reports/demo-cohort/" in said
+            page.goto(f"{url}/mentorflow-reports/demo-cohort/")  # the printed HR link, as the logged-in admin
+            assert page.locator("a[href$='hr-report.html']").count() >= 1
 
             form = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
             apply(form, link)

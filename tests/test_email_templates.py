@@ -62,7 +62,9 @@ def test_staff_emails_say_what_to_do():
         assert words in " ".join(text.split()), template
     _, html, text = render_email("report_ready", samples.context("report_ready"))
     assert "attached to this email: hr-report.pdf and hr-report.html" in text
-    assert "reports/" not in text and "<code>" not in html  # no path on a server HR cannot reach
+    assert "/var/" not in text and "<code>" not in html  # no path on a server HR cannot reach
+    # the links to the report served behind Airflow's login (mentorflow.hr)
+    assert f"Report: {samples.REPORTS}/hr-report.html" in text and f'href="{samples.REPORTS}/hr-report.pdf"' in html
 
 
 def test_participant_text_is_escaped_in_html_and_kept_verbatim_in_text():

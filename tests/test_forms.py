@@ -450,7 +450,8 @@ def test_the_plugin_is_cheap_to_import_and_mounts_the_app_lazily():
     assert found["loaded"] == []  # nothing of the domain package (nor the forms app) at plugin load
     assert found["apps"] == [{"app": "LazyASGIApp", "url_prefix": "/mentorflow", "name": "mentorflow forms"},
                              {"app": "LazyASGIApp", "url_prefix": "/mentorflow-committee",
-                              "name": "mentorflow committee console"}]
+                              "name": "mentorflow committee console"},
+                             {"app": "LazyASGIApp", "url_prefix": "/mentorflow-reports", "name": "mentorflow reports"}]
 
 
 def test_an_unreachable_store_gets_a_clear_503_not_a_crash(cohorts_dir, tmp_path):

@@ -39,11 +39,11 @@ def _outbox(config) -> dict[str, list]:
 
 
 def test_every_stage_ran_and_recorded_success(completed_cohort):
-    from mentorflow.cli.cohorts import _airflow_runs
+    from mentorflow.cli.status import airflow_runs
 
     config, store, runs, _ = completed_cohort
     assert [r.stage for r, _ in runs][:3] == ["open", "intake", "intake"]
-    newest = _airflow_runs(config.cohort)  # what `mentorflow cohort status` shows, from Airflow's metadata
+    newest = airflow_runs(config.cohort)  # what `mentorflow cohort status` shows, from Airflow's metadata
     assert isinstance(newest, dict), newest
     assert {stage: run["state"] for stage, run in newest.items()} == dict.fromkeys(
         ("open", "intake", "validate", "match", "kickoff", "alternatives", "agreement", "pulse", "midpoint", "closeout"),
@@ -204,14 +204,14 @@ def test_pulse_reminders_reach_only_partners_who_had_not_answered(completed_coho
 def test_cohort_status_shows_the_store_and_airflow_runs(completed_cohort, capsys):
     from mentorflow.cli.main import main
 
-    config, _, _, _ = completed_cohort
+    config, store, _, _ = completed_cohort
     assert main(["cohort", "status", config.cohort]) == 0
     out = capsys.readouterr().out
     lines = {line.split()[0]: line.split() for line in out.splitlines()
              if line.strip() and line.split()[0] in ("open", "match", "closeout")}
     for stage in ("open", "match", "closeout"):
-        assert lines[stage][1] == "success", lines[stage]  # the newest Airflow run of the stage
-    assert "      import_roster: {'rows': " in out  # its tasks' return values are the figures
+        assert lines[stage][5] == "success", lines[stage]  # the newest Airflow run of the stage: for, finished, state
+    assert lines["open"][6:8] == ["rows", str(store.count(people, cohort_id=config.cohort))]  # what its tasks returned
 
 
 def test_closeout_reminders_reach_only_participants_who_had_not_evaluated(completed_cohort):

@@ -199,7 +199,7 @@ def test_the_reminder_is_a_week_after_kickoff_and_before_the_midpoint(cohorts_di
 
 
 def test_ops_status_shows_counts_and_dates_never_the_text(world, monkeypatch, capsys):
-    from mentorflow.cli import cohorts as cli
+    from mentorflow.cli import status as cli
     from mentorflow.cli.main import main
 
     store = Store(world.store_url)
@@ -214,6 +214,6 @@ def test_ops_status_shows_counts_and_dates_never_the_text(world, monkeypatch, ca
     monkeypatch.setattr(cli, "_airflow_session", unreachable)
     assert main(["cohort", "status", COHORT]) == 0
     out = capsys.readouterr().out
-    assert "agreements: 1 of 2 partnerships agreed (latest on 2027-03-09)" in out
+    assert "agreements    1 of 2 partnerships agreed (latest on 2027-03-09)" in out
     assert "SECRET" not in out
     assert agreement.status(COHORT, store) == {"pair-1": when, "pair-2": None}

@@ -12,10 +12,12 @@ variable and see the change at once.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -45,6 +47,14 @@ class Settings(BaseSettings):
     airflow_url: str | None = None
     airflow_username: str | None = None
     airflow_password: SecretStr | None = None
+    reports_base_url: str | None = Field(None, description="where HR opens the reports (default: <airflow_url>/mentorflow-reports)")
+
+    @field_validator("reports_base_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not a web address: give it as http(s)://host[:port]/path")
+        return value
 
     # -- derived locations ----------------------------------------------------------------------
 
@@ -77,6 +87,85 @@ class Settings(BaseSettings):
 
     def reports_dir(self, cohort: str) -> Path:
         return self.home_folder / "reports" / cohort
+
+    @property
+    def reports_url(self) -> str:
+        """Base URL of the reports HR opens by link (the plugin's reports app inside Airflow's API server)."""
+        return (self.reports_base_url or f"{self.airflow_url or DEFAULT_AIRFLOW_URL}/mentorflow-reports").rstrip("/")
+
+    @property
+    def demo_home(self) -> Path:
+        """Where ``mentorflow demo`` puts everything by default."""
+        return self.home_folder / "demo"
+
+    def locate(self, environ: Mapping[str, str] | None = None, home: Path | None = None) -> Place:
+        """Where a command finds the cohorts, the runtime data and Airflow's home; the rule (docs/settings.md):
+
+        1. ``home`` (the CLI's ``--home``): that folder, its ``cohorts/`` and its ``airflow/``;
+        2. ``MENTORFLOW_COHORTS_DIR`` or ``MENTORFLOW_HOME`` set: those, as everywhere else;
+        3. the checkout's ``cohorts/`` when it holds a cohort file;
+        4. else the demo's home (``var/demo``) when its ``cohorts/`` holds one (what ``mentorflow demo`` left);
+        5. else the checkout's folders, found empty (``looked`` says where).
+
+        ``AIRFLOW_HOME`` set always wins for Airflow's home.
+        """
+        environ = os.environ if environ is None else environ
+        airflow_set = Path(environ["AIRFLOW_HOME"]) if environ.get("AIRFLOW_HOME") else None
+        checkout = self.project_dir / "cohorts"
+        demo = self.demo_home
+        if home is not None:
+            home = home.resolve()
+            return Place(self.cohorts_dir or home / "cohorts", home, airflow_set or _existing(home / "airflow"),
+                         "--home", (self.cohorts_dir or home / "cohorts",))
+        if self.cohorts_dir or self.home:
+            named = " and ".join(n for n, v in (("MENTORFLOW_COHORTS_DIR", self.cohorts_dir),
+                                                ("MENTORFLOW_HOME", self.home)) if v)
+            return Place(self.cohorts_folder, self.home_folder, airflow_set, f"set by {named}", (self.cohorts_folder,))
+        looked = (checkout, demo / "cohorts")
+        if has_cohort_files(checkout):
+            other = demo if has_cohort_files(demo / "cohorts") else None
+            return Place(checkout, self.home_folder, airflow_set, "the checkout's cohorts/", looked, other)
+        if has_cohort_files(demo / "cohorts"):
+            return Place(demo / "cohorts", demo, airflow_set or _existing(demo / "airflow"),
+                         "the demo's home (left by `mentorflow demo`)", looked)
+        return Place(checkout, self.home_folder, airflow_set, "the checkout's cohorts/ (none found)", looked,
+                     found=False)
+
+
+DEFAULT_AIRFLOW_URL = "http://127.0.0.1:8080"
+
+
+def has_cohort_files(folder: Path) -> bool:
+    """A folder holding at least one cohort file (``*.yaml`` or ``*.yml``)."""
+    return folder.is_dir() and any(p.suffix in {".yaml", ".yml"} for p in folder.glob("*.y*ml"))
+
+
+def _existing(folder: Path) -> Path | None:
+    return folder if folder.is_dir() else None
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the cohorts, the runtime data and Airflow's home are, why there, and which folders were looked in."""
+
+    cohorts_dir: Path
+    home: Path
+    airflow_home: Path | None  # None: Airflow's own default (AIRFLOW_HOME unset, no airflow/ in the home)
+    why: str
+    looked: tuple[Path, ...]
+    other: Path | None = None  # a demo home with cohorts that this place leaves out
+    found: bool = True
+
+    def environment(self) -> dict[str, str]:
+        """The variables that make this place explicit for the rest of a process (and Airflow, imported later)."""
+        env = {"MENTORFLOW_COHORTS_DIR": str(self.cohorts_dir), "MENTORFLOW_HOME": str(self.home)}
+        if self.airflow_home is not None:
+            env["AIRFLOW_HOME"] = str(self.airflow_home)
+        return env
+
+    def describe(self) -> str:
+        airflow = f"Airflow home {self.airflow_home}" if self.airflow_home else "Airflow's own configuration"
+        return f"cohorts in {self.cohorts_dir} ({self.why}); data in {self.home}; {airflow}"
 
 
 def current() -> Settings:

@@ -10,8 +10,9 @@ from pathlib import Path
 from mentorflow import settings
 from mentorflow.cohorts import calendar
 from mentorflow.cohorts.bounds import FIRST_YEAR, LAST_YEAR
-from mentorflow.cohorts.calendar import STAGES
-from mentorflow.cohorts.loader import cohort_files, find_cohort, load_cohort, load_cohorts, parse_cohort
+from mentorflow.cli.output import print_errors, say_where
+from mentorflow.cli.status import cmd_cohort_status
+from mentorflow.cohorts.loader import cohort_files, load_cohort, load_cohorts, parse_cohort
 from mentorflow.errors import CohortConfigError
 
 NEW_COHORT = """\
@@ -60,13 +61,6 @@ previous_cohorts: []
 """
 
 
-def _print_errors(errors: list[CohortConfigError]) -> None:
-    for error in errors:
-        print(f"✗ {error.path}", file=sys.stderr)
-        for problem in error.problems:
-            print(f"    {problem}", file=sys.stderr)
-
-
 def _open_date(text: str) -> dt.date | str:
     """The --open date, or what is wrong with it."""
     try:
@@ -98,7 +92,7 @@ def cmd_cohort_new(args: argparse.Namespace) -> int:
     try:  # checked before it is written: a broken file in the cohorts folder would show up in Airflow
         parse_cohort(text, target)
     except CohortConfigError as error:
-        _print_errors([error])
+        print_errors([error])
         return 1
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
@@ -110,6 +104,7 @@ def cmd_cohort_validate(args: argparse.Namespace) -> int:
     files = [Path(f) for f in args.files] or cohort_files()
     if not files:
         print(f"no cohort files in {settings.cohorts_dir()}", file=sys.stderr)
+        say_where(getattr(args, "place", None), sys.stderr)
         return 1
     errors = []
     for path in files:
@@ -118,115 +113,19 @@ def cmd_cohort_validate(args: argparse.Namespace) -> int:
             print(f"✓ {path}: {config.name} ({config.program_type.value}), {len(calendar.pulse_dates(config))} pulse periods")
         except CohortConfigError as error:
             errors.append(error)
-    _print_errors(errors)
+    print_errors(errors)
     return 1 if errors else 0
 
 
 def cmd_cohort_list(args: argparse.Namespace) -> int:
     configs, errors = load_cohorts()
+    say_where(getattr(args, "place", None))
     print(f"{'cohort':<24} {'type':<12} {'window':<35} {'close-out':<17} file")
     for c in configs:
         window = f"{c.calendar.application_open:%Y-%m-%d %H:%M} → {c.calendar.application_close:%Y-%m-%d %H:%M}"
         print(f"{c.cohort:<24} {c.program_type.value:<12} {window:<35} {c.calendar.close_out:%Y-%m-%d %H:%M}  {c.source_path}")
-    _print_errors(errors)
+    print_errors(errors)
     return 1 if errors else 0
-
-
-def _airflow_session():
-    from airflow.utils.session import create_session
-
-    return create_session()
-
-
-def _figures(value: object) -> str:
-    """A task's return value as one short line (the committee's long text left out)."""
-    if isinstance(value, dict):
-        value = {k: v for k, v in value.items() if k != "committee_text"}
-    text = str(value)
-    return text if len(text) <= 100 else text[:99] + "…"
-
-
-def _airflow_runs(cohort: str) -> dict[str, dict] | str:
-    """The newest Airflow run of each stage DAG and its tasks' return values, from Airflow's metadata database."""
-    try:
-        from airflow.models.dagrun import DagRun
-        from airflow.models.xcom import XCOM_RETURN_KEY, XComModel
-        from sqlalchemy import select
-
-        from mentorflow.orchestration.wiring import dag_id
-
-        found: dict[str, dict] = {}
-        with _airflow_session() as session:
-            for stage in STAGES:
-                run = session.scalars(
-                    select(DagRun).where(DagRun.dag_id == dag_id(cohort, stage)).order_by(DagRun.run_after.desc()).limit(1)
-                ).first()
-                if run is None:
-                    continue
-                returned = session.scalars(
-                    select(XComModel)
-                    .where(XComModel.dag_run_id == run.id, XComModel.key == XCOM_RETURN_KEY)
-                    .order_by(XComModel.timestamp, XComModel.task_id, XComModel.map_index)
-                ).all()
-                figures = {x.task_id: XComModel.deserialize_value(x) for x in returned}
-                found[stage] = {"state": str(run.state), "run_after": run.run_after, "end_date": run.end_date,
-                                "figures": figures}
-        return found
-    except Exception as exc:  # Airflow not configured here: the store part still helps
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return (f"Airflow's metadata database is not reachable from here ({type(exc).__name__}: {first_line[:160]}); "
-                "stage runs and their figures come from it: run this where Airflow is configured "
-                "(AIRFLOW_HOME or AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)")
-
-
-def _agreements(cohort: str, store) -> str:
-    """How many open partnerships have agreed (and the latest date): counts and dates, never what was agreed."""
-    from mentorflow.workspace import agreement
-
-    agreed = agreement.status(cohort, store)
-    dates = [moment for moment in agreed.values() if moment is not None]
-    latest = f" (latest on {max(dates):%Y-%m-%d})" if dates else ""
-    return f"agreements: {len(dates)} of {len(agreed)} partnerships agreed{latest}"
-
-
-def cmd_cohort_status(args: argparse.Namespace) -> int:
-    from mentorflow.errors import StoreNotReady
-    from mentorflow.store import Store, applications, email_ledger, matches, people, quarantine
-
-    try:
-        config = find_cohort(args.name)
-    except CohortConfigError as error:
-        _print_errors([error])
-        return 1
-    try:
-        store = Store.for_cohort(config)
-    except StoreNotReady as error:
-        print(error, file=sys.stderr)
-        return 1
-    airflow = _airflow_runs(config.cohort)
-    c = config.cohort
-    print(f"{config.name} [{c}] · {config.program_type.value} · store {store.dialect}")
-    print(f"  people {store.count(people, cohort_id=c)} · applications {store.count(applications, cohort_id=c)} "
-          f"(valid {store.count(applications, cohort_id=c, status='valid')}) · quarantine "
-          f"{store.count(quarantine, cohort_id=c, status='open')} open · pairs active "
-          f"{store.count(matches, cohort_id=c, status='active')} · emails sent "
-          f"{store.count(email_ledger, cohort_id=c, status='sent')}")
-    print(f"  {_agreements(c, store)}")
-    if isinstance(airflow, str):
-        print(f"\n  {airflow}")
-        return 0
-    print(f"\n  {'stage':<10} {'airflow':<10} {'run after':<17} {'finished':<17} figures (task return values)")
-    for stage in STAGES:
-        run = airflow.get(stage)
-        if run is None:
-            print(f"  {stage:<10} {'-':<10} {'-':<17} -")
-            continue
-        after = f"{run['run_after']:%Y-%m-%d %H:%M}" if run["run_after"] else "-"
-        finished = f"{run['end_date']:%Y-%m-%d %H:%M}" if run["end_date"] else "-"
-        print(f"  {stage:<10} {run['state']:<10} {after:<17} {finished}")
-        for task, value in run["figures"].items():
-            print(f"      {task}: {_figures(value)}")
-    return 0
 
 
 def register(sub) -> None:
@@ -239,7 +138,7 @@ def register(sub) -> None:
     new.add_argument("--timezone", default="UTC")
     new.add_argument("--open", default=(dt.date.today() + dt.timedelta(days=7)).isoformat(), help="window opens (date)")
     new.add_argument("--force", action="store_true")
-    new.set_defaults(func=cmd_cohort_new)
+    new.set_defaults(func=cmd_cohort_new, own_place=True)  # always the cohorts folder
     validate = cohort.add_parser("validate", help="check cohort files (all of them by default)")
     validate.add_argument("files", nargs="*")
     validate.set_defaults(func=cmd_cohort_validate)

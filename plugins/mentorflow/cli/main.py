@@ -1,5 +1,6 @@
 """``mentorflow``: the command line for ops engineers.
 
+    mentorflow [--home DIR] COMMAND …   (where the cohorts, store and Airflow home are: docs/settings.md)
     mentorflow cohort new NAME --roster roster.csv [--type traditional] [--open 2027-03-01]
     mentorflow cohort validate [FILE ...]
     mentorflow cohort list
@@ -16,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -102,6 +104,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mentorflow", description="Run mentoring cohorts as Airflow pipelines.")
+    p.add_argument("--home", type=Path, help="work in this folder: its cohorts/, its store and reports, its airflow/ "
+                                             "(e.g. var/demo; default: found as docs/settings.md says)")
     sub = p.add_subparsers(dest="command", required=True)
 
     cli_cohorts.register(sub)
@@ -124,13 +128,13 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run a synthetic cohort end to end through Airflow")
     demo.add_argument("--people", type=int, default=300)
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--home", help="output folder (default: var/demo)")
+    demo.add_argument("--home", type=Path, help="output folder (default: var/demo)")
     demo.add_argument("--port", type=int, help="the Airflow API server's port on 127.0.0.1 (default: 8080; with "
                                                "--no-serve a free one)")
     demo.add_argument("--no-serve", dest="serve", action="store_false",
                       help="stop when the lifecycle ends (CI, scripts) instead of serving Airflow's UI, the forms and "
                            "the committee console until Ctrl-C")
-    demo.set_defaults(func=cmd_demo)
+    demo.set_defaults(func=cmd_demo, own_place=True)
     cli_email.register(sub)
     cli_forms.register(sub)
     cli_person.register(sub)
@@ -141,8 +145,18 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def find_place(args: argparse.Namespace) -> settings.Place:
+    """Where this command works (the settings' rule), made explicit in the environment for the rest of the process,
+    Airflow included (imported later). The demo and ``cohort new`` keep their own folders unless ``--home`` names one."""
+    place = settings.current().locate(home=args.home)
+    if args.home is not None or not getattr(args, "own_place", False):
+        os.environ.update(place.environment())
+    return place
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    args.place = find_place(args)
     return args.func(args)
 
 

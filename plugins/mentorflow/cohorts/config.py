@@ -271,6 +271,11 @@ class Committee(_Strict):
         return len(set(self.reviewers)) // 2 + 1 if self.reviewers else 1
 
 
+class Hr(_Strict):
+    viewers: list[str] = Field(default_factory=list, description="Airflow user ids who may open the cohort's HR "
+                               "reports by link (admins always may)")
+
+
 class Sources(_Strict):
     roster_csv: str = Field(..., description="HRIS export per the data contract (relative to the YAML file)")
     applications_csv: str | None = Field(None, description="applications collected elsewhere (optional)")
@@ -328,6 +333,7 @@ class CohortConfig(_Strict):
     eligibility: Eligibility = Eligibility()
     sender: Sender = Sender()
     committee: Committee = Committee()
+    hr: Hr = Hr()
     self_selection: SelfSelection = SelfSelection()
     alternatives: Alternatives = Alternatives()
     health: Health = Health()

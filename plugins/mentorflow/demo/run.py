@@ -157,7 +157,8 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None, port: int |
         port = port or serving.DEFAULT_PORT
         serving.check_port(port)  # before the long run, not after it
     port = port or free_port()
-    os.environ.update(_environment(home))
+    # the HR email's report link (MENTORFLOW_REPORTS_BASE_URL's default) points at the demo's API server
+    os.environ.update({**_environment(home), "MENTORFLOW_AIRFLOW_URL": f"http://127.0.0.1:{port}"})
     warnings.filterwarnings("ignore")  # third-party deprecation chatter would drown the progress lines
     sys.path.insert(0, str(settings.project_dir() / "plugins"))
     started = time.monotonic()
@@ -220,8 +221,7 @@ def _serve(home: Path, server: AirflowServer, passwords: dict[str, str], config,
     print(f"• Airflow lists {len(listed)} mentorflow DAGs (GET /api/v2/dags)")
     report = settings.reports_dir(config.cohort) / "hr-report.html"
     groups = serving.participant_links(config, live, store, dt.datetime.now(dt.timezone.utc))
-    serving.open_these(server, home, home / PASSWORDS, report if report.exists() else None, groups,
-                       _environment(home))
+    serving.open_these(server, home, home / PASSWORDS, config.cohort, report if report.exists() else None, groups)
     return serving.serve(server)
 
 

@@ -116,21 +116,20 @@ def participant_links(main, live, store, now: dt.datetime) -> list[tuple[str, li
     return [(heading, found) for heading, found in groups if found]
 
 
-def open_these(server: AirflowServer, home: Path, passwords_file: Path, report: Path | None,
-               groups: list[tuple[str, list[tuple[str, str]]]], env: dict[str, str], say=print) -> None:
+def open_these(server: AirflowServer, home: Path, passwords_file: Path, cohort: str, report: Path | None,
+               groups: list[tuple[str, list[tuple[str, str]]]], say=print) -> None:
     """The "open these" list: where the newcomer clicks next (no password: the file that holds it)."""
-    prefix = " ".join(f"{k}={env[k]}" for k in ("MENTORFLOW_HOME", "MENTORFLOW_COHORTS_DIR", "AIRFLOW_HOME"))
     say("\nOpen these (served on 127.0.0.1 until Ctrl-C):")
     say(f"  Airflow UI         {server.url}/  user admin, password in {passwords_file} (readable only by you)")
     say(f"  stage DAGs         {server.url}/dags  (each DAG's runs, the Assets graph, the committee step)")
     say(f"  committee console  {server.url}/mentorflow-committee/  (reviewers ann, ben, cai; same password file)")
-    if report is not None:
-        say(f"  HR report          {report}")
+    say(f"  HR reports         {server.url}/mentorflow-reports/{cohort}/  (as admin"
+        + (f"; the file: {report})" if report is not None else ")"))
     for heading, found in groups:
         say(f"  {heading}:")
         for who, link in found:
             say(f"    {who:<24} {link}")
-    say(f"  see answers arrive {prefix} mentorflow cohort status {LIVE_COHORT}")
+    say(f"  see answers arrive mentorflow --home {home} cohort status {LIVE_COHORT}")
     say("                     (applications count; each form's answer is in the program store "
         f"{home / 'store.db'})")
     say("Press Ctrl-C to stop the server.", flush=True)

@@ -48,7 +48,7 @@ class DeliveryError(RuntimeError):
     """Airflow did not take the event (unreachable, refused); the event stays pending."""
 
 
-DEFAULT_AIRFLOW_URL = "http://127.0.0.1:8080"
+DEFAULT_AIRFLOW_URL = settings.DEFAULT_AIRFLOW_URL
 
 
 @dataclass

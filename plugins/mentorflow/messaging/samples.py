@@ -16,6 +16,7 @@ COHORT = {"cohort": "spring-2027", "name": "Spring 2027 Mentoring", "program_typ
 OPS_EMAIL = "mentoring-ops@example.com"
 LINK = "http://127.0.0.1:8080/mentorflow/form/eyJzYW1wbGUiOnRydWV9.sample-token"
 DEADLINE = "Monday 15 March 2027, 17:00 CET"
+REPORTS = "http://127.0.0.1:8080/mentorflow-reports/spring-2027"  # the HR report's links (reports.served.link)
 PARTNERSHIP_LINK = "http://127.0.0.1:8080/mentorflow/forms/partnership?token=eyJzYW1wbGUiOnRydWV9.sample-{number}"
 
 
@@ -122,7 +123,9 @@ def context(template: str, number: int = 1, reasons: Sequence[str] | None = None
                     "undeliverable": [{"person_id": "E00042", "recipient": "old.address@example.com",
                                        "template": "pulse", "period": "pulse-2",
                                        "last_error": "SMTP 550 for old.address@example.com: mailbox unavailable"}]},
-        "report_ready": {"attached": ["hr-report.pdf", "hr-report.html"], "min_cell": 5},
+        "report_ready": {"attached": ["hr-report.pdf", "hr-report.html"], "min_cell": 5,
+                         "links": {"html": f"{REPORTS}/hr-report.html", "pdf": f"{REPORTS}/hr-report.pdf"},
+                         "listing": f"{REPORTS}/"},
         # an outcome for everyone without a one-to-one partner (stages.alternatives)
         "offer": {"role": "mentee", "reason": "More people asked for a mentor than there were places: every mentor "
                   "who fits you already has as many people as they can take.",

@@ -12,6 +12,7 @@ from mentorflow.messaging import Attachment, OutgoingEmail
 from mentorflow.outcomes import learning
 from mentorflow.quality import stage_gates
 from mentorflow.reports import hr as hr_report
+from mentorflow.reports import served
 from mentorflow.reports.render import MIN_CELL
 from mentorflow.stages import waitlist_carry
 from mentorflow.stages.common import CohortRun, compose, form_link, people_index, program_contact, send
@@ -88,9 +89,12 @@ def build_hr_report(run: CohortRun) -> dict[str, Any]:
 
 
 def report_notice(config: CohortConfig, files: dict[str, Path]) -> OutgoingEmail:
-    """HR's notice that the report is ready, with the report attached (PDF and HTML): a path on the
-    program's server is of no use to HR, and reports are not served by link yet."""
+    """HR's notice that the report is ready: links to the report served behind Airflow's login (the cohort's
+    ``hr.viewers`` and admins may open them), and the report attached (PDF and HTML) for whoever reads it away from
+    Airflow; never a path on the program's server."""
     attached = tuple(Attachment(files[kind].name, files[kind].read_bytes(), mime_type)
                      for kind, mime_type in REPORT_ATTACHMENTS.items())
+    links = {kind: served.link(config.cohort, files[kind].name) for kind in REPORT_ATTACHMENTS}
     return compose(config, program_contact(config, "hr"), "report_ready", "closeout", attachments=attached,
-                   attached=[a.filename for a in attached], min_cell=MIN_CELL)
+                   attached=[a.filename for a in attached], min_cell=MIN_CELL, links=links,
+                   listing=served.link(config.cohort, ""))
