@@ -165,10 +165,14 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None, port: int |
     print(f"mentorflow demo → {home}")
     prepare(home, people, seed, port=port, live=serve)
     server, passwords = airflow_server(home, port)
-    with server.start():  # boots while the first stages run; stopped at the end, on Ctrl-C and on errors
-        print(f"• Airflow API server starting at {server.url} (log {server.log_path}); the committee console is "
-              f"{server.url}/mentorflow-committee/, the users' passwords are in {home / PASSWORDS}")
-        return _run(home, seed, server, passwords, started, serve)
+    try:
+        with server.start():  # boots while the first stages run; stopped at the end, on Ctrl-C and on errors
+            print(f"• Airflow API server starting at {server.url} (log {server.log_path}); the committee console is "
+                  f"{server.url}/mentorflow-committee/, the users' passwords are in {home / PASSWORDS}")
+            return _run(home, seed, server, passwords, started, serve)
+    except KeyboardInterrupt:  # Ctrl-C before the demo serves (while serving, serve.serve() handles it)
+        print("\ninterrupted: the Airflow API server is stopped; the demo's files so far stay in place", file=sys.stderr)
+        return 130
 
 
 def _run(home: Path, seed: int, server: AirflowServer, passwords: dict[str, str], started: float,
