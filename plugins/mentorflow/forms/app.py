@@ -66,7 +66,6 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
 
         if forms_settings.threads > 0:  # a few threads serve more pages than 40 fighting over one interpreter lock
             anyio.to_thread.current_default_thread_limiter().total_tokens = forms_settings.threads
-
         async def retry_forever() -> None:
             while True:
                 await asyncio.sleep(forms_settings.retry_seconds)
