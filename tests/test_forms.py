@@ -381,6 +381,17 @@ def test_pages_are_sent_with_headers_that_keep_the_link_private(world, client):
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
+def test_delivery_is_tried_after_a_post_that_queued_an_event_and_not_after_one_that_did_not(world_both, client):
+    """Airflow is unreachable here (a closed port): each delivery attempt is counted on the pending event."""
+    assert submit(client, world_both.link("E4", "rematch"), {**GOOD_REMATCH, "match_id": "2"}).status_code == 303
+    store = Store(world_both.store_url)
+    [event] = store.rows(form_events)
+    assert (event["status"], event["attempts"]) == ("pending", 1)
+    assert submit(client, world_both.link("E1", "pulse"), GOOD_PULSE).status_code == 303  # continue: no event
+    [event] = store.rows(form_events)
+    assert (event["status"], event["attempts"]) == ("pending", 1)  # nothing queued, so nothing was tried
+
+
 def test_a_flagged_pulse_and_a_rematch_request_queue_triage_events_with_their_answers(world_both, client):
     submit(client, world_both.link("E2", "pulse"), {**GOOD_PULSE, "outcome": "end"})
     submit(client, world_both.link("E2", "pulse"), {**GOOD_PULSE, "outcome": "rematch"})  # changed wish, same event

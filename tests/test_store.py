@@ -40,6 +40,24 @@ def test_upsert_updates_or_keeps_on_conflict(store, config):
     assert store.count(applications, cohort_id="test-cohort") == 1
 
 
+def test_each_upsert_updates_the_columns_it_names_although_statements_are_built_once(store, config):
+    """The upsert statement is kept per table and column set: a later call with other columns or other
+    values must not reuse what an earlier call set."""
+    store.register_cohort(config)
+    base = {"cohort_id": "test-cohort", "employee_id": "E1", "role": "mentee", "goals": "first", "source": "form",
+            "status": "received", "submitted_at": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)}
+    store.upsert(applications, [base])
+    store.upsert(applications, [{**base, "goals": "second", "status": "changed"}], update_columns=("goals",))
+    [row] = store.rows(applications)
+    assert (row["goals"], row["status"]) == ("second", "received")
+    store.upsert(applications, [{**base, "goals": "third", "status": "changed"}])
+    [row] = store.rows(applications)
+    assert (row["goals"], row["status"]) == ("third", "changed")
+    store.upsert(applications, [{"cohort_id": "test-cohort", "employee_id": "E1", "goals": "fourth"}])
+    [row] = store.rows(applications)
+    assert (row["goals"], row["status"], row["source"]) == ("fourth", "changed", "form")
+
+
 def test_registering_a_cohort_again_keeps_its_created_at(store, config):
     store.register_cohort(config)
     [first] = store.rows(cohorts)
