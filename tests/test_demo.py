@@ -40,10 +40,11 @@ def test_a_server_that_cannot_start_fails_naming_its_log(tmp_path):
 @pytest.mark.airflow
 def test_the_demo_ends_well_and_its_committee_votes_through_the_console(tmp_path, progress):
     home = tmp_path / "demo"
-    progress("demo: `mentorflow demo --people 120` in a child process …")
+    progress("demo: `mentorflow demo --people 120 --no-serve` in a child process …")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "plugins"),
                                                                       os.environ.get("PYTHONPATH")]))}
-    run = subprocess.run([sys.executable, "-m", "mentorflow.cli.main", "demo", "--home", str(home), "--people", "120"],
+    run = subprocess.run([sys.executable, "-m", "mentorflow.cli.main", "demo", "--home", str(home), "--people", "120",
+                          "--no-serve"],
                          env=env, capture_output=True, text=True, timeout=1800)
     said = run.stdout
     assert run.returncode == 0, said[-4000:] + run.stderr[-4000:]

@@ -7,7 +7,7 @@
     mentorflow cohort status NAME
     mentorflow generate --people 1000 --out data/ [--seed 7] [--type traditional]
     mentorflow db upgrade [--url URL] | current [--url URL] | ddl [--write]
-    mentorflow demo [--people 300] [--seed 7] [--home var/demo] [--port PORT]
+    mentorflow demo [--people 300] [--seed 7] [--home var/demo] [--port 8080] [--no-serve]
     mentorflow import mentor-match MENTORS.csv MENTEES.csv --out DIR [--grades FILE] [--timezone Europe/London]
     mentorflow resources check [FILE] | list [--skill X] [--type book]
     mentorflow forms serve | deliver-events | link COHORT PERSON FORM [--until DATE]
@@ -98,7 +98,8 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from mentorflow.demo import run as demo
 
-    return demo.main(people=args.people, seed=args.seed, home=Path(args.home) if args.home else None, port=args.port)
+    return demo.main(people=args.people, seed=args.seed, home=Path(args.home) if args.home else None, port=args.port,
+                     serve=args.serve)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -127,8 +128,12 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run a synthetic cohort end to end through Airflow")
     demo.add_argument("--people", type=int, default=300)
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--home", help="output folder (default: var/demo)")
-    demo.add_argument("--port", type=int, help="the Airflow API server's port on 127.0.0.1 (default: a free one)")
+    demo.add_argument("--home", type=Path, help="output folder (default: var/demo)")
+    demo.add_argument("--port", type=int, help="the Airflow API server's port on 127.0.0.1 (default: 8080; with "
+                                               "--no-serve a free one)")
+    demo.add_argument("--no-serve", dest="serve", action="store_false",
+                      help="stop when the lifecycle ends (CI, scripts) instead of serving Airflow's UI, the forms and "
+                           "the committee console until Ctrl-C")
     demo.set_defaults(func=cmd_demo, own_place=True)
     cli_email.register(sub)
     cli_forms.register(sub)

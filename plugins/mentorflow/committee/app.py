@@ -20,15 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 from sqlalchemy import exc as sa_exc
 
 from mentorflow import settings
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.committee import acting, asking, audit, auth, csrf, deciding, resolve, review, voting
-from mentorflow.committee.auth import ConsoleUser, LoginRequired
-from mentorflow.committee.web import HEADERS, Console, Refused
+from mentorflow.committee.auth import ConsoleUser
+from mentorflow.committee.web import Console, Refused
 from mentorflow.errors import StoreNotReady
 from mentorflow.forms.registry import Registry
 
@@ -41,24 +41,7 @@ def create_app(registry: Registry | None = None) -> FastAPI:
     app = FastAPI(title="mentorflow committee console", docs_url=None, redoc_url=None, openapi_url=None)
     page, reviewable, store_of, round_of = console.page, console.reviewable, console.store_of, console.round_of
 
-    @app.exception_handler(LoginRequired)
-    async def to_login(request: Request, exc: LoginRequired) -> Response:
-        if request.method == "GET" and not console.wants_json(request):
-            return RedirectResponse(auth.login_url(request), status_code=303, headers=HEADERS)
-        return JSONResponse({"error": "not authenticated", "detail": exc.reason}, status_code=401,
-                            headers={**HEADERS, "WWW-Authenticate": "Bearer"})
-
-    @app.exception_handler(Refused)
-    async def refused(request: Request, exc: Refused) -> Response:
-        if console.wants_json(request):
-            return JSONResponse({"error": exc.message, "problems": exc.problems}, status_code=exc.status,
-                                headers=HEADERS)
-        return page(request, "refused.html", exc.status, message=exc.message, problems=exc.problems, user=None)
-
-    @app.exception_handler(sa_exc.DBAPIError)
-    async def store_unavailable(request: Request, exc: sa_exc.DBAPIError) -> Response:
-        log.error("mentorflow committee: program store error: %s", type(exc).__name__)
-        return await refused(request, Refused(503, "The program's database cannot be reached right now."))
+    console.install(app, log)
 
     def cohorts_for(user: ConsoleUser) -> list[dict[str, Any]]:
         listed = []

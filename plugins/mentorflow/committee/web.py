@@ -8,16 +8,19 @@ votes) in :mod:`.acting`, questions to applicants in :mod:`.asking`; each gets t
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import exc as sa_exc
 
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.committee import auth, csrf, review
-from mentorflow.committee.auth import ConsoleUser
+from mentorflow.committee.auth import ConsoleUser, LoginRequired
 from mentorflow.errors import CohortConfigError, StoreNotReady
 from mentorflow.forms.registry import Registry, environment
 from mentorflow.forms.request_limits import form_fields
@@ -31,6 +34,8 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
+NOT_REVIEWER = ("You are not a reviewer of this cohort. Ask the program team to add your Airflow user to the cohort's "
+                "committee.reviewers.")
 STALE_FORM = ("This form could not be checked (it was open too long, or it came from another site). Nothing was "
               "saved: reload the page and try again.")
 
@@ -49,6 +54,7 @@ class Console:
 
     registry: Registry = field(default_factory=Registry)
     env: Any = field(default_factory=environment)
+    folder: str = "committee"  # where its pages' templates are (the HR reports app: "hr")
 
     # -- requests --------------------------------------------------------------------------------
 
@@ -62,8 +68,8 @@ class Console:
             "application/json" in accept and "text/html" not in accept)
 
     def page(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        html = self.env.get_template(f"committee/{template}").render(root=self.root(request),
-                                                                     logout=auth.logout_url(), **context)
+        html = self.env.get_template(f"{self.folder}/{template}").render(root=self.root(request),
+                                                                         logout=auth.logout_url(), **context)
         return HTMLResponse(html, status_code=status, headers=HEADERS)
 
     def back_to(self, request: Request, cohort: str, round_name: str, anchor: str, **query: Any) -> RedirectResponse:
@@ -86,6 +92,30 @@ class Console:
             raise Refused(403, STALE_FORM)
         return fields
 
+    def install(self, app: FastAPI, log: logging.Logger) -> None:
+        """The answers every app of the console kind gives: Airflow's login for an anonymous page request (401 for an
+        API call or a post), a refusal as a page or JSON, and 503 when the program's database cannot be reached."""
+
+        @app.exception_handler(LoginRequired)
+        async def to_login(request: Request, exc: LoginRequired) -> Response:
+            if request.method == "GET" and not self.wants_json(request):
+                return RedirectResponse(auth.login_url(request), status_code=303, headers=HEADERS)
+            return JSONResponse({"error": "not authenticated", "detail": exc.reason}, status_code=401,
+                                headers={**HEADERS, "WWW-Authenticate": "Bearer"})
+
+        @app.exception_handler(Refused)
+        async def refused(request: Request, exc: Refused) -> Response:
+            if self.wants_json(request):
+                return JSONResponse({"error": exc.message, "problems": exc.problems}, status_code=exc.status,
+                                    headers=HEADERS)
+            return self.page(request, "refused.html", exc.status, message=exc.message, problems=exc.problems,
+                             user=None)
+
+        @app.exception_handler(sa_exc.DBAPIError)
+        async def store_unavailable(request: Request, exc: sa_exc.DBAPIError) -> Response:
+            log.error("%s: program store error: %s", log.name, type(exc).__name__)
+            return await refused(request, Refused(503, "The program's database cannot be reached right now."))
+
     @staticmethod
     def bearer(request: Request) -> bool:
         return request.headers.get("authorization", "")[:7].lower() == "bearer "
@@ -93,17 +123,21 @@ class Console:
     # -- who may see what ------------------------------------------------------------------------
 
     def reviewable(self, user: ConsoleUser, cohort: str) -> CohortConfig:
-        """The cohort's config when ``user`` may review it; one refusal for unknown and forbidden alike (a
-        non-reviewer learns nothing, not even whether the cohort exists)."""
-        forbidden = Refused(403, "You are not a reviewer of this cohort. Ask the program team to add your Airflow "
-                                 "user to the cohort's committee.reviewers.")
+        """The cohort's config when ``user`` may review it (a named reviewer or an admin)."""
+        return self.cohort_for(user, cohort, auth.may_review, NOT_REVIEWER)
+
+    def cohort_for(self, user: ConsoleUser, cohort: str, may: Callable[[CohortConfig, ConsoleUser], bool],
+                   refusal: str) -> CohortConfig:
+        """The cohort's config when ``may(config, user)``; one refusal for unknown and forbidden alike (an outsider
+        learns nothing, not even whether the cohort exists; an admin is told it does not)."""
+        forbidden = Refused(403, refusal)
         if not COHORT_ID.match(cohort):
             raise forbidden
         try:
             config = self.registry.config(cohort)
         except CohortConfigError:
             raise (Refused(404, "There is no such cohort.") if user.admin else forbidden) from None
-        if not auth.may_review(config, user):
+        if not may(config, user):
             raise forbidden
         return config
 

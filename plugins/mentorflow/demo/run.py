@@ -7,8 +7,10 @@ the cohort YAML, Airflow's SQLite metadata, the program store, the outbox of
 The stages run in this process (``dag.test``); an Airflow API server (a child process on
 127.0.0.1, started early, while the first stages run) serves the committee console, through
 which the demo's reviewers answer the match and midpoint reviews (:mod:`.committee`). Its
-users' passwords are in ``airflow-passwords.json`` (mode 0600), its log in ``logs/``; it stops
-when the demo ends, on Ctrl-C too.
+users' passwords are in ``airflow-passwords.json`` (mode 0600), its log in ``logs/``. After the
+lifecycle the demo keeps it running (port 8080 unless ``--port``) with a second cohort whose
+application window is open, prints where to go and waits for Ctrl-C (:mod:`.serve`); with
+``--no-serve`` it stops when the demo ends, as a batch job (CI, scripts).
 """
 
 from __future__ import annotations
@@ -24,15 +26,18 @@ from pathlib import Path
 
 from mentorflow import settings
 from mentorflow.demo.airflow_server import AirflowServer, free_port, simple_auth
-from mentorflow.demo.committee import QUORUM, REVIEWERS, USERS, Committee
+from mentorflow.demo import serve as serving
+from mentorflow.demo.committee import ADMIN, QUORUM, REVIEWERS, USERS, Committee
 from mentorflow.errors import StageFailed
 
 DEMO_COHORT = "demo-cohort"
 PASSWORDS = "airflow-passwords.json"  # in the demo's folder: the demo's Airflow users (admin, the reviewers)
 
 
-def demo_yaml(start: dt.datetime, roster: Path, apps: Path) -> str:
-    """A compressed calendar: the whole program fits in two hours, already in the past."""
+def demo_yaml(start: dt.datetime, roster: Path, apps: Path,
+              forms_base_url: str = f"http://127.0.0.1:{serving.DEFAULT_PORT}/mentorflow") -> str:
+    """A compressed calendar: the whole program fits in two hours, already in the past; its links point at
+    ``forms_base_url`` (the demo's API server)."""
     def at(minutes: int) -> str:
         return (start + dt.timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S")
 
@@ -78,7 +83,7 @@ sources:
   roster_csv: {roster}
   applications_csv: {apps}
   closeout_roster_csv: {roster.parent / "roster-closeout.csv"}
-forms_base_url: http://127.0.0.1:8080/mentorflow
+forms_base_url: {forms_base_url}
 """
 
 
@@ -96,8 +101,10 @@ def _environment(home: Path) -> dict[str, str]:
     }
 
 
-def prepare(home: Path, people: int, seed: int, say=print) -> Path:
-    """Fresh folder, synthetic population, cohort YAML and Airflow metadata; returns the YAML path."""
+def prepare(home: Path, people: int, seed: int, say=print, *, port: int = serving.DEFAULT_PORT,
+            live: bool = False) -> Path:
+    """Fresh folder, synthetic population, cohort YAML (its links point at the API server on ``port``), the live
+    cohort's when ``live`` (:mod:`.serve`) and Airflow metadata; returns the demo cohort's YAML path."""
     from mentorflow.demo.synthetic import write_population  # lazy: see main(): Airflow is configured first
 
     if home.exists():
@@ -107,8 +114,11 @@ def prepare(home: Path, people: int, seed: int, say=print) -> Path:
     roster, apps = write_population(home / "data", people, seed)
     start = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0) - dt.timedelta(hours=3)
     cohort_file = home / "cohorts" / f"{DEMO_COHORT}.yaml"
-    cohort_file.write_text(demo_yaml(start.replace(tzinfo=None), roster, apps), encoding="utf-8")
+    forms_base_url = f"http://127.0.0.1:{port}/mentorflow"
+    cohort_file.write_text(demo_yaml(start.replace(tzinfo=None), roster, apps, forms_base_url), encoding="utf-8")
     say(f"• cohort file {cohort_file}")
+    if live:
+        say(f"• live cohort file {serving.write_live_cohort(home, roster, forms_base_url)} (applications open now)")
     say("• creating Airflow's metadata database (airflow db migrate) …")
     log = home / "logs" / "airflow-db-migrate.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -139,22 +149,34 @@ def load_dags(dag_folder: Path) -> dict:
     return bag.dags
 
 
-def main(people: int = 300, seed: int = 7, home: Path | None = None, port: int | None = None) -> int:
+def main(people: int = 300, seed: int = 7, home: Path | None = None, port: int | None = None,
+         serve: bool = True) -> int:
+    """The demo; with ``serve``, the API server keeps running afterwards until Ctrl-C (:mod:`.serve`)."""
     home = (home or settings.home() / "demo").resolve()
-    os.environ.update(_environment(home))
+    if serve:
+        port = port or serving.DEFAULT_PORT
+        serving.check_port(port)  # before the long run, not after it
+    port = port or free_port()
+    # the HR email's report link (MENTORFLOW_REPORTS_BASE_URL's default) points at the demo's API server
+    os.environ.update({**_environment(home), "MENTORFLOW_AIRFLOW_URL": f"http://127.0.0.1:{port}"})
     warnings.filterwarnings("ignore")  # third-party deprecation chatter would drown the progress lines
     sys.path.insert(0, str(settings.project_dir() / "plugins"))
     started = time.monotonic()
     print(f"mentorflow demo → {home}")
-    prepare(home, people, seed)
+    prepare(home, people, seed, port=port, live=serve)
     server, passwords = airflow_server(home, port)
-    with server.start():  # boots while the first stages run; stopped at the end, on Ctrl-C and on errors
-        print(f"• Airflow API server starting at {server.url} (log {server.log_path}); the committee console is "
-              f"{server.url}/mentorflow-committee/, the users' passwords are in {home / PASSWORDS}")
-        return _run(home, seed, server, passwords, started)
+    try:
+        with server.start():  # boots while the first stages run; stopped at the end, on Ctrl-C and on errors
+            print(f"• Airflow API server starting at {server.url} (log {server.log_path}); the committee console is "
+                  f"{server.url}/mentorflow-committee/, the users' passwords are in {home / PASSWORDS}")
+            return _run(home, seed, server, passwords, started, serve)
+    except KeyboardInterrupt:  # Ctrl-C before the demo serves (while serving, serve.serve() handles it)
+        print("\ninterrupted: the Airflow API server is stopped; the demo's files so far stay in place", file=sys.stderr)
+        return 130
 
 
-def _run(home: Path, seed: int, server: AirflowServer, passwords: dict[str, str], started: float) -> int:
+def _run(home: Path, seed: int, server: AirflowServer, passwords: dict[str, str], started: float,
+         serve: bool) -> int:
     # Airflow reads its configuration once, when first imported: these come after AIRFLOW_HOME is set above
     from mentorflow.cohorts.loader import find_cohort  # lazy: after the demo's Airflow settings
     from mentorflow.demo import lifecycle, simulate  # lazy: after the demo's Airflow settings
@@ -180,8 +202,31 @@ def _run(home: Path, seed: int, server: AirflowServer, passwords: dict[str, str]
     for decision in committee.decisions:
         print(f"  committee        {decision.round} round: {decision.said()} (votes through the console)")
     print(f"  Airflow users    {home / PASSWORDS} (admin; reviewers {', '.join(REVIEWERS)}); the API server "
-          f"stops with the demo (log {server.log_path})")
-    return 0
+          f"{'keeps running' if serve else 'stops with the demo'} (log {server.log_path})")
+    if not serve:
+        return 0
+    return _serve(home, server, passwords, config, store, dags)
+
+
+def _serve(home: Path, server: AirflowServer, passwords: dict[str, str], config, store, dags: dict) -> int:
+    """The live cohort's window opens (its open stage through Airflow), then the "open these" list, until Ctrl-C."""
+    from mentorflow.cohorts.loader import find_cohort  # lazy: after the demo's Airflow settings
+    from mentorflow.demo import lifecycle  # lazy: after the demo's Airflow settings
+
+    live = find_cohort(serving.LIVE_COHORT)
+    print(f"\n• opening the live cohort {live.cohort}'s application window (its open stage, dag.test) …")
+    try:
+        lifecycle.run(live, dags, through="open")
+    except StageFailed as exc:
+        print(f"\nDEMO FAILED: {exc}\nAirflow task logs: {home / 'airflow' / 'logs'}", file=sys.stderr)
+        return 1
+    server.wait_ready()
+    listed = serving.stage_dags(server, passwords[ADMIN])
+    print(f"• Airflow lists {len(listed)} mentorflow DAGs (GET /api/v2/dags)")
+    report = settings.reports_dir(config.cohort) / "hr-report.html"
+    groups = serving.participant_links(config, live, store, dt.datetime.now(dt.timezone.utc))
+    serving.open_these(server, home, home / PASSWORDS, config.cohort, report if report.exists() else None, groups)
+    return serving.serve(server)
 
 
 def _summary(config, store, home: Path, seconds: float) -> None:

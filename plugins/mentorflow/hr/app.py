@@ -19,16 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
-from sqlalchemy import exc as sa_exc
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 
 from mentorflow import settings
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.committee import auth
-from mentorflow.committee.auth import ConsoleUser, LoginRequired
-from mentorflow.committee.web import COHORT_ID, HEADERS, Console, Refused
-from mentorflow.errors import CohortConfigError, StoreNotReady
+from mentorflow.committee.auth import ConsoleUser
+from mentorflow.committee.web import HEADERS, Console, Refused
+from mentorflow.errors import StoreNotReady
 from mentorflow.forms.registry import Registry
 from mentorflow.reports import served
 
@@ -47,43 +46,15 @@ def may_read(config: CohortConfig, user: ConsoleUser) -> bool:
 
 
 def create_app(registry: Registry | None = None) -> FastAPI:
-    console = Console(registry or Registry())
+    console = Console(registry or Registry(), folder="hr")
     app = FastAPI(title="mentorflow reports", docs_url=None, redoc_url=None, openapi_url=None)
 
-    def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        html = console.env.get_template(f"hr/{template}").render(root=console.root(request), logout=auth.logout_url(),
-                                                                 **context)
-        return HTMLResponse(html, status_code=status, headers=HEADERS)
-
-    @app.exception_handler(LoginRequired)
-    async def to_login(request: Request, exc: LoginRequired) -> Response:
-        if request.method == "GET" and not console.wants_json(request):
-            return RedirectResponse(auth.login_url(request), status_code=303, headers=HEADERS)
-        return JSONResponse({"error": "not authenticated", "detail": exc.reason}, status_code=401,
-                            headers={**HEADERS, "WWW-Authenticate": "Bearer"})
-
-    @app.exception_handler(Refused)
-    async def refused(request: Request, exc: Refused) -> Response:
-        if console.wants_json(request):
-            return JSONResponse({"error": exc.message}, status_code=exc.status, headers=HEADERS)
-        return page(request, "refused.html", exc.status, message=exc.message, user=None)
-
-    @app.exception_handler(sa_exc.DBAPIError)
-    async def store_unavailable(request: Request, exc: sa_exc.DBAPIError) -> Response:
-        log.error("mentorflow reports: program store error: %s", type(exc).__name__)
-        return await refused(request, Refused(503, "The program's database cannot be reached right now."))
+    page = console.page
+    console.install(app, log)
 
     def readable(user: ConsoleUser, cohort: str) -> CohortConfig:
         """The cohort's config when ``user`` may read its reports; one refusal for unknown and forbidden alike."""
-        if not COHORT_ID.match(cohort):
-            raise Refused(403, NOT_HR)
-        try:
-            config = console.registry.config(cohort)
-        except CohortConfigError:
-            raise Refused(404 if user.admin else 403, "There is no such cohort." if user.admin else NOT_HR) from None
-        if not may_read(config, user):
-            raise Refused(403, NOT_HR)
-        return config
+        return console.cohort_for(user, cohort, may_read, NOT_HR)
 
     def listing(config: CohortConfig) -> dict[str, Any]:
         try:

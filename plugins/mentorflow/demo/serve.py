@@ -1,0 +1,153 @@
+"""After its lifecycle the demo keeps serving: a live, local program a newcomer can click through.
+
+The demo's Airflow API server stays up on 127.0.0.1 (port 8080 unless ``--port``): Airflow's UI with the stage DAGs
+and their runs, the participant forms at ``/mentorflow`` and the committee console at ``/mentorflow-committee``.
+A second, small cohort (:data:`LIVE_COHORT`) has its application window open now (its calendar starts today), so
+its application links work; the finished demo cohort's partnership pages and close-out evaluations get fresh links
+that stay open :data:`LINK_DAYS` days (``mentorflow forms link --until``, the same code). :func:`open_these` prints
+where to go; :func:`serve` waits for Ctrl-C (or SIGTERM) and stops the server. ``--no-serve`` skips all of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from mentorflow.demo.airflow_server import AirflowServer, ServerFailed, login
+
+LIVE_COHORT = "demo-live"
+DEFAULT_PORT = 8080
+LINK_DAYS = 7       # the finished cohort's fresh links stay open a week
+LIVE_PEOPLE = 20    # the live cohort's roster: the first people of the demo's roster
+SHOWN = 2           # participant links printed per form
+# the finished cohort's forms that still have something to show (its pairs are completed: no pulse check-in is due)
+OLD_FORMS = {"partnership": "partnership page", "closeout": "close-out evaluation"}
+
+
+def check_port(port: int) -> None:
+    """Nothing listens on 127.0.0.1:``port``, else a :class:`SystemExit` naming the port and the flags."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port in TIME_WAIT is free to listen on
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise SystemExit(f"port {port} on 127.0.0.1 is taken ({exc.strerror}): the demo serves Airflow and the "
+                             "forms there. Choose another with --port N, or run the demo without serving: "
+                             "--no-serve") from None
+
+
+def stage_dags(server: AirflowServer, admin_password: str) -> list[str]:
+    """The mentorflow DAGs Airflow's UI lists (``GET /api/v2/dags`` as the admin); the token is never shown."""
+    token = login(server.url, "admin", admin_password)
+    answer = httpx.get(f"{server.url}/api/v2/dags", params={"dag_id_pattern": "mentorflow__", "limit": 100},
+                       headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    if answer.status_code != 200:
+        raise ServerFailed(f"Airflow at {server.url} did not list its DAGs: HTTP {answer.status_code}")
+    return sorted(d["dag_id"] for d in answer.json()["dags"])
+
+
+def live_yaml(opened: dt.datetime, roster: Path, forms_base_url: str) -> str:
+    """A small cohort whose application window opened ``opened`` (today) and stays open two weeks."""
+    def at(days: int) -> str:
+        return (opened + dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S")
+
+    return f"""\
+# The demo's live cohort: its application window is open now, so its application links work.
+cohort: {LIVE_COHORT}
+name: Demo Company Mentoring (open for applications)
+program_type: traditional
+timezone: UTC
+calendar: {{application_open: {at(0)}, application_close: {at(14)}, kickoff: {at(28)}, midpoint: {at(119)},
+           close_out: {at(210)}}}
+eligibility: {{min_tenure_days: 30}}
+sender: {{backend: outbox, from_email: mentoring@demo.example.com, from_name: Demo Mentoring Program,
+         ops_email: mentoring-ops@demo.example.com, hr_email: hr@demo.example.com}}
+committee: {{review_mode: auto}}
+sources: {{roster_csv: {roster}}}
+forms_base_url: {forms_base_url}
+"""
+
+
+def write_live_cohort(home: Path, roster: Path, forms_base_url: str) -> Path:
+    """The live cohort's roster (the first :data:`LIVE_PEOPLE` of ``roster``) and YAML; returns the YAML's path."""
+    lines = roster.read_text(encoding="utf-8").splitlines()
+    live_roster = roster.with_name("roster-live.csv")
+    live_roster.write_text("\n".join(lines[: LIVE_PEOPLE + 1]) + "\n", encoding="utf-8")
+    opened = dt.datetime.now(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    path = home / "cohorts" / f"{LIVE_COHORT}.yaml"
+    path.write_text(live_yaml(opened, live_roster, forms_base_url), encoding="utf-8")
+    return path
+
+
+def participant_links(main, live, store, now: dt.datetime) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(heading, [(who, link), ...]) for the live cohort's application form and the finished cohort's pages,
+    made by ``mentorflow forms link``'s code; a form that has nothing for anyone is left out."""
+    from mentorflow.forms import links  # lazy: after the demo's Airflow settings
+    from mentorflow.stages.common import form_link  # lazy: after the demo's Airflow settings
+    from mentorflow.store import matches, people  # lazy: after the demo's Airflow settings
+
+    def made(config, form: str, candidates: list[dict], until: dt.datetime | None) -> list[tuple[str, str]]:
+        found = []
+        for person in candidates:
+            try:
+                grant = links.grant(config, store, person["employee_id"], form, now=now, until=until)
+            except links.LinkRefused:
+                continue
+            found.append((f"{person['employee_id']} {person['full_name']}",
+                          form_link(config, grant.person_id, grant.form, grant.period, grant.until)))
+            if len(found) == SHOWN:
+                break
+        return found
+
+    applicants = sorted(store.rows(people, cohort_id=live.cohort, eligible=True), key=lambda p: p["employee_id"])
+    groups = [(f"apply to {live.name} [{live.cohort}], window open", made(live, "application", applicants, None))]
+    paired = sorted({m["mentee_id"] for m in store.rows(matches, cohort_id=main.cohort)})
+    everyone = {p["employee_id"]: p for p in store.rows(people, cohort_id=main.cohort)}
+    partners = [everyone[p] for p in paired if p in everyone]
+    until = now + dt.timedelta(days=LINK_DAYS)
+    for form, words in OLD_FORMS.items():
+        groups.append((f"{words} in {main.cohort}, open {LINK_DAYS} days", made(main, form, partners, until)))
+    return [(heading, found) for heading, found in groups if found]
+
+
+def open_these(server: AirflowServer, home: Path, passwords_file: Path, cohort: str, report: Path | None,
+               groups: list[tuple[str, list[tuple[str, str]]]], say=print) -> None:
+    """The "open these" list: where the newcomer clicks next (no password: the file that holds it)."""
+    say("\nOpen these (served on 127.0.0.1 until Ctrl-C):")
+    say(f"  Airflow UI         {server.url}/  user admin, password in {passwords_file} (readable only by you)")
+    say(f"  stage DAGs         {server.url}/dags  (each DAG's runs, the Assets graph, the committee step)")
+    say(f"  committee console  {server.url}/mentorflow-committee/  (reviewers ann, ben, cai; same password file)")
+    say(f"  HR reports         {server.url}/mentorflow-reports/{cohort}/  (as admin"
+        + (f"; the file: {report})" if report is not None else ")"))
+    for heading, found in groups:
+        say(f"  {heading}:")
+        for who, link in found:
+            say(f"    {who:<24} {link}")
+    say(f"  see answers arrive mentorflow --home {home} cohort status {LIVE_COHORT}")
+    say("                     (applications count; each form's answer is in the program store "
+        f"{home / 'store.db'})")
+    say("Press Ctrl-C to stop the server.", flush=True)
+
+
+def serve(server: AirflowServer, say: Callable[..., None] = print) -> int:
+    """Wait until Ctrl-C or SIGTERM, then stop the server: 0; 1 (naming its log) if the server dies first."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.wait(1):
+            if not server.running:
+                say(f"the Airflow API server stopped by itself; see its log {server.log_path}", flush=True)
+                return 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    say("\nstopping the Airflow API server …", flush=True)
+    server.stop()
+    say("stopped. The demo's files stay in place.", flush=True)
+    return 0
