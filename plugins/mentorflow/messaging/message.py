@@ -50,7 +50,9 @@ ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
 
 def one_line(text: str) -> str:
     """Header text on one line: any run of whitespace or control characters becomes one space."""
-    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    if not text.isprintable():  # (the usual name or subject is, and needs no character-by-character pass)
+        text = "".join(c if c.isprintable() else " " for c in text)
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ The contexts have the shape the pipeline passes, so a template that renders here
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mentorflow import settings
@@ -99,35 +99,38 @@ def context(template: str, number: int = 1, reasons: Sequence[str] | None = None
            "partnership_link": None}
     pair_risk = [{"match_id": 12, "score": 0.31, "reasons": "no meeting in pulse-2; satisfaction 2/5",
                   "mentor_name": "Priya Natarajan", "mentee_name": "Alex Morgan"}]
-    extra: dict[str, dict[str, Any]] = {
-        "invitation": {"deadline": DEADLINE, "link": LINK},
-        "reminder": {"deadline": DEADLINE, "link": LINK},
-        "gapfill": {"missing": ["your goals for the program", "all ten personality questions"], "link": LINK},
-        "kickoff": _kickoff_context(number, reasons),
-        "group_kickoff": _group_kickoff_context(number, reasons),
-        "pulse": {"partners": [partner(number)], "period": "pulse-2", "link": LINK, "closes": "Friday 14 May 2027"},
-        "pulse_reminder": {"partners": [partner(number)], "period": "pulse-2", "link": LINK,
+    # built only for the template asked for (a load run asks for thousands)
+    extra: dict[str, Callable[[], dict[str, Any]]] = {
+        "invitation": lambda: {"deadline": DEADLINE, "link": LINK},
+        "reminder": lambda: {"deadline": DEADLINE, "link": LINK},
+        "gapfill": lambda: {"missing": ["your goals for the program", "all ten personality questions"], "link": LINK},
+        "kickoff": lambda: _kickoff_context(number, reasons),
+        "group_kickoff": lambda: _group_kickoff_context(number, reasons),
+        "pulse": lambda: {"partners": [partner(number)], "period": "pulse-2", "link": LINK,
+                          "closes": "Friday 14 May 2027"},
+        "pulse_reminder": lambda: {"partners": [partner(number)], "period": "pulse-2", "link": LINK,
                            "closes": "Friday 14 May 2027"},
         # the partnership that ended (never why), the new partner, the partners kept (none here)
-        "rematch": {"ended": [former_partner(number)], "partners": [partnership(number, reasons=reasons)],
+        "rematch": lambda: {"ended": [former_partner(number)], "partners": [partnership(number, reasons=reasons)],
                     "continuing": []},
         # self-selection: a mentee's recommended mentors; a mentor's requests
-        "recommendations": {"mentors": [partner(number), partner(number + 1)], "requests": 3, "link": LINK,
+        "recommendations": lambda: {"mentors": [partner(number), partner(number + 1)], "requests": 3, "link": LINK,
                             "closes": DEADLINE},
-        "mentor_requests": {"received": 1 + number % 3, "link": LINK, "closes": DEADLINE},
-        "closeout": {"link": LINK, "closes": "Monday 11 October 2027, 09:00 CEST"},
-        "closeout_reminder": {"link": LINK, "closes": "Monday 11 October 2027, 09:00 CEST"},
-        "at_risk": {"pairs": pair_risk, "period": "pulse-2",
+        "mentor_requests": lambda: {"received": 1 + number % 3, "link": LINK, "closes": DEADLINE},
+        "closeout": lambda: {"link": LINK, "closes": "Monday 11 October 2027, 09:00 CEST"},
+        "closeout_reminder": lambda: {"link": LINK, "closes": "Monday 11 October 2027, 09:00 CEST"},
+        "at_risk": lambda: {"pairs": pair_risk, "period": "pulse-2",
                     "groups": [{"group_id": 3, "leader_name": "Priya Natarajan", "members": 4, "score": 0.42,
                                 "reasons": "the leader did not answer; 2 of 4 members at risk or silent"}],
                     "undeliverable": [{"person_id": "E00042", "recipient": "old.address@example.com",
                                        "template": "pulse", "period": "pulse-2",
                                        "last_error": "SMTP 550 for old.address@example.com: mailbox unavailable"}]},
-        "report_ready": {"attached": ["hr-report.pdf", "hr-report.html"], "min_cell": 5,
+        "report_ready": lambda: {"attached": ["hr-report.pdf", "hr-report.html"], "min_cell": 5,
                          "links": {"html": f"{REPORTS}/hr-report.html", "pdf": f"{REPORTS}/hr-report.pdf"},
                          "listing": f"{REPORTS}/"},
         # an outcome for everyone without a one-to-one partner (stages.alternatives)
-        "offer": {"role": "mentee", "reason": "More people asked for a mentor than there were places: every mentor "
+        "offer": lambda: {"role": "mentee",
+                          "reason": "More people asked for a mentor than there were places: every mentor "
                   "who fits you already has as many people as they can take.",
                   "options": [{"value": "circle", "title": "A mentoring circle led by Priya Natarajan",
                                "description": "A small group of 5 people who meet together with Priya Natarajan "
@@ -137,21 +140,23 @@ def context(template: str, number: int = 1, reasons: Sequence[str] | None = None
                                "description": "If a mentor's time frees up during this cohort (at the midpoint "
                                "review), people on the waitlist are paired first, those waiting longest first."}],
                   "link": LINK, "deadline": DEADLINE, "waitlist_on": True, "carry": True},
-        "async_start": {"is_mentor": False, "mentor": partner(number), "mentees": [], "budget": 4, "seats": 2},
+        "async_start": lambda: {"is_mentor": False, "mentor": partner(number), "mentees": [], "budget": 4, "seats": 2},
         # the waitlist carried into the next cohort at close-out (``next``: None when none is scheduled yet)
-        "waitlist_carried": {"next": {"name": "Autumn 2027 Mentoring", "opens": "Monday 6 September 2027, 09:00 CEST",
+        "waitlist_carried": lambda: {"next": {"name": "Autumn 2027 Mentoring",
+                                              "opens": "Monday 6 September 2027, 09:00 CEST",
                                       "kickoff": "Monday 4 October 2027, 09:00 CEST"} if number % 2 else None,
                              "waiting_since": "Monday 15 March 2027"},
         # a week after kickoff, to each member of a space without a complete agreement (stages.agreement)
-        "agreement_reminder": {"partnership": f"Priya Natarajan {number} (you are the mentee)",
+        "agreement_reminder": lambda: {"partnership": f"Priya Natarajan {number} (you are the mentee)",
                                "confirmed": number % 2 == 0, "waiting": [f"Priya Natarajan {number}"],
                                "group": False, "link": LINK},
         # the matching committee's question to an applicant (committee.asking)
-        "committee_question": {"question": "You wrote that you want to grow into a team-lead role. Would a mentor "
+        "committee_question": lambda: {"question": "You wrote that you want to grow into a team-lead role. "
+                                       "Would a mentor "
                                "from another department work for you, or should it be someone in Finance?",
                                "link": LINK, "deadline": DEADLINE},
         # the forms app's notice to ops when a participant asks to end or re-match a pair
-        "triage": {"match_id": 12, "wish": "be re-matched with a new partner", "requester_name": "Alex Morgan",
+        "triage": lambda: {"match_id": 12, "wish": "be re-matched with a new partner", "requester_name": "Alex Morgan",
                    "mentor_name": "Priya Natarajan", "mentee_name": "Alex Morgan"},
     }
     if audience(template) == "ops":
@@ -160,7 +165,7 @@ def context(template: str, number: int = 1, reasons: Sequence[str] | None = None
         base = {**ops, "person": {"employee_id": "__hr__", "full_name": "HR", "email": "hr-reports@example.com"}}
     if template not in extra:
         raise KeyError(f"no sample data for email template {template!r}; known: {', '.join(sorted(extra))}")
-    return {**base, **extra[template]}
+    return {**base, **extra[template]()}
 
 
 def template_names() -> list[str]:
