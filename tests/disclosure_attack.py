@@ -254,8 +254,11 @@ def read_files(folder: Path, cohort: str) -> Report:
     return report
 
 
+FUNNEL_PX_PER_PERCENT = 2.7  # the funnel chart's scale (reports/_charts.html), as its axis ticks print it
+
+
 def _funnel_widths(rects: list[dict]) -> list[float]:
-    return [round(float(r["width"]) / 4.5, 6) for r in rects]
+    return [round(float(r["width"]) / FUNNEL_PX_PER_PERCENT, 6) for r in rects]
 
 
 def _health_bars(rects: list[dict], periods: int) -> list[dict[str, float]]:
