@@ -38,3 +38,36 @@ def chromium() -> Iterator:
 def browser():
     with chromium() as started:
         yield started
+
+
+PHONE = {"width": 390, "height": 844}  # a phone's screen, for the pages participants open on theirs
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page on a phone-sized screen with JavaScript off: the forms must work without it."""
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE)
+    yield context.new_page()
+    context.close()
+
+
+def shot(page, name: str):
+    """A full-page screenshot under :data:`SHOTS` (its path), checked to hold a picture."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 5000
+    return path
+
+
+def finish_application(page) -> None:
+    """Fill the rest of an application form as a mentee would (a skill, goals, hours, the personality items, consent)
+    and press the visible Save at its end."""
+    page.fill("#skills_wanted-0-name", "negotiation")
+    page.select_option("#skills_wanted-0-level", "3")
+    page.fill("#goals", "Lead a team")
+    page.fill("#hours_per_month", "4")
+    for i in range(1, 11):
+        page.select_option(f"#tipi_{i}", "4")
+    page.check("#consent")
+    page.locator("form > button[type=submit]").last.click()

@@ -4,16 +4,14 @@ saved answers come back. A screenshot of each page goes to test-output/screensho
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import pytest
-from browser_fixtures import CHROMIUM, SHOTS
+from browser_fixtures import needs_chromium, shot
 from forms_fixtures import add_group, make_world, serving
 from mentorflow.store import Store, applications, evaluations, form_events, pulse_responses, rematch_requests
 
 pytestmark = [
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
+    needs_chromium,
     pytest.mark.slow,
 ]
 
@@ -26,22 +24,6 @@ def served(cohorts_dir, tmp_path):
     world = make_world(cohorts_dir, f"sqlite:///{tmp_path / 'forms.db'}")
     with serving() as base:
         yield world, base
-
-
-@pytest.fixture
-def page(browser):
-    # no JavaScript: the forms must work without it; a phone-sized screen
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
-    yield context.new_page()
-    context.close()
-
-
-def shot(page, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 5000
-    return path
 
 
 def error_beside(page, field_id: str) -> str:

@@ -8,26 +8,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from browser_fixtures import SHOTS, needs_chromium
+from browser_fixtures import finish_application, needs_chromium, shot
 from forms_fixtures import COHORT, add_group, make_world, serving
 from mentorflow.store import Store, applications
 from test_forms_details import big_roster
 
 pytestmark = [needs_chromium, pytest.mark.slow]
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
-    yield context.new_page()
-    context.close()
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 5000
 
 
 def one_line(page, name: str, count: int) -> None:
@@ -74,14 +60,7 @@ def test_partner_found_by_name_and_chosen_without_javascript(cohorts_dir, tmp_pa
         page.select_option("#preferred_partners-0", label="Dana Smith (Analyst, Sales)")
         shot(page, "details-partner-search-390")
         assert page.locator("#preferred_partners-find").bounding_box()["width"] > 150  # usable on a phone
-        page.fill("#skills_wanted-0-name", "negotiation")
-        page.select_option("#skills_wanted-0-level", "3")
-        page.fill("#goals", "Lead a team")
-        page.fill("#hours_per_month", "4")
-        for i in range(1, 11):
-            page.select_option(f"#tipi_{i}", "4")
-        page.check("#consent")
-        page.locator("form > button[type=submit]").last.click()  # the visible Save at the end
+        finish_application(page)
         assert "your answers are saved" in page.locator(".success").inner_text()
         row = Store(world.store_url).rows(applications, cohort_id=COHORT, employee_id="E1")[0]
         assert row["preferred_partners"] == "R007"  # the id the matcher reads

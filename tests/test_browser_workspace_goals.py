@@ -4,35 +4,20 @@ pre-filled from the page's log. Screenshots go to test-output/screenshots/."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
-from browser_fixtures import CHROMIUM, SHOTS
+from browser_fixtures import needs_chromium, shot
 from forms_fixtures import COHORT, make_world, serving
 
 from mentorflow.store import Store, applications, meeting_log, milestones
 from mentorflow.workspace import pulse_prefill
 
 pytestmark = [
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
+    needs_chromium,
     pytest.mark.slow,
 ]
 
 
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
-    yield context.new_page()
-    context.close()
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 5000
 
 
 def test_the_partner_adds_a_milestone_marks_it_and_the_pulse_is_prefilled(cohorts_dir, tmp_path, page):

@@ -20,7 +20,7 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from browser_fixtures import SHOTS, chromium, needs_chromium
+from browser_fixtures import SHOTS, chromium, finish_application, needs_chromium
 from conftest import ROOT
 
 from mentorflow.cohorts.calendar import STAGES
@@ -78,14 +78,7 @@ def apply(page, link: str) -> None:
     page.goto(link)
     page.check("input[name=role][value=mentee]")
     page.fill("#motivation", "I want to learn from a colleague")
-    page.fill("#skills_wanted-0-name", "negotiation")
-    page.select_option("#skills_wanted-0-level", "3")
-    page.fill("#goals", "Lead a team")
-    page.fill("#hours_per_month", "4")
-    for i in range(1, 11):
-        page.select_option(f"#tipi_{i}", "4")
-    page.check("#consent")
-    page.locator("form > button[type=submit]").last.click()
+    finish_application(page)
 
 
 def test_a_taken_port_stops_the_demo_at_once_naming_the_port_and_the_flags(tmp_path):
