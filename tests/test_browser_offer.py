@@ -6,7 +6,6 @@ test-output/screenshots/ (one at 390 px width, one at desktop width)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 from alternatives_world import scarce_world
@@ -15,10 +14,10 @@ from forms_fixtures import serving
 from mentorflow.forms import tokens
 from mentorflow.stages import alternatives
 from mentorflow.store import offers
-from test_browser_forms import CHROMIUM, shot
+from browser_fixtures import needs_chromium, shot
 
 pytestmark = [
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
+    needs_chromium,
     pytest.mark.slow,
 ]
 

@@ -6,17 +6,17 @@ then saved). Screenshots go to test-output/screenshots/, phone-sized (390 px) an
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 from forms_fixtures import serving
 from mentorflow.stages import selection
 from mentorflow.store import selection_requests
-from test_browser_forms import CHROMIUM, error_beside, page, shot  # noqa: F401 (page is a fixture)
+from browser_fixtures import needs_chromium, shot
+from test_browser_forms import error_beside
 from test_self_selection import Cohort
 
 pytestmark = [
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
+    needs_chromium,
     pytest.mark.slow,
 ]
 

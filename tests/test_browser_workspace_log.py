@@ -6,15 +6,15 @@ Screenshots go to test-output/screenshots/."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 from forms_fixtures import make_world, serving
 from mentorflow.store import Store, meeting_log, next_steps
-from test_browser_forms import CHROMIUM, error_beside, shot
+from browser_fixtures import needs_chromium, shot
+from test_browser_forms import error_beside
 
 pytestmark = [
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
+    needs_chromium,
     pytest.mark.slow,
 ]
 WIDTH = 390
