@@ -251,3 +251,32 @@ def test_generated_cohorts_quote_no_phantom_and_no_filler(kind):
         quotes, phantoms, filler = quotes + total, phantoms + phantom_share * total, filler + filler_share * total
     assert quotes >= 10  # the goals reason is said, with quotes
     assert phantoms == 0 and filler == 0
+
+
+# -- the weighting without scikit-learn ------------------------------------------------------------
+
+
+def test_tfidf_weights_and_stop_words_are_scikit_learns():
+    """matching.text computes TfidfVectorizer(sublinear_tf=True)'s weights itself (importing scikit-learn costs
+    seconds per process): same vocabulary, same weights, same stop words, on a synthetic round's documents."""
+    sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
+    from mentorflow.matching import text
+    from mentorflow.matching.stop_words import ENGLISH_STOP_WORDS
+
+    assert ENGLISH_STOP_WORDS == sklearn_text.ENGLISH_STOP_WORDS
+    roster = generate_roster(300, seed=4)
+    apps = generate_applications(roster, seed=4)
+    titles = roster.set_index("employee_id").loc[apps["employee_id"], "job_title"].tolist()
+    wanted = [list(parse_skills(t)) for t in apps["skills_wanted"].fillna("")]
+    offered = [list(parse_skills(t)) for t in apps["skills_offered"].fillna("")]
+    goals = text.goal_texts(apps["goals"].fillna("").tolist(), wanted, offered, titles, apps["motivation"].tolist(),
+                            apps["prior_experience"].tolist(), np.array([bool(w) for w in wanted]),
+                            np.array([bool(o) for o in offered]))
+    docs = goals.wants_fields + goals.teaches_fields
+    reference = sklearn_text.TfidfVectorizer(analyzer=goals.analyzer, sublinear_tf=True)
+    expected = reference.fit_transform(docs).astype(np.float32).tocsr()
+    mine, features = text.tfidf([goals.analyzer(d) for d in docs])
+    assert list(features) == list(reference.get_feature_names_out())
+    assert (mine != expected).nnz == 0 or np.abs((mine - expected).toarray()).max() < 1e-7
+    assert np.array_equal(mine.indptr, expected.indptr) and np.array_equal(mine.indices, expected.indices)
+    assert text.tfidf([[], []])[1].size == 0  # no word anywhere: an empty vocabulary, as before (no error)

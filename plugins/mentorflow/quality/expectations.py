@@ -9,7 +9,9 @@ analytics off, no progress bars), a pandas data source, an ``ExpectationSuite`` 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +54,20 @@ class Result:
     error: str | None = None
 
 
+_DIRECT: ContextVar[bool] = ContextVar("mentorflow_direct_checks", default=False)
+
+
+@contextmanager
+def direct_checks() -> Iterator[None]:
+    """Within this block, expectations are computed with pandas where that decides exactly as Great
+    Expectations would (:mod:`mentorflow.quality.direct`), so a what-if need not import it."""
+    token = _DIRECT.set(True)
+    try:
+        yield
+    finally:
+        _DIRECT.reset(token)
+
+
 def _context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
@@ -78,7 +94,12 @@ def validate(name: str, frame: pd.DataFrame, specs: list[Spec]) -> list[Result]:
     narrow = frame[list(dict.fromkeys([ROW, *(c for s in row_specs for c in s.columns)]))]
     found = {}
     for part, part_specs, data in (("header", header_specs, frame.iloc[:0]), ("rows", row_specs, narrow)):
-        if part_specs:
+        if part_specs and _DIRECT.get():
+            from mentorflow.quality import direct  # lazy: imports this module (a what-if's checks)
+
+            found.update(zip(map(id, part_specs), direct.run(
+                data, part_specs, lambda hard, n=f"{name}.{part}", d=data: _run(n, d, hard))))
+        elif part_specs:
             found.update(zip(map(id, part_specs), _run(f"{name}.{part}", data, part_specs)))
     return [found[id(s)] for s in specs]
 
