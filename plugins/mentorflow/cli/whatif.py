@@ -49,7 +49,8 @@ class Phases:
 
 
 # the engine's own phases (MatchResult.stats["seconds"]), shown under "matching"
-ENGINE_PHASES = ("prepare", "score", "solve", "fill", "certify", "pair_reasons", "unmatched_reasons")
+ENGINE_PHASES = ("prepare", "score", "solve", "fill", "explain_unmatched_rows", "certify", "pair_reasons",
+                 "unmatched_reasons")
 
 
 def cmd_match(args: argparse.Namespace) -> int:

@@ -323,6 +323,7 @@ class Candidates:
     cols: np.ndarray
     score: np.ndarray
     parts: np.ndarray  # (edges, 6) component values
+    allowed: np.ndarray | None = None  # per row: how many columns it may pair with (finite score), pruned or not
 
 
 @dataclass
@@ -358,6 +359,7 @@ def scored_blocks(pop: Population, relations: PairRules, row_people: np.ndarray,
                   program_type: str, rules, weights, block: int = 1000):
     """Yield :class:`Block` after block, so no full rows × columns matrix is ever held."""
     w, col_pos = weight_vector(weights), _column_positions(pop, col_people)
+    block = block_rows(len(col_people), block)
     for start in range(0, len(row_people), block):
         yield score_block(pop, relations, row_people[start:start + block], col_people, col_pos, start,
                           program_type=program_type, rules=rules, w=w)
@@ -377,27 +379,41 @@ def top_candidates(pop: Population, relations: PairRules, row_people: np.ndarray
         b = score_block(pop, relations, row_people[start:start + block], col_people, col_pos, start,
                         program_type=program_type, rules=rules, w=w)
         total = b.total
+        allowed = np.isfinite(total).sum(axis=1)
         kk = min(k, total.shape[1])
         if kk == 0:
-            return start, len(b.people), None
+            return start, len(b.people), None, allowed
         top = np.argpartition(-total, kk - 1, axis=1)[:, :kk]
         top_scores = np.take_along_axis(total, top, axis=1)
         keep = np.isfinite(top_scores)
         rr = np.broadcast_to(np.arange(len(b.people))[:, None], top.shape)[keep]
         cc = top[keep]
         parts = np.column_stack([b.parts[name][rr, cc] for name in COMPONENTS])
-        return start, len(b.people), (rr + start, cc, top_scores[keep], parts)
+        return start, len(b.people), (rr + start, cc, top_scores[keep], parts), allowed
 
     out_r, out_c, out_s, out_p = [], [], [], []
+    allowed = np.zeros(len(row_people), dtype=np.int64)
+    block = block_rows(len(col_people), block)
     starts = range(0, len(row_people), block)
     with ThreadPoolExecutor(max_workers=threads or min(4, os.cpu_count() or 1)) as pool:
-        for start, size, kept in pool.map(best_of, starts):
+        for start, size, kept, row_allowed in pool.map(best_of, starts):
+            allowed[start:start + size] = row_allowed
             if kept is not None:
                 out_r.append(kept[0]), out_c.append(kept[1]), out_s.append(kept[2]), out_p.append(kept[3])
             if progress:
                 progress(start + size, len(row_people))
     if not out_r:
         empty = np.zeros(0, dtype=np.int64)
-        return Candidates(empty, empty, np.zeros(0, np.float32), np.zeros((0, len(COMPONENTS)), np.float32))
+        return Candidates(empty, empty, np.zeros(0, np.float32), np.zeros((0, len(COMPONENTS)), np.float32), allowed)
     return Candidates(np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_s),
-                      np.concatenate(out_p).astype(np.float32))
+                      np.concatenate(out_p).astype(np.float32), allowed)
+
+
+# A block holds about this many pairs: each of the ~20 float32 and bool matrices of a block (components, rules,
+# totals) is then ~16 MB, so a few blocks in flight stay well under a gigabyte however many mentors there are.
+BLOCK_PAIRS = 4_000_000
+
+
+def block_rows(columns: int, most: int = 1000) -> int:
+    """Rows per block against ``columns`` columns: at most ``most``, and about :data:`BLOCK_PAIRS` pairs."""
+    return max(16, min(most, BLOCK_PAIRS // max(columns, 1)))
