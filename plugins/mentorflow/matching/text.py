@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -100,9 +101,9 @@ def stem(word: str) -> str:
 _FILLER_STEMS = frozenset(stem(w) for w in FILLER_WORDS)
 
 
-@dataclass(frozen=True)
-class Token:
-    """One word of a field."""
+class Token(NamedTuple):
+    """One word of a field (a named tuple: a run reads every participant's text, and a tuple is made several
+    times faster than a frozen dataclass)."""
 
     surface: str  # as written
     start: int
