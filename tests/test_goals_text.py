@@ -261,6 +261,7 @@ def test_tfidf_weights_and_stop_words_are_scikit_learns():
     seconds per process): same vocabulary, same weights, same stop words, on a synthetic round's documents."""
     sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
     from mentorflow.matching import text
+    from mentorflow.matching.tfidf import tfidf
     from mentorflow.matching.stop_words import ENGLISH_STOP_WORDS
 
     assert ENGLISH_STOP_WORDS == sklearn_text.ENGLISH_STOP_WORDS
@@ -275,8 +276,8 @@ def test_tfidf_weights_and_stop_words_are_scikit_learns():
     docs = goals.wants_fields + goals.teaches_fields
     reference = sklearn_text.TfidfVectorizer(analyzer=goals.analyzer, sublinear_tf=True)
     expected = reference.fit_transform(docs).astype(np.float32).tocsr()
-    mine, features = text.tfidf([goals.analyzer(d) for d in docs])
+    mine, features = tfidf([goals.analyzer(d) for d in docs])
     assert list(features) == list(reference.get_feature_names_out())
     assert (mine != expected).nnz == 0 or np.abs((mine - expected).toarray()).max() < 1e-7
     assert np.array_equal(mine.indptr, expected.indptr) and np.array_equal(mine.indices, expected.indices)
-    assert text.tfidf([[], []])[1].size == 0  # no word anywhere: an empty vocabulary, as before (no error)
+    assert tfidf([[], []])[1].size == 0  # no word anywhere: an empty vocabulary, as before (no error)

@@ -3,7 +3,7 @@
 1. :mod:`~mentorflow.matching.scoring` scores pairs block by block and keeps each mentee's best
    ``top_k`` allowed partners (hard rules are masks, never penalties);
 2. :mod:`~mentorflow.matching.solver` solves the PuLP model over those candidates;
-3. mentees left without a partner while an allowed mentor still has room are placed (this only
+3. mentees left without a partner while an allowed mentor still has room are placed (:mod:`.fill`; this only
    adds score), and :mod:`~mentorflow.matching.certificate` bounds what pruning could have cost;
 4. :mod:`~mentorflow.matching.explain` says why each pair was made and why anyone was not.
 """
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from mentorflow.matching import affinity, certificate, explain, scoring, several
+from mentorflow.matching import fill as placing
 from mentorflow.matching.inputs import COMPONENTS, DEFAULT_TOP_K, MatchInput, MatchResult
 from mentorflow.matching.prepare import prepare
 from mentorflow.matching.solver import MatchingProblem, solve
@@ -87,7 +88,7 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     matched_rows = set(pair_r) | (set(pair_c) if symmetric else set())
     residual = capacity - used
     left = np.array([i for i in range(len(rows)) if i not in matched_rows], dtype=np.int64)
-    fill = _fill_symmetric if symmetric else _fill
+    fill = placing.fill_symmetric if symmetric else placing.fill
     added, reasons, timings["explain_unmatched_rows"] = fill(
         pop, relations, rows, cols, left, residual, matched_rows, cand.allowed, common, kind, rules)
     for row, col, score, parts in added:
@@ -131,69 +132,6 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     stats["objective"] = round(float(pairs["score"].sum()), 6) if len(pairs) else 0.0
     stats["seconds"] = {k_: round(v, 3) for k_, v in timings.items()}
     return MatchResult(pairs=pairs, unmatched=unmatched, notes=notes, stats=stats)
-
-
-def _fill(pop, relations, rows, cols, left, residual, matched_rows, allowed, common, kind, rules):
-    """Each mentee in ``left`` (in order) takes the best allowed mentor who still has room. Only the mentors with
-    room are scored (a mentor without room never gets any back), so the picks are the ones scoring every mentor
-    would give. Returns the pairs added, the reason of each mentee still without a partner, and the seconds
-    spent on those reasons."""
-    added, still = [], []
-    open_cols = np.flatnonzero(residual > 0)
-    if len(left) and len(open_cols):
-        for block in scoring.scored_blocks(pop, relations, rows[left], cols[open_cols], **common):
-            for i in range(len(block.people)):
-                row = int(left[block.start + i])
-                options = np.where(residual[open_cols] > 0, block.total[i], -np.inf)
-                best = int(np.argmax(options))
-                if np.isfinite(options[best]):
-                    col = int(open_cols[best])
-                    residual[col] -= 1
-                    matched_rows.add(row)
-                    added.append((row, col, float(options[best]),
-                                  np.array([block.parts[n][i, best] for n in COMPONENTS], dtype=np.float32)))
-                else:
-                    still.append(row)
-    else:
-        still = left.tolist()
-    started = time.perf_counter()
-    # a mentee with an allowed mentor (counted while scoring) is left only because every one of them is taken;
-    # the others are read rule by rule against every mentor (explain.unmatched_reason)
-    reasons = {row: f"capacity exhausted: all {int(allowed[row])} eligible mentors are taken by other pairs"
-               for row in still if allowed is not None and allowed[row] > 0}
-    rest = np.array([row for row in still if row not in reasons], dtype=np.int64)
-    for block in scoring.scored_blocks(pop, relations, rows[rest], cols, **common):
-        for i, person in enumerate(block.people):
-            reasons[int(rest[block.start + i])] = explain.unmatched_reason(
-                pop, int(person), block.rules, i, block.total[i], relations, cols, program_type=kind,
-                min_level_gap=rules.min_level_gap, min_score=rules.min_score)
-    return added, reasons, time.perf_counter() - started
-
-
-def _fill_symmetric(pop, relations, rows, cols, left, residual, matched_rows, allowed, common, kind, rules):
-    """:func:`_fill` for a symbiotic round, where rows and columns are the same people: a person placed as
-    either side is taken, so every partner is scored for each person left."""
-    added, reasons, explaining = [], {}, 0.0
-    for block in scoring.scored_blocks(pop, relations, rows[left], cols, **common):
-        for i, person in enumerate(block.people):
-            row = int(left[block.start + i])
-            if row in matched_rows:
-                continue
-            open_cols = (residual > 0) & ~np.isin(np.arange(len(cols)), list(matched_rows)) & (np.arange(len(cols)) != row)
-            options = np.where(open_cols, block.total[i], -np.inf)
-            best = int(np.argmax(options)) if len(options) else -1
-            if best >= 0 and np.isfinite(options[best]):
-                residual[best] -= 1
-                matched_rows |= {row, best}
-                added.append((row, best, float(options[best]),
-                              np.array([block.parts[n][i, best] for n in COMPONENTS], dtype=np.float32)))
-            else:
-                started = time.perf_counter()
-                reasons[row] = explain.unmatched_reason(
-                    pop, int(person), block.rules, i, block.total[i], relations, cols, program_type=kind,
-                    min_level_gap=rules.min_level_gap, min_score=rules.min_score)
-                explaining += time.perf_counter() - started
-    return added, reasons, explaining
 
 
 def _several_mentors(pop, rows, cols, edges_r, edges_c, per_mentee: int) -> dict:

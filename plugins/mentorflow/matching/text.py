@@ -11,7 +11,7 @@ Both are analysed the same way (:class:`Analyzer`): words are lower-cased, sciki
 words (copied in :mod:`.stop_words`) and the :data:`FILLER_WORDS` of goal statements are removed, the rest is stemmed by
 :func:`stem`, and a two-word phrase is formed only from two kept words that follow each other within
 one field, separated by nothing but spaces: never across a field boundary, a removed word or any
-punctuation. One TF-IDF weighting (:func:`tfidf`: scikit-learn's ``TfidfVectorizer`` with sublinear tf,
+punctuation. One TF-IDF weighting (:func:`~mentorflow.matching.tfidf.tfidf`: scikit-learn's ``TfidfVectorizer`` with sublinear tf,
 smooth IDF and L2 rows, computed the same way without importing scikit-learn) is fitted on every document of
 the round, so both sides share one vocabulary and one IDF; a pair's goals
 score is the cosine of the wanter's row and the teacher's row (symbiotic: the mean of both directions).
@@ -34,6 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from mentorflow.matching.stop_words import ENGLISH_STOP_WORDS
+from mentorflow.matching.tfidf import tfidf
 
 # Above this many features the products run on sparse rows (a dense copy would not fit well).
 DENSE_VOCABULARY = 2048
@@ -279,7 +280,7 @@ def goal_texts(goals: Sequence, wanted: Sequence[Sequence[str]], offered: Sequen
                       for i, (o, j, m, p) in enumerate(zip(offered, job_title, motivation, prior_experience))]
     analyzer = Analyzer(sorted({s for names in (*wanted, *offered) for s in names}))
     docs = wants_fields + teaches_fields
-    both, features = tfidf([analyzer(d) for d in docs])
+    both, features = tfidf([analyzer(d) for d in docs])  # scikit-learn's weights (matching.tfidf)
     if not len(features):  # no word survives anywhere: nobody's goals say anything matchable
         empty = sp.csr_matrix((n, 1), dtype=np.float32)
         return GoalTexts(empty, empty, np.array([""]), wants_fields, teaches_fields, analyzer,
@@ -289,27 +290,3 @@ def goal_texts(goals: Sequence, wanted: Sequence[Sequence[str]], offered: Sequen
     return GoalTexts(wants, teaches, np.asarray(features), wants_fields, teaches_fields, analyzer,
                      wants.toarray() if dense else None, teaches.toarray() if dense else None)
 
-
-def tfidf(docs: Sequence[Sequence[str]]) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Rows of L2-normalised TF-IDF weights (float32) of analysed documents, and the sorted vocabulary: what
-    scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` gives (tf ``1 + ln(count)``, idf
-    ``ln((1 + n) / (1 + df)) + 1``, computed in float64), without importing it (seconds per process)."""
-    vocabulary = sorted({t for doc in docs for t in doc})
-    if not vocabulary:
-        return sp.csr_matrix((len(docs), 0), dtype=np.float32), np.array([], dtype=object)
-    column = {t: i for i, t in enumerate(vocabulary)}
-    indptr, indices = [0], []
-    for doc in docs:
-        indices.extend(column[t] for t in doc)
-        indptr.append(len(indices))
-    counts = sp.csr_matrix((np.ones(len(indices), dtype=np.float64), np.asarray(indices, dtype=np.int64),
-                            np.asarray(indptr, dtype=np.int64)), shape=(len(docs), len(vocabulary)))
-    counts.sum_duplicates()  # also sorts each row's columns, as scikit-learn's matrix has them
-    df = np.bincount(counts.indices, minlength=len(vocabulary)).astype(np.float64)
-    idf = np.log((len(docs) + 1) / (df + 1)) + 1
-    data = (np.log(counts.data) + 1) * idf[counts.indices]
-    rows = np.repeat(np.arange(len(docs)), np.diff(counts.indptr))
-    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=len(docs)))
-    data = data / np.where(norms > 0, norms, 1)[rows]
-    weights = sp.csr_matrix((data.astype(np.float32), counts.indices, counts.indptr), shape=counts.shape)
-    return weights, np.array(vocabulary, dtype=object)

@@ -12,12 +12,11 @@ it does not know) goes to Great Expectations after all, so the result is the sam
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mentorflow.quality.expectations import Result, Spec
 from mentorflow.quality.reader import ROW
 
 KNOWN = {"ExpectColumnValuesToBeInSet", "ExpectColumnValuesToBeBetween", "ExpectColumnValuesToBeUnique",
@@ -29,7 +28,7 @@ def _numeric(column: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype)
 
 
-def _failing(spec: Spec, frame: pd.DataFrame) -> np.ndarray | None:
+def _failing(spec, frame: pd.DataFrame) -> np.ndarray | None:
     """Boolean mask of the rows ``spec`` fails, or None when only Great Expectations can say."""
     kw = spec.kwargs
     name = spec.expectation
@@ -72,34 +71,25 @@ def _failing(spec: Spec, frame: pd.DataFrame) -> np.ndarray | None:
     return failing
 
 
-def _table(spec: Spec, frame: pd.DataFrame) -> Result | None:
+def _table(spec, frame: pd.DataFrame) -> dict[str, Any] | None:
     kw = spec.kwargs
     if spec.expectation == "ExpectTableColumnsToMatchSet" and not kw.get("exact_match", True):
         missing = [c for c in kw["column_set"] if c not in frame.columns]
-        return Result(spec, not missing, len(frame), observed={"observed_value": list(frame.columns)})
+        return {"success": not missing, "element_count": len(frame), "observed": {"observed_value": list(frame.columns)}}
     if spec.expectation == "ExpectTableRowCountToBeBetween" and set(kw) <= {"min_value", "max_value"}:
         low, high = kw.get("min_value"), kw.get("max_value")
         ok = (low is None or len(frame) >= low) and (high is None or len(frame) <= high)
-        return Result(spec, ok, len(frame), observed={"observed_value": len(frame)})
+        return {"success": ok, "element_count": len(frame), "observed": {"observed_value": len(frame)}}
     return None
 
 
-def run(frame: pd.DataFrame, specs: list[Spec], with_gx: Callable[[list[Spec]], list[Result]]) -> list[Result]:
-    """One :class:`Result` per spec, in order, as Great Expectations would give it; the specs this module
-    cannot decide are handed to ``with_gx`` together."""
-    out: list[Result | None] = []
-    hard: list[int] = []
-    for index, spec in enumerate(specs):
-        if spec.table_level:
-            result = _table(spec, frame)
-        else:
-            failing = _failing(spec, frame)
-            result = None if failing is None else Result(
-                spec, not failing.any(), len(frame), unexpected_rows=[int(r) for r in frame[ROW].to_numpy()[failing]])
-        out.append(result)
-        if result is None:
-            hard.append(index)
-    if hard:
-        for index, result in zip(hard, with_gx([specs[i] for i in hard])):
-            out[index] = result
-    return [r for r in out if r is not None]
+def decided(spec, frame: pd.DataFrame) -> dict[str, Any] | None:
+    """What Great Expectations would say of ``spec`` (a :class:`~mentorflow.quality.expectations.Spec`) on
+    ``frame``, as the fields of its ``Result``; None when only Great Expectations can say."""
+    if spec.table_level:
+        return _table(spec, frame)
+    failing = _failing(spec, frame)
+    if failing is None:
+        return None
+    return {"success": not failing.any(), "element_count": len(frame),
+            "unexpected_rows": [int(r) for r in frame[ROW].to_numpy()[failing]]}
