@@ -59,6 +59,7 @@ FILLER_WORDS: frozenset[str] = frozenset({
     "make",
 })
 
+TOKEN_MEMO = 50_000  # texts whose tokens are kept per round (a few MB each thousand)
 _TOKEN = re.compile(r"[^\W_](?:[\w+#]|['’-](?=[^\W_]))*")
 _VOWEL = re.compile(r"[aeiouy]")
 
@@ -125,8 +126,15 @@ class Analyzer:
         self.skill_pairs = frozenset((a, b) for n in names for a, b in pairwise(n))
         self._memo: dict[str, list[str]] = {}
         self._surfaces: dict[tuple[str, ...], dict[str, set[str]]] = {}  # a person's text is read once, not per pair
+        # a text's tokens, for the texts many people share (skill names, job titles, set answers): read once
+        self._tokens: dict[str, list[Token]] = {}
 
     def tokens(self, text: str) -> list[Token]:
+        if (found := self._tokens.get(text)) is None and len(self._tokens) < TOKEN_MEMO:
+            found = self._tokens[text] = self._read_tokens(text)
+        return found if found is not None else self._read_tokens(text)
+
+    def _read_tokens(self, text: str) -> list[Token]:
         found = list(_TOKEN.finditer(text))
         lower = [m.group().lower() for m in found]
         joined = [_spaces_only(text[a.end():b.start()]) for a, b in pairwise(found)]
