@@ -16,7 +16,6 @@ import functools
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import icalendar
 
 from mentorflow.messaging.message import one_line
 
@@ -162,6 +161,8 @@ def calendar_file(*, event_uid: str, start: dt.datetime, end: dt.datetime, overl
     """The iCalendar file (METHOD:REQUEST, times in UTC, CRLF lines folded at 75 octets). The program is the
     organizer; attendees are not asked to reply (they agree the time between them). It carries names,
     addresses, the time and the reader's link: never an answer from an application or a form."""
+    import icalendar  # imported when an invitation is written: the match stage imports this module's stage too
+
     cal = icalendar.Calendar()
     cal.add("prodid", "-//mentorflow//first meeting//EN")
     cal.add("version", "2.0")
@@ -185,7 +186,9 @@ def calendar_file(*, event_uid: str, start: dt.datetime, end: dt.datetime, overl
     return cal.to_ical()
 
 
-def _address(person: Attendee) -> icalendar.vCalAddress:
+def _address(person: Attendee):  # an icalendar.vCalAddress
+    import icalendar  # see calendar_file
+
     address = icalendar.vCalAddress(f"mailto:{person.email}")
     address.params["CN"] = one_line(person.name)
     return address
