@@ -143,3 +143,70 @@ def test_the_recorded_pages_show_what_each_case_is_about():
     assert "Dana Smith" in pages["search"] and "Type at least" in pages["search"]
     assert "Pride &lt;Network&gt;" in pages["affinity"]
     assert "Too many submissions" in pages["rate-limited"]
+
+
+# -- each Python control renders what its macro renders ------------------------------------------------------
+
+VALUES = {"a": "2", "b": "<b>&\"'", "role": "m", "n": 3}
+ERRORS = {"a": "too <big>", "role": "pick one"}
+HINTS = (None, "", "a <hint> & more")
+OPTIONS = ([("1", "1"), ("2", "x & <y>"), (3, "three")], [], [("m", "M"), ("n", "N")])
+
+
+def macro(env, call: str, **context) -> str:
+    template = env.from_string('{% import "forms/_macros.html" as f with context %}' + "{{ " + call + " }}")
+    return template.render(**context)
+
+
+@pytest.mark.parametrize("required_fields", [frozenset(), frozenset({"a", "role", "b"})], ids=["optional", "required"])
+def test_each_control_renders_what_its_macro_renders(required_fields):
+    from mentorflow.forms import controls
+    from mentorflow.forms.registry import environment
+
+    env = environment()
+    c = controls.Controls(VALUES, ERRORS, required_fields)
+    ctx = {"required_fields": required_fields, "values": VALUES, "errors": ERRORS, "args": {}}
+    checked = 0
+    for name in ("a", "b", "role", "n", "x"):
+        for hint in HINTS:
+            ctx["args"] = {"name": name, "hint": hint}
+            assert c.described(name, hint) == macro(env, "f.described(args.name, args.hint, errors)", **ctx)
+            assert c.messages(name, hint) == macro(env, "f.messages(args.name, args.hint, errors)", **ctx)
+            for required in (False, True):
+                ctx["args"]["required"] = required
+                assert c.input(name, "L<", type="number", hint=hint, required=required, extra='min="0"') == macro(
+                    env, "f.input(args.name, 'L<', values, errors, type='number', hint=args.hint, "
+                         "required=args.required, extra='min=\"0\"')", **ctx)
+                assert c.textarea(name, "T&", hint=hint, required=required, rows=2) == macro(
+                    env, "f.textarea(args.name, 'T&', values, errors, hint=args.hint, required=args.required, rows=2)",
+                    **ctx)
+            for options in OPTIONS:
+                ctx["args"]["options"] = options
+                for blank in ("Choose…", None, "No <one>"):
+                    ctx["args"]["blank"] = blank
+                    assert c.select(name, "S", options, hint=hint, blank=blank) == macro(
+                        env, "f.select(args.name, 'S', args.options, values, errors, hint=args.hint, blank=args.blank)",
+                        **ctx)
+                for inline in (False, True):
+                    ctx["args"]["inline"] = inline
+                    assert c.radios(name, "R>", options, hint=hint, inline=inline) == macro(
+                        env, "f.radios(args.name, 'R>', args.options, values, errors, hint=args.hint, "
+                             "inline=args.inline)", **ctx)
+                checked += 1
+    for options in (controls.SKILL_LEVELS, controls.TIPI_OPTIONS):  # the lists escaped once per process
+        for name in ("a", "tipi_1"):
+            ctx["args"] = {"name": name, "options": list(options)}
+            assert c.select(name, "S", options) == macro(env, "f.select(args.name, 'S', args.options, values, errors)",
+                                                         **ctx)
+    for errors in ({}, {"a": "x"}, ERRORS):
+        for notice in (None, "wait <1> minute"):
+            ctx.update(errors=errors, args={"notice": notice}, label=lambda n: f"label of <{n}>")
+            assert controls.Controls(VALUES, errors).summary(notice, ctx["label"]) == macro(
+                env, "f.summary(errors, args.notice, label)", **ctx)
+    for saved in (False, True):
+        assert controls.saved_notice(saved, "1 May <x>") == macro(env, "f.saved_notice(args, '1 May <x>')",
+                                                                  **{**ctx, "args": saved})
+    assert controls.form_open("a?token=x&y", "csrf", "v<") == macro(env, "f.form_open('a?token=x&y', 'csrf', 'v<')",
+                                                                     **ctx)
+    assert controls.datalist_options(["C++", "a<b"]) == '<option value="C++"><option value="a&lt;b">'
+    assert checked == len(("a", "b", "role", "n", "x")) * len(HINTS) * len(OPTIONS)

@@ -35,8 +35,8 @@ from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.contract import skills
 from mentorflow.errors import CohortConfigError, TokenError
-from mentorflow.forms import events, models, offer, partners, partnership, question, request_limits, security, selection
-from mentorflow.forms import service, tokens
+from mentorflow.forms import controls, events, models, offer, partners, partnership, question, request_limits, security
+from mentorflow.forms import selection, service, tokens
 from mentorflow.forms import fields as form_fields
 from mentorflow.forms.registry import APPLICATION_FORMS, TITLES, FormsSettings, Refusal, Registry, check_open, deadline
 from mentorflow.forms.registry import environment, link_expiry
@@ -134,11 +134,11 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             action=f"{form}?token={urllib.parse.quote(token)}", values=values, errors=errors,
             csrf_field=security.CSRF_FIELD, csrf_value=security.csrf_field(nonce, token),
             partnerships=context.partnerships, offer=context.offer, deadline=calendar.describe(closes, config), notice=notice,
-            saved=saved, rematch_link=rematch_link, prefilled=prefilled or {}, tipi_items=models.TIPI_ITEMS, tipi_scale=models.TIPI_SCALE,
+            saved=saved, rematch_link=rematch_link, prefilled=prefilled or {}, tipi_items=models.TIPI_ITEMS,
             rematch_reasons=models.REMATCH_REASONS, pulse_outcomes=models.PULSE_OUTCOMES, selection=context.selection,
             field_label=models.field_label, skill_rows=models.SKILL_ROWS, partner_rows=models.PARTNER_ROWS, period=grant.period,
-            skill_names=skills.vocabulary(settings.include_dir()).names if form in APPLICATION_FORMS else [],
-            required_fields=form_fields.required(form), partner_find=partners.FIND,
+            skill_options=controls.skill_options(skills.vocabulary(settings.include_dir())) if form in APPLICATION_FORMS else "",
+            required_fields=form_fields.required(form), partner_find=partners.FIND, controls=controls.Controls(values, errors, form_fields.required(form)),
             partner_choices=partners.load(config, registry.store(config), grant.person_id, values)
             if form in APPLICATION_FORMS else None)
         response.set_cookie(security.CSRF_COOKIE, nonce, httponly=True, samesite="strict",

@@ -17,7 +17,7 @@ from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import find_cohort
 from mentorflow.contract.disclosure import MIN_CELL
-from mentorflow.forms import events, request_limits, security, selection
+from mentorflow.forms import controls, events, request_limits, security, selection
 from mentorflow.forms.tokens import FormGrant
 from mentorflow.store import Store, url_for
 
@@ -131,4 +131,7 @@ def environment() -> jinja2.Environment:
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
     env.globals["min_cell"] = MIN_CELL  # what the forms promise about disclosure
+    # the application page's controls and option lists, built in Python (forms/controls.py)
+    env.globals.update(form_open=controls.form_open, saved_notice=controls.saved_notice,
+                       skill_levels=controls.SKILL_LEVELS, tipi_options=controls.TIPI_OPTIONS)
     return env
