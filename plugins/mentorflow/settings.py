@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     store_url: str | None = Field(None, description="program store SQLAlchemy URL (default: SQLite file in home)")
     secret_key: SecretStr | None = Field(None, description="form-link signing key (default: a random key kept in home)")
     events_retry_seconds: float = Field(120, ge=0, description="forms app served alone: retry pending events this often")
+    forms_rate_limit_redis_url: str | None = Field(
+        None, description="forms: keep the per-link rate limit in this Redis, shared by every worker (default: in-process)")
     # email providers when a cohort names no Airflow connection
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(1025, ge=1, le=65535)
