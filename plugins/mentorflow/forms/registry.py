@@ -105,6 +105,18 @@ async def posted_fields(request: Request, form: str, token: str | None, grant_fo
         return refusal(request, Refusal(413, request_limits.TOO_LARGE), False)
 
 
+async def submitted(request: Request, form: str, token: str | None, grant_for: Callable,
+                    refusal: Callable[..., Response], submit: Callable[..., Response], target: str | None) -> Response:
+    """A page post of its own route: :func:`posted_fields`, then ``submit(request, token, target, fields)`` on a
+    worker thread (it reads and writes the store)."""
+    from starlette.concurrency import run_in_threadpool
+
+    fields = await posted_fields(request, form, token, grant_for, refusal)
+    if isinstance(fields, Response):
+        return fields
+    return await run_in_threadpool(submit, request, token, target, fields)
+
+
 class Registry:
     """Cohort configs (re-read when their file changes) and one store per URL."""
 
