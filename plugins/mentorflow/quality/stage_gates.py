@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import sqlalchemy as sa
 
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.contract.affinity import COLUMNS as AFFINITY
@@ -108,14 +109,19 @@ def check_applications(config: CohortConfig, store: Store) -> dict[str, Any]:
 
 
 def set_status(store: Store, cohort: str, by_status: dict[str, set[str]]) -> None:
+    """One transaction, one statement with bound parameters run for every application (executemany: the driver
+    sends them in batches), instead of an ``IN`` list of 900 ids per statement."""
+    rows = [{"cohort": cohort, "id": employee_id, "status": status}
+            for status, ids in by_status.items() for employee_id in sorted(ids)]
+    if not rows:
+        return
     with store.engine.begin() as conn:
-        for status, ids in by_status.items():
-            ordered = sorted(ids)
-            for start in range(0, len(ordered), 900):
-                conn.execute(applications.update()
-                             .where(applications.c.cohort_id == cohort,
-                                    applications.c.employee_id.in_(ordered[start:start + 900]))
-                             .values(status=status))
+        conn.execute(_SET_STATUS, rows)
+
+
+_SET_STATUS = (applications.update()
+               .where(applications.c.cohort_id == sa.bindparam("cohort"), applications.c.employee_id == sa.bindparam("id"))
+               .values(status=sa.bindparam("status")))
 
 
 def check_proposal(config: CohortConfig, store: Store, proposal, inp, *, to_place: set[str] | None = None,

@@ -38,6 +38,8 @@ from mentorflow.quality.spec_helpers import (
     header_specs,
     iana_timezones,
     is_blank,
+    levels_surely_good,
+    no_skills,
     null_spec,
     number_problems,
     or_words,
@@ -215,16 +217,18 @@ def answer_gaps(apps: pd.DataFrame) -> pd.Series:
     """Per application, the answers its role still needs, in the words the gap-fill email uses."""
     blank = {
         "goals": is_blank(apps["goals"]),
-        "skills_wanted": apps["skills_wanted"].map(lambda s: not parse_skills(s)),
-        "skills_offered": apps["skills_offered"].map(lambda s: not parse_skills(s)),
+        "skills_wanted": no_skills(apps["skills_wanted"]),
+        "skills_offered": no_skills(apps["skills_offered"]),
         "tipi": apps[list(TIPI)].isna().any(axis=1),
         "capacity": pd.to_numeric(apps["capacity"], errors="coerce").fillna(0).eq(0),
     }
-    gaps = pd.Series([[] for _ in range(len(apps))], index=apps.index, dtype="object")
-    for answer, (roles, words) in GAPS.items():
-        needed = apps["role"].isin(roles) & blank[answer].astype(bool)
-        gaps[needed] = gaps[needed].map(lambda g, w=words: [*g, w])
-    return gaps
+    words = [w for _, w in GAPS.values()]
+    needed = np.column_stack([(apps["role"].isin(roles) & blank[answer].astype(bool)).to_numpy(dtype=bool)
+                              for answer, (roles, _) in GAPS.items()]) if len(apps) else np.zeros((0, len(GAPS)), bool)
+    gaps: list[list[str]] = [[] for _ in range(len(apps))]
+    for position in np.flatnonzero(needed.any(axis=1)):
+        gaps[position] = [w for w, need in zip(words, needed[position]) if need]
+    return pd.Series(gaps, index=apps.index, dtype="object")
 
 
 def _bad_skill_levels(apps: pd.DataFrame) -> pd.Series:
@@ -233,7 +237,8 @@ def _bad_skill_levels(apps: pd.DataFrame) -> pd.Series:
                for name, level in parse_skills(text).items() if level not in SKILL_LEVEL]
         return ", ".join(bad) or None
 
-    return pd.Series([describe(o, w) for o, w in zip(apps["skills_offered"], apps["skills_wanted"])],
+    return pd.Series([None if levels_surely_good(o) and levels_surely_good(w) else describe(o, w)
+                      for o, w in zip(apps["skills_offered"], apps["skills_wanted"])],
                      index=apps.index, dtype="object")
 
 

@@ -164,7 +164,9 @@ class Store:
             stmt = stmt.where(table.c[column] == value)
         with self.engine.connect() as conn:
             result = conn.execute(stmt)
-            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            # plain tuples: given SQLAlchemy's Row objects, pandas probes every row for a dtype (seconds per
+            # 100,000 rows) before it converts them to tuples itself
+            return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
 
     def count(self, table: sa.Table, **where: Any) -> int:
         stmt = sa.select(sa.func.count()).select_from(table)
