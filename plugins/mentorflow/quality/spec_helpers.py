@@ -165,7 +165,7 @@ _ONE_SKILL = re.compile(rf"(?:\A|{_SEP})[^{_SEP}{_PAIR}]*[^{_SEP}{_PAIR}\s][^{_S
 def no_skills(texts: pd.Series) -> pd.Series:
     """Per value, whether :func:`parse_skills` finds no skill in it."""
     return pd.Series([not (isinstance(t, str) and (_ONE_SKILL.search(t) is not None or bool(parse_skills(t))))
-                      for t in texts], index=texts.index, dtype="bool")
+                      for t in texts.to_numpy(dtype=object)], index=texts.index, dtype="bool")
 
 
 def levels_surely_good(text: object) -> bool:

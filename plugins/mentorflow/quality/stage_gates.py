@@ -97,7 +97,8 @@ def check_applications(config: CohortConfig, store: Store) -> dict[str, Any]:
     """
     apps = store.frame(applications, cohort_id=config.cohort)
     undecided = apps[apps["status"] != "rejected"]
-    batch = suites.applications_batch(undecided, store.frame(people, cohort_id=config.cohort), config)
+    roster = store.frame(people, columns=suites.ROSTER_READ, cohort_id=config.cohort)
+    batch = suites.applications_batch(undecided, roster, config)
     result = run_gate(config, store, "applications", [batch], complete=True)
     held = batch.frame["_row"].isin(result.held_rows("applications"))
     quarantined = set(batch.frame.loc[held, "employee_id"])
@@ -109,14 +110,18 @@ def check_applications(config: CohortConfig, store: Store) -> dict[str, Any]:
 
 
 def set_status(store: Store, cohort: str, by_status: dict[str, set[str]]) -> None:
-    """One transaction, one statement with bound parameters run for every application (executemany: the driver
-    sends them in batches), instead of an ``IN`` list of 900 ids per statement."""
+    """One transaction, one statement run for every application (executemany with bound parameters, handed to
+    the driver as they are: SQLAlchemy's per-row parameter processing cost more than the updates themselves)."""
     rows = [{"cohort": cohort, "id": employee_id, "status": status}
             for status, ids in by_status.items() for employee_id in sorted(ids)]
     if not rows:
         return
     with store.engine.begin() as conn:
-        conn.execute(_SET_STATUS, rows)
+        compiled = _SET_STATUS.compile(dialect=conn.dialect)
+        if compiled.positional:
+            conn.exec_driver_sql(str(compiled), [tuple(row[k] for k in compiled.positiontup) for row in rows])
+        else:
+            conn.exec_driver_sql(str(compiled), rows)
 
 
 _SET_STATUS = (applications.update()

@@ -59,7 +59,6 @@ WHOLE_NUMBER_COLUMNS = APPLICATIONS.of_kind("whole")
 DECIMAL_COLUMNS = APPLICATIONS.of_kind("number")
 
 
-
 # -- roster (open stage) ----------------------------------------------------------------------
 
 
@@ -182,7 +181,6 @@ def intake_batch(frame: pd.DataFrame, header: list[str], roster_ids: set[str]) -
     return Batch("applications", out, specs, "employee_id")
 
 
-
 def application_records(frame: pd.DataFrame) -> list[dict]:
     """Rows that passed the intake gate, typed for the ``applications`` table (blank answers stay blank)."""
     parsed, _ = number_problems(frame, WHOLE_NUMBER_COLUMNS, DECIMAL_COLUMNS)
@@ -238,7 +236,8 @@ def _bad_skill_levels(apps: pd.DataFrame) -> pd.Series:
         return ", ".join(bad) or None
 
     return pd.Series([None if levels_surely_good(o) and levels_surely_good(w) else describe(o, w)
-                      for o, w in zip(apps["skills_offered"], apps["skills_wanted"])],
+                      for o, w in zip(apps["skills_offered"].to_numpy(dtype=object),
+                                     apps["skills_wanted"].to_numpy(dtype=object))],
                      index=apps.index, dtype="object")
 
 
@@ -257,6 +256,9 @@ def not_eligible(apps: pd.DataFrame, config: CohortConfig) -> pd.Series:
     assessed = assess(roster, config.eligibility, config.at(config.calendar.application_open).date())
     excluded = ~assessed["eligible"].astype(bool) & apps["in_roster"].astype(bool)
     return pd.Series(None, index=apps.index, dtype="object").mask(excluded, NOT_ELIGIBLE)
+
+
+ROSTER_READ = ["employee_id", "on_pip", "hire_date", "department", "level", "eligibility_reason"]  # what it reads of people
 
 
 def applications_batch(apps: pd.DataFrame, people: pd.DataFrame, config: CohortConfig) -> Batch:

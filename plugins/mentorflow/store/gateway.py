@@ -156,17 +156,18 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
 
-    def frame(self, table: sa.Table, **where: Any):
+    def frame(self, table: sa.Table, *, columns: Sequence[str] | None = None, **where: Any):
+        """The rows of ``table`` matching ``where`` (column = value) as a DataFrame; ``columns``: only those."""
         import pandas as pd
 
-        stmt = sa.select(table)
+        stmt = sa.select(*(table.c[c] for c in columns)) if columns else sa.select(table)
         for column, value in where.items():
             stmt = stmt.where(table.c[column] == value)
         with self.engine.connect() as conn:
             result = conn.execute(stmt)
             # plain tuples: given SQLAlchemy's Row objects, pandas probes every row for a dtype (seconds per
             # 100,000 rows) before it converts them to tuples itself
-            return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
+            return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
 
     def count(self, table: sa.Table, **where: Any) -> int:
         stmt = sa.select(sa.func.count()).select_from(table)
