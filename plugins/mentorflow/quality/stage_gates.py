@@ -97,7 +97,10 @@ def check_applications(config: CohortConfig, store: Store) -> dict[str, Any]:
     """
     apps = store.frame(applications, cohort_id=config.cohort)
     undecided = apps[apps["status"] != "rejected"]
-    roster = store.frame(people, columns=suites.ROSTER_READ, cohort_id=config.cohort)
+    # the roster rows of the applicants only (the batch joins them to the applications; nobody else counts)
+    applied = sa.select(applications.c.employee_id).where(applications.c.cohort_id == config.cohort)
+    roster = store.select_frame(sa.select(*(people.c[c] for c in suites.ROSTER_READ))
+                                .where(people.c.cohort_id == config.cohort, people.c.employee_id.in_(applied)))
     batch = suites.applications_batch(undecided, roster, config)
     result = run_gate(config, store, "applications", [batch], complete=True)
     held = batch.frame["_row"].isin(result.held_rows("applications"))
