@@ -1,10 +1,11 @@
 """Run a list of expectations over a DataFrame with Great Expectations and say which rows failed.
 
 Great Expectations is imported here, inside the call, never at module import: it takes seconds
-to import and DAG parsing must stay light. Each run uses its own ephemeral context (in memory,
-analytics off, no progress bars), a pandas data source, an ``ExpectationSuite`` and a
-``ValidationDefinition``; rows are identified by the frame's ``_row`` column.
-"""
+to import and DAG parsing must stay light. One ephemeral context (in memory, analytics off, no progress
+bars) with a pandas data source serves every run of a process; each run adds a data asset, validates an
+``ExpectationSuite`` with its own ``Validator`` and removes the asset. Rows are identified by the frame's
+``_row`` column (the frame's index while GX runs), and each expectation returns its unexpected rows as one
+list of those numbers."""
 
 from __future__ import annotations
 
