@@ -138,6 +138,8 @@ def run_backend(name: str, store_url: str, args: argparse.Namespace) -> dict[str
         env = {**os.environ, "MENTORFLOW_HOME": str(home / "home"), "MENTORFLOW_COHORTS_DIR": str(home / "cohorts"),
                "MENTORFLOW_SECRET_KEY": os.environ["MENTORFLOW_SECRET_KEY"],
                "MENTORFLOW_AIRFLOW_URL": f"http://127.0.0.1:{free_port()}", "PYTHONPATH": str(ROOT / "plugins")}
+        if args.shared_limit:  # the per-link rate limit in Redis, shared by the workers (docs/forms.md)
+            env["MENTORFLOW_FORMS_RATE_LIMIT_REDIS_URL"] = args.shared_limit
         server = subprocess.Popen([sys.executable, "-m", "uvicorn", "mentorflow.forms.app:app", "--host", "127.0.0.1",
                                    "--port", str(port), "--log-level", "warning", "--workers", str(args.workers)], env=env)
         try:
@@ -244,6 +246,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10,
                         help="length of the wrk runs of pages and of POSTs (/healthz: half; default 10)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    parser.add_argument("--shared-limit", metavar="REDIS_URL", default=None,
+                        help="keep the per-link rate limit in this Redis (e.g. redis://127.0.0.1:6379/0; default: in-process)")
     args = parser.parse_args()
     os.environ.setdefault("MENTORFLOW_SECRET_KEY", "bench-" + uuid.uuid4().hex)
     print(f"forms load test: {args.submissions} application submissions (GET form + POST each), "

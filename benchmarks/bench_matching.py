@@ -1,14 +1,18 @@
 """Matching at scale: the engine against the exact optimum and against a naive dense PuLP model.
 
-    python benchmarks/bench_matching.py [--mentees 10000] [--mentors 5000] [--naive-limit 60] [--skip-naive] [--certify]
+    python benchmarks/bench_matching.py [--mentees 10000] [--mentors 5000] [--top-k K] [--naive-limit 60]
+                                        [--skip-naive] [--certify] [--paths]
 
 1. A synthetic traditional cohort (mentors are the most senior people, capacity 2, every hard
    rule on: levels, reporting lines, avoid lists, PIP) goes through ``matching.propose`` end to
    end (scoring, model, solve, fill, explanations, unmatched reasons; the pruning certificate only
    with ``--certify``). Prints wall time and peak memory (this process and the CBC child process).
+   ``--paths`` also solves the same candidates by each solver path (the sparse exact assignment, the
+   PuLP model with CBC, and with HiGHS when highspy is installed) and prints their times and objectives.
 2. The exact optimum of the same instance: its unconstrained twin (forbidden pairs score 0, so
    pairing them is worth the same as not pairing) solved by ``scipy.optimize.linear_sum_assignment``
-   on the capacity-expanded matrix. Prints the engine's objective as a fraction of it.
+   on the capacity-expanded matrix (scoring every pair included). Prints the engine's objective as a
+   fraction of it and the engine's time as a ratio of the exact method's, both measured in this run.
 3. The naive model: one PuLP variable per allowed pair, built with ``+=`` in Python loops, on
    growing instances until one takes longer than ``--naive-limit`` seconds; prints the figures of
    the largest that finished in time, next to the engine on that same instance.
@@ -36,7 +40,7 @@ from mentorflow.matching import MatchInput, propose, scoring  # noqa: E402
 CAPACITY = 2
 
 
-def instance(mentees: int, mentors: int, seed: int = 5) -> MatchInput:
+def instance(mentees: int, mentors: int, seed: int = 5, top_k: int | None = None) -> MatchInput:
     """``mentees`` + ``mentors`` people; the most senior become mentors (capacity 2)."""
     roster = generate_roster(mentees + mentors, seed)
     roster["on_pip"] = roster["on_pip"].eq("true")
@@ -56,7 +60,7 @@ def instance(mentees: int, mentors: int, seed: int = 5) -> MatchInput:
     apps.loc[~is_mentor, "preferred_partners"] = [
         ";".join(rng.choice(apps.loc[is_mentor, "employee_id"].to_numpy(), int(rng.integers(0, 3)), replace=False))
         for _ in range(mentees)]
-    rules = MatchingRules(max_mentees_per_mentor=CAPACITY)
+    rules = MatchingRules(max_mentees_per_mentor=CAPACITY, **({} if top_k is None else {"top_k": top_k}))
     return MatchInput("traditional", rules, roster, apps, weights=Weights())
 
 
@@ -127,6 +131,34 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + child.ru_utime + child.ru_stime
 
 
+def solver_paths(inp: MatchInput) -> None:
+    """The engine's candidates solved by each path, with the time of each against the sparse exact one."""
+    import pulp
+    from mentorflow.matching.prepare import prepare
+    from mentorflow.matching.solver import MatchingProblem, solve
+
+    prep = prepare(inp)
+    cand = scoring.top_candidates(prep.pop, prep.relations, prep.rows, prep.cols, k=int(inp.rules.top_k), **prep.common)
+    problem = MatchingProblem(rows=cand.rows.astype(np.int64), cols=cand.cols.astype(np.int64),
+                              score=cand.score.astype(np.float64), n_rows=len(prep.rows), n_cols=len(prep.cols),
+                              col_capacity=prep.capacity)
+    print(f"    solver paths on the same {len(cand.score):,} candidate pairs:")
+    paths = [("sparse exact (min_weight_full_bipartite_matching)", {"method": "sparse"}),
+             ("PuLP model + CBC", {"method": "pulp", "backend": "cbc"})]
+    if pulp.HiGHS().available():
+        paths.append(("PuLP model + HiGHS", {"method": "pulp", "backend": "highs"}))
+    base = None
+    for name, kw in paths:
+        started, cpu = time.perf_counter(), _cpu_seconds()
+        sol = solve(problem, **kw)
+        wall, used = time.perf_counter() - started, _cpu_seconds() - cpu
+        base = base or (wall, sol.objective)
+        print(f"      {name}: {wall:.1f} s wall ({used:.1f} s CPU), ×{wall / base[0]:.1f} the sparse path, "
+              f"objective {sol.objective:.6f} ({sol.objective - base[1]:+.2e} vs sparse), status {sol.status}")
+    if not pulp.HiGHS().available():
+        print("      PuLP model + HiGHS: highspy is not installed, not measured")
+
+
 def engine_run(inp: MatchInput, certify: bool = False) -> tuple[float, dict, float]:
     _reset_peak()
     started, cpu = time.perf_counter(), _cpu_seconds()
@@ -143,26 +175,34 @@ def main() -> int:
     ap.add_argument("--naive-limit", type=float, default=60.0)
     ap.add_argument("--skip-naive", action="store_true")
     ap.add_argument("--certify", action="store_true", help="also certify what pruning cost (and compare with the optimum)")
+    ap.add_argument("--top-k", type=int, help="candidate partners kept per mentee (default: the rules' top_k)")
+    ap.add_argument("--paths", action="store_true", help="also time each solver path on the same candidates")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores; CBC bundled with PuLP")
 
     print(f"\n[1] engine: {args.mentees:,} mentees × {args.mentors:,} mentors (capacity {CAPACITY}), all hard rules")
-    inp = instance(args.mentees, args.mentors)
+    inp = instance(args.mentees, args.mentors, top_k=args.top_k)
     seconds, stats, objective = engine_run(inp, args.certify)
     peak = _peak_mb()
     print(f"    wall time {seconds:.1f} s, CPU time {stats['cpu_seconds']:.1f} s (this process + CBC; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     print(f"    phases (wall s): {stats['seconds']}")
     print(f"    peak memory of this process during the run: {peak:.0f} MB (CBC runs as a separate process, not counted)")
-    print(f"    candidates {stats['candidates']:,}, components {stats['components']}, status {stats['status']}, "
-          f"LP objective {stats['lp_objective']:.4f}, {stats['filled_after_solve']} mentees placed by the fill step")
+    print(f"    candidates {stats['candidates']:,} (top {stats['top_k']}), components {stats['components']}, "
+          f"solver {stats.get('solver', 'pulp')}, status {stats['status']}, solver objective "
+          f"{stats['lp_objective']:.4f}, {stats['filled_after_solve']} mentees placed by the fill step")
+    if args.paths:
+        solver_paths(inp)
 
     print("\n[2] exact optimum: linear_sum_assignment on the capacity-expanded unconstrained twin")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     matrix, capacity = full_matrix(inp)
     optimum = exact_optimum(matrix, capacity)
-    print(f"    optimum {optimum:.4f} in {time.perf_counter() - started:.1f} s; engine objective {objective:.4f} "
-          f"= {100 * objective / optimum:.4f}% of the optimum")
+    exact_s, exact_cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+    print(f"    optimum {optimum:.4f} in {exact_s:.1f} s wall, {exact_cpu:.1f} s CPU (scoring every pair and "
+          f"linear_sum_assignment)")
+    print(f"    engine: {seconds / exact_s:.3f}× the exact method's wall time, {stats['cpu_seconds'] / exact_cpu:.3f}× "
+          f"its CPU time; objective {objective:.4f} = {100 * objective / optimum:.4f}% of the optimum")
     if args.certify:
         cert = stats["certificate"]
         print(f"    certificate ({cert['seconds']:.1f} s): {cert['text']}; the optimum shows a loss of "

@@ -99,6 +99,18 @@ def test_key_figures_are_numbers_with_names_and_the_emails_sent_added_up():
                                      "notice emails sent 1", "count rows 60"]
 
 
+def test_key_figures_keep_the_committees_choice_and_never_flatten_its_answer_into_numbers():
+    from mentorflow.cli.status import key_figures
+
+    answer = {"chosen_options": ["Approve"], "params_input": {"comment": "fine", "pairs": 3},
+              "responded_at": {"__classname__": "pendulum.datetime.DateTime", "__version__": 2,
+                               "__data__": {"timestamp": 1796300000.0, "tz": "UTC"}},
+              "responded_by_user": {"id": "ann", "name": "ann"}}
+    returned = {"propose_matches": {"pairs": 12, "unmatched": 3, "when": {"__type": "datetime", "__var": 1.5}},
+                "committee_approval": answer, "apply_approval": {"pairs": 12, "sent": 24}}
+    assert key_figures(returned) == ["pairs 12", "unmatched 3", "committee approval Approve", "emails sent 24"]
+
+
 def test_status_without_airflow_metadata_says_so_and_still_shows_the_store(cohorts_dir, capsys, monkeypatch):
     from mentorflow.cli import status as cli
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import stat
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 from conftest import ROOT
 
 from mentorflow.demo.airflow_server import AirflowServer, ServerFailed, simple_auth
+from mentorflow.demo.run import MARKER, clear_home
 
 COHORT = "demo-cohort"
 
@@ -34,6 +36,71 @@ def test_a_server_that_cannot_start_fails_naming_its_log(tmp_path):
         server.wait_ready()
     assert not server.running
     server.stop()  # again: nothing to do
+
+
+def test_the_demo_never_deletes_a_folder_it_did_not_make(tmp_path):
+    mine = tmp_path / "thesis"
+    mine.mkdir()
+    (mine / "chapter1.md").write_text("months of work")
+    with pytest.raises(SystemExit, match=r"thesis is not empty and is not a demo folder .*--home"):
+        clear_home(mine)
+    assert (mine / "chapter1.md").read_text() == "months of work"
+
+    for made_by in ("demo", "older demo"):  # a folder a demo made (an older one had no marker) is cleared
+        home = tmp_path / made_by
+        (home / "cohorts").mkdir(parents=True)
+        (home / ("cohorts/demo-cohort.yaml" if made_by == "older demo" else MARKER)).write_text("")
+        (home / "store.db").write_text("old")
+        clear_home(home)
+        assert sorted(p.name for p in home.iterdir()) == sorted(["cohorts", MARKER])
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    clear_home(empty)
+    assert (empty / MARKER).exists()
+
+
+def test_a_demo_home_that_is_someone_elses_folder_stops_the_demo_before_anything_runs(tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "plugins"),
+                                                                      os.environ.get("PYTHONPATH")]))}
+    run = subprocess.run([sys.executable, "-m", "mentorflow.cli.main", "demo", "--home", str(mine), "--no-serve"],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0 and "is not a demo folder" in run.stderr
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.slow
+@pytest.mark.airflow
+def test_ctrl_c_while_the_stages_run_stops_the_demo_and_its_server(tmp_path, progress):
+    """Ctrl-C inside a stage used to fail the running task, which then waited for its retry: the demo hung."""
+    progress("demo: Ctrl-C during `mentorflow demo --people 40 --no-serve` …")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "plugins"), os.environ.get("PYTHONPATH")]))}
+    process = subprocess.Popen([sys.executable, "-m", "mentorflow.cli.main", "demo", "--home", str(tmp_path / "d"),
+                                "--people", "40", "--no-serve"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
+    said = []
+    try:
+        for line in process.stdout:  # bounded by the kill in `finally` and the timeouts below
+            said.append(line)
+            if line.strip().startswith("[ 2/"):  # the second stage's tasks are running
+                break
+        url = re.search(r"Airflow API server starting at (http://127\.0\.0\.1:(\d+))", "".join(said))
+        assert url, "".join(said)[-3000:]
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    text = "".join(said) + rest
+    assert process.returncode == 130, text[-3000:]
+    assert "the demo stops after the current stage" in text and "interrupted: stopped before stage" in text
+    assert "Done in" not in text
+    with pytest.raises(httpx.TransportError):  # the API server the demo started is gone
+        httpx.get(f"{url.group(1)}/api/v2/monitor/health", timeout=5)
 
 
 @pytest.mark.slow

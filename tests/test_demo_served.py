@@ -2,8 +2,8 @@
 
 The served demo runs small (60 people) in a child process. The test waits (bounded) for its "open these" list, logs
 in to Airflow's UI in headless Chromium and sees the stage DAGs listed, opens a printed application link of the live
-cohort, fills and submits it and sees it saved (the page says so, the program store holds the answer), then sends
-SIGINT and sees the demo exit 0 and its port free again.
+cohort and a pulse check-in link of the running cohort, fills and submits both and sees them saved (the page says so,
+the program store holds the answers), then sends SIGINT and sees the demo exit 0 and its port free again.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from mentorflow.cohorts.calendar import STAGES
 from mentorflow.demo.airflow_server import free_port
 
 LIVE = "demo-live"
+RUNNING = "demo-running"
 READY_WITHIN = 1500  # seconds: the whole lifecycle runs first (about a minute on a laptop)
 
 
@@ -81,6 +82,15 @@ def apply(page, link: str) -> None:
     finish_application(page)
 
 
+def check_in(page, link: str) -> None:
+    """Answer a pulse check-in about one partnership."""
+    page.goto(link)
+    page.fill("#meetings", "2")
+    for name, value in (("satisfaction", "5"), ("goal_progress", "4"), ("follow_through", "4")):
+        page.check(f"input[name={name}][value='{value}']")
+    page.click("button[type=submit]")
+
+
 def test_a_taken_port_stops_the_demo_at_once_naming_the_port_and_the_flags(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -115,6 +125,10 @@ def test_the_served_demo_shows_its_dags_takes_an_application_and_stops_on_ctrl_c
         assert len(applying) >= 1, said[-4000:]
         assert re.search(rf"{re.escape(url)}/mentorflow/forms/partnership\?token=\S+", said), said[-4000:]
         person, link = applying[0]
+        assert re.search(rf"pulse check-in in {RUNNING}, open until ", said), said[-4000:]
+        pulsing = re.findall(rf"(E\d+) .*?({re.escape(url)}/mentorflow/forms/pulse\?token=\S+)", said)
+        assert pulsing, said[-4000:]
+        partner, pulse_link = pulsing[0]
 
         with chromium() as browser:
             page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
@@ -136,13 +150,20 @@ def test_the_served_demo_shows_its_dags_takes_an_application_and_stops_on_ctrl_c
             apply(form, link)
             assert "your answers are saved" in form.locator(".success").inner_text()
             form.screenshot(path=str(SHOTS / "demo-served-application-saved-390.png"), full_page=True)
+            check_in(form, pulse_link)
+            assert "your answers are saved" in form.locator(".success").inner_text()
+            form.screenshot(path=str(SHOTS / "demo-served-pulse-saved-390.png"), full_page=True)
 
         store = sa.create_engine(f"sqlite:///{home / 'store.db'}")
         with store.connect() as conn:
             row = conn.execute(sa.text("select role, goals from applications where cohort_id = :c and "
                                        "employee_id = :p"), {"c": LIVE, "p": person}).one()
+            checked_in = conn.execute(sa.text("select period, meetings, satisfaction from pulse_responses where "
+                                              "cohort_id = :c and respondent_id = :p order by period desc"),
+                                      {"c": RUNNING, "p": partner}).first()
         store.dispose()
         assert (row.role, row.goals) == ("mentee", "Lead a team")
+        assert tuple(checked_in) == ("pulse-2", 2, 5)  # today's check-in (pulse-1's answers the demo wrote itself)
 
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=120) == 0

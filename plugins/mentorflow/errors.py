@@ -71,6 +71,9 @@ class StageFailed(RuntimeError):
     """A stage run of the demo or an end-to-end test did not succeed."""
 
 
+class StagesInterrupted(RuntimeError):
+    """Ctrl-C (or SIGTERM) stopped the demo's stages between two runs."""
+
 
 class StoreNotReady(RuntimeError):
     """The program store is not at the schema this code needs (or cannot be upgraded as it is).

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     store_url: str | None = Field(None, description="program store SQLAlchemy URL (default: SQLite file in home)")
     secret_key: SecretStr | None = Field(None, description="form-link signing key (default: a random key kept in home)")
     events_retry_seconds: float = Field(120, ge=0, description="forms app served alone: retry pending events this often")
+    forms_rate_limit_redis_url: str | None = Field(
+        None, description="forms: keep the per-link rate limit in this Redis, shared by every worker (default: in-process)")
     # email providers when a cohort names no Airflow connection
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(1025, ge=1, le=65535)
@@ -168,12 +170,44 @@ class Place:
         return f"cohorts in {self.cohorts_dir} ({self.why}); data in {self.home}; {airflow}"
 
 
+PREFIX = "MENTORFLOW_"
+_RAW_PREFIX = PREFIX.encode()
+_cached: tuple[object, Settings] | None = None  # this process's settings and the variables they were built from
+
+
+def _variables() -> object:
+    """The ``MENTORFLOW_*`` variables as they are now, compared (not decoded, not sorted) to tell whether the
+    cached settings still hold. On POSIX the environment is a dict of bytes behind ``os.environ`` (CPython's
+    ``os._Environ._data``, which every change through ``os.environ`` updates): scanning it raw is ~5× cheaper
+    than decoding every variable; elsewhere the decoded variables are compared."""
+    raw = getattr(os.environ, "_data", None)
+    if isinstance(raw, dict) and all(isinstance(key, bytes) for key in list(raw)[:1]):
+        return [item for item in raw.items() if item[0].startswith(_RAW_PREFIX)]
+    return [item for item in os.environ.items() if item[0].startswith(PREFIX)]
+
+
 def current() -> Settings:
-    """The settings as the environment says now (built again only when a ``MENTORFLOW_*`` variable changed)."""
-    return _build(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("MENTORFLOW_"))))
+    """This process's settings, cached: built again only when a ``MENTORFLOW_*`` variable changed (a test or the
+    demo can change one and see the change at once), or after :func:`refresh`."""
+    global _cached
+    variables = _variables()
+    cached = _cached
+    if cached is not None and cached[0] == variables:
+        return cached[1]
+    built = _build(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(PREFIX))))
+    _cached = (variables, built)
+    return built
 
 
-@lru_cache(maxsize=8)
+def refresh() -> None:
+    """Forget the cached settings: the next :func:`current` reads the environment again (for a change that does
+    not go through ``os.environ``, e.g. ``os.putenv``, or a file a setting names)."""
+    global _cached
+    _cached = None
+    _build.cache_clear()
+
+
+@lru_cache(maxsize=8)  # tests switch between a few environments: each is built once
 def _build(_environment: tuple[tuple[str, str], ...]) -> Settings:
     return Settings()
 

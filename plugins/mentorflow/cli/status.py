@@ -22,6 +22,8 @@ from mentorflow.cohorts.calendar import STAGES
 HIDDEN = {"committee_text", "report", "pdf", "csv", "suggested_weights", "evidence", "verdict", "note"}
 # a send's counters (mentorflow.messaging): shown only when not zero; its "sent" reads "emails sent"
 QUIET_WHEN_ZERO = {"skipped", "failed", "retry", "resent_after_crash"}
+# the keys of an object Airflow serialized into a task's return value (a timestamp, a dataclass): not figures
+SERIALIZED = {"__classname__", "__version__", "__data__", "__type", "__var"}
 FIGURES_WIDTH = 64
 
 
@@ -65,11 +67,15 @@ def airflow_runs(cohort: str) -> dict[str, dict[str, Any]] | str:
 def key_figures(returned: dict[str, Any]) -> list[str]:
     """A run's tasks' return values as short ``name value`` figures (numbers only: texts, paths and the
     committee's report are left out); nested counts get their parent's name (``alert emails sent 1``); the emails
-    a run sent are added up, a figure several tasks return alike is shown once."""
-    found: dict[str, list[float | int]] = {}
+    a run sent are added up, a figure several tasks return alike is shown once. A human-in-the-loop task's answer
+    (the committee's) is its chosen option only (``committee approval Approve``): who answered, when and with what
+    note are not figures, and serialized objects (a timestamp's ``__version__``) never become numbers."""
+    found: dict[str, list[float | int | str]] = {}
 
     def add(label: str, value: Any, key: str = "") -> None:
         if isinstance(value, bool) or value is None or (key in QUIET_WHEN_ZERO and value == 0):
+            return
+        if isinstance(value, dict) and SERIALIZED & set(map(str, value)):
             return
         if key == "sent":
             label = label[:-len("sent")] + "emails sent"
@@ -85,6 +91,9 @@ def key_figures(returned: dict[str, Any]) -> list[str]:
                     add(f"{label} {inner_key}".strip().replace("_", " "), inner, str(inner_key))
 
     for task, value in returned.items():
+        if isinstance(value, dict) and "chosen_options" in value:  # Airflow's HITL answer
+            found.setdefault(task.replace("_", " "), []).append("/".join(map(str, value["chosen_options"] or [])))
+            continue
         add("" if isinstance(value, dict) else task.replace("_", " "), value)
     return [f"{label} " + "/".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
             for label, values in found.items()]

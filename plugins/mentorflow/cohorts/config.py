@@ -127,7 +127,9 @@ class MatchingRules(_Strict):
     min_score: float = Field(0.0, ge=0, le=1, description="pairs scoring below this are never proposed")
     fairness: Literal["none", "cover", "maxmin"] = Field(
         "none", description="cover: match as many mentees as possible first; maxmin: then raise the lowest score")
-    top_k: int = Field(15, ge=1, le=500, description="candidate partners kept per mentee before solving")
+    top_k: int | None = Field(None, ge=1, le=500, description=(
+        "candidate partners kept per mentee before solving (None: 30 for the plain assignment, 15 when a "
+        "lock, fairness mode, several mentors or a symbiotic cohort needs the PuLP model; docs/matching.md)"))
     certify: Literal["auto", "always", "never"] = Field(
         "auto", description="bound what top_k pruning cost (auto: when the cohort is small enough; docs/matching.md)")
     mentors_per_mentee: int = Field(1, ge=1, le=3, description=bounds.MENTORS_PER_MENTEE)

@@ -16,15 +16,13 @@ is neither a named reviewer of the cohort nor an admin gets 403 and nothing of t
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from sqlalchemy import exc as sa_exc
 
-from mentorflow import settings
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.committee import acting, asking, audit, auth, csrf, deciding, resolve, review, voting
 from mentorflow.committee.auth import ConsoleUser
@@ -41,7 +39,7 @@ def create_app(registry: Registry | None = None) -> FastAPI:
     app = FastAPI(title="mentorflow committee console", docs_url=None, redoc_url=None, openapi_url=None)
     page, reviewable, store_of, round_of = console.page, console.reviewable, console.store_of, console.round_of
 
-    console.install(app, log)
+    console.install(app, log, stylesheet="/assets/committee.css")
 
     def cohorts_for(user: ConsoleUser) -> list[dict[str, Any]]:
         listed = []
@@ -57,11 +55,6 @@ def create_app(registry: Registry | None = None) -> FastAPI:
         return listed
 
     # -- routes ----------------------------------------------------------------------------------
-
-    @app.get("/assets/committee.css", include_in_schema=False)
-    def stylesheet() -> Response:
-        css = Path(settings.templates_dir() / "committee" / "committee.css").read_text(encoding="utf-8")
-        return PlainTextResponse(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request, user: ConsoleUser = Depends(auth.airflow_user)) -> Response:

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import exc as sa_exc
 
+from mentorflow import settings
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.committee import auth, csrf, review
 from mentorflow.committee.auth import ConsoleUser, LoginRequired
@@ -92,9 +93,15 @@ class Console:
             raise Refused(403, STALE_FORM)
         return fields
 
-    def install(self, app: FastAPI, log: logging.Logger) -> None:
+    def install(self, app: FastAPI, log: logging.Logger, stylesheet: str) -> None:
         """The answers every app of the console kind gives: Airflow's login for an anonymous page request (401 for an
-        API call or a post), a refusal as a page or JSON, and 503 when the program's database cannot be reached."""
+        API call or a post), a refusal as a page or JSON, and 503 when the program's database cannot be reached; and
+        its pages' stylesheet (``<folder>/<folder>.css`` of the templates) at the path ``stylesheet``."""
+
+        @app.get(stylesheet, include_in_schema=False)
+        def style() -> Response:
+            css = (settings.templates_dir() / self.folder / f"{self.folder}.css").read_text(encoding="utf-8")
+            return PlainTextResponse(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
         @app.exception_handler(LoginRequired)
         async def to_login(request: Request, exc: LoginRequired) -> Response:

@@ -13,12 +13,14 @@ that do not look at the committee stay fast.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import threading
 import time
 from collections.abc import Callable
 
 from mentorflow.cohorts.calendar import PlannedRun, plan
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.errors import StageFailed
+from mentorflow.errors import StageFailed, StagesInterrupted
 from mentorflow.orchestration.wiring import dag_id
 
 SKIP_COMMITTEE = r"^committee_approval$"  # the tasks marked successful when no committee answers
@@ -27,17 +29,24 @@ SKIP_COMMITTEE = r"^committee_approval$"  # the tasks marked successful when no 
 def run(config: CohortConfig, dags: dict, *, before: Callable[[PlannedRun], None] | None = None,
         progress: Callable[[str], None] = print, through: str = "closeout",
         committee: Callable[[PlannedRun], contextlib.AbstractContextManager] | None = None,
+        until: dt.datetime | None = None, stop: threading.Event | None = None,
         ) -> list[tuple[PlannedRun, float]]:
     """Run every planned stage up to and including the last run of stage ``through`` (default: the HR
-    report; the retention purge comes long after and is run only when asked for); raises
-    :class:`StageFailed` naming the first stage that failed. ``committee(item)``, when given, is entered
-    around each run's ``dag.test`` and answers its committee step (it raises :class:`StageFailed` when it
-    cannot); without it the committee step is marked successful."""
+    report; the retention purge comes long after and is run only when asked for), and with ``until`` only the
+    runs due by then (what the scheduler has started by that moment); raises :class:`StageFailed` naming the
+    first stage that failed. ``committee(item)``, when given, is entered around each run's ``dag.test`` and
+    answers its committee step (it raises :class:`StageFailed` when it cannot); without it the committee step
+    is marked successful. ``stop`` (set by a Ctrl-C handler) ends the run between two stages with
+    :class:`StagesInterrupted`: a stage is never cut in half (a task interrupted inside ``dag.test`` would
+    wait for its retry)."""
     done = []
     planned = plan(config)
     last = max(i for i, item in enumerate(planned) if item.stage == through)
-    planned = planned[: last + 1]
+    planned = [item for item in planned[: last + 1] if until is None or item.moment <= until]
     for number, item in enumerate(planned, 1):
+        if stop is not None and stop.is_set():
+            raise StagesInterrupted(f"stopped before stage {item.stage} ({item.label}), {number - 1} of "
+                                    f"{len(planned)} runs done")
         if before:
             before(item)
         dag = dags[dag_id(config.cohort, item.stage)]

@@ -37,7 +37,9 @@ def use_pages(config: CohortConfig, store: Store, moment: dt.datetime, seed: int
             continue
         writer = space.mentee_ids[0] if space.mentee_ids else space.members[0].employee_id
         view, _ = page.open_space(config, store, writer, space.space_id, moment)
-        contents = page.contents(view)  # what the page shows (the mentee's goals are copied in on first sight)
+        # the goals section as the page shows it (the mentee's goals are copied in on first sight); only the
+        # sections the simulation reads are loaded: a whole page costs four sections' queries
+        goals = sections["goals"].load(view)["goals"]
         written_only = all(rounds.get(m) == "async" for m in space.match_ids)  # written mentoring
         for _ in range(int(rng.integers(1, 4)) if habit == "engaged" else 1):
             mode = "written" if written_only else str(rng.choice(MODES, p=[0.5, 0.3, 0.2]))
@@ -48,7 +50,6 @@ def use_pages(config: CohortConfig, store: Store, moment: dt.datetime, seed: int
                 fields.update({"log_step-0-text": "Try the idea we discussed and report back",
                                "log_step-0-owner": writer, "log_step-0-due": due.isoformat()})
             done["log entries"] += _post(sections["log"], view, fields, done)
-        goals = contents["goals"]["goals"]
         if habit == "engaged" and goals:
             goal = goals[0]
             open_steps = [m for m in goal["milestones"] if not m["reached_on"]]
@@ -62,7 +63,7 @@ def use_pages(config: CohortConfig, store: Store, moment: dt.datetime, seed: int
                     f"goals_milestone-g{goal['id']}": MILESTONES[len(goal["milestones"])]}, done)
         for member in space.members:
             member_view, _ = page.open_space(config, store, member.employee_id, space.space_id, moment)
-            suggested = [s for s in page.contents(member_view)["library"].get("suggestions", []) if not s["done"]]
+            suggested = [s for s in sections["library"].load(member_view).get("suggestions", []) if not s["done"]]
             if suggested and rng.random() < (0.5 if habit == "engaged" else 0.2):
                 item = suggested[int(rng.integers(0, min(3, len(suggested))))]
                 done["resources rated"] += _post(sections["library"], member_view, {

@@ -28,10 +28,13 @@ from mentorflow import settings
 from mentorflow.demo.airflow_server import AirflowServer, free_port, simple_auth
 from mentorflow.demo import serve as serving
 from mentorflow.demo.committee import ADMIN, QUORUM, REVIEWERS, USERS, Committee
-from mentorflow.errors import StageFailed
+from mentorflow.demo.stopping import StopSwitch
+from mentorflow.errors import StageFailed, StagesInterrupted
 
 DEMO_COHORT = "demo-cohort"
 PASSWORDS = "airflow-passwords.json"  # in the demo's folder: the demo's Airflow users (admin, the reviewers)
+MARKER = ".mentorflow-demo"  # in the demo's folder: the next demo run may delete the folder
+OLD_MARK = f"cohorts/{DEMO_COHORT}.yaml"  # what a demo folder made before the marker holds
 
 
 def demo_yaml(start: dt.datetime, roster: Path, apps: Path,
@@ -101,15 +104,27 @@ def _environment(home: Path) -> dict[str, str]:
     }
 
 
+def clear_home(home: Path) -> None:
+    """An empty demo folder with its :data:`MARKER`. A folder that holds anything but an earlier demo's files is
+    refused (:class:`SystemExit`), never deleted: ``--home`` may name the wrong folder."""
+    if home.exists():
+        if home.is_dir() and any(home.iterdir()) and not any((home / mark).exists() for mark in (MARKER, OLD_MARK)):
+            raise SystemExit(f"{home} is not empty and is not a demo folder (no {MARKER} file in it): the demo starts "
+                             "by deleting its folder, so it leaves this one alone. Name a new or empty folder with "
+                             "--home, or delete this one yourself")
+        shutil.rmtree(home) if home.is_dir() else home.unlink()
+    (home / "cohorts").mkdir(parents=True)
+    (home / MARKER).write_text("Made by `mentorflow demo`: the next demo run with this folder deletes it.\n",
+                               encoding="utf-8")
+
+
 def prepare(home: Path, people: int, seed: int, say=print, *, port: int = serving.DEFAULT_PORT,
             live: bool = False) -> Path:
     """Fresh folder, synthetic population, cohort YAML (its links point at the API server on ``port``), the live
     cohort's when ``live`` (:mod:`.serve`) and Airflow metadata; returns the demo cohort's YAML path."""
     from mentorflow.demo.synthetic import write_population  # lazy: see main(): Airflow is configured first
 
-    if home.exists():
-        shutil.rmtree(home)
-    (home / "cohorts").mkdir(parents=True)
+    clear_home(home)
     say(f"• generating {people} synthetic employees and their applications (seed {seed}) …")
     roster, apps = write_population(home / "data", people, seed)
     start = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0) - dt.timedelta(hours=3)
@@ -118,7 +133,8 @@ def prepare(home: Path, people: int, seed: int, say=print, *, port: int = servin
     cohort_file.write_text(demo_yaml(start.replace(tzinfo=None), roster, apps, forms_base_url), encoding="utf-8")
     say(f"• cohort file {cohort_file}")
     if live:
-        say(f"• live cohort file {serving.write_live_cohort(home, roster, forms_base_url)} (applications open now)")
+        opening, running = serving.write_live_cohorts(home, roster, apps, forms_base_url)
+        say(f"• live cohort files {opening} (applications open now), {running} (pairs meeting now)")
     say("• creating Airflow's metadata database (airflow db migrate) …")
     log = home / "logs" / "airflow-db-migrate.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -163,20 +179,29 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None, port: int |
     sys.path.insert(0, str(settings.project_dir() / "plugins"))
     started = time.monotonic()
     print(f"mentorflow demo → {home}")
-    prepare(home, people, seed, port=port, live=serve)
+    try:
+        prepare(home, people, seed, port=port, live=serve)
+    except KeyboardInterrupt:  # Ctrl-C while Airflow's database is made: nothing runs yet
+        print("\ninterrupted: nothing was started; the demo's files so far stay in place", file=sys.stderr)
+        return 130
     server, passwords = airflow_server(home, port)
+    switch = StopSwitch(at_once=server.stop)
     try:
         with server.start():  # boots while the first stages run; stopped at the end, on Ctrl-C and on errors
             print(f"• Airflow API server starting at {server.url} (log {server.log_path}); the committee console is "
                   f"{server.url}/mentorflow-committee/, the users' passwords are in {home / PASSWORDS}")
-            return _run(home, seed, server, passwords, started, serve)
-    except KeyboardInterrupt:  # Ctrl-C before the demo serves (while serving, serve.serve() handles it)
-        print("\ninterrupted: the Airflow API server is stopped; the demo's files so far stay in place", file=sys.stderr)
+            switch.arm()
+            return _run(home, seed, server, passwords, started, serve, switch)
+    except (KeyboardInterrupt, StagesInterrupted) as stopped:  # Ctrl-C before the demo serves (then serve() has it)
+        print(f"\ninterrupted{': ' + str(stopped) if str(stopped) else ''}; the Airflow API server is stopped, the "
+              "demo's files so far stay in place (run the demo again to start afresh)", file=sys.stderr)
         return 130
+    finally:
+        switch.disarm()
 
 
 def _run(home: Path, seed: int, server: AirflowServer, passwords: dict[str, str], started: float,
-         serve: bool) -> int:
+         serve: bool, switch: StopSwitch) -> int:
     # Airflow reads its configuration once, when first imported: these come after AIRFLOW_HOME is set above
     from mentorflow.cohorts.loader import find_cohort  # lazy: after the demo's Airflow settings
     from mentorflow.demo import lifecycle, simulate  # lazy: after the demo's Airflow settings
@@ -193,7 +218,8 @@ def _run(home: Path, seed: int, server: AirflowServer, passwords: dict[str, str]
           f"answer the match and midpoint reviews through the console (quorum {QUORUM})")
 
     try:
-        lifecycle.run(config, dags, before=simulate.participants(config, store, seed), committee=committee)
+        lifecycle.run(config, dags, before=switch.armed(simulate.participants(config, store, seed)),
+                      committee=committee, stop=switch.requested)
     except StageFailed as exc:
         print(f"\nDEMO FAILED: {exc}\nAirflow task logs: {home / 'airflow' / 'logs'}; "
               f"API server log: {server.log_path}", file=sys.stderr)
@@ -205,18 +231,23 @@ def _run(home: Path, seed: int, server: AirflowServer, passwords: dict[str, str]
           f"{'keeps running' if serve else 'stops with the demo'} (log {server.log_path})")
     if not serve:
         return 0
-    return _serve(home, server, passwords, config, store, dags)
+    return _serve(home, seed, server, passwords, config, store, dags, switch)
 
 
-def _serve(home: Path, server: AirflowServer, passwords: dict[str, str], config, store, dags: dict) -> int:
+def _serve(home: Path, seed: int, server: AirflowServer, passwords: dict[str, str], config, store, dags: dict,
+           switch: StopSwitch) -> int:
     """The live cohort's window opens (its open stage through Airflow), then the "open these" list, until Ctrl-C."""
     from mentorflow.cohorts.loader import find_cohort  # lazy: after the demo's Airflow settings
-    from mentorflow.demo import lifecycle  # lazy: after the demo's Airflow settings
+    from mentorflow.demo import lifecycle, simulate  # lazy: after the demo's Airflow settings
 
-    live = find_cohort(serving.LIVE_COHORT)
-    print(f"\n• opening the live cohort {live.cohort}'s application window (its open stage, dag.test) …")
+    live, running = find_cohort(serving.LIVE_COHORT), find_cohort(serving.RUNNING_COHORT)
+    now = dt.datetime.now(dt.timezone.utc)
     try:
-        lifecycle.run(live, dags, through="open")
+        print(f"\n• opening the live cohort {live.cohort}'s application window (its open stage, dag.test) …")
+        lifecycle.run(live, dags, through="open", before=switch.armed(), stop=switch.requested)
+        print(f"• the running cohort {running.cohort}: its stages so far, up to today's pulse check-in …")
+        lifecycle.run(running, dags, through="pulse", until=now, stop=switch.requested,
+                      before=switch.armed(simulate.participants(running, store, seed)))
     except StageFailed as exc:
         print(f"\nDEMO FAILED: {exc}\nAirflow task logs: {home / 'airflow' / 'logs'}", file=sys.stderr)
         return 1
@@ -224,7 +255,10 @@ def _serve(home: Path, server: AirflowServer, passwords: dict[str, str], config,
     listed = serving.stage_dags(server, passwords[ADMIN])
     print(f"• Airflow lists {len(listed)} mentorflow DAGs (GET /api/v2/dags)")
     report = settings.reports_dir(config.cohort) / "hr-report.html"
-    groups = serving.participant_links(config, live, store, dt.datetime.now(dt.timezone.utc))
+    groups = serving.participant_links(config, live, running, store, dt.datetime.now(dt.timezone.utc))
+    if switch.requested.is_set():
+        raise StagesInterrupted("stopped before serving")
+    switch.disarm()  # serving: the first Ctrl-C stops the server (serve.serve)
     serving.open_these(server, home, home / PASSWORDS, config.cohort, report if report.exists() else None, groups)
     return serving.serve(server)
 

@@ -35,8 +35,8 @@ from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.contract import skills
 from mentorflow.errors import CohortConfigError, TokenError
-from mentorflow.forms import events, models, offer, partners, partnership, question, request_limits, security, selection
-from mentorflow.forms import service, tokens
+from mentorflow.forms import controls, events, models, offer, partners, partnership, question, request_limits, security
+from mentorflow.forms import selection, service, tokens
 from mentorflow.forms import fields as form_fields
 from mentorflow.forms.registry import APPLICATION_FORMS, TITLES, FormsSettings, Refusal, Registry, check_open, deadline
 from mentorflow.forms.registry import environment, link_expiry
@@ -134,11 +134,11 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             action=f"{form}?token={urllib.parse.quote(token)}", values=values, errors=errors,
             csrf_field=security.CSRF_FIELD, csrf_value=security.csrf_field(nonce, token),
             partnerships=context.partnerships, offer=context.offer, deadline=calendar.describe(closes, config), notice=notice,
-            saved=saved, rematch_link=rematch_link, prefilled=prefilled or {}, tipi_items=models.TIPI_ITEMS, tipi_scale=models.TIPI_SCALE,
+            saved=saved, rematch_link=rematch_link, prefilled=prefilled or {}, tipi_items=models.TIPI_ITEMS,
             rematch_reasons=models.REMATCH_REASONS, pulse_outcomes=models.PULSE_OUTCOMES, selection=context.selection,
             field_label=models.field_label, skill_rows=models.SKILL_ROWS, partner_rows=models.PARTNER_ROWS, period=grant.period,
-            skill_names=skills.vocabulary(settings.include_dir()).names if form in APPLICATION_FORMS else [],
-            required_fields=form_fields.required(form), partner_find=partners.FIND,
+            skill_options=controls.skill_options(skills.vocabulary(settings.include_dir())) if form in APPLICATION_FORMS else "",
+            required_fields=form_fields.required(form), partner_find=partners.FIND, controls=controls.Controls(values, errors, form_fields.required(form)),
             partner_choices=partners.load(config, registry.store(config), grant.person_id, values)
             if form in APPLICATION_FORMS else None)
         response.set_cookie(security.CSRF_COOKIE, nonce, httponly=True, samesite="strict",
@@ -155,20 +155,20 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
         finally:
             delivering.release()
 
-    def open_link(request: Request, form: str, token: str | None, as_json: bool) -> tuple | Response:
-        """(grant, config, store, context) for a valid, open link, else the refusal page or JSON."""
+    def open_link(request: Request, form: str, token: str | None, as_json: bool, granted: tuple | None = None) -> Any:
+        """(grant, config, store, context) of a valid, open link (``granted``: verified already), else the refusal."""
         try:
-            grant, config, store = grant_for(form, token)
+            grant, config, store = granted or grant_for(form, token)
             check_deadline(config, grant)
-            return grant, config, store, service.load(config, store, grant)
+            return grant, config, store, service.load(config, store, grant, answers=granted is None)
         except Refusal as exc:
             return refusal(request, exc, as_json)
         except service.NotAvailable as exc:
             return refusal(request, Refusal(403, str(exc)), as_json)
 
     def submit(request: Request, form: str, token: str | None, background: BackgroundTasks,
-               fields: dict[str, str] | None, payload: Any, as_json: bool) -> Response:
-        opened = open_link(request, form, token, as_json)
+               fields: dict[str, str] | None, payload: Any, as_json: bool, granted: tuple) -> Response:
+        opened = open_link(request, form, token, as_json, granted)
         if isinstance(opened, Response):
             return opened
         grant, config, store, context = opened
@@ -249,26 +249,26 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
         return render_form(request, form, token, config, grant, context, values, {}, saved=bool(saved),
                            prefilled=prefilled)
 
-    def link_refusal(request: Request, form: str, token: str | None, as_json: bool) -> Response | None:
-        """Check the link before anything of the body is read: a forged or expired link costs nothing."""
+    def checked_link(request: Request, form: str, token: str | None, as_json: bool) -> tuple | Response:
+        """(grant, config, store) of a post's link, checked before its body is read (a forged or expired link costs
+        nothing), else the refusal. Run on the event loop: a signature and a cached cohort, no database."""
         try:
-            grant_for(form, token)
+            return grant_for(form, token)
         except Refusal as exc:
             return refusal(request, exc, as_json)
-        return None
 
     @app.post("/forms/{form}")
     async def post_form(request: Request, form: str, background: BackgroundTasks,
                         token: str | None = None) -> Response:
         as_json = wants_json(request)
-        refused = await _in_thread(link_refusal, request, form, token, as_json)
-        if refused is not None:
-            return refused
+        granted = checked_link(request, form, token, as_json)
+        if isinstance(granted, Response):
+            return granted
         try:
             fields = await request_limits.form_fields(request)
         except request_limits.BodyTooLarge:
             return refusal(request, Refusal(413, request_limits.TOO_LARGE), as_json)
-        return await _in_thread(submit, request, form, token, background, fields, None, as_json)
+        return await _in_thread(submit, request, form, token, background, fields, None, as_json, granted)
 
     @app.post("/api/forms/{form}")
     async def post_api(request: Request, form: str, background: BackgroundTasks, token: str | None = None) -> Response:
@@ -277,16 +277,16 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
         if request_limits.media_type(request.headers.get("content-type", "")) != "application/json":
             return JSONResponse({"error": "send the answers as a JSON object (Content-Type: application/json)"},
                                 status_code=415, headers=SECURITY_HEADERS)
-        refused = await _in_thread(link_refusal, request, form, token, True)
-        if refused is not None:
-            return refused
+        granted = checked_link(request, form, token, True)
+        if isinstance(granted, Response):
+            return granted
         try:
             payload = json.loads(await request_limits.capped_body(request) or b"null", parse_constant=request_limits.no_constant)
         except request_limits.BodyTooLarge:
             return JSONResponse({"error": request_limits.TOO_LARGE}, status_code=413, headers=SECURITY_HEADERS)
         except (ValueError, RecursionError):  # not JSON, not UTF-8, too deep, a number too long, NaN
             return JSONResponse({"errors": {"body": "not valid JSON"}}, status_code=422, headers=SECURITY_HEADERS)
-        return await _in_thread(submit, request, form, token, background, None, payload, True)
+        return await _in_thread(submit, request, form, token, background, None, payload, True, granted)
 
     return app
 

@@ -3,6 +3,7 @@ and prefilling a form from stored answers."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -110,6 +111,7 @@ def _message(item: Mapping[str, Any]) -> str:
     return str(item["msg"]).removeprefix("Value error, ")
 
 
+@functools.lru_cache(maxsize=None)  # a page asks on every render; the models do not change
 def required(form: str) -> frozenset[str]:
     """The HTML fields a form cannot be saved without (the model's required answers), marked so on the page."""
     if form not in MODELS:

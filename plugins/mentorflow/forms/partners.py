@@ -68,9 +68,10 @@ def _options(rows) -> list[tuple[str, str]]:
 def load(config: CohortConfig, store: Store, me: str, values: Mapping[str, str]) -> PartnerChoices:
     """The names each list offers ``me``: everyone (a small roster), else the chosen and the found."""
     with store.engine.connect() as conn:
-        others = conn.execute(sa.select(sa.func.count()).select_from(_select(config, me).subquery())).scalar_one()
-        if others <= LIST_LIMIT:
-            everyone = _options(r._mapping for r in conn.execute(_select(config, me)))
+        # one statement for a small roster: up to one name more than a list shows says which case this is
+        listed = list(conn.execute(_select(config, me).limit(LIST_LIMIT + 1)))
+        if len(listed) <= LIST_LIMIT:
+            everyone = _options(r._mapping for r in listed)
             return PartnerChoices(False, {column: everyone for column in LISTS})
         choices = PartnerChoices(True)
         for column in LISTS:

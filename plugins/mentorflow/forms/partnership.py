@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mentorflow.cohorts import calendar
 from mentorflow.forms import models, security
-from mentorflow.forms.registry import STALE_PAGE, FormsSettings, Refusal, deadline, posted_fields
+from mentorflow.forms.registry import STALE_PAGE, FormsSettings, Refusal, deadline, submitted
 from mentorflow.forms.request_limits import SECURITY_HEADERS
 from mentorflow.workspace import page as workspace
 
@@ -92,9 +92,4 @@ def add_routes(app: FastAPI, forms_settings: FormsSettings, *, grant_for: Callab
 
     @app.post(f"/forms/{FORM}")
     async def post(request: Request, token: str | None = None, space: str | None = None) -> Response:
-        from starlette.concurrency import run_in_threadpool
-
-        fields = await posted_fields(request, FORM, token, grant_for, refusal)
-        if isinstance(fields, Response):
-            return fields
-        return await run_in_threadpool(submit, request, token, space, fields)
+        return await submitted(request, FORM, token, grant_for, refusal, submit, space)

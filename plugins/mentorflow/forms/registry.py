@@ -17,7 +17,7 @@ from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import find_cohort
 from mentorflow.contract.disclosure import MIN_CELL
-from mentorflow.forms import events, request_limits, security, selection
+from mentorflow.forms import controls, events, request_limits, security, selection, shared_limits
 from mentorflow.forms.tokens import FormGrant
 from mentorflow.store import Store, url_for
 
@@ -38,7 +38,8 @@ class FormsSettings:
     """What the app runs on; tests and the benchmark swap the clock, limits and Airflow client."""
 
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
-    limiter: security.RateLimiter = field(default_factory=security.RateLimiter)
+    # the per-link rate limit: in-process, or in Redis when MENTORFLOW_FORMS_RATE_LIMIT_REDIS_URL is set (several workers)
+    limiter: security.RateLimiter | shared_limits.RedisRateLimiter = field(default_factory=lambda: rate_limiter())
     airflow: events.AirflowClient = field(default_factory=events.AirflowClient.from_env)
     deliver_events: bool = True
     # served alone, the app also retries pending events this often (0: never); mounted inside
@@ -47,6 +48,12 @@ class FormsSettings:
     # served alone, the worker threads that run the pages and posts (0: the server's default, 40); the work is
     # mostly Python, so more threads only queue for the interpreter lock (docs/performance.md)
     threads: int = 8
+
+
+def rate_limiter() -> security.RateLimiter | shared_limits.RedisRateLimiter:
+    """The in-process token bucket, or the same bucket in Redis when the settings name one (opt-in)."""
+    url = settings.current().forms_rate_limit_redis_url
+    return shared_limits.RedisRateLimiter(url) if url else security.RateLimiter()
 
 
 class Refusal(Exception):
@@ -98,6 +105,18 @@ async def posted_fields(request: Request, form: str, token: str | None, grant_fo
         return refusal(request, Refusal(413, request_limits.TOO_LARGE), False)
 
 
+async def submitted(request: Request, form: str, token: str | None, grant_for: Callable,
+                    refusal: Callable[..., Response], submit: Callable[..., Response], target: str | None) -> Response:
+    """A page post of its own route: :func:`posted_fields`, then ``submit(request, token, target, fields)`` on a
+    worker thread (it reads and writes the store)."""
+    from starlette.concurrency import run_in_threadpool
+
+    fields = await posted_fields(request, form, token, grant_for, refusal)
+    if isinstance(fields, Response):
+        return fields
+    return await run_in_threadpool(submit, request, token, target, fields)
+
+
 class Registry:
     """Cohort configs (re-read when their file changes) and one store per URL."""
 
@@ -131,4 +150,7 @@ def environment() -> jinja2.Environment:
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
     env.globals["min_cell"] = MIN_CELL  # what the forms promise about disclosure
+    # the application page's controls and option lists, built in Python (forms/controls.py)
+    env.globals.update(form_open=controls.form_open, saved_notice=controls.saved_notice,
+                       skill_levels=controls.SKILL_LEVELS, tipi_options=controls.TIPI_OPTIONS)
     return env

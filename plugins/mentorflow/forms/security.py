@@ -5,9 +5,10 @@ SameSite=Strict) and puts HMAC(secret, cookie + link token) in a hidden field. A
 only when the field matches the cookie it came with, so another site can neither read nor forge
 the pair, and a field copied from one link is useless on another.
 
-Rate limiting: an in-process token bucket per link token. With several worker processes each
-process keeps its own buckets, so the effective limit is multiplied by the number of workers
-(put a shared limiter in front, e.g. at the proxy, if that matters).
+Rate limiting: an in-process token bucket per link token (the default). With several worker processes
+each process keeps its own buckets, so the effective limit is multiplied by the number of workers: set
+``MENTORFLOW_FORMS_RATE_LIMIT_REDIS_URL`` to keep the same bucket in Redis, shared by all of them
+(:mod:`mentorflow.forms.shared_limits`).
 """
 
 from __future__ import annotations

@@ -63,13 +63,31 @@ class FormContext:
     selection: selection.SelectionContext | None = None  # the self-selection forms (forms.selection)
 
 
-def load(config: CohortConfig, store: Store, grant: FormGrant) -> FormContext:
-    """The person behind a grant, their partnerships (for pair forms) and their earlier answers."""
-    found = store.rows(people, cohort_id=config.cohort, employee_id=grant.person_id)
-    if not found:
-        # same words as a forged link: nothing about who is or is not in the cohort leaks
-        raise NotAvailable("This link is not valid.")
-    context = FormContext(person=found[0])
+_BY_PERSON = {table.name: sa.select(table).where(table.c.cohort_id == sa.bindparam("cohort"),
+                                                 table.c.employee_id == sa.bindparam("person"))
+              for table in (people, applications, evaluations)}  # built once: a page reads them on every request
+
+
+def _one(conn: sa.Connection, table: sa.Table, config: CohortConfig, person_id: str) -> dict[str, Any] | None:
+    row = conn.execute(_BY_PERSON[table.name], {"cohort": config.cohort, "person": person_id}).first()
+    return dict(row._mapping) if row is not None else None
+
+
+def load(config: CohortConfig, store: Store, grant: FormGrant, *, answers: bool = True) -> FormContext:
+    """The person behind a grant, their partnerships (for pair forms) and their earlier answers (``answers``
+    False: not the stored application or evaluation, which a post replaces without reading). The person and
+    the stored answer are read on one connection."""
+    with store.engine.connect() as conn:
+        person = _one(conn, people, config, grant.person_id)
+        if person is None:
+            # same words as a forged link: nothing about who is or is not in the cohort leaks
+            raise NotAvailable("This link is not valid.")
+        stored_table = {"application": applications, "gapfill": applications, "closeout": evaluations}.get(grant.form)
+        if answers and stored_table is not None and (stored_table is evaluations or person["eligible"]):
+            stored = _one(conn, stored_table, config, grant.person_id)
+        else:
+            stored = None
+    context = FormContext(person=person, stored=stored)
     if grant.form in selection.FORMS:
         context.selection = selection.load(config, store, grant)
         if context.selection is None:
@@ -79,8 +97,6 @@ def load(config: CohortConfig, store: Store, grant: FormGrant) -> FormContext:
     if grant.form in ("application", "gapfill"):
         if not context.person["eligible"]:
             raise NotAvailable("This program is not open to you this time. The program team can tell you why.")
-        rows = store.rows(applications, cohort_id=config.cohort, employee_id=grant.person_id)
-        context.stored = rows[0] if rows else None
         return context
     if grant.form == "offer":  # hook: the choice among alternatives (forms.offer)
         context.offer = offer_form.load(config, store, grant.person_id)
@@ -94,9 +110,6 @@ def load(config: CohortConfig, store: Store, grant: FormGrant) -> FormContext:
         context.partnerships = one_entry_per_group(config.cohort, store, context.partnerships, PARTNERED)
     if not context.partnerships:
         raise NotAvailable("You have no partnership this form is about. If that is wrong, tell the program team.")
-    if grant.form == "closeout":
-        rows = store.rows(evaluations, cohort_id=config.cohort, employee_id=grant.person_id)
-        context.stored = rows[0] if rows else None
     return context
 
 

@@ -15,13 +15,11 @@ not one of the cohort's HR report files gets 404.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from mentorflow import settings
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.committee import auth
@@ -50,7 +48,7 @@ def create_app(registry: Registry | None = None) -> FastAPI:
     app = FastAPI(title="mentorflow reports", docs_url=None, redoc_url=None, openapi_url=None)
 
     page = console.page
-    console.install(app, log)
+    console.install(app, log, stylesheet="/_assets/hr.css")
 
     def readable(user: ConsoleUser, cohort: str) -> CohortConfig:
         """The cohort's config when ``user`` may read its reports; one refusal for unknown and forbidden alike."""
@@ -62,11 +60,6 @@ def create_app(registry: Registry | None = None) -> FastAPI:
         except StoreNotReady:
             files = []
         return {"cohort": config.cohort, "name": config.name, "files": files}
-
-    @app.get("/_assets/hr.css", include_in_schema=False)
-    def stylesheet() -> Response:
-        css = Path(settings.templates_dir() / "hr" / "hr.css").read_text(encoding="utf-8")
-        return PlainTextResponse(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request, user: ConsoleUser = Depends(auth.airflow_user)) -> Response:

@@ -2,7 +2,8 @@
 
 1. :mod:`~mentorflow.matching.scoring` scores pairs block by block and keeps each mentee's best
    ``top_k`` allowed partners (hard rules are masks, never penalties);
-2. :mod:`~mentorflow.matching.solver` solves the PuLP model over those candidates;
+2. :mod:`~mentorflow.matching.solver` solves over those candidates: exactly on the sparse candidate graph
+   when the round is the plain assignment, else the PuLP model (locks, fairness, several mentors, symbiotic);
 3. mentees left without a partner while an allowed mentor still has room are placed (this only
    adds score), and :mod:`~mentorflow.matching.certificate` bounds what pruning could have cost;
 4. :mod:`~mentorflow.matching.explain` says why each pair was made and why anyone was not.
@@ -16,8 +17,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from mentorflow.matching import affinity, certificate, explain, scoring, several
-from mentorflow.matching.inputs import COMPONENTS, DEFAULT_TOP_K, MatchInput, MatchResult
+from mentorflow.matching import affinity, certificate, explain, scoring, several, sparse_exact
+from mentorflow.matching.inputs import COMPONENTS, DEFAULT_TOP_K, SPARSE_TOP_K, MatchInput, MatchResult
 from mentorflow.matching.prepare import prepare
 from mentorflow.matching.solver import MatchingProblem, solve
 
@@ -40,7 +41,10 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     timings["prepare"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    k = int(_rule(rules, "top_k", DEFAULT_TOP_K))
+    fairness = str(_rule(rules, "fairness", "none"))
+    plain = not sparse_exact.needs_model(symmetric=symmetric, fairness=fairness, locks=len(inp.locked_pairs),
+                                         several=per_mentee > 1)
+    k = int(_rule(rules, "top_k", None) or (SPARSE_TOP_K if plain else DEFAULT_TOP_K))
     say(f"scoring {len(rows):,} × {len(cols):,} candidate pairs (keeping the best {k} per person) …")
     cand = scoring.top_candidates(pop, relations, rows, cols, k=k, **common,
                                   progress=lambda done, total: say(f"  scored {done:,}/{total:,}"))
@@ -68,7 +72,6 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     problem = MatchingProblem(rows=edges_r, cols=edges_c, score=edges_s.astype(np.float64), n_rows=len(rows),
                               n_cols=len(cols), col_capacity=capacity, locked=np.array(locked, dtype=np.int64),
                               symmetric=symmetric, **_several_mentors(pop, rows, cols, edges_r, edges_c, per_mentee))
-    fairness = str(_rule(rules, "fairness", "none"))
     say(f"solving the model: {len(edges_s):,} candidate pairs, fairness {fairness} …")
     started = time.perf_counter()
     solution = solve(problem, fairness=fairness)
@@ -113,7 +116,7 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     timings["fill_and_explain"] = time.perf_counter() - started
 
     stats = {"participants": len(pop.ids), "rows": len(rows), "cols": len(cols), "candidates": len(edges_s),
-             "top_k": k, "components": solution.components, "status": solution.status,
+             "top_k": k, "components": solution.components, "status": solution.status, "solver": solution.method,
              "lp_objective": round(lp_objective, 6), "filled_after_solve": filled}
     why_not = certificate.wanted(_rule(rules, "certify", "auto") if certify is None else certify, len(rows), len(cols))
     if why_not:

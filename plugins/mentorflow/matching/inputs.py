@@ -10,7 +10,8 @@ if TYPE_CHECKING:  # kept light: the DAG factory imports this package at parse t
 
     import pandas as pd
 
-DEFAULT_TOP_K = 15
+DEFAULT_TOP_K = 15  # candidates per mentee for a round the PuLP model solves (side constraints)
+SPARSE_TOP_K = 30  # for the plain assignment, solved exactly on the sparse graph (docs/matching.md, Scale)
 COMPONENTS: tuple[str, ...] = ("skills", "goals", "personality", "preferences", "availability", "diversity")
 
 

@@ -1,5 +1,8 @@
 """The assignment model: a pure function over candidate pairs, scores and capacities.
 
+A little over 300 lines: the model builder is shared by the solve stages, the path choice and the relaxation
+the certificate reads, and splitting it would split one model across files.
+
 Bipartite cohorts (traditional, reverse, group) solve a b-matching, mentees on the rows::
 
     maximise    Σ_e s_e x_e                                   (total_match_score)
@@ -26,10 +29,18 @@ Several mentors per mentee (``row_capacity``, ``edge_covers``): mentee_r becomes
 constraints of :mod:`mentorflow.matching.several_model` are added (binary x; with N = 1 the model is unchanged).
 
 Independent connected components are solved as separate models (small ones bundled together).
+
+Paths (``method``): ``auto`` solves the plain assignment (bipartite, fairness ``none``, no lock, one mentor
+per mentee) exactly with :mod:`mentorflow.matching.sparse_exact` (same optimum, no model file, no solver
+process) and any round with a side constraint with this PuLP model, the model of record. ``pulp`` and
+``sparse`` force one. PuLP's backend is CBC, chosen by measurement, not by what is installed (HiGHS through
+PuLP was ~4× slower on the benchmark, docs/performance.md); ``backend``/``MENTORFLOW_LP_BACKEND`` = ``highs``
+asks for HiGHS. The certificate always reads CBC's duals.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -38,9 +49,12 @@ import pulp
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from mentorflow.matching import several_model
+from mentorflow.matching import several_model, sparse_exact
 
 FAIRNESS = ("none", "cover", "maxmin")
+METHODS = ("auto", "pulp", "sparse")
+BACKENDS = ("cbc", "highs")
+DEFAULT_BACKEND = "cbc"  # measured, see the module docstring
 BUNDLE_EDGES = 50_000
 
 
@@ -74,6 +88,8 @@ class Solution:
     status: str
     seconds: dict[str, float]
     components: int
+    method: str = "pulp-cbc"  # which path solved it: sparse-exact, pulp-cbc or pulp-highs
+    why_model: str = ""  # the side constraint that needed the PuLP model ("" when none did)
 
 
 def candidates_from_matrix(score: np.ndarray, col_capacity: np.ndarray, *, forbidden: np.ndarray | None = None,
@@ -123,10 +139,21 @@ def _bundles(p: MatchingProblem, decompose: bool) -> tuple[list[np.ndarray], int
     return bundles, int(len(groups))
 
 
-def _solver(time_limit: float | None, msg: bool, mip: bool) -> pulp.LpSolver:
-    """HiGHS when highspy is installed, else the CBC bundled with PuLP (LPs: simplex only, no branching)."""
-    if pulp.HiGHS().available():
-        return pulp.HiGHS(msg=msg, timeLimit=time_limit, mip=mip)
+def backend_name(backend: str | None = None) -> str:
+    """The PuLP backend to run: ``backend``, else ``MENTORFLOW_LP_BACKEND``, else the measured default (CBC)."""
+    name = (backend or os.environ.get("MENTORFLOW_LP_BACKEND") or DEFAULT_BACKEND).strip().lower()
+    if name not in BACKENDS:
+        raise ValueError(f"LP backend must be one of {', '.join(BACKENDS)} (got {name!r})")
+    return name
+
+
+def _solver(time_limit: float | None, msg: bool, mip: bool, backend: str | None = None) -> pulp.LpSolver:
+    """The CBC bundled with PuLP (LPs: simplex only, no branching), or HiGHS when asked for by name."""
+    if backend_name(backend) == "highs":
+        highs = pulp.HiGHS(msg=msg, timeLimit=time_limit, mip=mip)
+        if not highs.available():
+            raise RuntimeError("LP backend highs was asked for, but highspy is not installed")
+        return highs
     return pulp.PULP_CBC_CMD(msg=msg, timeLimit=time_limit, mip=mip)
 
 
@@ -183,12 +210,19 @@ def _values(x: list) -> np.ndarray:
 
 
 def solve(p: MatchingProblem, *, fairness: str = "none", time_limit: float | None = None, decompose: bool = True,
-          msg: bool = False) -> Solution:
-    """Maximum-score matching of the candidate pairs (see the module docstring for the model)."""
+          msg: bool = False, method: str = "auto", backend: str | None = None) -> Solution:
+    """Maximum-score matching of the candidate pairs (see the module docstring for the model and the paths)."""
     if fairness not in FAIRNESS:
         raise ValueError(f"fairness must be one of {', '.join(FAIRNESS)} (got {fairness!r})")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)} (got {method!r})")
+    needs_model = sparse_exact.applies(p, fairness)
+    if method == "sparse" and needs_model:
+        raise ValueError(f"the sparse exact path solves the plain assignment only; this round has {needs_model}")
+    if method != "pulp" and not needs_model:
+        return _solve_sparse(p, decompose)
     seconds = {"build": 0.0, "solve": 0.0}
-    solver = _solver(time_limit, msg, mip=p.integral)
+    solver = _solver(time_limit, msg, mip=p.integral, backend=backend)
     statuses: set[str] = set()
 
     def run(edges: np.ndarray, **kw):
@@ -203,7 +237,7 @@ def solve(p: MatchingProblem, *, fairness: str = "none", time_limit: float | Non
         if not p.integral and np.any(np.abs(values - np.round(values)) > 1e-6):
             # a vertex of a totally unimodular polytope is integral; never trust rounding if not
             prob, x, _, _ = build_model(p, edges, integral=True, **kw)
-            prob.solve(_solver(time_limit, msg, mip=True))
+            prob.solve(_solver(time_limit, msg, mip=True, backend=backend))
             values = _values(x)
         return values
 
@@ -220,7 +254,18 @@ def solve(p: MatchingProblem, *, fairness: str = "none", time_limit: float | Non
         chosen[edges] = run(edges, min_matched=min_matched) > 0.5
     status = "Optimal" if statuses <= {"Optimal"} else ",".join(sorted(statuses))
     return Solution(chosen=chosen, objective=float(p.score[chosen].sum()), status=status, seconds=seconds,
-                    components=n_components)
+                    components=n_components, method=f"pulp-{backend_name(backend)}", why_model=needs_model or "")
+
+
+def _solve_sparse(p: MatchingProblem, decompose: bool) -> Solution:
+    """The plain assignment on the sparse candidate graph (:mod:`.sparse_exact`): one exact solve, no model."""
+    started = time.perf_counter()
+    _, n_components = _bundles(p, decompose)
+    chosen = sparse_exact.solve_assignment(p.rows, p.cols, p.score, p.n_rows, p.col_capacity)
+    return Solution(chosen=chosen, objective=float(p.score[chosen].sum()), status="Optimal",
+                    seconds={"build": 0.0, "solve": time.perf_counter() - started}, components=n_components,
+                    method="sparse-exact")
+
 
 
 def _bottleneck_edges(p: MatchingProblem, edges: np.ndarray, target: int, count) -> np.ndarray:
@@ -261,7 +306,7 @@ def solve_relaxation(p: MatchingProblem, edges: np.ndarray, *, objective: str = 
     value: ≥ 0 for the ≤ constraints, ≤ 0 for ``cover_at_least`` (a ≥ constraint), free for locks.
     """
     prob, x, row_cons, col_cons = build_model(p, edges, integral=False, min_matched=min_matched, objective=objective)
-    prob.solve(_solver(time_limit, False, mip=False))
+    prob.solve(_solver(time_limit, False, mip=False, backend="cbc"))  # the duals are read as CBC gives them
     row_dual, col_dual = np.zeros(p.n_rows), np.zeros(p.n_cols)
     for row, cons in row_cons.items():
         row_dual[row] = max(cons.pi or 0.0, 0.0)
