@@ -1,28 +1,49 @@
-"""How fast the applications gate validates 100,000 applications with Great Expectations,
-against the same checks done with plain pandas masks (the baseline), measured in the same run.
+"""How fast the validate stage's applications gate runs as the pipeline runs it, against an earlier
+revision of the same gate measured in the same run on the same store.
 
-    python benchmarks/bench_quality.py [--applications 100000] [--seed 7]
+    python benchmarks/bench_quality.py [--sizes 600,10000,100000] [--against REV] [--backend sqlite|postgresql]
 
-Both sides get the same computed columns; the ratio is what Great Expectations costs on top
-(its metric graph, result objects and unexpected-row lists) for the results and reports it gives.
+For each size it stores a synthetic cohort (roster and applications, a few per cent of them broken in
+the ways the gate holds: missing answers, out-of-range numbers, bad skill levels, people not in the
+roster or not eligible), then times ``stage_gates.check_applications`` (store read → Great Expectations
+→ quarantine → report → status update) of this checkout and of ``--against`` (``plugins/`` exported
+from git), each in a fresh process: Great Expectations' import and first context (paid once per task
+process) are printed apart; "cold" is the first gate of the process, "warm" the best of the later ones, in wall seconds and in the
+gate process's CPU seconds (steadier than wall time on a shared machine; PostgreSQL's own work is not in it).
+Both revisions must decide the same: same quarantine rows (key, reason, severity, values), same statuses.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
 import sys
+import tarfile
 import tempfile
-import time
+import uuid
+from io import BytesIO
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
 
-import pandas as pd  # noqa: E402
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "plugins"))
+
 from mentorflow.cohorts.loader import parse_cohort  # noqa: E402
+from mentorflow.contract import affinity, outcome_answers  # noqa: E402
+from mentorflow.contract.parsing import parse_flag  # noqa: E402
 from mentorflow.demo.synthetic import APPLICATION_COLUMNS, generate_applications, generate_roster  # noqa: E402
 from mentorflow.quality import suites  # noqa: E402
-from mentorflow.quality.expectations import Spec, validate  # noqa: E402
 from mentorflow.quality.reader import read_csv  # noqa: E402
+from mentorflow.store import Store, applications, people  # noqa: E402
+
+BEFORE = "8622acd"  # the last revision before the gate read the store into columns (docs/performance.md)
+PG_ADMIN = os.environ.get("MENTORFLOW_BENCH_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 COHORT = """
 cohort: bench-cohort
@@ -34,83 +55,130 @@ sources: {roster_csv: roster.csv}
 """
 
 
-def pandas_unexpected(frame: pd.DataFrame, spec: Spec) -> pd.Series:
-    """The baseline: the same expectation as a plain pandas mask of failing rows."""
-    kw = spec.kwargs
-    if "column_A" in kw:
-        return frame[kw["column_A"]] < frame[kw["column_B"]]
-    column = frame[kw.get("column")] if "column" in kw else None
-    present = column.notna() if column is not None else None
-    match spec.expectation:
-        case "ExpectColumnValuesToBeNull":
-            return present
-        case "ExpectColumnValuesToNotBeNull":
-            return ~present
-        case "ExpectColumnValuesToBeInSet":
-            return present & ~column.isin(kw["value_set"])
-        case "ExpectColumnValuesToBeUnique":
-            return present & column.duplicated(keep=False)
-        case "ExpectColumnValuesToMatchRegex":
-            return present & ~column.astype("str").str.match(kw["regex"])
-        case "ExpectColumnValuesToBeBetween":
-            low, high = kw.get("min_value"), kw.get("max_value")
-            bad = pd.Series(False, index=frame.index)
-            if low is not None:
-                bad |= (column <= low) if kw.get("strict_min") else (column < low)
-            if high is not None:
-                bad |= column > high
-            return present & bad
-    raise ValueError(spec.expectation)
+def export_revision(rev: str, into: Path) -> Path:
+    """The ``plugins/`` and ``include/`` folders of ``rev``, unpacked into ``into``."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "plugins", "include"],
+                             check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
 
 
-def timed(label: str, rows: int | None, fn):
-    started = time.perf_counter()
-    result = fn()
-    seconds = time.perf_counter() - started
-    rate = f"{rows / seconds:>12,.0f} rows/s" if rows else ""
-    print(f"  {label:<44} {seconds:8.2f} s  {rate}")
-    return result, seconds
+def break_some(apps: list[dict], roster_ids: list[str], seed: int) -> None:
+    """About 3 % of the applications broken in the ways the applications gate holds (on top of the
+    synthetic generator's 4 % with missing answers)."""
+    rng = np.random.default_rng(seed + 99)
+    for i in np.flatnonzero(rng.random(len(apps)) < 0.03):
+        app = apps[i]
+        match i % 6:
+            case 0:
+                app["tipi_3"] = 9
+            case 1:
+                app["skills_wanted"] = "python:9;sql:2" if app["skills_wanted"] else "python:9"
+            case 2:
+                app["hours_per_month"] = 90.0
+            case 3:
+                app["employee_id"] = f"X{i:07d}"  # not in the roster
+            case 4:
+                app["capacity"] = 12 if app["role"] != "mentee" else app["capacity"]
+                app["tipi_7"] = 0
+            case 5:
+                app["async_budget"] = 500
+
+
+def seed_store(url: str, config, n: int, seed: int, tmp: Path) -> None:
+    roster = generate_roster(max(int(n / 0.6 * 1.03), 10), seed)
+    path = tmp / "applications.csv"
+    generate_applications(roster, seed).head(n).to_csv(path, index=False, columns=APPLICATION_COLUMNS)
+    frame, _ = read_csv(path)
+    apps = suites.application_records(frame)
+    break_some(apps, list(roster["employee_id"]), seed)
+    rng = np.random.default_rng(seed + 7)
+    store = Store(url)
+    store.upgrade()
+    store.register_cohort(config)
+    hire = pd.to_datetime(roster["hire_date"], errors="coerce")
+    records = roster.assign(cohort_id=config.cohort, level=roster["level"].astype(int),
+                            hire_date=[None if pd.isna(d) else d.date() for d in hire],
+                            on_pip=rng.random(len(roster)) < 0.01,
+                            manager_id=roster["manager_id"].replace("", None)).to_dict("records")
+    store.upsert(people, records)
+    # typed as the intake stage stores them
+    store.upsert(applications, [{**a, "share_goals": parse_flag(a.get("share_goals")), **affinity.consented(a),
+                                 **outcome_answers.stored(a), "cohort_id": config.cohort, "source": "csv",
+                                 "status": "received"} for a in apps])
+    store.engine.dispose()
+
+
+def run_child(checkout: Path, cohort_file: Path, url: str, runs: int, home: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(checkout / "plugins"), "MENTORFLOW_PROJECT_DIR": str(checkout),
+           "MENTORFLOW_HOME": str(home)}
+    env.pop("MENTORFLOW_STORE_URL", None)
+    out = subprocess.run([sys.executable, str(HERE / "quality_child.py"), str(cohort_file), url, str(runs)],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def database(backend: str, tmp: Path, n: int):
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / f'store-{n}.db'}", lambda: None
+    name = f"mentorflow_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name, drop
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--applications", type=int, default=100_000)
+    parser.add_argument("--sizes", default="600,10000,100000")
+    parser.add_argument("--against", default=BEFORE, help="the earlier revision (commit, branch or tag)")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--runs", type=int, default=3, help="gates per process (the first is cold)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     config = parse_cohort(COHORT)
-    print(f"generating {args.applications:,} applications (mentorflow.demo.synthetic, seed {args.seed}) …", flush=True)
-    roster = generate_roster(int(args.applications / 0.6 * 1.03), args.seed)
-    apps_csv = generate_applications(roster, args.seed).head(args.applications)
-    n = len(apps_csv)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "applications.csv"
-        apps_csv.to_csv(path, index=False, columns=APPLICATION_COLUMNS)
-        print("\nonce per task process:")
-        timed("import great_expectations", None, lambda: __import__("great_expectations"))
-        print(f"\nintake gate ({n:,} rows, {path.stat().st_size / 1e6:.1f} MB CSV):")
-        frame, header = timed("streaming CSV reader", n, lambda: read_csv(path))[0]
-        roster_ids = set(roster["employee_id"])
-        batch = suites.intake_batch(frame, header, roster_ids)
-        _, gx_intake = timed("Great Expectations", n, lambda: validate("intake", batch.frame, batch.specs))
-        _, pd_intake = timed("pandas masks (baseline)", n, lambda: [pandas_unexpected(batch.frame, s)
-                                                                     for s in batch.specs if s.needs_rows])
-        apps = pd.DataFrame(suites.application_records(frame))
-        apps["status"] = "received"
-        people = roster.assign(on_pip=roster["on_pip"].eq("true"), level=roster["level"].astype(int))
-        print(f"\napplications gate ({n:,} rows):")
-        app_batch, columns = timed("computed columns (shared by both)", n,
-                                   lambda: suites.applications_batch(apps, people, config))
-        results, gx_apps = timed(f"Great Expectations ({len(app_batch.specs)} expectations)", n,
-                                 lambda: validate("applications", app_batch.frame, app_batch.specs))
-        masks, pd_apps = timed("pandas masks (baseline)", n, lambda: [pandas_unexpected(app_batch.frame, s)
-                                                                       for s in app_batch.specs])
-        gx_rows = {r.spec.check: len(r.unexpected_rows) for r in results}
-        pd_rows = {s.check: int(m.sum()) for s, m in zip(app_batch.specs, masks)}
-        agree = all(sum(len(r.unexpected_rows) for r in results if r.spec.check == c) ==
-                    sum(int(m.sum()) for s, m in zip(app_batch.specs, masks) if s.check == c) for c in gx_rows)
-    print(f"\nGX / pandas time ratio: intake {gx_intake / pd_intake:.1f}x, applications {gx_apps / pd_apps:.1f}x; "
-          f"applications gate end to end {n / (columns + gx_apps):,.0f} rows/s")
-    print(f"unexpected rows by check: {dict(sorted(pd_rows.items()))} (GX and pandas agree: {agree})")
+    agree = True
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        cohort_file = tmp / "bench-cohort.yaml"
+        cohort_file.write_text(COHORT)
+        earlier = export_revision(args.against, tmp / "earlier")
+        print(f"applications gate as the validate stage runs it, {args.backend} store; "
+              f"this checkout against {args.against}\n")
+        print(f"{'rows':>8} {'revision':<10} {'GX import':>9} {'cold s':>7} {'warm s':>7} {'warm CPU s':>10} "
+              f"{'rows/s':>8} {'rows/CPU-s':>10} {'held':>6}  speed-up (warm wall, CPU)")
+        for n in (int(s) for s in args.sizes.split(",")):
+            url, drop = database(args.backend, tmp, n)
+            try:
+                seed_store(url, config, n, args.seed, tmp)
+                found = {}
+                for label, checkout in ((args.against, earlier), ("this", ROOT)):
+                    found[label] = run_child(checkout, cohort_file, url, args.runs, tmp / f"home-{label}")
+            finally:
+                drop()
+            before, now = found[args.against], found["this"]
+            for label, r in found.items():
+                r["warm"], r["warm_cpu"] = min(r["seconds"][1:] or r["seconds"]), min(r["cpu"][1:] or r["cpu"])
+            for label, r in found.items():
+                ratio = f"{before['warm'] / r['warm']:.1f}x, {before['warm_cpu'] / r['warm_cpu']:.1f}x"
+                print(f"{n:>8,} {label[:10]:<10} {r['gx_import']:>8.2f}s {r['seconds'][0]:>7.2f} {r['warm']:>7.2f} "
+                      f"{r['warm_cpu']:>10.2f} {n / r['warm']:>8,.0f} {n / r['warm_cpu']:>10,.0f} {r['held']:>6,}  "
+                      f"{ratio if r is now else '(baseline)'}")
+            same = before["digest"] == now["digest"] and before["summary"] == now["summary"]
+            agree &= same
+            print(f"{'':>8} a fresh task process (GX import + first context + cold gate): "
+                  f"{now['gx_import'] + now['gx_context'] + now['seconds'][0]:.2f} s this "
+                  f"(context {now['gx_context']:.2f} s), "
+                  f"{before['gx_import'] + before['gx_context'] + before['seconds'][0]:.2f} s {args.against}; "
+                  f"same quarantine rows, reasons and statuses: {same}")
+        print(f"\nheld by check (last size): {now['by_check']}")
     return 0 if agree else 1
 
 

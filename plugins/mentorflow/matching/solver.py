@@ -1,7 +1,7 @@
 """The assignment model: a pure function over candidate pairs, scores and capacities.
 
-A little over 300 lines: the model builder is shared by the solve stages, the path choice and the relaxation
-the certificate reads, and splitting it would split one model across files.
+Longer than 300 lines because the model builder is shared by the solve stages, the path choice and the
+relaxation the certificate reads, and splitting it would split one model across files.
 
 Bipartite cohorts (traditional, reverse, group) solve a b-matching, mentees on the rows::
 

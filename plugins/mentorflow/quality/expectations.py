@@ -1,14 +1,17 @@
 """Run a list of expectations over a DataFrame with Great Expectations and say which rows failed.
 
 Great Expectations is imported here, inside the call, never at module import: it takes seconds
-to import and DAG parsing must stay light. Each run uses its own ephemeral context (in memory,
-analytics off, no progress bars), a pandas data source, an ``ExpectationSuite`` and a
-``ValidationDefinition``; rows are identified by the frame's ``_row`` column.
-"""
+to import and DAG parsing must stay light. One ephemeral context (in memory, analytics off, no progress
+bars) with a pandas data source serves every run of a process; each run adds a data asset, validates an
+``ExpectationSuite`` with its own ``Validator`` and removes the asset. Rows are identified by the frame's
+``_row`` column (the frame's index while GX runs), and each expectation returns its unexpected rows as one
+list of those numbers."""
 
 from __future__ import annotations
 
 import os
+import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -68,18 +71,28 @@ def direct_checks() -> Iterator[None]:
         _DIRECT.reset(token)
 
 
-def _context():
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
+_CONTEXT: tuple | None = None
+_LOCK = threading.Lock()
 
-    config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(), analytics_enabled=False,
-                               progress_bars=ProgressBarsConfig(globally=False))
-    return gx, gx.get_context(mode="ephemeral", project_config=config)
+
+def _context():
+    """Great Expectations and one ephemeral context for the process: setting a context up is paid once per task
+    process (like the import), not once per gate; each run adds its own data asset and removes it after."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import (
+            DataContextConfig,
+            InMemoryStoreBackendDefaults,
+            ProgressBarsConfig,
+        )
+
+        config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(), analytics_enabled=False,
+                                   progress_bars=ProgressBarsConfig(globally=False))
+        context = gx.get_context(mode="ephemeral", project_config=config)
+        _CONTEXT = gx, context, context.data_sources.add_pandas("mentorflow")
+    return _CONTEXT
 
 
 def validate(name: str, frame: pd.DataFrame, specs: list[Spec]) -> list[Result]:
@@ -111,19 +124,39 @@ def _run_direct(name: str, frame: pd.DataFrame, specs: list[Spec]) -> list[Resul
     return [Result(spec, **d) if d is not None else next(by_gx) for spec, d in zip(specs, decided)]
 
 
+# Every expectation's unexpected rows, by the frame's ``_row`` (its index while GX runs), as one list of row
+# numbers: GX leaves out the failing values and their counts, which the gate reads from the frame instead
+# (building them per row and serializing them took longer than the checks themselves).
+RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [ROW],
+                 "exclude_unexpected_values": True, "return_unexpected_index_query": False}
+
+
+def _unexpected_rows(info: dict[str, Any]) -> list[int]:
+    found = info.get("unexpected_index_list") or []
+    if found and isinstance(found[0].get(ROW), list):  # exclude_unexpected_values: [{"_row": [3, 8, ...]}]
+        return [int(r) for part in found for r in part[ROW]]
+    return [int(r[ROW]) for r in found]
+
+
 def _run(name: str, frame: pd.DataFrame, specs: list[Spec]) -> list[Result]:
-    gx, context = _context()
-    batch_definition = (context.data_sources.add_pandas("mentorflow").add_dataframe_asset(name)
-                        .add_batch_definition_whole_dataframe("whole"))
-    # the whole suite at once: adding expectations one by one re-serializes the suite each time
-    suite = context.suites.add(gx.ExpectationSuite(name=f"mentorflow.{name}", expectations=[
-        getattr(gx.expectations, spec.expectation)(**spec.kwargs, meta={"spec": index, "check": spec.check})
-        for index, spec in enumerate(specs)]))
-    definition = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch_definition,
-                                                                            suite=suite))
-    run = definition.run(batch_parameters={"dataframe": frame},
-                         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW],
-                                        "return_unexpected_index_query": False})
+    with _LOCK:
+        gx, _, source = _context()
+        from great_expectations.validator.v1_validator import Validator  # lazy: GX is imported where a gate runs
+
+        asset_name = f"{name}-{uuid.uuid4().hex[:8]}"
+        asset = source.add_dataframe_asset(asset_name)
+        try:
+            suite = gx.ExpectationSuite(name=f"mentorflow.{name}", expectations=[
+                getattr(gx.expectations, spec.expectation)(**spec.kwargs, meta={"spec": index, "check": spec.check})
+                for index, spec in enumerate(specs)])
+            indexed = frame.set_index(ROW, drop=False) if ROW in frame else frame
+            # a validator of its own: Batch.validate would load the frame twice, a ValidationDefinition would
+            # also serialize every result into the context's store
+            run = Validator(batch_definition=asset.add_batch_definition_whole_dataframe("whole"),
+                            batch_parameters={"dataframe": indexed},
+                            result_format=RESULT_FORMAT).validate_expectation_suite(suite)
+        finally:
+            source.delete_asset(asset_name)
     results: list[Result | None] = [None] * len(specs)
     for item in run.results:
         index = int(item.expectation_config.meta["spec"])
@@ -134,7 +167,7 @@ def _run(name: str, frame: pd.DataFrame, specs: list[Spec]) -> list[Result]:
         results[index] = Result(
             spec=specs[index], success=bool(item.success) and error is None,
             element_count=int(info.get("element_count", len(frame))),
-            unexpected_rows=[int(r[ROW]) for r in info.get("unexpected_index_list") or []],
+            unexpected_rows=_unexpected_rows(info),
             observed={k: info[k] for k in ("observed_value", "details") if k in info}, error=error,
         )
     return [r for r in results if r is not None]

@@ -37,24 +37,40 @@ def _record_key(row: dict[str, Any], key: str) -> str:
     return str(value)
 
 
-def _plain(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: (None if v is None or (not isinstance(v, (list, dict, str)) and pd.isna(v)) else v)
-            for k, v in values.items() if not k.startswith("_") or k == LINE}
+def _missing(value: Any) -> bool:
+    """``pd.isna`` of one value, without its cost for the plain types most values have."""
+    kind = type(value)
+    if value is None:
+        return True
+    if kind is str or kind is int or kind is bool or isinstance(value, (list, dict, str)):
+        return False
+    if kind is float:
+        return value != value
+    return bool(pd.isna(value))
 
 
-def _problems(batch: Batch, result: Result, severity: str, rows: pd.DataFrame) -> list[Problem]:
-    if not result.unexpected_rows:
-        return []
-    found = rows.loc[sorted(set(result.unexpected_rows))]
+def _problems(batch: Batch, result: Result, severity: str, records: dict[int, dict[str, Any]],
+              kept: list[str]) -> list[Problem]:
+    """``records``: the batch's failing rows by ``_row`` (every column); ``kept``: the columns a problem keeps."""
     out = []
-    for row_id, values in zip(found.index, found.to_dict("records")):
+    for row_id in sorted(set(result.unexpected_rows)):
+        values = records[row_id]
         values[ROW] = row_id
         line = values.get(LINE)
         out.append(Problem(batch.name, int(row_id), _record_key(values, batch.key),
                            int(line) if line is not None and pd.notna(line) else None, result.spec.check,
                            f"{result.spec.check}: {result.spec.reason(values)}", severity,
-                           _plain({c: values.get(c) for c in batch.frame.columns if c in values})))
+                           {c: None if _missing(values[c]) else values[c] for c in kept}))
     return out
+
+
+def _failing_records(batch: Batch, results: list[Result]) -> dict[int, dict[str, Any]]:
+    """Each row any expectation found unexpected, as a record, built once however many checks it failed."""
+    failing = sorted({r for result in results for r in result.unexpected_rows})
+    if not failing:
+        return {}
+    found = batch.frame.set_index(ROW, drop=False).loc[failing]
+    return dict(zip(found.index, found.to_dict("records")))
 
 
 def _released(store: Store, cohort: str, gate: str) -> set[tuple[str, str]]:
@@ -75,8 +91,10 @@ def run_gate(config: CohortConfig, store: Store, gate: str, batches: list[Batch]
     checked = 0
     for batch in batches:
         checked += len(batch.frame)
-        rows = batch.frame.set_index(ROW, drop=False)
-        for result in validate(f"{gate}.{batch.name}", batch.frame, batch.specs):
+        results = validate(f"{gate}.{batch.name}", batch.frame, batch.specs)
+        records = _failing_records(batch, results)
+        kept = [c for c in batch.frame.columns if not str(c).startswith("_") or c == LINE]
+        for result in results:
             check = result.spec.check
             severity = config.quality.severity_of(check)
             outcome = outcomes.setdefault(check, CheckOutcome(check, severity, [], 0))
@@ -86,7 +104,7 @@ def run_gate(config: CohortConfig, store: Store, gate: str, batches: list[Batch]
                 outcome.error = f"the expectation could not run: {result.error}"
             elif result.spec.table_level and not result.success:
                 outcome.table_failure = result.spec.reason(result.observed)
-            for problem in _problems(batch, result, severity, rows):
+            for problem in _problems(batch, result, severity, records, kept):
                 if (problem.record_key, problem.reason) in released:
                     outcome.overridden += 1
                 else:

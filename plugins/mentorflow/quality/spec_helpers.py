@@ -12,9 +12,12 @@ import sqlalchemy as sa
 
 from mentorflow.contract.columns import (
     FALSE,
+    SKILL_LEVEL,
+    SKILL_LIST,
     TRUE,
     Range,
 )
+from mentorflow.contract.parsing import parse_skills
 from mentorflow.quality.expectations import Spec
 from mentorflow.quality.reader import LINE
 
@@ -145,3 +148,27 @@ def flag_problems(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
         if wrong.any():
             problems[wrong] += f"{column} " + text[wrong].map(repr) + " is not true/false (yes/no, 1/0); "
     return problems.str.rstrip("; ").replace("", None)
+
+
+# Skill lists in the usual shape, checked with one regular expression per value instead of parsing every list
+# (parse_skills stays the judge of every other value, so the outcome is the same).
+_SEP, _PAIR = re.escape(SKILL_LIST.separator), re.escape(SKILL_LIST.pair)
+_LEVELS = "|".join(str(v) for v in range(int(SKILL_LEVEL.low), int(SKILL_LEVEL.high) + 1))
+# every item is name<pair>level with a level of the scale: parse_skills finds no bad level in it
+_ALL_LEVELS_GOOD = re.compile(rf"[^{_SEP}{_PAIR}]*{_PAIR}\s*0*(?:{_LEVELS})\s*"
+                              rf"(?:{_SEP}[^{_SEP}{_PAIR}]*{_PAIR}\s*0*(?:{_LEVELS})\s*)*")
+# one item has a name and a whole-number level: parse_skills finds at least one skill in it
+_ONE_SKILL = re.compile(rf"(?:\A|{_SEP})[^{_SEP}{_PAIR}]*[^{_SEP}{_PAIR}\s][^{_SEP}{_PAIR}]*{_PAIR}\s*[0-9]+\s*"
+                        rf"(?={_SEP}|\Z)")
+
+
+def no_skills(texts: pd.Series) -> pd.Series:
+    """Per value, whether :func:`parse_skills` finds no skill in it."""
+    return pd.Series([not (isinstance(t, str) and (_ONE_SKILL.search(t) is not None or bool(parse_skills(t))))
+                      for t in texts.to_numpy(dtype=object)], index=texts.index, dtype="bool")
+
+
+def levels_surely_good(text: object) -> bool:
+    """True when :func:`parse_skills` can find no level outside the scale in ``text`` (blank, or every item in the
+    usual ``name:level`` shape with a level of the scale); False says: parse it to know."""
+    return not isinstance(text, str) or not text or _ALL_LEVELS_GOOD.fullmatch(text) is not None

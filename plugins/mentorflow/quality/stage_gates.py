@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import sqlalchemy as sa
 
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.contract.affinity import COLUMNS as AFFINITY
@@ -96,7 +97,11 @@ def check_applications(config: CohortConfig, store: Store) -> dict[str, Any]:
     """
     apps = store.frame(applications, cohort_id=config.cohort)
     undecided = apps[apps["status"] != "rejected"]
-    batch = suites.applications_batch(undecided, store.frame(people, cohort_id=config.cohort), config)
+    # the roster rows of the applicants only (the batch joins them to the applications; nobody else counts)
+    applied = sa.select(applications.c.employee_id).where(applications.c.cohort_id == config.cohort)
+    roster = store.select_frame(sa.select(*(people.c[c] for c in suites.ROSTER_READ))
+                                .where(people.c.cohort_id == config.cohort, people.c.employee_id.in_(applied)))
+    batch = suites.applications_batch(undecided, roster, config)
     result = run_gate(config, store, "applications", [batch], complete=True)
     held = batch.frame["_row"].isin(result.held_rows("applications"))
     quarantined = set(batch.frame.loc[held, "employee_id"])
@@ -108,14 +113,23 @@ def check_applications(config: CohortConfig, store: Store) -> dict[str, Any]:
 
 
 def set_status(store: Store, cohort: str, by_status: dict[str, set[str]]) -> None:
+    """One transaction, one statement run for every application (executemany with bound parameters, handed to
+    the driver as they are: SQLAlchemy's per-row parameter processing cost more than the updates themselves)."""
+    rows = [{"cohort": cohort, "id": employee_id, "status": status}
+            for status, ids in by_status.items() for employee_id in sorted(ids)]
+    if not rows:
+        return
     with store.engine.begin() as conn:
-        for status, ids in by_status.items():
-            ordered = sorted(ids)
-            for start in range(0, len(ordered), 900):
-                conn.execute(applications.update()
-                             .where(applications.c.cohort_id == cohort,
-                                    applications.c.employee_id.in_(ordered[start:start + 900]))
-                             .values(status=status))
+        compiled = _SET_STATUS.compile(dialect=conn.dialect)
+        if compiled.positional:
+            conn.exec_driver_sql(str(compiled), [tuple(row[k] for k in compiled.positiontup) for row in rows])
+        else:
+            conn.exec_driver_sql(str(compiled), rows)
+
+
+_SET_STATUS = (applications.update()
+               .where(applications.c.cohort_id == sa.bindparam("cohort"), applications.c.employee_id == sa.bindparam("id"))
+               .values(status=sa.bindparam("status")))
 
 
 def check_proposal(config: CohortConfig, store: Store, proposal, inp, *, to_place: set[str] | None = None,

@@ -38,6 +38,8 @@ from mentorflow.quality.spec_helpers import (
     header_specs,
     iana_timezones,
     is_blank,
+    levels_surely_good,
+    no_skills,
     null_spec,
     number_problems,
     or_words,
@@ -55,7 +57,6 @@ INTAKE_REQUIRED_COLUMNS = list(APPLICATIONS.header)
 INTAKE_REQUIRED_FIELDS = [c.name for c in APPLICATIONS.columns if c.required and not c.values]
 WHOLE_NUMBER_COLUMNS = APPLICATIONS.of_kind("whole")
 DECIMAL_COLUMNS = APPLICATIONS.of_kind("number")
-
 
 
 # -- roster (open stage) ----------------------------------------------------------------------
@@ -180,7 +181,6 @@ def intake_batch(frame: pd.DataFrame, header: list[str], roster_ids: set[str]) -
     return Batch("applications", out, specs, "employee_id")
 
 
-
 def application_records(frame: pd.DataFrame) -> list[dict]:
     """Rows that passed the intake gate, typed for the ``applications`` table (blank answers stay blank)."""
     parsed, _ = number_problems(frame, WHOLE_NUMBER_COLUMNS, DECIMAL_COLUMNS)
@@ -215,16 +215,18 @@ def answer_gaps(apps: pd.DataFrame) -> pd.Series:
     """Per application, the answers its role still needs, in the words the gap-fill email uses."""
     blank = {
         "goals": is_blank(apps["goals"]),
-        "skills_wanted": apps["skills_wanted"].map(lambda s: not parse_skills(s)),
-        "skills_offered": apps["skills_offered"].map(lambda s: not parse_skills(s)),
+        "skills_wanted": no_skills(apps["skills_wanted"]),
+        "skills_offered": no_skills(apps["skills_offered"]),
         "tipi": apps[list(TIPI)].isna().any(axis=1),
         "capacity": pd.to_numeric(apps["capacity"], errors="coerce").fillna(0).eq(0),
     }
-    gaps = pd.Series([[] for _ in range(len(apps))], index=apps.index, dtype="object")
-    for answer, (roles, words) in GAPS.items():
-        needed = apps["role"].isin(roles) & blank[answer].astype(bool)
-        gaps[needed] = gaps[needed].map(lambda g, w=words: [*g, w])
-    return gaps
+    words = [w for _, w in GAPS.values()]
+    needed = np.column_stack([(apps["role"].isin(roles) & blank[answer].astype(bool)).to_numpy(dtype=bool)
+                              for answer, (roles, _) in GAPS.items()]) if len(apps) else np.zeros((0, len(GAPS)), bool)
+    gaps: list[list[str]] = [[] for _ in range(len(apps))]
+    for position in np.flatnonzero(needed.any(axis=1)):
+        gaps[position] = [w for w, need in zip(words, needed[position]) if need]
+    return pd.Series(gaps, index=apps.index, dtype="object")
 
 
 def _bad_skill_levels(apps: pd.DataFrame) -> pd.Series:
@@ -233,7 +235,9 @@ def _bad_skill_levels(apps: pd.DataFrame) -> pd.Series:
                for name, level in parse_skills(text).items() if level not in SKILL_LEVEL]
         return ", ".join(bad) or None
 
-    return pd.Series([describe(o, w) for o, w in zip(apps["skills_offered"], apps["skills_wanted"])],
+    return pd.Series([None if levels_surely_good(o) and levels_surely_good(w) else describe(o, w)
+                      for o, w in zip(apps["skills_offered"].to_numpy(dtype=object),
+                                     apps["skills_wanted"].to_numpy(dtype=object))],
                      index=apps.index, dtype="object")
 
 
@@ -252,6 +256,9 @@ def not_eligible(apps: pd.DataFrame, config: CohortConfig) -> pd.Series:
     assessed = assess(roster, config.eligibility, config.at(config.calendar.application_open).date())
     excluded = ~assessed["eligible"].astype(bool) & apps["in_roster"].astype(bool)
     return pd.Series(None, index=apps.index, dtype="object").mask(excluded, NOT_ELIGIBLE)
+
+
+ROSTER_READ = ["employee_id", "on_pip", "hire_date", "department", "level", "eligibility_reason"]  # what it reads of people
 
 
 def applications_batch(apps: pd.DataFrame, people: pd.DataFrame, config: CohortConfig) -> Batch:
