@@ -122,7 +122,7 @@ def test_propose_takes_the_sparse_path_for_the_plain_round_and_keeps_forbidden_p
     made = set(zip(result.pairs["mentor_id"], result.pairs["mentee_id"]))
     assert not made & {(a, b) for a, b in inp.forbidden_pairs} and not made & {(b, a) for a, b in inp.forbidden_pairs}
     # the same cohort through the PuLP model: the same total on the same candidates
-    monkeypatch.setattr(engine, "solve", lambda p, **kw: solve(p, method="pulp", **kw))
+    monkeypatch.setattr(engine, "solve", lambda p, **kw: solve(p, **{**kw, "method": "pulp"}))
     with_model = propose(random_instance(7, 40), certify=False)
     assert with_model.stats["solver"] == "pulp-cbc"
     assert with_model.stats["lp_objective"] == pytest.approx(result.stats["lp_objective"], abs=1e-6)
@@ -148,3 +148,13 @@ def test_an_explicit_top_k_is_kept_on_either_path():
     assert propose(random_instance(7, 30, rules=MatchingRules(top_k=4)), certify=False).stats["top_k"] == 4
     fair = MatchingRules(top_k=40, fairness="cover")
     assert propose(random_instance(7, 30, rules=fair), certify=False).stats["top_k"] == 40
+
+
+def test_a_plain_round_past_the_measured_size_goes_to_the_pulp_model_on_fewer_candidates(monkeypatch):
+    """The sparse solve grows faster than linearly: past SPARSE_MAX_PAIRS candidate pairs PuLP is the faster path."""
+    small = propose(random_instance(7, 40), certify=False)
+    monkeypatch.setattr(engine, "SPARSE_MAX_PAIRS", 0)  # any round is "too large" now
+    large = propose(random_instance(7, 40), certify=False)
+    assert small.stats["solver"] == "sparse-exact" and small.stats["top_k"] == SPARSE_TOP_K
+    assert large.stats["solver"] == "pulp-cbc" and large.stats["top_k"] == DEFAULT_TOP_K
+    assert len(large.pairs) > 0

@@ -19,7 +19,8 @@ import pandas as pd
 
 from mentorflow.matching import affinity, certificate, explain, scoring, several, sparse_exact
 from mentorflow.matching import fill as placing
-from mentorflow.matching.inputs import COMPONENTS, DEFAULT_TOP_K, SPARSE_TOP_K, MatchInput, MatchResult
+from mentorflow.matching.inputs import (COMPONENTS, DEFAULT_TOP_K, SPARSE_MAX_PAIRS, SPARSE_TOP_K, MatchInput,
+                                        MatchResult)
 from mentorflow.matching.prepare import prepare
 from mentorflow.matching.solver import MatchingProblem, solve
 
@@ -45,7 +46,11 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     fairness = str(_rule(rules, "fairness", "none"))
     plain = not sparse_exact.needs_model(symmetric=symmetric, fairness=fairness, locks=len(inp.locked_pairs),
                                          several=per_mentee > 1)
-    k = int(_rule(rules, "top_k", None) or (SPARSE_TOP_K if plain else DEFAULT_TOP_K))
+    asked_k = _rule(rules, "top_k", None)
+    # the sparse exact solve grows faster than linearly with the candidate pairs: past SPARSE_MAX_PAIRS the PuLP
+    # model on DEFAULT_TOP_K candidates is the faster path (docs/performance.md, target 4)
+    sparse = plain and len(rows) * int(asked_k or SPARSE_TOP_K) <= SPARSE_MAX_PAIRS
+    k = int(asked_k or (SPARSE_TOP_K if sparse else DEFAULT_TOP_K))
     say(f"scoring {len(rows):,} × {len(cols):,} candidate pairs (keeping the best {k} per person) …")
     cand = scoring.top_candidates(pop, relations, rows, cols, k=k, **common,
                                   progress=lambda done, total: say(f"  scored {done:,}/{total:,}"))
@@ -75,7 +80,7 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
                               symmetric=symmetric, **_several_mentors(pop, rows, cols, edges_r, edges_c, per_mentee))
     say(f"solving the model: {len(edges_s):,} candidate pairs, fairness {fairness} …")
     started = time.perf_counter()
-    solution = solve(problem, fairness=fairness)
+    solution = solve(problem, fairness=fairness, method="auto" if sparse else "pulp")
     timings["solve"] = time.perf_counter() - started
     timings.update({f"solve_{k_}": v for k_, v in solution.seconds.items()})
     lp_objective = solution.objective
