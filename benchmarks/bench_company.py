@@ -23,11 +23,11 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
-from io import BytesIO
 from pathlib import Path
+
+from revisions import export_revision
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -69,13 +69,6 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> dict:
 def environment(checkout: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(checkout / "plugins"), "MENTORFLOW_PROJECT_DIR": str(checkout)}
 
-
-def export_revision(rev: str, into: Path) -> Path:
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "plugins", "include"],
-                             check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into
 
 
 def phase_table(out: str) -> str:

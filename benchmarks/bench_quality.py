@@ -20,10 +20,8 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 import uuid
-from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +39,7 @@ from mentorflow.demo.synthetic import APPLICATION_COLUMNS, generate_applications
 from mentorflow.quality import suites  # noqa: E402
 from mentorflow.quality.reader import read_csv  # noqa: E402
 from mentorflow.store import Store, applications, people  # noqa: E402
+from revisions import export_revision  # noqa: E402
 
 BEFORE = "8622acd"  # the last revision before the gate read the store into columns (docs/performance.md)
 PG_ADMIN = os.environ.get("MENTORFLOW_BENCH_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
@@ -54,14 +53,6 @@ calendar: {application_open: 2026-01-05T09:00, application_close: 2026-01-19T17:
 sources: {roster_csv: roster.csv}
 """
 
-
-def export_revision(rev: str, into: Path) -> Path:
-    """The ``plugins/`` and ``include/`` folders of ``rev``, unpacked into ``into``."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "plugins", "include"],
-                             check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into
 
 
 def break_some(apps: list[dict], roster_ids: list[str], seed: int) -> None:

@@ -18,9 +18,7 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
-from io import BytesIO
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -29,17 +27,10 @@ sys.path.insert(0, str(ROOT / "plugins"))
 sys.path.insert(0, str(HERE))
 
 from bench_matching import instance  # noqa: E402
+from revisions import export_revision  # noqa: E402
 
 BUDGET = 1.10  # the issue's bound: richer scoring stays within 10% of the earlier engine's time
 
-
-def export_revision(rev: str, into: Path) -> Path:
-    """The ``plugins/`` and ``include/`` folders of ``rev``, unpacked into ``into``."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "plugins", "include"],
-                             check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into
 
 
 def run_engine(checkout: Path, frames: Path) -> dict:
