@@ -122,14 +122,16 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     started = time.perf_counter()
     w = scoring.weight_vector(weights)
     records = []
-    for r, c, s, p, is_lock in zip(pair_r, pair_c, pair_s, pair_p, pair_locked):
-        mentee, mentor = int(rows[r]), int(cols[c])
-        why = explain.pair_reasons(pop, mentee, mentor, np.asarray(p), w, kind)
+    mentees, mentors = rows[np.asarray(pair_r, np.int64)], cols[np.asarray(pair_c, np.int64)]
+    values = np.array(pair_p).reshape(len(pair_p), len(COMPONENTS))
+    explained = explain.reasons_of_pairs(pop, mentees, mentors, values, w, kind)
+    for mentee, mentor, s, p, is_lock, why in zip(mentees.tolist(), mentors.tolist(), pair_s, values.tolist(),
+                                                  pair_locked, explained):
         if is_lock:
             why = ["locked by the matching committee", *why][: explain.MAX_REASONS]
         records.append({"mentor_id": pop.ids[mentor], "mentee_id": pop.ids[mentee], "score": round(float(s), 4),
                         "explanation": "; ".join(why) or "best available partner",
-                        **{name: round(float(v), 4) for name, v in zip(COMPONENTS, p)}})
+                        **{name: round(v, 4) for name, v in zip(COMPONENTS, p)}})
     pairs = pd.DataFrame(records, columns=["mentor_id", "mentee_id", "score", "explanation", *COMPONENTS])
     if per_mentee > 1:
         pairs = several.explain_own_skills(pairs, pop, explain.MAX_REASONS)

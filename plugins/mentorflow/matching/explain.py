@@ -15,6 +15,7 @@ from mentorflow.matching import affinity, mutual
 from mentorflow.matching import personality as persona
 from mentorflow.matching.inputs import COMPONENTS
 from mentorflow.matching.scoring import BlockRules, PairRules, Population
+from mentorflow.matching.quotes import quotes
 from mentorflow.matching.vocabulary import skill_facts
 
 MAX_REASONS = 3
@@ -25,15 +26,20 @@ def _skills(pop: Population, wanter: int, offerer: int, who: tuple[str, str]) ->
     skill itself or a synonym in both people's words, or a related skill for partial credit
     (:func:`mentorflow.matching.vocabulary.skill_facts`); a related skill's "skill" reads "storytelling for
     public speaking"."""
-    return [(f.cover, f"{f.related_to} for {f.skill}" if f.related_to else f.skill, f.sentence, bool(f.related_to))
-            for f in skill_facts(pop.skills, wanter, offerer, who)]
+    return _skills_of_pairs(pop, np.array([wanter]), np.array([offerer]), who)[0]
 
 
-def goals_reason(pop: Population, wanter: int, teacher: int, symmetric: bool) -> str | None:
+def _skills_of_pairs(pop: Population, wanters: np.ndarray, offerers: np.ndarray,
+                     who: tuple[str, str]) -> list[list[tuple[float, str, str, bool]]]:
+    """:func:`_skills` of the pairs (wanters[k], offerers[k]), their levels read at once."""
+    return [[(f.cover, f"{f.related_to} for {f.skill}" if f.related_to else f.skill, f.sentence, bool(f.related_to))
+             for f in facts] for facts in skill_facts(pop.skills, wanters, offerers, who)]
+
+
+def goals_reason(quoted: list[str], symmetric: bool) -> str | None:
     """'goals meet what the mentor can teach: 'x' and 'y'', quoting only words or phrases written in
-    both people's own texts (:meth:`GoalTexts.quotes <mentorflow.matching.text.GoalTexts.quotes>`); None
-    when no such word carries the score."""
-    quoted = pop.goals.quotes(wanter, teacher, symmetric)
+    both people's own texts (:func:`mentorflow.matching.quotes.quotes`); None when no such word carries
+    the score."""
     if not quoted:
         return None
     who = "a partner" if symmetric else "the mentor"
@@ -43,49 +49,75 @@ def goals_reason(pop: Population, wanter: int, teacher: int, symmetric: bool) ->
 def pair_reasons(pop: Population, row: int, col: int, parts: np.ndarray, weights: np.ndarray,
                  program_type: str) -> list[str]:
     """Up to three reasons, strongest first, each naming a real score component and its facts."""
+    return reasons_of_pairs(pop, np.array([row]), np.array([col]), np.asarray(parts)[None, :], weights,
+                            program_type)[0]
+
+
+def reasons_of_pairs(pop: Population, rows: np.ndarray, cols: np.ndarray, parts: np.ndarray, weights: np.ndarray,
+                     program_type: str) -> list[list[str]]:
+    """:func:`pair_reasons` of the pairs (rows[k], cols[k]) with component values ``parts[k]``: the facts
+    behind each component (skills, quoted goal words, personality) are gathered for all pairs that need them
+    at once, each person's answers read once, not once per pair."""
     symmetric = program_type == "symbiotic"
     roles = ("a partner", "the other") if symmetric else ("mentor", "mentee")
-    said: list[tuple[float, str]] = []
-    value = dict(zip(COMPONENTS, parts.tolist()))
-    contribution = dict(zip(COMPONENTS, (parts * weights).tolist()))
-    if value["skills"] > 0:
-        facts = _skills(pop, row, col, roles)
-        swap = mutual.exchange(pop.wanted, pop.offered, col, row) if symmetric else None
-        if swap:  # symbiotic: the two different skills of the exchange (the hard rule's own choice)
-            forth, back = pop.skill_names[swap[0]], pop.skill_names[swap[1]]
-            said.append((contribution["skills"], f"each teaches the other: {forth} one way, {back} the other"))
-        elif facts and not symmetric:
-            direct = [n for _, n, _, related in facts[1:] if not related][:2]  # a related skill only partly covers
-            also = f" (also covers {', '.join(direct)})" if direct else ""
-            said.append((contribution["skills"], facts[0][2] + also))
-    if value["goals"] > 0.05:
-        reason = goals_reason(pop, row, col, symmetric)
-        if reason:
+    rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+    parts = np.asarray(parts).reshape(len(rows), len(COMPONENTS))
+    values = [dict(zip(COMPONENTS, v)) for v in parts.tolist()]
+    contributions = [dict(zip(COMPONENTS, c)) for c in (parts * weights).tolist()]
+
+    def gathered(component: str, above: float, facts) -> dict[int, object]:
+        """pair number -> ``facts`` of the pairs whose ``component`` value is above ``above`` (compared as
+        Python floats, as one pair at a time compared them)."""
+        wanted = [k for k, v in enumerate(values) if v[component] > above]
+        return dict(zip(wanted, facts(rows[wanted], cols[wanted]))) if wanted else {}
+
+    skills = gathered("skills", 0, lambda r, c: _skills_of_pairs(pop, r, c, roles))
+    quoted = gathered("goals", 0.05, lambda r, c: quotes(pop.goals, r, c, symmetric))
+    personality = gathered("personality", 0, lambda r, c: persona.reasons(pop.traits, r, c, symmetric))
+    ranked = gathered("preferences", 0, lambda r, c: list(zip(*(np.asarray(pop.ranked[a, b]).ravel()
+                                                                 for a, b in ((r, c), (c, r))))))
+    out = []
+    for k, (row, col) in enumerate(zip(rows.tolist(), cols.tolist())):
+        value, contribution, said = values[k], contributions[k], []
+        if k in skills:
+            facts = skills[k]
+            swap = mutual.exchange(pop.wanted, pop.offered, col, row) if symmetric else None
+            if swap:  # symbiotic: the two different skills of the exchange (the hard rule's own choice)
+                forth, back = pop.skill_names[swap[0]], pop.skill_names[swap[1]]
+                said.append((contribution["skills"], f"each teaches the other: {forth} one way, {back} the other"))
+            elif facts and not symmetric:
+                direct = [n for _, n, _, related in facts[1:] if not related][:2]  # a related skill only partly covers
+                also = f" (also covers {', '.join(direct)})" if direct else ""
+                said.append((contribution["skills"], facts[0][2] + also))
+        if k in quoted and (reason := goals_reason(quoted[k], symmetric)):
             said.append((contribution["goals"], reason))
-    if value["preferences"] > 0:
-        for a, b, who in ((row, col, "mentee" if not symmetric else "one partner"),
-                          (col, row, "mentor" if not symmetric else "the other")):
-            rank = pop.ranked[a, b]
-            if rank:
-                said.append((contribution["preferences"], f"{who} ranked this partner as choice #{round(1 / rank)}"))
-    if value["personality"] > 0 and (said_of_personality := persona.reason(pop.traits, row, col, symmetric)):
-        said.append((contribution["personality"], said_of_personality))
-    if value["availability"] >= 0.5:
-        if pop.tz_offset[row] == pop.tz_offset[col]:
-            where = "same timezone"
-        else:
-            apart = abs(float(pop.tz_offset[row] - pop.tz_offset[col]))
-            where = f"working hours overlap about {max(0, 8 - min(apart, 24 - apart)):.0f} h a day"
-        hr, hc = pop.hours[row], pop.hours[col]
-        if np.isfinite(hr) and np.isfinite(hc) and min(hr, hc) / max(hr, hc) >= 0.75:
-            where += f", both plan about {max(hr, hc):.0f} h a month"
-        said.append((contribution["availability"], where))
-    if value["diversity"] > 0:
-        diff = [what for what, arr in (("departments", pop.department), ("locations", pop.location))
-                if arr[row] != arr[col]]
-        said.append((contribution["diversity"], "different " + " and ".join(diff) + " (a wider perspective)"))
-    said.sort(key=lambda t: -t[0])
-    return [text for _, text in said[:MAX_REASONS]]
+        if k in ranked:
+            for rank, who in zip(ranked[k], ("mentee", "mentor") if not symmetric else ("one partner", "the other")):
+                if rank:
+                    said.append((contribution["preferences"], f"{who} ranked this partner as choice #{round(1 / rank)}"))
+        if personality.get(k):
+            said.append((contribution["personality"], personality[k]))
+        if value["availability"] >= 0.5:
+            said.append((contribution["availability"], _availability(pop, row, col)))
+        if value["diversity"] > 0:
+            diff = [what for what, arr in (("departments", pop.department), ("locations", pop.location))
+                    if arr[row] != arr[col]]
+            said.append((contribution["diversity"], "different " + " and ".join(diff) + " (a wider perspective)"))
+        said.sort(key=lambda t: -t[0])
+        out.append([text for _, text in said[:MAX_REASONS]])
+    return out
+
+
+def _availability(pop: Population, row: int, col: int) -> str:
+    if pop.tz_offset[row] == pop.tz_offset[col]:
+        where = "same timezone"
+    else:
+        apart = abs(float(pop.tz_offset[row] - pop.tz_offset[col]))
+        where = f"working hours overlap about {max(0, 8 - min(apart, 24 - apart)):.0f} h a day"
+    hr, hc = pop.hours[row], pop.hours[col]
+    if np.isfinite(hr) and np.isfinite(hc) and min(hr, hc) / max(hr, hc) >= 0.75:
+        where += f", both plan about {max(hr, hc):.0f} h a month"
+    return where
 
 
 def unmatched_reason(pop: Population, person: int, rules: BlockRules, row: int, total_row: np.ndarray,

@@ -18,7 +18,8 @@ score is the cosine of the wanter's row and the teacher's row (symbiotic: the me
 Nothing is downloaded.
 
 An explanation quotes a shared word or phrase only as a form that occurs, as a whole word and
-case-insensitively, in a field of both texts (:meth:`GoalTexts.quotes`): the stem is never shown.
+case-insensitively, in a field of both texts (:func:`mentorflow.matching.quotes.quotes`): the stem is never
+shown.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ FILLER_WORDS: frozenset[str] = frozenset({
 })
 
 TOKEN_MEMO = 50_000  # texts whose tokens are kept per round (a few MB each thousand)
+OCCURS_MEMO = 500_000  # (form, field text) answers kept per round (~100 bytes each)
 _TOKEN = re.compile(r"[^\W_](?:[\w+#]|['’-](?=[^\W_]))*")
 _VOWEL = re.compile(r"[aeiouy]")
 
@@ -124,10 +126,13 @@ class Analyzer:
         names = [[t.group().lower() for t in _TOKEN.finditer(n)] for n in skill_names]
         self.skill_words = frozenset(n[0] for n in names if len(n) == 1)
         self.skill_pairs = frozenset((a, b) for n in names for a, b in pairwise(n))
-        self._memo: dict[str, list[str]] = {}
+        # per field text: its terms, and each term with the form it was written in (read once per round, both for
+        # the weights and for the explanations' quotes: skill names, job titles and set answers are shared)
+        self._memo: dict[str, tuple[list[str], list[tuple[str, str]]]] = {}
         self._surfaces: dict[tuple[str, ...], dict[str, set[str]]] = {}  # a person's text is read once, not per pair
         # a text's tokens, for the texts many people share (skill names, job titles, set answers): read once
         self._tokens: dict[str, list[Token]] = {}
+        self._occurs: dict[tuple[str, str], bool] = {}  # (form, field text): asked again for every pair quoting it
 
     def tokens(self, text: str) -> list[Token]:
         if (found := self._tokens.get(text)) is None and len(self._tokens) < TOKEN_MEMO:
@@ -151,14 +156,18 @@ class Analyzer:
                              usable and not filler, root))
         return out
 
-    def terms_of_field(self, text: str) -> list[str]:
-        if text not in self._memo:
+    def _field(self, text: str) -> tuple[list[str], list[tuple[str, str]]]:
+        """The terms of one field (words, then phrases) and each with its form as written."""
+        if (found := self._memo.get(text)) is None:
             toks = self.tokens(text)
-            words = [t.stem for t in toks if t.alone]
-            phrases = [f"{a.stem} {b.stem}" for a, b in pairwise(toks)
-                       if a.kept and b.kept and _spaces_only(text[a.end:b.start])]
-            self._memo[text] = words + phrases
-        return self._memo[text]
+            written = [(t.stem, t.surface) for t in toks if t.alone] + [
+                (f"{a.stem} {b.stem}", text[a.start:b.end]) for a, b in pairwise(toks)
+                if a.kept and b.kept and _spaces_only(text[a.end:b.start])]
+            found = self._memo[text] = ([term for term, _ in written], written)
+        return found
+
+    def terms_of_field(self, text: str) -> list[str]:
+        return self._field(text)[0]
 
     def __call__(self, fields: Sequence[str]) -> list[str]:
         return [t for f in fields for t in self.terms_of_field(f)]
@@ -173,24 +182,25 @@ class Analyzer:
     def _read_surfaces(self, fields: tuple[str, ...]) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
         for text in fields:
-            toks = self.tokens(text)
-            for t in toks:
-                if t.alone:
-                    out.setdefault(t.stem, set()).add(t.surface)
-            for a, b in pairwise(toks):
-                if a.kept and b.kept and _spaces_only(text[a.end:b.start]):
-                    out.setdefault(f"{a.stem} {b.stem}", set()).add(text[a.start:b.end])
+            for term, form in self._field(text)[1]:
+                out.setdefault(term, set()).add(form)
         return out
+
+    def occurs(self, form: str, fields: Sequence[str]) -> bool:
+        """``form`` occurs in one of the fields as whole words, ignoring case (remembered per form and field
+        text: each pair quoting a word asks again)."""
+        for text in fields:
+            if (hit := self._occurs.get((form, text))) is None:
+                hit = _whole_words(form).search(text) is not None
+                if len(self._occurs) < OCCURS_MEMO:
+                    self._occurs[(form, text)] = hit
+            if hit:
+                return True
+        return False
 
 
 def _spaces_only(gap: str) -> bool:
     return gap != "" and gap.strip(" \t") == ""
-
-
-def occurs(form: str, fields: Sequence[str]) -> bool:
-    """``form`` occurs in one of the fields as whole words, ignoring case."""
-    pattern = _whole_words(form)
-    return any(pattern.search(f) for f in fields)
 
 
 @lru_cache(maxsize=8192)
@@ -223,53 +233,6 @@ class GoalTexts:
         if a_dense is not None:
             return a_dense[r] @ b_dense[c].T
         return np.asarray((a[r] @ b[c].T).todense(), dtype=np.float32)
-
-    def quotes(self, wanter: int, teacher: int, symmetric: bool, top: int = 2) -> list[str]:
-        """Up to ``top`` words or phrases behind the goals score of a pair, heaviest first, each in a form
-        that occurs in a field of both texts (the wanter's wants, the teacher's teaches; symbiotic: either
-        direction). A phrase is preferred over its own words."""
-        found: list[tuple[float, str, str]] = []  # (weight, term, form)
-        directions = [(wanter, teacher)] + ([(teacher, wanter)] if symmetric else [])
-        for a, b in directions:
-            cols, weights = _shared(self.wants, a, self.teaches, b)
-            if not len(cols):
-                continue
-            mine, theirs = self.wants_fields[a], self.teaches_fields[b]
-            forms_a, forms_b = self.analyzer.surfaces(mine), self.analyzer.surfaces(theirs)
-            for weight, col in zip(weights, cols):
-                term = str(self.features[col])
-                form = _common_form(forms_a.get(term, set()) | forms_b.get(term, set()), mine, theirs)
-                if form:
-                    found.append((float(weight), term, form))
-        chosen: list[tuple[float, str, str]] = []
-        for weight, term, form in sorted(found, key=lambda t: (-len(t[1].split()), -t[0], t[2].lower())):
-            if not any(_inside(form, c[2]) for c in chosen) and form.lower() not in (c[2].lower() for c in chosen):
-                chosen.append((weight, term, form))
-            if len(chosen) == top * 3:
-                break
-        chosen.sort(key=lambda t: (-t[0], t[2].lower()))
-        return [form for _, _, form in chosen[:top]]
-
-
-def _shared(left: sp.csr_matrix, i: int, right: sp.csr_matrix, j: int) -> tuple[np.ndarray, np.ndarray]:
-    """The features row ``i`` of ``left`` and row ``j`` of ``right`` share, and the products of their weights
-    (read straight from the CSR arrays: slicing a sparse row per pair costs more than the rest of a quote)."""
-    a = slice(left.indptr[i], left.indptr[i + 1])
-    b = slice(right.indptr[j], right.indptr[j + 1])
-    cols, ia, ib = np.intersect1d(left.indices[a], right.indices[b], assume_unique=True, return_indices=True)
-    return cols, left.data[a][ia] * right.data[b][ib]
-
-
-def _common_form(forms: set[str], mine: Sequence[str], theirs: Sequence[str]) -> str | None:
-    """The first form (by lower-case, then as written) that occurs in both texts, or None."""
-    for form in sorted(forms, key=lambda f: (f.lower(), f)):
-        if occurs(form, mine) and occurs(form, theirs):
-            return form
-    return None
-
-
-def _inside(word: str, phrase: str) -> bool:
-    return word.lower() in phrase.lower().split()
 
 
 def _fields(*values: object) -> tuple[str, ...]:

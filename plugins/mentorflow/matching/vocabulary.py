@@ -118,32 +118,45 @@ def _as_said(canonical: str, words: str | None) -> str:
     return words if words and words != canonical else canonical
 
 
-def skill_facts(m: SkillMatrices, wanter: int, offerer: int, who: tuple[str, str]) -> list[SkillFact]:
-    """Each wanted skill the offerer earns credit for, best covered first, said in both people's words:
-    "mentor offers presenting (same as public speaking) at 4, mentee wants it at 3", or for a related
-    skill "mentor offers storytelling at 4, related to public speaking (mentee wants it at 3)"."""
-    out: list[SkillFact] = []
-    for s in np.flatnonzero(m.wanted[wanter] > 0):
-        want, have, name = int(m.wanted[wanter, s]), int(m.offered[offerer, s]), m.names[s]
-        direct = min(1.0, have / want) if have else 0.0
-        best_related = int(m.related_offered[offerer, s])
-        partial = RELATED_CREDIT * min(1.0, best_related / want) if best_related else 0.0
-        if direct and direct >= partial:
-            offered_as = _as_said(name, m.said_offered[offerer].get(s))
-            wanted_as = _as_said(name, m.said_wanted[wanter].get(s))
-            if offered_as == wanted_as:
-                same = f" (same as {name})" if offered_as != name else ""
-                text = f"{who[0]} offers {offered_as}{same} at {have}, {who[1]} wants it at {want}"
-            elif wanted_as == name:
-                text = f"{who[0]} offers {offered_as} (same as {name}) at {have}, {who[1]} wants it at {want}"
-            elif offered_as == name:
-                text = f"{who[0]} offers {name} at {have}, {who[1]} wants {wanted_as} (same skill) at {want}"
-            else:
-                text = f"{who[0]} offers {offered_as} at {have}, {who[1]} wants {wanted_as} at {want} (both {name})"
-            out.append(SkillFact(direct, name, text))
-        elif partial:
-            linked = [t for t in m.related[s].indices if int(m.offered[offerer, t]) == best_related]
-            other = min(m.names[t] for t in linked)
-            text = f"{who[0]} offers {other} at {best_related}, related to {name} ({who[1]} wants it at {want})"
-            out.append(SkillFact(partial, name, text, related_to=other))
-    return sorted(out, key=lambda f: (-f.cover, f.related_to is not None, f.skill))
+def skill_facts(m: SkillMatrices, wanters: np.ndarray, offerers: np.ndarray,
+                who: tuple[str, str]) -> list[list[SkillFact]]:
+    """For each pair (wanters[k], offerers[k]): each wanted skill the offerer earns credit for, best covered
+    first, said in both people's words: "mentor offers presenting (same as public speaking) at 4, mentee wants
+    it at 3", or for a related skill "mentor offers storytelling at 4, related to public speaking (mentee wants
+    it at 3)". The levels of every pair's wanted skills are read at once."""
+    wanters, offerers = np.asarray(wanters, np.int64), np.asarray(offerers, np.int64)
+    pair, skill = np.nonzero(m.wanted[wanters] > 0)  # pair by pair, each pair's skills in column order
+    levels = [a.tolist() for a in (m.wanted[wanters[pair], skill], m.offered[offerers[pair], skill],
+                                   m.related_offered[offerers[pair], skill])]
+    bounds = np.searchsorted(pair, np.arange(len(wanters) + 1)).tolist()
+    skill = skill.tolist()
+    out = []
+    for k, (wanter, offerer) in enumerate(zip(wanters.tolist(), offerers.tolist())):
+        facts: list[SkillFact] = []
+        for e in range(bounds[k], bounds[k + 1]):
+            s, want, have, best_related = skill[e], int(levels[0][e]), int(levels[1][e]), int(levels[2][e])
+            name = m.names[s]
+            direct = min(1.0, have / want) if have else 0.0
+            partial = RELATED_CREDIT * min(1.0, best_related / want) if best_related else 0.0
+            if direct and direct >= partial:
+                offered_as = _as_said(name, m.said_offered[offerer].get(s))
+                wanted_as = _as_said(name, m.said_wanted[wanter].get(s))
+                if offered_as == wanted_as:
+                    same = f" (same as {name})" if offered_as != name else ""
+                    text = f"{who[0]} offers {offered_as}{same} at {have}, {who[1]} wants it at {want}"
+                elif wanted_as == name:
+                    text = f"{who[0]} offers {offered_as} (same as {name}) at {have}, {who[1]} wants it at {want}"
+                elif offered_as == name:
+                    text = f"{who[0]} offers {name} at {have}, {who[1]} wants {wanted_as} (same skill) at {want}"
+                else:
+                    text = (f"{who[0]} offers {offered_as} at {have}, {who[1]} wants {wanted_as} at {want} "
+                            f"(both {name})")
+                facts.append(SkillFact(direct, name, text))
+            elif partial:
+                linked = [t for t in m.related.indices[m.related.indptr[s]:m.related.indptr[s + 1]]
+                          if int(m.offered[offerer, t]) == best_related]
+                other = min(m.names[t] for t in linked)
+                text = f"{who[0]} offers {other} at {best_related}, related to {name} ({who[1]} wants it at {want})"
+                facts.append(SkillFact(partial, name, text, related_to=other))
+        out.append(sorted(facts, key=lambda f: (-f.cover, f.related_to is not None, f.skill)))
+    return out
