@@ -156,6 +156,8 @@ def _locks(inp, pop, relations, rows, cols, capacity, edges_r, edges_c, common, 
     """Edge indices of honoured committee locks (adding the pair if pruning dropped it); the rest
     become notes naming the rule they would break. With several mentors per mentee, up to that many
     locks per mentee, each mentor covering a wanted skill the mentee's other locked mentors do not."""
+    if not inp.locked_pairs:  # the lookups below cost a dictionary of every candidate pair
+        return [], []
     row_pos = {int(p): i for i, p in enumerate(rows)}
     col_pos = {int(p): i for i, p in enumerate(cols)}
     existing = {(int(r), int(c)): e for e, (r, c) in enumerate(zip(edges_r, edges_c))}
