@@ -2,8 +2,8 @@
 
 A pair's quotes are the heaviest words or phrases of its goals score that occur, as written, in both texts.
 Every proposed pair of a round is quoted in one call: the shared features of all pairs come from one
-intersection of the TF-IDF rows' CSR arrays, and each person's text is read once (the analyzer remembers it),
-not once per pair.
+intersection of the TF-IDF rows' CSR arrays, and each field text is read once (the analyzer remembers its terms
+and their forms), not once per pair.
 """
 
 from __future__ import annotations
@@ -37,10 +37,9 @@ def quotes(goals: GoalTexts, wanters: np.ndarray, teachers: np.ndarray, symmetri
             if lo == hi:
                 continue
             mine, theirs = goals.wants_fields[a], goals.teaches_fields[b]
-            forms_a, forms_b = analyzer.surfaces(mine), analyzer.surfaces(theirs)
             for weight, col in zip(weights[lo:hi], cols[lo:hi]):
                 term = str(features[col])
-                form = _common_form(analyzer, forms_a.get(term, set()) | forms_b.get(term, set()), mine, theirs)
+                form = _common_form(analyzer, analyzer.forms(term, mine) | analyzer.forms(term, theirs), mine, theirs)
                 if form:
                     found.append((weight, term, form))
         out.append(_heaviest(found, top))

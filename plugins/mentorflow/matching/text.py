@@ -128,8 +128,7 @@ class Analyzer:
         self.skill_pairs = frozenset((a, b) for n in names for a, b in pairwise(n))
         # per field text: its terms, and each term with the form it was written in (read once per round, both for
         # the weights and for the explanations' quotes: skill names, job titles and set answers are shared)
-        self._memo: dict[str, tuple[list[str], list[tuple[str, str]]]] = {}
-        self._surfaces: dict[tuple[str, ...], dict[str, set[str]]] = {}  # a person's text is read once, not per pair
+        self._memo: dict[str, tuple[list[str], dict[str, set[str]]]] = {}
         # a text's tokens, for the texts many people share (skill names, job titles, set answers): read once
         self._tokens: dict[str, list[Token]] = {}
         self._occurs: dict[tuple[str, str], bool] = {}  # (form, field text): asked again for every pair quoting it
@@ -156,14 +155,17 @@ class Analyzer:
                              usable and not filler, root))
         return out
 
-    def _field(self, text: str) -> tuple[list[str], list[tuple[str, str]]]:
-        """The terms of one field (words, then phrases) and each with its form as written."""
+    def _field(self, text: str) -> tuple[list[str], dict[str, set[str]]]:
+        """The terms of one field (words, then phrases), and each term → the forms it was written in."""
         if (found := self._memo.get(text)) is None:
             toks = self.tokens(text)
             written = [(t.stem, t.surface) for t in toks if t.alone] + [
                 (f"{a.stem} {b.stem}", text[a.start:b.end]) for a, b in pairwise(toks)
                 if a.kept and b.kept and _spaces_only(text[a.end:b.start])]
-            found = self._memo[text] = ([term for term, _ in written], written)
+            forms: dict[str, set[str]] = {}
+            for term, form in written:
+                forms.setdefault(term, set()).add(form)
+            found = self._memo[text] = ([term for term, _ in written], forms)
         return found
 
     def terms_of_field(self, text: str) -> list[str]:
@@ -174,16 +176,18 @@ class Analyzer:
 
     def surfaces(self, fields: Sequence[str]) -> dict[str, set[str]]:
         """Each term of the document → the forms it was written in (a phrase: the span as written)."""
-        key = tuple(fields)
-        if key not in self._surfaces:
-            self._surfaces[key] = self._read_surfaces(key)
-        return self._surfaces[key]
-
-    def _read_surfaces(self, fields: tuple[str, ...]) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
         for text in fields:
-            for term, form in self._field(text)[1]:
-                out.setdefault(term, set()).add(form)
+            for term, forms in self._field(text)[1].items():
+                out.setdefault(term, set()).update(forms)
+        return out
+
+    def forms(self, term: str, fields: Sequence[str]) -> set[str]:
+        """The forms ``term`` was written in, in any of the fields (:meth:`surfaces` of one term)."""
+        out: set[str] = set()
+        for text in fields:
+            if found := self._field(text)[1].get(term):
+                out |= found
         return out
 
     def occurs(self, form: str, fields: Sequence[str]) -> bool:
