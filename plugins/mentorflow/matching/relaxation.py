@@ -65,15 +65,16 @@ def write_mps(path: Path, p: MatchingProblem, edges: np.ndarray, *, objective: s
     weights = np.ones(len(edges)) if objective == "count" else p.score[edges]
     line = "    %-8s  %-8s  % .12e\n"
     columns = []
-    for k, e in enumerate(order.tolist()):
+    mentee, mentor, locks, weight = (a[order].tolist() for a in (per_edge[0], per_edge[1], lock, weights))
+    for k in range(len(order)):
         name = "X%07d" % k
-        columns.append(line % (name, "C%07d" % per_edge[0][e], 1))
-        columns.append(line % (name, "C%07d" % per_edge[1][e], 1))
-        if lock[e] >= 0:
-            columns.append(line % (name, "C%07d" % lock[e], 1))
+        columns.append(line % (name, "C%07d" % mentee[k], 1))
+        columns.append(line % (name, "C%07d" % mentor[k], 1))
+        if locks[k] >= 0:
+            columns.append(line % (name, "C%07d" % locks[k], 1))
         if cover is not None:
             columns.append(line % (name, "C%07d" % cover, 1))
-        columns.append(line % (name, "OBJ", float(weights[e])))
+        columns.append(line % (name, "OBJ", weight[k]))
     # x ≤ 1 is written only when a mentee may take several mentors (build_model's ``unbounded``)
     bounds = ([] if p.row_capacity is None else
               [" UP BND       %-8s  % .12e\n" % ("X%07d" % k, 1) for k in range(len(order))])
