@@ -98,6 +98,8 @@ def solve_relaxation(p: MatchingProblem, edges: np.ndarray, *, objective: str = 
     if not applies(p, edges):
         return solve_with_pulp(p, edges, objective=objective, min_matched=min_matched, time_limit=time_limit)
     cbc = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, mip=False)
+    if not cbc.available():  # as PuLP's solve_CBC says it
+        raise pulp.PulpSolverError(f"Pulp: cannot execute {cbc.path} cwd: {os.getcwd()}")
     with tempfile.TemporaryDirectory(prefix="mentorflow-lp-") as tmp:
         mps, sol = Path(tmp) / "model.mps", Path(tmp) / "model.sol"
         order, rows, cols, _, _, cover, senses, _ = write_mps(mps, p, edges, objective=objective,
