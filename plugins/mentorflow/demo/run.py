@@ -141,6 +141,7 @@ def prepare(home: Path, people: int, seed: int, say=print, *, port: int = servin
     say("• creating Airflow's metadata database (what `airflow db migrate` does, in this process) …")
     from mentorflow.demo import metadata  # lazy: imports Airflow, configured by main() first
 
+    metadata.quick_commits()  # the demo's SQLite databases, from here on
     metadata.create()
     took(lap, say)
     return cohort_file
