@@ -109,7 +109,7 @@ def test_the_backend_is_cbc_even_when_highs_is_installed(monkeypatch):
     with pytest.raises(RuntimeError, match="highspy is not installed"):
         solver._solver(None, False, mip=False)
     monkeypatch.setenv("MENTORFLOW_LP_BACKEND", "gurobi")
-    with pytest.raises(ValueError, match="cbc, highs"):
+    with pytest.raises(ValueError, match="'cbc' or 'highs'"):
         solver._solver(None, False, mip=False)
 
 

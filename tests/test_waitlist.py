@@ -5,6 +5,7 @@ the next cohort of the program, told once, and matched first there; every step r
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -15,7 +16,7 @@ from conftest import ready_store, run_of, run_to_kickoff, write_cohort
 from mentorflow import settings
 from mentorflow.cohorts.loader import load_cohort
 from mentorflow.demo.synthetic import write_population
-from mentorflow.matching import propose
+from mentorflow.matching import MatchInput, MatchResult, phases, propose
 from mentorflow.stages import closeout, intake, match, midpoint, validate, waitlist, waitlist_carry
 from mentorflow.stages import open as open_stage
 from mentorflow.stages.match import match_input
@@ -257,9 +258,10 @@ def test_phases_without_a_waitlist_are_one_plain_solve(cohorts_dir):
     config, store = world(cohorts_dir, "plain", ["E1", "WOLD", "WNEW"], ["MA"])
     run_to_kickoff(config, store)
     inp = match_input(config, store, moment=at(config, "application_close"))
-    plain, phased = propose(inp), waitlist.propose_first(inp, [], propose)
+    nobody_considered = dataclasses.replace(inp, priority=[{"NOT-AN-APPLICANT"}])
+    plain, phased = propose(inp), propose(nobody_considered)
     assert pd.DataFrame.equals(plain.pairs[["mentor_id", "mentee_id"]], phased.pairs[["mentor_id", "mentee_id"]])
-    assert waitlist.priority_groups([], {"E1"}) == []
+    assert waitlist.priority_groups([]) == []
 
 
 def test_the_next_cohort_is_the_earliest_of_the_program_opening_after_kickoff(cohorts_dir):
@@ -282,8 +284,24 @@ def test_the_next_cohort_is_the_earliest_of_the_program_opening_after_kickoff(co
 def test_waiting_people_are_grouped_oldest_first_and_equal_times_share_a_group():
     since = [dt.datetime(2026, 1, 5, 9, 30), dt.datetime(2025, 9, 1, tzinfo=UTC), dt.datetime(2026, 1, 5, 9, 30, tzinfo=UTC)]
     rows = [{"employee_id": e, "waiting_since": s} for e, s in zip(["A", "B", "C"], since)]
-    rows.append({"employee_id": "D", "waiting_since": dt.datetime(2024, 1, 1, tzinfo=UTC)})  # not considered
-    assert waitlist.priority_groups(rows, {"A", "B", "C"}) == [{"B"}, {"A", "C"}]
+    assert waitlist.priority_groups(rows) == [{"B"}, {"A", "C"}]
+
+
+def test_the_matcher_leaves_out_priority_people_it_cannot_consider():
+    """A waiting person without a valid application (or already in a kept pair) is no phase of their own."""
+    inp = MatchInput(program_type="traditional", rules=None, people=pd.DataFrame({"employee_id": ["A", "B", "C", "D"]}),
+                     applications=pd.DataFrame({"employee_id": ["A", "B", "C"]}), fixed_pairs=[("M", "C")],
+                     priority=[{"D"}, {"B"}, {"A", "C", "X"}])
+    solved: list[tuple[set[str] | None, list]] = []
+
+    def solve(phase: MatchInput) -> MatchResult:
+        solved.append((phase.seekers, list(phase.fixed_pairs)))
+        assert phase.priority == []
+        empty = pd.DataFrame(columns=["mentor_id", "mentee_id"])
+        return MatchResult(pairs=empty, unmatched=pd.DataFrame(columns=["employee_id", "role", "reason"]))
+
+    phases.propose_in_phases(inp, solve)
+    assert [seekers for seekers, _ in solved] == [{"B"}, {"A"}, None]
 
 
 def test_approval_places_waiting_partners_once_in_a_symbiotic_round(store):

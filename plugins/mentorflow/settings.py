@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,7 @@ class Settings(BaseSettings):
     airflow_username: str | None = None
     airflow_password: SecretStr | None = None
     reports_base_url: str | None = Field(None, description="where HR opens the reports (default: <airflow_url>/mentorflow-reports)")
+    lp_backend: Literal["cbc", "highs"] = Field("cbc", description="the PuLP backend of the matcher's LP model (measured: CBC)")
 
     @field_validator("reports_base_url")
     @classmethod

@@ -4,15 +4,27 @@ answer is stored for each of those pairs."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
 from mentorflow.store import Store, matches, people
 
-if TYPE_CHECKING:  # the service imports this module
-    from mentorflow.forms.service import Partnership
+
+@dataclass
+class Partnership:
+    """One entry of a person's partnerships on a form: a pair, or a whole group (the pulse)."""
+    match_id: int
+    partner_name: str
+    my_role: str
+    group_id: int | None = None
+    # a group as one entry (the pulse): every pair of the person's in the group, the first being ``match_id``
+    match_ids: tuple[int, ...] = ()
+
+    @property
+    def pairs(self) -> tuple[int, ...]:
+        """The pairs an answer about this entry is stored for."""
+        return self.match_ids or (self.match_id,)
 
 
 def group_label(members: int, leader_name: str, lead: bool) -> str:

@@ -17,7 +17,7 @@ from mentorflow.cohorts.config import CohortConfig
 from mentorflow.forms import events, selection
 from mentorflow.forms import fields as form_fields
 from mentorflow.forms import offer as offer_form
-from mentorflow.forms.groups import one_entry_per_group
+from mentorflow.forms.groups import Partnership, one_entry_per_group
 from mentorflow.forms.models import ApplicationAnswers, CloseoutAnswers, OfferAnswers, PulseAnswers, RematchAnswers
 from mentorflow.forms.tokens import FormGrant
 from mentorflow.store import (
@@ -37,21 +37,6 @@ PARTNERED = ("active",)
 
 class NotAvailable(LookupError):
     """The form cannot be shown to this person now; the message is safe to show them."""
-
-
-@dataclass
-class Partnership:
-    match_id: int
-    partner_name: str
-    my_role: str
-    group_id: int | None = None
-    # a group as one entry (the pulse): every pair of the person's in the group, the first being ``match_id``
-    match_ids: tuple[int, ...] = ()
-
-    @property
-    def pairs(self) -> tuple[int, ...]:
-        """The pairs an answer about this entry is stored for."""
-        return self.match_ids or (self.match_id,)
 
 
 @dataclass

@@ -13,6 +13,7 @@ importing it stays light (the DAG factory reads :mod:`.committee` at parse time)
 - :mod:`.capacity`: how many mentees a mentor takes (the matcher and the matches gate share it);
 - :mod:`.solver`: the PuLP model over candidate pairs (pure; benchmarked against the exact optimum);
 - :mod:`.engine`: one matching run from applications to explained pairs;
+- :mod:`.phases`: people matched before everyone else (the waitlist), one solve per priority set;
 - :mod:`.explain`: reasons for each pair and for everyone left unmatched;
 - :mod:`.fairness`: the bias audit in the committee's report;
 - :mod:`.committee`: reading the committee's human-in-the-loop answer.
@@ -30,7 +31,10 @@ __all__ = ["COMPONENTS", "DEFAULT_TOP_K", "MatchInput", "MatchResult", "propose"
 def propose(inp: MatchInput, **options: Any) -> MatchResult:
     """Pairs that honour every hard rule and maximise the total score, each with its reasons
     (options: ``progress``, ``certify``; see :func:`mentorflow.matching.engine.propose`). Scores are taken at
-    ``inp.moment``, the run's moment, never at the wall clock's."""
-    from mentorflow.matching.engine import propose as run  # lazy: PuLP and SciPy load only when a match runs
+    ``inp.moment``, the run's moment, never at the wall clock's. ``inp.priority`` is matched first, phase by
+    phase (:mod:`.phases`)."""
+    from mentorflow.matching import engine, phases  # lazy: PuLP and SciPy load only when a match runs
 
-    return run(inp, **options)
+    if inp.priority:
+        return phases.propose_in_phases(inp, lambda phase: engine.propose(phase, **options))
+    return engine.propose(inp, **options)

@@ -45,6 +45,9 @@ class MatchInput:
     # Mentor id -> completed pairs in earlier cohorts whose mentee rated them well: counts as experience
     # for a first-time mentee (matching.personality). Empty: no history.
     mentor_history: dict[str, int] = field(default_factory=dict)
+    # People matched before everyone else, one phase per set in this order, each solved with the pairs of
+    # the earlier phases fixed (the waitlist, longest-waiting first: matching.phases). Empty: one solve.
+    priority: list[set[str]] = field(default_factory=list)
 
 
 @dataclass

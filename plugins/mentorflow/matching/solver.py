@@ -40,7 +40,6 @@ asks for HiGHS. The certificate always reads CBC's duals.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -49,12 +48,12 @@ import pulp
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from mentorflow import settings
 from mentorflow.matching import several_model, sparse_exact
 
 FAIRNESS = ("none", "cover", "maxmin")
 METHODS = ("auto", "pulp", "sparse")
 BACKENDS = ("cbc", "highs")
-DEFAULT_BACKEND = "cbc"  # measured, see the module docstring
 BUNDLE_EDGES = 50_000
 
 
@@ -140,8 +139,9 @@ def _bundles(p: MatchingProblem, decompose: bool) -> tuple[list[np.ndarray], int
 
 
 def backend_name(backend: str | None = None) -> str:
-    """The PuLP backend to run: ``backend``, else ``MENTORFLOW_LP_BACKEND``, else the measured default (CBC)."""
-    name = (backend or os.environ.get("MENTORFLOW_LP_BACKEND") or DEFAULT_BACKEND).strip().lower()
+    """The PuLP backend to run: ``backend``, else the ``lp_backend`` setting (``MENTORFLOW_LP_BACKEND``), whose
+    default is the measured one (CBC)."""
+    name = (backend or settings.current().lp_backend).strip().lower()
     if name not in BACKENDS:
         raise ValueError(f"LP backend must be one of {', '.join(BACKENDS)} (got {name!r})")
     return name

@@ -8,6 +8,7 @@ decide: :func:`mentorflow.matching.propose` and the matches gate · apply: :func
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -94,18 +95,40 @@ def propose_matches(run: CohortRun, *, locks: list[tuple[str, str]] = (),
     return {**summary, "committee_text": committee_summary(run.config, run.store, "initial", result.notes)}
 
 
+@dataclass
+class InitialRound:
+    """What the initial round decides from (load): the matcher's one request, with the committee's and the
+    mentees' locks and the waitlist's priority in it, and the rows the committee's notes count."""
+    request: MatchInput
+    chosen: list[tuple[str, str]]  # self-selected pairs (locked in ``request``)
+    waiting: list[dict[str, Any]]  # waitlist rows (``request.priority``)
+
+
+def initial_round(run: CohortRun, *, locks: list[tuple[str, str]] = (),
+                  forbids: list[tuple[str, str]] = ()) -> InitialRound:
+    """Load the initial round: the cohort's YAML settings, the store's people and applications, the accepted
+    self-selection requests (locks), the committee's ``locks``/``forbids`` and the carried-in waitlist
+    (matched first, docs/waitlist.md), as one plain request for the matcher."""
+    chosen = selection_locks.chosen_pairs(run.config, run.store)  # self-selection: accepted requests are locks
+    waiting = waitlist.waiting_rows(run.store, run.cohort)
+    first = waitlist.priority_groups(waiting)
+    request = match_input(run.config, run.store, moment=run.moment, priority=first)
+    request.locked_pairs = [*request.locked_pairs, *chosen, *locks]
+    request.forbidden_pairs = request.forbidden_pairs | set(forbids)
+    return InitialRound(request=request, chosen=chosen, waiting=waiting)
+
+
 def decide_initial(run: CohortRun, *, locks: list[tuple[str, str]] = (), forbids: list[tuple[str, str]] = (),
                    record: bool = True) -> MatchResult:
     """The initial round's proposal (decide: reads the store, writes no pair). ``record=False`` (the
-    committee's what-if) also leaves the data-quality quarantine and report alone."""
-    inp = match_input(run.config, run.store, moment=run.moment)
-    chosen = selection_locks.chosen_pairs(run.config, run.store)  # self-selection: accepted requests are locks
-    inp.locked_pairs = [*inp.locked_pairs, *chosen, *locks]
-    inp.forbidden_pairs = inp.forbidden_pairs | set(forbids)
-    # people carried in from an earlier cohort's waitlist are matched first (docs/waitlist.md)
-    proposal = waitlist.initial_priority(run.store, run.cohort, inp, propose)
-    result = stage_gates.check_proposal(run.config, run.store, proposal, inp, record=record)
-    selection_locks.mark_chosen(result, chosen)
+    committee's what-if) also leaves the data-quality quarantine and report alone. The round's settings go
+    down one chain: :func:`initial_round` builds the request, :func:`mentorflow.matching.propose` carries it
+    to the solver."""
+    loaded = initial_round(run, locks=locks, forbids=forbids)
+    proposal = propose(loaded.request)
+    proposal.notes = [*waitlist.carried_note(loaded.waiting, proposal), *proposal.notes]
+    result = stage_gates.check_proposal(run.config, run.store, proposal, loaded.request, record=record)
+    selection_locks.mark_chosen(result, loaded.chosen)
     return result
 
 

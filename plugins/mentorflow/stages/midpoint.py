@@ -141,15 +141,17 @@ def solve_rematch(run: CohortRun, ending: dict[int, str], kept: list[dict[str, A
     # every pair of the cohort so far, but the round's own open proposal (a committee re-solve)
     former = {(m["mentor_id"], m["mentee_id"]) for m in store.rows(matches, cohort_id=run.cohort)
               if not (m["round"] == "midpoint" and m["status"] == "proposed")}
-    inp = match_input(run.config, store, moment=run.moment, seekers=seekers,
-                      fixed_pairs=[(m["mentor_id"], m["mentee_id"]) for m in kept
-                                   if m["round"] not in ALTERNATIVE_ROUNDS])  # hook: circles, async use no 1:1 room
-    inp.forbidden_pairs |= former | set(forbids)
-    inp.locked_pairs = [*inp.locked_pairs, *locks]
     # the waitlist first, longest-waiting first, then the people freed (docs/waitlist.md); every pair
     # gives a seeker a partner; everyone else keeps theirs
-    groups, waiting = waitlist.midpoint_priority(store, run.cohort, inp)
-    result = waitlist.propose_first(inp, groups, propose)
+    rows = waitlist.waiting_rows(store, run.cohort)
+    first = waitlist.priority_groups(rows)
+    fixed = [(m["mentor_id"], m["mentee_id"]) for m in kept
+             if m["round"] not in ALTERNATIVE_ROUNDS]  # hook: circles, async use no 1:1 room
+    waiting = waitlist.unpartnered(rows, fixed)
+    inp = match_input(run.config, store, moment=run.moment, seekers=seekers, fixed_pairs=fixed, priority=first)
+    inp.forbidden_pairs |= former | set(forbids)
+    inp.locked_pairs = [*inp.locked_pairs, *locks]
+    result = propose(inp)
     result.unmatched = result.unmatched[result.unmatched["employee_id"].isin(freed | seekers)]
     result = waitlist.still_waiting(result, waiting - freed - seekers, "partner" if symbiotic else "mentee")
     result = stage_gates.check_proposal(run.config, store, result, inp, to_place=seekers | waiting, record=record)
