@@ -202,3 +202,49 @@ def test_the_committee_reads_the_certificate_in_the_approval_step(cohorts_dir):
     summary = match.propose_matches(run_of(config, store))
     [line] = [p for p in summary["committee_text"].split("\n\n") if p.startswith("Pruning: ")]
     assert line.startswith("Pruning: pruning lost at most") and line.endswith("%).")
+
+
+@settings(max_examples=30, **SETTINGS)
+@given(seed=st.integers(0, 10_000), n_rows=st.integers(1, 30), n_cols=st.integers(1, 12), locks=st.integers(0, 3),
+       several=st.booleans(), cover=st.booleans(), objective=st.sampled_from(["score", "count"]))
+def test_the_relaxation_file_is_the_one_pulp_writes(tmp_path_factory, seed, n_rows, n_cols, locks, several, cover,
+                                                    objective):
+    from mentorflow.matching import relaxation, solver
+
+    rng = np.random.default_rng(seed)
+    pairs = np.flatnonzero(rng.random(n_rows * n_cols) < 0.4)
+    rng.shuffle(pairs)
+    if len(pairs) == 0:
+        pairs = np.array([0])
+    p = solver.MatchingProblem(rows=pairs // n_cols, cols=pairs % n_cols, score=rng.random(len(pairs)) * 3,
+                               n_rows=n_rows, n_cols=n_cols, col_capacity=rng.integers(0, 4, n_cols),
+                               locked=rng.choice(len(pairs), min(locks, len(pairs)), replace=False),
+                               row_capacity=rng.integers(1, 3, n_rows) if several else None)
+    edges = np.arange(len(pairs))
+    min_matched = int(rng.integers(0, 4)) if cover else None
+    folder = tmp_path_factory.mktemp("mps")
+    prob, *_ = solver.build_model(p, edges, integral=False, min_matched=min_matched, objective=objective)
+    prob.writeMPS(folder / "pulp.mps", rename=1)
+    relaxation.write_mps(folder / "direct.mps", p, edges, objective=objective, min_matched=min_matched)
+    assert (folder / "direct.mps").read_text() == (folder / "pulp.mps").read_text()
+    direct = relaxation.solve_relaxation(p, edges, objective=objective, min_matched=min_matched)
+    through_pulp = solver.solve_relaxation(p, edges, objective=objective, min_matched=min_matched)
+    assert direct.status == through_pulp.status
+    if direct.status == "Optimal":
+        assert (direct.value, direct.cover_dual) == (through_pulp.value, through_pulp.cover_dual)
+        assert np.array_equal(direct.row_dual, through_pulp.row_dual)
+        assert np.array_equal(direct.col_dual, through_pulp.col_dual)
+
+
+@settings(max_examples=12, **SETTINGS)
+@given(seed=st.integers(0, 10_000), n=st.integers(8, 36), kind=st.sampled_from(["traditional", "reverse", "group"]),
+       fair=st.sampled_from(["none", "cover", "maxmin"]), top_k=st.sampled_from([1, 2, 3]))
+def test_the_certificate_is_the_same_as_through_pulp(seed, n, kind, fair, top_k):
+    from mentorflow.matching import solver
+
+    inp = random_instance(seed, n, kind, rules=_rules(fair, top_k))
+    direct = propose(inp, certify=True).stats["certificate"]
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(certificate, "solve_relaxation", solver.solve_relaxation)
+        through_pulp = propose(inp, certify=True).stats["certificate"]
+    assert {**direct, "seconds": 0} == {**through_pulp, "seconds": 0}

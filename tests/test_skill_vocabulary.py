@@ -49,6 +49,13 @@ def test_no_name_or_synonym_belongs_to_two_skills(vocab):
         assert vocab.canonical(word) == name
 
 
+def test_the_fast_yaml_parser_reads_the_shipped_file_as_the_pure_python_one_does():
+    from mentorflow import settings as mf_settings
+
+    text = (mf_settings.include_dir() / skills.VOCABULARY_FILE).read_text(encoding="utf-8")
+    assert yaml.load(text, Loader=skills.YAML_LOADER) == yaml.load(text, Loader=yaml.SafeLoader)
+
+
 def test_relations_are_symmetric_and_point_at_skills_of_the_vocabulary(vocab):
     for skill in vocab.skills.values():
         for other in skill.related:

@@ -98,3 +98,19 @@ def test_store_url_setting_overrides_the_default(monkeypatch, tmp_path):
 def test_committed_ddl_matches_the_table_definitions(dialect):
     committed = (settings.sql_dir() / f"schema.{dialect}.sql").read_text(encoding="utf-8")
     assert committed == ddl(dialect), "run `mentorflow db ddl --write` and commit include/sql/"
+
+
+def test_a_throw_away_store_does_not_wait_for_the_disk_and_a_real_one_does(tmp_path):
+    def synchronous(store: Store) -> int:
+        with store.engine.connect() as conn:
+            return conn.exec_driver_sql("PRAGMA synchronous").scalar()
+
+    real, throw_away = Store(f"sqlite:///{tmp_path / 'real.db'}"), Store(f"sqlite:///{tmp_path / 'w.db'}", durable=False)
+    try:
+        assert synchronous(real) == 2  # FULL: the program store flushes every commit
+        assert synchronous(throw_away) == 0  # OFF: a what-if's store
+        throw_away.upgrade()  # the same migrations, to the same head
+        assert throw_away.status().ready
+    finally:
+        real.engine.dispose()
+        throw_away.engine.dispose()

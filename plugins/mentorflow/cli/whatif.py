@@ -100,7 +100,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     os.environ["MENTORFLOW_HOME"] = str(out.resolve())  # reports of this what-if run go under --out
     db = out / "whatif.db"
     db.unlink(missing_ok=True)
-    store = Store(f"sqlite:///{db}")
+    store = Store(f"sqlite:///{db}", durable=False)  # thrown away: no need to wait for the disk at each commit
     store.upgrade()
     # nothing of this run can reach the cohort's people or its store, even through a step that would try
     config = config.model_copy(update={

@@ -149,9 +149,12 @@ def parse(data: object, source: str = "skill vocabulary") -> Vocabulary:
     return Vocabulary(skills, lookup)
 
 
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when built: ~10x faster, same data
+
+
 def load(path: Path) -> Vocabulary:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)  # a safe loader (see YAML_LOADER)
     except OSError as exc:
         raise ImportFileError(f"{path}: the skill vocabulary cannot be read ({exc.strerror})") from None
     except yaml.YAMLError as exc:

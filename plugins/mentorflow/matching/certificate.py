@@ -45,7 +45,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from mentorflow.matching.solver import MatchingProblem, solve_relaxation
+from mentorflow.matching.relaxation import solve_relaxation
+from mentorflow.matching.solver import MatchingProblem
 
 PRICED_PER_ROW = 8  # positive reduced costs per row that enter the repair LP one by one
 ROUNDS = 3  # pricing rounds at most: each re-solves with the pairs the last one priced in (column generation)

@@ -54,7 +54,9 @@ def url_for(store_config: Any | None = None) -> str:
 class Store:
     """A thin gateway over the program store tables; every write is one transaction."""
 
-    def __init__(self, url: str | None = None, *, engine: Engine | None = None):
+    def __init__(self, url: str | None = None, *, engine: Engine | None = None, durable: bool = True):
+        """``durable=False``: a throw-away SQLite store (a what-if's) commits without waiting for the disk
+        (``PRAGMA synchronous=OFF``): same schema, same rows, ~20 fewer flushes to disk per run."""
         self.url = url or default_url()
         if engine is None:
             if self.url.startswith("sqlite:///"):
@@ -68,6 +70,8 @@ class Store:
             engine = sa.create_engine(self.url, future=True, **pool)
             if engine.dialect.name == "sqlite":
                 sa.event.listen(engine, "connect", _sqlite_pragmas)
+                if not durable:
+                    sa.event.listen(engine, "connect", _sqlite_not_durable)
         self.engine = engine
 
     @classmethod
@@ -234,6 +238,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_not_durable(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
 
 
 def ddl(dialect_name: str) -> str:
