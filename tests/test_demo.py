@@ -18,12 +18,14 @@ import sys
 import httpx
 import pytest
 import sqlalchemy as sa
+from child_output import lines_of, read_until
 from conftest import ROOT
 
 from mentorflow.demo.airflow_server import AirflowServer, ServerFailed, simple_auth
 from mentorflow.demo.run import MARKER, clear_home
 
 COHORT = "demo-cohort"
+STAGE_2_WITHIN = 900  # seconds: a child silent for longer before its second stage has hung (a hang fails, no timing)
 
 
 def test_a_server_that_cannot_start_fails_naming_its_log(tmp_path):
@@ -71,6 +73,19 @@ def test_a_demo_home_that_is_someone_elses_folder_stops_the_demo_before_anything
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
 
 
+def test_a_child_silent_before_the_awaited_line_fails_the_wait_instead_of_hanging_it():
+    """The Ctrl-C test below once read the demo's output in an unbounded loop: a demo hung before its second
+    stage held the suite forever. Its reads go through :func:`read_until`, which gives up after its deadline."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; print('[ 1/23] open', flush=True); time.sleep(120)"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
+    try:
+        with pytest.raises(AssertionError, match=r"(?s)nothing more within 1 s.*\[ 1/23\] open"):
+            read_until(lines_of(child), "[ 2/", within=1)
+    finally:
+        child.kill()
+        child.wait()
+
+
 @pytest.mark.slow
 @pytest.mark.airflow
 def test_ctrl_c_while_the_stages_run_stops_the_demo_and_its_server(tmp_path, progress):
@@ -81,21 +96,19 @@ def test_ctrl_c_while_the_stages_run_stops_the_demo_and_its_server(tmp_path, pro
     process = subprocess.Popen([sys.executable, "-m", "mentorflow.cli.main", "demo", "--home", str(tmp_path / "d"),
                                 "--people", "40", "--no-serve"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
-    said = []
     try:
-        for line in process.stdout:  # bounded by the kill in `finally` and the timeouts below
-            said.append(line)
-            if line.strip().startswith("[ 2/"):  # the second stage's tasks are running
-                break
-        url = re.search(r"Airflow API server starting at (http://127\.0\.0\.1:(\d+))", "".join(said))
-        assert url, "".join(said)[-3000:]
+        output = lines_of(process)
+        said = read_until(output, "[ 2/", STAGE_2_WITHIN)  # the second stage's tasks are running
+        url = re.search(r"Airflow API server starting at (http://127\.0\.0\.1:(\d+))", said)
+        assert url, said[-3000:]
         process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=300)
+        rest = read_until(output, None, 300)
+        process.wait(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-    text = "".join(said) + rest
+    text = said + rest
     assert process.returncode == 130, text[-3000:]
     assert "the demo stops after the current stage" in text and "interrupted: stopped before stage" in text
     assert "Done in" not in text

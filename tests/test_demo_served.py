@@ -9,18 +9,16 @@ the program store holds the answers), then sends SIGINT and sees the demo exit 0
 from __future__ import annotations
 
 import os
-import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 
 import pytest
 import sqlalchemy as sa
 from browser_fixtures import SHOTS, chromium, finish_application, needs_chromium
+from child_output import lines_of, read_until
 from conftest import ROOT
 
 from mentorflow.cohorts.calendar import STAGES
@@ -34,34 +32,6 @@ READY_WITHIN = 1500  # seconds: the whole lifecycle runs first (about a minute o
 def child_env() -> dict[str, str]:
     return {**os.environ, "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "plugins"), os.environ.get("PYTHONPATH")]))}
-
-
-def lines_of(process: subprocess.Popen) -> queue.Queue:
-    """The child's output, line by line, read by a thread (so every wait below stays bounded)."""
-    said: queue.Queue = queue.Queue()
-
-    def read() -> None:
-        for line in process.stdout:
-            said.put(line)
-        said.put(None)
-
-    threading.Thread(target=read, daemon=True).start()
-    return said
-
-
-def read_until(said: queue.Queue, marker: str, within: float) -> str:
-    text, deadline = [], time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            line = said.get(timeout=5)
-        except queue.Empty:
-            continue
-        if line is None:
-            break
-        text.append(line)
-        if marker in line:
-            return "".join(text)
-    raise AssertionError(f"no {marker!r} in the demo's output:\n" + "".join(text)[-6000:])
 
 
 def port_is_free(port: int) -> bool:

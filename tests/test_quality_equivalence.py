@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from conftest import run_of
+from mentorflow.contract.affinity import COLUMNS as AFFINITY
 from mentorflow.contract.columns import SKILL_LEVEL
 from mentorflow.contract.parsing import parse_skills
 from mentorflow.stages import intake, validate
@@ -72,6 +73,11 @@ def test_the_gate_decides_as_the_earlier_revision_on_a_mixed_cohort(make_cohort)
     assert found["summary"] == expected["summary"]
     assert len(found["statuses"]) == len(apps) and len(expected["held"]) > 10
     assert {status for _, status in expected["statuses"]} == {"valid", "quarantined"}
+    # the gate reads only what its checks need; a held row still keeps every stored answer (but the affinity
+    # ones), in the table's order, then the gate's own columns
+    kept = [c.name for c in applications.c if c.name not in AFFINITY]
+    kept += ["in_roster", "gaps", "missing_answers", "bad_skill_levels", "mentor_capacity", "not_eligible"]
+    assert {tuple(json.loads(r["row_json"])) for r in store.rows(quarantine, gate="applications")} == {tuple(kept)}
     # a second run finds the same problems and changes nothing
     validate.validate_applications(run_of(config, store))
     assert json.loads(json.dumps(decided(store))) == {k: found[k] for k in ("held", "row_json_sha", "statuses")}

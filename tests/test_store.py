@@ -82,6 +82,21 @@ def test_bulk_upsert_of_many_rows(store):
     assert store.count(email_ledger, template="pulse") == 12_000
 
 
+def test_among_names_any_number_of_values_in_one_parameter(store, config):
+    """More values than SQLite binds to one statement (32,766), quotes and unknown ids included, on both stores."""
+    import sqlalchemy as sa
+
+    store.register_cohort(config)
+    store.upsert(people, [_person(f"E{i}") for i in range(3)] + [_person("O'Brien")])
+    wanted = ["E0", "O'Brien", *(f"X{i}" for i in range(40_000))]
+    with store.engine.connect() as conn:
+        found = conn.execute(sa.select(people.c.employee_id).where(people.c.cohort_id == config.cohort,
+                                                                   store.among(people.c.employee_id, wanted)))
+        assert sorted(r[0] for r in found) == ["E0", "O'Brien"]
+        none = sa.select(people.c.employee_id).where(store.among(people.c.employee_id, []))
+        assert conn.execute(none).fetchall() == []
+
+
 def test_default_store_is_a_sqlite_file_in_mentorflow_home(mentorflow_home):
     store = Store()
     store.upgrade()

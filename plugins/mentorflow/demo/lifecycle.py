@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from mentorflow.cohorts.calendar import PlannedRun, plan
 from mentorflow.cohorts.config import CohortConfig
+from mentorflow.demo.metadata import parsed_once
 from mentorflow.errors import StageFailed, StagesInterrupted
 from mentorflow.orchestration.wiring import dag_id
 
@@ -43,21 +44,22 @@ def run(config: CohortConfig, dags: dict, *, before: Callable[[PlannedRun], None
     planned = plan(config)
     last = max(i for i, item in enumerate(planned) if item.stage == through)
     planned = [item for item in planned[: last + 1] if until is None or item.moment <= until]
-    for number, item in enumerate(planned, 1):
-        if stop is not None and stop.is_set():
-            raise StagesInterrupted(f"stopped before stage {item.stage} ({item.label}), {number - 1} of "
-                                    f"{len(planned)} runs done")
-        if before:
-            before(item)
-        dag = dags[dag_id(config.cohort, item.stage)]
-        started = time.monotonic()
-        progress(f"  [{number:2d}/{len(planned)}] {item.stage:<9} {item.label} ({item.moment:%Y-%m-%d %H:%M %Z}) …")
-        with committee(item) if committee else contextlib.nullcontext():
-            result = dag.test(logical_date=item.moment, mark_success_pattern=None if committee else SKIP_COMMITTEE)
-        seconds = time.monotonic() - started
-        if str(result.state) not in ("success", "DagRunState.SUCCESS"):
-            failed = [ti.task_id for ti in result.get_task_instances() if str(ti.state).endswith("failed")]
-            raise StageFailed(f"stage {item.stage} ({item.label}) ended {result.state}; failed task(s): {failed}")
-        progress(f"        done in {seconds:.1f}s")
-        done.append((item, seconds))
+    with parsed_once():  # dag.test would parse the DAG folder and write every DAG at each run
+        for number, item in enumerate(planned, 1):
+            if stop is not None and stop.is_set():
+                raise StagesInterrupted(f"stopped before stage {item.stage} ({item.label}), {number - 1} of "
+                                        f"{len(planned)} runs done")
+            if before:
+                before(item)
+            dag = dags[dag_id(config.cohort, item.stage)]
+            started = time.monotonic()
+            progress(f"  [{number:2d}/{len(planned)}] {item.stage:<9} {item.label} ({item.moment:%Y-%m-%d %H:%M %Z}) …")
+            with committee(item) if committee else contextlib.nullcontext():
+                result = dag.test(logical_date=item.moment, mark_success_pattern=None if committee else SKIP_COMMITTEE)
+            seconds = time.monotonic() - started
+            if str(result.state) not in ("success", "DagRunState.SUCCESS"):
+                failed = [ti.task_id for ti in result.get_task_instances() if str(ti.state).endswith("failed")]
+                raise StageFailed(f"stage {item.stage} ({item.label}) ended {result.state}; failed task(s): {failed}")
+            progress(f"        done in {seconds:.1f}s")
+            done.append((item, seconds))
     return done

@@ -16,9 +16,9 @@ application window is open, prints where to go and waits for Ctrl-C (:mod:`.serv
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import shutil
-import subprocess
 import sys
 import time
 import warnings
@@ -27,6 +27,7 @@ from pathlib import Path
 from mentorflow import settings
 from mentorflow.demo.airflow_server import AirflowServer, free_port, simple_auth
 from mentorflow.demo import serve as serving
+from mentorflow.demo.collecting import settled
 from mentorflow.demo.committee import ADMIN, QUORUM, REVIEWERS, USERS, Committee
 from mentorflow.demo.stopping import StopSwitch
 from mentorflow.errors import StageFailed, StagesInterrupted
@@ -126,7 +127,9 @@ def prepare(home: Path, people: int, seed: int, say=print, *, port: int = servin
 
     clear_home(home)
     say(f"• generating {people} synthetic employees and their applications (seed {seed}) …")
+    lap = time.monotonic()
     roster, apps = write_population(home / "data", people, seed)
+    lap = took(lap, say)
     start = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0) - dt.timedelta(hours=3)
     cohort_file = home / "cohorts" / f"{DEMO_COHORT}.yaml"
     forms_base_url = f"http://127.0.0.1:{port}/mentorflow"
@@ -135,15 +138,20 @@ def prepare(home: Path, people: int, seed: int, say=print, *, port: int = servin
     if live:
         opening, running = serving.write_live_cohorts(home, roster, apps, forms_base_url)
         say(f"• live cohort files {opening} (applications open now), {running} (pairs meeting now)")
-    say("• creating Airflow's metadata database (airflow db migrate) …")
-    log = home / "logs" / "airflow-db-migrate.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("w") as out:
-        code = subprocess.call([sys.executable, "-m", "airflow", "db", "migrate"], stdout=out, stderr=subprocess.STDOUT,
-                               env={**os.environ, **_environment(home)})
-    if code:
-        raise SystemExit(f"airflow db migrate failed (exit {code}); see {log}")
+    say("• creating Airflow's metadata database (what `airflow db migrate` does, in this process) …")
+    from mentorflow.demo import metadata  # lazy: imports Airflow, configured by main() first
+
+    metadata.quick_commits()  # the demo's SQLite databases, from here on
+    metadata.create()
+    took(lap, say)
     return cohort_file
+
+
+def took(since: float, say=print) -> float:
+    """Says how long a step took since ``since`` (as the stages do); returns now, the next step's start."""
+    now = time.monotonic()
+    say(f"        done in {now - since:.1f}s")
+    return now
 
 
 def airflow_server(home: Path, port: int | None = None) -> tuple[AirflowServer, dict[str, str]]:
@@ -198,6 +206,7 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None, port: int |
         return 130
     finally:
         switch.disarm()
+        gc.freeze()  # what is left lives until the exit: the interpreter frees it without walking it (collecting)
 
 
 def _run(home: Path, seed: int, server: AirflowServer, passwords: dict[str, str], started: float,
@@ -207,18 +216,21 @@ def _run(home: Path, seed: int, server: AirflowServer, passwords: dict[str, str]
     from mentorflow.demo import lifecycle, simulate  # lazy: after the demo's Airflow settings
     from mentorflow.store import Store, url_for  # lazy: after the demo's Airflow settings
 
+    lap = time.monotonic()
     config = find_cohort(DEMO_COHORT)
     store = Store(url_for(config.store))
     _, revision = store.upgrade()  # what `mentorflow db upgrade` does; the tasks never create tables
     print(f"• program store {store.shown_url} at revision {revision}")
+    lap = took(lap)
     print("• parsing the DAGs …")
     dags = load_dags(settings.project_dir() / "dags")
+    took(lap)
     committee = Committee(server, passwords, config.cohort)
     print(f"• running the stages through Airflow (dag.test); the committee's reviewers {', '.join(REVIEWERS)} "
           f"answer the match and midpoint reviews through the console (quorum {QUORUM})")
 
     try:
-        lifecycle.run(config, dags, before=switch.armed(simulate.participants(config, store, seed)),
+        lifecycle.run(config, dags, before=switch.armed(settled(simulate.participants(config, store, seed))),
                       committee=committee, stop=switch.requested)
     except StageFailed as exc:
         print(f"\nDEMO FAILED: {exc}\nAirflow task logs: {home / 'airflow' / 'logs'}; "

@@ -64,13 +64,17 @@ def _problems(batch: Batch, result: Result, severity: str, records: dict[int, di
     return out
 
 
-def _failing_records(batch: Batch, results: list[Result]) -> dict[int, dict[str, Any]]:
-    """Each row any expectation found unexpected, as a record, built once however many checks it failed."""
+def _failing_records(batch: Batch, results: list[Result]) -> tuple[dict[int, dict[str, Any]], list[str]]:
+    """Each row any expectation found unexpected, as a record, built once however many checks it failed; and
+    the columns a problem keeps."""
     failing = sorted({r for result in results for r in result.unexpected_rows})
     if not failing:
-        return {}
+        return {}, []
     found = batch.frame.set_index(ROW, drop=False).loc[failing]
-    return dict(zip(found.index, found.to_dict("records")))
+    if batch.complete is not None:
+        found = batch.complete(found)
+    kept = [c for c in found.columns if not str(c).startswith("_") or c == LINE]
+    return dict(zip(found.index, found.to_dict("records"))), kept
 
 
 def _released(store: Store, cohort: str, gate: str) -> set[tuple[str, str]]:
@@ -92,8 +96,7 @@ def run_gate(config: CohortConfig, store: Store, gate: str, batches: list[Batch]
     for batch in batches:
         checked += len(batch.frame)
         results = validate(f"{gate}.{batch.name}", batch.frame, batch.specs)
-        records = _failing_records(batch, results)
-        kept = [c for c in batch.frame.columns if not str(c).startswith("_") or c == LINE]
+        records, kept = _failing_records(batch, results)
         for result in results:
             check = result.spec.check
             severity = config.quality.severity_of(check)

@@ -3,6 +3,7 @@ them, each check's outcome and the gate's result (plain data, shared by the gate
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,16 @@ from mentorflow.quality.expectations import Spec
 
 @dataclass
 class Batch:
-    """One frame and the expectations it must meet; ``key`` names the column that identifies a record."""
+    """One frame and the expectations it must meet; ``key`` names the column that identifies a record.
+
+    ``complete``: when the frame holds only what the checks read, what gives the rows that fail (a frame
+    indexed by ``_row``) every value their quarantine rows keep, in the order a full frame would hold them."""
 
     name: str
     frame: pd.DataFrame
     specs: list[Spec]
     key: str
+    complete: Callable[[pd.DataFrame], pd.DataFrame] | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.contract.affinity import COLUMNS as AFFINITY
+from mentorflow.contract.columns import TIPI
 from mentorflow.contract.workspace import GATE as WORKSPACE
 from mentorflow.contract.workspace import members_by_space
 from mentorflow.errors import GateFailure, UnreadableFile
@@ -90,18 +91,24 @@ def check_intake(config: CohortConfig, store: Store, path: Path) -> tuple[list[d
     return records, result
 
 
+# what the checks read of a stored application (the other answers are read for the rows held only)
+APPLICATIONS_READ = ["employee_id", "role", "skills_offered", "skills_wanted", "goals", *TIPI, "capacity",
+                     "hours_per_month", "async_budget", "status"]
+
+
 def check_applications(config: CohortConfig, store: Store) -> dict[str, Any]:
     """Mark every stored application valid or quarantined (rejected ones stay rejected).
 
     Returns counts, the report and ``incomplete``: who was held for missing answers (gap-fill).
     """
-    apps = store.frame(applications, cohort_id=config.cohort)
+    apps = store.frame(applications, columns=APPLICATIONS_READ, cohort_id=config.cohort)
     undecided = apps[apps["status"] != "rejected"]
     # the roster rows of the applicants only (the batch joins them to the applications; nobody else counts)
     applied = sa.select(applications.c.employee_id).where(applications.c.cohort_id == config.cohort)
     roster = store.select_frame(sa.select(*(people.c[c] for c in suites.ROSTER_READ))
                                 .where(people.c.cohort_id == config.cohort, people.c.employee_id.in_(applied)))
     batch = suites.applications_batch(undecided, roster, config)
+    batch.complete = lambda failing: with_stored_answers(store, config.cohort, failing)
     result = run_gate(config, store, "applications", [batch], complete=True)
     held = batch.frame["_row"].isin(result.held_rows("applications"))
     quarantined = set(batch.frame.loc[held, "employee_id"])
@@ -112,24 +119,28 @@ def check_applications(config: CohortConfig, store: Store) -> dict[str, Any]:
             "incomplete": result.held_keys("applications.required_answers")}
 
 
+def with_stored_answers(store: Store, cohort: str, failing: pd.DataFrame) -> pd.DataFrame:
+    """The failing rows of the applications batch with the stored answers the checks did not read (but the
+    affinity answers, which never reach a quarantine row), columns in the order a full read gives them."""
+    table = [c.name for c in applications.c if c.name not in AFFINITY]
+    rest = [c for c in table if c not in failing]
+    stored = store.select_frame(sa.select(applications.c.employee_id, *(applications.c[c] for c in rest))
+                                .where(applications.c.cohort_id == cohort,
+                                       store.among(applications.c.employee_id, set(failing["employee_id"]))))
+    stored = stored.set_index("employee_id").reindex(failing["employee_id"].to_numpy()).set_axis(failing.index)
+    out = pd.concat([failing, stored], axis=1)
+    return out[[c for c in table if c in out] + [c for c in out.columns if c not in table]]
+
+
 def set_status(store: Store, cohort: str, by_status: dict[str, set[str]]) -> None:
-    """One transaction, one statement run for every application (executemany with bound parameters, handed to
-    the driver as they are: SQLAlchemy's per-row parameter processing cost more than the updates themselves)."""
-    rows = [{"cohort": cohort, "id": employee_id, "status": status}
-            for status, ids in by_status.items() for employee_id in sorted(ids)]
-    if not rows:
-        return
+    """One transaction, one UPDATE per status naming its applications as one bound list (``Store.among``): an
+    UPDATE per application, even run as the driver's executemany, cost more than the rest of the stage's writes."""
     with store.engine.begin() as conn:
-        compiled = _SET_STATUS.compile(dialect=conn.dialect)
-        if compiled.positional:
-            conn.exec_driver_sql(str(compiled), [tuple(row[k] for k in compiled.positiontup) for row in rows])
-        else:
-            conn.exec_driver_sql(str(compiled), rows)
-
-
-_SET_STATUS = (applications.update()
-               .where(applications.c.cohort_id == sa.bindparam("cohort"), applications.c.employee_id == sa.bindparam("id"))
-               .values(status=sa.bindparam("status")))
+        for status, ids in by_status.items():
+            if ids:
+                conn.execute(applications.update()
+                             .where(applications.c.cohort_id == cohort, store.among(applications.c.employee_id, ids))
+                             .values(status=status))
 
 
 def check_proposal(config: CohortConfig, store: Store, proposal, inp, *, to_place: set[str] | None = None,

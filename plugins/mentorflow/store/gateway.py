@@ -10,6 +10,7 @@ tables: it checks that the store is at the schema this code needs, and otherwise
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -186,6 +187,15 @@ class Store:
                       for column, how in zip(zip(*records), convert)]
             records = list(zip(*values))
         return pd.DataFrame(records, columns=keys)
+
+    def among(self, column: sa.ColumnElement, values: Iterable[str]) -> sa.ColumnElement[bool]:
+        """``column IN (values)`` with the values bound as one JSON list that the database unpacks (SQLite's
+        ``json_each``, PostgreSQL's ``json_array_elements_text``): one statement and one parameter however many
+        values, where ``in_`` binds one parameter per value (and SQLite caps their number)."""
+        listed = sa.bindparam(None, json.dumps(list(values)), type_=sa.String)
+        if self.dialect == "postgresql":
+            return column.in_(sa.select(sa.func.json_array_elements_text(sa.cast(listed, sa.JSON))))
+        return column.in_(sa.select(sa.column("value")).select_from(sa.func.json_each(listed)))
 
     def count(self, table: sa.Table, **where: Any) -> int:
         stmt = sa.select(sa.func.count()).select_from(table)
