@@ -36,18 +36,23 @@ def _answer_when_asked(dag: str, task_id: str, options: list[str], params: dict,
     from airflow.utils.session import create_session
     from airflow.utils.state import TaskInstanceState
     from sqlalchemy import select
+    from sqlalchemy.exc import OperationalError
 
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        with create_session() as session:
-            ti = session.scalars(select(TaskInstance).where(TaskInstance.dag_id == dag, TaskInstance.task_id == task_id,
-                                                            TaskInstance.state == TaskInstanceState.AWAITING_INPUT)).first()
-            if ti is not None:
-                update_hitl_detail(dag_id=dag, dag_run_id=ti.run_id, task_id=task_id, user=_Reviewer(), session=session,
-                                   update_hitl_detail_payload=UpdateHITLDetailPayload(chosen_options=options,
-                                                                                      params_input=params))
-                done.append(ti.run_id)
-                return
+        try:
+            with create_session() as session:
+                ti = session.scalars(select(TaskInstance).where(
+                    TaskInstance.dag_id == dag, TaskInstance.task_id == task_id,
+                    TaskInstance.state == TaskInstanceState.AWAITING_INPUT)).first()
+                if ti is not None:
+                    update_hitl_detail(dag_id=dag, dag_run_id=ti.run_id, task_id=task_id, user=_Reviewer(),
+                                       session=session, update_hitl_detail_payload=UpdateHITLDetailPayload(
+                                           chosen_options=options, params_input=params))
+                    done.append(ti.run_id)
+                    return
+        except OperationalError:  # SQLite busy while the run's own thread writes (a loaded machine): ask again
+            pass
         time.sleep(0.5)
 
 
