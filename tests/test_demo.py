@@ -163,3 +163,27 @@ def test_the_demo_ends_well_and_its_committee_votes_through_the_console(tmp_path
     url = re.search(r"Airflow API server starting at (http://127\.0\.0\.1:\d+)", said).group(1)
     with pytest.raises(httpx.ConnectError):  # stopped with the demo
         httpx.get(f"{url}/api/v2/monitor/health", timeout=5)
+
+
+def test_the_live_and_running_cohorts_keep_every_person_of_their_roster_slice(tmp_path):
+    """The served demo's small cohorts take slices of the demo's roster (300 people by default). A person whose
+    manager fell outside the slice was held by the roster gate ("manager_id is not in the roster"): the running
+    cohort kept 7 of its 40 people, made no pair, and the demo printed no pulse or partnership link for it."""
+    from conftest import ready_store, run_of
+    from mentorflow.cohorts.loader import load_cohort
+    from mentorflow.demo import serve
+    from mentorflow.demo.synthetic import write_population
+    from mentorflow.stages import open as open_stage
+    from mentorflow.store import quarantine
+
+    (tmp_path / "cohorts").mkdir(exist_ok=True)
+    roster, apps = write_population(tmp_path / "data", 300, seed=7)
+    for path, size in zip(serve.write_live_cohorts(tmp_path, roster, apps, "http://127.0.0.1:8080/mentorflow"),
+                          (serve.LIVE_PEOPLE, serve.RUNNING_PEOPLE)):
+        config = load_cohort(path)
+        store = ready_store(config)
+        store.register_cohort(config)
+        imported = open_stage.import_roster(run_of(config, store, config.calendar.application_open.date()))
+        held = [q["reason"] for q in store.rows(quarantine, cohort_id=config.cohort, gate="roster")]
+        assert imported["people"] == size and not any("known_managers" in r for r in held), (config.cohort, held[:3])
+        store.engine.dispose()

@@ -13,6 +13,7 @@ where to go; :func:`serve` waits for Ctrl-C (or SIGTERM) and stops the server. `
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import signal
 import socket
@@ -98,11 +99,22 @@ def running_yaml(today: dt.datetime, roster: Path, apps: Path, forms_base_url: s
 
 
 def _part(source: Path, name: str, first: int, count: int, keep=None) -> Path:
-    """Rows ``first`` to ``first + count`` of a CSV (or those whose first field is in ``keep``), header kept."""
-    head, *rows = source.read_text(encoding="utf-8").splitlines()
-    chosen = rows[first: first + count] if keep is None else [r for r in rows if r.split(",", 1)[0] in keep]
+    """Rows ``first`` to ``first + count`` of a CSV (or those whose first field is in ``keep``), header kept. A
+    roster's reporting lines stay inside the part: whoever reports to someone left out reports to nobody in it
+    (an empty ``manager_id``), or the roster gate would hold them for an unknown manager."""
+    with source.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields, rows = list(reader.fieldnames or []), list(reader)
+    key = fields[0]
+    chosen = rows[first: first + count] if keep is None else [r for r in rows if r[key] in keep]
+    if "manager_id" in fields:
+        inside = {r[key] for r in chosen}
+        chosen = [{**r, "manager_id": r["manager_id"] if r["manager_id"] in inside else ""} for r in chosen]
     path = source.with_name(name)
-    path.write_text("\n".join([head, *chosen]) + "\n", encoding="utf-8")
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(chosen)
     return path
 
 
