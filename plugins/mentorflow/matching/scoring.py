@@ -232,7 +232,7 @@ def components(pop: Population, r: np.ndarray, c: np.ndarray, personality, symme
     diversity = np.add(pop.department_code[r][:, None] != pop.department_code[c][None, :],
                        pop.location_code[r][:, None] != pop.location_code[c][None, :], dtype=np.float32)
     diversity *= 0.5
-    return {"skills": skills, "goals": goals, "personality": personality_score.astype(np.float32),
+    return {"skills": skills, "goals": goals, "personality": personality_score.astype(np.float32, copy=False),
             "preferences": prefs, "availability": available, "diversity": diversity}
 
 
@@ -384,7 +384,7 @@ def score_block(pop: Population, relations: PairRules, r: np.ndarray, col_people
     block_rule.placement = placement_mask(pop, r, col_people, rules)
     block_rule.placement_words = placement_words(rules)
     ok = block_rule.allowed & (total > rules.min_score)
-    return Block(start, r, np.where(ok, total, -np.inf).astype(np.float32), parts, block_rule)
+    return Block(start, r, np.where(ok, total, -np.inf).astype(np.float32, copy=False), parts, block_rule)
 
 
 def _column_positions(pop: Population, col_people: np.ndarray) -> np.ndarray:
