@@ -1,6 +1,6 @@
 """The demo's API server process is Airflow's command line with the demo's garbage collection: a young
-generation collected every :data:`YOUNG` allocations, and everything frozen at exit, after Airflow's own exit
-handlers."""
+generation collected every ``collecting.YOUNG`` allocations, and everything frozen at exit, after Airflow's own
+exit handlers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import gc
 import sys
 
 import airflow.__main__
-from mentorflow.demo import airflow_server, server_process
+from mentorflow.demo import airflow_server, collecting, server_process
 
 
 def test_the_server_process_runs_airflows_command_line_with_the_demos_collection(monkeypatch):
@@ -21,7 +21,7 @@ def test_the_server_process_runs_airflows_command_line_with_the_demos_collection
         server_process.main()
     finally:
         gc.set_threshold(*before)
-    assert seen["threshold"] == (server_process.YOUNG, *before[1:])
+    assert seen["threshold"] == (collecting.YOUNG, *before[1:])
     assert seen["argv"] == ["airflow", "api-server", "-p", "8080"]
     assert at_exit == [gc.freeze]
 
@@ -40,3 +40,12 @@ def test_the_demo_and_the_tests_start_the_server_through_it(tmp_path, monkeypatc
     monkeypatch.setattr(airflow_server.atexit, "register", lambda *a: None)
     airflow_server.AirflowServer({}, tmp_path / "api-server.log", port=8080).start()
     assert started["args"][1:4] == ["-m", "mentorflow.demo.server_process", "api-server"]
+
+
+def test_fewer_collections_changes_only_the_youngest_generations_threshold():
+    before = gc.get_threshold()
+    try:
+        collecting.fewer_collections()
+        assert gc.get_threshold() == (collecting.YOUNG, *before[1:]) and collecting.YOUNG > before[0]
+    finally:
+        gc.set_threshold(*before)
