@@ -63,7 +63,7 @@ class RememberingHeaders(HeaderRegistry):
     encoding), so an outbox of thousands spent half of its composing time there. A header is an immutable value of
     its name and text: equal inputs share one object, and the message is the same, byte for byte."""
 
-    def __init__(self, remembered: int = 4096):
+    def __init__(self, remembered: int = 256):
         super().__init__()
         self.remembered = remembered
         self._classes: dict[str, type] = {}
@@ -78,7 +78,7 @@ class RememberingHeaders(HeaderRegistry):
     def __call__(self, name: str, value: str) -> BaseHeader:
         made = self._made.get((name, value))
         if made is None:
-            if len(self._made) >= self.remembered:  # bounded: names and subjects vary from email to email
+            if len(self._made) >= self.remembered:  # bounded: most names and subjects are seen once (27 MB at 4,096)
                 self._made.clear()
             made = self._made[(name, value)] = self[name](name, value)
         return made
