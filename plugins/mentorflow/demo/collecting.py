@@ -9,8 +9,8 @@ become garbage only after they were frozen (a few objects a stage: the demo is a
 
 Within a stage the youngest generation is collected every :data:`YOUNG` allocations instead of Python's 700
 (:func:`fewer_collections`): the first stages import pandas, Great Expectations and WeasyPrint, which make far
-more objects than they discard, and a lifecycle ran about 4,000 collections (2.3 s of CPU, half of the process's
-collecting); the heap grows by a few megabytes at most before a collection frees a stage's cycles.
+more objects than they discard. A lifecycle ran about 4,000 collections in 4.6 s of CPU before, 55 in 2.3 s after
+(most of them the collections between stages); its peak memory grew by 14 MB.
 """
 
 from __future__ import annotations
