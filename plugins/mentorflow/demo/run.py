@@ -1,8 +1,7 @@
 """The demo: a synthetic company runs one mentoring cohort end to end through Airflow.
 
-Everything lands under one folder (``var/demo`` by default): the synthetic data,
-the cohort YAML, Airflow's SQLite metadata, the program store, the outbox of
-``.eml`` files and the reports.
+Everything lands under one folder (``var/demo`` by default): the synthetic data, the cohort YAML,
+Airflow's SQLite metadata, the program store, the outbox of ``.eml`` files and the reports.
 
 The stages run in this process (``dag.test``); an Airflow API server (a child process on
 127.0.0.1, started early, while the first stages run) serves the committee console, through

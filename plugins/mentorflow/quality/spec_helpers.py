@@ -200,3 +200,18 @@ def levels_surely_good(text: object) -> bool:
     """True when :func:`parse_skills` can find no level outside the scale in ``text`` (blank, or every item in the
     usual ``name:level`` shape with a level of the scale); False says: parse it to know."""
     return not isinstance(text, str) or not text or _ALL_LEVELS_GOOD.fullmatch(text) is not None
+
+
+def bad_skill_levels(offered: pd.Series, wanted: pd.Series) -> pd.Series:
+    """Per application, its skills with a level outside the scale (``skills_offered sql:9, …``), else None. Lists
+    in the usual shape are cleared once per distinct list; only the others are parsed."""
+    def describe(offered: str | None, wanted: str | None) -> str | None:
+        bad = [f"{column} {name}:{level}" for column, text in (("skills_offered", offered), ("skills_wanted", wanted))
+               for name, level in parse_skills(text).items() if level not in SKILL_LEVEL]
+        return ", ".join(bad) or None
+
+    good = per_distinct(offered, levels_surely_good).astype(bool) & per_distinct(wanted, levels_surely_good).astype(bool)
+    bad = pd.Series(None, index=offered.index, dtype="object")
+    for position in np.flatnonzero(~good.to_numpy()):
+        bad.iat[position] = describe(offered.iat[position], wanted.iat[position])
+    return bad

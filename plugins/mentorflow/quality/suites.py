@@ -26,7 +26,6 @@ from mentorflow.contract.columns import (
     TIPI,
     TRUE,
 )
-from mentorflow.contract.parsing import parse_skills
 from mentorflow.quality.expectations import Spec
 from mentorflow.quality.reader import LINE, ROW
 from mentorflow.quality.results import Batch
@@ -37,8 +36,8 @@ from mentorflow.quality.spec_helpers import (
     flag_problems,
     header_specs,
     iana_timezones,
+    bad_skill_levels,
     is_blank,
-    levels_surely_good,
     no_skills,
     null_spec,
     number_problems,
@@ -230,20 +229,6 @@ def answer_gaps(apps: pd.DataFrame) -> pd.Series:
     return pd.Series(gaps, index=apps.index, dtype="object")
 
 
-def _bad_skill_levels(apps: pd.DataFrame) -> pd.Series:
-    def describe(offered: str | None, wanted: str | None) -> str | None:
-        bad = [f"{column} {name}:{level}" for column, text in (("skills_offered", offered), ("skills_wanted", wanted))
-               for name, level in parse_skills(text).items() if level not in SKILL_LEVEL]
-        return ", ".join(bad) or None
-
-    good = (per_distinct(apps["skills_offered"], levels_surely_good).astype(bool)
-            & per_distinct(apps["skills_wanted"], levels_surely_good).astype(bool))
-    bad = pd.Series(None, index=apps.index, dtype="object")
-    for position in np.flatnonzero(~good.to_numpy()):
-        bad.iat[position] = describe(apps["skills_offered"].iat[position], apps["skills_wanted"].iat[position])
-    return bad
-
-
 NOT_ELIGIBLE = "not eligible under the cohort's eligibility rules"
 
 
@@ -275,7 +260,7 @@ def applications_batch(apps: pd.DataFrame, people: pd.DataFrame, config: CohortC
     out["gaps"] = answer_gaps(out)
     out["missing_answers"] = pd.Series([("; ".join(g) or None) if g else None for g in out["gaps"].tolist()],
                                        index=out.index, dtype="object")
-    out["bad_skill_levels"] = _bad_skill_levels(out)
+    out["bad_skill_levels"] = bad_skill_levels(out["skills_offered"], out["skills_wanted"])
     capacity, hours, budget = APPLICATIONS["capacity"], APPLICATIONS["hours_per_month"], APPLICATIONS["async_budget"]
     out["mentor_capacity"] = out["capacity"].where(out["role"].isin(capacity.needed_by))
     specs = [
