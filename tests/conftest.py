@@ -3,9 +3,13 @@
 Airflow reads its configuration once, at import: the session's AIRFLOW_HOME (a
 temporary SQLite metadata database) is set here, before anything imports Airflow.
 
-The suite runs quick tests first, then the ``slow`` (and ``airflow``) ones, then the
-``integration`` stack, each group in file order (:func:`pytest_collection_modifyitems`);
-long fixtures report their progress live through :func:`progress`.
+The suite runs on two pytest-xdist workers (``-n 2 --dist loadgroup`` in pyproject's addopts), each
+test file one unit of work so its module fixtures are built once (:func:`xdist_group_of`). The
+``integration`` stack, mostly waiting on Airflow's processes, is handed out first and runs on one
+worker while the other works through the rest: first the files with ``slow`` (or ``airflow``) tests,
+then the quick ones, which fill the end evenly. With ``-n 0`` it runs in one process, quick tests
+first, then slow ones, then the stack (:func:`pytest_collection_modifyitems`). Long fixtures report
+their progress live through :func:`progress`.
 """
 
 from __future__ import annotations
@@ -48,26 +52,80 @@ def _speed_rank(item: pytest.Item) -> int:
     return 0
 
 
-@pytest.hookimpl(trylast=True)  # after pytest's own grouping by parametrized fixtures, which the stable sort keeps
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Quick tests first, then slow ones (``slow``, ``airflow``), then ``integration``: a failure in the
-    fast part shows within a minute, not after the stack's ten. A stable sort: file order otherwise."""
-    items.sort(key=_speed_rank)
+# Test files that share a session-scoped fixture too slow to build twice: one xdist unit, so one worker
+# builds it (once per parameter) instead of both.
+SHARED_SESSION_GROUPS = {
+    "completed-cohort": ("test_lifecycle.py", "test_disclosure.py", "test_hr_report.py", "test_report_print.py"),
+}
+INTEGRATION_GROUP = "integration"
+
+
+def xdist_group_of(item: pytest.Item) -> str:
+    """The xdist unit of work an item belongs to: the integration stack (one at a time: two stacks would share
+    the two cores with everything else), a group sharing a session fixture, else its own test file (so a
+    module-scoped fixture, e.g. an API server or a browser, is started by one worker only)."""
+    if item.get_closest_marker("integration"):
+        return INTEGRATION_GROUP
+    for group, files in SHARED_SESSION_GROUPS.items():
+        if item.path.name in files:
+            return group
+    return item.nodeid.split("::", 1)[0]
+
+
+def _distributed(config: pytest.Config) -> bool:
+    """True in the xdist controller and its workers when tests are spread over workers (not with ``-n 0``)."""
+    if hasattr(config, "workerinput"):
+        return True
+    return bool(getattr(config.option, "numprocesses", None)) and getattr(config.option, "dist", "no") != "no"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]):
+    """Every item gets its xdist unit (:func:`xdist_group_of`) before the other hooks run (xdist's own turns the
+    marks into units), and the order below after them (pytest's grouping by parametrized fixtures included,
+    which the stable sort keeps).
+
+    In one process (``-n 0``): quick tests first, then slow ones (``slow``, ``airflow``), then ``integration``:
+    a failure in the fast part shows within a minute, not after the stack's ten.
+
+    Spread over workers, xdist hands out units in the order of their first item: the integration stack first
+    (one worker waits on it while the other runs the rest), then units holding a slow test, then the quick
+    ones, so the last units handed out are short and both workers finish close together. File order otherwise."""
+    for item in items:
+        if not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(xdist_group_of(item)))
+    yield
+    if not _distributed(config):
+        items.sort(key=_speed_rank)
+        return
+    unit_rank: dict[str, int] = {}
+    for item in items:
+        unit = xdist_group_of(item)
+        unit_rank[unit] = max(unit_rank.get(unit, 0), _speed_rank(item))
+    items.sort(key=lambda item: -unit_rank[xdist_group_of(item)])
 
 
 @pytest.fixture(scope="session")
 def progress(request: pytest.FixtureRequest) -> Callable[[str], None]:
     """``progress(line)`` writes the line to the terminal at once, with the time, whether or not output is
-    captured (no ``-s`` needed): slow fixtures say what they are doing instead of sitting silent."""
+    captured (no ``-s`` needed): slow fixtures say what they are doing instead of sitting silent.
+
+    An xdist worker's terminal reporter writes nowhere, but its stderr is the run's: there the line goes, on a
+    line of its own and named after the worker (``[gw0]``), amid the controller's progress dots."""
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     capture = request.config.pluginmanager.get_plugin("capturemanager")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
 
     def say(line: str) -> None:
         text = f"  [{dt.datetime.now():%H:%M:%S}] {line}"
         if reporter is None:  # -p no:terminal
             return
         with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-            reporter.write_line(text)
+            if worker:
+                sys.stderr.write(f"\n[{worker}]{text}\n")
+                sys.stderr.flush()
+            else:
+                reporter.write_line(text)
 
     return say
 
