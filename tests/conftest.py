@@ -3,8 +3,8 @@
 Airflow reads its configuration once, at import: the session's AIRFLOW_HOME (a
 temporary SQLite metadata database) is set here, before anything imports Airflow.
 
-The suite runs on two pytest-xdist workers (``-n 2 --dist loadgroup`` in pyproject's addopts), each
-test file one unit of work so its module fixtures are built once (:func:`xdist_group_of`). The
+The suite runs on two pytest-xdist workers (``-n 2 --dist loadscope`` in pyproject's addopts), each
+test file one unit of work so its module fixtures are built once (:func:`unit_of`). The
 ``integration`` stack, mostly waiting on Airflow's processes, is handed out first and runs on one
 worker while the other works through the rest: first the files with ``slow`` (or ``airflow``) tests,
 then the quick ones, which fill the end evenly. With ``-n 0`` it runs in one process, quick tests
@@ -54,55 +54,64 @@ def _speed_rank(item: pytest.Item) -> int:
 
 # Test files that share a session-scoped fixture too slow to build twice: one xdist unit, so one worker
 # builds it (once per parameter) instead of both.
-SHARED_SESSION_GROUPS = {
+SHARED_SESSION_UNITS = {
     "completed-cohort": ("test_lifecycle.py", "test_disclosure.py", "test_hr_report.py", "test_report_print.py"),
 }
-INTEGRATION_GROUP = "integration"
+INTEGRATION_DIR = "tests/integration/"
 
 
-def xdist_group_of(item: pytest.Item) -> str:
-    """The xdist unit of work an item belongs to: the integration stack (one at a time: two stacks would share
-    the two cores with everything else), a group sharing a session fixture, else its own test file (so a
-    module-scoped fixture, e.g. an API server or a browser, is started by one worker only)."""
-    if item.get_closest_marker("integration"):
-        return INTEGRATION_GROUP
-    for group, files in SHARED_SESSION_GROUPS.items():
-        if item.path.name in files:
-            return group
-    return item.nodeid.split("::", 1)[0]
+def unit_of(nodeid: str) -> str:
+    """The xdist unit of work a test belongs to, from its node id (the controller sees node ids only): the
+    integration stack (one stack at a time: two would share the two cores with everything else), a group of
+    files sharing a session fixture, else its test file (so a module-scoped fixture, e.g. an API server or a
+    browser, is started by one worker only)."""
+    path = nodeid.split("::", 1)[0]
+    if path.startswith(INTEGRATION_DIR):
+        return "integration"
+    for unit, files in SHARED_SESSION_UNITS.items():
+        if path.rsplit("/", 1)[-1] in files:
+            return unit
+    return path
 
 
 def _distributed(config: pytest.Config) -> bool:
-    """True in the xdist controller and its workers when tests are spread over workers (not with ``-n 0``)."""
-    if hasattr(config, "workerinput"):
-        return True
-    return bool(getattr(config.option, "numprocesses", None)) and getattr(config.option, "dist", "no") != "no"
+    """True in an xdist worker, i.e. when tests are spread over workers (``-n 2``), not with ``-n 0``."""
+    return hasattr(config, "workerinput")
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]):
-    """Every item gets its xdist unit (:func:`xdist_group_of`) before the other hooks run (xdist's own turns the
-    marks into units), and the order below after them (pytest's grouping by parametrized fixtures included,
-    which the stable sort keeps).
+@pytest.hookimpl(optionalhook=True)  # only with pytest-xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadscope`` with :func:`unit_of` as the scope. xdist's ``loadgroup`` would need its marks
+    turned into node-id suffixes, which xdist 3.8 can no longer do on pytest 9.2 (node ids are read-only);
+    ``--no-loadscope-reorder`` (addopts) keeps the collection order, so units go out as sorted below."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
 
-    In one process (``-n 0``): quick tests first, then slow ones (``slow``, ``airflow``), then ``integration``:
+    class UnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(nodeid)
+
+    return UnitScheduling(config, log)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own grouping by parametrized fixtures, which the stable sort keeps
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In one process (``-n 0``): quick tests first, then slow ones (``slow``, ``airflow``), then ``integration``:
     a failure in the fast part shows within a minute, not after the stack's ten.
 
-    Spread over workers, xdist hands out units in the order of their first item: the integration stack first
-    (one worker waits on it while the other runs the rest), then units holding a slow test, then the quick
-    ones, so the last units handed out are short and both workers finish close together. File order otherwise."""
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(xdist_group_of(item)))
-    yield
+    Spread over workers, xdist hands out units (:func:`unit_of`) in the order of their first test: the
+    integration stack first (one worker waits on it while the other runs the rest), then units holding a slow
+    test, then the quick ones, so the last units handed out are short and both workers finish close together.
+    A stable sort: file order otherwise."""
     if not _distributed(config):
         items.sort(key=_speed_rank)
         return
     unit_rank: dict[str, int] = {}
     for item in items:
-        unit = xdist_group_of(item)
+        unit = unit_of(item.nodeid)
         unit_rank[unit] = max(unit_rank.get(unit, 0), _speed_rank(item))
-    items.sort(key=lambda item: -unit_rank[xdist_group_of(item)])
+    items.sort(key=lambda item: -unit_rank[unit_of(item.nodeid)])
 
 
 @pytest.fixture(scope="session")
