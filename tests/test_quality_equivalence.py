@@ -135,3 +135,16 @@ sources: {roster_csv: roster.csv}
         pd.testing.assert_frame_equal(store.frame(table, cohort_id=config.cohort), rows, check_exact=True)
     narrow = store.frame(people, columns=["employee_id", "on_pip"], cohort_id=config.cohort)
     assert list(narrow.columns) == ["employee_id", "on_pip"] and narrow["on_pip"].tolist() == [True, False]
+
+
+def test_a_per_distinct_check_is_the_check_of_every_value_and_runs_once_per_value():
+    from mentorflow.quality.spec_helpers import no_skills, per_distinct
+
+    values = [*SKILL_TEXTS, None, float("nan"), *SKILL_TEXTS]
+    texts = pd.Series(values, dtype=object, index=range(10, 10 + len(values)))
+    seen: list[object] = []
+    marked = per_distinct(texts, lambda t: seen.append(t) or f"<{t}>")
+    assert marked.index.equals(texts.index)
+    assert list(marked) == [f"<{t}>" if isinstance(t, str) else "<None>" for t in texts]
+    assert len(seen) == len(set(SKILL_TEXTS)) + 1  # each distinct text once, and the missing ones once, as None
+    assert list(no_skills(texts)) == [not parse_skills(t if isinstance(t, str) else None) for t in texts]

@@ -37,21 +37,9 @@ def _record_key(row: dict[str, Any], key: str) -> str:
     return str(value)
 
 
-def _missing(value: Any) -> bool:
-    """``pd.isna`` of one value, without its cost for the plain types most values have."""
-    kind = type(value)
-    if value is None:
-        return True
-    if kind is str or kind is int or kind is bool or isinstance(value, (list, dict, str)):
-        return False
-    if kind is float:
-        return value != value
-    return bool(pd.isna(value))
-
-
 def _problems(batch: Batch, result: Result, severity: str, records: dict[int, dict[str, Any]],
-              kept: list[str]) -> list[Problem]:
-    """``records``: the batch's failing rows by ``_row`` (every column); ``kept``: the columns a problem keeps."""
+              kept: dict[int, dict[str, Any]]) -> list[Problem]:
+    """``records``: the batch's failing rows by ``_row`` (every column); ``kept``: what a problem keeps of each."""
     out = []
     for row_id in sorted(set(result.unexpected_rows)):
         values = records[row_id]
@@ -59,22 +47,30 @@ def _problems(batch: Batch, result: Result, severity: str, records: dict[int, di
         line = values.get(LINE)
         out.append(Problem(batch.name, int(row_id), _record_key(values, batch.key),
                            int(line) if line is not None and pd.notna(line) else None, result.spec.check,
-                           f"{result.spec.check}: {result.spec.reason(values)}", severity,
-                           {c: None if _missing(values[c]) else values[c] for c in kept}))
+                           f"{result.spec.check}: {result.spec.reason(values)}", severity, dict(kept[row_id])))
     return out
 
 
-def _failing_records(batch: Batch, results: list[Result]) -> tuple[dict[int, dict[str, Any]], list[str]]:
+def _failing_records(batch: Batch, results: list[Result]) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
     """Each row any expectation found unexpected, as a record, built once however many checks it failed; and
-    the columns a problem keeps."""
+    what a problem keeps of it (its columns but the internal ones, a missing value as ``None``). Both are
+    built column by column: a held row's values are read out of each column once, not cell by cell."""
     failing = sorted({r for result in results for r in result.unexpected_rows})
     if not failing:
-        return {}, []
+        return {}, {}
     found = batch.frame.set_index(ROW, drop=False).loc[failing]
     if batch.complete is not None:
         found = batch.complete(found)
-    kept = [c for c in found.columns if not str(c).startswith("_") or c == LINE]
-    return dict(zip(found.index, found.to_dict("records"))), kept
+    columns = list(found.columns)
+    values = [found[c].tolist() for c in columns]
+    records = {row: dict(zip(columns, cells)) for row, cells in zip(found.index, zip(*values))}
+    kept_columns = [i for i, c in enumerate(columns) if not str(c).startswith("_") or c == LINE]
+    missing = found.iloc[:, kept_columns].isna().to_numpy()
+    kept_values = [[None if gone else cell for cell, gone in zip(values[i], missing[:, k])]
+                   for k, i in enumerate(kept_columns)]
+    names = [columns[i] for i in kept_columns]
+    kept = {row: dict(zip(names, cells)) for row, cells in zip(found.index, zip(*kept_values))}
+    return records, kept
 
 
 def _released(store: Store, cohort: str, gate: str) -> set[tuple[str, str]]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Callable
 from functools import cache
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -162,10 +165,22 @@ _ONE_SKILL = re.compile(rf"(?:\A|{_SEP})[^{_SEP}{_PAIR}]*[^{_SEP}{_PAIR}\s][^{_S
                         rf"(?={_SEP}|\Z)")
 
 
+def _has_skill(text: object) -> bool:
+    return isinstance(text, str) and (_ONE_SKILL.search(text) is not None or bool(parse_skills(text)))
+
+
 def no_skills(texts: pd.Series) -> pd.Series:
-    """Per value, whether :func:`parse_skills` finds no skill in it."""
-    return pd.Series([not (isinstance(t, str) and (_ONE_SKILL.search(t) is not None or bool(parse_skills(t))))
-                      for t in texts.to_numpy(dtype=object)], index=texts.index, dtype="bool")
+    """Per value, whether :func:`parse_skills` finds no skill in it (worked out once per distinct value: many
+    applications share a list, and every mentee's blank offer is the same one)."""
+    return ~per_distinct(texts, _has_skill).astype("bool")
+
+
+def per_distinct(values: pd.Series, function: Callable[[object], Any]) -> pd.Series:
+    """``values.map(function)`` with ``function`` called once per distinct value: the values are factorized (missing
+    ones keep their own marker, which ``function`` gets once as ``None``)."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    results = np.array([function(u) for u in uniques] + [function(None)], dtype=object)
+    return pd.Series(results[codes], index=values.index, dtype="object")
 
 
 def levels_surely_good(text: object) -> bool:

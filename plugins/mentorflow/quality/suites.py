@@ -43,6 +43,7 @@ from mentorflow.quality.spec_helpers import (
     null_spec,
     number_problems,
     or_words,
+    per_distinct,
     whole_or_none,
 )
 from mentorflow.roster.eligibility import admitted, assess, management_cycles
@@ -235,10 +236,12 @@ def _bad_skill_levels(apps: pd.DataFrame) -> pd.Series:
                for name, level in parse_skills(text).items() if level not in SKILL_LEVEL]
         return ", ".join(bad) or None
 
-    return pd.Series([None if levels_surely_good(o) and levels_surely_good(w) else describe(o, w)
-                      for o, w in zip(apps["skills_offered"].to_numpy(dtype=object),
-                                     apps["skills_wanted"].to_numpy(dtype=object))],
-                     index=apps.index, dtype="object")
+    good = (per_distinct(apps["skills_offered"], levels_surely_good).astype(bool)
+            & per_distinct(apps["skills_wanted"], levels_surely_good).astype(bool))
+    bad = pd.Series(None, index=apps.index, dtype="object")
+    for position in np.flatnonzero(~good.to_numpy()):
+        bad.iat[position] = describe(apps["skills_offered"].iat[position], apps["skills_wanted"].iat[position])
+    return bad
 
 
 NOT_ELIGIBLE = "not eligible under the cohort's eligibility rules"
@@ -252,7 +255,7 @@ def not_eligible(apps: pd.DataFrame, config: CohortConfig) -> pd.Series:
     naming the others would single it out by elimination. Applicants missing from the roster are left to
     ``applications.known_people``."""
     roster = apps[["on_pip", "hire_date", "department", "level"]].copy()
-    roster["on_pip"] = roster["on_pip"].map(lambda v: v is True or str(v).lower() in TRUE)
+    roster["on_pip"] = per_distinct(roster["on_pip"], lambda v: v is True or str(v).lower() in TRUE).astype(bool)
     assessed = assess(roster, config.eligibility, config.at(config.calendar.application_open).date())
     excluded = ~assessed["eligible"].astype(bool) & apps["in_roster"].astype(bool)
     return pd.Series(None, index=apps.index, dtype="object").mask(excluded, NOT_ELIGIBLE)
@@ -270,7 +273,8 @@ def applications_batch(apps: pd.DataFrame, people: pd.DataFrame, config: CohortC
         out[column] = pd.to_numeric(out[column], errors="coerce")
     out["in_roster"] = out["employee_id"].isin(set(people.loc[admitted(people), "employee_id"]))
     out["gaps"] = answer_gaps(out)
-    out["missing_answers"] = out["gaps"].map(lambda g: "; ".join(g) or None).astype("object")
+    out["missing_answers"] = pd.Series([("; ".join(g) or None) if g else None for g in out["gaps"].tolist()],
+                                       index=out.index, dtype="object")
     out["bad_skill_levels"] = _bad_skill_levels(out)
     capacity, hours, budget = APPLICATIONS["capacity"], APPLICATIONS["hours_per_month"], APPLICATIONS["async_budget"]
     out["mentor_capacity"] = out["capacity"].where(out["role"].isin(capacity.needed_by))
