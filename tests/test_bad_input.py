@@ -127,3 +127,18 @@ def test_exports_neutralise_formula_cells(value, shown, tmp_path):
     assert spreadsheet_safe(value) == shown
     path = write_csv(tmp_path / "out.csv", [{"name": value}], ["name"])
     assert list(csv.DictReader(path.open()))[0]["name"] == str(shown)
+
+
+def test_the_formula_check_screens_a_column_without_missing_a_cell():
+    """The gate scans each column once and checks cell by cell only where some line starts like a formula: a
+    line break inside a cell may send a column to the full check, never let a formula cell through."""
+    import pandas as pd
+    from mentorflow.quality.spec_helpers import FORMULA_START, PLAIN_NUMBER, formula_cells
+
+    cells = ["plain", "=1+1", "-5", "+49.5", "-2+3", "two\n=lines", "a\n@b", None, "@SUM(A1)", "x=y", "\tx"]
+    frame = pd.DataFrame({"a": cells, "b": ["ok"] * len(cells), "c": ["fine\n-3 apples"] * len(cells)}, dtype="str")
+    expected = [f"a starts like a spreadsheet formula: {v[:20]!r}" if isinstance(v, str) and FORMULA_START.match(v)
+                and not PLAIN_NUMBER.match(v) else None for v in cells]
+    found = formula_cells(frame, ["a", "b", "c", "missing"])
+    assert [None if pd.isna(v) else v for v in found] == expected
+    assert formula_cells(frame, ["b", "c"]).isna().all()

@@ -114,3 +114,25 @@ def test_the_pulse_figures_count_as_answered_only_people_who_were_asked(cohorts_
                                    for m, p in ((1, "E1"), (2, "E3"), (3, "E4"))])
     [row] = pulse_figures(config, store)
     assert (row["asked"], row["answered"]) == (2, 1) and row["response_rate"] == 0.5
+
+
+def test_the_scaled_mean_is_pandas_own_to_the_last_bit():
+    """``health._scaled`` computes on the numbers what ``((values - 1) / 4).clip(0, 1).mean()`` computes in pandas."""
+    import math
+
+    import numpy as np
+    import pandas as pd
+    from mentorflow.outcomes import health
+
+    rng = np.random.default_rng(5)
+    series = [pd.Series([], dtype=float), pd.Series([np.nan, np.nan]), pd.Series([3, 5]), pd.Series([1]),
+              pd.Series([2, None], dtype="Int64"), pd.Series([0.5, 7.0, np.nan])]
+    for _ in range(400):
+        size = int(rng.integers(1, 30))
+        values = rng.integers(0, 7, size).astype(float) + (rng.random(size) if rng.random() < 0.5 else 0)
+        values[rng.random(size) < 0.2] = np.nan
+        series.append(pd.Series(values) if rng.random() < 0.8 else pd.Series(values[~np.isnan(values)].astype(int)))
+    for values in series:
+        expected = float(((values - 1) / 4).clip(0, 1).mean())
+        got = health._scaled(values)
+        assert got == expected or (math.isnan(got) and math.isnan(expected)), list(values)

@@ -350,3 +350,22 @@ def test_the_reason_given_for_someone_on_a_pip_never_says_why():
     assert on_pip and on_pip <= set(reasons)
     assert "not eligible under the cohort's eligibility rules" in {reasons[p] for p in on_pip}
     assert not any("performance" in r or "PIP" in r for r in reasons.values())
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_availability_looked_up_per_answer_is_the_formula_pair_by_pair(seed):
+    """Availability depends on hours and UTC offset only: the lookup table of distinct answers gives the very
+    floats the formula gives over the block (missing hours included), and so does the fallback without a table."""
+    inp = random_instance(seed, 120)
+    inp.applications.loc[inp.applications.index[::7], "hours_per_month"] = None
+    pop = scoring.build_population(inp.people, inp.applications, inp.program_type, inp.rules)
+    assert np.isnan(pop.hours).any() and pop.availability_table is not None
+    assert len(pop.availability_table.table) < len(pop.ids)  # people share answers: a real lookup
+    everyone = np.arange(len(pop.ids))
+    r, c = everyone[::2], everyone[1::3]
+    formula = scoring.availability(pop.hours[r][:, None], pop.hours[c][None, :], pop.tz_offset[r][:, None],
+                                   pop.tz_offset[c][None, :])
+    looked_up = scoring.components(pop, r, c, None, False)["availability"]
+    assert looked_up.dtype == formula.dtype == np.float32 and looked_up.tobytes() == formula.tobytes()
+    pop.__dict__["availability_table"] = None  # as with more distinct answers than a table holds
+    assert scoring.components(pop, r, c, None, False)["availability"].tobytes() == formula.tobytes()

@@ -1,4 +1,5 @@
-"""A real ``airflow api-server`` in a child process, started one way for the demo and the tests.
+"""A real ``airflow api-server`` in a child process, started one way for the demo and the tests (through
+:mod:`.server_process`: Airflow's command line with garbage collection fitted to its boot and its exit).
 
 It listens on 127.0.0.1 (a free port unless one is given) and runs in its own process group, so a Ctrl-C in the
 terminal reaches only the parent, which stops it. Its output goes to a log file. :meth:`AirflowServer.start`
@@ -118,8 +119,8 @@ class AirflowServer:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.log_path, "w") as log:
                 self.process = subprocess.Popen(
-                    [sys.executable, "-m", "airflow", "api-server", "-H", "127.0.0.1", "-p", str(self.port),
-                     "-w", "1", "--apps", self.apps],
+                    [sys.executable, "-m", "mentorflow.demo.server_process", "api-server", "-H", "127.0.0.1",
+                     "-p", str(self.port), "-w", "1", "--apps", self.apps],
                     env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                     start_new_session=True, preexec_fn=_terminate_with_parent())
             atexit.register(self.stop)

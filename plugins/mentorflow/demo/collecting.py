@@ -6,6 +6,11 @@ Objects that live through the whole run are moved out of the collector's sight (
 right after a collection that frees the previous stage's garbage; at the end everything left is frozen, so the
 interpreter's exit frees memory without walking it. Nothing is freed later than before except cycles that
 become garbage only after they were frozen (a few objects a stage: the demo is a short run).
+
+Within a stage the youngest generation is collected every :data:`YOUNG` allocations instead of Python's 700
+(:func:`fewer_collections`): the first stages import pandas, Great Expectations and WeasyPrint, which make far
+more objects than they discard. A lifecycle ran about 4,000 collections in 4.6 s of CPU before, 55 in 2.3 s after
+(most of them the collections between stages); its peak memory grew by 14 MB.
 """
 
 from __future__ import annotations
@@ -13,6 +18,14 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable
 from typing import Any
+
+
+YOUNG = 50_000  # allocations between two collections of the youngest generation (Python's default: 700)
+
+
+def fewer_collections() -> None:
+    """Collect the youngest generation every :data:`YOUNG` allocations in this process from now on."""
+    gc.set_threshold(YOUNG, *gc.get_threshold()[1:])
 
 
 def settle() -> None:

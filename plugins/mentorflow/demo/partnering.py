@@ -62,7 +62,9 @@ def use_pages(config: CohortConfig, store: Store, moment: dt.datetime, seed: int
                     "goals_action": "milestone", "goals_goal": str(goal["id"]),
                     f"goals_milestone-g{goal['id']}": MILESTONES[len(goal["milestones"])]}, done)
         for member in space.members:
-            member_view, _ = page.open_space(config, store, member.employee_id, space.space_id, moment)
+            # the writer's page is open already (its view is who and where, not what the sections show)
+            member_view = view if member.employee_id == writer else page.open_space(
+                config, store, member.employee_id, space.space_id, moment)[0]
             suggested = [s for s in sections["library"].load(member_view).get("suggestions", []) if not s["done"]]
             if suggested and rng.random() < (0.5 if habit == "engaged" else 0.2):
                 item = suggested[int(rng.integers(0, min(3, len(suggested))))]

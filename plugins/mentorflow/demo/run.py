@@ -27,7 +27,7 @@ from pathlib import Path
 from mentorflow import settings
 from mentorflow.demo.airflow_server import AirflowServer, free_port, simple_auth
 from mentorflow.demo import serve as serving
-from mentorflow.demo.collecting import settled
+from mentorflow.demo.collecting import fewer_collections, settled
 from mentorflow.demo.committee import ADMIN, QUORUM, REVIEWERS, USERS, Committee
 from mentorflow.demo.stopping import StopSwitch
 from mentorflow.errors import StageFailed, StagesInterrupted
@@ -184,6 +184,7 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None, port: int |
     # the HR email's report link (MENTORFLOW_REPORTS_BASE_URL's default) points at the demo's API server
     os.environ.update({**_environment(home), "MENTORFLOW_AIRFLOW_URL": f"http://127.0.0.1:{port}"})
     warnings.filterwarnings("ignore")  # third-party deprecation chatter would drown the progress lines
+    fewer_collections()  # this process imports a million long-lived objects and discards few (collecting)
     sys.path.insert(0, str(settings.project_dir() / "plugins"))
     started = time.monotonic()
     print(f"mentorflow demo → {home}")

@@ -86,8 +86,11 @@ def check_intake(config: CohortConfig, store: Store, path: Path) -> tuple[list[d
     result = run_gate(config, store, "intake", [batch], complete=True)
     good = batch.frame[~batch.frame["_row"].isin(result.held_rows("applications"))]
     records = suites.application_records(good)
+    # plain dictionaries: a pandas lookup per record and column cost seconds on a company's applications
+    answers = {c: {i: None if pd.isna(v) else v for i, v in zip(values.index, values.tolist())}
+               for c, values in private.items()}
     for record, i in zip(records, good.index):
-        record.update({c: None if pd.isna(values.get(i)) else values.get(i) for c, values in private.items()})
+        record.update({c: values.get(i) for c, values in answers.items()})
     return records, result
 
 

@@ -72,7 +72,8 @@ def match_report_context(config, round_name: str, pairs: list[dict], left: list[
     network and got one (suppressed the same way; never which network or who), and the coverage: how many
     applicants have a one-to-one partner with ``pairs`` and the live pairs ``held`` (other rounds'), how many
     will be offered alternatives (:func:`mentorflow.reports.coverage_view.committee_view`)."""
-    everyone = {p["employee_id"]: p for p in roster.to_dict("records")}
+    everyone = _people_of(roster, [p[k] for p in pairs for k in ("mentor_id", "mentee_id")],
+                          [r["employee_id"] for r in left], [a["employee_id"] for a in apps or []])
     for pair in pairs:
         pair["mentor"] = _for_committee(everyone[pair["mentor_id"]], pair["mentor_id"])
         pair["mentee"] = _for_committee(everyone[pair["mentee_id"]], pair["mentee_id"])
@@ -92,6 +93,16 @@ def match_report_context(config, round_name: str, pairs: list[dict], left: list[
                 getattr(getattr(config, "matching", None), "affinity", None), apps or [], pairs)),
             "certificate": certificate_line(certificate, sum(p["score"] for p in pairs)),
             "coverage": coverage_view.committee_view(apps or [], everyone.values(), pairs, held)}
+
+
+def _people_of(roster: pd.DataFrame, *ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The roster rows of the people named in ``ids`` (pairs, the unmatched, the applicants), by employee id (the
+    last row of an id, as the roster is read): a company's roster is mostly people who never applied, and turning
+    each of its rows into a dictionary cost more than the rest of the report."""
+    if roster.empty:
+        return {}
+    named = set().union(*ids)
+    return {p["employee_id"]: p for p in roster[roster["employee_id"].isin(named)].to_dict("records")}
 
 
 def certificate_line(certificate: dict | None, shown_total: float) -> str:

@@ -88,8 +88,15 @@ def unknown_skill_uses(apps: pd.DataFrame, vocab=None) -> list[dict[str, Any]]:
     uses: dict[str, int] = {}
     valid = _valid(apps)
     columns = [c for c in ("skills_wanted", "skills_offered") if c in valid]
+    unknown: dict[str, str | None] = {}  # each distinct name looked up once: a company repeats a few hundred
+
+    def unknown_as(name: str) -> str | None:
+        if name not in unknown:
+            unknown[name] = None if vocab.is_known(name) else vocab.canonical(name)
+        return unknown[name]
+
     for texts in (valid[columns].fillna("").itertuples(index=False) if len(valid) and columns else []):
-        names = {vocab.canonical(n) for text in texts for n in parse_skills(str(text)) if not vocab.is_known(n)}
+        names = {unknown_as(n) for text in texts for n in parse_skills(str(text))} - {None}
         for name in names:
             uses[name] = uses.get(name, 0) + 1
     return [{"skill": s, "applications": n} for s, n in sorted(uses.items(), key=lambda kv: (-kv[1], kv[0]))]
