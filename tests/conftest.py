@@ -3,9 +3,13 @@
 Airflow reads its configuration once, at import: the session's AIRFLOW_HOME (a
 temporary SQLite metadata database) is set here, before anything imports Airflow.
 
-The suite runs quick tests first, then the ``slow`` (and ``airflow``) ones, then the
-``integration`` stack, each group in file order (:func:`pytest_collection_modifyitems`);
-long fixtures report their progress live through :func:`progress`.
+The suite runs on two pytest-xdist workers (``-n 2 --dist loadscope`` in pyproject's addopts), each
+test file one unit of work so its module fixtures are built once (:func:`unit_of`). The
+``integration`` stack, mostly waiting on Airflow's processes, is handed out first and runs on one
+worker while the other works through the rest: first the files with ``slow`` (or ``airflow``) tests,
+then the quick ones, which fill the end evenly. With ``-n 0`` it runs in one process, quick tests
+first, then slow ones, then the stack (:func:`pytest_collection_modifyitems`). Long fixtures report
+their progress live through :func:`progress`.
 """
 
 from __future__ import annotations
@@ -48,26 +52,89 @@ def _speed_rank(item: pytest.Item) -> int:
     return 0
 
 
+# Test files that share a session-scoped fixture too slow to build twice: one xdist unit, so one worker
+# builds it (once per parameter) instead of both.
+SHARED_SESSION_UNITS = {
+    "completed-cohort": ("test_lifecycle.py", "test_disclosure.py", "test_hr_report.py", "test_report_print.py"),
+}
+INTEGRATION_DIR = "tests/integration/"
+
+
+def unit_of(nodeid: str) -> str:
+    """The xdist unit of work a test belongs to, from its node id (the controller sees node ids only): the
+    integration stack (one stack at a time: two would share the two cores with everything else), a group of
+    files sharing a session fixture, else its test file (so a module-scoped fixture, e.g. an API server or a
+    browser, is started by one worker only)."""
+    path = nodeid.split("::", 1)[0]
+    if path.startswith(INTEGRATION_DIR):
+        return "integration"
+    for unit, files in SHARED_SESSION_UNITS.items():
+        if path.rsplit("/", 1)[-1] in files:
+            return unit
+    return path
+
+
+def _distributed(config: pytest.Config) -> bool:
+    """True in an xdist worker, i.e. when tests are spread over workers (``-n 2``), not with ``-n 0``."""
+    return hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(optionalhook=True)  # only with pytest-xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadscope`` with :func:`unit_of` as the scope. xdist's ``loadgroup`` would need its marks
+    turned into node-id suffixes, which xdist 3.8 can no longer do on pytest 9.2 (node ids are read-only);
+    ``--no-loadscope-reorder`` (addopts) keeps the collection order, so units go out as sorted below."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class UnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(nodeid)
+
+    return UnitScheduling(config, log)
+
+
 @pytest.hookimpl(trylast=True)  # after pytest's own grouping by parametrized fixtures, which the stable sort keeps
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Quick tests first, then slow ones (``slow``, ``airflow``), then ``integration``: a failure in the
-    fast part shows within a minute, not after the stack's ten. A stable sort: file order otherwise."""
-    items.sort(key=_speed_rank)
+    """In one process (``-n 0``): quick tests first, then slow ones (``slow``, ``airflow``), then ``integration``:
+    a failure in the fast part shows within a minute, not after the stack's ten.
+
+    Spread over workers, xdist hands out units (:func:`unit_of`) in the order of their first test: the
+    integration stack first (one worker waits on it while the other runs the rest), then units holding a slow
+    test, then the quick ones, so the last units handed out are short and both workers finish close together.
+    A stable sort: file order otherwise."""
+    if not _distributed(config):
+        items.sort(key=_speed_rank)
+        return
+    unit_rank: dict[str, int] = {}
+    for item in items:
+        unit = unit_of(item.nodeid)
+        unit_rank[unit] = max(unit_rank.get(unit, 0), _speed_rank(item))
+    items.sort(key=lambda item: -unit_rank[unit_of(item.nodeid)])
 
 
 @pytest.fixture(scope="session")
 def progress(request: pytest.FixtureRequest) -> Callable[[str], None]:
     """``progress(line)`` writes the line to the terminal at once, with the time, whether or not output is
-    captured (no ``-s`` needed): slow fixtures say what they are doing instead of sitting silent."""
+    captured (no ``-s`` needed): slow fixtures say what they are doing instead of sitting silent.
+
+    An xdist worker's terminal reporter writes nowhere, but its stderr is the run's: there the line goes, on a
+    line of its own and named after the worker (``[gw0]``), amid the controller's progress dots."""
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     capture = request.config.pluginmanager.get_plugin("capturemanager")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
 
     def say(line: str) -> None:
         text = f"  [{dt.datetime.now():%H:%M:%S}] {line}"
         if reporter is None:  # -p no:terminal
             return
         with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-            reporter.write_line(text)
+            if worker:
+                sys.stderr.write(f"\n[{worker}]{text}\n")
+                sys.stderr.flush()
+            else:
+                reporter.write_line(text)
 
     return say
 
