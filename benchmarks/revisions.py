@@ -10,9 +10,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def export_revision(rev: str, into: Path) -> Path:
-    """The ``plugins/`` and ``include/`` folders of ``rev``, unpacked into ``into``."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "plugins", "include"],
+def export_revision(rev: str, into: Path, folders: tuple[str, ...] = ("plugins", "include")) -> Path:
+    """The ``folders`` of ``rev`` (by default ``plugins/`` and ``include/``), unpacked into ``into``."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, *folders],
                              check=True, capture_output=True).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
