@@ -37,6 +37,8 @@ PARSE = textwrap.dedent("""
         "heavy_modules": sorted(m for m in sys.modules if any(m == h or m.startswith(h + ".") for h in heavy)),
         "schedules": {d.dag_id: type(d.timetable).__name__ for d in bag.dags.values()},
         "tasks": {d.dag_id: [t.task_id for t in d.tasks] for d in bag.dags.values()},
+        "multiple_outputs": sorted(f"{d.dag_id}.{t.task_id}" for d in bag.dags.values() for t in d.tasks
+                                   if getattr(t, "multiple_outputs", False)),
     }))
 """)
 
@@ -103,6 +105,17 @@ def test_hitl_mode_adds_the_committee_step_and_auto_mode_does_not(cohorts_dir):
         "committee_reapproval", "propose_matches", "resolve_matches"]
     assert "committee_approval" in tasks["mentorflow__hitl-cohort__midpoint"]
     assert "committee_approval" not in tasks["mentorflow__auto-cohort__match"]
+
+
+def test_a_stage_summary_is_one_xcom_not_one_per_key(cohorts_dir):
+    """Stage tasks return a ``dict``, which TaskFlow would read as ``multiple_outputs``: every key pushed as an
+    XCom of its own (an Execution API call and a metadata row each) besides ``return_value``, read by nothing."""
+    write_cohort(cohorts_dir, "hitl-cohort", committee={"review_mode": "hitl"}, self_selection={"enabled": True})
+    write_cohort(cohorts_dir, "auto-cohort", committee={"review_mode": "auto"})
+    result = parse(cohorts_dir)
+    assert result["errors"] == {}
+    assert len(result["tasks"]["mentorflow__hitl-cohort__match"]) == 7
+    assert result["multiple_outputs"] == []
 
 
 def test_a_broken_cohort_file_shows_up_without_breaking_the_others(cohorts_dir):

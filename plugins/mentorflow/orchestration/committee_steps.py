@@ -14,7 +14,7 @@ from airflow.sdk import DAG, Param, task
 
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.matching import committee
-from mentorflow.orchestration.wiring import asset, dag_arguments, timetable
+from mentorflow.orchestration.wiring import asset, dag_arguments, stage_task, timetable
 
 # task bodies import their stage lazily: parse-time hygiene (the DAG processor must not import the matcher)
 # ruff: noqa: PLC0415
@@ -44,7 +44,7 @@ def approval(config: CohortConfig, propose_task_id: str, round_name: str, consol
                             body=committee_text(propose_task_id, config.cohort, console_round), **reviewers(config))
 
 
-@task
+@stage_task
 def approve_matches(cohort_id: str, **context: Any) -> dict[str, Any]:
     """The committee approved: the proposed pairs become approved (and kickoff starts)."""
     from mentorflow.orchestration.tasks import run_stage
@@ -58,7 +58,7 @@ def match_dag(config: CohortConfig) -> DAG:
     ready = asset(c, "selected" if config.self_selection.enabled else "validated")  # self-selection closed first
     with DAG(**dag_arguments(config, "match", [ready], "Score and pair, then the committee approves.")) as dag:
 
-        @task
+        @stage_task
         def propose_matches(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Score and pair the valid applicants, gate the proposal and write the committee's report."""
             from mentorflow.orchestration.tasks import run_stage
@@ -96,7 +96,7 @@ def review_with_resolve(config: CohortConfig, proposed, approve) -> None:
         answer = committee.decision(context["ti"].xcom_pull(task_ids="committee_approval"))
         return {committee.APPROVE: ["approve_matches"], committee.RESOLVE: ["resolve_matches"]}.get(answer, [])
 
-    @task
+    @stage_task
     def resolve_matches(cohort_id: str, **context: Any) -> dict[str, Any]:
         """Solve again with the committee's locks and forbids."""
         from mentorflow.orchestration.tasks import run_stage
@@ -117,7 +117,7 @@ def midpoint_dag(config: CohortConfig) -> DAG:
     with DAG(**dag_arguments(config, "midpoint", timetable(config, "midpoint", "midpoint"),
                              "Re-match at-risk pairs and requesters; healthy pairs stay.")) as dag:
 
-        @task
+        @stage_task
         def assess_health(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Score the period running at the midpoint, so the re-match sees the latest answers."""
             from mentorflow.orchestration.tasks import run_stage
@@ -125,7 +125,7 @@ def midpoint_dag(config: CohortConfig) -> DAG:
 
             return run_stage(midpoint.assess_midpoint_health, cohort_id, context)
 
-        @task
+        @stage_task
         def rematch(cohort_id: str, **context: Any) -> dict[str, Any]:
             """End at-risk pairs and pairs a partner asked to end; propose partners for the mentees freed."""
             from mentorflow.orchestration.tasks import run_stage
@@ -133,7 +133,7 @@ def midpoint_dag(config: CohortConfig) -> DAG:
 
             return run_stage(midpoint.rematch, cohort_id, context)
 
-        @task(outlets=[asset(c, "rematched")])
+        @stage_task(outlets=[asset(c, "rematched")])
         def activate_rematches(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Activate the approved new pairs and tell everyone affected."""
             from mentorflow.orchestration.tasks import run_stage

@@ -14,7 +14,7 @@ from airflow.sdk import DAG, task
 
 from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.orchestration.wiring import asset, dag_arguments, timetable
+from mentorflow.orchestration.wiring import asset, dag_arguments, stage_task, timetable
 
 # task bodies import their stage lazily: parse-time hygiene (see the module docstring)
 # ruff: noqa: PLC0415
@@ -25,7 +25,7 @@ def open_dag(config: CohortConfig) -> DAG:
     with DAG(**dag_arguments(config, "open", timetable(config, "open", "window opens"),
                              "Import the roster, compute eligibility, email invitations.")) as dag:
 
-        @task(outlets=[asset(c, "roster")])
+        @stage_task(outlets=[asset(c, "roster")])
         def import_roster(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Import the HRIS roster through the roster gate and decide who is eligible."""
             from mentorflow.orchestration.tasks import run_stage
@@ -33,7 +33,7 @@ def open_dag(config: CohortConfig) -> DAG:
 
             return run_stage(stage.import_roster, cohort_id, context)
 
-        @task
+        @stage_task
         def send_invitations(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Invite every eligible person with a personal link to the application form."""
             from mentorflow.orchestration.tasks import run_stage
@@ -45,7 +45,7 @@ def open_dag(config: CohortConfig) -> DAG:
     return dag
 
 
-@task
+@stage_task
 def import_applications(cohort_id: str, **context: Any) -> dict[str, Any]:
     """Import applications collected elsewhere (the cohort's applications CSV) through the intake gate."""
     from mentorflow.orchestration.tasks import run_stage
@@ -59,7 +59,7 @@ def intake_dag(config: CohortConfig) -> DAG:
     with DAG(**dag_arguments(config, "intake", timetable(config, "intake", "intake checks"),
                              "Import collected applications, remind non-applicants, ask for missing answers.")) as dag:
 
-        @task
+        @stage_task
         def send_reminders(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Remind eligible people who have not applied (once per reminder wave)."""
             from mentorflow.orchestration.tasks import run_stage
@@ -67,7 +67,7 @@ def intake_dag(config: CohortConfig) -> DAG:
 
             return run_stage(intake.send_reminders, cohort_id, context)
 
-        @task
+        @stage_task
         def send_gapfill(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Ask applicants with incomplete answers to complete them."""
             from mentorflow.orchestration.tasks import run_stage
@@ -85,7 +85,7 @@ def validate_dag(config: CohortConfig) -> DAG:
     with DAG(**dag_arguments(config, "validate", timetable(config, "validate", "window closes"),
                              "Freeze applications, run the quality gate, quarantine bad rows.")) as dag:
 
-        @task(outlets=[asset(c, "validated")])
+        @stage_task(outlets=[asset(c, "validated")])
         def validate_applications(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Freeze applications through the applications gate; ask those held for missing answers."""
             from mentorflow.orchestration.tasks import run_stage
@@ -93,7 +93,7 @@ def validate_dag(config: CohortConfig) -> DAG:
 
             return run_stage(validate.validate_applications, cohort_id, context)
 
-        @task
+        @stage_task
         def send_recommendations(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Self-selection (when on): recommend each mentee their best mentors and send the link to choose."""
             from mentorflow.orchestration.tasks import run_stage
@@ -110,7 +110,7 @@ def kickoff_dag(config: CohortConfig) -> DAG:
     with DAG(**dag_arguments(config, "kickoff", [asset(c, "approved")], "Introduce every approved pair by email, "
                              "then offer everyone without a partner a circle, written mentoring or the waitlist.")) as dag:
 
-        @task(outlets=[asset(c, "active_pairs")])
+        @stage_task(outlets=[asset(c, "active_pairs")])
         def send_kickoff(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Introduce both partners of every approved pair, then mark the pairs active."""
             from mentorflow.orchestration.tasks import run_stage
@@ -118,7 +118,7 @@ def kickoff_dag(config: CohortConfig) -> DAG:
 
             return run_stage(kickoff.send_kickoff, cohort_id, context)
 
-        @task
+        @stage_task
         def offer_alternatives(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Offer everyone without a one-to-one partner a circle, written mentoring or the waitlist."""
             from mentorflow.orchestration.tasks import run_stage
@@ -136,7 +136,7 @@ def alternatives_dag(config: CohortConfig) -> DAG:
                              "At the offers' deadline: start the chosen circles and written mentoring, keep "
                              "the waitlist.")) as dag:
 
-        @task
+        @stage_task
         def start_alternatives(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Apply everyone's choice; introduce circle members and written-mentoring pairs."""
             from mentorflow.orchestration.tasks import run_stage
@@ -162,7 +162,7 @@ def pulse_dag(config: CohortConfig) -> DAG:
             return {"survey": "assess_health", "reminder": "send_pulse_reminders"}[
                 choose(calendar.pulse_action, cohort_id, context)]
 
-        @task
+        @stage_task
         def assess_health(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Score the period that just closed and alert ops about pairs at risk."""
             from mentorflow.orchestration.tasks import run_stage
@@ -170,7 +170,7 @@ def pulse_dag(config: CohortConfig) -> DAG:
 
             return run_stage(pulse.assess_previous_period, cohort_id, context)
 
-        @task
+        @stage_task
         def send_pulse(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Send this period's check-in to every partner of an active pair."""
             from mentorflow.orchestration.tasks import run_stage
@@ -178,7 +178,7 @@ def pulse_dag(config: CohortConfig) -> DAG:
 
             return run_stage(pulse.send_pulse, cohort_id, context)
 
-        @task
+        @stage_task
         def send_pulse_reminders(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Remind partners who have not answered this period's check-in."""
             from mentorflow.orchestration.tasks import run_stage
@@ -206,7 +206,7 @@ def closeout_dag(config: CohortConfig) -> DAG:
             return {"survey": "send_closeout_survey", "reminder": "send_closeout_reminders",
                     "report": "build_hr_report"}[choose(calendar.closeout_action, cohort_id, context)]
 
-        @task
+        @stage_task
         def send_closeout_survey(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Send the evaluation to every mentor and mentee who took part."""
             from mentorflow.orchestration.tasks import run_stage
@@ -214,7 +214,7 @@ def closeout_dag(config: CohortConfig) -> DAG:
 
             return run_stage(closeout.send_closeout_survey, cohort_id, context)
 
-        @task
+        @stage_task
         def assess_final_health(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Score the last pulse period."""
             from mentorflow.orchestration.tasks import run_stage
@@ -222,7 +222,7 @@ def closeout_dag(config: CohortConfig) -> DAG:
 
             return run_stage(closeout.assess_final_health, cohort_id, context)
 
-        @task
+        @stage_task
         def complete_pairs(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Mark every pair still active as completed."""
             from mentorflow.orchestration.tasks import run_stage
@@ -230,7 +230,7 @@ def closeout_dag(config: CohortConfig) -> DAG:
 
             return run_stage(closeout.complete_pairs, cohort_id, context)
 
-        @task
+        @stage_task
         def send_closeout_reminders(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Remind participants who have not evaluated the program."""
             from mentorflow.orchestration.tasks import run_stage
@@ -238,7 +238,7 @@ def closeout_dag(config: CohortConfig) -> DAG:
 
             return run_stage(closeout.send_closeout_reminders, cohort_id, context)
 
-        @task(outlets=[asset(c, "hr_report")])
+        @stage_task(outlets=[asset(c, "hr_report")])
         def build_hr_report(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Write the HR report (HTML, PDF, CSV) and tell HR."""
             from mentorflow.orchestration.tasks import run_stage
@@ -259,7 +259,7 @@ def retention_dag(config: CohortConfig) -> DAG:
                              f"{config.retention_days} days after the HR report: purge free-text answers, comments "
                              "and the outbox; aggregates and reports stay.")) as dag:
 
-        @task
+        @stage_task
         def purge_free_text(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Purge the cohort's free text and emails (only aggregates remain)."""
             from mentorflow.orchestration.tasks import run_stage
@@ -278,7 +278,7 @@ def triage_dag(config: CohortConfig) -> DAG:
                              "email ops (triggered by the forms app with conf {match_id, reason, requester}).",
                              catchup=False, max_active_runs=16, is_paused_upon_creation=False)) as dag:
 
-        @task
+        @stage_task
         def record_triage(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Record the request and email ops once about it."""
             from mentorflow.orchestration.tasks import run_stage

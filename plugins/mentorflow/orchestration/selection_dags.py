@@ -13,7 +13,7 @@ from airflow.sdk import DAG, task
 
 from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.orchestration.wiring import asset, dag_arguments, timetable
+from mentorflow.orchestration.wiring import asset, dag_arguments, stage_task, timetable
 
 # task bodies import their stage lazily: parse-time hygiene (see the module docstring)
 # ruff: noqa: PLC0415
@@ -33,7 +33,7 @@ def selection_dag(config: CohortConfig) -> DAG:
             return {"ask": "ask_mentors", "close": "close_selection"}[
                 choose(calendar.selection_action, cohort_id, context)]
 
-        @task
+        @stage_task
         def ask_mentors(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Email each requested mentor a link to accept or decline."""
             from mentorflow.orchestration.tasks import run_stage
@@ -41,7 +41,7 @@ def selection_dag(config: CohortConfig) -> DAG:
 
             return run_stage(selection.ask_mentors, cohort_id, context)
 
-        @task(outlets=[asset(config.cohort, "selected")])
+        @stage_task(outlets=[asset(config.cohort, "selected")])
         def close_selection(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Expire unanswered requests, gate the answers and decide which accepted requests become locks."""
             from mentorflow.orchestration.tasks import run_stage

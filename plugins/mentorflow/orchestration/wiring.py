@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pendulum
-from airflow.sdk import Asset
+from airflow.sdk import Asset, task
 
 # The SDK's EventsTimetable cannot be serialized in Airflow 3.3.2 (its encoder drops
 # '_summary', which the core class requires on decode); the core class round-trips.
@@ -27,6 +27,16 @@ def dag_id(cohort: str, stage: str) -> str:
 
 def asset(cohort: str, name: str) -> Asset:
     return Asset(name=f"{cohort}.{name}", uri=f"mentorflow://{cohort}/{name}", group="mentorflow")
+
+
+def stage_task(function: Any = None, /, **kwargs: Any) -> Any:
+    """``@task`` for a stage, whose summary dict is one XCom (``return_value``) and nothing more.
+
+    TaskFlow reads a ``-> dict`` annotation as ``multiple_outputs=True`` and then also pushes every key of the
+    summary as an XCom of its own: one more call to Airflow's Execution API and one more metadata row per key,
+    which nothing reads (the committee steps and ``mentorflow status`` pull ``return_value``)."""
+    decorate = task(multiple_outputs=False, **kwargs)
+    return decorate(function) if function is not None else decorate
 
 
 def _pendulum(moment: dt.datetime) -> pendulum.DateTime:

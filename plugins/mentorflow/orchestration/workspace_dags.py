@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG
 
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.orchestration.wiring import dag_arguments, timetable
+from mentorflow.orchestration.wiring import dag_arguments, stage_task, timetable
 
 # task bodies import their stage lazily: parse-time hygiene (see the module docstring)
 # ruff: noqa: PLC0415
@@ -22,7 +22,7 @@ def agreement_dag(config: CohortConfig) -> DAG:
                              "A week after kickoff: remind every member of a pair or group without a confirmed "
                              "mentoring agreement (once; never what anyone wrote).")) as dag:
 
-        @task
+        @stage_task
         def send_agreement_reminders(cohort_id: str, **context: Any) -> dict[str, Any]:
             """Email each member of a running space whose members have not all confirmed their agreement."""
             from mentorflow.orchestration.tasks import run_stage
