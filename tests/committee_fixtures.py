@@ -22,6 +22,7 @@ from mentorflow.cohorts.loader import load_cohort
 from mentorflow.committee.hitl import HitlClient
 from mentorflow.demo.airflow_server import free_port, simple_auth
 from mentorflow.demo.airflow_server import login as airflow_login
+from mentorflow.demo.committee import release
 from mentorflow.demo.synthetic import write_population
 from mentorflow.store import Store, applications
 
@@ -138,20 +139,27 @@ def hitl_details(client: HitlClient, dag_id: str, task_id: str) -> list[dict]:
 
 
 @contextlib.contextmanager
-def meanwhile(action: Callable[[], None], join_after: float = 60) -> Iterator[None]:
+def meanwhile(action: Callable[[], None], dag_id: str, join_after: float = 60) -> Iterator[None]:
     """Run ``action`` (the committee) in a thread while the block runs (``dag.test``, which blocks while its HITL
-    task waits); an error in the thread fails the test when the block ends."""
+    task waits); an error in the thread fails the test when the block ends. When ``action`` fails, the review task
+    of ``dag_id`` still waiting is marked failed, as the demo's committee does, so ``dag.test`` ends instead of
+    waiting for the task's 72-hour timeout."""
     errors: list[BaseException] = []
+    finished = threading.Event()   # set when the block (dag.test) has returned
 
     def guarded() -> None:
         try:
             action()
         except BaseException as exc:  # reported to the test's thread
             errors.append(exc)
+            release(dag_id, finished, wait=300)   # returns at once when dag.test has ended
 
     thread = threading.Thread(target=guarded, daemon=True)
     thread.start()
-    yield
+    try:
+        yield
+    finally:
+        finished.set()
     thread.join(timeout=join_after)
     if errors:
         raise errors[0]

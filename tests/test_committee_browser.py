@@ -93,7 +93,7 @@ def test_reviewers_lock_re_solve_accept_and_vote_in_chromium_and_the_match_dag_g
 
     with airflow_api_server(tmp_path, cohorts_dir, users={u: "user" for u in REVIEWERS}) as (url, passwords):
         seen: dict = {}
-        with meanwhile(lambda: committee_at_work(url, passwords, config, store, seen), join_after=120):
+        with meanwhile(lambda: committee_at_work(url, passwords, config, store, seen), dag.dag_id, join_after=120):
             run = dag.test(logical_date=config.at(config.calendar.application_close))
     mentor, mentee = seen["lock"]
     assert f"lock {mentor}:{mentee}" in seen["edit_set"]

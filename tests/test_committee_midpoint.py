@@ -73,7 +73,7 @@ def test_a_resolved_midpoint_approved_by_the_quorum_activates_the_accepted_propo
         with pytest.raises(resolve.RoundClosed, match="reopen first"):  # what the quorum approved is activated
             resolve.accept(config, store, "midpoint", undone, actor="dee", before=after)
 
-    with meanwhile(committee):
+    with meanwhile(committee, dag.dag_id):
         run = dag.test(logical_date=config.at(config.calendar.midpoint))
 
     assert seen["first_vote"].outcome.state == "pending" and seen["first_vote"].answered == []
@@ -113,7 +113,7 @@ def test_three_rejections_end_the_midpoint_run_with_nothing_activated(airflow_ap
         for who in ("dee", "eve", "ann"):
             results.append(voting.vote(config, store, "midpoint", who, "reject", "not these pairs", airflow_api(who)))
 
-    with meanwhile(committee):
+    with meanwhile(committee, dag.dag_id):
         run = dag.test(logical_date=config.at(config.calendar.midpoint))
 
     assert [r.outcome.state for r in results] == ["pending", "pending", "rejected"]

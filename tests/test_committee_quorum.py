@@ -158,7 +158,7 @@ def test_three_approvals_answer_the_match_review_through_the_rest_api(airflow_ap
             if who == "ben":
                 still.append(len(airflow_api("ben").waiting(dag.dag_id)))   # two approvals: the review still waits
 
-    with meanwhile(committee):
+    with meanwhile(committee, dag.dag_id):
         run = dag.test(logical_date=config.at(config.calendar.application_close))
     assert [r.outcome.state for r in results] == ["pending", "pending", "approved"]
     assert results[0].answered == results[1].answered == [] and still == [1]   # no answer before the quorum
