@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from browser_fixtures import chromium, needs_chromium
 from markupsafe import escape
 from mentorflow.messaging import samples
 from mentorflow.messaging.render import render_email
@@ -188,27 +189,17 @@ def test_at_risk_alert_lists_undeliverable_addresses_when_given():
 
 
 @pytest.mark.slow
+@needs_chromium
 def test_every_template_fits_a_phone_screen_in_chromium(tmp_path):
     """Rendered by real headless Chromium at 375 px: nothing wider than the screen, body text readable."""
-    from playwright.sync_api import sync_playwright
-
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"]
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-            page = browser.new_page(viewport={"width": 375, "height": 800})
-            widths = {}
-            for template in samples.template_names():
-                path = tmp_path / f"{template}.html"
-                path.write_text(samples.sample_email(template).html, encoding="utf-8")
-                page.goto(path.as_uri())
-                widths[template] = page.evaluate("document.documentElement.scrollWidth")
-                font = page.evaluate("parseFloat(getComputedStyle(document.querySelector('p')).fontSize)")
-                assert font >= 14, f"{template}: body text {font}px"
-            browser.close()
-    except Exception as exc:
-        if "Executable doesn't exist" in str(exc):
-            pytest.skip(f"Debian's chromium is not installed: {exc}")
-        raise
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 375, "height": 800})
+        widths = {}
+        for template in samples.template_names():
+            path = tmp_path / f"{template}.html"
+            path.write_text(samples.sample_email(template).html, encoding="utf-8")
+            page.goto(path.as_uri())
+            widths[template] = page.evaluate("document.documentElement.scrollWidth")
+            font = page.evaluate("parseFloat(getComputedStyle(document.querySelector('p')).fontSize)")
+            assert font >= 14, f"{template}: body text {font}px"
     assert widths == {t: 375 for t in samples.template_names()}

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import csv
 import re
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from browser_fixtures import SHOTS, chromium, needs_chromium
 from mentorflow import settings
 from mentorflow.reports.disclosure import SUPPRESSED
 from mentorflow.reports.hr_figures import figures, publishable
@@ -18,10 +18,6 @@ from mentorflow.store import evaluations
 TOOK_PART = ("approved", "active", "ended", "completed")  # a pair, circle seat or written mentoring that ran
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(autouse=True)
@@ -182,16 +178,12 @@ def test_pdf_carries_the_same_numbers(completed_cohort):
         assert f"{row['group']} {row['applied']} {row['matched']} {row['match_rate']}" in " ".join(text.split())
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed (Debian package chromium)")
+@needs_chromium
 def test_html_renders_offline_in_chromium_with_every_chart_visible(completed_cohort, request):
-    from playwright.sync_api import sync_playwright
-
     config, store, _, _ = completed_cohort
     view = publishable(figures(config, store, store.frame(evaluations, cohort_id=config.cohort)))
     report = settings.reports_dir(config.cohort) / "hr-report.html"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         requests = []
         page.on("request", lambda r: requests.append(r.url))
@@ -203,8 +195,7 @@ def test_html_renders_offline_in_chromium_with_every_chart_visible(completed_coh
             box = charts.nth(i).bounding_box()
             assert box and box["width"] > 100 and box["height"] > 50
             assert charts.nth(i).locator("rect").count() > 0
-        page.screenshot(path=str(SCREENSHOTS / f"hr-report-{request.node.callspec.id}.png"), full_page=True)
-        browser.close()
+        page.screenshot(path=str(SHOTS / f"hr-report-{request.node.callspec.id}.png"), full_page=True)
     assert [u for u in requests if not u.startswith("file://")] == []  # self-contained: no network at all
 
 
