@@ -70,3 +70,27 @@ def test_remembered_headers_are_shared_values_and_the_memory_is_bounded():
         headers("Subject", f"subject {number}")
     assert len(headers._made) <= 3
     assert headers("To", "Ann Lee <ann@example.com>") == first
+
+
+def test_the_outbox_writes_every_message_whole_and_a_failed_write_fails_the_batch_and_leaves_no_temporary_file(
+        tmp_path):
+    """Files are written by threads while the next messages are built: each file is a whole message, a write that
+    fails fails the batch (the ledger retries it) and leaves no ``.tmp`` behind, and the retry writes them all."""
+    outbox = backends.OutboxBackend(tmp_path / "outbox")
+    batch = EMAILS[:40]
+    blocked = outbox.path_for(batch[25])
+    blocked.mkdir(parents=True)
+    (blocked / "in-the-way").write_text("a folder where the message's file goes")
+    with pytest.raises(OSError):
+        outbox.send(batch)
+    assert list((tmp_path / "outbox").rglob("*.tmp")) == []
+    (blocked / "in-the-way").unlink()
+    blocked.rmdir()
+    results = outbox.send(batch)
+    assert [r.key for r in results] == [m.key for m in batch] and all(r.ok for r in results)
+    for message, result in zip(batch, results):
+        parsed = email.message_from_bytes(outbox.path_for(message).read_bytes(), policy=email.policy.default)
+        assert parsed["Message-ID"].strip() == result.message_id and parsed["X-Mentorflow-Key"].strip() == message.key.message_key
+        assert parsed.get_body(("plain",)) is not None and parsed.get_body(("html",)) is not None  # whole
+    assert sorted((tmp_path / "outbox").rglob("*.eml")) == sorted(outbox.path_for(m) for m in batch)
+    assert list((tmp_path / "outbox").rglob("*.tmp")) == []

@@ -9,11 +9,13 @@ overwrites rather than duplicates. The outbox and SMTP write the same MIME messa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -107,6 +109,22 @@ def _safe(part: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", part)
 
 
+WRITERS = 4  # threads that write the .eml files while the next messages are built: creating a file waits on the disk
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """``data`` as ``target``, whole or not at all (a temporary file in the same folder, then a rename)."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")  # 0600: messages to people are owner-only
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 class OutboxBackend:
     """Writes ``<outbox>/<template>/<period>/<person>.eml`` atomically."""
 
@@ -124,15 +142,19 @@ class OutboxBackend:
         return self.directory / _safe(key.template) / _safe(key.period) / f"{_safe(key.person_id)}.eml"
 
     def send(self, messages: list[OutgoingEmail]) -> list[SendResult]:
-        results = []
-        for message in messages:
-            target = self.path_for(message)
-            private_dir(target.parent)  # messages to people: owner only (mkstemp makes the file 0600)
-            message_id = stable_message_id(message, "mentorflow.outbox")
-            data = to_mime(message, message_id).as_bytes()
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, target)
-            results.append(SendResult(message.key, True, message_id=message_id))
+        """Each message's MIME bytes are built here and written by :data:`WRITERS` threads meanwhile; the batch
+        returns once every file is in place, and a failed write fails the batch (the ledger retries it; the
+        file names come from the ledger keys, so a retry overwrites)."""
+        results, folders = [], set()
+        with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="outbox") as writers:
+            writes = []
+            for message in messages:
+                target = self.path_for(message)
+                if target.parent not in folders:
+                    folders.add(private_dir(target.parent))  # messages to people: owner only
+                message_id = stable_message_id(message, "mentorflow.outbox")
+                writes.append(writers.submit(write_atomically, target, to_mime(message, message_id).as_bytes()))
+                results.append(SendResult(message.key, True, message_id=message_id))
+            for write in writes:
+                write.result()
         return results
