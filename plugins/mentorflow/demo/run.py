@@ -211,6 +211,9 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None, port: int |
 
 def _run(home: Path, seed: int, server: AirflowServer, passwords: dict[str, str], started: float,
          serve: bool, switch: StopSwitch) -> int:
+    # Airflow's first import (in prepare) turned its own deprecation warnings back on (airflow.configuration):
+    # off again, or they come out between the progress lines
+    warnings.filterwarnings("ignore")
     # Airflow reads its configuration once, when first imported: these come after AIRFLOW_HOME is set above
     from mentorflow.cohorts.loader import find_cohort  # lazy: after the demo's Airflow settings
     from mentorflow.demo import lifecycle, simulate  # lazy: after the demo's Airflow settings
