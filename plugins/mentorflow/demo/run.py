@@ -93,8 +93,7 @@ forms_base_url: {forms_base_url}
 def _environment(home: Path) -> dict[str, str]:
     project = settings.project_dir()
     return {
-        "MENTORFLOW_HOME": str(home),
-        "MENTORFLOW_COHORTS_DIR": str(home / "cohorts"),
+        "MENTORFLOW_HOME": str(home), "MENTORFLOW_COHORTS_DIR": str(home / "cohorts"),
         "AIRFLOW_HOME": str(home / "airflow"),
         "AIRFLOW__CORE__DAGS_FOLDER": str(project / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(project / "plugins"),
@@ -211,9 +210,7 @@ def main(people: int = 300, seed: int = 7, home: Path | None = None, port: int |
 
 def _run(home: Path, seed: int, server: AirflowServer, passwords: dict[str, str], started: float,
          serve: bool, switch: StopSwitch) -> int:
-    # Airflow's first import (in prepare) turned its own deprecation warnings back on (airflow.configuration):
-    # off again, or they come out between the progress lines
-    warnings.filterwarnings("ignore")
+    warnings.filterwarnings("ignore")  # Airflow's first import (prepare) turned its deprecation warnings back on
     # Airflow reads its configuration once, when first imported: these come after AIRFLOW_HOME is set above
     from mentorflow.cohorts.loader import find_cohort  # lazy: after the demo's Airflow settings
     from mentorflow.demo import lifecycle, simulate  # lazy: after the demo's Airflow settings
