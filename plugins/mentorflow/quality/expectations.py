@@ -9,7 +9,6 @@ list of those numbers."""
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from mentorflow.quality import gx_import
 from mentorflow.quality.reader import ROW
 
 
@@ -80,8 +80,7 @@ def _context():
     process (like the import), not once per gate; each run adds its own data asset and removes it after."""
     global _CONTEXT
     if _CONTEXT is None:
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-        import great_expectations as gx
+        gx = gx_import.import_great_expectations()
         from great_expectations.data_context.types.base import (
             DataContextConfig,
             InMemoryStoreBackendDefaults,
