@@ -77,6 +77,26 @@ def phase_table(out: str) -> str:
     return "\n".join(lines[start:]) if start is not None else "(this revision prints no phase table)"
 
 
+def same_outputs(mine: Path, theirs: Path) -> str:
+    """What the two sides proposed: pairs and their total score from each ``matches.csv``, and whether the files
+    are the same byte for byte (two exact solvers reach the same total; only ties may pick different pairs)."""
+    import pandas as pd
+
+    found = []
+    for out in (mine, theirs):
+        files = sorted(out.rglob("matches.csv"))
+        if not files:
+            return f"outputs: no matches.csv under {out.name}"
+        frame = pd.read_csv(files[0])
+        found.append((files[0], len(frame), float(frame["score"].sum()) if "score" in frame else float("nan")))
+    (a, pairs_a, total_a), (b, pairs_b, total_b) = found
+    unmatched = [next(iter(sorted(out.rglob("unmatched.csv"))), None) for out in (mine, theirs)]
+    same_unmatched = all(unmatched) and unmatched[0].read_bytes() == unmatched[1].read_bytes()
+    return (f"outputs: this checkout {pairs_a:,} pairs, total score {total_a:.4f}; the revision {pairs_b:,} pairs, "
+            f"{total_b:.4f}; matches.csv the same byte for byte: {a.read_bytes() == b.read_bytes()}, "
+            f"unmatched.csv: {same_unmatched}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--people", type=int, default=121_500)
@@ -124,6 +144,7 @@ def main() -> int:
         print(f"this checkout / import floor: wall ×{statistics.median(r['wall'] for r in mine) / statistics.median(r['wall'] for r in floor):.1f}, "
               f"CPU ×{statistics.median(r['cpu'] for r in mine) / statistics.median(r['cpu'] for r in floor):.1f}")
         if args.against:
+            print(same_outputs(work / "out-this", work / "out-revision"))
             other = runs[f"revision {args.against}"]
             print(f"this checkout / revision {args.against}: wall ×"
                   f"{statistics.median(r['wall'] for r in mine) / statistics.median(r['wall'] for r in other):.2f}, "

@@ -144,6 +144,7 @@ def solver_paths(inp: MatchInput) -> None:
                               col_capacity=prep.capacity)
     print(f"    solver paths on the same {len(cand.score):,} candidate pairs:")
     paths = [("sparse exact (min_weight_full_bipartite_matching)", {"method": "sparse"}),
+             ("the LP from arrays + HiGHS dual simplex (scipy)", {"method": "highs"}),
              ("PuLP model + CBC", {"method": "pulp", "backend": "cbc"})]
     if pulp.HiGHS().available():
         paths.append(("PuLP model + HiGHS", {"method": "pulp", "backend": "highs"}))

@@ -1,7 +1,10 @@
-"""The sparse exact path for the plain assignment: the same optimum as the PuLP model on the same candidates,
-and the PuLP model (with CBC by default, whatever is installed) for every round with a side constraint."""
+"""The plain assignment's paths without a model (the sparse exact one; HiGHS on the LP from arrays for large
+rounds): the same optimum as the PuLP model on the same candidates, and the PuLP model (with CBC by default,
+whatever is installed) for every round with a side constraint."""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pulp
@@ -36,13 +39,40 @@ def _feasible(p: MatchingProblem, chosen: np.ndarray) -> None:
 
 @settings(max_examples=60, **SETTINGS)
 @given(seed=st.integers(0, 100_000))
-def test_the_sparse_path_reaches_the_pulp_models_optimum_on_the_same_candidates(seed):
+def test_the_sparse_and_highs_paths_reach_the_pulp_models_optimum_on_the_same_candidates(seed):
     p = _random_problem(seed)
-    sparse, model = solve(p, method="sparse"), solve(p, method="pulp")
-    assert (sparse.method, model.method) == ("sparse-exact", "pulp-cbc")
-    _feasible(p, sparse.chosen)
-    assert sparse.objective == pytest.approx(model.objective, abs=1e-9)
-    assert sparse.objective == pytest.approx(p.score[sparse.chosen].sum())
+    sparse, highs, model = solve(p, method="sparse"), solve(p, method="highs"), solve(p, method="pulp")
+    assert (sparse.method, highs.method, model.method) == ("sparse-exact", "highs-lp", "pulp-cbc")
+    for found in (sparse, highs):
+        _feasible(p, found.chosen)
+        assert found.objective == pytest.approx(model.objective, abs=1e-9)
+        assert found.objective == pytest.approx(p.score[found.chosen].sum())
+
+
+def test_highs_answers_are_checked_and_the_sparse_path_answers_when_they_fail(monkeypatch):
+    """A status other than optimal, or an x between 0 and 1, is never rounded into pairs."""
+    import scipy.optimize
+
+    from mentorflow.matching import highs_lp
+
+    p = candidates_from_matrix(np.array([[0.9, 0.2], [0.8, 0.7]]), np.array([1, 1]))
+    real = scipy.optimize.milp
+
+    def fractional(*args, **kwargs):
+        found = real(*args, **kwargs)
+        found.x = np.full(len(found.x), 0.5)
+        return found
+
+    def stopped(*args, **kwargs):  # what a time or iteration limit reports
+        found = real(*args, **kwargs)
+        found.status = 1
+        return found
+
+    for fake in (fractional, stopped):
+        monkeypatch.setattr(scipy.optimize, "milp", fake)
+        assert highs_lp.solve_assignment(p.rows, p.cols, p.score, p.n_rows, p.n_cols, p.col_capacity) is None
+        sol = solve(p, method="highs")
+        assert sol.method == "sparse-exact" and sol.objective == pytest.approx(0.9 + 0.7), fake.__name__
 
 
 def test_capacity_above_one_lets_a_mentor_take_several_mentees_and_no_more():
@@ -150,11 +180,37 @@ def test_an_explicit_top_k_is_kept_on_either_path():
     assert propose(random_instance(7, 30, rules=fair), certify=False).stats["top_k"] == 40
 
 
-def test_a_plain_round_past_the_measured_size_goes_to_the_pulp_model_on_fewer_candidates(monkeypatch):
-    """The sparse solve grows faster than linearly: past SPARSE_MAX_PAIRS candidate pairs PuLP is the faster path."""
+def test_a_plain_round_past_the_measured_size_goes_to_highs_on_fewer_candidates(monkeypatch):
+    """The sparse solve grows faster than linearly: past SPARSE_MAX_PAIRS candidate pairs the same LP as the PuLP
+    model's, built from arrays and solved by HiGHS, is the faster path (and holds no model objects)."""
     small = propose(random_instance(7, 40), certify=False)
     monkeypatch.setattr(engine, "SPARSE_MAX_PAIRS", 0)  # any round is "too large" now
     large = propose(random_instance(7, 40), certify=False)
     assert small.stats["solver"] == "sparse-exact" and small.stats["top_k"] == SPARSE_TOP_K
-    assert large.stats["solver"] == "pulp-cbc" and large.stats["top_k"] == DEFAULT_TOP_K
+    assert large.stats["solver"] == "highs-lp" and large.stats["top_k"] == DEFAULT_TOP_K
     assert len(large.pairs) > 0
+    # the same candidates through the PuLP model: the same total
+    monkeypatch.setattr(engine, "solve", lambda p, **kw: solve(p, **{**kw, "method": "pulp"}))
+    with_model = propose(random_instance(7, 40), certify=False)
+    assert with_model.stats["solver"] == "pulp-cbc"
+    assert with_model.stats["lp_objective"] == pytest.approx(large.stats["lp_objective"], abs=1e-6)
+
+
+def _resident_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def test_freed_heap_memory_goes_back_to_the_system_before_a_highs_solve():
+    """The solve is a large run's peak: what scoring freed into the C heap is handed back first."""
+    from mentorflow.matching import highs_lp
+
+    if not os.path.exists("/proc/self/statm") or not highs_lp.release_free_memory():
+        pytest.skip("no malloc_trim or /proc here")
+    chunks = [bytearray(64 * 1024) for _ in range(3200)]  # ~200 MB of heap chunks (below glibc's mmap threshold)
+    keep = bytearray(64 * 1024)  # allocated last: the heap's top stays in use, so free() alone cannot shrink it
+    del chunks
+    before = _resident_mb()
+    assert highs_lp.release_free_memory()
+    assert before - _resident_mb() > 100
+    del keep

@@ -3,7 +3,8 @@
 1. :mod:`~mentorflow.matching.scoring` scores pairs block by block and keeps each mentee's best
    ``top_k`` allowed partners (hard rules are masks, never penalties);
 2. :mod:`~mentorflow.matching.solver` solves over those candidates: exactly on the sparse candidate graph
-   when the round is the plain assignment, else the PuLP model (locks, fairness, several mentors, symbiotic);
+   when the round is the plain assignment (past ``SPARSE_MAX_PAIRS``: the same LP from arrays by HiGHS), else
+   the PuLP model (locks, fairness, several mentors, symbiotic);
 3. mentees left without a partner while an allowed mentor still has room are placed (:mod:`.fill`; this only
    adds score), and :mod:`~mentorflow.matching.certificate` bounds what pruning could have cost;
 4. :mod:`~mentorflow.matching.explain` says why each pair was made and why anyone was not.
@@ -47,8 +48,8 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
     plain = not sparse_exact.needs_model(symmetric=symmetric, fairness=fairness, locks=len(inp.locked_pairs),
                                          several=per_mentee > 1)
     asked_k = _rule(rules, "top_k", None)
-    # the sparse exact solve grows faster than linearly with the candidate pairs: past SPARSE_MAX_PAIRS the PuLP
-    # model on DEFAULT_TOP_K candidates is the faster path (docs/performance.md, target 4)
+    # the sparse exact solve grows faster than linearly with the candidate pairs: past SPARSE_MAX_PAIRS the same LP
+    # from arrays by HiGHS on DEFAULT_TOP_K candidates is the faster path (docs/performance.md, target 4)
     sparse = plain and len(rows) * int(asked_k or SPARSE_TOP_K) <= SPARSE_MAX_PAIRS
     k = int(asked_k or (SPARSE_TOP_K if sparse else DEFAULT_TOP_K))
     say(f"scoring {len(rows):,} × {len(cols):,} candidate pairs (keeping the best {k} per person) …")
@@ -80,7 +81,7 @@ def propose(inp: MatchInput, *, progress: Callable[[str], None] | None = None,
                               symmetric=symmetric, **_several_mentors(pop, rows, cols, edges_r, edges_c, per_mentee))
     say(f"solving the model: {len(edges_s):,} candidate pairs, fairness {fairness} …")
     started = time.perf_counter()
-    solution = solve(problem, fairness=fairness, method="auto" if sparse else "pulp")
+    solution = solve(problem, fairness=fairness, method="auto" if sparse else "highs" if plain else "pulp")
     timings["solve"] = time.perf_counter() - started
     timings.update({f"solve_{k_}": v for k_, v in solution.seconds.items()})
     lp_objective = solution.objective

@@ -10,11 +10,12 @@ if TYPE_CHECKING:  # kept light: the DAG factory imports this package at parse t
 
     import pandas as pd
 
-DEFAULT_TOP_K = 15  # candidates per mentee for a round the PuLP model solves (side constraints)
+DEFAULT_TOP_K = 15  # candidates per mentee for a round the PuLP model solves (side constraints) or a large plain one
 SPARSE_TOP_K = 30  # for the plain assignment, solved exactly on the sparse graph (docs/matching.md, Scale)
-# above this many candidate pairs the plain assignment goes to PuLP on DEFAULT_TOP_K candidates: measured, the
-# sparse solve took 2.9 s CPU on 294,030 pairs (4x faster than CBC) and 138 s on 1,561,170 (CBC: 52 s on half as
-# many); the two curves cross near 800,000 pairs (docs/performance.md, targets 4 and 5)
+# above this many candidate pairs the plain assignment goes to HiGHS (the LP from arrays) on DEFAULT_TOP_K
+# candidates: measured, the sparse solve took 2.9 s CPU on 294,030 pairs (4x faster than CBC) and 138 s on
+# 1,561,170 (CBC: 52 s on half as many; HiGHS from arrays: ×0.29 of PuLP + CBC on the 121,500-person company's
+# 780,585); the curves cross near 800,000 pairs (docs/performance.md, targets 4 and 5)
 SPARSE_MAX_PAIRS = 800_000
 COMPONENTS: tuple[str, ...] = ("skills", "goals", "personality", "preferences", "availability", "diversity")
 

@@ -32,10 +32,13 @@ Independent connected components are solved as separate models (small ones bundl
 
 Paths (``method``): ``auto`` solves the plain assignment (bipartite, fairness ``none``, no lock, one mentor
 per mentee) exactly with :mod:`mentorflow.matching.sparse_exact` (same optimum, no model file, no solver
-process) and any round with a side constraint with this PuLP model, the model of record. ``pulp`` and
-``sparse`` force one. PuLP's backend is CBC, chosen by measurement, not by what is installed (HiGHS through
-PuLP was ~4× slower on the benchmark, docs/performance.md); ``backend``/``MENTORFLOW_LP_BACKEND`` = ``highs``
-asks for HiGHS. The certificate always reads CBC's duals.
+process) and any round with a side constraint with this PuLP model, the model of record. ``highs`` solves the
+plain assignment as this LP built from arrays by HiGHS's dual simplex (:mod:`mentorflow.matching.highs_lp`: no
+PuLP object, model file or solver process; should it not end on an optimal 0/1 vertex, the sparse exact path
+answers); the engine takes it for large rounds (:data:`mentorflow.matching.inputs.SPARSE_MAX_PAIRS`).
+``pulp``, ``highs`` and ``sparse`` force one. PuLP's backend is CBC, chosen by measurement, not by what is
+installed (HiGHS through PuLP was ~4× slower on the benchmark, docs/performance.md);
+``backend``/``MENTORFLOW_LP_BACKEND`` = ``highs`` asks for HiGHS through PuLP. The certificate always reads CBC's duals.
 """
 
 from __future__ import annotations
@@ -49,10 +52,10 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from mentorflow import settings
-from mentorflow.matching import several_model, sparse_exact
+from mentorflow.matching import highs_lp, several_model, sparse_exact
 
 FAIRNESS = ("none", "cover", "maxmin")
-METHODS = ("auto", "pulp", "sparse")
+METHODS = ("auto", "pulp", "highs", "sparse")
 BACKENDS = ("cbc", "highs")
 BUNDLE_EDGES = 50_000
 
@@ -87,7 +90,7 @@ class Solution:
     status: str
     seconds: dict[str, float]
     components: int
-    method: str = "pulp-cbc"  # which path solved it: sparse-exact, pulp-cbc or pulp-highs
+    method: str = "pulp-cbc"  # which path solved it: highs-lp, sparse-exact, pulp-cbc or pulp-highs
     why_model: str = ""  # the side constraint that needed the PuLP model ("" when none did)
 
 
@@ -217,10 +220,10 @@ def solve(p: MatchingProblem, *, fairness: str = "none", time_limit: float | Non
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)} (got {method!r})")
     needs_model = sparse_exact.applies(p, fairness)
-    if method == "sparse" and needs_model:
-        raise ValueError(f"the sparse exact path solves the plain assignment only; this round has {needs_model}")
+    if method in ("sparse", "highs") and needs_model:
+        raise ValueError(f"the {method} path solves the plain assignment only; this round has {needs_model}")
     if method != "pulp" and not needs_model:
-        return _solve_sparse(p, decompose)
+        return _solve_plain(p, decompose, highs=method == "highs")
     seconds = {"build": 0.0, "solve": 0.0}
     solver = _solver(time_limit, msg, mip=p.integral, backend=backend)
     statuses: set[str] = set()
@@ -257,14 +260,21 @@ def solve(p: MatchingProblem, *, fairness: str = "none", time_limit: float | Non
                     components=n_components, method=f"pulp-{backend_name(backend)}", why_model=needs_model or "")
 
 
-def _solve_sparse(p: MatchingProblem, decompose: bool) -> Solution:
-    """The plain assignment on the sparse candidate graph (:mod:`.sparse_exact`): one exact solve, no model."""
+def _solve_plain(p: MatchingProblem, decompose: bool, *, highs: bool) -> Solution:
+    """The plain assignment in one solve without a model: exactly on the sparse graph (:mod:`.sparse_exact`) or,
+    with ``highs``, the LP from arrays (:mod:`.highs_lp`), the sparse path answering if HiGHS does not."""
     started = time.perf_counter()
     _, n_components = _bundles(p, decompose)
-    chosen = sparse_exact.solve_assignment(p.rows, p.cols, p.score, p.n_rows, p.col_capacity)
+    chosen, method = None, "sparse-exact"
+    if highs:
+        chosen, method = highs_lp.solve_assignment(p.rows, p.cols, p.score, p.n_rows, p.n_cols,
+                                                   p.col_capacity), "highs-lp"
+    if chosen is None:
+        chosen, method = sparse_exact.solve_assignment(p.rows, p.cols, p.score, p.n_rows,
+                                                       p.col_capacity), "sparse-exact"
     return Solution(chosen=chosen, objective=float(p.score[chosen].sum()), status="Optimal",
                     seconds={"build": 0.0, "solve": time.perf_counter() - started}, components=n_components,
-                    method="sparse-exact")
+                    method=method)
 
 
 
