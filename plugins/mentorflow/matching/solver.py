@@ -33,7 +33,7 @@ Independent connected components are solved as separate models (small ones bundl
 Paths (``method``): ``auto`` solves the plain assignment (bipartite, fairness ``none``, no lock, one mentor
 per mentee) exactly with :mod:`mentorflow.matching.sparse_exact` (same optimum, no model file, no solver
 process) and any round with a side constraint with this PuLP model, the model of record. ``highs`` solves the
-plain assignment as this LP built from arrays by HiGHS's dual simplex (:mod:`mentorflow.matching.highs_lp`: no
+plain assignment as this LP built from arrays by HiGHS's simplex (:mod:`mentorflow.matching.highs_lp`: no
 PuLP object, model file or solver process; should it not end on an optimal 0/1 vertex, the sparse exact path
 answers); the engine takes it for large rounds (:data:`mentorflow.matching.inputs.SPARSE_MAX_PAIRS`).
 ``pulp``, ``highs`` and ``sparse`` force one. PuLP's backend is CBC, chosen by measurement, not by what is
