@@ -1,12 +1,13 @@
 """The plain assignment as the LP of :mod:`mentorflow.matching.solver`, built from arrays and solved by HiGHS's
-simplex (``scipy.optimize.milp`` with no integer variable: an LP), without a PuLP object, a model file or a solver process::
+simplex (``scipy.optimize.milp`` with no integer variable: an LP), without a PuLP object, a model file or a
+solver process::
 
     maximise Σ_e s_e x_e   subject to   Σ_{e ∋ r} x_e ≤ 1   (mentee_r),   Σ_{e ∋ c} x_e ≤ cap_c   (mentor_c),
                            0 ≤ x_e ≤ 1
 
 The constraint matrix is totally unimodular, so every vertex of the polytope is integral and a simplex
 method, which ends on a vertex, returns a 0/1 solution with the LP's optimal value: the same optimum as the
-PuLP model and the sparse exact path (``tests/test_highs_lp.py`` compares all three); only ties may pick
+PuLP model and the sparse exact path (``tests/test_sparse_exact.py`` compares all three); only ties may pick
 different pairs. The answer is checked rather than trusted: a status other than optimal, or any x further than
 1e-6 from 0 or 1, returns None and the caller solves another way.
 """

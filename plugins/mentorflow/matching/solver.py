@@ -38,7 +38,8 @@ PuLP object, model file or solver process; should it not end on an optimal 0/1 v
 answers); the engine takes it for large rounds (:data:`mentorflow.matching.inputs.SPARSE_MAX_PAIRS`).
 ``pulp``, ``highs`` and ``sparse`` force one. PuLP's backend is CBC, chosen by measurement, not by what is
 installed (HiGHS through PuLP was ~4× slower on the benchmark, docs/performance.md);
-``backend``/``MENTORFLOW_LP_BACKEND`` = ``highs`` asks for HiGHS through PuLP. The certificate always reads CBC's duals.
+``backend``/``MENTORFLOW_LP_BACKEND`` = ``highs`` asks for HiGHS through PuLP. The certificate always reads
+CBC's duals.
 """
 
 from __future__ import annotations
