@@ -41,7 +41,7 @@ from mentorflow.matching import personality as persona
 from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.matching.inputs import COMPONENTS
 from mentorflow.matching.placement import placement_mask, placement_words
-from mentorflow.matching.text import GoalTexts, goal_texts
+from mentorflow.matching.text import ColumnTexts, GoalTexts, goal_texts
 from mentorflow.matching.vocabulary import SkillMatrices, skill_matrices
 from mentorflow.roster.eligibility import reporting_chain
 
@@ -206,9 +206,30 @@ def build_population(people: pd.DataFrame, apps: pd.DataFrame, program_type: str
 # -- components over a block: rows r (index array) against columns c ------------------------------
 
 
-def skill_cover(pop: Population, wanters: np.ndarray, offerers: np.ndarray) -> np.ndarray:
-    """Mean over the wanter's skills of min(1, offered/wanted): one matrix product per wanted level."""
-    return pop.want_by_level[wanters] @ pop.offer_cover[offerers].T
+def skill_cover(pop: Population, wanters: np.ndarray, offerers: np.ndarray, cover: np.ndarray | None = None) -> np.ndarray:
+    """Mean over the wanter's skills of min(1, offered/wanted): one matrix product per wanted level;
+    ``cover``: the offerers' ``offer_cover`` laid out by :func:`lay_out` (else laid out here)."""
+    cover = cover if cover is not None else np.ascontiguousarray(pop.offer_cover[offerers].T)
+    return pop.want_by_level[wanters] @ cover
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns every block of rows is scored against, laid out once: their positions, and what the
+    products multiply by as contiguous (feature, column) arrays. Laid out per block instead, the copy cost
+    more than the products (a sparse-times-dense product copies a transposed operand first)."""
+
+    people: np.ndarray
+    positions: np.ndarray  # participant index -> column position (-1: not a column)
+    cover: np.ndarray  # (5S, len(people)) the columns' offer_cover (skill_cover)
+    goals: ColumnTexts
+
+
+def lay_out(pop: Population, col_people: np.ndarray, symmetric: bool) -> Columns:
+    positions = np.full(len(pop.ids), -1, dtype=np.int64)
+    positions[col_people] = np.arange(len(col_people))
+    return Columns(col_people, positions, np.ascontiguousarray(pop.offer_cover[col_people].T),
+                   pop.goals.columns(col_people, symmetric))
 
 
 def skill_overlap(pop: Population, wanters: np.ndarray, offerers: np.ndarray) -> np.ndarray:
@@ -216,13 +237,16 @@ def skill_overlap(pop: Population, wanters: np.ndarray, offerers: np.ndarray) ->
     return sp.csr_matrix(pop.wanted[wanters] > 0, dtype=np.float32) @ (pop.offered[offerers] > 0).astype(np.float32).T
 
 
-def components(pop: Population, r: np.ndarray, c: np.ndarray, personality, symmetric: bool) -> dict[str, np.ndarray]:
+def components(pop: Population, r: np.ndarray, c: np.ndarray, personality, symmetric: bool,
+               columns: Columns | None = None) -> dict[str, np.ndarray]:
     """The six score components of every (r[i], c[j]) pair, each a (len(r), len(c)) float32 matrix;
-    ``personality``: the cohort's ``rules.personality`` or a setting to try instead."""
-    skills = skill_cover(pop, r, c)
+    ``personality``: the cohort's ``rules.personality`` or a setting to try instead; ``columns``: ``c`` laid
+    out by :func:`lay_out` (else laid out here: a pair's values do not depend on it)."""
+    columns = columns if columns is not None else lay_out(pop, c, symmetric)
+    skills = skill_cover(pop, r, c, columns.cover)
     if symmetric:  # each teaches the other: both directions count equally
         skills = (skills + skill_cover(pop, c, r).T) / 2
-    goals = pop.goals.similarity(r, c, symmetric)  # r's wants against c's teaching (symbiotic: both ways)
+    goals = pop.goals.similarity(r, c, symmetric, columns.goals)  # r's wants against c's teaching (symbiotic: both)
     personality_score = persona.component(pop.traits, r, c, symmetric, personality)
     prefs = affinity.preferences(pop.affinity, np.asarray(pop.preference[r][:, c].todense(), dtype=np.float32), r, c)
     table = pop.availability_table
@@ -375,31 +399,25 @@ class Block:
     rules: BlockRules
 
 
-def score_block(pop: Population, relations: PairRules, r: np.ndarray, col_people: np.ndarray, col_pos: np.ndarray,
-                start: int, *, program_type: str, rules, w: np.ndarray) -> Block:
-    parts = components(pop, r, col_people, rules.personality, program_type == "symbiotic")
+def score_block(pop: Population, relations: PairRules, r: np.ndarray, cols: Columns, start: int, *,
+                program_type: str, rules, w: np.ndarray) -> Block:
+    parts = components(pop, r, cols.people, rules.personality, program_type == "symbiotic", cols)
     total = sum(w[i] * parts[name] for i, name in enumerate(COMPONENTS))
-    block_rule = block_rules(pop, relations, r, col_people, program_type, rules.min_level_gap, col_pos,
+    block_rule = block_rules(pop, relations, r, cols.people, program_type, rules.min_level_gap, cols.positions,
                              getattr(rules, "mentors_per_mentee", 1))
-    block_rule.placement = placement_mask(pop, r, col_people, rules)
+    block_rule.placement = placement_mask(pop, r, cols.people, rules)
     block_rule.placement_words = placement_words(rules)
     ok = block_rule.allowed & (total > rules.min_score)
     return Block(start, r, np.where(ok, total, -np.inf).astype(np.float32, copy=False), parts, block_rule)
 
 
-def _column_positions(pop: Population, col_people: np.ndarray) -> np.ndarray:
-    col_pos = np.full(len(pop.ids), -1, dtype=np.int64)
-    col_pos[col_people] = np.arange(len(col_people))
-    return col_pos
-
-
 def scored_blocks(pop: Population, relations: PairRules, row_people: np.ndarray, col_people: np.ndarray, *,
                   program_type: str, rules, weights, block: int = 1000):
     """Yield :class:`Block` after block, so no full rows × columns matrix is ever held."""
-    w, col_pos = weight_vector(weights), _column_positions(pop, col_people)
+    w, cols = weight_vector(weights), lay_out(pop, col_people, program_type == "symbiotic")
     block = block_rows(len(col_people), block)
     for start in range(0, len(row_people), block):
-        yield score_block(pop, relations, row_people[start:start + block], col_people, col_pos, start,
+        yield score_block(pop, relations, row_people[start:start + block], cols, start,
                           program_type=program_type, rules=rules, w=w)
 
 
@@ -411,23 +429,19 @@ def top_candidates(pop: Population, relations: PairRules, row_people: np.ndarray
     Blocks are scored on a small thread pool: numpy releases the GIL in its products and ufuncs,
     and each block reduces to its top k before the next is taken, so memory stays per block.
     """
-    w, col_pos = weight_vector(weights), _column_positions(pop, col_people)
+    w, cols = weight_vector(weights), lay_out(pop, col_people, program_type == "symbiotic")
 
     def best_of(start: int):
-        b = score_block(pop, relations, row_people[start:start + block], col_people, col_pos, start,
+        b = score_block(pop, relations, row_people[start:start + block], cols, start,
                         program_type=program_type, rules=rules, w=w)
         total = b.total
         allowed = np.isfinite(total).sum(axis=1)
         kk = min(k, total.shape[1])
         if kk == 0:
             return start, len(b.people), None, allowed
-        top = np.argpartition(-total, kk - 1, axis=1)[:, :kk]
-        top_scores = np.take_along_axis(total, top, axis=1)
-        keep = np.isfinite(top_scores)
-        rr = np.broadcast_to(np.arange(len(b.people))[:, None], top.shape)[keep]
-        cc = top[keep]
+        rr, cc, best = best_per_row(total, kk)
         parts = np.column_stack([b.parts[name][rr, cc] for name in COMPONENTS])
-        return start, len(b.people), (rr + start, cc, top_scores[keep], parts), allowed
+        return start, len(b.people), (rr + start, cc, best, parts), allowed
 
     out_r, out_c, out_s, out_p = [], [], [], []
     allowed = np.zeros(len(row_people), dtype=np.int64)
@@ -445,6 +459,37 @@ def top_candidates(pop: Population, relations: PairRules, row_people: np.ndarray
         return Candidates(empty, empty, np.zeros(0, np.float32), np.zeros((0, len(COMPONENTS)), np.float32), allowed)
     return Candidates(np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_s),
                       np.concatenate(out_p).astype(np.float32), allowed)
+
+
+_LOWEST = np.finfo(np.float32).min
+
+
+def best_per_row(total: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``k`` best finite entries of each row of ``total`` (all of them where a row has fewer), as rows,
+    columns and scores, row by row in column order; of equal scores the lower column is kept, so which of
+    two tied partners stays a candidate never depends on how the selection runs (1 <= k <= columns).
+
+    Selecting in the whole block costs more than scoring it: a bar is taken first from a sample of every
+    ``step``-th column (the k-th best of a subset is never above the row's k-th best), and only the entries at
+    or above it, about ``k·step`` of each row, are ranked."""
+    n_rows, n_cols = total.shape
+    step = max(1, int(np.sqrt(n_cols / (8 * k))))  # balances the sample's size with the entries left to rank
+    bar = -np.partition(-total[:, ::step], k - 1, axis=1)[:, k - 1]  # -inf where the sample has fewer than k
+    idx = np.flatnonzero(total >= np.maximum(bar, _LOWEST)[:, None])  # never -inf: not allowed
+    rr = idx // n_cols
+    counts = np.bincount(rr, minlength=n_rows)
+    pos = np.arange(len(idx)) - (np.cumsum(counts) - counts)[rr]
+    # each row's entries left, side by side (padded with -inf), to find each row's k-th best score exactly
+    width = max(int(counts.max(initial=0)), k)
+    score = np.full((n_rows, width), -np.inf, dtype=np.float32)
+    col = np.zeros((n_rows, width), dtype=np.int64)
+    score[rr, pos] = total.reshape(-1)[idx]
+    col[rr, pos] = idx - rr * n_cols
+    kth = np.maximum(-np.partition(-score, k - 1, axis=1)[:, k - 1], _LOWEST)[:, None]
+    above, at = score > kth, score == kth
+    keep = above | (at & (np.cumsum(at, axis=1) <= k - above.sum(axis=1, keepdims=True)))
+    r, p = np.nonzero(keep)
+    return r, col[r, p], score[r, p]
 
 
 # A block holds about this many pairs: each of the ~20 float32 and bool matrices of a block (components, rules,

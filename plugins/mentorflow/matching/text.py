@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 from typing import NamedTuple
@@ -37,7 +37,7 @@ import scipy.sparse as sp
 from mentorflow.matching.stop_words import ENGLISH_STOP_WORDS
 from mentorflow.matching.tfidf import tfidf
 
-# Above this many features the products run on sparse rows (a dense copy would not fit well).
+# Above this many features the columns' documents stay sparse (dense, every column's would not fit well).
 DENSE_VOCABULARY = 2048
 
 # Words that say *that* someone wants to learn, not *what*: they occur in most goal statements and
@@ -212,6 +212,17 @@ def _whole_words(form: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w])" + re.escape(form) + r"(?![\w])", re.IGNORECASE)
 
 
+@dataclass(frozen=True)
+class ColumnTexts:
+    """The columns' side of :meth:`GoalTexts.similarity`, laid out once for every block of rows scored against
+    the same columns: dense, one row per feature, so a block is a sparse-rows-times-dense product that touches
+    only the few features each row has (None: the vocabulary is too large for dense columns; products stay
+    sparse)."""
+
+    teaches: np.ndarray | None  # (V, len(c)): the columns' teaches documents
+    wants: np.ndarray | None  # (V, len(c)): the columns' wants documents (symbiotic only)
+
+
 @dataclass
 class GoalTexts:
     """TF-IDF rows of every participant's wants and teaches documents, and the documents as written."""
@@ -222,20 +233,33 @@ class GoalTexts:
     wants_fields: list[tuple[str, ...]]
     teaches_fields: list[tuple[str, ...]]
     analyzer: Analyzer
-    wants_dense: np.ndarray | None = field(default=None, repr=False)  # dense copies for a small vocabulary
-    teaches_dense: np.ndarray | None = field(default=None, repr=False)
 
-    def similarity(self, r: np.ndarray, c: np.ndarray, symmetric: bool) -> np.ndarray:
-        """(len(r), len(c)) cosine of r's wants against c's teaches; symbiotic: mean of both directions."""
-        one = self._product(self.wants, self.wants_dense, r, self.teaches, self.teaches_dense, c)
+    def columns(self, c: np.ndarray, symmetric: bool) -> ColumnTexts:
+        """The documents of columns ``c`` laid out for :meth:`similarity` (dense for a small vocabulary)."""
+        if len(self.features) > DENSE_VOCABULARY:
+            return ColumnTexts(None, None)
+
+        def dense(docs: sp.csr_matrix) -> np.ndarray:
+            return np.ascontiguousarray(docs[c].T.toarray(), dtype=np.float32)
+
+        return ColumnTexts(dense(self.teaches), dense(self.wants) if symmetric else None)
+
+    def similarity(self, r: np.ndarray, c: np.ndarray, symmetric: bool,
+                   columns: ColumnTexts | None = None) -> np.ndarray:
+        """(len(r), len(c)) cosine of r's wants against c's teaches; symbiotic: mean of both directions.
+        ``columns``: :meth:`columns` of ``c``, when many row blocks meet the same columns. A pair's value is the
+        same whichever block it is scored in: each is a sum over the row's own features, in their order."""
+        columns = columns if columns is not None else self.columns(c, symmetric)
+        one = self._product(self.wants, r, self.teaches, c, columns.teaches)
         if not symmetric:
             return one
-        return (one + self._product(self.teaches, self.teaches_dense, r, self.wants, self.wants_dense, c)) / 2
+        return (one + self._product(self.teaches, r, self.wants, c, columns.wants)) / 2
 
     @staticmethod
-    def _product(a, a_dense, r, b, b_dense, c) -> np.ndarray:
-        if a_dense is not None:
-            return a_dense[r] @ b_dense[c].T
+    def _product(a: sp.csr_matrix, r: np.ndarray, b: sp.csr_matrix, c: np.ndarray,
+                 b_columns: np.ndarray | None) -> np.ndarray:
+        if b_columns is not None:
+            return a[r] @ b_columns
         return np.asarray((a[r] @ b[c].T).todense(), dtype=np.float32)
 
 
@@ -258,10 +282,6 @@ def goal_texts(goals: Sequence, wanted: Sequence[Sequence[str]], offered: Sequen
     both, features = tfidf([analyzer(d) for d in docs])  # scikit-learn's weights (matching.tfidf)
     if not len(features):  # no word survives anywhere: nobody's goals say anything matchable
         empty = sp.csr_matrix((n, 1), dtype=np.float32)
-        return GoalTexts(empty, empty, np.array([""]), wants_fields, teaches_fields, analyzer,
-                         np.zeros((n, 1), np.float32), np.zeros((n, 1), np.float32))
-    wants, teaches = both[:n], both[n:]
-    dense = len(features) <= DENSE_VOCABULARY
-    return GoalTexts(wants, teaches, np.asarray(features), wants_fields, teaches_fields, analyzer,
-                     wants.toarray() if dense else None, teaches.toarray() if dense else None)
+        return GoalTexts(empty, empty, np.array([""]), wants_fields, teaches_fields, analyzer)
+    return GoalTexts(both[:n], both[n:], np.asarray(features), wants_fields, teaches_fields, analyzer)
 

@@ -1,0 +1,73 @@
+"""Scoring block by block: a pair's score does not depend on the block it is scored in, and the selection of
+each row's best candidates keeps exactly the k best, the lower column of equal scores first."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matching_fixtures import random_instance
+from mentorflow.matching import COMPONENTS, scoring, text
+from mentorflow.matching.scoring import best_per_row
+
+
+def _brute_force(total: np.ndarray, k: int) -> set[tuple[int, int]]:
+    """Each row's finite entries ordered by score (best first), then column (lower first); the first k."""
+    kept = set()
+    for i, row in enumerate(total):
+        finite = [j for j in range(len(row)) if np.isfinite(row[j])]
+        kept |= {(i, j) for j in sorted(finite, key=lambda j: (-row[j], j))[:k]}
+    return kept
+
+
+def _blocks(rng: np.random.Generator):
+    """Blocks with ties (scores from a few values), rows with no or fewer than k allowed columns, and rows whose
+    allowed columns all lie outside the sample the bar is taken from (every step-th column)."""
+    for n_rows, n_cols, k in ((7, 5, 5), (30, 40, 3), (25, 2000, 15), (12, 5000, 1), (9, 3000, 40)):
+        total = rng.choice(np.array([0.25, 0.5, 0.5, 0.75, 1.0], np.float32), (n_rows, n_cols))
+        total[rng.random((n_rows, n_cols)) < 0.3] = -np.inf
+        total[0] = -np.inf
+        total[1, k:] = -np.inf
+        step = max(1, int(np.sqrt(n_cols / (8 * k))))
+        if step > 1:  # allowed only off the sample's columns, with fewer allowed than k in the sample
+            total[2] = -np.inf
+            total[2, 1::step] = rng.random(len(total[2, 1::step]), dtype=np.float32)
+        yield total, k
+        yield rng.random((n_rows, n_cols), dtype=np.float32), k  # no ties, everything allowed
+
+
+def test_best_per_row_keeps_the_k_best_and_the_lower_column_of_equal_scores():
+    rng = np.random.default_rng(3)
+    for total, k in _blocks(rng):
+        rows, cols, scores = best_per_row(total, k)
+        assert set(zip(rows.tolist(), cols.tolist())) == _brute_force(total, k)
+        assert len(rows) == len(set(zip(rows.tolist(), cols.tolist())))
+        assert scores.tobytes() == total[rows, cols].tobytes()
+        assert np.all(np.diff(rows) >= 0)  # row by row
+
+
+def test_best_per_row_of_a_row_with_nothing_allowed_is_empty():
+    rows, cols, scores = best_per_row(np.full((3, 100), -np.inf, np.float32), 4)
+    assert len(rows) == len(cols) == len(scores) == 0
+
+
+@pytest.mark.parametrize("kind", ["traditional", "symbiotic", "reverse"])
+@pytest.mark.parametrize("dense", [True, False])
+def test_a_pairs_components_are_the_same_whichever_block_scores_it(kind, dense, monkeypatch):
+    """Scored against all columns (laid out once) or alone, a pair gets the very same floats: candidates,
+    explanations and the fill step score pairs in blocks of different shapes and must agree (``dense``: the
+    columns' goal documents laid out dense, as for a vocabulary of up to DENSE_VOCABULARY features)."""
+    if not dense:
+        monkeypatch.setattr(text, "DENSE_VOCABULARY", 0)
+    inp = random_instance(5, 90, kind)
+    pop = scoring.build_population(inp.people, inp.applications, inp.program_type, inp.rules)
+    everyone = np.arange(len(pop.ids))
+    r, c = everyone[::2], everyone[1::2]
+    symmetric = kind == "symbiotic"
+    block = scoring.components(pop, r, c, None, symmetric, scoring.lay_out(pop, c, symmetric))
+    rng = np.random.default_rng(0)
+    for i, j in zip(rng.integers(0, len(r), 40), rng.integers(0, len(c), 40)):
+        alone = scoring.components(pop, r[[i]], c[[j]], None, symmetric)
+        for name in COMPONENTS:
+            assert alone[name][0, 0].tobytes() == block[name][i, j].tobytes(), (name, i, j)
+    assert (scoring.lay_out(pop, c, symmetric).goals.teaches is not None) == dense
+    assert block["goals"].max() > 0 and block["skills"].max() > 0  # the products really ran
