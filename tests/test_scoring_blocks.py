@@ -3,10 +3,12 @@ each row's best candidates keeps exactly the k best, the lower column of equal s
 
 from __future__ import annotations
 
+import ctypes
+
 import numpy as np
 import pytest
 from matching_fixtures import random_instance
-from mentorflow.matching import COMPONENTS, scoring, text
+from mentorflow.matching import COMPONENTS, heap, scoring, text
 from mentorflow.matching.scoring import best_per_row
 
 
@@ -71,3 +73,30 @@ def test_a_pairs_components_are_the_same_whichever_block_scores_it(kind, dense, 
             assert alone[name][0, 0].tobytes() == block[name][i, j].tobytes(), (name, i, j)
     assert (scoring.lay_out(pop, c, symmetric).goals.teaches is not None) == dense
     assert block["goals"].max() > 0 and block["skills"].max() > 0  # the products really ran
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def test_while_scoring_large_blocks_come_from_the_heap_and_afterwards_they_are_mapped_again():
+    """Within reused_heap a 40 MB array is taken from the heap (no new mapping); afterwards glibc's usual
+    threshold (32 MB) holds again and the same array is mapped from the system, as it was before."""
+    libc = ctypes.CDLL(None)
+    if not hasattr(libc, "mallinfo2"):
+        pytest.skip("not glibc 2.33 or later")
+    libc.mallinfo2.restype = _MallInfo2
+
+    def mapped_by(size: int) -> int:
+        before = libc.mallinfo2().hblkhd
+        block = np.ones(size // 8)
+        grown = libc.mallinfo2().hblkhd - before
+        del block
+        return grown
+
+    size = 40 << 20
+    with heap.reused_heap() as took:
+        assert took
+        assert mapped_by(size) == 0
+    assert mapped_by(size) >= size

@@ -203,14 +203,14 @@ def _resident_mb() -> float:
 
 def test_freed_heap_memory_goes_back_to_the_system_before_a_highs_solve():
     """The solve is a large run's peak: what scoring freed into the C heap is handed back first."""
-    from mentorflow.matching import highs_lp
+    from mentorflow.matching import heap
 
-    if not os.path.exists("/proc/self/statm") or not highs_lp.release_free_memory():
+    if not os.path.exists("/proc/self/statm") or not heap.release_free_memory():
         pytest.skip("no malloc_trim or /proc here")
     chunks = [bytearray(64 * 1024) for _ in range(3200)]  # ~200 MB of heap chunks (below glibc's mmap threshold)
     keep = bytearray(64 * 1024)  # allocated last: the heap's top stays in use, so free() alone cannot shrink it
     del chunks
     before = _resident_mb()
-    assert highs_lp.release_free_memory()
+    assert heap.release_free_memory()
     assert before - _resident_mb() > 100
     del keep

@@ -14,25 +14,12 @@ different pairs. The answer is checked rather than trusted: a status other than 
 
 from __future__ import annotations
 
-import ctypes
-
 import numpy as np
 import scipy.sparse as sp
 
+from mentorflow.matching.heap import release_free_memory
+
 TOLERANCE = 1e-6
-
-
-def release_free_memory() -> bool:
-    """Give the C allocator's free heap pages back to the system (glibc's ``malloc_trim``); False where there is
-    no such call. Scoring frees its blocks into the heap, which glibc keeps in the process, and HiGHS's working
-    memory comes on top: on the 121,500-person company this returned ~250 MB just before the solve, the run's
-    peak, and took its peak from 2,084 to 1,776 MB at no measurable cost in time."""
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return False
-    trim(0)
-    return True
 
 
 def solve_assignment(rows: np.ndarray, cols: np.ndarray, score: np.ndarray, n_rows: int, n_cols: int,

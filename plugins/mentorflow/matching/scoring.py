@@ -36,7 +36,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from mentorflow.contract.parsing import parse_ids, parse_skills
-from mentorflow.matching import affinity, mutual
+from mentorflow.matching import affinity, heap, mutual
 from mentorflow.matching import personality as persona
 from mentorflow.matching.capacity import mentor_capacity
 from mentorflow.matching.inputs import COMPONENTS
@@ -447,7 +447,7 @@ def top_candidates(pop: Population, relations: PairRules, row_people: np.ndarray
     allowed = np.zeros(len(row_people), dtype=np.int64)
     block = block_rows(len(col_people), block)
     starts = range(0, len(row_people), block)
-    with ThreadPoolExecutor(max_workers=threads or min(4, os.cpu_count() or 1)) as pool:
+    with heap.reused_heap(), ThreadPoolExecutor(max_workers=threads or min(4, os.cpu_count() or 1)) as pool:
         for start, size, kept, row_allowed in pool.map(best_of, starts):
             allowed[start:start + size] = row_allowed
             if kept is not None:
