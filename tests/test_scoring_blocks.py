@@ -8,7 +8,7 @@ import ctypes
 import numpy as np
 import pytest
 from matching_fixtures import random_instance
-from mentorflow.matching import COMPONENTS, heap, scoring, text
+from mentorflow.matching import COMPONENTS, heap, personality, scoring, text
 from mentorflow.matching.scoring import best_per_row
 
 
@@ -100,3 +100,25 @@ def test_while_scoring_large_blocks_come_from_the_heap_and_afterwards_they_are_m
         assert took
         assert mapped_by(size) == 0
     assert mapped_by(size) >= size
+
+
+@pytest.mark.parametrize("setting", [None, "complement", "similarity"])
+def test_the_personality_of_a_block_is_its_linear_part_plus_the_calibrated_trait_fit(setting):
+    """The trait fit of a block, summed from the columns' laid-out integer scores, is the very float of
+    ``trait_fit`` (a product over one-hot levels) for the same modes, laid out or not."""
+    from mentorflow.cohorts.personality import trait_modes
+
+    inp = random_instance(11, 120, "reverse")
+    pop = scoring.build_population(inp.people, inp.applications, inp.program_type, inp.rules)
+    p = pop.traits
+    everyone = np.arange(len(pop.ids))
+    r, c = everyone[::3], everyone[1::2]
+    modes = None if setting is None else trait_modes(setting, p.program_type)
+    left, right = personality._linear_parts(p, False)
+    expected = left[r] @ right[c].T
+    expected += personality.FIT_SHARE * personality.trait_fit(p, r, c, modes)
+    laid_out = personality.fit_columns(p, c, setting)
+    other = personality.fit_columns(p, c, "similarity" if setting == "complement" else "complement")
+    for columns in (None, laid_out, other):  # the last: laid out for other modes, so not used
+        got = personality.component(p, r, c, False, setting, columns)
+        assert got.dtype == np.float32 and got.tobytes() == expected.tobytes()

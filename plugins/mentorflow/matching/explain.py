@@ -12,7 +12,7 @@ import numpy as np
 
 from mentorflow.contract.disclosure import GOALS_REASON  # what participants may read is filtered by it
 from mentorflow.matching import affinity, mutual
-from mentorflow.matching import personality as persona
+from mentorflow.matching import personality_words
 from mentorflow.matching.inputs import COMPONENTS
 from mentorflow.matching.scoring import BlockRules, PairRules, Population
 from mentorflow.matching.quotes import quotes
@@ -73,7 +73,7 @@ def reasons_of_pairs(pop: Population, rows: np.ndarray, cols: np.ndarray, parts:
 
     skills = gathered("skills", 0, lambda r, c: _skills_of_pairs(pop, r, c, roles))
     quoted = gathered("goals", 0.05, lambda r, c: quotes(pop.goals, r, c, symmetric))
-    personality = gathered("personality", 0, lambda r, c: persona.reasons(pop.traits, r, c, symmetric))
+    personality = gathered("personality", 0, lambda r, c: personality_words.reasons(pop.traits, r, c, symmetric))
     ranked = gathered("preferences", 0, lambda r, c: list(zip(*(np.asarray(pop.ranked[a, b]).ravel()
                                                                  for a, b in ((r, c), (c, r))))))
     out = []

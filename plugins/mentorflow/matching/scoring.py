@@ -223,13 +223,16 @@ class Columns:
     positions: np.ndarray  # participant index -> column position (-1: not a column)
     cover: np.ndarray  # (5S, len(people)) the columns' offer_cover (skill_cover)
     goals: ColumnTexts
+    traits: persona.FitColumns
 
 
-def lay_out(pop: Population, col_people: np.ndarray, symmetric: bool) -> Columns:
+def lay_out(pop: Population, col_people: np.ndarray, symmetric: bool, personality=None) -> Columns:
+    """``col_people`` laid out for blocks scored with the personality setting ``personality`` (None: the
+    cohort's)."""
     positions = np.full(len(pop.ids), -1, dtype=np.int64)
     positions[col_people] = np.arange(len(col_people))
     return Columns(col_people, positions, np.ascontiguousarray(pop.offer_cover[col_people].T),
-                   pop.goals.columns(col_people, symmetric))
+                   pop.goals.columns(col_people, symmetric), persona.fit_columns(pop.traits, col_people, personality))
 
 
 def skill_overlap(pop: Population, wanters: np.ndarray, offerers: np.ndarray) -> np.ndarray:
@@ -242,12 +245,12 @@ def components(pop: Population, r: np.ndarray, c: np.ndarray, personality, symme
     """The six score components of every (r[i], c[j]) pair, each a (len(r), len(c)) float32 matrix;
     ``personality``: the cohort's ``rules.personality`` or a setting to try instead; ``columns``: ``c`` laid
     out by :func:`lay_out` (else laid out here: a pair's values do not depend on it)."""
-    columns = columns if columns is not None else lay_out(pop, c, symmetric)
+    columns = columns if columns is not None else lay_out(pop, c, symmetric, personality)
     skills = skill_cover(pop, r, c, columns.cover)
     if symmetric:  # each teaches the other: both directions count equally
         skills = (skills + skill_cover(pop, c, r).T) / 2
     goals = pop.goals.similarity(r, c, symmetric, columns.goals)  # r's wants against c's teaching (symbiotic: both)
-    personality_score = persona.component(pop.traits, r, c, symmetric, personality)
+    personality_score = persona.component(pop.traits, r, c, symmetric, personality, columns.traits)
     prefs = affinity.preferences(pop.affinity, np.asarray(pop.preference[r][:, c].todense(), dtype=np.float32), r, c)
     table = pop.availability_table
     available = table.of(r, c) if table is not None else availability(
@@ -414,7 +417,7 @@ def score_block(pop: Population, relations: PairRules, r: np.ndarray, cols: Colu
 def scored_blocks(pop: Population, relations: PairRules, row_people: np.ndarray, col_people: np.ndarray, *,
                   program_type: str, rules, weights, block: int = 1000):
     """Yield :class:`Block` after block, so no full rows × columns matrix is ever held."""
-    w, cols = weight_vector(weights), lay_out(pop, col_people, program_type == "symbiotic")
+    w, cols = weight_vector(weights), lay_out(pop, col_people, program_type == "symbiotic", rules.personality)
     block = block_rows(len(col_people), block)
     for start in range(0, len(row_people), block):
         yield score_block(pop, relations, row_people[start:start + block], cols, start,
@@ -429,7 +432,7 @@ def top_candidates(pop: Population, relations: PairRules, row_people: np.ndarray
     Blocks are scored on a small thread pool: numpy releases the GIL in its products and ufuncs,
     and each block reduces to its top k before the next is taken, so memory stays per block.
     """
-    w, cols = weight_vector(weights), lay_out(pop, col_people, program_type == "symbiotic")
+    w, cols = weight_vector(weights), lay_out(pop, col_people, program_type == "symbiotic", rules.personality)
 
     def best_of(start: int):
         b = score_block(pop, relations, row_people[start:start + block], cols, start,
