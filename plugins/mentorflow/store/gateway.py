@@ -158,8 +158,8 @@ class Store:
         stmt = sa.select(table)
         for column, value in where.items():
             stmt = stmt.where(table.c[column] == value)
-        with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(stmt)]
+        keys, records = self._records(stmt)
+        return [dict(zip(keys, record)) for record in records]
 
     def frame(self, table: sa.Table, *, columns: Sequence[str] | None = None, **where: Any):
         """The rows of ``table`` matching ``where`` (column = value) as a DataFrame; ``columns``: only those."""
@@ -172,12 +172,17 @@ class Store:
         """The rows of a SELECT as a DataFrame, one column per selected column (what :meth:`frame` returns)."""
         import pandas as pd
 
+        keys, records = self._records(stmt)
+        return pd.DataFrame(records, columns=keys)
+
+    def _records(self, stmt: sa.Select) -> tuple[list[str], list[tuple]]:
+        """The selected columns' names and the rows as tuples: the driver's rows, with each column's result
+        conversion (the one SQLAlchemy's rows would apply) run column by column and only where a type has one.
+        Building a Row per record, and then a dictionary or a frame from its mapping, cost seconds per 100,000
+        records."""
         with self.engine.connect() as conn:
             result = conn.execute(stmt)
             keys, cursor = list(result.keys()), result.cursor
-            # the driver's rows, with each column's result conversion (the one SQLAlchemy's rows would apply) run
-            # column by column and only where a type has one: building a Row per record, and pandas probing each
-            # Row before turning it into a tuple, cost seconds per 100,000 records
             convert = [column.type.dialect_impl(conn.dialect).result_processor(conn.dialect, described[1])
                        for column, described in zip(stmt.selected_columns, cursor.description)]
             records = cursor.fetchall()
@@ -186,7 +191,7 @@ class Store:
             values = [list(column) if how is None else [how(v) for v in column]
                       for column, how in zip(zip(*records), convert)]
             records = list(zip(*values))
-        return pd.DataFrame(records, columns=keys)
+        return keys, records
 
     def among(self, column: sa.ColumnElement, values: Iterable[str]) -> sa.ColumnElement[bool]:
         """``column IN (values)`` with the values bound as one JSON list that the database unpacks (SQLite's
