@@ -9,7 +9,6 @@ tables: it checks that the store is at the schema this code needs, and otherwise
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
 from mentorflow import settings
 from mentorflow.privacy import private_dir
-from mentorflow.store import migrate
+from mentorflow.store import migrate, upserts
 from mentorflow.store.tables import _now, cohorts, metadata, reports
 
 POOL_SIZE, POOL_OVERFLOW = 20, 30  # connections kept, and opened beyond them under load
@@ -148,10 +146,12 @@ class Store:
             with self.engine.begin() as own:
                 return self.upsert(table, rows, update=update, update_columns=update_columns,
                                    conflict_key=conflict_key, conn=own)
-        stmt = _upsert_statement(self.dialect, table, update, tuple(update_columns or rows[0]),
+        stmt = upserts.statement(self.dialect, table, update, tuple(update_columns or rows[0]),
                                  tuple(conflict_key or ()))
-        for start in range(0, len(rows), 5000):
-            conn.execute(stmt, rows[start : start + 5000])
+        keys = upserts.conflict_key(table, conflict_key)
+        written = upserts.one_per_key(rows, keys, update) if self.dialect == "postgresql" else rows
+        for start in range(0, len(written), 5000):
+            conn.execute(stmt, written[start : start + 5000])
         return len(rows)
 
     def rows(self, table: sa.Table, **where: Any) -> list[dict[str, Any]]:
@@ -194,12 +194,14 @@ class Store:
         return keys, records
 
     def among(self, column: sa.ColumnElement, values: Iterable[str]) -> sa.ColumnElement[bool]:
-        """``column IN (values)`` with the values bound as one JSON list that the database unpacks (SQLite's
-        ``json_each``, PostgreSQL's ``json_array_elements_text``): one statement and one parameter however many
-        values, where ``in_`` binds one parameter per value (and SQLite caps their number)."""
-        listed = sa.bindparam(None, json.dumps(list(values)), type_=sa.String)
+        """``column IN (values)`` with the values bound as one parameter however many there are, where ``in_``
+        binds one per value (and SQLite caps their number): on PostgreSQL one text array (``= ANY``: an index
+        lookup per value, or a hashed set), on SQLite one JSON list that ``json_each`` unpacks. (On PostgreSQL a
+        JSON list joined as a set-returning function was unpacked again for every row of the table whenever the
+        planner misjudged the table's size: 10 ms for 25 values among 2,000 fresh rows.)"""
         if self.dialect == "postgresql":
-            return column.in_(sa.select(sa.func.json_array_elements_text(sa.cast(listed, sa.JSON))))
+            return column == sa.any_(sa.bindparam(None, [str(v) for v in values], type_=postgresql.ARRAY(sa.Text)))
+        listed = sa.bindparam(None, json.dumps(list(values)), type_=sa.String)
         return column.in_(sa.select(sa.column("value")).select_from(sa.func.json_each(listed)))
 
     def count(self, table: sa.Table, **where: Any) -> int:
@@ -232,19 +234,6 @@ class Store:
     def record_report(self, cohort_id: str, kind: str, path: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(reports.insert().values(cohort_id=cohort_id, kind=kind, path=path, created_at=_now()))
-
-
-@functools.lru_cache(maxsize=512)
-def _upsert_statement(dialect: str, table: sa.Table, update: bool, given: tuple[str, ...],
-                      conflict_key: tuple[str, ...]) -> sa.Insert:
-    """One insert-or-update statement per table, dialect and set of columns, built once: its values are bound
-    parameters (the rows passed to ``execute``), so SQLAlchemy compiles it once too (statement cache)."""
-    keys = list(conflict_key or [c.name for c in table.primary_key.columns])
-    stmt = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
-    columns = [c for c in given if c not in keys]
-    if update and columns:
-        return stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in columns})
-    return stmt.on_conflict_do_nothing(index_elements=keys)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
