@@ -8,6 +8,7 @@ or moved to another person or form.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import secrets
 from collections.abc import Callable
@@ -48,12 +49,17 @@ def secret_keys() -> list[str]:
     """
     configured = settings.current().secret_key
     if configured and configured.get_secret_value().strip():
-        keys = [k.strip() for k in configured.get_secret_value().split(",") if k.strip()]
-        return [_strong(k, "MENTORFLOW_SECRET_KEY") for k in keys]
+        return list(_configured_keys(configured.get_secret_value()))
     path = settings.home() / "secret.key"
     if not path.exists():
         _create_key_file(path)
     return [_strong(path.read_text().strip(), str(path))]
+
+
+@functools.lru_cache(maxsize=4)
+def _configured_keys(value: str) -> tuple[str, ...]:
+    """MENTORFLOW_SECRET_KEY's keys, checked once per value (every link and CSRF field needs them)."""
+    return tuple(_strong(k, "MENTORFLOW_SECRET_KEY") for k in (k.strip() for k in value.split(",")) if k)
 
 
 def secret_key() -> str:
@@ -84,8 +90,13 @@ def _strong(key: str, source: str) -> str:
 
 
 def _serializer() -> URLSafeTimedSerializer:
+    return _serializer_for(tuple(secret_keys()))
+
+
+@functools.lru_cache(maxsize=4)
+def _serializer_for(keys: tuple[str, ...]) -> URLSafeTimedSerializer:
     # itsdangerous signs with the last key of its list and accepts any: ours are newest first
-    return URLSafeTimedSerializer(list(reversed(secret_keys())), salt="mentorflow-form-link")
+    return URLSafeTimedSerializer(list(reversed(keys)), salt="mentorflow-form-link")
 
 
 def issue(grant: FormGrant) -> str:
