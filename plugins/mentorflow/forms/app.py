@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import BackgroundTasks, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from sqlalchemy import exc as sa_exc
 
 from mentorflow import settings
@@ -34,12 +34,12 @@ from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
 from mentorflow.contract import skills
-from mentorflow.errors import CohortConfigError, TokenError
-from mentorflow.forms import controls, events, models, offer, partners, partnership, question, request_limits, security
+from mentorflow.forms import application_posts, controls, events, models, offer, partners, partnership, question
+from mentorflow.forms import request_limits, security
 from mentorflow.forms import selection, service, tokens
 from mentorflow.forms import fields as form_fields
 from mentorflow.forms.registry import APPLICATION_FORMS, TITLES, FormsSettings, Refusal, Registry, check_open, deadline
-from mentorflow.forms.registry import environment, link_expiry
+from mentorflow.forms.registry import environment
 from mentorflow.forms.request_limits import SECURITY_HEADERS, wants_json
 from mentorflow.privacy import redact_logger
 from mentorflow.store import Store
@@ -54,6 +54,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
     registry = Registry()
     env = environment()
     delivering = threading.Lock()
+    application_writes = application_posts.ApplicationPosts(forms_settings)
 
     def deliver_everywhere() -> None:
         for config in load_cohorts()[0]:
@@ -75,6 +76,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
         yield
         if retrying:
             retrying.cancel()
+        await run_in_threadpool(application_writes.close)
 
     app = FastAPI(title="mentorflow forms", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
                   lifespan=lifespan)
@@ -83,26 +85,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
     # -- helpers ---------------------------------------------------------------------------------
 
     def grant_for(form: str, token: str | None) -> tuple[tokens.FormGrant, CohortConfig, Store]:
-        if form not in tokens.FORMS:
-            raise Refusal(404, "There is no such form.")
-        if not token:
-            raise Refusal(403, "This page needs the personal link from your email.")
-
-        signed_for: list[CohortConfig] = []  # the cohort of a genuine link: an expired one names whom to ask
-
-        def expires_at(grant: tokens.FormGrant) -> dt.datetime:
-            try:
-                signed_for.append(registry.config(grant.cohort_id))
-            except CohortConfigError:
-                raise TokenError("This link is not valid.") from None
-            return link_expiry(signed_for[0], grant)
-
-        try:
-            grant = tokens.verify(token, form=form, expires_at=expires_at, now=forms_settings.clock())
-        except TokenError as exc:
-            raise Refusal(403, str(exc), cohort=signed_for[0] if signed_for else None) from None
-        config = registry.config(grant.cohort_id)
-        return grant, config, registry.store(config)
+        return registry.grant(form, token, forms_settings.clock())
 
     def check_deadline(config: CohortConfig, grant: tokens.FormGrant) -> dt.datetime:
         return check_open(config, grant, forms_settings.clock(), TITLES.get(grant.form, "This form"))
@@ -167,12 +150,14 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             return refusal(request, Refusal(403, str(exc)), as_json)
 
     def submit(request: Request, form: str, token: str | None, background: BackgroundTasks,
-               fields: dict[str, str] | None, payload: Any, as_json: bool, granted: tuple) -> Response:
+               fields: dict[str, str] | None, payload: Any, as_json: bool, granted: tuple,
+               allowed: bool = False) -> Response:
+        """Any post, the general way (``allowed``: the rate limit let it through already)."""
         opened = open_link(request, form, token, as_json, granted)
         if isinstance(opened, Response):
             return opened
         grant, config, store, context = opened
-        allowed, wait = forms_settings.limiter.allow(token or "")
+        allowed, wait = (True, 0.0) if allowed else forms_settings.limiter.allow(token or "")
         if not allowed:
             message = f"Too many submissions from this link. Please wait {int(wait) + 1} seconds and try again."
             if as_json or fields is None:
@@ -205,12 +190,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
         queued = service.save(config, store, grant, context, answers)
         if queued and forms_settings.deliver_events:  # no event, nothing to deliver (the outbox is retried anyway)
             background.add_task(deliver, store, config.cohort)
-        if as_json or fields is None:
-            return JSONResponse({"status": "saved", "form": form, "event_queued": queued}, headers=SECURITY_HEADERS)
-        target = f"{form}?token={urllib.parse.quote(token)}&saved=1"
-        if match_id is not None:
-            target += f"&match_id={match_id}"
-        return RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
+        return application_posts.saved(form, token, as_json or fields is None, queued, match_id)
 
     @app.exception_handler(sa_exc.DBAPIError)
     async def store_unavailable(request: Request, exc: sa_exc.DBAPIError) -> Response:
@@ -257,9 +237,23 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
         except Refusal as exc:
             return refusal(request, exc, as_json)
 
-    @app.post("/forms/{form}")
-    async def post_form(request: Request, form: str, background: BackgroundTasks,
-                        token: str | None = None) -> Response:
+    async def posted(request: Request, form: str, token: str | None, fields: dict[str, str] | None, payload: Any,
+                     as_json: bool, granted: tuple) -> Response:
+        """An application form's usual post on the event loop (forms.application_posts), else :func:`submit`."""
+        allowed = False
+        if form in APPLICATION_FORMS:
+            answer, allowed = await application_writes.save(request, token or "", granted, fields, payload, as_json)
+            if answer is not None:
+                return answer
+        background = BackgroundTasks()
+        answer = await _in_thread(submit, request, form, token, background, fields, payload, as_json, granted, allowed)
+        if answer.background is None:
+            answer.background = background
+        return answer
+
+    @app.post("/forms/{form}", openapi_extra=application_posts.POST_PARAMETERS)
+    async def post_form(request: Request) -> Response:  # no parameters to solve: the busiest route reads its own
+        form, token = request.path_params["form"], request.query_params.get("token")
         as_json = wants_json(request)
         granted = checked_link(request, form, token, as_json)
         if isinstance(granted, Response):
@@ -268,10 +262,10 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             fields = await request_limits.form_fields(request)
         except request_limits.BodyTooLarge:
             return refusal(request, Refusal(413, request_limits.TOO_LARGE), as_json)
-        return await _in_thread(submit, request, form, token, background, fields, None, as_json, granted)
+        return await posted(request, form, token, fields, None, as_json, granted)
 
     @app.post("/api/forms/{form}")
-    async def post_api(request: Request, form: str, background: BackgroundTasks, token: str | None = None) -> Response:
+    async def post_api(request: Request, form: str, token: str | None = None) -> Response:
         if form in (partnership.FORM, question.FORM):  # pages of their own, without a JSON twin
             return JSONResponse({"error": "There is no such form."}, status_code=404, headers=SECURITY_HEADERS)
         if request_limits.media_type(request.headers.get("content-type", "")) != "application/json":
@@ -286,7 +280,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
             return JSONResponse({"error": request_limits.TOO_LARGE}, status_code=413, headers=SECURITY_HEADERS)
         except (ValueError, RecursionError):  # not JSON, not UTF-8, too deep, a number too long, NaN
             return JSONResponse({"errors": {"body": "not valid JSON"}}, status_code=422, headers=SECURITY_HEADERS)
-        return await _in_thread(submit, request, form, token, background, None, payload, True, granted)
+        return await posted(request, form, token, None, payload, True, granted)
 
     return app
 

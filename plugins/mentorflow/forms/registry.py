@@ -17,7 +17,8 @@ from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import find_cohort
 from mentorflow.contract.disclosure import MIN_CELL
-from mentorflow.forms import controls, events, request_limits, security, selection, shared_limits
+from mentorflow.errors import CohortConfigError, TokenError
+from mentorflow.forms import controls, events, request_limits, security, selection, shared_limits, tokens
 from mentorflow.forms.tokens import FormGrant
 from mentorflow.store import Store, url_for
 
@@ -134,6 +135,29 @@ class Registry:
         config = find_cohort(cohort_id)
         self._configs[cohort_id] = (config.source_path.stat().st_mtime if config.source_path else 0.0, config)
         return config
+
+    def grant(self, form: str, token: str | None, now: dt.datetime) -> tuple[FormGrant, CohortConfig, Store]:
+        """(grant, cohort, store) of a valid link to ``form``, else the refusal (404, 403; an expired link of a
+        known cohort names whom to ask)."""
+        if form not in tokens.FORMS:
+            raise Refusal(404, "There is no such form.")
+        if not token:
+            raise Refusal(403, "This page needs the personal link from your email.")
+        signed_for: list[CohortConfig] = []  # the cohort of a genuine link: an expired one names whom to ask
+
+        def expires_at(grant: FormGrant) -> dt.datetime:
+            try:
+                signed_for.append(self.config(grant.cohort_id))
+            except CohortConfigError:
+                raise TokenError("This link is not valid.") from None
+            return link_expiry(signed_for[0], grant)
+
+        try:
+            grant = tokens.verify(token, form=form, expires_at=expires_at, now=now)
+        except TokenError as exc:
+            raise Refusal(403, str(exc), cohort=signed_for[0] if signed_for else None) from None
+        config = self.config(grant.cohort_id)
+        return grant, config, self.store(config)
 
     def store(self, config: CohortConfig) -> Store:
         url = url_for(config.store)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from mentorflow.cohorts.config import CohortConfig
-from mentorflow.forms import events, selection
+from mentorflow.forms import events, partners, selection
 from mentorflow.forms import fields as form_fields
 from mentorflow.forms import offer as offer_form
 from mentorflow.forms.groups import Partnership, one_entry_per_group
@@ -162,8 +163,7 @@ def save(config: CohortConfig, store: Store, grant: FormGrant, context: FormCont
     queued = False
     with store.engine.begin() as conn:
         if isinstance(answers, ApplicationAnswers):
-            _upsert(conn, store, applications, {**base, "employee_id": grant.person_id, **answers.store_row(),
-                                                "source": "form", "status": "received", "submitted_at": now})
+            _upsert(conn, store, applications, application_row(config, grant, answers, now))
         elif isinstance(answers, CloseoutAnswers):
             role = "/".join(sorted({p.my_role for p in context.partnerships}))
             _upsert(conn, store, evaluations, {**base, "employee_id": grant.person_id,
@@ -189,6 +189,55 @@ def save(config: CohortConfig, store: Store, grant: FormGrant, context: FormCont
         else:  # pragma: no cover - MODELS and this function list the same forms
             raise TypeError(f"no storage for {type(answers).__name__}")
     return queued
+
+
+def application_row(config: CohortConfig, grant: FormGrant, answers: ApplicationAnswers,
+                    now: dt.datetime) -> dict[str, Any]:
+    """The stored row of one application form's answers."""
+    return {"cohort_id": config.cohort, "employee_id": grant.person_id, **answers.store_row(), "source": "form",
+            "status": "received", "submitted_at": now}
+
+
+@dataclass(frozen=True)
+class Application:
+    """One application form's answers on their way to the store (:func:`save_applications`)."""
+
+    config: CohortConfig
+    grant: FormGrant
+    answers: ApplicationAnswers
+
+
+def save_applications(conn: sa.Connection, store: Store, submissions: Sequence[Application]) -> list[bool]:
+    """Many application forms' answers in the caller's transaction: the applicants and the partners they chose
+    read in one statement per cohort, every accepted answer in one upsert. False for a submission :func:`load`
+    or :func:`mentorflow.forms.partners.check` would refuse (nothing is written for it: the caller answers it
+    the slow way, which says why)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    roster: dict[str, dict[str, bool]] = {}
+    for cohort in {s.config.cohort for s in submissions}:
+        named = {name for s in submissions if s.config.cohort == cohort for name in _named(s)}
+        found = conn.execute(sa.select(people.c.employee_id, people.c.eligible).where(
+            people.c.cohort_id == cohort, store.among(people.c.employee_id, named)))
+        roster[cohort] = {employee: bool(eligible) for employee, eligible in found}
+    outcomes = [acceptable(s, roster[s.config.cohort]) for s in submissions]
+    store.upsert(applications, {(s.config.cohort, s.grant.person_id): application_row(s.config, s.grant, s.answers, now)
+                                for s, ok in zip(submissions, outcomes) if ok}.values(), conn=conn)
+    return outcomes
+
+
+def _chosen(submission: Application) -> list[str]:
+    return [i for column in partners.LISTS for i in getattr(submission.answers, column)]
+
+
+def _named(submission: Application) -> set[str]:
+    return {submission.grant.person_id, *_chosen(submission)}
+
+
+def acceptable(submission: Application, roster: Mapping[str, bool]) -> bool:
+    """Whether the applicant is on the roster and eligible and every partner they chose is someone else on it
+    (``roster``: employee id -> eligible, of the people the submission names)."""
+    me, chosen = submission.grant.person_id, _chosen(submission)
+    return bool(roster.get(me)) and me not in chosen and all(i in roster for i in chosen)
 
 
 def shown_values(config: CohortConfig, store: Store, grant: FormGrant, context: FormContext,
