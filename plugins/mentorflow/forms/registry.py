@@ -130,8 +130,11 @@ class Registry:
         cached = self._configs.get(cohort_id)
         if cached:
             path = cached[1].source_path
-            if path is not None and path.exists() and path.stat().st_mtime == cached[0]:
-                return cached[1]
+            try:
+                if path is not None and path.stat().st_mtime == cached[0]:
+                    return cached[1]
+            except OSError:  # the file is gone: look the cohort up again
+                pass
         config = find_cohort(cohort_id)
         self._configs[cohort_id] = (config.source_path.stat().st_mtime if config.source_path else 0.0, config)
         return config
@@ -156,7 +159,7 @@ class Registry:
             grant = tokens.verify(token, form=form, expires_at=expires_at, now=now)
         except TokenError as exc:
             raise Refusal(403, str(exc), cohort=signed_for[0] if signed_for else None) from None
-        config = self.config(grant.cohort_id)
+        config = signed_for[0]  # read by expires_at: a grant that got this far has its cohort
         return grant, config, self.store(config)
 
     def store(self, config: CohortConfig) -> Store:

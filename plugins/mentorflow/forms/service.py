@@ -216,13 +216,17 @@ def save_applications(conn: sa.Connection, store: Store, submissions: Sequence[A
     roster: dict[str, dict[str, bool]] = {}
     for cohort in {s.config.cohort for s in submissions}:
         named = {name for s in submissions if s.config.cohort == cohort for name in _named(s)}
-        found = conn.execute(sa.select(people.c.employee_id, people.c.eligible).where(
-            people.c.cohort_id == cohort, store.among(people.c.employee_id, named)))
+        found = conn.execute(_ROSTER, {"cohort": cohort, "named": sorted(named)})
         roster[cohort] = {employee: bool(eligible) for employee, eligible in found}
     outcomes = [acceptable(s, roster[s.config.cohort]) for s in submissions]
     store.upsert(applications, {(s.config.cohort, s.grant.person_id): application_row(s.config, s.grant, s.answers, now)
                                 for s, ok in zip(submissions, outcomes) if ok}.values(), conn=conn)
     return outcomes
+
+
+# built once (a batch of posts reads it every time); at most a few thousand names per batch (forms.group_commit)
+_ROSTER = sa.select(people.c.employee_id, people.c.eligible).where(
+    people.c.cohort_id == sa.bindparam("cohort"), people.c.employee_id.in_(sa.bindparam("named", expanding=True)))
 
 
 def _chosen(submission: Application) -> list[str]:
