@@ -182,3 +182,17 @@ def test_among_on_postgresql_is_not_unpacked_again_for_every_row(store, config):
             store.engine, compile_kwargs={"literal_binds": True})))))
         assert len(conn.execute(stmt).fetchall()) == 25
     assert "Loop" not in plan and "Join" not in plan, plan
+
+
+def test_a_bulk_upsert_of_its_own_refreshes_the_planners_statistics_on_postgresql(store, config):
+    """A stage that reads a table right after a bulk load planned it as empty (no statistics until autovacuum
+    came by): the first applications gate after loading 100,000 applications ran 1.3 s slower."""
+    import sqlalchemy as sa
+
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite's planner keeps no statistics of this kind")
+    store.register_cohort(config)
+    store.upsert(people, [_person(f"E{i}") for i in range(10_000)])
+    with store.engine.connect() as conn:
+        known = conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE relname = 'people'")).scalar_one()
+    assert known == 10_000
