@@ -196,3 +196,17 @@ def test_a_bulk_upsert_of_its_own_refreshes_the_planners_statistics_on_postgresq
     with store.engine.connect() as conn:
         known = conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE relname = 'people'")).scalar_one()
     assert known == 10_000
+
+
+def test_a_failed_write_names_no_ones_answers_in_its_error(store, config):
+    """A database error's text is logged (the forms app's 503): with a batch of posts in one statement it
+    would have carried every applicant's answers; the store's engine keeps the parameters out of it."""
+    import sqlalchemy as sa
+
+    store.register_cohort(config)
+    secret = "my private goal: leave this team"
+    with pytest.raises(sa.exc.DBAPIError) as failed:
+        store.upsert(applications, [{"cohort_id": "no-such-cohort", "employee_id": "E1", "role": "mentee",
+                                     "goals": secret, "source": "form", "status": "received",
+                                     "submitted_at": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)}])
+    assert secret not in str(failed.value)

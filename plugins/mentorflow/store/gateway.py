@@ -74,7 +74,9 @@ class Store:
                         os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT, 0o600))
             # a pool at least as large as the web server's worker threads (40), so no request waits for a connection
             pool = {} if self.url.startswith("sqlite") else {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
-            engine = sa.create_engine(self.url, future=True, **pool)
+            # hide_parameters: an error's text (logged, e.g. by the forms app) never carries the rows' values, which
+            # for a batch of form posts would be every applicant's answers
+            engine = sa.create_engine(self.url, future=True, hide_parameters=True, **pool)
             if engine.dialect.name == "sqlite":
                 sa.event.listen(engine, "connect", _sqlite_pragmas)
                 if not durable:
