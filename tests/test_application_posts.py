@@ -36,7 +36,7 @@ def test_what_arrives_during_a_commit_is_written_in_the_next_one(tmp_path):
         batches.append(list(items))
         if len(batches) == 1:
             first_started.set()
-            release.wait(10)
+            release.wait()  # set by the test once the rest are queued (pytest-timeout bounds a hang)
         conn.execute(table.insert(), [{"item": i} for i in items])
         return [f"saved {i}" for i in items]
 
@@ -44,7 +44,7 @@ def test_what_arrives_during_a_commit_is_written_in_the_next_one(tmp_path):
 
     async def run():
         first = asyncio.ensure_future(writes.submit(0))
-        await asyncio.to_thread(first_started.wait, 10)
+        await asyncio.to_thread(first_started.wait)
         rest = [asyncio.ensure_future(writes.submit(i)) for i in range(1, 10)]
         while writes._queue.qsize() < 9:
             await asyncio.sleep(0.001)
@@ -64,7 +64,7 @@ def test_one_failing_item_does_not_lose_the_others(tmp_path):
 
     def apply(conn, items):
         taken.extend(items)
-        release.wait(10)
+        release.wait()  # set by the test once the rest are queued (pytest-timeout bounds a hang)
         conn.execute(table.insert(), [{"item": i} for i in items])  # written, then rolled back with the batch
         if 13 in items:
             raise ValueError("item 13 is bad")

@@ -17,7 +17,7 @@ someone else on the roster is refused beside its list.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -116,5 +116,10 @@ def unknown(config: CohortConfig, store: Store, me: str, chosen: Mapping[str, li
     with store.engine.connect() as conn:
         known = set(conn.execute(sa.select(people.c.employee_id).where(
             people.c.cohort_id == config.cohort, people.c.employee_id.in_(ids), people.c.employee_id != me)).scalars())
+    return off_roster(chosen, known)
+
+
+def off_roster(chosen: Mapping[str, list[str]], others: Collection[str]) -> dict[str, str]:
+    """The error beside each list naming an id not among ``others`` (someone else on the roster)."""
     return {column: "please choose people from the list (someone else on the program's roster)"
-            for column in LISTS if set(chosen.get(column) or []) - known}
+            for column in LISTS if any(i not in others for i in chosen.get(column) or [])}

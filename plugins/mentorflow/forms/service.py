@@ -219,8 +219,9 @@ def save_applications(conn: sa.Connection, store: Store, submissions: Sequence[A
         found = conn.execute(_ROSTER, {"cohort": cohort, "named": sorted(named)})
         roster[cohort] = {employee: bool(eligible) for employee, eligible in found}
     outcomes = [acceptable(s, roster[s.config.cohort]) for s in submissions]
-    store.upsert(applications, {(s.config.cohort, s.grant.person_id): application_row(s.config, s.grant, s.answers, now)
-                                for s, ok in zip(submissions, outcomes) if ok}.values(), conn=conn)
+    # a person posting twice in one batch: the upsert keeps the later answer, as two transactions would
+    store.upsert(applications, [application_row(s.config, s.grant, s.answers, now)
+                                for s, ok in zip(submissions, outcomes) if ok], conn=conn)
     return outcomes
 
 
@@ -229,19 +230,20 @@ _ROSTER = sa.select(people.c.employee_id, people.c.eligible).where(
     people.c.cohort_id == sa.bindparam("cohort"), people.c.employee_id.in_(sa.bindparam("named", expanding=True)))
 
 
-def _chosen(submission: Application) -> list[str]:
-    return [i for column in partners.LISTS for i in getattr(submission.answers, column)]
+def _chosen(submission: Application) -> dict[str, list[str]]:
+    return {column: getattr(submission.answers, column) for column in partners.LISTS}
 
 
 def _named(submission: Application) -> set[str]:
-    return {submission.grant.person_id, *_chosen(submission)}
+    return {submission.grant.person_id, *(i for ids in _chosen(submission).values() for i in ids)}
 
 
 def acceptable(submission: Application, roster: Mapping[str, bool]) -> bool:
     """Whether the applicant is on the roster and eligible and every partner they chose is someone else on it
-    (``roster``: employee id -> eligible, of the people the submission names)."""
-    me, chosen = submission.grant.person_id, _chosen(submission)
-    return bool(roster.get(me)) and me not in chosen and all(i in roster for i in chosen)
+    (``roster``: employee id -> eligible, of the people the submission names): what :func:`load` and
+    :func:`mentorflow.forms.partners.check` would let through."""
+    me = submission.grant.person_id
+    return bool(roster.get(me)) and not partners.off_roster(_chosen(submission), roster.keys() - {me})
 
 
 def shown_values(config: CohortConfig, store: Store, grant: FormGrant, context: FormContext,
