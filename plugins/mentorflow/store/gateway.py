@@ -212,9 +212,9 @@ class Store:
         binds one per value (and SQLite caps their number). SQLite unpacks a JSON list (``json_each``). On
         PostgreSQL up to :data:`ARRAY_AT_MOST` values are one text array (``= ANY``: an index lookup per value),
         more a JSON list joined as a set (a hashed join): a short list joined as a set was unpacked again for
-        every row whenever the planner had no statistics for the table yet (10 ms for 25 values among 2,000
-        fresh rows, 0.25 ms as an array), and a long one as an array was slower than the join (90,000 of
-        100,000 rows: an UPDATE 0.5-0.6 s against 0.43 s)."""
+        every row whenever the planner had no statistics for the table yet, and a long one is slower as an array
+        (``benchmarks/bench_store_writes.py``: 25 values among 2,000 fresh rows 13.7 ms joined, 1.0 ms as an
+        array; 90,000 among 100,000, 468 ms joined, 527 ms as an array)."""
         values = list(values)
         if self.dialect == "postgresql" and len(values) <= ARRAY_AT_MOST:
             return column == sa.any_(sa.bindparam(None, [str(v) for v in values], type_=postgresql.ARRAY(sa.Text)))
