@@ -34,10 +34,8 @@ from mentorflow import settings
 from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.cohorts.loader import load_cohorts
-from mentorflow.contract import skills
-from mentorflow.forms import application_posts, controls, events, models, offer, partners, partnership, question
-from mentorflow.forms import request_limits, security
-from mentorflow.forms import selection, service, tokens
+from mentorflow.forms import application_pages, application_posts, events, form_page, models, offer, partners
+from mentorflow.forms import partnership, question, request_limits, security, selection, service, tokens
 from mentorflow.forms import fields as form_fields
 from mentorflow.forms.registry import APPLICATION_FORMS, TITLES, FormsSettings, Refusal, Registry, check_open, deadline
 from mentorflow.forms.registry import environment
@@ -52,10 +50,10 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
     forms_settings = forms_settings or FormsSettings()
     for logger_name in ("uvicorn.access", "uvicorn.error", "mentorflow.forms"):
         redact_logger(logger_name)  # access log lines carry the link (token=…); errors may quote addresses
-    registry = Registry()
-    env = environment()
+    registry, env = Registry(), environment()
     delivering = threading.Lock()
     application_writes = application_posts.ApplicationPosts(forms_settings)
+    application_reads = application_pages.ApplicationPages(forms_settings, env)
 
     def deliver_everywhere() -> None:
         for config in load_cohorts()[0]:
@@ -80,6 +78,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
         if retrying:
             retrying.cancel()
         await run_in_threadpool(application_writes.close)
+        await run_in_threadpool(application_reads.close)
         gc.unfreeze()  # an app stopped within a longer process (the tests) leaves nothing the collector cannot see
 
     app = FastAPI(title="mentorflow forms", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
@@ -109,28 +108,19 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
                     context: service.FormContext, values: dict[str, str], errors: dict[str, str], *,
                     status: int = 200, notice: str | None = None, saved: bool = False,
                     prefilled: dict[str, str] | None = None) -> HTMLResponse:
-        nonce = request.cookies.get(security.CSRF_COOKIE) or security.new_csrf_nonce()
-        closes = deadline(config, grant)
+        nonce = form_page.nonce(request)
         rematch_link = None
         if form == "pulse" and saved:
             rematch_link = "rematch?token=" + urllib.parse.quote(
                 tokens.issue(tokens.FormGrant(config.cohort, grant.person_id, "rematch", grant.period)))
-        response = page(
-            f"{'application' if form == 'gapfill' else form}.html", status,
-            form=form, title=TITLES[form], cohort=config, person=context.person, token=token,
-            action=f"{form}?token={urllib.parse.quote(token)}", values=values, errors=errors,
-            csrf_field=security.CSRF_FIELD, csrf_value=security.csrf_field(nonce, token),
-            partnerships=context.partnerships, offer=context.offer, deadline=calendar.describe(closes, config), notice=notice,
-            saved=saved, rematch_link=rematch_link, prefilled=prefilled or {}, tipi_items=models.TIPI_ITEMS,
-            rematch_reasons=models.REMATCH_REASONS, pulse_outcomes=models.PULSE_OUTCOMES, selection=context.selection,
-            field_label=models.field_label, skill_rows=models.SKILL_ROWS, partner_rows=models.PARTNER_ROWS, period=grant.period,
-            skill_options=controls.skill_options(skills.vocabulary(settings.include_dir())) if form in APPLICATION_FORMS else "",
-            required_fields=form_fields.required(form), partner_find=partners.FIND, controls=controls.Controls(values, errors, form_fields.required(form)),
-            partner_choices=partners.load(config, registry.store(config), grant.person_id, values)
-            if form in APPLICATION_FORMS else None)
-        response.set_cookie(security.CSRF_COOKIE, nonce, httponly=True, samesite="strict",
-                            secure=request.url.scheme == "https", path="/")
-        return response
+        choices = partners.load(config, registry.store(config), grant.person_id, values) \
+            if form in APPLICATION_FORMS else None
+        html = env.get_template(form_page.template(form)).render(**form_page.context(
+            form, config, grant, person=context.person, token=token, csrf_value=security.csrf_field(nonce, token),
+            deadline=calendar.describe(deadline(config, grant), config), values=values, errors=errors,
+            partner_choices=choices, partnerships=context.partnerships, offer=context.offer,
+            selection=context.selection, notice=notice, saved=saved, rematch_link=rematch_link, prefilled=prefilled))
+        return form_page.keep_nonce(HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS), request, nonce)
 
     def deliver(store: Store, cohort_id: str) -> None:
         if not delivering.acquire(blocking=False):
@@ -218,10 +208,22 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
     question.add_routes(app, forms_settings, grant_for=grant_for, check_deadline=check_deadline, page=page,
                         refusal=refusal)  # the committee's question: a page of its own too
 
-    @app.get("/forms/{form}", response_class=HTMLResponse)
-    def show(request: Request, form: str, token: str | None = None, saved: int = 0,
-             match_id: str | None = None) -> Response:
-        as_json = wants_json(request)
+    @app.get("/forms/{form}", response_class=HTMLResponse, openapi_extra=application_pages.PAGE_PARAMETERS)
+    async def show(request: Request) -> Response:  # no parameters to solve: the application page reads its own
+        form, query = request.path_params["form"], request.query_params
+        token, match_id, as_json = query.get("token"), query.get("match_id"), wants_json(request)
+        saved = query.get("saved", "0") not in ("", "0")  # 1: the page right after saving, with its notice
+        if form in APPLICATION_FORMS and not saved and not as_json:  # the usual first page: forms.application_pages
+            granted = checked_link(request, form, token, as_json)
+            if isinstance(granted, Response):
+                return granted
+            answer = await application_reads.show(request, token or "", granted)
+            if answer is not None:
+                return answer
+        return await _in_thread(show_page, request, form, token, saved, match_id, as_json)
+
+    def show_page(request: Request, form: str, token: str | None, saved: bool, match_id: str | None,
+                  as_json: bool) -> Response:
         opened = open_link(request, form, token, as_json)
         if isinstance(opened, Response):
             return opened
@@ -230,7 +232,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
         if as_json:
             return JSONResponse({"form": form, "answers": values, **({"prefilled": prefilled} if prefilled else {})},
                                 headers=SECURITY_HEADERS)
-        return render_form(request, form, token, config, grant, context, values, {}, saved=bool(saved),
+        return render_form(request, form, token, config, grant, context, values, {}, saved=saved,
                            prefilled=prefilled)
 
     def checked_link(request: Request, form: str, token: str | None, as_json: bool) -> tuple | Response:

@@ -53,12 +53,17 @@ def _label(row: Mapping) -> str:
     return f"{row['full_name']} ({where})" if where else str(row["full_name"])
 
 
-def _select(config: CohortConfig, me: str):
-    """The people an applicant may choose: the cohort's eligible people but themselves (no one else's name is
-    shown to them: the ineligible can be neither a partner nor one to avoid)."""
+def _eligible(cohort: str):
+    """The cohort's eligible people by name (no one else's name is shown to an applicant: the ineligible can be
+    neither a partner nor one to avoid)."""
     return (sa.select(people.c.employee_id, people.c.full_name, people.c.job_title, people.c.department)
-            .where(people.c.cohort_id == config.cohort, people.c.employee_id != me, people.c.eligible.is_(True))
-            .order_by(people.c.full_name))
+            .where(people.c.cohort_id == cohort, people.c.eligible.is_(True))
+            .order_by(people.c.full_name, people.c.employee_id))
+
+
+def _select(config: CohortConfig, me: str):
+    """The people an applicant may choose: the cohort's eligible people but themselves."""
+    return _eligible(config.cohort).where(people.c.employee_id != me)
 
 
 def _options(rows) -> list[tuple[str, str]]:
@@ -93,6 +98,29 @@ def load(config: CohortConfig, store: Store, me: str, values: Mapping[str, str])
                 choices.found[column] = f"Type at least {MIN_QUERY} letters of the name."
             choices.options[column] = _options(r._mapping for r in rows)
         return choices
+
+
+Listing = tuple[tuple[str, str], ...]  # (id, label) of the first eligible people by name: roster_listing
+
+
+def roster_listing(conn: sa.Connection, cohort: str) -> Listing:
+    """The cohort's first :data:`LIST_LIMIT` + 2 eligible people as options: enough to tell, for any applicant,
+    whether their lists show everyone else (:func:`blank_choices`). One read serves many applicants' pages."""
+    return tuple(_options(r._mapping for r in conn.execute(_eligible(cohort).limit(LIST_LIMIT + 2))))
+
+
+def blank_choices(listing: Listing, me: str) -> PartnerChoices:
+    """What :func:`load` offers ``me`` when they have chosen and searched no one, from :func:`roster_listing`."""
+    others = [option for option in listing if option[0] != me]
+    if len(others) > LIST_LIMIT:
+        return PartnerChoices(True, {column: [] for column in LISTS})
+    return PartnerChoices(False, {column: others for column in LISTS})
+
+
+def everyone_searches(listing: Listing) -> bool:
+    """Whether :func:`roster_listing` has more names than any eligible applicant's lists show (else it is the
+    whole roster, the applicant among them)."""
+    return len(listing) > LIST_LIMIT + 1
 
 
 def searched(form: str, fields: Mapping[str, str] | None) -> bool:

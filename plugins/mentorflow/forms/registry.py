@@ -49,6 +49,9 @@ class FormsSettings:
     # served alone, the worker threads that run the pages and posts (0: the server's default, 40); the work is
     # mostly Python, so more threads only queue for the interpreter lock (docs/performance.md)
     threads: int = 8
+    # the application page's roster listing is read again, and its template and skill vocabulary looked at, at
+    # most this often (forms.application_pages: a name added to the roster shows within a second)
+    recheck_seconds: float = 1.0
 
 
 def rate_limiter() -> security.RateLimiter | shared_limits.RedisRateLimiter:
