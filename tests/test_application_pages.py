@@ -159,3 +159,16 @@ def test_a_csrf_cookie_this_app_did_not_make_is_replaced(world, cookie):
     assert written.endswith("; HttpOnly; Path=/; SameSite=strict; Secure")
     assert security.csrf_field(nonce, world.token("E1", "application")) in page.text
 
+
+def test_a_link_verified_before_is_refused_once_its_key_is_rotated_out(world, monkeypatch):
+    old, new = "o" * 20 + "ld-key-0123456789abcdef", "n" * 20 + "ew-key-0123456789abcdef"
+    monkeypatch.setenv("MENTORFLOW_SECRET_KEY", old)
+    link = "/forms/application?token=" + tokens.issue(tokens.FormGrant(COHORT, "E1", "application", "window"))
+    with TestClient(create_app(settings())) as c:
+        assert c.get(link).status_code == 200
+        monkeypatch.setenv("MENTORFLOW_SECRET_KEY", f"{new},{old}")  # rotating: both keys
+        assert c.get(link).status_code == 200
+        monkeypatch.setenv("MENTORFLOW_SECRET_KEY", new)  # rotated out
+        assert c.get(link).status_code == 403
+        forged = link[:-2] + ("AA" if not link.endswith("AA") else "BB")
+        assert c.get(forged).status_code == 403

@@ -116,18 +116,29 @@ def verify(token: str, *, form: str, expires_at: Callable[[FormGrant], dt.dateti
     a grace period, :func:`mentorflow.cohorts.calendar.link_expiry`), whenever it was issued; ``now``
     lets the forms app and tests run on their own clock.
     """
+    grant = _signed_grant(tuple(secret_keys()), token)
+    if grant.form != form:
+        raise TokenError("This link is not valid for this form.")
+    if (now or dt.datetime.now(dt.timezone.utc)) >= expires_at(grant):
+        raise TokenError("This link has expired. Ask the program team for a new one.")
+    return grant
+
+
+VERIFIED_KEPT = 10_000  # genuine links whose signature is not checked again while they are in use
+
+
+@functools.lru_cache(maxsize=VERIFIED_KEPT)
+def _signed_grant(keys: tuple[str, ...], token: str) -> FormGrant:
+    """The grant a genuine token carries, else :class:`TokenError`. Kept per signing keys for the links in use
+    lately (a page, its post and the page after saving check the same link): the signature and the payload
+    decide it for good, while the expiry is checked on every use. A refused token is never kept."""
     try:
-        data = _serializer().loads(token)
+        data = _serializer_for(keys).loads(token)
     except BadSignature:
         raise TokenError("This link is not valid.") from None
     if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("c", "p", "f")):
         raise TokenError("This link is not valid.")
-    if data["f"] != form:
-        raise TokenError("This link is not valid for this form.")
-    grant = FormGrant(data["c"], data["p"], data["f"], str(data.get("t", "")), _until(data.get("u")))
-    if (now or dt.datetime.now(dt.timezone.utc)) >= expires_at(grant):
-        raise TokenError("This link has expired. Ask the program team for a new one.")
-    return grant
+    return FormGrant(data["c"], data["p"], data["f"], str(data.get("t", "")), _until(data.get("u")))
 
 
 def _until(value: object) -> dt.datetime | None:
