@@ -172,3 +172,14 @@ def test_a_link_verified_before_is_refused_once_its_key_is_rotated_out(world, mo
         assert c.get(link).status_code == 403
         forged = link[:-2] + ("AA" if not link.endswith("AA") else "BB")
         assert c.get(forged).status_code == 403
+
+
+def test_a_cohort_file_change_shows_once_the_file_is_looked_at_again(world):
+    """A busy server looks at a cohort's file at most once per ``recheck_seconds`` (not on every request)."""
+    with TestClient(create_app(settings(recheck_seconds=3600))) as kept, \
+            TestClient(create_app(settings(recheck_seconds=0))) as fresh:
+        for c in (kept, fresh):
+            assert "Test Cohort" in c.get(world.link("E1", "application")).text
+        world.config_path.write_text(world.config_path.read_text().replace("Test Cohort", "Renamed Program"))
+        assert "Renamed Program" not in kept.get(world.link("E1", "application")).text
+        assert "Renamed Program" in fresh.get(world.link("E1", "application")).text

@@ -50,7 +50,7 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
     forms_settings = forms_settings or FormsSettings()
     for logger_name in ("uvicorn.access", "uvicorn.error", "mentorflow.forms"):
         redact_logger(logger_name)  # access log lines carry the link (token=…); errors may quote addresses
-    registry, env = Registry(), environment()
+    registry, env = Registry(forms_settings.recheck_seconds), environment()
     delivering = threading.Lock()
     application_writes = application_posts.ApplicationPosts(forms_settings)
     application_reads = application_pages.ApplicationPages(forms_settings, env)

@@ -199,7 +199,7 @@ class ApplicationAnswers(Answers):
 
     @model_validator(mode="after")
     def _role_needs(self) -> ApplicationAnswers:
-        problems = role_problems(self.model_dump())
+        problems = role_problems({name: getattr(self, name) for name in type(self).model_fields})  # no deep dump
         if problems:
             raise FieldErrors(problems)
         return self

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -49,8 +50,8 @@ class FormsSettings:
     # served alone, the worker threads that run the pages and posts (0: the server's default, 40); the work is
     # mostly Python, so more threads only queue for the interpreter lock (docs/performance.md)
     threads: int = 8
-    # the application page's roster listing is read again, and its template and skill vocabulary looked at, at
-    # most this often (forms.application_pages: a name added to the roster shows within a second)
+    # how often at most a cohort's file, and the application page's template, skill vocabulary and roster
+    # listing, are looked at again on a busy server (forms.application_pages): a change shows within a second
     recheck_seconds: float = 1.0
 
 
@@ -122,24 +123,30 @@ async def submitted(request: Request, form: str, token: str | None, grant_for: C
 
 
 class Registry:
-    """Cohort configs (re-read when their file changes) and one store per URL."""
+    """Cohort configs (re-read when their file changes; the file looked at once per ``recheck_seconds`` at most)
+    and one store per URL."""
 
-    def __init__(self) -> None:
-        self._configs: dict[str, tuple[float, CohortConfig]] = {}
+    def __init__(self, recheck_seconds: float = 0.0) -> None:
+        self.recheck_seconds = recheck_seconds
+        self._configs: dict[str, tuple[float, float, CohortConfig]] = {}  # (file's mtime, looked at, config)
         self._stores: dict[str, Store] = {}
         self._lock = threading.Lock()
 
     def config(self, cohort_id: str) -> CohortConfig:
         cached = self._configs.get(cohort_id)
+        now = time.monotonic()
         if cached:
-            path = cached[1].source_path
+            if now - cached[1] < self.recheck_seconds:
+                return cached[2]
+            path = cached[2].source_path
             try:
                 if path is not None and path.stat().st_mtime == cached[0]:
-                    return cached[1]
+                    self._configs[cohort_id] = (cached[0], now, cached[2])
+                    return cached[2]
             except OSError:  # the file is gone: look the cohort up again
                 pass
         config = find_cohort(cohort_id)
-        self._configs[cohort_id] = (config.source_path.stat().st_mtime if config.source_path else 0.0, config)
+        self._configs[cohort_id] = (config.source_path.stat().st_mtime if config.source_path else 0.0, now, config)
         return config
 
     def grant(self, form: str, token: str | None, now: dt.datetime) -> tuple[FormGrant, CohortConfig, Store]:
