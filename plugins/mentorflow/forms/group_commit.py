@@ -6,6 +6,9 @@ process that dies before the commit never confirmed anything. One thread per sto
 batches grow by themselves (whatever queued during a commit goes into the next one), and a lone submission is
 written at once. When a batch fails, each of its items is written again in a transaction of its own, so one bad
 item never loses the others; the failing one gets its own error.
+
+Reads batch the same way (:mod:`mentorflow.forms.application_pages`: the pages that arrive together are read in
+one statement, in a transaction that writes nothing).
 """
 
 from __future__ import annotations
