@@ -88,3 +88,29 @@ def test_the_forms_app_refuses_a_link_over_the_shared_limit(prefix, cohorts_dir,
         assert post().status_code == 303
         refused = post()
         assert refused.status_code == 429 and 50 <= int(refused.headers["Retry-After"]) <= 61
+
+
+def test_the_event_loop_version_shares_the_bucket_and_answers_as_the_other(prefix):
+    """Application posts ask on the event loop (``allow_async``): the same bucket, the same answers."""
+    import asyncio
+
+    threaded = shared_limits.RedisRateLimiter(REDIS_URL, burst=3, per_minute=6, prefix=prefix)
+    looped = shared_limits.RedisRateLimiter(REDIS_URL, burst=3, per_minute=6, prefix=prefix)
+
+    async def alternately(link: str) -> None:  # the two limiters take turns on one link
+        local = security.RateLimiter(burst=3, per_minute=6)
+        for i, now in enumerate((2000.0, 2000.1, 2000.2, 2000.3, 2005.0, 2011.0, 2011.1)):
+            got = await looped.allow_async(link, now=now) if i % 2 else threaded.allow(link, now=now)
+            expected = local.allow(link, now=now)
+            assert got[0] == expected[0] and got[1] == pytest.approx(expected[1], abs=1e-5), (link, now)
+
+    asyncio.run(alternately("link-c"))
+    asyncio.run(alternately("link-d"))  # a second event loop: a client of its own
+
+
+def test_the_event_loop_version_lets_the_post_through_when_redis_is_away(caplog):
+    import asyncio
+
+    limiter = shared_limits.RedisRateLimiter("redis://127.0.0.1:9/0")
+    assert asyncio.run(limiter.allow_async("any")) == (True, 0.0)
+    assert "shared rate limit is unavailable" in caplog.text

@@ -9,8 +9,9 @@ and each request fills the markers in, escaped as the template would escape them
 must reproduce, for a probe applicant whose name needs escaping, the page the template renders: a template
 edit the shell cannot follow falls back to rendering every page, with a warning.
 
-The reads of the pages that arrive together (the applicant, their stored answer, the roster's first names)
-are one transaction (:mod:`mentorflow.forms.group_commit`). Anything else (an applicant who answered already,
+The pages that arrive together read their applicants (on the roster, eligible, answered already) in one
+statement (:mod:`mentorflow.forms.group_commit`); the roster's first names are read again at most once per
+``recheck_seconds``. Anything else (an applicant who answered already,
 a closed form, a refused link, a JSON client, the page after saving) goes the general way in
 :mod:`mentorflow.forms.app`, which reads and renders it as before.
 """

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,7 @@ class RedisRateLimiter:
     prefix: str = "mentorflow:forms:rate:"
     _client: Any = field(default=None, repr=False)
     _script: Any = field(default=None, repr=False)
+    _per_loop: weakref.WeakKeyDictionary = field(default_factory=weakref.WeakKeyDictionary, repr=False)
 
     def _bucket_script(self) -> Any:
         if self._script is None:
@@ -67,12 +69,44 @@ class RedisRateLimiter:
 
     def allow(self, link_token: str, now: float | None = None) -> tuple[bool, float]:
         """(allowed, seconds to wait before the next post would be allowed), as :class:`security.RateLimiter`."""
-        key = self.prefix + hashlib.sha256(link_token.encode()).hexdigest()
         try:
-            allowed, wait = self._bucket_script()(keys=[key], args=[self.burst, self.per_minute / 60.0,
-                                                                     "" if now is None else repr(now)])
+            answer = self._bucket_script()(keys=[self._key(link_token)], args=self._args(now))
         except Exception as exc:  # noqa: BLE001 - any Redis failure: let the post through, say so
-            log.warning("mentorflow forms: the shared rate limit is unavailable (%s); post allowed",
-                        type(exc).__name__)
-            return True, 0.0
-        return bool(allowed), (math.inf if wait < 0 else wait / 1e6)
+            return _unavailable(exc)
+        return _outcome(answer)
+
+    async def allow_async(self, link_token: str, now: float | None = None) -> tuple[bool, float]:
+        """:meth:`allow` on the event loop, without a worker thread (``redis.asyncio``, a client per loop)."""
+        try:
+            answer = await self._loop_script()(keys=[self._key(link_token)], args=self._args(now))
+        except Exception as exc:  # noqa: BLE001 - as allow()
+            return _unavailable(exc)
+        return _outcome(answer)
+
+    def _loop_script(self) -> Any:
+        import asyncio
+
+        loop = asyncio.get_running_loop()  # an asyncio client's connections belong to the loop that made them
+        script = self._per_loop.get(loop)
+        if script is None:
+            import redis.asyncio
+
+            client = redis.asyncio.Redis.from_url(self.url, socket_timeout=0.5, socket_connect_timeout=0.5)
+            script = self._per_loop[loop] = client.register_script(BUCKET)
+        return script
+
+    def _key(self, link_token: str) -> str:
+        return self.prefix + hashlib.sha256(link_token.encode()).hexdigest()
+
+    def _args(self, now: float | None) -> list:
+        return [self.burst, self.per_minute / 60.0, "" if now is None else repr(now)]
+
+
+def _outcome(answer: Any) -> tuple[bool, float]:
+    allowed, wait = answer
+    return bool(allowed), (math.inf if wait < 0 else wait / 1e6)
+
+
+def _unavailable(exc: Exception) -> tuple[bool, float]:
+    log.warning("mentorflow forms: the shared rate limit is unavailable (%s); post allowed", type(exc).__name__)
+    return True, 0.0
