@@ -183,3 +183,12 @@ def test_a_cohort_file_change_shows_once_the_file_is_looked_at_again(world):
         world.config_path.write_text(world.config_path.read_text().replace("Test Cohort", "Renamed Program"))
         assert "Renamed Program" not in kept.get(world.link("E1", "application")).text
         assert "Renamed Program" in fresh.get(world.link("E1", "application")).text
+
+
+def test_an_unreachable_database_answers_the_page_with_503(world):
+    """The pages' batched read fails the way a post's does: the program's database cannot be reached (no 500)."""
+    text = world.config_path.read_text()
+    world.config_path.write_text(text.replace(world.store_url, "postgresql+psycopg2://nobody@127.0.0.1:9/none"))
+    with TestClient(create_app(settings())) as c:
+        page = c.get(world.link("E1", "application"))
+    assert page.status_code == 503 and "cannot be reached" in page.text
