@@ -38,8 +38,9 @@ def add_people(world, names: dict[str, str]) -> None:
          "eligible": True, "eligibility_reason": "ok"} for pid, name in names.items()])
 
 
-def both_ways(monkeypatch, link: str, **kw) -> tuple[str, str]:
-    """(the page filled into the shell, the page the general way renders), with the same CSRF cookie."""
+def both_ways(monkeypatch, link: str, fast: bool = True, **kw) -> tuple[str, str]:
+    """(the page this module answers, the page the general way renders), with the same CSRF cookie; ``fast``:
+    whether this module answers it (else it hands the page to the general way)."""
     shown = []
     original = application_pages.ApplicationPages.show
 
@@ -51,8 +52,8 @@ def both_ways(monkeypatch, link: str, **kw) -> tuple[str, str]:
     monkeypatch.setattr(application_pages.ApplicationPages, "show", counted)
     with TestClient(create_app(settings(**kw))) as c:
         c.cookies.set(security.CSRF_COOKIE, NONCE)
-        fast = c.get(link)
-    assert shown == [True], "the page did not come from the shell"
+        answered = c.get(link)
+    assert shown == [fast], "the page did not come the expected way"
 
     async def general(self, *args):
         return None
@@ -61,9 +62,9 @@ def both_ways(monkeypatch, link: str, **kw) -> tuple[str, str]:
     with TestClient(create_app(settings(**kw))) as c:
         c.cookies.set(security.CSRF_COOKIE, NONCE)
         slow = c.get(link)
-    assert fast.status_code == slow.status_code == 200
-    assert fast.headers["set-cookie"] == slow.headers["set-cookie"]
-    return fast.text, slow.text
+    assert answered.status_code == slow.status_code == 200
+    assert answered.headers["set-cookie"] == slow.headers["set-cookie"]
+    return answered.text, slow.text
 
 
 @pytest.mark.parametrize("case", ["small roster", "large roster", "escaping", "gapfill", "later deadline"])
@@ -86,6 +87,31 @@ def test_the_filled_page_is_the_rendered_page_byte_for_byte(case, world, monkeyp
         assert "Find a colleague by name" in fast
     if case == "escaping":
         assert "<script>" not in fast and "Hello &lt;script&gt;" in fast and "Zoë O&#39;Brien &amp; &#34;Co&#34;" in fast
+
+
+def post_answers(world, person: str, form: str = "application", period: str = "", **extra) -> None:
+    token = world.token(person, form, period)
+    with TestClient(create_app(settings())) as c:
+        assert c.post(f"/forms/{form}?token={token}", data={**GOOD_APPLICATION, **extra, "csrf_token": security.csrf_field(
+            NONCE, token)}, cookies={security.CSRF_COOKIE: NONCE}, follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize("case", ["after saving", "returning", "gapfill", "large roster", "large roster, chosen"])
+def test_an_answered_page_is_the_rendered_page_byte_for_byte(case, world, monkeypatch):
+    """Someone who answered already: their answers rendered into the template with the batched read (a large
+    roster's chosen partners need a read of their own: that page goes the general way)."""
+    if case.startswith("large roster"):
+        add_people(world, {f"R{i:03d}": f"Robin {i}" for i in range(partners.LIST_LIMIT + 5)})
+    chosen = {"preferred_partners-0": "R007" if case.startswith("large") else "E4",
+              "preferred_partners-1": "", "avoid_partners-0": ""} if case != "large roster" else {
+        "preferred_partners-0": "", "avoid_partners-0": ""}
+    form, period = ("gapfill", "gapfill-1") if case == "gapfill" else ("application", "")
+    post_answers(world, "E1", **{**chosen, "motivation": XSS, "share_goals": "yes"})
+    link = f"/forms/{form}?token={world.token('E1', form, period)}" + ("&saved=1" if case == "after saving" else "")
+    fast, slow = both_ways(monkeypatch, link, fast=case != "large roster, chosen")
+    assert fast == slow
+    assert "&lt;script&gt;" in fast and 'name="share_goals" value="yes" checked' in fast
+    assert ("Thank you, your answers are saved" in fast) == (case == "after saving")
 
 
 def test_the_template_renders_once_for_many_pages(world, monkeypatch):
@@ -129,7 +155,7 @@ def test_a_name_added_to_the_roster_shows_once_the_listing_is_read_again(world):
         assert "Newcomer Nine" in fresh.get(world.link("E2", "application")).text
 
 
-def test_the_reads_of_many_pages_are_one_statement_per_cohort(world):
+def test_the_reads_of_many_pages_are_one_statement_per_cohort_and_one_for_the_answers(world):
     Store(world.store_url).engine.dispose()
     store = Store(world.store_url)
     with TestClient(create_app(settings())) as c:  # E2 answered, E6 not eligible, E99 not on the roster
@@ -142,10 +168,12 @@ def test_the_reads_of_many_pages_are_one_statement_per_cohort(world):
     event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     with store.engine.connect() as conn:
         found = application_pages.read_applicants(conn, [(COHORT, p) for p in ("E1", "E2", "E6", "E99", "E1")])
-    assert len(statements) == 1
-    assert [(a.name, a.eligible, a.answered) for a in found] == [
-        ("Person 1", True, False), ("Person 2", True, True), ("Person 6", False, False), (None, False, False),
-        ("Person 1", True, False)]
+        assert len(statements) == 2  # E2 answered: their answers are the second statement
+        application_pages.read_applicants(conn, [(COHORT, p) for p in ("E1", "E3", "E4")])
+    assert len(statements) == 3  # no one answered: one statement
+    assert [(a.person and a.person["full_name"], a.person and a.person["eligible"], a.stored and a.stored["goals"])
+            for a in found] == [("Person 1", True, None), ("Person 2", True, "Lead a team"),
+                                ("Person 6", False, None), (None, None, None), ("Person 1", True, None)]
 
 
 @pytest.mark.parametrize("cookie", ['x"; Domain=evil.example', "short", "A" * 200])

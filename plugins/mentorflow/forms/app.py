@@ -213,11 +213,11 @@ def create_app(forms_settings: FormsSettings | None = None) -> FastAPI:
         form, query = request.path_params["form"], request.query_params
         token, match_id, as_json = query.get("token"), query.get("match_id"), wants_json(request)
         saved = query.get("saved", "0") not in ("", "0")  # 1: the page right after saving, with its notice
-        if form in APPLICATION_FORMS and not saved and not as_json:  # the usual first page: forms.application_pages
+        if form in APPLICATION_FORMS and not as_json:  # the application forms' pages: forms.application_pages
             granted = checked_link(request, form, token, as_json)
             if isinstance(granted, Response):
                 return granted
-            answer = await application_reads.show(request, token or "", granted)
+            answer = await application_reads.show(request, token or "", granted, saved)
             if answer is not None:
                 return answer
         return await _in_thread(show_page, request, form, token, saved, match_id, as_json)

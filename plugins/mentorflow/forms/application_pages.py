@@ -25,6 +25,7 @@ import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import jinja2
 import sqlalchemy as sa
@@ -37,7 +38,9 @@ from mentorflow.cohorts import calendar
 from mentorflow.cohorts.config import CohortConfig
 from mentorflow.contract import skills
 from mentorflow.forms import controls, form_page, partners, registry, security
+from mentorflow.forms import fields as form_fields
 from mentorflow.forms.group_commit import GroupCommit
+from mentorflow.forms.models import PARTNER_ROWS
 from mentorflow.forms.request_limits import SECURITY_HEADERS
 from mentorflow.forms.tokens import FormGrant
 from mentorflow.store import Store, applications, people
@@ -61,28 +64,33 @@ PROBE = {"name": "Zoë O'Brien <b>&amp; \"Co\"", "action": "application?token=pr
 
 @dataclass(frozen=True)
 class Applicant:
-    """What an application page needs from the store: is the person on the roster, eligible, answered already."""
+    """What an application page needs from the store: the person's row (None: not on the roster) and their stored
+    answer (None: not answered yet)."""
 
-    name: str | None  # None: not on the roster
-    eligible: bool = False
-    answered: bool = False
+    person: dict[str, Any] | None
+    stored: dict[str, Any] | None = None
 
 
 def read_applicants(conn: sa.Connection, wanted: Sequence[tuple[str, str]]) -> list[Applicant]:
-    """(cohort, employee id) -> :class:`Applicant`, for many pages in one statement per cohort."""
+    """(cohort, employee id) -> :class:`Applicant`, for many pages in one statement per cohort (two when some of
+    them answered already: their answers)."""
     found: dict[tuple[str, str], Applicant] = {}
     for cohort in {c for c, _ in wanted}:
         ids = sorted({e for c, e in wanted if c == cohort})
-        found.update({(cohort, e): Applicant(name, bool(eligible), bool(answered))
-                      for e, name, eligible, answered in conn.execute(_APPLICANTS, {"cohort": cohort, "ids": ids})})
+        persons = {r["employee_id"]: dict(r) for r in conn.execute(_PEOPLE, {"cohort": cohort, "ids": ids}).mappings()}
+        answered = sorted(e for e, person in persons.items() if person.pop("answered"))
+        stored = {r["employee_id"]: dict(r) for r in conn.execute(
+            _ANSWERS, {"cohort": cohort, "ids": answered}).mappings()} if answered else {}
+        found.update({(cohort, e): Applicant(persons.get(e), stored.get(e)) for e in ids})
     return [found.get(key, Applicant(None)) for key in wanted]
 
 
-_APPLICANTS = sa.select(  # built once: every batch of pages runs it
-    people.c.employee_id, people.c.full_name, people.c.eligible,
-    sa.exists().where(applications.c.cohort_id == people.c.cohort_id,
-                      applications.c.employee_id == people.c.employee_id).label("answered"),
-).where(people.c.cohort_id == sa.bindparam("cohort"), people.c.employee_id.in_(sa.bindparam("ids", expanding=True)))
+_PEOPLE, _ANSWERS = (  # built once: every batch of pages runs them
+    sa.select(*columns).where(table.c.cohort_id == sa.bindparam("cohort"),
+                              table.c.employee_id.in_(sa.bindparam("ids", expanding=True)))
+    for table, columns in ((people, (people, sa.exists().where(
+        applications.c.cohort_id == people.c.cohort_id, applications.c.employee_id == people.c.employee_id
+    ).label("answered"))), (applications, (applications,))))
 
 
 class Shell:
@@ -119,21 +127,39 @@ class ApplicationPages:
         self._listings: dict[tuple[int, str], tuple[float, partners.Listing]] = {}  # (read at, listing)
         self._shells: dict[tuple, tuple[float, tuple, Shell | None]] = {}  # (checked at, what it was built from, shell)
 
-    async def show(self, request: Request, token: str, granted: tuple[FormGrant, CohortConfig, Store]) -> Response | None:
+    async def show(self, request: Request, token: str, granted: tuple[FormGrant, CohortConfig, Store],
+                   saved: bool = False) -> Response | None:
         grant, config, store = granted
         try:
             closes = registry.check_open(config, grant, self.settings.clock(), registry.TITLES[grant.form])
         except registry.Refusal:
             return None
         applicant, listing = await self._reader(store).submit((config.cohort, grant.person_id))
-        if applicant.name is None or not applicant.eligible or applicant.answered:
+        if applicant.person is None or not applicant.person["eligible"] or (saved and applicant.stored is None):
             return None
+        nonce = form_page.nonce(request)
+        if applicant.stored is not None:
+            return self._answered(request, token, grant, config, closes, applicant, listing, nonce, saved)
         shell = self.shell(grant, config, closes, listing)
         if shell is None:
             return None
-        nonce = form_page.nonce(request)
-        html = shell.fill({"name": applicant.name, "action": form_page.action(grant.form, token),
+        html = shell.fill({"name": applicant.person["full_name"], "action": form_page.action(grant.form, token),
                            "csrf": security.csrf_field(nonce, token), "token": token}, grant.person_id)
+        return form_page.keep_nonce(HTMLResponse(html, headers=SECURITY_HEADERS), request, nonce)
+
+    def _answered(self, request: Request, token: str, grant: FormGrant, config: CohortConfig, closes: dt.datetime,
+                  applicant: Applicant, listing: partners.Listing, nonce: str, saved: bool) -> Response | None:
+        """The page of someone who answered already (the page after saving, the gap-fill form): their answers
+        rendered into the template, with the reads above; None (the general way) when a large roster's lists
+        must name the partners they chose (a read of its own)."""
+        values = form_fields.prefill(grant.form, applicant.stored)
+        choices = partners.blank_choices(listing, grant.person_id)
+        if choices.searching and any(values.get(f"{c}-{i}") for c in partners.LISTS for i in range(PARTNER_ROWS)):
+            return None
+        html = self.env.get_template(form_page.template(grant.form)).render(**form_page.context(
+            grant.form, config, grant, person=applicant.person, token=token, csrf_value=security.csrf_field(
+                nonce, token), deadline=calendar.describe(closes, config), values=values, errors={},
+            partner_choices=choices, saved=saved))
         return form_page.keep_nonce(HTMLResponse(html, headers=SECURITY_HEADERS), request, nonce)
 
     def close(self) -> None:
