@@ -2,9 +2,9 @@
 clients through the real HTML flow (GET the form for its CSRF pair, then POST it), against the
 app under uvicorn in its own process, on SQLite and on PostgreSQL.
 
-Prints throughput and p50/p99 latency of the POSTs, and the same for GET /healthz as a baseline
-(the server's floor on this machine), then checks that every accepted submission is in the store
-exactly once with the answer that was sent.
+Prints throughput and p50/p99 latency of the POSTs, of the form pages and (with wrk) of the pages after saving
+(the POST's redirect), and the same for GET /healthz as a baseline (the server's floor on this machine), then
+checks that every accepted submission is in the store exactly once with the answer that was sent.
 
     python benchmarks/bench_forms.py [--submissions 5000] [--clients 50] [--backends sqlite,postgresql]
 """
@@ -183,7 +183,8 @@ def run_backend(name: str, store_url: str, args: argparse.Namespace) -> dict[str
           f"(p50 ratio {result['p50 ms'] / result['healthz p50 ms']:.1f}×)")
     if "pages/s" in result:
         print(f"  a submission POST costs {result['healthz/s'] / result['submissions/s']:.2f}× a /healthz request; "
-              f"page + POST {result['healthz/s'] / result['page+post/s']:.2f}×")
+              f"page + POST {result['healthz/s'] / result['page+post/s']:.2f}×; with the page after saving (a "
+              f"browser follows the redirect) {result['healthz/s'] * (1 / result['page+post/s'] + 1 / result['saved pages/s']):.2f}×")
     print(f"  every accepted submission stored exactly once: {exactly_once}; answers as sent: {answers_kept}")
     if not (exactly_once and answers_kept):
         raise SystemExit(f"{name}: store check FAILED")
@@ -191,7 +192,8 @@ def run_backend(name: str, store_url: str, args: argparse.Namespace) -> dict[str
 
 
 def wrk_load(base: str, links: list[tuple[str, str]], args: argparse.Namespace, work: Path) -> dict:
-    """/healthz, then every form page (its CSRF cookie and field kept), then every POST, each a wrk run."""
+    """/healthz, then every form page (its CSRF cookie and field kept), then every POST, then the page each POST
+    redirects to (the answers just saved, as a browser shows it next), each a wrk run."""
     import urllib.parse
 
     import forms_wrk
@@ -210,15 +212,19 @@ def wrk_load(base: str, links: list[tuple[str, str]], args: argparse.Namespace, 
     if not posts:
         raise SystemExit("no form page came back with its CSRF pair")
     sent = run(posts, name="posts")
+    # a browser follows the post's redirect: the page again with the answers just saved
+    after = run([("GET", link + "&saved=1", cookie, "") for _, link, cookie, _ in posts], name="saved pages")
     # a link posted more than the limiter's burst within the run is refused (429): only stored posts count
     rate = sent["statuses"].get("303", 0) / sent["seconds"]
     page_rate = pages["requests"] / pages["seconds"]
     statuses = {f"POST {k}": v for k, v in sent["statuses"].items()}
     statuses.update({f"GET {k}": v for k, v in pages["statuses"].items()})
-    statuses["errors"] = sent["errors"] + pages["errors"] + floor["errors"]
+    statuses.update({f"GET saved {k}": v for k, v in after["statuses"].items()})
+    statuses["errors"] = sent["errors"] + pages["errors"] + floor["errors"] + after["errors"]
     accepted = posted if set(sent["statuses"]) <= {"303", "429"} and not sent["errors"] else []
     return {"submissions/s": rate, "p50 ms": sent["p50 ms"], "p99 ms": sent["p99 ms"],
             "pages/s": page_rate, "page p99 ms": pages["p99 ms"], "page+post/s": 1 / (1 / rate + 1 / page_rate),
+            "saved pages/s": after["requests"] / after["seconds"], "saved page p99 ms": after["p99 ms"],
             "healthz/s": floor["requests"] / floor["seconds"], "healthz p50 ms": floor["p50 ms"],
             "healthz p99 ms": floor["p99 ms"], "statuses": statuses, "accepted": accepted}
 
