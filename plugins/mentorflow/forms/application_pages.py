@@ -1,4 +1,4 @@
-"""The application forms' usual page answered on the event loop: a page rendered once and filled in, for every
+"""The application forms' pages answered on the event loop: a page rendered once and filled in, for every
 applicant who has not answered yet, instead of a template render and three reads per page.
 
 A whole company opens its links within a few days, and every submission starts with this page. Before an
@@ -9,11 +9,12 @@ and each request fills the markers in, escaped as the template would escape them
 must reproduce, for a probe applicant whose name needs escaping, the page the template renders: a template
 edit the shell cannot follow falls back to rendering every page, with a warning.
 
-The pages that arrive together read their applicants (on the roster, eligible, answered already) in one
-statement (:mod:`mentorflow.forms.group_commit`); the roster's first names are read again at most once per
-``recheck_seconds``. Anything else (an applicant who answered already,
-a closed form, a refused link, a JSON client, the page after saving) goes the general way in
-:mod:`mentorflow.forms.app`, which reads and renders it as before.
+The pages that arrive together read their applicants (on the roster, eligible, answered already, and the answers
+of those who did) together (:mod:`mentorflow.forms.group_commit`); the roster's first names are read again at
+most once per ``recheck_seconds``. The page of someone who answered already (the page after saving, the
+gap-fill form) is their answers rendered into the template from that read. Anything else (a large roster's page
+that must name the partners someone chose, a closed form, a refused link, a JSON client) goes the general way
+in :mod:`mentorflow.forms.app`, which reads and renders it as before.
 """
 
 from __future__ import annotations
