@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 
 import jinja2
 import pytest
@@ -209,6 +210,8 @@ def test_a_cohort_file_change_shows_once_the_file_is_looked_at_again(world):
         for c in (kept, fresh):
             assert "Test Cohort" in c.get(world.link("E1", "application")).text
         world.config_path.write_text(world.config_path.read_text().replace("Test Cohort", "Renamed Program"))
+        later = world.config_path.stat().st_mtime + 5  # a changed file, on a file system of coarse timestamps too
+        os.utime(world.config_path, (later, later))
         assert "Renamed Program" not in kept.get(world.link("E1", "application")).text
         assert "Renamed Program" in fresh.get(world.link("E1", "application")).text
 
