@@ -157,7 +157,6 @@ def test_a_name_added_to_the_roster_shows_once_the_listing_is_read_again(world):
 
 
 def test_the_reads_of_many_pages_are_one_statement_per_cohort_and_one_for_the_answers(world):
-    Store(world.store_url).engine.dispose()
     store = Store(world.store_url)
     with TestClient(create_app(settings())) as c:  # E2 answered, E6 not eligible, E99 not on the roster
         assert c.post(world.link("E2", "application"), data={**GOOD_APPLICATION, "csrf_token": security.csrf_field(

@@ -114,7 +114,7 @@ class Shell:
             out += (str(escape(values[slot])).encode(), text)
         html = b"".join(out)
         if me in self.listed:  # the reader's own name is not among the people they may choose
-            value, head, tail = controls.escaped_options([(me, self.listed[me])])[0]
+            _, head, tail = controls.escaped_options([(me, self.listed[me])])[0]
             html = html.replace((head + tail).encode(), b"")
         return html
 

@@ -84,11 +84,7 @@ class ApplicationPosts:
         limiter = self.settings.limiter
         if isinstance(limiter, security.RateLimiter):  # in memory: no need for a thread
             return limiter.allow(token)[0]
-        if hasattr(limiter, "allow_async"):  # the shared limit: a round trip to Redis, awaited on the event loop
-            return (await limiter.allow_async(token))[0]
-        from starlette.concurrency import run_in_threadpool  # any other limiter may block
-
-        return (await run_in_threadpool(limiter.allow, token))[0]
+        return (await limiter.allow_async(token))[0]  # the shared limit: a round trip to Redis, awaited here
 
     def _writer(self, store: Store) -> GroupCommit[service.Application]:
         key = id(store)

@@ -110,7 +110,8 @@ def roster_listing(conn: sa.Connection, cohort: str) -> Listing:
 
 
 def blank_choices(listing: Listing, me: str) -> PartnerChoices:
-    """What :func:`load` offers ``me`` when they have chosen and searched no one, from :func:`roster_listing`."""
+    """What :func:`load` offers ``me`` when no name is searched (and, on a large roster, no one is chosen), from
+    :func:`roster_listing`: a small roster's lists are the same whoever is chosen."""
     others = [option for option in listing if option[0] != me]
     if len(others) > LIST_LIMIT:
         return PartnerChoices(True, {column: [] for column in LISTS})
